@@ -1,0 +1,74 @@
+"""The one registry of diagnostic codes. Codes are stable: never renumber, only add.
+
+HC00xx  conf file syntax (HOCON)
+HC01xx  conf file schema (what HELM's RunEntries dataclass reads)
+HC02xx  run entry syntax (what parse_object_spec reads)
+HC03xx  resolution against the catalog (functions, arguments, expanders, models)
+HC04xx  planning (filters, empty results, duplicates)
+HC09xx  inputs and the tool itself (unreadable files, internal errors)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: str  # default severity: "error" | "warning" | "info"
+    summary: str
+
+
+_RULES = [
+    # conf syntax
+    Rule("HC0001", "unexpected-token", "error", "The conf file is not valid HOCON at this token."),
+    Rule("HC0002", "unterminated-string", "error", "A quoted string is not closed before the end of its line."),
+    Rule("HC0003", "invalid-character", "error", "A character that HOCON reserves appears outside a quoted string."),
+    Rule("HC0004", "include-unsupported", "error", "`include` is not supported in run entries conf files."),
+    Rule("HC0005", "substitution-unsupported", "error", "`${...}` substitutions are not supported in run entries conf files."),
+    Rule("HC0006", "invalid-concatenation", "error", "Values of different kinds are concatenated on one line."),
+    Rule("HC0007", "invalid-escape", "error", "A backslash escape in a quoted string is not one that HOCON knows."),
+    Rule("HC0008", "too-deep", "error", "Objects and arrays are nested deeper than helmc reads."),
+    # conf schema
+    Rule("HC0101", "missing-entries", "error", "The conf file has no top-level `entries` list."),
+    Rule("HC0102", "entries-not-list", "error", "`entries` is not a list."),
+    Rule("HC0103", "entry-not-object", "error", "An element of `entries` is not an object."),
+    Rule("HC0104", "missing-description", "error", "An entry has no `description`."),
+    Rule("HC0105", "wrong-type", "error", "A field of an entry has the wrong type for HELM's RunEntry."),
+    Rule("HC0106", "unknown-key", "warning", "A key that HELM ignores without a word."),
+    Rule("HC0107", "legacy-format", "error", "The conf file uses the pre-2023 format that HELM no longer reads."),
+    Rule("HC0108", "merged-objects", "warning", "Objects side by side on one line are merged into one."),
+    Rule("HC0109", "duplicate-key", "warning", "A key is set twice in one object; the later value wins."),
+    # run entry syntax
+    Rule("HC0201", "missing-equals", "error", "A run entry argument has no `=`."),
+    Rule("HC0202", "empty-argument", "error", "A run entry has an empty argument (`,,` or a trailing `,`)."),
+    Rule("HC0203", "empty-name", "error", "A run entry has no run spec function name before `:`."),
+    Rule("HC0204", "empty-key", "error", "A run entry argument has no name before `=`."),
+    Rule("HC0205", "whitespace-in-entry", "warning", "A run entry has spaces that HELM keeps as part of a name or value."),
+    # resolution
+    Rule("HC0301", "unknown-function", "error", "No run spec function has this name."),
+    Rule("HC0302", "unknown-argument", "error", "The run spec function has no parameter of this name and no run expander has it."),
+    Rule("HC0303", "missing-argument", "error", "A required parameter of the run spec function is not given."),
+    Rule("HC0304", "duplicate-argument", "warning", "An argument is given twice; HELM keeps the last one."),
+    Rule("HC0305", "wrong-argument-type", "error", "A value does not fit the parameter's annotation."),
+    Rule("HC0306", "truthy-string", "warning", "A bool parameter receives a string that HELM treats as true."),
+    Rule("HC0307", "invalid-expander-value", "error", "A run expander receives a value it does not accept."),
+    Rule("HC0308", "unknown-model", "error", "No model or model deployment has this name."),
+    Rule("HC0309", "unknown-wildcard", "error", "A `model=` value looks like a wildcard that HELM does not have."),
+    Rule("HC0310", "expander-shadows-argument", "info", "A run expander and a function parameter share a name; the expander wins."),
+    Rule("HC0311", "deprecated-model", "warning", "The model is deprecated or unsupported in HELM."),
+    Rule("HC0312", "deployment-model-mismatch", "error", "The model deployment serves a different model."),
+    # planning
+    Rule("HC0401", "duplicate-entry", "warning", "Two entries produce the same runs."),
+    Rule("HC0402", "no-runs", "error", "Nothing is left to run after filtering."),
+    Rule("HC0403", "entry-filtered", "info", "An entry produces no runs after filtering."),
+    Rule("HC0404", "models-to-run-unknown", "error", "A --models-to-run value is no model or deployment HELM knows."),
+    Rule("HC0405", "models-to-run-required", "error", "helm-run needs --models-to-run for these entries."),
+    # inputs and the tool
+    Rule("HC0901", "unreadable-file", "error", "A file cannot be read or decoded as UTF-8."),
+    Rule("HC0902", "internal-error", "error", "helmc itself failed; please report it."),
+]
+
+CODES: dict[str, Rule] = {r.code: r for r in _RULES}

@@ -1,0 +1,99 @@
+"""Diagnostics: what is wrong, where, and how to fix it (rustc's primary label, help, note)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .codes import CODES
+from .source import Span
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    span: Span
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A machine-applicable edit: replace the text of `span` with `replacement`."""
+
+    span: Span
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    primary: Label
+    secondary: tuple[Label, ...] = ()
+    help: str | None = None
+    notes: tuple[str, ...] = ()
+    fixes: tuple[Fix, ...] = ()
+
+    @property
+    def span(self) -> Span:
+        return self.primary.span
+
+    @property
+    def path(self) -> str:
+        return self.primary.span.path
+
+    def sort_key(self) -> tuple:
+        line, col = self.span.start_line_col
+        return (self.path, line, col, self.code)
+
+
+def diag(
+    code: str,
+    message: str,
+    span: Span,
+    label: str = "",
+    *,
+    help: str | None = None,
+    notes: tuple[str, ...] | list[str] = (),
+    fixes: tuple[Fix, ...] | list[Fix] = (),
+    secondary: tuple[Label, ...] | list[Label] = (),
+    severity: Severity | None = None,
+) -> Diagnostic:
+    """Build a diagnostic whose severity defaults to the one its code is registered with."""
+    rule = CODES[code]
+    return Diagnostic(
+        code=code,
+        severity=severity or Severity(rule.severity),
+        message=message,
+        primary=Label(span, label),
+        secondary=tuple(secondary),
+        help=help,
+        notes=tuple(notes),
+        fixes=tuple(fixes),
+    )
+
+
+@dataclass(slots=True)
+class DiagnosticSink:
+    """Collects diagnostics from every stage; nothing stops the pipeline early."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, d: Diagnostic) -> None:
+        self.items.append(d)
+
+    def extend(self, ds) -> None:
+        self.items.extend(ds)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.items)
+
+    def sorted(self) -> list[Diagnostic]:
+        return sorted(self.items, key=Diagnostic.sort_key)

@@ -1,0 +1,79 @@
+"""Source files and spans: offsets in, 1-based lines and code-point columns out."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False, slots=True)
+class SourceFile:
+    """The text of one input (a conf file, or one --run-entries argument) with a line index."""
+
+    path: str
+    text: str
+    # For --run-entries arguments the "line" is the argument index; see `line_base`.
+    line_base: int = 1
+    _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        text = self.text
+        i = text.find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = text.find("\n", i + 1)
+        self._line_starts = starts
+
+    def span(self, start: int, end: int) -> "Span":
+        return Span(self, start, end)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and 1-based column (in code points) of an offset."""
+        offset = max(0, min(offset, len(self.text)))
+        idx = bisect.bisect_right(self._line_starts, offset) - 1
+        return idx + self.line_base, offset - self._line_starts[idx] + 1
+
+    def line_text(self, line: int) -> str:
+        """The text of a line as written, without its line ending."""
+        idx = line - self.line_base
+        if idx < 0 or idx >= len(self._line_starts):
+            return ""
+        start = self._line_starts[idx]
+        end = self._line_starts[idx + 1] if idx + 1 < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    def line_start(self, line: int) -> int:
+        return self._line_starts[line - self.line_base]
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open range of code-point offsets [start, end) in one source."""
+
+    source: SourceFile
+    start: int
+    end: int
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def start_line_col(self) -> tuple[int, int]:
+        return self.source.line_col(self.start)
+
+    @property
+    def end_line_col(self) -> tuple[int, int]:
+        return self.source.line_col(self.end)
+
+    @property
+    def text(self) -> str:
+        return self.source.text[self.start : self.end]
+
+    def cover(self, other: "Span") -> "Span":
+        return Span(self.source, min(self.start, other.start), max(self.end, other.end))

@@ -1,0 +1,1 @@
+"""The command line: `helmc <subcommand>`, plus the `helm-check` and `helm-run` aliases."""
