@@ -1,0 +1,324 @@
+"""The HELM bridge: HELM builds and runs every RunSpec; helmc only decides where and when.
+
+Everything here imports crfm-helm lazily (inside functions), because importing it is slow and
+because `helmc plan` and `helm-check` must work without it. The setup reproduces
+helm.benchmark.run.helm_run step by step (same order, same registries, same flags), so the
+RunSpecs and the run folders are exactly HELM's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import pickle
+import shutil
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+from .engine import Task
+from .journal import fsync_tree, journal_dir
+
+INSTALL_HINT = "pip install 'helmc[helm]'"
+
+
+class HelmUnavailable(Exception):
+    """crfm-helm is not installed (or not importable) in this environment."""
+
+
+class HelmSetupError(Exception):
+    """HELM refused the configuration (a plugin that fails to import, a bad --local-path...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HelmSettings:
+    """Everything of helm-run's flags that HELM itself reads, as plain data."""
+
+    output_path: str = "benchmark_output"
+    suite: str = "default"
+    local_path: str = "prod_env"
+    num_threads: int = 4
+    dry_run: bool = False
+    skip_instances: bool = False
+    cache_instances: bool = False
+    cache_instances_only: bool = False
+    skip_completed_runs: bool = False
+    exit_on_error: bool = False
+    runner_class_name: str | None = None
+    mongo_uri: str = ""
+    disable_cache: bool = False
+    server_url: str | None = None
+    api_key_path: str = "proxy_api_key.txt"
+    plugins: tuple[str, ...] = ()
+    enable_huggingface_models: tuple[str, ...] = ()
+    enable_local_huggingface_models: tuple[str, ...] = ()
+    log_config: str | None = None
+    max_eval_instances: int | None = None
+    num_train_trials: int | None = None
+    models_to_run: tuple[str, ...] | None = None
+    groups_to_run: tuple[str, ...] | None = None
+    priority: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInput:
+    """One run entry as HELM reads it (RunEntry), with the key of its EntryRef in the plan."""
+
+    key: tuple[str, int, int]  # (path, line, column)
+    description: str
+    priority: int | None
+    groups: tuple[str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltRun:
+    """A RunSpec that HELM built, reduced to what helmc compares, plus the RunSpec itself."""
+
+    name: str
+    entry_key: tuple[str, int, int]
+    model: str
+    model_deployment: str | None
+    fingerprint: str
+    payload: bytes  # the pickled RunSpec, for the worker
+
+
+@dataclass(frozen=True, slots=True)
+class BuildError:
+    entry_key: tuple[str, int, int]
+    description: str
+    message: str
+
+
+def helm_available() -> bool:
+    try:
+        return importlib.util.find_spec("helm.benchmark.run") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def helm_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version("crfm-helm")
+    except Exception:  # noqa: BLE001 - metadata can be missing in odd installs
+        return None
+
+
+@contextlib.contextmanager
+def redirect_output(path: str) -> Iterator[None]:
+    """Send fds 1 and 2 (HELM's logging, tqdm, prints from clients) to a log file."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+        os.close(fd)
+
+
+def log_dir(settings: HelmSettings) -> str:
+    return os.path.join(journal_dir(settings.output_path, settings.suite), "logs")
+
+
+def run_log_path(settings: HelmSettings, run_name: str) -> str:
+    return os.path.join(log_dir(settings), run_name.replace(os.sep, "_") + ".log")
+
+
+def prepare(settings: HelmSettings) -> None:
+    """Configure HELM in this process exactly as helm_run does, up to building RunSpecs.
+
+    Raises HelmUnavailable or HelmSetupError; never lets HELM's own exceptions escape.
+    """
+    if not helm_available():
+        raise HelmUnavailable(INSTALL_HINT)
+    try:
+        from helm.common.hierarchical_logger import setup_default_logging
+
+        setup_default_logging(settings.log_config)
+        from helm.benchmark.config_registry import (
+            register_builtin_configs_from_helm_package,
+            register_configs_from_directory,
+        )
+        from helm.benchmark.run import import_user_plugins, load_entry_point_plugins
+        from helm.benchmark.runner import set_benchmark_output_path
+        from helm.common.general import ensure_directory_exists
+    except ImportError as e:
+        raise HelmUnavailable(f"{INSTALL_HINT} (importing crfm-helm failed: {e})") from None
+    try:
+        register_builtin_configs_from_helm_package()
+        register_configs_from_directory(settings.local_path)
+        load_entry_point_plugins()
+        if settings.plugins:
+            import_user_plugins(list(settings.plugins))
+        if settings.enable_huggingface_models:
+            from helm.benchmark.huggingface_registration import register_huggingface_hub_model_from_flag_value
+
+            for name in settings.enable_huggingface_models:
+                register_huggingface_hub_model_from_flag_value(name)
+        if settings.enable_local_huggingface_models:
+            from helm.benchmark.huggingface_registration import register_huggingface_local_model_from_flag_value
+
+            for path in settings.enable_local_huggingface_models:
+                register_huggingface_local_model_from_flag_value(path)
+        # As helm_run: run spec functions may cache files under the benchmark output path.
+        ensure_directory_exists(settings.output_path)
+        set_benchmark_output_path(settings.output_path)
+    except Exception as e:  # noqa: BLE001 - HELM raises bare Exceptions for configuration problems
+        raise HelmSetupError(f"{type(e).__name__}: {e}") from None
+
+
+def fingerprint(run_spec_json: dict[str, Any], settings: HelmSettings) -> str:
+    """What a completed run depends on: the RunSpec, and the flags that change what is written."""
+    flags = [settings.dry_run, settings.skip_instances, settings.cache_instances_only]
+    blob = json.dumps([run_spec_json, flags], sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def build_runs(entries: Sequence[EntryInput], settings: HelmSettings) -> tuple[list[BuiltRun], list[BuildError]]:
+    """Build the RunSpecs of each entry with HELM's own run_entries_to_run_specs and flags.
+
+    One call per entry (the function is a loop over entries, so the result is the same as one
+    call over all of them) tells which entry each RunSpec came from.
+    """
+    from helm.benchmark.presentation.run_entry import RunEntry
+    from helm.benchmark.run import run_entries_to_run_specs
+    from helm.common.general import asdict_without_nones
+
+    built: list[BuiltRun] = []
+    errors: list[BuildError] = []
+    for e in entries:
+        entry = RunEntry(
+            description=e.description, priority=e.priority, groups=list(e.groups) if e.groups is not None else None
+        )
+        try:
+            specs = run_entries_to_run_specs(
+                run_entries=[entry],
+                max_eval_instances=settings.max_eval_instances,
+                num_train_trials=settings.num_train_trials,
+                models_to_run=list(settings.models_to_run) if settings.models_to_run else None,
+                groups_to_run=list(settings.groups_to_run) if settings.groups_to_run else None,
+                priority=settings.priority,
+            )
+        except Exception as ex:  # noqa: BLE001 - a run spec function may raise anything
+            errors.append(BuildError(e.key, e.description, f"{type(ex).__name__}: {ex}"))
+            continue
+        for spec in specs:
+            built.append(
+                BuiltRun(
+                    name=spec.name,
+                    entry_key=e.key,
+                    model=spec.adapter_spec.model,
+                    model_deployment=spec.adapter_spec.model_deployment,
+                    fingerprint=fingerprint(asdict_without_nones(spec), settings),
+                    payload=pickle.dumps(spec),
+                )
+            )
+    return built, errors
+
+
+def run_folder(settings: HelmSettings, run_name: str) -> str:
+    """HELM's layout: OUTPUT/runs/SUITE/RUN_NAME (Runner._get_run_path)."""
+    return os.path.join(settings.output_path, "runs", settings.suite, run_name)
+
+
+HELM_OUTPUT_FILES = ("run_spec.json", "scenario.json", "scenario_state.json", "stats.json", "per_instance_stats.json")
+
+
+def writes_outputs(settings: HelmSettings) -> bool:
+    """Whether HELM's Runner writes the run folder's files with these flags."""
+    return not (settings.skip_instances or settings.cache_instances_only)
+
+
+def outputs_present(settings: HelmSettings, run_name: str) -> bool:
+    folder = run_folder(settings, run_name)
+    return all(os.path.isfile(os.path.join(folder, f)) for f in HELM_OUTPUT_FILES)
+
+
+def discard_partial(settings: HelmSettings, run_name: str) -> None:
+    """Remove what an interrupted or failed attempt left, so nothing stale survives a redo."""
+    shutil.rmtree(run_folder(settings, run_name), ignore_errors=True)
+
+
+class HelmExecutor:
+    """Runs one RunSpec with HELM's Runner in a worker process (one Runner per worker)."""
+
+    def __init__(self, settings: HelmSettings) -> None:
+        self.settings = settings
+        self._runner: Any = None
+
+    def _make_runner(self) -> Any:
+        # As helm.benchmark.run.run_benchmarking, for this worker's share of the suite.
+        from helm.benchmark.executor import ExecutionSpec
+        from helm.benchmark.runner import Runner
+        from helm.common.authentication import Authentication
+        from helm.common.cache_backend_config import MongoCacheBackendConfig, SqliteCacheBackendConfig
+        from helm.common.general import ensure_directory_exists
+        from helm.common.object_spec import get_class_by_name
+        from helm.proxy.services.service import CACHE_DIR
+
+        s = self.settings
+        if s.skip_instances or not s.server_url:
+            auth = Authentication("")
+        else:
+            with open(s.api_key_path) as f:
+                auth = Authentication(api_key=f.read().strip())
+        sqlite_cfg = mongo_cfg = None
+        if not s.disable_cache:
+            if s.mongo_uri:
+                mongo_cfg = MongoCacheBackendConfig(s.mongo_uri)
+            else:
+                cache_path = os.path.join(s.local_path, CACHE_DIR)
+                ensure_directory_exists(cache_path)
+                sqlite_cfg = SqliteCacheBackendConfig(cache_path)
+        execution_spec = ExecutionSpec(
+            auth=auth,
+            url=s.server_url,
+            local_path=s.local_path,
+            parallelism=s.num_threads,
+            dry_run=s.dry_run,
+            sqlite_cache_backend_config=sqlite_cfg,
+            mongo_cache_backend_config=mongo_cfg,
+        )
+        runner_cls = get_class_by_name(s.runner_class_name) if s.runner_class_name else Runner
+        return runner_cls(
+            execution_spec,
+            s.output_path,
+            s.suite,
+            s.skip_instances,
+            s.cache_instances,
+            s.cache_instances_only,
+            s.skip_completed_runs,
+            s.exit_on_error,
+        )
+
+    def execute(self, task: Task) -> None:
+        from helm.common.hierarchical_logger import htrack_block
+
+        with redirect_output(run_log_path(self.settings, task.name)):
+            try:
+                if self._runner is None:
+                    self._runner = self._make_runner()
+                run_spec = pickle.loads(task.payload)
+                with htrack_block(f"Running {run_spec.name}"):
+                    self._runner.run_one(run_spec)
+            except BaseException:
+                traceback.print_exc()
+                raise
+        folder = run_folder(self.settings, task.name)
+        if os.path.isdir(folder):
+            fsync_tree(folder)  # durable before the parent journals it as completed

@@ -1,0 +1,118 @@
+"""Run a suite: decide what to skip from the journal, execute the rest, journal every change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from rich.console import Console
+
+from .bridge import BuiltRun, HelmExecutor, HelmSettings, discard_partial, outputs_present, run_log_path, writes_outputs
+from .engine import Engine, Event, Finished, Started, Task
+from .journal import Journal, RunState
+from .progress import Outcome, ProgressDisplay
+
+
+@dataclass(slots=True)
+class SuiteResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C, or --exit-on-error stopped the suite
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def unfinished(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "interrupted"]
+
+
+def unique_runs(built: Sequence[BuiltRun]) -> tuple[list[BuiltRun], list[str]]:
+    """HELM runs a repeated RunSpec name again into the same folder; once is enough."""
+    seen: set[str] = set()
+    out: list[BuiltRun] = []
+    dups: list[str] = []
+    for b in built:
+        if b.name in seen:
+            dups.append(b.name)
+            continue
+        seen.add(b.name)
+        out.append(b)
+    return out, dups
+
+
+def run_suite(
+    runs: Sequence[BuiltRun],
+    settings: HelmSettings,
+    engine: Engine,
+    console: Console,
+    *,
+    workers: int,
+    resume: bool = True,
+) -> SuiteResult:
+    journal = Journal.open(settings.output_path, settings.suite)
+    check_files = writes_outputs(settings)
+    todo: list[BuiltRun] = []
+    result = SuiteResult()
+    skipped: dict[str, Outcome] = {}
+    for b in runs:
+        rec = journal.records.get(b.name)
+        if (
+            resume
+            and journal.is_completed(b.name, b.fingerprint)
+            and (not check_files or outputs_present(settings, b.name))
+        ):
+            skipped[b.name] = Outcome(b.name, "skipped", rec.duration if rec else None, "completed earlier")
+            continue
+        if rec is not None and rec.state in (RunState.RUNNING, RunState.FAILED, RunState.COMPLETED):
+            # Our own earlier attempt (interrupted, failed, or done with other settings):
+            # start from an empty folder so no file of that attempt is mistaken for this one's.
+            discard_partial(settings, b.name)
+        todo.append(b)
+
+    for b in todo:
+        journal.set(b.name, b.fingerprint, RunState.PENDING, save=False)
+    journal.save()
+
+    by_name = {b.name: b for b in todo}
+    finished: dict[str, Outcome] = {}
+
+    with ProgressDisplay(console, len(todo), len(skipped), workers) as display:
+
+        def on_event(ev: Event) -> None:
+            b = by_name[ev.name]
+            if isinstance(ev, Started):
+                journal.set(b.name, b.fingerprint, RunState.RUNNING)
+            elif isinstance(ev, Finished):
+                state = RunState.COMPLETED if ev.ok else RunState.FAILED
+                journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration)
+                finished[b.name] = Outcome(
+                    b.name,
+                    "completed" if ev.ok else "failed",
+                    ev.duration,
+                    ev.error,
+                    None if ev.ok else run_log_path(settings, b.name),
+                )
+            display.on_event(ev)
+
+        tasks = [Task(b.name, b.payload) for b in todo]
+        try:
+            engine.run(
+                tasks,
+                HelmExecutor(settings),
+                on_event,
+                stop_on_failure=settings.exit_on_error,
+                on_tick=display.refresh,
+            )
+        except KeyboardInterrupt:
+            result.interrupted = True
+
+    for b in runs:
+        if b.name in skipped:
+            result.outcomes.append(skipped[b.name])
+        elif b.name in finished:
+            result.outcomes.append(finished[b.name])
+        else:
+            result.outcomes.append(Outcome(b.name, "interrupted"))
+            result.interrupted = True
+    return result
