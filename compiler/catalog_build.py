@@ -1,0 +1,885 @@
+"""`helmc catalog build`: read crfm-helm's source statically (ast + YAML) and write the catalog.
+
+HELM is never imported: importing it pulls in torch-sized dependencies and runs registration
+side effects. Everything here is read from the files HELM itself reads at start-up:
+`helm/benchmark/run_specs/*.py` (the @run_spec_function registry), `run_expander.py`
+(RUN_EXPANDER_SUBCLASSES and ModelRunExpander.get_model_group_to_model_names),
+`model_deployments/*.py` (deployment generators by name prefix) and `helm/config/*.yaml`.
+Order is kept everywhere because HELM's semantics depend on it (the default deployment is the
+last non-deprecated one; wildcards expand in registration order).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+CATALOG_FORMAT = 1
+
+
+class CatalogBuildError(Exception):
+    """A user-facing failure: no HELM source found, or a file HELM needs is missing."""
+
+
+# ---------------------------------------------------------------- where HELM's files come from
+
+
+@dataclass(frozen=True, slots=True)
+class HelmSource:
+    """The files of the `helm` package: a directory on disk or a wheel read in place."""
+
+    root: str  # the directory that *contains* `helm/`, or the wheel path
+    version: str | None
+    wheel: zipfile.ZipFile | None = None
+
+    def read(self, rel: str) -> str:
+        if self.wheel is not None:
+            try:
+                return self.wheel.read(rel).decode("utf-8")
+            except KeyError as e:
+                raise CatalogBuildError(f"{rel} is not in {self.root}") from e
+        path = os.path.join(self.root, rel)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+        except OSError as e:
+            raise CatalogBuildError(f"cannot read {path}: {e.strerror}") from e
+
+    def exists(self, rel: str) -> bool:
+        if self.wheel is not None:
+            return rel in self.wheel.namelist()
+        return os.path.isfile(os.path.join(self.root, rel))
+
+    def modules_in(self, pkg_rel: str) -> list[str]:
+        """What pkgutil.iter_modules yields for a package: its .py files and sub-packages, sorted
+        by name (pkgutil sorts directory entries), as paths of the file to read."""
+        out: dict[str, str] = {}
+        if self.wheel is not None:
+            prefix = pkg_rel.rstrip("/") + "/"
+            for n in self.wheel.namelist():
+                if not n.startswith(prefix):
+                    continue
+                rest = n[len(prefix) :]
+                if "/" not in rest and rest.endswith(".py") and rest != "__init__.py":
+                    out[rest[:-3]] = n
+                elif rest.count("/") == 1 and rest.endswith("/__init__.py"):
+                    out[rest.split("/")[0]] = n
+        else:
+            base = os.path.join(self.root, pkg_rel)
+            for fn in os.listdir(base):
+                full = os.path.join(base, fn)
+                if fn.endswith(".py") and fn != "__init__.py" and os.path.isfile(full):
+                    out[fn[:-3]] = f"{pkg_rel}/{fn}"
+                elif os.path.isfile(os.path.join(full, "__init__.py")):
+                    out[fn] = f"{pkg_rel}/{fn}/__init__.py"
+        return [out[k] for k in sorted(out)]
+
+
+def _version_from_wheel(zf: zipfile.ZipFile) -> str | None:
+    for n in zf.namelist():
+        if n.endswith(".dist-info/METADATA"):
+            for line in zf.read(n).decode("utf-8", "replace").splitlines():
+                if line.startswith("Version:"):
+                    return line.split(":", 1)[1].strip()
+    return None
+
+
+def _version_near(root: str) -> str | None:
+    """Version from a dist-info directory next to `helm/` (an unpacked wheel or site-packages)."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return None
+    for n in sorted(names):
+        if n.startswith("crfm_helm-") and n.endswith(".dist-info"):
+            meta = os.path.join(root, n, "METADATA")
+            try:
+                with open(meta, encoding="utf-8") as f:
+                    for line in f:
+                        if line.startswith("Version:"):
+                            return line.split(":", 1)[1].strip()
+            except OSError:
+                pass
+            return n[len("crfm_helm-") : -len(".dist-info")]
+    return None
+
+
+def installed_helm_root() -> tuple[str, str | None] | None:
+    """Where an installed crfm-helm lives, found without importing it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("helm")  # top-level: finds, does not import
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    pkg_dir = list(spec.submodule_search_locations)[0]
+    root = os.path.dirname(pkg_dir)
+    if not os.path.isfile(os.path.join(pkg_dir, "benchmark", "run_expander.py")):
+        return None
+    version: str | None
+    try:
+        from importlib.metadata import PackageNotFoundError, version as _v
+
+        version = _v("crfm-helm")
+    except PackageNotFoundError:
+        version = _version_near(root)
+    return root, version
+
+
+def open_source(path: str | None) -> HelmSource:
+    """A HelmSource for a wheel file, a directory holding `helm/` (or `helm/` itself, or
+    `src/helm/`), or, with no path, the installed crfm-helm."""
+    if path is None:
+        found = installed_helm_root()
+        if found is None:
+            raise CatalogBuildError(
+                "no installed crfm-helm found; pass --from with a crfm-helm wheel or unpacked source"
+            )
+        return HelmSource(found[0], found[1])
+    if os.path.isfile(path) and path.endswith(".whl"):
+        try:
+            zf = zipfile.ZipFile(path)
+        except (OSError, zipfile.BadZipFile) as e:
+            raise CatalogBuildError(f"cannot read wheel {path}: {e}") from e
+        return HelmSource(path, _version_from_wheel(zf), zf)
+    for cand in (path, os.path.dirname(path.rstrip("/")), os.path.join(path, "src")):
+        if os.path.isfile(os.path.join(cand, "helm", "benchmark", "run_expander.py")):
+            return HelmSource(cand, _version_near(cand) or _version_near(path))
+    raise CatalogBuildError(f"{path} holds no HELM source (expected helm/benchmark/run_expander.py)")
+
+
+# ---------------------------------------------------------------- small static evaluation helpers
+
+
+def _src(node: ast.AST | None, text: str) -> str | None:
+    if node is None:
+        return None
+    return ast.get_source_segment(text, node)
+
+
+def _literal(node: ast.AST | None) -> tuple[bool, Any]:
+    """(True, value) when the node is a JSON-representable literal."""
+    if node is None:
+        return False, None
+    try:
+        v = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+    try:
+        json.dumps(v)
+    except (TypeError, ValueError):
+        return False, None
+    if isinstance(v, tuple):
+        v = list(v)
+    return True, v
+
+
+def _module_constants(tree: ast.Module) -> dict[str, Any]:
+    """Module-level NAME = <literal> and NAME: T = <literal> assignments."""
+    out: dict[str, Any] = {}
+    for st in tree.body:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+            ok, v = _literal(st.value)
+            if ok:
+                out[st.targets[0].id] = v
+        elif isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name) and st.value is not None:
+            ok, v = _literal(st.value)
+            if ok:
+                out[st.target.id] = v
+    return out
+
+
+def _imported_names(tree: ast.Module) -> dict[str, tuple[str, str]]:
+    """local name -> (module, name) for `from m import n [as a]`."""
+    out: dict[str, tuple[str, str]] = {}
+    for st in tree.body:
+        if isinstance(st, ast.ImportFrom) and st.module and st.level == 0:
+            for a in st.names:
+                out[a.asname or a.name] = (st.module, a.name)
+    return out
+
+
+class _Modules:
+    """Parsed modules of the source, with constant lookup across `from x import NAME`."""
+
+    def __init__(self, src: HelmSource) -> None:
+        self.src = src
+        self._trees: dict[str, tuple[str, ast.Module]] = {}
+
+    def get(self, rel: str) -> tuple[str, ast.Module]:
+        if rel not in self._trees:
+            text = self.src.read(rel)
+            self._trees[rel] = (text, ast.parse(text, filename=rel))
+        return self._trees[rel]
+
+    def constant(self, rel: str, name: str, depth: int = 0) -> tuple[bool, Any]:
+        text, tree = self.get(rel)
+        consts = _module_constants(tree)
+        if name in consts:
+            return True, consts[name]
+        imp = _imported_names(tree).get(name)
+        if imp and imp[0].startswith("helm.") and depth < 4:
+            target = imp[0].replace(".", "/") + ".py"
+            if self.src.exists(target):
+                return self.constant(target, imp[1], depth + 1)
+        return False, None
+
+
+# ---------------------------------------------------------------- run spec functions
+
+
+def _decorator_name(dec: ast.expr) -> str | None:
+    """The registered name of `@run_spec_function("name")`, else None."""
+    if not isinstance(dec, ast.Call) or not dec.args:
+        return None
+    f = dec.func
+    fname = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+    if fname != "run_spec_function":
+        return None
+    a = dec.args[0]
+    if isinstance(a, ast.Constant) and isinstance(a.value, str):
+        return a.value
+    return None
+
+
+def _params(fn: ast.FunctionDef, text: str) -> tuple[list[dict[str, Any]], bool]:
+    a = fn.args
+    out: list[dict[str, Any]] = []
+    positional = a.posonlyargs + a.args
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+    rows = [(p, d, "positional") for p, d in zip(positional, defaults)]
+    rows += [(p, d, "keyword_only") for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+    for p, d, kind in rows:
+        ok, lit = _literal(d)
+        row: dict[str, Any] = {
+            "name": p.arg,
+            "annotation": _src(p.annotation, text),
+            "default": _src(d, text),
+            "required": d is None,
+            "kind": kind,
+        }
+        if ok:
+            row["default_value"] = lit
+        out.append(row)
+    return out, a.kwarg is not None
+
+
+def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None:
+    """Scenario group names of the RunSpec(...) the function returns, as `str.format` templates
+    over the function's parameters (`code_{dataset}`); None when not statically knowable."""
+    # Local names assigned exactly one string constant (run_spec_name = "mmlu").
+    assigned: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    assigned.setdefault(t.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            assigned.setdefault(node.target.id, []).append(node.value)
+
+    def piece(e: ast.expr, depth: int = 0) -> str | None:
+        if isinstance(e, ast.Constant) and isinstance(e.value, str):
+            return e.value.replace("{", "{{").replace("}", "}}")
+        if isinstance(e, ast.JoinedStr):
+            parts = []
+            for v in e.values:
+                if isinstance(v, ast.Constant):
+                    parts.append(str(v.value).replace("{", "{{").replace("}", "}}"))
+                elif isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1:
+                    inner = piece(v.value, depth + 1)
+                    if inner is None:
+                        return None
+                    parts.append(inner)
+                else:
+                    return None
+            return "".join(parts)
+        if isinstance(e, ast.Name):
+            if e.id in params and e.id not in assigned:
+                return "{" + e.id + "}"
+            vals = assigned.get(e.id)
+            if vals and len(vals) == 1 and depth < 3:
+                return piece(vals[0], depth + 1)
+        return None
+
+    found: list[list[str] | None] = []
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        if not (isinstance(f, ast.Name) and f.id == "RunSpec"):
+            continue
+        kw = next((k for k in node.keywords if k.arg == "groups"), None)
+        if kw is None:
+            found.append([])  # RunSpec's default: groups=[]
+            continue
+        val = kw.value
+        if isinstance(val, ast.Name) and len(assigned.get(val.id, [])) == 1:
+            val = assigned[val.id][0]
+        if isinstance(val, (ast.List, ast.Tuple)):
+            items = [piece(x) for x in val.elts]
+            found.append(None if any(i is None for i in items) else [i for i in items if i is not None])
+        else:
+            found.append(None)
+    if len(found) != 1:
+        return None  # no RunSpec built here (delegates) or several: not knowable statically
+    return found[0]
+
+
+def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict[str, Any]]:
+    text, tree = mods.get(rel)
+    out = []
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for dec in node.decorator_list:
+            name = _decorator_name(dec)
+            if name is None:
+                continue
+            params, var_kw = _params(node, text)  # type: ignore[arg-type]
+            out.append(
+                {
+                    "name": name,
+                    "module": module,
+                    "function": node.name,
+                    "line": node.lineno,
+                    "params": params,
+                    "var_keyword": var_kw,
+                    "groups": _groups_templates(node, {p["name"] for p in params}),  # type: ignore[arg-type]
+                    "doc": (ast.get_docstring(node) or "").strip().split("\n\n")[0] or None,
+                }
+            )
+    return out
+
+
+def scan_run_spec_file(text: str, path: str, module: str) -> list[dict[str, Any]]:
+    """Run spec functions of one file (used for --plugins as well)."""
+    tree = ast.parse(text, filename=path)
+
+    class _One(_Modules):
+        def get(self, rel: str) -> tuple[str, ast.Module]:
+            return text, tree
+
+    return _scan_run_spec_functions(_One(HelmSource(path, None)), path, module)
+
+
+def build_run_spec_functions(mods: _Modules) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for rel in mods.src.modules_in("helm/benchmark/run_specs"):
+        mod = rel[:-3].replace("/", ".")
+        if mod.endswith(".__init__"):
+            mod = mod[: -len(".__init__")]
+        out.extend(_scan_run_spec_functions(mods, rel, mod))
+    return out
+
+
+# ---------------------------------------------------------------- run expanders
+
+_RE = "helm/benchmark/run_expander.py"
+_ADAPTER_SPEC = "helm/benchmark/adaptation/adapter_spec.py"
+
+
+def _classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
+    return {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+
+
+def _class_attr(cls: ast.ClassDef, name: str) -> ast.expr | None:
+    for st in cls.body:
+        if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in st.targets):
+            return st.value
+        if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name) and st.target.id == name:
+            return st.value
+    return None
+
+
+def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
+    for st in cls.body:
+        if isinstance(st, ast.FunctionDef) and st.name == name:
+            return st
+    return None
+
+
+def _mro(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[ast.ClassDef]:
+    out = [cls]
+    for b in cls.bases:
+        if isinstance(b, ast.Name) and b.id in classes:
+            out.extend(_mro(classes[b.id], classes))
+    return out
+
+
+def _compared_strings(fn: ast.FunctionDef, mods: _Modules) -> tuple[list[str], bool]:
+    """String constants that `value`/`self.value`/`scenario` is compared with, and whether the
+    function raises when none matches (an else branch or a `!=`/`not in` guard that raises)."""
+    values: list[str] = []
+    raises = False
+    fallback = False
+
+    def const(e: ast.expr) -> str | None:
+        if isinstance(e, ast.Constant) and isinstance(e.value, str):
+            return e.value
+        if isinstance(e, ast.Name):
+            ok, v = mods.constant(_RE, e.id)
+            if ok and isinstance(v, str):
+                return v
+        return None
+
+    def subject(e: ast.expr) -> bool:
+        if isinstance(e, ast.Name):
+            return e.id in ("value", "scenario")
+        return isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self" and e.attr in (
+            "value",
+            "scenario",
+        )
+
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and subject(node.left):
+            if isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+                c = const(node.comparators[0])
+                if c is not None and c not in values:
+                    values.append(c)
+        if isinstance(node, ast.If) and any(
+            isinstance(n, ast.Compare) and subject(n.left) for n in ast.walk(node.test)
+        ):
+            # `if value == A: ... elif value == B: ... else: raise` -> closed choices; a chain
+            # whose explicit else does something else (a fallback) leaves the value free.
+            tail = node
+            while tail.orelse and len(tail.orelse) == 1 and isinstance(tail.orelse[0], ast.If):
+                tail = tail.orelse[0]
+            if tail.orelse:
+                if any(isinstance(s, ast.Raise) for s in tail.orelse):
+                    raises = True
+                else:
+                    fallback = True
+            # `if value != A and value != B: raise`
+            if any(isinstance(s, ast.Raise) for s in node.body) and any(
+                isinstance(n, ast.Compare) and subject(n.left) and isinstance(n.ops[0], ast.NotEq)
+                for n in ast.walk(node.test)
+            ):
+                raises = True
+    return values, raises and not fallback
+
+
+def _eval_dict_keys_and_items(node: ast.expr, mods: _Modules) -> dict[str, list[Any]] | None:
+    """For PERTURBATION_SPECS_DICT-like dicts: key -> list of names of the inner dict (each inner
+    key is one RunSpec). Inner dict comprehensions over a literal list are evaluated."""
+    if not isinstance(node, ast.Dict):
+        return None
+    out: dict[str, list[Any]] = {}
+    for k, v in zip(node.keys, node.values):
+        if not (isinstance(k, ast.Constant) and isinstance(k.value, str)):
+            return None
+        if isinstance(v, ast.Dict):
+            names = []
+            for ik in v.keys:
+                ok, lit = _literal(ik)
+                names.append(lit if ok else None)
+            out[k.value] = names
+        elif isinstance(v, ast.DictComp) and len(v.generators) == 1:
+            gen = v.generators[0]
+            ok, seq = _literal(gen.iter)
+            if not ok or not isinstance(gen.target, ast.Name):
+                return None
+            names = []
+            for item in seq:
+                key = v.key
+                if isinstance(key, ast.JoinedStr):
+                    s = ""
+                    for part in key.values:
+                        if isinstance(part, ast.Constant):
+                            s += str(part.value)
+                        elif isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Name) and part.value.id == gen.target.id:
+                            s += str(item)
+                        else:
+                            s = None  # type: ignore[assignment]
+                            break
+                    names.append(s)
+                else:
+                    names.append(None)
+            out[k.value] = names
+        else:
+            return None
+    return out
+
+
+def _adapter_spec_types(mods: _Modules) -> dict[str, str]:
+    text, tree = mods.get(_ADAPTER_SPEC)
+    cls = _classes(tree).get("AdapterSpec")
+    out: dict[str, str] = {}
+    if cls is None:
+        return out
+    for st in cls.body:
+        if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name):
+            out[st.target.id] = _src(st.annotation, text) or ""
+    return out
+
+
+def build_expanders(mods: _Modules) -> list[dict[str, Any]]:
+    text, tree = mods.get(_RE)
+    classes = _classes(tree)
+    order: list[str] = []
+    for st in tree.body:
+        target = None
+        if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name):
+            target, value = st.target.id, st.value
+        elif isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name):
+            target, value = st.targets[0].id, st.value
+        if target == "RUN_EXPANDER_SUBCLASSES" and isinstance(value, ast.List):
+            order = [e.id for e in value.elts if isinstance(e, ast.Name)]
+    if not order:
+        raise CatalogBuildError("RUN_EXPANDER_SUBCLASSES not found in run_expander.py")
+    adapter_types = _adapter_spec_types(mods)
+    out = []
+    for cname in order:
+        cls = classes.get(cname)
+        if cls is None:
+            raise CatalogBuildError(f"run expander class {cname} not found")
+        mro = _mro(cls, classes)
+        name_node = next((_class_attr(c, "name") for c in mro if _class_attr(c, "name") is not None), None)
+        ok, name = _literal(name_node)
+        if not ok:
+            raise CatalogBuildError(f"{cname}.name is not a literal")
+        init = next((m for c in mro if (m := _method(c, "__init__")) is not None), None)
+        bases = {c.name for c in mro}
+        row: dict[str, Any] = {"name": name, "class": cname, "takes_value": True, "kind": "free"}
+        value_param = None
+        if init is not None:
+            pos = init.args.posonlyargs + init.args.args
+            row["takes_value"] = len(pos) >= 2 or init.args.vararg is not None
+            if len(pos) >= 2:
+                value_param = pos[1]
+                row["value_annotation"] = _src(value_param.annotation, mods.get(_RE)[0])
+        vd_node = next((_class_attr(c, "values_dict") for c in mro if _class_attr(c, "values_dict") is not None), None)
+        if "ModelRunExpander" in bases:
+            row["kind"] = "model"
+        elif vd_node is not None:
+            # ReplaceValueRunExpander / ScenarioSpecRunExpander: a key of values_dict names a set
+            # of values, anything else is used as the one value.
+            row["kind"] = "value_set"
+            sets: dict[str, Any] = {}
+            if isinstance(vd_node, ast.Dict):
+                for k, v in zip(vd_node.keys, vd_node.values):
+                    okk, key = _literal(k)
+                    okv, val = _literal(v)
+                    if okk:
+                        sets[str(key)] = val if okv else {"per_deployment": True}
+            row["value_sets"] = sets
+            if "ReplaceValueRunExpander" in bases:
+                row["target"] = "adapter_spec"
+                row["value_type"] = adapter_types.get(name)
+            elif "ScenarioSpecRunExpander" in bases:
+                row["target"] = "scenario_spec"
+            else:
+                field = _class_attr(cls, "adapter_spec_name")
+                okf, fname = _literal(field)
+                if okf:
+                    row["target"] = "adapter_spec"
+                    row["value_type"] = adapter_types.get(fname)
+        else:
+            # `if self.value not in SOME_DICT: raise` -> the dict's keys, each a set of runs
+            for fn in filter(None, (init, _method(cls, "expand"))):
+                for node in ast.walk(fn):
+                    if (
+                        isinstance(node, ast.If)
+                        and isinstance(node.test, ast.Compare)
+                        and isinstance(node.test.ops[0], ast.NotIn)
+                        and isinstance(node.test.comparators[0], ast.Name)
+                        and any(isinstance(s, ast.Raise) for s in node.body)
+                    ):
+                        dname = node.test.comparators[0].id
+                        for st in tree.body:
+                            tgt = st.target if isinstance(st, ast.AnnAssign) else st.targets[0] if isinstance(st, ast.Assign) else None
+                            if isinstance(tgt, ast.Name) and tgt.id == dname:
+                                runs = _eval_dict_keys_and_items(st.value, mods)  # type: ignore[arg-type]
+                                if runs is not None:
+                                    row["kind"] = "choices"
+                                    row["choices"] = list(runs)
+                                    row["runs_per_choice"] = runs
+            if row["kind"] == "free":
+                values: list[str] = []
+                raises = False
+                for fn in filter(None, (init, _method(cls, "expand"))):
+                    v, r = _compared_strings(fn, mods)
+                    values += [x for x in v if x not in values]
+                    raises = raises or r
+                if values and raises:
+                    row["kind"] = "choices"
+                    row["choices"] = values
+                elif values:
+                    row["known_values"] = values
+            if row["kind"] == "free" and value_param is not None:
+                ann = _src(value_param.annotation, mods.get(_RE)[0])
+                if ann in ("int", "float"):
+                    row["value_type"] = ann
+        if not row["takes_value"]:
+            row["kind"] = "none"
+        out.append(row)
+    return out
+
+
+# ---------------------------------------------------------------- model groups (wildcards)
+
+
+def build_model_groups(mods: _Modules) -> dict[str, Any]:
+    """Read ModelRunExpander.get_model_group_to_model_names: every key of its values_dict with
+    how its models are found, plus the ablation and exclusion tags it applies afterwards."""
+    text, tree = mods.get(_RE)
+    cls = _classes(tree).get("ModelRunExpander")
+    fn = _method(cls, "get_model_group_to_model_names") if cls else None
+    if fn is None:
+        raise CatalogBuildError("ModelRunExpander.get_model_group_to_model_names not found")
+    mmr = "helm/benchmark/model_metadata_registry.py"
+    func_terms = {}  # get_all_* helpers -> their tag, read from model_metadata_registry
+    _, mtree = mods.get(mmr)
+    for st in mtree.body:
+        if isinstance(st, ast.FunctionDef) and st.name.startswith("get_all"):
+            ret = next((n for n in ast.walk(st) if isinstance(n, ast.Return)), None)
+            if ret is None:
+                continue
+            if isinstance(ret.value, ast.Call) and isinstance(ret.value.func, ast.Name):
+                if ret.value.func.id == "get_model_names_with_tag" and isinstance(ret.value.args[0], ast.Name):
+                    ok, tag = mods.constant(mmr, ret.value.args[0].id)
+                    if ok:
+                        func_terms[st.name] = {"tag": tag}
+                elif ret.value.func.id == "list":
+                    func_terms[st.name] = {"all": True}
+
+    def terms(e: ast.expr) -> list[dict[str, Any]]:
+        if isinstance(e, ast.List):
+            ok, lit = _literal(e)
+            if ok:
+                return [{"models": lit}]
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+            return terms(e.left) + terms(e.right)
+        if isinstance(e, ast.Call) and isinstance(e.func, ast.Name):
+            if e.func.id == "get_model_names_with_tag" and e.args and isinstance(e.args[0], ast.Name):
+                ok, tag = mods.constant(_RE, e.args[0].id)
+                if ok:
+                    return [{"tag": tag}]
+            if e.func.id in func_terms:
+                return [dict(func_terms[e.func.id])]
+        raise CatalogBuildError(f"cannot read model group value: {_src(e, text)}")
+
+    groups: dict[str, Any] = {}
+    ablation_tag = None
+    excluded: list[str] = []
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            tgt = node.targets[0].id
+            if tgt == "values_dict" and isinstance(node.value, ast.Dict):
+                for k, v in zip(node.value.keys, node.value.values):
+                    ok, key = _literal(k)
+                    if ok:
+                        groups[key] = terms(v)
+            for call in ast.walk(node.value):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Name)
+                    and call.func.id == "get_model_names_with_tag"
+                    and call.args
+                    and isinstance(call.args[0], ast.Name)
+                ):
+                    ok, tag = mods.constant(_RE, call.args[0].id)
+                    if not ok:
+                        continue
+                    if tgt == "ablation_models":
+                        ablation_tag = tag
+                    elif tgt in ("deprecated_models", "unsupported_models"):
+                        excluded.append(tag)
+    if not groups:
+        raise CatalogBuildError("values_dict of get_model_group_to_model_names not found")
+    # The ablation loop: `"ablation_" + family_name`, with "ablation_all" stored as "ablation".
+    consts = [n.value for n in ast.walk(fn) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    ablation = None
+    if ablation_tag is not None and "ablation_" in consts:
+        ablation = {"tag": ablation_tag, "prefix": "ablation_", "all_alias": "ablation" if "ablation" in consts else None}
+    return {"groups": groups, "ablation": ablation, "excluded_tags": excluded}
+
+
+def build_wildcard_guard(mods: _Modules) -> list[str]:
+    """The wildcard names helm-run's models-to-run check knows (its regex in run.py)."""
+    import re
+
+    text, _ = mods.get("helm/benchmark/run.py")
+    m = re.search(r"model=\(\?:([a-z_|]+)\)", text)
+    return m.group(1).split("|") if m else []
+
+
+# ---------------------------------------------------------------- deployment generators
+
+
+def build_generators(mods: _Modules) -> list[dict[str, Any]]:
+    out = []
+    for rel in mods.src.modules_in("helm/benchmark/model_deployments"):
+        text, tree = mods.get(rel)
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for dec in node.decorator_list:
+                if (
+                    isinstance(dec, ast.Call)
+                    and isinstance(dec.func, ast.Name)
+                    and dec.func.id == "model_deployment_generator"
+                    and dec.args
+                ):
+                    ok, prefix = _literal(dec.args[0])
+                    if not ok:
+                        continue
+                    body = ast.unparse(node)
+                    # All generators of 0.5.16 name the model with the last two parts.
+                    rule = "last_two_parts" if "name_parts[-2:]" in body else None
+                    min_parts = 3 if "len(name_parts) < 3" in body else 2
+                    out.append(
+                        {
+                            "prefix": prefix.strip("/") + "/",
+                            "module": rel[:-3].replace("/", "."),
+                            "model_name": rule,
+                            "min_parts": min_parts,
+                            "network": "create_tokenizer" in body,
+                        }
+                    )
+    return out
+
+
+# ---------------------------------------------------------------- YAML configs
+
+
+def _yaml_load(text: str) -> Any:
+    try:
+        import yaml
+    except ImportError as e:  # pragma: no cover - yaml comes with crfm-helm
+        raise CatalogBuildError("PyYAML is needed to read HELM's config files (pip install pyyaml)") from e
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as e:
+        raise CatalogBuildError(f"invalid YAML: {e}") from e
+
+
+def read_model_metadata(text: str) -> list[dict[str, Any]]:
+    raw = _yaml_load(text) or {}
+    out = []
+    for m in raw.get("models") or []:
+        out.append(
+            {
+                "name": m["name"],
+                "tags": list(m.get("tags") or []),
+                "deployment_names": m.get("deployment_names"),
+                "display_name": m.get("display_name"),
+            }
+        )
+    return out
+
+
+def read_model_deployments(text: str) -> list[dict[str, Any]]:
+    raw = _yaml_load(text) or {}
+    out = []
+    for d in raw.get("model_deployments") or []:
+        out.append(
+            {
+                "name": d["name"],
+                "model_name": d.get("model_name") or d["name"],  # ModelDeployment.__post_init__
+                "tokenizer_name": d.get("tokenizer_name"),
+                "deprecated": bool(d.get("deprecated", False)),
+            }
+        )
+    return out
+
+
+def read_tokenizers(text: str) -> list[str]:
+    raw = _yaml_load(text) or {}
+    return [t["name"] for t in raw.get("tokenizer_configs") or []]
+
+
+def build_unknown_model_tags(mods: _Modules) -> list[str]:
+    """Tags of get_unknown_model_metadata: what a model without metadata gets when a deployment
+    (or --enable-huggingface-models) registers it; they put it into `text` and `all`."""
+    mmr = "helm/benchmark/model_metadata_registry.py"
+    _, tree = mods.get(mmr)
+    for st in tree.body:
+        if isinstance(st, ast.FunctionDef) and st.name == "get_unknown_model_metadata":
+            for n in ast.walk(st):
+                if isinstance(n, ast.keyword) and n.arg == "tags" and isinstance(n.value, ast.List):
+                    out = []
+                    for e in n.value.elts:
+                        ok, v = mods.constant(mmr, e.id) if isinstance(e, ast.Name) else _literal(e)
+                        if ok:
+                            out.append(v)
+                    return out
+    raise CatalogBuildError("get_unknown_model_metadata not found")
+
+
+def build_tags(mods: _Modules) -> dict[str, str]:
+    _, tree = mods.get("helm/benchmark/model_metadata_registry.py")
+    return {k: v for k, v in _module_constants(tree).items() if k.endswith("_TAG") and isinstance(v, str)}
+
+
+# ---------------------------------------------------------------- the whole catalog
+
+
+def build_catalog(src: HelmSource) -> dict[str, Any]:
+    mods = _Modules(src)
+    cfg = "helm/config/"
+    return {
+        "format": CATALOG_FORMAT,
+        "helm_version": src.version,
+        "run_spec_functions": build_run_spec_functions(mods),
+        "expanders": build_expanders(mods),
+        "model_groups": build_model_groups(mods),
+        "wildcard_guard": build_wildcard_guard(mods),
+        "tags": build_tags(mods),
+        "unknown_model_tags": build_unknown_model_tags(mods),
+        "models": read_model_metadata(src.read(cfg + "model_metadata.yaml")),
+        "deployments": read_model_deployments(src.read(cfg + "model_deployments.yaml")),
+        "tokenizers": read_tokenizers(src.read(cfg + "tokenizer_configs.yaml")),
+        "deployment_generators": build_generators(mods),
+    }
+
+
+def dump_catalog(cat: dict[str, Any], stream: io.TextIOBase | Any, compact: bool = True) -> None:
+    if compact:
+        json.dump(cat, stream, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+    else:
+        json.dump(cat, stream, indent=1, ensure_ascii=False)
+    stream.write("\n")
+
+
+def iter_plugin_sources(spec: str) -> Iterator[tuple[str, str, str]]:
+    """(path, module name, text) for a --plugins value: a path to a .py file or a module name
+    found on sys.path without importing it (a package yields its __init__)."""
+    import importlib.util
+
+    if "/" in spec or "\\" in spec or os.path.exists(spec):
+        with open(spec, encoding="utf-8") as f:
+            yield spec, os.path.splitext(os.path.basename(spec))[0], f.read()
+        return
+    try:
+        ms = importlib.util.find_spec(spec) if "." not in spec else _find_dotted(spec)
+    except (ImportError, ValueError):
+        ms = None
+    if ms is None or not ms.origin or not ms.origin.endswith(".py"):
+        raise CatalogBuildError(f"plugin module {spec!r} not found")
+    with open(ms.origin, encoding="utf-8") as f:
+        yield ms.origin, spec, f.read()
+
+
+def _find_dotted(name: str):
+    """find_spec for a dotted name without importing the parent packages."""
+    import importlib.machinery
+    import sys
+
+    parts = name.split(".")
+    path = None
+    spec = None
+    for i, part in enumerate(parts):
+        spec = importlib.machinery.PathFinder.find_spec(part, path if path is not None else sys.path)
+        if spec is None:
+            return None
+        if i < len(parts) - 1:
+            path = list(spec.submodule_search_locations or [])
+    return spec
