@@ -5,6 +5,7 @@ HC01xx  conf file schema (what HELM's RunEntries dataclass reads)
 HC02xx  run entry syntax (what parse_object_spec reads)
 HC03xx  resolution against the catalog (functions, arguments, expanders, models)
 HC04xx  planning (filters, empty results, duplicates)
+HC05xx  helm-run: what HELM itself builds and runs
 HC09xx  inputs and the tool itself (unreadable files, internal errors)
 """
 
@@ -66,6 +67,9 @@ _RULES = [
     Rule("HC0403", "entry-filtered", "info", "An entry produces no runs after filtering."),
     Rule("HC0404", "models-to-run-unknown", "error", "A --models-to-run value is no model or deployment HELM knows."),
     Rule("HC0405", "models-to-run-required", "error", "helm-run needs --models-to-run for these entries."),
+    # helm-run and HELM
+    Rule("HC0501", "helm-plan-mismatch", "warning", "HELM built other RunSpecs than helmc planned for an entry."),
+    Rule("HC0502", "helm-build-failed", "error", "HELM raised while building the RunSpecs of an entry."),
     # inputs and the tool
     Rule("HC0901", "unreadable-file", "error", "A file cannot be read or decoded as UTF-8."),
     Rule("HC0902", "internal-error", "error", "helmc itself failed; please report it."),
