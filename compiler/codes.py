@@ -30,7 +30,7 @@ _RULES = [
     Rule("HC0004", "include-unsupported", "error", "`include` is not supported in run entries conf files."),
     Rule("HC0005", "substitution-unsupported", "error", "`${...}` substitutions are not supported in run entries conf files."),
     Rule("HC0006", "invalid-concatenation", "error", "Values of different kinds are concatenated on one line."),
-    Rule("HC0007", "invalid-escape", "error", "A backslash escape in a quoted string is not one that HOCON knows."),
+    Rule("HC0007", "verbatim-escape", "warning", "A backslash escape that pyhocon keeps as written, backslash included."),
     Rule("HC0008", "too-deep", "error", "Objects and arrays are nested deeper than helmc reads."),
     # conf schema
     Rule("HC0101", "missing-entries", "error", "The conf file has no top-level `entries` list."),

@@ -136,6 +136,13 @@ class Entry:
     index: int  # position in its file
     priority_span: Span | None = None
     groups_span: Span | None = None
+    # False when the schema pass found an error in this entry (a wrong type, no description):
+    # HELM would refuse the whole file, so the entry plans no runs.
+    ok: bool = True
+
+    @property
+    def plannable(self) -> bool:
+        return self.ok and self.description is not None and self.description.ok
 
     @property
     def path(self) -> str:

@@ -1,1 +1,10 @@
+"""The Lark grammars of helmc, shipped as package data."""
 
+from __future__ import annotations
+
+from importlib import resources
+
+
+def grammar_text(name: str) -> str:
+    """The text of `run_entry.lark` or `conf.lark`."""
+    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")

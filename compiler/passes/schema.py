@@ -1,0 +1,209 @@
+"""The conf schema pass: HOCON values -> run entries, as HELM's dacite reading takes them.
+
+HELM reads `entries: [{description, priority, groups}]` into its RunEntry dataclass with
+dacite's defaults: unknown keys are dropped without a word and types are checked. This pass
+reports both, and the pre-2023 format that HELM no longer reads.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from ..diagnostics import Diagnostic, Fix, Label, diag
+from ..ir import Entry, HArray, HError, HNull, HNumber, HObject, HString, HValue, HBool
+from ..run_entry_parser import parse_description
+from ..source import SourceFile
+
+ENTRY_KEYS = ("description", "priority", "groups")
+
+
+def _kind(v: HValue) -> str:
+    return {
+        HString: "a string",
+        HNumber: "a number",
+        HBool: "a boolean",
+        HNull: "null",
+        HObject: "an object",
+        HArray: "a list",
+    }.get(type(v), "a value")
+
+
+def _did_you_mean(word: str, choices) -> str | None:
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def entries_of(root: HValue, source: SourceFile, diagnostics: list[Diagnostic]) -> list[Entry]:
+    if isinstance(root, HError):
+        return []
+    if not isinstance(root, HObject):
+        diagnostics.append(
+            diag(
+                "HC0101",
+                f"the conf file is {_kind(root)}, not an object with `entries`",
+                source.span(root.span.start, root.span.start + 1),
+                "expected `entries: [...]` at the top level",
+                help='write the entries as `entries: [ {description: "...", priority: 1} ]`',
+            )
+        )
+        return []
+    field = root.get("entries")
+    for f in root.fields:
+        if f.key != "entries" and field is not None:
+            diagnostics.append(_unknown_key(f, ("entries",), "the conf file"))
+    if field is None:
+        diagnostics.append(_missing_entries(root, source))
+        return []
+    value = field.value
+    if isinstance(value, HError):
+        return []
+    if not isinstance(value, HArray):
+        diagnostics.append(
+            diag(
+                "HC0102",
+                f"`entries` is {_kind(value)}, not a list",
+                value.span,
+                "expected `[`",
+                help='write `entries: [ {description: "..."} ]`',
+            )
+        )
+        return []
+    entries: list[Entry] = []
+    for index, item in enumerate(value.items):
+        entry = _entry(item, index, diagnostics)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _missing_entries(root: HObject, source: SourceFile) -> Diagnostic:
+    legacy = [f for f in root.fields if ":" in f.key or (isinstance(f.value, HObject) and f.value.get("status"))]
+    if legacy:
+        first = legacy[0]
+        prio = first.value.get("priority") if isinstance(first.value, HObject) else None
+        prio_text = f", priority: {prio.value.value}" if prio is not None and isinstance(prio.value, HNumber) else ""
+        return diag(
+            "HC0107",
+            "this conf file uses the pre-2023 format, which HELM no longer reads",
+            first.key_span,
+            "a description as a key",
+            help=f'HELM now reads `entries: [ {{description: "{first.key}"{prio_text}}} ]`',
+            notes=[
+                "each top-level key of the old format becomes the `description` of one entry",
+                "HELM would fail here with a dacite error about a missing field `entries`",
+            ],
+        )
+    span = root.fields[0].key_span if root.fields else source.span(0, 0)
+    return diag(
+        "HC0101",
+        "the conf file has no `entries` list",
+        span,
+        "expected `entries` at the top level",
+        help='write the entries as `entries: [ {description: "...", priority: 1} ]`',
+    )
+
+
+def _unknown_key(f, known: tuple[str, ...], where: str) -> Diagnostic:
+    guess = _did_you_mean(f.key, known)
+    return diag(
+        "HC0106",
+        f"unknown key `{f.key}` in {where}",
+        f.key_span,
+        "HELM ignores this key without a word",
+        help=f"did you mean `{guess}`?" if guess else f"known keys: {', '.join(known)}",
+        fixes=[Fix(f.key_span, guess)] if guess else [],
+        notes=[f"HELM reads `{f.key}` and drops it, so its value has no effect"],
+    )
+
+
+def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | None:
+    if isinstance(item, HError):
+        return None
+    if not isinstance(item, HObject):
+        help = "each entry is an object: `{description: \"...\", priority: 1}`"
+        if isinstance(item, HString) and not item.quoted:
+            help = "if this line is a comment, start it with `#`; " + help
+        diagnostics.append(
+            diag("HC0103", f"an entry is {_kind(item)}, not an object", item.span, "expected `{`", help=help)
+        )
+        return None
+    for f in item.fields:
+        if f.key not in ENTRY_KEYS:
+            diagnostics.append(_unknown_key(f, ENTRY_KEYS, "an entry"))
+    ok = True
+    description = None
+    desc_field = item.get("description")
+    if desc_field is None:
+        ok = False
+        diagnostics.append(
+            diag(
+                "HC0104",
+                "this entry has no `description`",
+                item.span.source.span(item.span.start, item.span.start + 1),
+                "entry without a description",
+                help='add `description: "name:key=value"`',
+            )
+        )
+    elif isinstance(desc_field.value, HString):
+        description = parse_description(desc_field.value, diagnostics)
+    elif not isinstance(desc_field.value, HError):
+        ok = False
+        diagnostics.append(_wrong_type(desc_field, "a string", 'write the description in double quotes'))
+    priority = None
+    prio_field = item.get("priority")
+    if prio_field is not None:
+        v = prio_field.value
+        if isinstance(v, HNumber) and isinstance(v.value, int):
+            priority = v.value
+        elif not isinstance(v, (HNull, HError)):
+            ok = False
+            hint = "priorities are integers, 1 being the highest"
+            if isinstance(v, HString) and v.value.strip().lstrip("+-").isdigit():
+                hint = f"remove the quotes: `priority: {v.value.strip()}`"
+            diagnostics.append(_wrong_type(prio_field, "an integer", hint))
+    groups = None
+    groups_field = item.get("groups")
+    if groups_field is not None:
+        v = groups_field.value
+        if isinstance(v, HArray):
+            names = []
+            for g in v.items:
+                if isinstance(g, HString):
+                    names.append(g.value)
+                elif not isinstance(g, HError):
+                    ok = False
+                    diagnostics.append(
+                        diag(
+                            "HC0105",
+                            f"a group is {_kind(g)}, not a string",
+                            g.span,
+                            "expected a string",
+                            help='write group names in double quotes: `groups: ["my_group"]`',
+                        )
+                    )
+            groups = tuple(names)
+        elif not isinstance(v, (HNull, HError)):
+            ok = False
+            diagnostics.append(_wrong_type(groups_field, "a list of strings", 'write `groups: ["my_group"]`'))
+    return Entry(
+        description=description,
+        priority=priority,
+        groups=groups,
+        span=item.span,
+        index=index,
+        priority_span=prio_field.value.span if prio_field is not None else None,
+        groups_span=groups_field.value.span if groups_field is not None else None,
+        ok=ok,
+    )
+
+
+def _wrong_type(f, expected: str, hint: str) -> Diagnostic:
+    return diag(
+        "HC0105",
+        f"`{f.key}` is {_kind(f.value)}, but HELM expects {expected}",
+        f.value.span,
+        f"expected {expected}",
+        help=hint,
+        notes=["HELM's dacite reading would stop the whole run with a type error here"],
+        secondary=[Label(f.key_span, "for this key")],
+    )

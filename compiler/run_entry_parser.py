@@ -1,0 +1,180 @@
+"""Run entry descriptions: Lark parse tree -> ir.Description, as parse_object_spec reads them.
+
+A description may come from a conf string literal; `HString.span_of` maps each piece back to
+the file, escapes included.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from lark import Lark, Token, Tree
+
+from ..grammar import grammar_text
+from .diagnostics import Diagnostic, Fix, diag
+from .ir import Argument, Description, HString, Text
+from .source import Span
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(
+        grammar_text("run_entry.lark"),
+        parser="lalr",
+        lexer="contextual",
+        maybe_placeholders=False,
+        cache=True,
+    )
+
+
+def coerce(value: str) -> int | float | str:
+    """parse_object_spec's coercion: int, else float, else the string itself."""
+    try:
+        return int(value)
+    except ValueError:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+
+
+def parse_description(lit: HString, diagnostics: list[Diagnostic]) -> Description:
+    text = lit.value
+    tree = _parser().parse(text)  # the grammar accepts every string; see run_entry.lark
+    ok = True
+
+    def span(start: int, end: int) -> Span:
+        return lit.span_of(start, end)
+
+    def tok_text(t: Token) -> Text:
+        return Text(t.value, span(t.start_pos, t.end_pos))
+
+    children = tree.children
+    name_tok = children[0] if children and isinstance(children[0], Token) and children[0].type == "NAME" else None
+    colon = next((c for c in children if isinstance(c, Token) and c.type == "COLON"), None)
+    if name_tok is not None:
+        name = tok_text(name_tok)
+    else:
+        name = Text("", span(0, 0))
+        ok = False
+        diagnostics.append(
+            diag(
+                "HC0203",
+                "this run entry has no run spec function name",
+                span(0, 1 if colon is not None else 0),
+                "a name goes before `:`" if colon is not None else "empty description",
+                help="start the run entry with a run spec function name, as in `mmlu:subject=anatomy`",
+            )
+        )
+    args: list[Argument] = []
+    arguments = next((c for c in children if isinstance(c, Tree)), None)
+    if arguments is not None:
+        # Positions of empty arguments come from the commas around them.
+        prev_end = colon.end_pos if colon is not None else 0
+        items = arguments.children
+        for i, item in enumerate(items):
+            if isinstance(item, Token):  # a comma
+                prev_end = item.end_pos
+                continue
+            kind = item.data
+            toks = item.children
+            if kind == "pair":
+                key_tok, _eq = toks[0], toks[1]
+                value_tok = toks[2] if len(toks) > 2 else None
+                raw = value_tok.value if value_tok is not None else ""
+                vstart = value_tok.start_pos if value_tok is not None else _eq.end_pos
+                vend = value_tok.end_pos if value_tok is not None else _eq.end_pos
+                arg = Argument(
+                    key=tok_text(key_tok),
+                    raw=Text(raw, span(vstart, vend)),
+                    value=coerce(raw),
+                    span=span(key_tok.start_pos, vend),
+                )
+                args.append(arg)
+                _check_whitespace(arg, diagnostics)
+            elif kind == "missing_equals":
+                ok = False
+                key_tok = toks[0]
+                diagnostics.append(
+                    diag(
+                        "HC0201",
+                        f"argument `{key_tok.value}` has no value",
+                        span(key_tok.start_pos, key_tok.end_pos),
+                        "expected `key=value`",
+                        help=f"write `{key_tok.value.strip()}=<value>`; HELM raises \"Expected <key>=<value>\" here",
+                    )
+                )
+            elif kind == "empty_key":
+                ok = False
+                eq = toks[0]
+                end = toks[1].end_pos if len(toks) > 1 else eq.end_pos
+                diagnostics.append(
+                    diag(
+                        "HC0204",
+                        "argument has no name before `=`",
+                        span(eq.start_pos, end),
+                        "the name is missing",
+                        help="write `name=value`",
+                    )
+                )
+            else:  # empty_argument
+                ok = False
+                trailing = i == len(items) - 1
+                comma_at = prev_end - 1
+                if trailing and comma_at >= 0 and text[comma_at : prev_end] == ",":
+                    diagnostics.append(
+                        diag(
+                            "HC0202",
+                            "trailing `,` leaves an empty argument",
+                            span(comma_at, prev_end),
+                            "nothing follows this comma",
+                            help="remove the trailing comma",
+                            fixes=[Fix(span(comma_at, prev_end), "")],
+                        )
+                    )
+                elif text[prev_end : prev_end + 1] == ",":
+                    diagnostics.append(
+                        diag(
+                            "HC0202",
+                            "`,,` leaves an empty argument",
+                            span(prev_end, prev_end + 1),
+                            "empty argument before this comma",
+                            help="remove the extra comma",
+                            fixes=[Fix(span(prev_end, prev_end + 1), "")],
+                        )
+                    )
+                else:
+                    at = max(prev_end - 1, 0)
+                    diagnostics.append(
+                        diag(
+                            "HC0202",
+                            "`:` is followed by no arguments",
+                            span(at, prev_end),
+                            "nothing follows",
+                            help="remove the `:` or add `key=value` arguments after it",
+                            fixes=[Fix(span(at, prev_end), "")] if text[at:prev_end] == ":" else [],
+                        )
+                    )
+    if name_tok is not None and name_tok.value != name_tok.value.strip():
+        diagnostics.append(_whitespace_diag(name, "run spec function name"))
+    return Description(text=text, span=lit.span, name=name, args=tuple(args), ok=ok)
+
+
+def _whitespace_diag(t: Text, what: str) -> Diagnostic:
+    stripped = t.value.strip()
+    return diag(
+        "HC0205",
+        f"the {what} `{t.value}` has spaces that HELM keeps",
+        t.span,
+        f"HELM reads this as `{t.value}`, not `{stripped}`",
+        help=f"remove the spaces: `{stripped}`",
+        fixes=[Fix(t.span, stripped)],
+    )
+
+
+def _check_whitespace(arg: Argument, diagnostics: list[Diagnostic]) -> None:
+    if arg.key.value != arg.key.value.strip():
+        diagnostics.append(_whitespace_diag(arg.key, "argument name"))
+    # int(" 5") is 5 in HELM too, so only string values keep their spaces.
+    if isinstance(arg.value, str) and arg.raw.value != arg.raw.value.strip():
+        diagnostics.append(_whitespace_diag(arg.raw, "value"))
