@@ -112,7 +112,7 @@ def helm_version() -> str | None:
 @contextlib.contextmanager
 def redirect_output(path: str) -> Iterator[None]:
     """Send fds 1 and 2 (HELM's logging, tqdm, prints from clients) to a log file."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
