@@ -15,7 +15,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, Un
 
 from ..grammar import grammar_text
 from .conf_lexer import SeparatorPostLex
-from .diagnostics import Diagnostic, Label, diag
+from .diagnostics import Diagnostic, Fix, Label, diag
 from .ir import HArray, HBool, HError, HField, HNull, HNumber, HObject, HString, HValue
 from .source import SourceFile, Span
 
@@ -25,7 +25,7 @@ _ESCAPES = {"\\\\": "\\", "\\\n": "\n", "\\n": "\n", "\\r": "\r", "\\t": "\t", "
 _KEY_CHARS = re.compile(r"[A-Za-z0-9\u00c0-\u00ff._\- /]+\Z")
 _TOKEN_NAMES = {
     "RBRACE": "`}`", "LBRACE": "`{`", "RSQB": "`]`", "LSQB": "`[`", "COLON": "`:`", "EQUAL": "`=`",
-    "_SEP": "a comma or a new line", "STRING": "a quoted string", "UNQUOTED": "a key or a value",
+    "_SEP": "a comma or a new line", "STRING": "a quoted string", "UNQUOTED": "an unquoted string",
     "TRIPLE": 'a """triple-quoted""" string', "$END": "the end of the file", "PLUS_EQUALS": "`+=`",
     "SUBSTITUTION": "a `${...}` substitution", "STRAY": "a character", "BAD_STRING": "a string",
 }
@@ -366,7 +366,9 @@ class _Builder:
             return None
         return [p.strip() for p in parts], span
 
-    def _set(self, obj: _MObject, keys: list[str], key_span: Span, value, field_span: Span) -> None:
+    def _set(
+        self, obj: _MObject, keys: list[str], key_span: Span, value, field_span: Span, lost: list[str] | None = None
+    ) -> None:
         for k in keys[:-1]:
             slot = obj.fields.get(k)
             if slot is None or not isinstance(slot[1], _MObject):
@@ -382,9 +384,11 @@ class _Builder:
             return
         old = slot[1]
         if isinstance(old, _MObject) and isinstance(value, _MObject):
-            self._merge(old, value)
+            self._merge(old, value, lost)
             return
-        if not isinstance(value, HError) and not isinstance(old, HError):
+        if lost is not None:
+            lost.append(k)  # reported once, by the merge that loses it
+        elif not isinstance(value, HError) and not isinstance(old, HError):
             self.diagnostics.append(
                 diag(
                     "HC0109",
@@ -399,9 +403,9 @@ class _Builder:
         # A later field moves to the end in pyhocon only when it is new; keep the old place.
         obj.fields[k] = [key_span, value, field_span]
 
-    def _merge(self, into: _MObject, other: _MObject) -> None:
+    def _merge(self, into: _MObject, other: _MObject, lost: list[str] | None = None) -> None:
         for k, (ks, v, fs) in other.fields.items():
-            self._set(into, [k], ks, v, fs)
+            self._set(into, [k], ks, v, fs, lost)
 
     def _freeze(self, v) -> HValue:
         if isinstance(v, _MObject):
@@ -505,6 +509,12 @@ class _Builder:
         if kinds == {"object"}:
             objs = [self._node(p) for p in values]
             first = objs[0]
+            lost: list[str] = []
+            for o in objs[1:]:
+                self._merge(first, o, lost)
+            notes = ["HOCON concatenates objects on one line; keys of the later object win"]
+            if lost:
+                notes.insert(0, "lost from the first object: " + ", ".join(f"`{k}`" for k in dict.fromkeys(lost)))
             self.diagnostics.append(
                 diag(
                     "HC0108",
@@ -513,12 +523,10 @@ class _Builder:
                     "merged into the object before it",
                     secondary=[Label(first.span, "this object takes the keys of the next")],
                     help="separate them with a comma or a new line to keep them apart",
-                    notes=["HOCON concatenates objects on one line; keys of the later object win"],
-                    fixes=[],
+                    notes=notes,
+                    fixes=[Fix(self.source.span(objs[1].span.start, objs[1].span.start), ", ")],
                 )
             )
-            for o in objs[1:]:
-                self._merge(first, o)
             first.span = span
             return first
         if kinds == {"array"}:

@@ -1,1 +1,91 @@
-"""The command line: `helmc <subcommand>`, plus the `helm-check` and `helm-run` aliases."""
+"""The command line: `helmc <subcommand>`, plus the `helm-check` and `helm-run` aliases.
+
+Each subcommand lives in helmc/commands/<name>.py with `add_arguments(parser)` and
+`run(args) -> int`; this module only dispatches, and keeps every failure of helmc itself
+away from the user as a one-line message with exit code 2 (ruff's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+from typing import Sequence
+
+COMMANDS: dict[str, str] = {
+    "parse": "Parse conf files and print their run entries",
+    "check": "Check conf files and run entries (helm-check)",
+    "plan": "Print the runs HELM would build, without running them",
+    "run": "Compile, then run through HELM (helm-run)",
+    "catalog": "Build or list the catalog of what HELM knows",
+    "lsp": "Start the language server on stdio",
+    "fmt": "Format conf files",
+}
+
+
+def _command(name: str):
+    return importlib.import_module(f"helmc.commands.{name}")
+
+
+def _available() -> dict[str, str]:
+    out = {}
+    for name, help in COMMANDS.items():
+        if importlib.util.find_spec(f"helmc.commands.{name}") is not None:
+            out[name] = help
+    return out
+
+
+def _build(prog: str, only: str | None) -> tuple[argparse.ArgumentParser, dict]:
+    if only is not None:
+        parser = argparse.ArgumentParser(prog=prog, description=COMMANDS[only])
+        _command(only).add_arguments(parser)
+        parser.set_defaults(_command=only)
+        return parser, {}
+    from helmc import __version__
+
+    parser = argparse.ArgumentParser(prog=prog, description="A grammar-driven front end for HELM.")
+    parser.add_argument("--version", action="version", version=f"helmc {__version__}")
+    sub = parser.add_subparsers(dest="_command", metavar="COMMAND")
+    sub.required = True
+    for name, help in _available().items():
+        p = sub.add_parser(name, help=help, description=help)
+        _command(name).add_arguments(p)
+    return parser, {}
+
+
+def _main(argv: Sequence[str] | None, prog: str, only: str | None) -> int:
+    parser, _ = _build(prog, only)
+    args = parser.parse_args(argv)
+    try:
+        return int(_command(args._command).run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # helmc's own failure: say so in one line, never a traceback
+        print(
+            f"error[HC0902]: internal error in helmc: {type(e).__name__}: {e}\n"
+            "  = help: please report this with the command and the file that caused it "
+            "(set HELMC_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        if os.environ.get("HELMC_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return _main(argv, "helmc", None)
+
+
+def helm_check_main(argv: Sequence[str] | None = None) -> int:
+    return _main(argv, "helm-check", "check")
+
+
+def helm_run_main(argv: Sequence[str] | None = None) -> int:
+    return _main(argv, "helm-run", "run")

@@ -1,0 +1,32 @@
+"""The JSON emitter: the diagnostic shape of design.md's contract."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from ..diagnostics import Diagnostic
+
+
+def position(span) -> dict[str, int]:
+    line, column = span.start_line_col
+    end_line, end_column = span.end_line_col
+    return {"line": line, "column": column, "end_line": end_line, "end_column": end_column}
+
+
+def to_dict(d: Diagnostic) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "code": d.code,
+        "severity": d.severity.value,
+        "message": d.message,
+        "path": d.path,
+    }
+    out.update(position(d.span))
+    out["help"] = d.help
+    out["fixes"] = [{**position(f.span), "replacement": f.replacement} for f in d.fixes]
+    return out
+
+
+def emit(diagnostics: list[Diagnostic], stream: TextIO, **_: Any) -> None:
+    json.dump([to_dict(d) for d in diagnostics], stream, indent=2, ensure_ascii=False)
+    stream.write("\n")

@@ -1,0 +1,141 @@
+"""The text emitter: rustc-style code frames, rendered with rich.
+
+The source line is shown as written (tabs expanded for display only); carets are measured
+in terminal cells, so wide characters stay aligned. Colour follows rich's detection, which
+honours NO_COLOR and non-terminal output.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from typing import Any, TextIO
+
+from ..diagnostics import Diagnostic, Label, Severity
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
+_TAB = 4
+_MAX_LINE = 400  # longer lines are cut around the label, so a 1 MB line prints a frame, not a page
+
+
+def _cells(ch: str) -> int:
+    if ch == "\t":
+        return _TAB
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _display(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch == "\t":
+            out.append(" " * _TAB)
+        elif ch < " " or ch == "\x7f":
+            out.append("\ufffd")  # control characters (NUL among them) would garble the terminal
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _width(text: str) -> int:
+    return sum(_cells(c) for c in text)
+
+
+def render(d: Diagnostic) -> list[tuple[str, str]]:
+    """The diagnostic as (text, style) segments; joined, they are the plain text."""
+    seg: list[tuple[str, str]] = []
+    sev = d.severity
+    seg.append((f"{sev.value}[{d.code}]", _STYLE[sev]))
+    seg.append((f": {d.message}\n", "bold"))
+    line, col = d.span.start_line_col
+    labels: list[tuple[Label, bool]] = [(d.primary, True)] + [(s, False) for s in d.secondary]
+    shown = [(lab, primary) for lab, primary in labels if lab.span.source is d.span.source]
+    lines = sorted({lab.span.start_line_col[0] for lab, _ in shown})
+    gutter = len(str(max(lines)))
+    pad = " " * gutter
+    seg.append((f"{pad}--> ", "bold blue"))
+    seg.append((f"{d.path}:{line}:{col}\n", ""))
+    seg.append((f"{pad} |\n", "bold blue"))
+    for n in lines:
+        raw = d.span.source.line_text(n)
+        here = [(lab, p) for lab, p in shown if lab.span.start_line_col[0] == n]
+        start_cut = 0
+        if len(raw) > _MAX_LINE:
+            first = min(lab.span.start_line_col[1] for lab, _ in here) - 1
+            start_cut = max(0, first - 40)
+            raw = ("…" if start_cut else "") + raw[start_cut : start_cut + _MAX_LINE] + "…"
+        seg.append((f"{n:>{gutter}} | ", "bold blue"))
+        seg.append((_display(raw) + "\n", ""))
+        for lab, primary in sorted(here, key=lambda x: not x[1]):
+            s_line, s_col = lab.span.start_line_col
+            e_line, e_col = lab.span.end_line_col
+            prefix = d.span.source.line_text(n)[start_cut : s_col - 1]
+            if start_cut:
+                prefix = "…" + prefix
+            full = d.span.source.line_text(n)
+            end_col = e_col if e_line == n else len(full) + 1
+            marked = full[s_col - 1 : end_col - 1]
+            width = max(1, _width(marked))
+            mark = ("^" if primary else "-") * width
+            style = _STYLE[sev] if primary else "bold blue"
+            seg.append((f"{pad} | ", "bold blue"))
+            seg.append((" " * _width(prefix), ""))
+            seg.append((mark, style))
+            seg.append(((" " + lab.message if lab.message else "") + "\n", style))
+    for lab, _ in labels:
+        if lab.span.source is not d.span.source:
+            l2, c2 = lab.span.start_line_col
+            seg.append((f"{pad} = ", "bold blue"))
+            seg.append((f"note: {lab.message} ({lab.span.path}:{l2}:{c2})\n", ""))
+    if d.help or d.notes:
+        seg.append((f"{pad} |\n", "bold blue"))
+    if d.help:
+        seg.append((f"{pad} = ", "bold blue"))
+        seg.append(("help", "bold"))
+        seg.append((f": {d.help}\n", ""))
+    for note in d.notes:
+        seg.append((f"{pad} = ", "bold blue"))
+        seg.append(("note", "bold"))
+        seg.append((f": {note}\n", ""))
+    return seg
+
+
+def render_plain(d: Diagnostic) -> str:
+    return "".join(t for t, _ in render(d))
+
+
+def summary(diagnostics: list[Diagnostic], files: int | None = None) -> str:
+    counts = {s: sum(1 for d in diagnostics if d.severity is s) for s in Severity}
+
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    parts = [n(counts[Severity.ERROR], "error"), n(counts[Severity.WARNING], "warning")]
+    if counts[Severity.INFO]:
+        parts.append(n(counts[Severity.INFO], "note"))
+    where = f" in {n(files, 'file')}" if files is not None else ""
+    if not diagnostics:
+        return f"All checks passed{where}."
+    return "Found " + ", ".join(parts) + where + "."
+
+
+def emit(diagnostics: list[Diagnostic], stream: TextIO, files: int | None = None, **_: Any) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(
+        file=stream,
+        soft_wrap=True,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        no_color="NO_COLOR" in os.environ or None,
+    )
+    for d in diagnostics:
+        text = Text()
+        for part, style in render(d):
+            text.append(part, style=style or None)
+        console.print(text, end="")
+        console.print()
+    console.print(Text(summary(diagnostics, files), style="bold"))

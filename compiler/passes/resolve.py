@@ -1,0 +1,458 @@
+"""Resolution against the catalog: functions, arguments, expanders and models (HC03xx), plus
+duplicate entries (HC0401).
+
+Every check mirrors where HELM 0.5.16 itself would fail or silently do something else:
+construct_run_specs (unknown function, expanders peeled off by name, `model=all` added),
+the run spec function call (unknown or missing arguments), the expanders' constructors (values
+they raise on), ModelRunExpander and alter_run_spec (models, deployments, wildcards).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from ..catalog import Catalog, Expander, Parameter, RunSpecFunction
+from ..diagnostics import Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
+from ..ir import Argument, Description, Entry
+from .suggest import closest, quote_list
+
+Emit = Callable[[Diagnostic], None]
+
+_FALSY_WORDS = {"false", "no", "off", "n", "f", "none", "null", "disable", "disabled"}
+NOTE_MODELS_TO_RUN = "with --models-to-run, HELM would replace this value without a word, since it has no `/`"
+
+
+def _fix_help(word: str, sugg: list[str], span, what: str = "") -> tuple[str | None, tuple[Fix, ...]]:
+    if not sugg:
+        return None, ()
+    if len(sugg) == 1:
+        return f"did you mean `{sugg[0]}`{what}?", (Fix(span, sugg[0]),)
+    return f"did you mean `{sugg[0]}`{what}? (or {quote_list(sugg[1:])})", (Fix(span, sugg[0]),)
+
+
+def _base_type(ann: str | None, p: Parameter | None = None) -> str | None:
+    """`int`, `float`, `bool` or `str` for simple annotations (Optional[...] unwrapped); from a
+    literal default when there is no annotation; None when helmc does not judge the type."""
+    if ann is None:
+        if p is not None and p.has_default_value and p.default_value is not None:
+            return {bool: "bool", int: "int", float: "float", str: "str"}.get(type(p.default_value))
+        return None
+    a = ann.replace(" ", "")
+    m = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", a)
+    if m:
+        a = m.group(1)
+    parts = [x for x in re.split(r"\|", a) if x != "None"]
+    m = re.fullmatch(r"(?:typing\.)?Union\[(.+)\]", a)
+    if m:
+        parts = [x for x in m.group(1).split(",") if x != "None"]
+    if len(parts) != 1:
+        return None
+    return parts[0] if parts[0] in ("int", "float", "bool", "str") else None
+
+
+def _optional(ann: str | None) -> bool:
+    return ann is not None and ("Optional[" in ann or "None" in ann)
+
+
+def _kind_of(value: Any) -> str:
+    return "an integer" if isinstance(value, int) else "a number" if isinstance(value, float) else "a string"
+
+
+# ---------------------------------------------------------------- one argument against a parameter
+
+
+def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emit) -> None:
+    t = _base_type(p.annotation, p)
+    v = a.value
+    shown = f"`{a.raw.value}`" if a.raw.value else "an empty value"
+    ann = p.annotation or (type(p.default_value).__name__ if p.has_default_value else "?")
+    if t == "int" and not isinstance(v, int):
+        notes = [f"`{fn.name}` declares `{p.name}: {ann}`; HELM passes {_kind_of(v)} through unchanged"]
+        help_ = "write a whole number"
+        if isinstance(v, str) and v in ("None", "none", "null") and _optional(p.annotation):
+            help_ = f"leave out `{p.name}=` to get None"
+        emit(diag("HC0305", f"`{p.name}` expects an integer, got {shown}", a.raw.span, f"not an integer", help=help_, notes=notes))
+    elif t == "float" and isinstance(v, str):
+        emit(
+            diag(
+                "HC0305",
+                f"`{p.name}` expects a number, got {shown}",
+                a.raw.span,
+                "not a number",
+                help="write a number such as `0.5`",
+                notes=[f"`{fn.name}` declares `{p.name}: {ann}`; HELM passes the string through unchanged"],
+            )
+        )
+    elif t == "bool" and isinstance(v, str) and v.strip().lower() in _FALSY_WORDS:
+        emit(
+            diag(
+                "HC0306",
+                f"`{p.name}={a.raw.value}` turns `{p.name}` on: HELM passes the non-empty string {a.raw.value!r}, which is true",
+                a.raw.span,
+                "a non-empty string is true in Python",
+                help=f"write `{p.name}=0` to turn it off (HELM reads `0` as the integer 0, which is false)",
+                fixes=[Fix(a.raw.span, "0")],
+                notes=[f"`{fn.name}` declares `{p.name}: {ann}` but HELM does not convert strings to bool"],
+            )
+        )
+
+
+# ---------------------------------------------------------------- expander values
+
+
+def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, emit: Emit) -> bool:
+    """False when HELM would raise on this value."""
+    v = a.value
+    if exp.kind == "none":
+        emit(
+            diag(
+                "HC0307",
+                f"run expander `{exp.name}` takes no value",
+                a.span,
+                "HELM calls the expander with this value and fails",
+                notes=[f"{exp.cls}.__init__ takes no argument, so HELM raises a TypeError for `{exp.name}=...`"],
+            )
+        )
+        return False
+    if exp.kind == "choices":
+        if v in exp.choices:
+            return True
+        sugg = closest(str(v), exp.choices)
+        help_, fixes = _fix_help(str(v), sugg, a.raw.span)
+        emit(
+            diag(
+                "HC0307",
+                f"`{a.raw.value}` is not a value of run expander `{exp.name}`",
+                a.raw.span,
+                f"{exp.name} accepts {quote_list(list(exp.choices), 6)}",
+                help=help_,
+                fixes=fixes,
+                notes=[f"HELM raises when {exp.cls} meets this value"],
+            )
+        )
+        return False
+    if exp.kind in ("value_set", "free") and exp.value_type:
+        t = _base_type(exp.value_type)
+        bad = (t == "int" and not isinstance(v, int)) or (t == "float" and isinstance(v, str))
+        if bad and not (isinstance(v, str) and v in exp.value_sets):
+            sets = list(exp.value_sets)
+            sugg = closest(str(v), sets)
+            help_, fixes = _fix_help(str(v), sugg, a.raw.span)
+            what = "an integer" if t == "int" else "a number"
+            label = f"neither {what} nor one of {quote_list(sets, 6)}" if sets else f"not {what}"
+            emit(
+                diag(
+                    "HC0307",
+                    f"`{a.raw.value}` is not a value of run expander `{exp.name}`",
+                    a.raw.span,
+                    label,
+                    help=help_ or f"write {what}",
+                    fixes=fixes,
+                    notes=[f"HELM would put {a.raw.value!r} into a field declared `{exp.value_type}`"],
+                )
+            )
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- models
+
+
+def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit) -> bool:
+    v = a.value if isinstance(a.value, str) else str(a.value)
+    groups = catalog.model_group_to_model_names()
+    if v in groups:
+        if not groups[v]:
+            emit(
+                diag(
+                    "HC0311",
+                    f"model group `{v}` is empty: all its models are deprecated or unsupported",
+                    a.raw.span,
+                    "expands to no model",
+                    notes=["HELM expands this entry to no runs without a word"],
+                    severity=Severity.WARNING,
+                )
+            )
+        return True
+    if v == "":
+        emit(diag("HC0308", "empty model name", a.raw.span, "no model here", help="name a model such as `openai/gpt2`, or a model group such as `text`", notes=[NOTE_MODELS_TO_RUN]))
+        return False
+    parts = v.split("/")
+    model = "/".join(parts[-2:])
+    if "/" not in v:
+        # No model is named without an organization: this is a wildcard or a typo of one.
+        sugg = closest(v, list(groups), cutoff=0.5) or closest(v, catalog.all_names())
+        help_, fixes = _fix_help(v, sugg, a.raw.span)
+        emit(
+            diag(
+                "HC0309",
+                f"unknown model group `{v}`",
+                a.raw.span,
+                "no model group has this name",
+                help=help_ or f"model groups are {quote_list(sorted(groups), 10)}",
+                fixes=fixes,
+                notes=[NOTE_MODELS_TO_RUN, "without --models-to-run, HELM raises: no model has this name"],
+            )
+        )
+        return False
+    if len(parts) > 2:
+        # replace_model_in_run_spec: a name of more than two parts is a deployment
+        d = catalog.get_deployment(v)
+        if d is None:
+            sugg = closest(v, list(catalog.deployments))
+            help_, fixes = _fix_help(v, sugg, a.raw.span)
+            emit(
+                diag(
+                    "HC0308",
+                    f"unknown model deployment `{v}`",
+                    a.raw.span,
+                    "no model deployment has this name",
+                    help=help_,
+                    fixes=fixes,
+                    notes=["HELM reads a `model=` value with more than two parts as a model deployment"],
+                )
+            )
+            return False
+        if d.model_name != model and "model_deployment" not in args:
+            emit(
+                diag(
+                    "HC0312",
+                    f"model deployment `{v}` serves `{d.model_name}`, not `{model}`",
+                    a.raw.span,
+                    f"HELM takes the model name from the last two parts: `{model}`",
+                    notes=["HELM raises `Invalid RunSpec` for this model and deployment pair"],
+                )
+            )
+            return False
+        _deprecated(model, a, catalog, emit)
+        return True
+    known = catalog.models.get(v)
+    if known is None and catalog.default_deployment(v) is None:
+        sugg = closest(v, catalog.all_names())
+        help_, fixes = _fix_help(v, sugg, a.raw.span)
+        notes = ["with --models-to-run, HELM would drop this entry's runs without a word"]
+        if "model_deployment" not in args:
+            notes.append("without it, HELM raises `Unknown model or no default model deployment found`")
+        emit(diag("HC0308", f"unknown model `{v}`", a.raw.span, "no model or model deployment has this name", help=help_, fixes=fixes, notes=notes))
+        return False
+    if known is None and "model_deployment" not in args and catalog.get_deployment(v) is None:
+        return False
+    _deprecated(v, a, catalog, emit)
+    return True
+
+
+def _deprecated(model: str, a: Argument, catalog: Catalog, emit: Emit) -> None:
+    m = catalog.models.get(model)
+    if m is None or not (m.deprecated or m.unsupported):
+        return
+    what = "deprecated" if m.deprecated else "unsupported"
+    emit(
+        diag(
+            "HC0311",
+            f"model `{model}` is {what} in HELM",
+            a.raw.span,
+            f"{what} model",
+            notes=[f"HELM's model groups (`text`, `all`, ...) leave {what} models out; naming it runs it anyway"],
+        )
+    )
+
+
+def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit) -> bool:
+    v = a.value if isinstance(a.value, str) else str(a.value)
+    d = catalog.get_deployment(v)
+    if d is None:
+        sugg = closest(v, list(catalog.deployments))
+        help_, fixes = _fix_help(v, sugg, a.raw.span)
+        emit(diag("HC0308", f"unknown model deployment `{v}`", a.raw.span, "no model deployment has this name", help=help_, fixes=fixes, notes=["HELM raises `Model deployment ... not found`"]))
+        return False
+    model = args.get("model")
+    if isinstance(model, str) and "/" in model and not catalog.is_wildcard(model):
+        parts = model.split("/")
+        mname = "/".join(parts[-2:])
+        if d.model_name != mname:
+            sugg = [x.name for x in catalog.deployments_of(mname)]
+            help_, fixes = _fix_help(v, sugg[-1:], a.raw.span, f" (a deployment of `{mname}`)")
+            emit(
+                diag(
+                    "HC0312",
+                    f"model deployment `{v}` serves `{d.model_name}`, not `{mname}`",
+                    a.raw.span,
+                    f"serves `{d.model_name}`",
+                    help=help_,
+                    fixes=fixes,
+                    notes=["HELM raises `Invalid RunSpec: selected model deployment ... for a different model`"],
+                )
+            )
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- one entry
+
+
+def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
+    """Check one parsed description; True when HELM would build its run specs without raising."""
+    ok = True
+    fn = catalog.functions.get(desc.name.value)
+    if fn is None:
+        sugg = closest(desc.name.value, catalog.functions)
+        help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span)
+        emit(
+            diag(
+                "HC0301",
+                f"unknown run spec function `{desc.name.value}`",
+                desc.name.span,
+                "no run spec function has this name",
+                help=help_,
+                fixes=fixes,
+                notes=["HELM raises `Unknown run spec name` and stops the whole run"],
+            )
+        )
+        ok = False
+    args = desc.arg_dict()
+    first: dict[str, Argument] = {}
+    for a in desc.args:
+        key = a.key.value
+        if key in first:
+            emit(
+                diag(
+                    "HC0304",
+                    f"argument `{key}` is given twice",
+                    a.key.span,
+                    "given again here",
+                    secondary=[Label(first[key].span, "first given here")],
+                    help=f"remove one of the two `{key}=`",
+                    notes=[f"HELM keeps the last value ({a.raw.value!r}) at the place of the first"],
+                )
+            )
+        else:
+            first[key] = a
+    # the value HELM keeps for each key is the last one; check that argument
+    last: dict[str, Argument] = {a.key.value: a for a in desc.args}
+    for key, a in last.items():
+        exp = catalog.expanders.get(key)
+        if exp is not None:
+            if fn is not None and fn.param(key) is not None:
+                emit(
+                    diag(
+                        "HC0310",
+                        f"`{key}` goes to the run expander `{key}`, not to `{fn.name}`'s parameter `{key}`",
+                        a.key.span,
+                        "taken by the run expander",
+                        notes=["HELM peels run expander arguments off before calling the run spec function"],
+                    )
+                )
+            if exp.kind == "model":
+                ok = _check_model(a, args, catalog, emit) and ok
+            elif exp.name == "model_deployment":
+                ok = _check_deployment(a, args, catalog, emit) and ok
+            else:
+                ok = _check_expander_value(exp, a, catalog, emit) and ok
+            continue
+        if fn is None:
+            continue
+        p = fn.param(key)
+        if p is None:
+            if fn.var_keyword:
+                continue
+            sugg = closest(key, [q.name for q in fn.params] + list(catalog.expanders))
+            help_, fixes = _fix_help(key, sugg, a.key.span)
+            params = [q.name for q in fn.params]
+            emit(
+                diag(
+                    "HC0302",
+                    f"`{fn.name}` has no parameter `{key}`",
+                    a.key.span,
+                    "unknown argument",
+                    help=help_,
+                    fixes=fixes,
+                    notes=[
+                        (f"`{fn.name}` takes {quote_list(params)}" if params else f"`{fn.name}` takes no arguments")
+                        + "; run expanders are "
+                        + quote_list(list(catalog.expanders), 6),
+                        "HELM raises a TypeError (unexpected keyword argument)",
+                    ],
+                )
+            )
+            ok = False
+            continue
+        _check_param_value(fn, p, a, emit)
+        if _base_type(p.annotation, p) in ("int", "float") and isinstance(a.value, str):
+            ok = False
+    if fn is not None:
+        given = {k for k in args if k not in catalog.expanders}
+        missing = [p for p in fn.params if p.required and p.name not in given]
+        for p in missing:
+            notes = [f"`{fn.name}` declares `{p.name}`" + (f": {p.annotation}" if p.annotation else "") + " without a default"]
+            if p.name in catalog.expanders and p.name in args:
+                notes.append(f"`{p.name}=` goes to the run expander of that name, not to the function")
+            notes.append("HELM raises a TypeError (missing required argument)")
+            emit(
+                diag(
+                    "HC0303",
+                    f"`{fn.name}` needs the argument `{p.name}`",
+                    desc.name.span,
+                    f"`{p.name}` missing",
+                    help=f"add `{p.name}=...` to the arguments",
+                    notes=notes,
+                )
+            )
+            ok = False
+    return ok
+
+
+def check_entry(entry: Entry, catalog: Catalog, emit: Emit) -> bool:
+    """True when the entry can be planned (no error of this pass and its syntax is fine)."""
+    desc = entry.description
+    if desc is None or not desc.ok:
+        return False
+    errors = 0
+
+    def counted(d: Diagnostic) -> None:
+        nonlocal errors
+        if d.severity is Severity.ERROR:
+            errors += 1
+        emit(d)
+
+    ok = check_description(desc, catalog, counted)
+    return ok and errors == 0
+
+
+def entry_identity(entry: Entry) -> tuple | None:
+    """What makes two entries produce the same runs: the function, the args as HELM's dict holds
+    them (order matters only for expanders, whose order is kept) and the groups."""
+    desc = entry.description
+    if desc is None or not desc.ok:
+        return None
+    args = desc.arg_dict()
+    return (desc.name.value, tuple((k, repr(v)) for k, v in sorted(args.items())), tuple(sorted(entry.groups)) if entry.groups is not None else None)
+
+
+def check_entries(entries: list[Entry], catalog: Catalog, sink: DiagnosticSink) -> None:
+    """The resolution pass over all entries, plus duplicate entries (HC0401)."""
+    seen: dict[tuple, Entry] = {}
+    for e in entries:
+        check_entry(e, catalog, sink.add)
+        ident = entry_identity(e)
+        if ident is None:
+            continue
+        if ident in seen:
+            prev = seen[ident]
+            pl, pc = prev.span.start_line_col
+            where = f"{prev.path}:{pl}:{pc}" if prev.path != e.path else f"line {pl}"
+            desc = e.description
+            assert desc is not None
+            sink.add(
+                diag(
+                    "HC0401",
+                    f"this entry produces the same runs as the entry at {where}",
+                    desc.span,
+                    "same function, arguments and groups",
+                    secondary=[Label(prev.description.span if prev.description else prev.span, "first here")],
+                    help="remove one of the two entries",
+                    notes=["HELM runs both; the second run overwrites the first's output"],
+                )
+            )
+        else:
+            seen[ident] = e

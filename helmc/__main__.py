@@ -1,0 +1,5 @@
+import sys
+
+from helmc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,59 @@
+"""`helmc parse FILE...`: the run entries of conf files, as HELM would read them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from helmc.compiler.diagnostics import DiagnosticSink, Severity
+from helmc.compiler.emit import emit
+from helmc.compiler.emit.json import to_dict
+from helmc.compiler.frontend import conf_files_under, parse_file, read_source
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="FILE", help="conf files, or folders of *.conf files")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+
+def entry_json(e) -> dict:
+    line, column = e.line_col
+    return {
+        "description": e.description.text if e.description is not None else None,
+        "priority": e.priority,
+        "groups": list(e.groups) if e.groups is not None else None,
+        "line": line,
+        "column": column,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    sink = DiagnosticSink()
+    files = []
+    for path in conf_files_under(args.paths):
+        source = read_source(path, sink)
+        entries = parse_file(source, sink).entries if source is not None else ()
+        files.append({"path": path, "entries": [entry_json(e) for e in entries]})
+    diagnostics = sink.sorted()
+    if args.format == "json":
+        json.dump(
+            {"files": files, "diagnostics": [to_dict(d) for d in diagnostics]},
+            sys.stdout,
+            indent=2,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+    else:
+        for f in files:
+            print(f"{f['path']}: {len(f['entries'])} entries")
+            for e in f["entries"]:
+                extra = ""
+                if e["priority"] is not None:
+                    extra += f"  priority={e['priority']}"
+                if e["groups"] is not None:
+                    extra += f"  groups={','.join(e['groups'])}"
+                print(f"  {e['line']}:{e['column']}  {e['description']}{extra}")
+        if diagnostics:
+            emit(diagnostics, "text", sys.stdout, files=len(files))
+    return 1 if any(d.severity is Severity.ERROR for d in diagnostics) else 0
