@@ -1,0 +1,253 @@
+"""The Plan: exactly the RunSpecs HELM 0.5.16 would build, without building them.
+
+Mirrors helm.benchmark.run.run_entries_to_run_specs and run_spec_factory.construct_run_specs:
+priority filter; --models-to-run rewriting of `model=` (only when the value has no `/`);
+expanders peeled off by name in the args' order, `model=all` appended when absent; each
+expander multiplying the runs by its values (value sets, data augmentations, model groups);
+alter_run_spec's model/deployment inference; then the --models-to-run and --groups-to-run
+filters. What a filter removes is recorded in Plan.dropped with a reason, where HELM only says
+"There were no RunSpecs or they got filtered out".
+
+Not statically knowable: run_spec.groups of the few run spec functions that compute their
+groups (see RunSpecFunction.groups); with --groups-to-run their runs are kept and the plan's
+explanation says so. `tokenizer=default` depends on a per-deployment table helmc does not read;
+it counts as one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import Catalog
+from .diagnostics import Diagnostic, DiagnosticSink, Severity, diag
+from .ir import Entry
+from .plan import Dropped, EntryRef, Plan, PlannedRun, PlanOptions
+from .passes.resolve import check_entries, check_entry
+from .passes.suggest import closest, quote_list
+from .source import SourceFile
+
+
+@dataclass(slots=True)
+class _Run:
+    model: str = ""
+    deployment: str = ""
+    expanders: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Trace:
+    """How one entry became runs, for `helmc plan --explain`."""
+
+    entry: EntryRef
+    steps: list[str] = field(default_factory=list)
+
+
+class _EntryFailed(Exception):
+    def __init__(self, diagnostic: Diagnostic | None) -> None:
+        self.diagnostic = diagnostic
+
+
+def entry_ref(e: Entry) -> EntryRef:
+    line, col = e.span.start_line_col
+    return EntryRef(
+        path=e.path,
+        line=line,
+        column=col,
+        description=e.description.text if e.description is not None else "",
+        priority=e.priority,
+        groups=list(e.groups) if e.groups is not None else None,
+    )
+
+
+def _fmt_args(args: dict[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in args.items())
+
+
+def _validate_models_to_run(models: list[str], catalog: Catalog, sink: DiagnosticSink) -> None:
+    """helm-run's check: each --models-to-run value must be a model or a deployment."""
+    text = " ".join(models)
+    src = SourceFile("<models-to-run>", text)
+    pos = 0
+    for m in models:
+        start = text.index(m, pos) if m else pos
+        pos = start + len(m)
+        if m in catalog.models or catalog.get_deployment(m) is not None:
+            continue
+        sugg = closest(m, catalog.all_names())
+        sink.add(
+            diag(
+                "HC0404",
+                f"unknown model `{m}` in --models-to-run",
+                src.span(start, start + len(m)),
+                "no model or model deployment has this name",
+                help=f"did you mean `{sugg[0]}`?" if sugg else None,
+                notes=["helm-run raises `Unknown model ... passed to --models-to-run` before running anything"],
+            )
+        )
+
+
+def _expand_entry(
+    e: Entry,
+    catalog: Catalog,
+    options: PlanOptions,
+    trace: Trace | None,
+) -> tuple[list[PlannedRun], list[Dropped]]:
+    desc = e.description
+    assert desc is not None
+    ref = entry_ref(e)
+    runs: list[PlannedRun] = []
+    dropped: list[Dropped] = []
+    say = trace.steps.append if trace is not None else (lambda s: None)
+
+    parsed = desc.arg_dict()
+    models_to_run = options.models_to_run
+    model_arg = parsed.get("model", "")
+    if models_to_run and "/" not in str(model_arg):
+        variants = [{**parsed, "model": m} for m in models_to_run]
+        if "model" in parsed:
+            say(f"--models-to-run replaces `model={model_arg}` (no `/`) with each of {quote_list(models_to_run)}")
+        else:
+            say(f"no `model=`: --models-to-run adds `model=` for each of {quote_list(models_to_run)}")
+    else:
+        variants = [parsed]
+    fn = catalog.functions[desc.name.value]
+    for args in variants:
+        expanders = [(k, v) for k, v in args.items() if k in catalog.expanders]
+        fargs = {k: v for k, v in args.items() if k not in catalog.expanders}
+        if not any(k == "model" for k, _ in expanders):
+            expanders.append(("model", "all"))
+            say("no `model=`: HELM adds `model=all`")
+        say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
+        states = [_Run()]
+        for name, value in expanders:
+            exp = catalog.expanders[name]
+            nxt: list[_Run] = []
+            if exp.kind == "model":
+                values = catalog.expand_model_value(value)
+                if catalog.is_wildcard(value):
+                    say(f"model={value} expands to {len(values)} model(s) (deprecated and unsupported left out)")
+            else:
+                values = exp.values_for(value)
+                if len(values) != 1:
+                    say(f"{name}={value} expands to {len(values)} runs: {quote_list([str(v) for v in values])}")
+            for st in states:
+                for v in values:
+                    n = _Run(st.model, st.deployment, dict(st.expanders))
+                    if exp.kind == "model":
+                        s = str(v)
+                        parts = s.split("/")
+                        n.model = "/".join(parts[-2:])
+                        if len(parts) > 2:
+                            n.deployment = s
+                        n.expanders[name] = s
+                    elif name == "model_deployment":
+                        n.deployment = str(v)
+                        n.expanders[name] = v
+                    elif exp.kind == "value_set":
+                        n.expanders[name] = v
+                    else:
+                        n.expanders[name] = value  # the value HELM is given (choices, free)
+                    nxt.append(n)
+            states = nxt
+        if not states:
+            dropped.append(Dropped(ref, f"`model={args.get('model', 'all')}` expands to no model: every model of the group is deprecated or unsupported"))
+            say("no runs: the model group is empty")
+            continue
+        groups = fn.groups_for(fargs)
+        for st in states:
+            # alter_run_spec: infer the missing half of (model, deployment), then check the pair
+            if not st.model and not st.deployment:
+                raise _EntryFailed(None)
+            if st.model and not st.deployment:
+                dep = catalog.default_deployment(st.model)
+                if dep is None:
+                    raise _EntryFailed(None)
+                st.deployment = dep
+            d = catalog.get_deployment(st.deployment)
+            if d is None or d.model_name != st.model:
+                raise _EntryFailed(None)
+            if models_to_run and st.model not in models_to_run and st.deployment not in models_to_run:
+                dropped.append(Dropped(ref, f"model `{st.model}` (deployment `{st.deployment}`) is not in --models-to-run"))
+                continue
+            if options.groups_to_run:
+                if groups is None:
+                    say(f"run spec groups of `{fn.name}` are computed at run time; helmc keeps the run under --groups-to-run")
+                elif not any(g in options.groups_to_run for g in groups):
+                    reason = f"its groups {quote_list(groups) if groups else '(none)'} are not in --groups-to-run"
+                    if not any(x.reason == reason for x in dropped):
+                        dropped.append(Dropped(ref, reason))
+                    continue
+            runs.append(
+                PlannedRun(
+                    entry=ref,
+                    run_spec_function=fn.name,
+                    args=dict(fargs),
+                    expanders=dict(st.expanders),
+                    model=st.model,
+                    model_deployment=st.deployment or None,
+                )
+            )
+    say(f"{len(runs)} run(s)" + (f", {len(dropped)} filtered out" if dropped else ""))
+    return runs, dropped
+
+
+def build_plan(
+    entries: list[Entry],
+    catalog: Catalog,
+    options: PlanOptions,
+    sink: DiagnosticSink,
+    *,
+    check: bool = True,
+    traces: list[Trace] | None = None,
+) -> Plan:
+    """Plan every entry; an entry with an error contributes no runs, the others are planned.
+
+    With check=True (the default) the resolution pass runs here and its diagnostics go to `sink`;
+    pass check=False when the caller has already run check_entries on these entries."""
+    if options.models_to_run:
+        _validate_models_to_run(options.models_to_run, catalog, sink)
+    if check:
+        check_entries(entries, catalog, sink)
+    runs: list[PlannedRun] = []
+    dropped: list[Dropped] = []
+    for e in entries:
+        ref = entry_ref(e) if e.description is not None else None
+        trace = Trace(ref) if traces is not None and ref is not None else None
+        if trace is not None:
+            traces.append(trace)
+        if options.priority is not None and e.priority is not None and e.priority > options.priority:
+            if ref is not None:
+                dropped.append(Dropped(ref, f"priority {e.priority} is above --priority {options.priority}"))
+            if trace is not None:
+                trace.steps.append(f"dropped: priority {e.priority} > --priority {options.priority}")
+            continue
+        # An entry with errors contributes no runs (its diagnostics say why).
+        local = DiagnosticSink()
+        if not check_entry(e, catalog, local.add):
+            if trace is not None:
+                trace.steps.append("no runs: the entry has errors")
+            continue
+        try:
+            r, d = _expand_entry(e, catalog, options, trace)
+        except _EntryFailed:
+            # A failure only visible after --models-to-run rewriting (e.g. a rewritten model that
+            # does not match an explicit model_deployment=); HELM raises here too.
+            desc = e.description
+            assert desc is not None
+            sink.add(
+                diag(
+                    "HC0312",
+                    "HELM cannot pair a model with a model deployment for this entry",
+                    desc.span,
+                    "HELM raises while building these runs",
+                    notes=["after --models-to-run rewriting, a model and its model deployment disagree or one is unknown"],
+                    severity=Severity.ERROR,
+                )
+            )
+            if trace is not None:
+                trace.steps.append("no runs: model and deployment cannot be paired")
+            continue
+        runs.extend(r)
+        dropped.extend(d)
+    return Plan(runs=tuple(runs), dropped=tuple(dropped), options=options)
