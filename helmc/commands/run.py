@@ -224,16 +224,18 @@ def _compile(args: argparse.Namespace, sink: Any) -> tuple[Any, list[Any]]:
 
 
 def _build_plan(entries: list[Any], args: argparse.Namespace, options: Any, sink: Any) -> Any:
-    from helmc.compiler import planner
+    from helmc.compiler.catalog import UserAdditions, load_catalog
+    from helmc.compiler.planner import build_plan
 
-    catalog = planner.load_catalog(
-        local_path=args.local_path,
-        plugins=args.plugins or [],
-        enable_huggingface_models=args.enable_huggingface_models,
-        enable_local_huggingface_models=args.enable_local_huggingface_models,
-        sink=sink,
+    catalog = load_catalog(
+        UserAdditions(
+            local_path=args.local_path,
+            plugins=tuple(args.plugins or ()),
+            enable_huggingface_models=tuple(args.enable_huggingface_models or ()),
+            enable_local_huggingface_models=tuple(args.enable_local_huggingface_models or ()),
+        )
     )
-    return planner.build_plan(entries, catalog, options, sink)
+    return build_plan(entries, catalog, options, sink)
 
 
 _WILDCARD = re.compile(
@@ -387,8 +389,14 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
         )
 
     # 1. Compile everything. Any error: stop before a single run starts, write nothing.
+    from helmc.compiler.catalog import CatalogError
+
     sink = DiagnosticSink()
-    plan, entries = _compile(args, sink)
+    try:
+        plan, entries = _compile(args, sink)
+    except CatalogError as e:
+        err.print(f"error: cannot load HELM's catalog: {e}", markup=False)
+        return EXIT_USAGE
     if not args.models_to_run:
         _models_to_run_checks(entries, sink)
     if not sink.has_errors and not plan.runs and not args.allow_no_runs:
