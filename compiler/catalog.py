@@ -544,3 +544,41 @@ def _catalog_for_installed(version: str) -> dict[str, Any] | None:
 def load_catalog(additions: UserAdditions | None = None) -> Catalog:
     """The catalog with the user's additions replayed in helm-run's order."""
     return catalog_from_json(load_catalog_data(), additions)
+
+
+def load_catalog_with_additions(
+    local_path: str | None = "prod_env",
+    plugins: list[str] | tuple[str, ...] = (),
+    enable_huggingface_models: list[str] | tuple[str, ...] = (),
+    enable_local_huggingface_models: list[str] | tuple[str, ...] = (),
+    sink: Any = None,
+    entry_points: bool = True,
+) -> Catalog | None:
+    """load_catalog for the command line: a user addition that cannot be read becomes a
+    diagnostic in `sink` (HC0901) and the catalog without additions is used."""
+    add = UserAdditions(
+        local_path=local_path,
+        plugins=tuple(plugins or ()),
+        entry_points=entry_points,
+        enable_huggingface_models=tuple(enable_huggingface_models or ()),
+        enable_local_huggingface_models=tuple(enable_local_huggingface_models or ()),
+    )
+    try:
+        return load_catalog(add)
+    except CatalogError as e:
+        if sink is None:
+            raise
+        from .diagnostics import diag
+        from .source import SourceFile
+
+        src = SourceFile("<catalog>", "")
+        sink.add(diag("HC0901", str(e), src.span(0, 0), "", help="fix or leave out the flag that names it"))
+    try:
+        return load_catalog()
+    except (CatalogError, OSError, ValueError) as e:
+        if sink is not None:
+            from .diagnostics import diag
+            from .source import SourceFile
+
+            sink.add(diag("HC0902", f"cannot load helmc's catalog: {e}", SourceFile("<catalog>", "").span(0, 0), ""))
+        return None

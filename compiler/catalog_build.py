@@ -283,6 +283,12 @@ def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None
                     assigned.setdefault(t.id, []).append(node.value)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
             assigned.setdefault(node.target.id, []).append(node.value)
+        elif isinstance(node, (ast.AugAssign, ast.For, ast.comprehension, ast.withitem, ast.NamedExpr)):
+            # rebound in ways helmc does not evaluate: make the name unknowable (two bindings)
+            tgt = getattr(node, "target", None) or getattr(node, "optional_vars", None)
+            for n in ast.walk(tgt) if tgt is not None else ():
+                if isinstance(n, ast.Name):
+                    assigned.setdefault(n.id, []).extend([n, n])
 
     def piece(e: ast.expr, depth: int = 0) -> str | None:
         if isinstance(e, ast.Constant) and isinstance(e.value, str):

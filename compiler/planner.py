@@ -44,8 +44,10 @@ class Trace:
 
 
 class _EntryFailed(Exception):
-    def __init__(self, diagnostic: Diagnostic | None) -> None:
-        self.diagnostic = diagnostic
+    def __init__(self, message: str, help: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.help = help
 
 
 def entry_ref(e: Entry) -> EntryRef:
@@ -158,15 +160,23 @@ def _expand_entry(
         for st in states:
             # alter_run_spec: infer the missing half of (model, deployment), then check the pair
             if not st.model and not st.deployment:
-                raise _EntryFailed(None)
+                raise _EntryFailed("HELM finds neither a model nor a model deployment for this entry")
             if st.model and not st.deployment:
                 dep = catalog.default_deployment(st.model)
                 if dep is None:
-                    raise _EntryFailed(None)
+                    raise _EntryFailed(f"HELM finds no model deployment for model `{st.model}`")
                 st.deployment = dep
             d = catalog.get_deployment(st.deployment)
-            if d is None or d.model_name != st.model:
-                raise _EntryFailed(None)
+            if d is None:
+                raise _EntryFailed(f"HELM finds no model deployment `{st.deployment}`")
+            if d.model_name != st.model:
+                better = None
+                if st.model in (models_to_run or ()) and d.model_name in catalog.models:
+                    better = f"pass the model name `{d.model_name}` to --models-to-run, not the deployment `{st.model}`"
+                raise _EntryFailed(
+                    f"HELM pairs model `{st.model}` with deployment `{st.deployment}`, which serves `{d.model_name}`",
+                    better,
+                )
             if models_to_run and st.model not in models_to_run and st.deployment not in models_to_run:
                 dropped.append(Dropped(ref, f"model `{st.model}` (deployment `{st.deployment}`) is not in --models-to-run"))
                 continue
@@ -230,18 +240,20 @@ def build_plan(
             continue
         try:
             r, d = _expand_entry(e, catalog, options, trace)
-        except _EntryFailed:
-            # A failure only visible after --models-to-run rewriting (e.g. a rewritten model that
-            # does not match an explicit model_deployment=); HELM raises here too.
+        except _EntryFailed as failure:
+            # A failure only visible after --models-to-run rewriting (a two-part deployment name
+            # given as a model, or a rewritten model that an explicit model_deployment= does not
+            # serve); HELM raises `Invalid RunSpec` or `Unknown model` here too.
             desc = e.description
             assert desc is not None
             sink.add(
                 diag(
                     "HC0312",
-                    "HELM cannot pair a model with a model deployment for this entry",
+                    failure.message,
                     desc.span,
-                    "HELM raises while building these runs",
-                    notes=["after --models-to-run rewriting, a model and its model deployment disagree or one is unknown"],
+                    "HELM raises while building the runs of this entry",
+                    help=failure.help,
+                    notes=["HELM stops the whole run at this entry"],
                     severity=Severity.ERROR,
                 )
             )

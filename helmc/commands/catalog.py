@@ -1,0 +1,260 @@
+"""`helmc catalog`: build the catalog from HELM's source, or list what it holds.
+
+    helmc catalog build [--from WHEEL|DIR] [-o FILE]   read HELM statically, write the JSON
+    helmc catalog [list|functions|expanders|models|deployments|wildcards] [--format text|json|markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+WHAT = ("list", "build", "functions", "expanders", "models", "deployments", "wildcards")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", nargs="?", choices=WHAT, default="list", help="build, or what to list (default: list = everything)")
+    parser.add_argument("--from", dest="source", default=None, metavar="PATH", help="build: a crfm-helm wheel or unpacked source (default: the installed crfm-helm)")
+    parser.add_argument("-o", "--output", default=None, metavar="FILE", help="build: where to write the catalog (default: stdout)")
+    parser.add_argument("--pretty", action="store_true", help="build: indent the JSON")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    parser.add_argument("--local-path", default=None, help="add prod_env model configs, as helm-run does")
+    parser.add_argument("--plugins", nargs="+", default=[], metavar="MODULE")
+    parser.add_argument("--enable-huggingface-models", nargs="+", default=[], metavar="MODEL")
+    parser.add_argument("--enable-local-huggingface-models", nargs="+", default=[], metavar="PATH")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.what == "build":
+        return _build(args)
+    from helmc.compiler.catalog import CatalogError, UserAdditions, load_catalog
+
+    try:
+        cat = load_catalog(
+            UserAdditions(
+                local_path=args.local_path,
+                plugins=tuple(args.plugins),
+                enable_huggingface_models=tuple(args.enable_huggingface_models),
+                enable_local_huggingface_models=tuple(args.enable_local_huggingface_models),
+            )
+        )
+    except CatalogError as e:
+        print(f"helmc catalog: {e}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        json.dump(_as_json(cat, args.what), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    elif args.format == "markdown":
+        sys.stdout.write(markdown(cat, args.what))
+    else:
+        _text(cat, args.what)
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from helmc.compiler import catalog_build as cb
+
+    try:
+        src = cb.open_source(args.source)
+        data = cb.build_catalog(src)
+    except cb.CatalogBuildError as e:
+        print(f"helmc catalog build: {e}", file=sys.stderr)
+        return 2
+    except SyntaxError as e:
+        print(f"helmc catalog build: cannot parse {e.filename}: {e.msg} (line {e.lineno})", file=sys.stderr)
+        return 2
+    if args.output:
+        tmp = args.output + ".tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                cb.dump_catalog(data, f, compact=not args.pretty)
+            os.replace(tmp, args.output)
+        except OSError as e:
+            print(f"helmc catalog build: cannot write {args.output}: {e.strerror}", file=sys.stderr)
+            return 2
+        print(
+            f"wrote {args.output}: crfm-helm {data['helm_version']}, {len(data['run_spec_functions'])} run spec functions, "
+            f"{len(data['expanders'])} run expanders, {len(data['models'])} models, {len(data['deployments'])} deployments",
+            file=sys.stderr,
+        )
+    else:
+        cb.dump_catalog(data, sys.stdout, compact=not args.pretty)
+    return 0
+
+
+# ---------------------------------------------------------------- listing
+
+
+def _fn_json(f) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "module": f.module,
+        "function": f.function,
+        "params": [
+            {"name": p.name, "annotation": p.annotation, "default": p.default, "required": p.required} for p in f.params
+        ],
+        "var_keyword": f.var_keyword,
+        "groups": list(f.groups) if f.groups is not None else None,
+        "origin": f.origin,
+    }
+
+
+def _exp_json(e) -> dict[str, Any]:
+    return {
+        "name": e.name,
+        "class": e.cls,
+        "kind": e.kind,
+        "choices": list(e.choices),
+        "value_sets": e.value_sets,
+        "value_type": e.value_type,
+        "known_values": list(e.known_values),
+    }
+
+
+def _as_json(cat, what: str) -> Any:
+    parts: dict[str, Any] = {}
+    if what in ("list", "functions"):
+        parts["run_spec_functions"] = [_fn_json(f) for f in cat.functions.values()]
+    if what in ("list", "expanders"):
+        parts["expanders"] = [_exp_json(e) for e in cat.expanders.values()]
+    if what in ("list", "models"):
+        parts["models"] = [
+            {
+                "name": m.name,
+                "tags": list(m.tags),
+                "deprecated": m.deprecated,
+                "unsupported": m.unsupported,
+                "deployment_names": list(m.deployment_names) if m.deployment_names is not None else None,
+                "default_deployment": cat.default_deployment(m.name),
+            }
+            for m in cat.models.values()
+        ]
+    if what in ("list", "deployments"):
+        parts["deployments"] = [
+            {"name": d.name, "model_name": d.model_name, "tokenizer_name": d.tokenizer_name, "deprecated": d.deprecated}
+            for d in cat.deployment_list
+        ]
+    if what in ("list", "wildcards"):
+        parts["wildcards"] = cat.model_group_to_model_names()
+    parts["helm_version"] = cat.helm_version
+    return parts
+
+
+def _text(cat, what: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=sys.stdout)
+    if what in ("list", "functions"):
+        t = Table(title=f"{len(cat.functions)} run spec functions (crfm-helm {cat.helm_version})")
+        for c in ("name", "parameters", "module"):
+            t.add_column(c, overflow="fold")
+        for f in cat.functions.values():
+            t.add_row(f.name, _sig(f), f.module.removeprefix("helm.benchmark.run_specs."))
+        console.print(t)
+    if what in ("list", "expanders"):
+        t = Table(title=f"{len(cat.expanders)} run expanders")
+        for c in ("name", "accepts"):
+            t.add_column(c, overflow="fold")
+        for e in cat.expanders.values():
+            t.add_row(e.name, _accepts(e))
+        console.print(t)
+    if what in ("list", "wildcards"):
+        t = Table(title="model groups (wildcards)")
+        t.add_column("name")
+        t.add_column("models", justify="right")
+        for k, v in cat.model_group_to_model_names().items():
+            t.add_row(k, str(len(v)))
+        console.print(t)
+    if what in ("list", "models"):
+        t = Table(title=f"{len(cat.models)} models")
+        for c in ("name", "status", "default deployment"):
+            t.add_column(c, overflow="fold")
+        for m in cat.models.values():
+            status = "deprecated" if m.deprecated else "unsupported" if m.unsupported else ""
+            t.add_row(m.name, status, cat.default_deployment(m.name) or "")
+        console.print(t)
+    if what == "deployments":
+        t = Table(title=f"{len(cat.deployment_list)} model deployments")
+        for c in ("name", "model", "tokenizer", "deprecated"):
+            t.add_column(c, overflow="fold")
+        for d in cat.deployment_list:
+            t.add_row(d.name, d.model_name, d.tokenizer_name or "", "yes" if d.deprecated else "")
+        console.print(t)
+
+
+def _sig(f) -> str:
+    out = []
+    for p in f.params:
+        s = p.name
+        if p.annotation:
+            s += f": {p.annotation}"
+        if not p.required:
+            s += f" = {p.default}"
+        out.append(s)
+    if f.var_keyword:
+        out.append("**kwargs")
+    return ", ".join(out)
+
+
+def _accepts(e) -> str:
+    if e.kind == "none":
+        return "no value (the expander takes none)"
+    if e.kind == "model":
+        return "a model, a model deployment, or a model group (see wildcards)"
+    if e.kind == "choices":
+        return "one of: " + ", ".join(e.choices)
+    if e.kind == "value_set":
+        sets = ", ".join(
+            f"{k} = {v}" if isinstance(v, list) else f"{k} (per deployment)" for k, v in e.value_sets.items()
+        )
+        base = f"any {e.value_type}" if e.value_type else "any value"
+        return base + (f"; value sets: {sets}" if sets else "")
+    return f"any {e.value_type}" if e.value_type else "any value"
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(cat, what: str = "functions") -> str:
+    """The reference docs/run_spec_functions.md is generated from (never edited by hand)."""
+    lines = [
+        "# Run spec functions",
+        "",
+        f"<!-- Generated by `helmc catalog functions --format markdown` from crfm-helm {cat.helm_version}; do not edit. -->",
+        "",
+        f"The {len(cat.functions)} run spec functions of crfm-helm {cat.helm_version}, the first part of a run entry "
+        "(`name:` before the arguments), with the parameters each takes. Required parameters have no default. "
+        "An argument whose name is a run expander goes to the expander, not to the function (see the end of this page).",
+        "",
+    ]
+    by_module: dict[str, list] = {}
+    for f in cat.functions.values():
+        by_module.setdefault(f.module, []).append(f)
+    for module in sorted(by_module):
+        lines += [f"## `{module}`", "", "| name | parameters | groups |", "|---|---|---|"]
+        for f in sorted(by_module[module], key=lambda x: x.name):
+            params = []
+            for p in f.params:
+                s = f"`{p.name}`"
+                if p.annotation:
+                    s += f": `{p.annotation}`"
+                s += " (required)" if p.required else f" = `{p.default}`"
+                params.append(s)
+            if f.var_keyword:
+                params.append("any `key=value` (`**kwargs`)")
+            groups = ", ".join(f"`{g}`" for g in f.groups) if f.groups else ("(computed)" if f.groups is None else "")
+            lines.append(f"| `{f.name}` | {_md_escape('<br>'.join(params)) or '—'} | {_md_escape(groups)} |")
+        lines.append("")
+    lines += ["## Run expanders", "", "| name | accepts |", "|---|---|"]
+    for e in cat.expanders.values():
+        lines.append(f"| `{e.name}` | {_md_escape(_accepts(e))} |")
+    lines += ["", "## Model groups (`model=` wildcards)", "", "| name | models in crfm-helm " + str(cat.helm_version) + " |", "|---|---|"]
+    for k, v in cat.model_group_to_model_names().items():
+        lines.append(f"| `{k}` | {len(v)} |")
+    lines.append("")
+    return "\n".join(lines)

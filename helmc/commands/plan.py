@@ -1,0 +1,123 @@
+"""`helmc plan`: the runs HELM would build for these entries, with helm-run's selection flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--conf-paths", nargs="+", default=[], metavar="PATH", help="run entries conf files (or folders)")
+    parser.add_argument("--conf-file", action="append", default=[], metavar="PATH", help="a conf file (same as -c)")
+    parser.add_argument("-r", "--run-entries", nargs="*", default=[], metavar="ENTRY", help="run entries")
+    parser.add_argument("--models-to-run", nargs="+", default=None, metavar="MODEL")
+    parser.add_argument("--groups-to-run", nargs="+", default=None, metavar="GROUP")
+    parser.add_argument("--priority", type=int, default=None, help="drop entries whose priority is greater")
+    parser.add_argument("--max-eval-instances", type=int, default=None)
+    parser.add_argument("--num-train-trials", type=int, default=None)
+    parser.add_argument("--local-path", default="prod_env", help="HELM's local config folder (default: prod_env)")
+    parser.add_argument("--plugins", nargs="+", default=[], metavar="MODULE")
+    parser.add_argument("--enable-huggingface-models", nargs="+", default=[], metavar="MODEL")
+    parser.add_argument("--enable-local-huggingface-models", nargs="+", default=[], metavar="PATH")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--explain", action="store_true", help="show each entry's way from description to runs")
+
+
+def _diag_dicts(diags: list) -> list[dict[str, Any]]:
+    from helmc.compiler.diagnostics import Diagnostic
+    from helmc.compiler.emit.json import to_dict
+
+    return [to_dict(d) for d in sorted(diags, key=Diagnostic.sort_key)]
+
+
+def run(args: argparse.Namespace) -> int:
+    from helmc.compiler.catalog import load_catalog_with_additions
+    from helmc.compiler.diagnostics import DiagnosticSink, Severity
+    from helmc.compiler.frontend import load_entries
+    from helmc.compiler.plan import PlanOptions
+    from helmc.compiler.planner import Trace, build_plan
+
+    conf_paths = list(args.conf_paths) + list(args.conf_file)
+    if not conf_paths and not args.run_entries:
+        print("helmc plan: give -c/--conf-paths or --run-entries", file=sys.stderr)
+        return 2
+    sink = DiagnosticSink()
+    entries = load_entries(conf_paths, list(args.run_entries or []), sink)
+    catalog = load_catalog_with_additions(
+        local_path=args.local_path,
+        plugins=args.plugins,
+        enable_huggingface_models=args.enable_huggingface_models,
+        enable_local_huggingface_models=args.enable_local_huggingface_models,
+        sink=sink,
+    )
+    if catalog is None:
+        from helmc.compiler.emit import emit
+
+        emit(sink.items, "json" if args.format == "json" else "text", sys.stdout)
+        return 2
+    options = PlanOptions(
+        models_to_run=args.models_to_run,
+        groups_to_run=args.groups_to_run,
+        priority=args.priority,
+        max_eval_instances=args.max_eval_instances,
+        num_train_trials=args.num_train_trials,
+    )
+    traces: list[Trace] | None = [] if args.explain else None
+    plan = build_plan(entries, catalog, options, sink, traces=traces)
+    has_errors = any(d.severity is Severity.ERROR for d in sink.items)
+    if args.format == "json":
+        out = plan.to_json()
+        out["diagnostics"] = _diag_dicts(sink.items)
+        if traces is not None:
+            out["explain"] = [{"entry": _ref(t.entry), "steps": t.steps} for t in traces]
+        json.dump(out, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_text(plan, sink.items, traces)
+    return 1 if has_errors else 0
+
+
+def _ref(ref) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(ref)
+
+
+def _print_text(plan, diagnostics: list, traces) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from helmc.compiler.emit import emit
+
+    if diagnostics:
+        emit(diagnostics, "text", sys.stderr)
+    console = Console(file=sys.stdout, soft_wrap=False)
+    table = Table(title=f"{len(plan.runs)} run(s)", show_lines=False)
+    for col in ("where", "function", "args", "expanders", "model", "deployment"):
+        table.add_column(col, overflow="fold")
+    for r in plan.runs:
+        e = r.entry
+        table.add_row(
+            f"{e.path}:{e.line}:{e.column}",
+            r.run_spec_function,
+            ",".join(f"{k}={v}" for k, v in r.args.items()),
+            ",".join(f"{k}={v}" for k, v in r.expanders.items() if k != "model"),
+            r.model,
+            r.model_deployment or "",
+        )
+    console.print(table)
+    if plan.dropped:
+        dt = Table(title=f"{len(plan.dropped)} dropped", show_lines=False)
+        dt.add_column("where", overflow="fold")
+        dt.add_column("description", overflow="fold")
+        dt.add_column("reason", overflow="fold")
+        for d in plan.dropped:
+            dt.add_row(f"{d.entry.path}:{d.entry.line}:{d.entry.column}", d.entry.description, d.reason)
+        console.print(dt)
+    if traces:
+        for t in traces:
+            console.print(f"[bold]{t.entry.path}:{t.entry.line}:{t.entry.column}[/bold] {t.entry.description}", markup=True, highlight=False)
+            for s in t.steps:
+                console.print(f"  -> {s}", markup=False, highlight=False, soft_wrap=True)
