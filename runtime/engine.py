@@ -110,8 +110,8 @@ def _worker_main(conn: Connection, executor: Executor, parent_pid: int) -> None:
 
 def _one_line(e: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(e), e)).strip()
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    return lines[-1] if lines else type(e).__name__
+    one = " ".join(ln.strip() for ln in text.splitlines() if ln.strip()) or type(e).__name__
+    return one if len(one) <= 200 else one[:197] + "..."  # the whole story is in the run's log
 
 
 @dataclass(slots=True)

@@ -113,10 +113,10 @@ class ProgressDisplay:
 
 def summary_table(outcomes: list[Outcome]) -> Table:
     table = Table(title="helm-run summary", title_justify="left", show_lines=False)
-    table.add_column("run", overflow="fold")
+    table.add_column("run", overflow="fold", ratio=3)
     table.add_column("status")
     table.add_column("time", justify="right")
-    table.add_column("error / log", overflow="fold")
+    table.add_column("error / log", overflow="fold", ratio=2)
     style = {"completed": "green", "failed": "bold red", "skipped": "dim", "interrupted": "yellow"}
     for o in outcomes:
         detail = o.error or ""

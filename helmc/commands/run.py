@@ -184,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     out = Console(highlight=False)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out = Console(highlight=False, width=160)  # logs and pipes: wide enough for run names
     err = Console(stderr=True, highlight=False)
     try:
         return _run(args, out, err)
