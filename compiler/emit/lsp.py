@@ -1,0 +1,113 @@
+"""The LSP emitter: diagnostics as the Language Server Protocol's own JSON.
+
+LSP positions are 0-based lines and, by default, UTF-16 code units; helmc's spans count code
+points. A character outside the Basic Multilingual Plane (an emoji, say) is one code point but
+two UTF-16 units, so every column after it shifts by one. The language server (helmc/server.py)
+shares these converters, so `helm-check --format lsp` and the editor agree to the unit.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..diagnostics import Diagnostic, Severity
+from ..source import SourceFile, Span
+
+# lsprotocol's DiagnosticSeverity values, without importing it (it is an optional extra).
+SEVERITY = {Severity.ERROR: 1, Severity.WARNING: 2, Severity.INFO: 3}
+
+
+def utf16_len(text: str) -> int:
+    """Length of `text` in UTF-16 code units."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def utf16_column(line_text: str, column: int) -> int:
+    """The 0-based UTF-16 column of a 1-based code-point column within `line_text`."""
+    return utf16_len(line_text[: column - 1])
+
+
+def codepoint_column(line_text: str, character: int) -> int:
+    """The 1-based code-point column of a 0-based UTF-16 column (the inverse of utf16_column).
+
+    A position inside a surrogate pair, or past the end of the line, is clamped as the LSP
+    asks: to the character it splits, or to the end of the line."""
+    units = 0
+    for i, ch in enumerate(line_text):
+        if units >= character:
+            return i + 1
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(line_text) + 1
+
+
+def lsp_position(source: SourceFile, offset: int) -> dict[str, int]:
+    line, col = source.line_col(offset)
+    return {"line": line - source.line_base, "character": utf16_column(source.line_text(line), col)}
+
+
+def offset_of(source: SourceFile, line: int, character: int) -> int:
+    """The code-point offset of an LSP position (0-based line, UTF-16 character)."""
+    if source.line_count == 0:
+        return 0
+    line = max(0, min(line, source.line_count - 1))
+    text = source.line_text(line + source.line_base)
+    col = codepoint_column(text, character)
+    return source.line_start(line + source.line_base) + col - 1
+
+
+def lsp_range(span: Span) -> dict[str, dict[str, int]]:
+    return {"start": lsp_position(span.source, span.start), "end": lsp_position(span.source, span.end)}
+
+
+def path_uri(path: str) -> str:
+    """A file URI for a real path; pseudo paths such as `<run-entries>` are kept as they are."""
+    if path.startswith("<"):
+        return path
+    try:
+        return Path(path).resolve().as_uri()
+    except (OSError, ValueError):
+        return path
+
+
+def to_lsp(d: Diagnostic, uri: str | None = None) -> dict[str, Any]:
+    """One LSP Diagnostic. The fixes travel in `data` so that a client can apply them."""
+    uri = uri or path_uri(d.path)
+    message = d.message
+    if d.help:
+        message += f"\nhelp: {d.help}"
+    for n in d.notes:
+        message += f"\nnote: {n}"
+    out: dict[str, Any] = {
+        "range": lsp_range(d.span),
+        "severity": SEVERITY[d.severity],
+        "code": d.code,
+        "source": "helmc",
+        "message": message,
+    }
+    related = [
+        {
+            "location": {"uri": uri if s.span.source is d.span.source else path_uri(s.span.path), "range": lsp_range(s.span)},
+            "message": s.message or "related",
+        }
+        for s in d.secondary
+    ]
+    if related:
+        out["relatedInformation"] = related
+    if d.fixes:
+        out["data"] = {"fixes": [{"range": lsp_range(f.span), "newText": f.replacement} for f in d.fixes]}
+    return out
+
+
+def emit(diagnostics: list[Diagnostic], stream: TextIO, **_: Any) -> None:
+    """One JSON array of PublishDiagnosticsParams-like objects, one per file, plus its path."""
+    by_path: dict[str, list[Diagnostic]] = {}
+    for d in diagnostics:
+        by_path.setdefault(d.path, []).append(d)
+    out = []
+    for path, ds in by_path.items():
+        uri = path_uri(path)
+        out.append({"uri": uri, "path": path, "diagnostics": [to_lsp(d, uri) for d in ds]})
+    json.dump(out, stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
