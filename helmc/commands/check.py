@@ -1,33 +1,121 @@
-"""`helm-check PATH...`: lint conf files (and --run-entries) against HELM's rules."""
+"""`helm-check PATH...`: lint conf files (and --run-entries) against HELM's rules.
+
+Exit 0: no errors; 1: errors found; 2: bad usage or internal failure (ruff's convention).
+Defaults come from `[tool.helmc]` in the nearest pyproject.toml; flags win over them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import sys
+from collections import Counter
+from typing import Any, TextIO
 
-from helmc.compiler.diagnostics import DiagnosticSink, Severity
+from helmc.compiler.codes import CODES
+from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity
 from helmc.compiler.emit import FORMATS, emit
 from helmc.compiler.frontend import conf_files_under, load_entries
 
 
+class UsageError(Exception):
+    """Bad flags or settings: reported in one line, exit code 2."""
+
+
+def _codes(values: list[str] | None) -> list[str] | None:
+    """`--select HC03,HC0106 --select HC01` -> ["HC03", "HC0106", "HC01"]; None when not given."""
+    if values is None:
+        return None
+    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # Defaults are None so that settings from pyproject.toml can fill what the flags leave out.
     parser.add_argument("paths", nargs="*", metavar="PATH", help="conf files, or folders of *.conf files")
     parser.add_argument("--run-entries", nargs="+", default=[], metavar="ENTRY", help="run entries to check too")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--format", choices=FORMATS, default=None, help="output format (default: text)")
     parser.add_argument("--models-to-run", nargs="+", default=None, metavar="MODEL", help="as helm-run's flag")
-    parser.add_argument("--local-path", default="prod_env", help="HELM's local config folder (default: prod_env)")
-    parser.add_argument("--plugins", nargs="+", default=[], metavar="MODULE", help="plugin modules or paths")
-    parser.add_argument("--enable-huggingface-models", nargs="+", default=[], metavar="MODEL")
-    parser.add_argument("--enable-local-huggingface-models", nargs="+", default=[], metavar="PATH")
+    parser.add_argument("--local-path", default=None, help="HELM's local config folder (default: prod_env)")
+    parser.add_argument("--plugins", nargs="+", default=None, metavar="MODULE", help="plugin modules or paths")
+    parser.add_argument("--enable-huggingface-models", nargs="+", default=None, metavar="MODEL")
+    parser.add_argument("--enable-local-huggingface-models", nargs="+", default=None, metavar="PATH")
     parser.add_argument(
-        "--no-catalog", action="store_true", help="check syntax and schema only, not names against HELM's catalog"
+        "--no-catalog", action="store_true", default=None, help="check syntax and schema only, not names against HELM's catalog"
     )
+    parser.add_argument(
+        "--select", action="append", default=None, metavar="CODES",
+        help="report only these codes or prefixes, comma-separated (e.g. HC03,HC0106)",
+    )
+    parser.add_argument(
+        "--ignore", action="append", default=None, metavar="CODES", help="never report these codes or prefixes"
+    )
+    parser.add_argument("--statistics", action="store_true", help="print the number of diagnostics per code instead")
+    parser.add_argument("--output-file", "-o", default=None, metavar="FILE", help="write the output to FILE")
+    parser.add_argument("--isolated", action="store_true", help="ignore [tool.helmc] in pyproject.toml")
+
+
+def _check_selectors(codes: list[str], flag: str) -> None:
+    for c in codes:
+        if not any(code.startswith(c) for code in CODES):
+            raise UsageError(f"{flag} {c}: no diagnostic code starts with `{c}` (codes look like HC0308)")
+
+
+def is_selected(code: str, select: list[str] | None, ignore: list[str] | None) -> bool:
+    """The most specific matching prefix decides; on a tie --ignore wins. No --select: all."""
+    best_select = max((len(s) for s in select if code.startswith(s)), default=-1) if select else 0
+    best_ignore = max((len(s) for s in (ignore or ()) if code.startswith(s)), default=-1)
+    if best_select < 0:
+        return False
+    return best_ignore < best_select or best_ignore < 0
+
+
+def filter_diagnostics(diagnostics: list[Diagnostic], select: list[str] | None, ignore: list[str] | None) -> list[Diagnostic]:
+    return [d for d in diagnostics if is_selected(d.code, select, ignore)]
+
+
+def apply_settings(args: argparse.Namespace) -> list[str]:
+    """Fill flags the user left out from [tool.helmc]; return warnings to print."""
+    from helmc.settings import SettingsError, load_settings
+
+    warnings: list[str] = []
+    values: dict[str, Any] = {}
+    if not args.isolated:
+        try:
+            settings = load_settings(".")
+        except SettingsError as e:
+            raise UsageError(str(e)) from None
+        warnings = settings.warnings
+        values = settings.values
+    for key, default in (
+        ("format", "text"),
+        ("local-path", "prod_env"),
+        ("plugins", []),
+        ("models-to-run", None),
+        ("enable-huggingface-models", []),
+        ("enable-local-huggingface-models", []),
+        ("no-catalog", False),
+        ("output-file", None),
+    ):
+        attr = key.replace("-", "_")
+        if getattr(args, attr) is None:
+            setattr(args, attr, values.get(key, default))
+    if args.format not in FORMATS:
+        raise UsageError(f"format `{args.format}` in [tool.helmc] is none of {', '.join(FORMATS)}")
+    select = _codes(args.select)
+    ignore = _codes(args.ignore)
+    args.select = select if select is not None else _codes(values.get("select"))
+    # --ignore adds to the settings' list, so a one-off ignore keeps the project's own.
+    args.ignore = (_codes(values.get("ignore")) or []) + (ignore or [])
+    _check_selectors(args.select or [], "--select")
+    _check_selectors(args.ignore, "--ignore")
+    return warnings
 
 
 def semantic_checks(entries, args, sink: DiagnosticSink) -> None:
     """Resolve names against the catalog (functions, arguments, expanders, models)."""
     try:
-        from helmc.compiler.catalog import load_catalog
+        from helmc.compiler.catalog import load_catalog  # noqa: F401
         from helmc.compiler.passes.resolve import check_entries
     except ImportError:
         return
@@ -51,7 +139,32 @@ def load_catalog_for(args, sink: DiagnosticSink):
     return cat.load_catalog()
 
 
+def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) -> None:
+    counts = Counter(d.code for d in diagnostics)
+    fixable = Counter(d.code for d in diagnostics if d.fixes)
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if fmt == "json":
+        out = [
+            {"code": code, "name": CODES[code].name if code in CODES else None, "count": n, "fixable": fixable[code]}
+            for code, n in rows
+        ]
+        json.dump(out, stream, indent=2)
+        stream.write("\n")
+        return
+    width = max((len(str(n)) for n in counts.values()), default=1)
+    for code, n in rows:
+        name = CODES[code].name if code in CODES else ""
+        mark = f"  ({fixable[code]} fixable)" if fixable[code] else ""
+        stream.write(f"{n:>{width}}  {code}  {name}{mark}\n")
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        for w in apply_settings(args):
+            print(f"helm-check: warning: {w}", file=sys.stderr)
+    except UsageError as e:
+        print(f"helm-check: {e}", file=sys.stderr)
+        return 2
     if not args.paths and not args.run_entries:
         print("helm-check: give at least one conf file, folder or --run-entries", file=sys.stderr)
         return 2
@@ -60,5 +173,20 @@ def run(args: argparse.Namespace) -> int:
     entries = load_entries(args.paths, args.run_entries, sink)
     if not args.no_catalog:
         semantic_checks(entries, args, sink)
-    emit(sink.items, args.format, sys.stdout, files=len(files))
-    return 1 if any(d.severity is Severity.ERROR for d in sink.items) else 0
+    kept = filter_diagnostics(sink.items, args.select, args.ignore)
+    # To a file: render into memory first, so a failure never leaves a half-written file.
+    # To stdout: write directly, so the text format keeps its colours on a terminal.
+    out: TextIO = io.StringIO() if args.output_file else sys.stdout
+    if args.statistics:
+        write_statistics(kept, args.format, out)
+    else:
+        emit(kept, args.format, out, files=len(files))
+    if args.output_file:
+        assert isinstance(out, io.StringIO)
+        try:
+            with open(args.output_file, "w", encoding="utf-8") as f:
+                f.write(out.getvalue())
+        except OSError as e:
+            print(f"helm-check: cannot write `{args.output_file}`: {e.strerror or e}", file=sys.stderr)
+            return 2
+    return 1 if any(d.severity is Severity.ERROR for d in kept) else 0
