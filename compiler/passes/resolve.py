@@ -236,8 +236,29 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
             notes.append("without it, HELM raises `Unknown model or no default model deployment found`")
         emit(diag("HC0308", f"unknown model `{v}`", a.raw.span, "no model or model deployment has this name", help=help_, fixes=fixes, notes=notes))
         return False
-    if known is None and "model_deployment" not in args and catalog.get_deployment(v) is None:
-        return False
+    if known is None and "model_deployment" not in args and not catalog.deployments_of(v):
+        d = catalog.get_deployment(v)
+        if d is None or d.origin.startswith("generator:"):
+            # HELM accepts it: a deployment generator makes a deployment from the name alone and
+            # the name goes to the provider's API as is. New models work this way, typos too.
+            sugg = closest(v, list(catalog.models))
+            help_, fixes = _fix_help(v, sugg, a.raw.span)
+            emit(
+                diag(
+                    "HC0308",
+                    f"unknown model `{v}`",
+                    a.raw.span,
+                    "HELM has no metadata or deployment for this model",
+                    help=help_,
+                    fixes=fixes,
+                    notes=[
+                        f"HELM's `{d.origin.split(':', 1)[1] if d else ''}` deployment generator makes a deployment for any such name, "
+                        "so HELM sends it to the provider as is and fails only at run time if it is a typo"
+                    ],
+                    severity=Severity.WARNING,
+                )
+            )
+        return True
     _deprecated(v, a, catalog, emit)
     return True
 
@@ -270,6 +291,24 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit:
     if isinstance(model, str) and "/" in model and not catalog.is_wildcard(model):
         parts = model.split("/")
         mname = "/".join(parts[-2:])
+        if d.model_name != mname and d.origin.startswith("generator:"):
+            sugg = closest(v, list(catalog.deployments))
+            help_, fixes = _fix_help(v, sugg, a.raw.span)
+            emit(
+                diag(
+                    "HC0308",
+                    f"unknown model deployment `{v}`",
+                    a.raw.span,
+                    "no model deployment has this name",
+                    help=help_,
+                    fixes=fixes,
+                    notes=[
+                        f"HELM's `{d.origin.split(':', 1)[1]}` generator would make a deployment for model `{d.model_name}`, "
+                        f"not `{mname}`, and HELM raises `Invalid RunSpec`"
+                    ],
+                )
+            )
+            return False
         if d.model_name != mname:
             sugg = [x.name for x in catalog.deployments_of(mname)]
             help_, fixes = _fix_help(v, sugg[-1:], a.raw.span, f" (a deployment of `{mname}`)")
@@ -330,6 +369,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
             first[key] = a
     # the value HELM keeps for each key is the last one; check that argument
     last: dict[str, Argument] = {a.key.value: a for a in desc.args}
+    suggested: set[str] = set()
     for key, a in last.items():
         exp = catalog.expanders.get(key)
         if exp is not None:
@@ -358,6 +398,8 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
                 continue
             sugg = closest(key, [q.name for q in fn.params] + list(catalog.expanders))
             help_, fixes = _fix_help(key, sugg, a.key.span)
+            if sugg and fn.param(sugg[0]) is not None and sugg[0] not in args:
+                suggested.add(sugg[0])  # the fix supplies it: no second diagnostic
             params = [q.name for q in fn.params]
             emit(
                 diag(
@@ -382,7 +424,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
             ok = False
     if fn is not None:
         given = {k for k in args if k not in catalog.expanders}
-        missing = [p for p in fn.params if p.required and p.name not in given]
+        missing = [p for p in fn.params if p.required and p.name not in given and p.name not in suggested]
         for p in missing:
             notes = [f"`{fn.name}` declares `{p.name}`" + (f": {p.annotation}" if p.annotation else "") + " without a default"]
             if p.name in catalog.expanders and p.name in args:

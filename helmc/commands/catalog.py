@@ -145,9 +145,15 @@ def _as_json(cat, what: str) -> Any:
 
 def _text(cat, what: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(file=sys.stdout)
+
+    class Table(Table):  # every cell is plain text: `Optional[int]` is not rich markup
+        def add_row(self, *cells: str) -> None:  # type: ignore[override]
+            super().add_row(*(escape(c) for c in cells))
+
     if what in ("list", "functions"):
         t = Table(title=f"{len(cat.functions)} run spec functions (crfm-helm {cat.helm_version})")
         for c in ("name", "parameters", "module"):

@@ -87,6 +87,7 @@ def _ref(ref) -> dict[str, Any]:
 
 def _print_text(plan, diagnostics: list, traces) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from helmc.compiler.emit import emit
@@ -99,14 +100,14 @@ def _print_text(plan, diagnostics: list, traces) -> None:
         table.add_column(col, overflow="fold")
     for r in plan.runs:
         e = r.entry
-        table.add_row(
+        table.add_row(*map(escape, (
             f"{e.path}:{e.line}:{e.column}",
             r.run_spec_function,
             ",".join(f"{k}={v}" for k, v in r.args.items()),
             ",".join(f"{k}={v}" for k, v in r.expanders.items() if k != "model"),
             r.model,
             r.model_deployment or "",
-        )
+        )))
     console.print(table)
     if plan.dropped:
         dt = Table(title=f"{len(plan.dropped)} dropped", show_lines=False)
@@ -114,10 +115,10 @@ def _print_text(plan, diagnostics: list, traces) -> None:
         dt.add_column("description", overflow="fold")
         dt.add_column("reason", overflow="fold")
         for d in plan.dropped:
-            dt.add_row(f"{d.entry.path}:{d.entry.line}:{d.entry.column}", d.entry.description, d.reason)
+            dt.add_row(*map(escape, (f"{d.entry.path}:{d.entry.line}:{d.entry.column}", d.entry.description, d.reason)))
         console.print(dt)
     if traces:
         for t in traces:
-            console.print(f"[bold]{t.entry.path}:{t.entry.line}:{t.entry.column}[/bold] {t.entry.description}", markup=True, highlight=False)
+            console.print(f"[bold]{escape(f'{t.entry.path}:{t.entry.line}:{t.entry.column}')}[/bold] {escape(t.entry.description)}", markup=True, highlight=False, soft_wrap=True)
             for s in t.steps:
                 console.print(f"  -> {s}", markup=False, highlight=False, soft_wrap=True)
