@@ -1,0 +1,84 @@
+"""Fidelity to HELM itself: helmc's plan against what HELM 0.5.16 built for every corpus entry
+(--models-to-run openai/gpt2 --max-eval-instances 10)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from helmc.compiler.catalog import load_catalog
+from helmc.compiler.diagnostics import DiagnosticSink, Severity
+from helmc.compiler.frontend import load_entries
+from helmc.compiler.plan import PlanOptions
+from helmc.compiler.planner import build_plan
+
+from conftest import CORPUS, ORACLE
+
+pytestmark = pytest.mark.skipif(not (ORACLE.is_file() and CORPUS.is_dir()), reason="../shared oracle or corpus absent")
+
+# HELM failing at run time (downloads, optional modules), not a mistake in the entry
+RUNTIME_FAILURES = ("HTTPError", "URLError", "ModuleNotFoundError", "OSError", "ConnectionError")
+
+
+def _rows() -> dict[str, list[dict]]:
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    with open(ORACLE, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            by_file[row["file"]].append(row)
+    return by_file
+
+
+def test_oracle_agreement() -> None:
+    cat = load_catalog()
+    options = PlanOptions(models_to_run=["openai/gpt2"], max_eval_instances=10)
+    total = agree = 0
+    disagreements = []
+    for name, rows in sorted(_rows().items()):
+        sink = DiagnosticSink()
+        entries = load_entries([str(CORPUS / name)], [], sink)
+        assert len(entries) == len(rows), name
+        for entry, row in zip(entries, rows):
+            assert entry.description is not None and entry.description.text == row["description"]
+            esink = DiagnosticSink()
+            plan = build_plan([entry], cat, options, esink)
+            errors = [d.message for d in esink.items if d.severity is Severity.ERROR]
+            if "error" in row:
+                # HELM failed at run time: the entry itself is fine and must still plan
+                assert row["error"].startswith(RUNTIME_FAILURES), row["error"]
+                assert not errors and plan.runs, (name, row["description"], errors)
+                continue
+            total += 1
+            got = [(r.model, r.model_deployment) for r in plan.runs]
+            want = [(r["model"], r["model_deployment"]) for r in row["runs"]]
+            if got == want and not errors:
+                agree += 1
+            else:
+                disagreements.append((name, row["index"], row["description"], got, want, errors))
+    print(f"oracle agreement: {agree} of {total} entries")
+    assert disagreements == []
+
+
+def test_oracle_groups_where_known() -> None:
+    """run_spec.groups read statically agree with HELM's wherever helmc claims to know them."""
+    cat = load_catalog()
+    known = 0
+    for name, rows in sorted(_rows().items()):
+        entries = load_entries([str(CORPUS / name)], [], DiagnosticSink())
+        for entry, row in zip(entries, rows):
+            if "error" in row or not row["runs"]:
+                continue
+            desc = entry.description
+            fn = cat.functions[desc.name.value]
+            fargs = {k: v for k, v in desc.arg_dict().items() if k not in cat.expanders}
+            groups = fn.groups_for(fargs)
+            if groups is None:
+                continue
+            want = row["runs"][0]["groups"]
+            if row["groups"]:
+                want = want[: len(want) - len(row["groups"])]
+            assert groups == want, (name, row["description"])
+            known += 1
+    assert known > 900
