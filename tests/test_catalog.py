@@ -138,3 +138,13 @@ def test_rebuild_matches_snapshot() -> None:
 def test_build_errors_are_messages(tmp_path) -> None:
     with pytest.raises(cb.CatalogBuildError):
         cb.open_source(str(tmp_path))
+
+
+def test_run_spec_functions_doc_is_generated_and_current() -> None:
+    from helmc.commands.catalog import markdown
+
+    doc = REPO / "docs" / "run_spec_functions.md"
+    cat = load_catalog(UserAdditions(local_path=None, entry_points=False))
+    assert doc.read_text(encoding="utf-8") == markdown(cat, "functions"), (
+        "regenerate: helmc catalog functions --format markdown > docs/run_spec_functions.md"
+    )
