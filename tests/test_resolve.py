@@ -139,3 +139,32 @@ def test_no_errors_on_real_helm_conf_files(cat) -> None:
     check_entries(entries, cat, sink)
     errors = [(d.path, d.span.start_line_col, d.code, d.message) for d in sink.items if d.severity is Severity.ERROR]
     assert errors == []
+
+
+SNAPSHOT_CASES = [
+    "mmlu_pr:model=openai/gpt2",
+    "mmlu:subjet=anatomy,model=openai/gpt2",
+    "mmlu:model=openai/gpt2",
+    "mmlu:subject=anatomy,subject=virology,model=openai/gpt2",
+    "air_bench_chat:subject=mix,num_respondents=many,model=openai/gpt2",
+    "cub200:run_human_eval=False,model=openai/gpt2",
+    "mmlu:subject=anatomy,model=openai/gpt2,max_train_instances=al,eval_split=tset,chatml=1",
+    "mmlu:subject=anatomy,model=openai/gtp2",
+    "mmlu:subject=anatomy,model=nosuchorg/gpt2",
+    "mmlu:subject=anatomy,model=txt",
+    "summarization_cnndm:temperature=0.3,model=openai/gpt2",
+    "mmlu:subject=anatomy,model=openai/text-davinci-002",
+    "mmlu:subject=anatomy,model=openai/gpt2,model_deployment=huggingface/gpt-j-6b",
+]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_diagnostics_snapshot(cat, fmt, snapshot, monkeypatch) -> None:
+    import io
+
+    from helmc.compiler.emit import emit
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = io.StringIO()
+    emit(check(cat, *SNAPSHOT_CASES), fmt, out)
+    assert out.getvalue() == snapshot
