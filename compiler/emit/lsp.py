@@ -19,17 +19,29 @@ from ..source import SourceFile, Span
 SEVERITY = {Severity.ERROR: 1, Severity.WARNING: 2, Severity.INFO: 3}
 
 
-def utf16_len(text: str) -> int:
-    """Length of `text` in UTF-16 code units."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+UTF16 = "utf-16"  # the LSP's default; a client may negotiate "utf-8" or "utf-32" instead
 
 
-def utf16_column(line_text: str, column: int) -> int:
+def char_units(ch: str, encoding: str = UTF16) -> int:
+    """How many code units of `encoding` one code point takes."""
+    if encoding == "utf-32":
+        return 1
+    if encoding == "utf-8":
+        return len(ch.encode("utf-8", "surrogatepass"))
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+def utf16_len(text: str, encoding: str = UTF16) -> int:
+    """Length of `text` in UTF-16 code units (or those of `encoding`)."""
+    return sum(char_units(ch, encoding) for ch in text)
+
+
+def utf16_column(line_text: str, column: int, encoding: str = UTF16) -> int:
     """The 0-based UTF-16 column of a 1-based code-point column within `line_text`."""
-    return utf16_len(line_text[: column - 1])
+    return utf16_len(line_text[: column - 1], encoding)
 
 
-def codepoint_column(line_text: str, character: int) -> int:
+def codepoint_column(line_text: str, character: int, encoding: str = UTF16) -> int:
     """The 1-based code-point column of a 0-based UTF-16 column (the inverse of utf16_column).
 
     A position inside a surrogate pair, or past the end of the line, is clamped as the LSP
@@ -38,27 +50,27 @@ def codepoint_column(line_text: str, character: int) -> int:
     for i, ch in enumerate(line_text):
         if units >= character:
             return i + 1
-        units += 2 if ord(ch) > 0xFFFF else 1
+        units += char_units(ch, encoding)
     return len(line_text) + 1
 
 
-def lsp_position(source: SourceFile, offset: int) -> dict[str, int]:
+def lsp_position(source: SourceFile, offset: int, encoding: str = UTF16) -> dict[str, int]:
     line, col = source.line_col(offset)
-    return {"line": line - source.line_base, "character": utf16_column(source.line_text(line), col)}
+    return {"line": line - source.line_base, "character": utf16_column(source.line_text(line), col, encoding)}
 
 
-def offset_of(source: SourceFile, line: int, character: int) -> int:
+def offset_of(source: SourceFile, line: int, character: int, encoding: str = UTF16) -> int:
     """The code-point offset of an LSP position (0-based line, UTF-16 character)."""
-    if source.line_count == 0:
-        return 0
-    line = max(0, min(line, source.line_count - 1))
+    if line >= source.line_count:
+        return len(source.text)
+    line = max(0, line)
     text = source.line_text(line + source.line_base)
-    col = codepoint_column(text, character)
+    col = codepoint_column(text, character, encoding)
     return source.line_start(line + source.line_base) + col - 1
 
 
-def lsp_range(span: Span) -> dict[str, dict[str, int]]:
-    return {"start": lsp_position(span.source, span.start), "end": lsp_position(span.source, span.end)}
+def lsp_range(span: Span, encoding: str = UTF16) -> dict[str, dict[str, int]]:
+    return {"start": lsp_position(span.source, span.start, encoding), "end": lsp_position(span.source, span.end, encoding)}
 
 
 def path_uri(path: str) -> str:
@@ -71,7 +83,7 @@ def path_uri(path: str) -> str:
         return path
 
 
-def to_lsp(d: Diagnostic, uri: str | None = None) -> dict[str, Any]:
+def to_lsp(d: Diagnostic, uri: str | None = None, encoding: str = UTF16) -> dict[str, Any]:
     """One LSP Diagnostic. The fixes travel in `data` so that a client can apply them."""
     uri = uri or path_uri(d.path)
     message = d.message
@@ -80,7 +92,7 @@ def to_lsp(d: Diagnostic, uri: str | None = None) -> dict[str, Any]:
     for n in d.notes:
         message += f"\nnote: {n}"
     out: dict[str, Any] = {
-        "range": lsp_range(d.span),
+        "range": lsp_range(d.span, encoding),
         "severity": SEVERITY[d.severity],
         "code": d.code,
         "source": "helmc",
@@ -88,7 +100,7 @@ def to_lsp(d: Diagnostic, uri: str | None = None) -> dict[str, Any]:
     }
     related = [
         {
-            "location": {"uri": uri if s.span.source is d.span.source else path_uri(s.span.path), "range": lsp_range(s.span)},
+            "location": {"uri": uri if s.span.source is d.span.source else path_uri(s.span.path), "range": lsp_range(s.span, encoding)},
             "message": s.message or "related",
         }
         for s in d.secondary
@@ -96,7 +108,7 @@ def to_lsp(d: Diagnostic, uri: str | None = None) -> dict[str, Any]:
     if related:
         out["relatedInformation"] = related
     if d.fixes:
-        out["data"] = {"fixes": [{"range": lsp_range(f.span), "newText": f.replacement} for f in d.fixes]}
+        out["data"] = {"fixes": [{"range": lsp_range(f.span, encoding), "newText": f.replacement} for f in d.fixes]}
     return out
 
 

@@ -1,0 +1,27 @@
+"""`helmc lsp`: the language server on stdio (needs the optional extra `helmc[lsp]`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stdio", action="store_true", help="talk over stdin and stdout (the default and only transport)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import lsprotocol  # noqa: F401
+        import pygls  # noqa: F401
+    except ImportError:
+        print(
+            "helmc lsp: the language server needs pygls and lsprotocol\n"
+            "  = help: install them with `pip install 'helmc[lsp]'`",
+            file=sys.stderr,
+        )
+        return 2
+    from helmc.server import main
+
+    main()
+    return 0

@@ -1,0 +1,403 @@
+"""`helmc lsp`: a language server for HELM run entries conf files (pygls 2, lsprotocol).
+
+It runs the same front end and passes as helm-check on the editor's text, and answers from
+the same parse: the token under the cursor is found through the spans that
+Entry.description.name and .args carry, mapped into the file. Positions are converted
+between helmc's code-point offsets and the encoding negotiated with the client (UTF-16 by
+default) by compiler/emit/lsp.py, the converters `helm-check --format lsp` uses too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls import uris
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import default_converter
+
+from helmc import __version__
+from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink
+from helmc.compiler.emit import lsp as lspconv
+from helmc.compiler.frontend import parse_file
+from helmc.compiler.ir import ConfFile, Description, Entry
+from helmc.compiler.source import SourceFile
+
+log = logging.getLogger("helmc.server")
+_converter = default_converter()
+
+
+@dataclass
+class Analysis:
+    """What the last check of one document found; code actions and completion read it."""
+
+    source: SourceFile
+    conf: ConfFile
+    diagnostics: list[Diagnostic]
+
+
+class HelmcServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("helmc", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        self.analyses: dict[str, Analysis] = {}
+        self._catalogs: dict[tuple, Any] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def encoding(self) -> str:
+        enc = self.server_capabilities.position_encoding or lspconv.UTF16
+        return str(getattr(enc, "value", enc))
+
+    def settings_for(self, path: str) -> dict[str, Any]:
+        from helmc.settings import SettingsError, load_settings
+
+        try:
+            start = Path(path).parent if Path(path).parent.is_dir() else Path.cwd()
+            return load_settings(start).values
+        except (SettingsError, OSError) as e:
+            self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"helmc: {e}"))
+            return {}
+
+    def catalog_for(self, settings: dict[str, Any], sink: DiagnosticSink | None = None):
+        """The catalog with the user's additions from [tool.helmc], loaded once per setting."""
+        key = tuple(
+            (k, tuple(v) if isinstance(v, list) else v)
+            for k, v in sorted(settings.items())
+            if k in ("local-path", "plugins", "enable-huggingface-models", "enable-local-huggingface-models")
+        )
+        if key in self._catalogs:
+            return self._catalogs[key]
+        try:
+            from helmc.compiler.catalog import load_catalog_with_additions
+
+            side = DiagnosticSink()
+            catalog = load_catalog_with_additions(
+                local_path=settings.get("local-path", "prod_env"),
+                plugins=settings.get("plugins", []),
+                enable_huggingface_models=settings.get("enable-huggingface-models", []),
+                enable_local_huggingface_models=settings.get("enable-local-huggingface-models", []),
+                sink=side,
+            )
+            for d in side.items:  # the catalog's own problems are no file's: log them once
+                self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"helmc: {d.message}"))
+        except Exception as e:  # a broken catalog must not take the server down
+            self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: cannot load the catalog: {e}"))
+            catalog = None
+        self._catalogs[key] = catalog
+        return catalog
+
+    def analyze(self, uri: str) -> Analysis:
+        doc = self.workspace.get_text_document(uri)
+        path = uris.to_fs_path(uri) or uri
+        source = SourceFile(path, doc.source)
+        sink = DiagnosticSink()
+        conf = parse_file(source, sink)
+        settings = self.settings_for(path)
+        if not settings.get("no-catalog"):
+            catalog = self.catalog_for(settings)
+            if catalog is not None:
+                from helmc.compiler.passes.resolve import check_entries
+
+                check_entries(list(conf.entries), catalog, sink)
+        from helmc.commands.check import _codes, filter_diagnostics
+
+        kept = [d for d in sink.sorted() if d.span.source is source]
+        kept = filter_diagnostics(kept, _codes(settings.get("select")), _codes(settings.get("ignore")))
+        result = Analysis(source, conf, kept)
+        self.analyses[uri] = result
+        return result
+
+    def publish(self, uri: str) -> None:
+        try:
+            analysis = self.analyze(uri)
+            diagnostics = [
+                _converter.structure(lspconv.to_lsp(d, uri, self.encoding), types.Diagnostic) for d in analysis.diagnostics
+            ]
+        except Exception as e:  # helmc's own failure: tell the editor, keep serving
+            log.exception("analysis failed")
+            self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: internal error: {e}"))
+            diagnostics = []
+        version = getattr(self.workspace.get_text_document(uri), "version", None)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+
+    def current(self, uri: str) -> Analysis:
+        return self.analyses.get(uri) or self.analyze(uri)
+
+    def to_offset(self, source: SourceFile, pos: types.Position) -> int:
+        return lspconv.offset_of(source, pos.line, pos.character, self.encoding)
+
+    def to_range(self, source: SourceFile, start: int, end: int) -> types.Range:
+        a = lspconv.lsp_position(source, start, self.encoding)
+        b = lspconv.lsp_position(source, end, self.encoding)
+        return types.Range(types.Position(**a), types.Position(**b))
+
+
+# ---------------------------------------------------------------------- the cursor
+
+
+@dataclass
+class Cursor:
+    """What the cursor is on inside a description: a function name, a key or a value."""
+
+    kind: str  # "function" | "key" | "value"
+    start: int  # file offsets of the token to replace
+    end: int
+    desc: Description
+    key: str | None = None  # for "value": the argument's key
+
+
+def _content_end(desc: Description) -> int:
+    text = desc.span.source.text
+    end = desc.span.end
+    return end - 1 if end > desc.span.start and text[end - 1] == '"' else end
+
+
+def cursor_at(conf: ConfFile, offset: int) -> Cursor | None:
+    entry: Entry | None = next(
+        (e for e in conf.entries if e.description and e.description.span.start < offset <= _content_end(e.description)),
+        None,
+    )
+    if entry is None or entry.description is None:
+        return None
+    desc = entry.description
+    name = desc.name.span
+    if name.start <= offset <= name.end:
+        return Cursor("function", name.start, name.end, desc)
+    for a in desc.args:
+        if a.key.span.start <= offset <= a.key.span.end:
+            return Cursor("key", a.key.span.start, a.key.span.end, desc)
+        if a.raw.span.start <= offset <= a.raw.span.end:
+            return Cursor("value", a.raw.span.start, a.raw.span.end, desc, a.key.value)
+    # In a gap the parse left out (`mmlu:subject=x,mo` has no `=` yet, so no argument):
+    # the token runs back to the previous `,` or `:` (keys and values hold neither).
+    text = desc.span.source.text
+    start = offset
+    while start > name.end and text[start - 1] not in ",:":
+        start -= 1
+    token = text[start:offset]
+    if "=" in token:
+        eq = start + token.index("=")
+        return Cursor("value", eq + 1, offset, desc, text[start:eq])
+    return Cursor("key", start, offset, desc)
+
+
+# ---------------------------------------------------------------- completion, hover
+
+
+def _function_doc(fn) -> str:
+    params = []
+    for p in fn.params:
+        s = p.name
+        if p.annotation:
+            s += f": {p.annotation}"
+        if not p.required:
+            s += f" = {p.default}"
+        params.append(s)
+    sig = f"{fn.name}(" + ", ".join(params) + ")"
+    out = f"```python\n{sig}\n```\n\n`{fn.module}.{fn.function}`"
+    if fn.doc:
+        out += f"\n\n{fn.doc}"
+    return out
+
+
+def _param_doc(fn, p) -> str:
+    ann = f": {p.annotation}" if p.annotation else ""
+    default = "required" if p.required else f"default `{p.default}`"
+    return f"```python\n{p.name}{ann}\n```\nparameter of `{fn.name}`, {default}"
+
+
+def _expander_values(exp) -> list[str]:
+    values = list(exp.choices) + list(exp.value_sets) + list(exp.known_values)
+    return list(dict.fromkeys(str(v) for v in values))
+
+
+def _expander_doc(exp) -> str:
+    values = _expander_values(exp)
+    out = f"run expander `{exp.name}` ({exp.cls})"
+    if values:
+        out += "\n\nvalues: " + ", ".join(f"`{v}`" for v in values[:30])
+    return out
+
+
+def completions(catalog, cur: Cursor) -> list[tuple[str, types.CompletionItemKind, str | None, str]]:
+    """(label, kind, detail, text to insert) for the token under the cursor."""
+    K = types.CompletionItemKind
+    out: list[tuple[str, types.CompletionItemKind, str | None, str]] = []
+    if cur.kind == "function":
+        for name, fn in sorted(catalog.functions.items()):
+            out.append((name, K.Function, fn.module, name))
+        return out
+    fn = catalog.functions.get(cur.desc.name.value)
+    if cur.kind == "key":
+        text = cur.desc.span.source.text
+        given = {a.key.value for a in cur.desc.args if a.key.span.start != cur.start}
+        eq = "" if text[cur.end : cur.end + 1] == "=" else "="
+        if fn is not None:
+            for p in fn.params:
+                if p.name not in given:
+                    detail = (p.annotation or "") + ("" if p.required else f" = {p.default}")
+                    out.append((p.name, K.Field, detail or None, p.name + eq))
+        for name in catalog.expanders:
+            if name not in given:
+                out.append((name, K.Property, "run expander", name + eq))
+        return out
+    key = cur.key or ""
+    if key == "model":
+        for group in catalog.model_group_to_model_names():
+            out.append((group, K.Module, "model group (wildcard)", group))
+        for name, m in catalog.models.items():
+            out.append((name, K.Value, "deprecated model" if m.deprecated else "model", name))
+        return out
+    if key == "model_deployment":
+        return [(name, K.Value, f"deployment of {d.model_name}", name) for name, d in catalog.deployments.items()]
+    exp = catalog.expanders.get(key)
+    if exp is not None:
+        return [(v, K.EnumMember, f"{key} value", v) for v in _expander_values(exp)]
+    p = fn.param(key) if fn is not None else None
+    if p is not None and not p.required and p.has_default_value and p.default_value is not None:
+        return [(str(p.default_value), K.Value, "default", str(p.default_value))]
+    return out
+
+
+def hover_text(catalog, cur: Cursor) -> str | None:
+    fn = catalog.functions.get(cur.desc.name.value)
+    if cur.kind == "function":
+        return _function_doc(fn) if fn is not None else None
+    text = cur.desc.span.source.text[cur.start : cur.end]
+    key = text if cur.kind == "key" else cur.key
+    if cur.kind == "value" and key == "model":
+        groups = catalog.model_group_to_model_names()
+        if text in groups:
+            names = groups[text]
+            return f"model group `{text}`: {len(names)} models" + (f" ({', '.join(names[:10])}, …)" if names else "")
+        m = catalog.models.get(text)
+        if m is not None:
+            return f"model `{m.name}`\n\ntags: {', '.join(m.tags) or 'none'}"
+        return None
+    exp = catalog.expanders.get(key or "")
+    if exp is not None:
+        return _expander_doc(exp)
+    if fn is not None and key:
+        p = fn.param(key)
+        if p is not None:
+            return _param_doc(fn, p)
+    return None
+
+
+# ---------------------------------------------------------------------- the server
+
+
+def build_server() -> HelmcServer:
+    server = HelmcServer()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: HelmcServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: HelmcServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: HelmcServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: HelmcServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.analyses.pop(params.text_document.uri, None)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=['"', ":", ",", "=", "/"]),
+    )
+    def completion(ls: HelmcServer, params: types.CompletionParams) -> types.CompletionList:
+        empty = types.CompletionList(is_incomplete=False, items=[])
+        try:
+            analysis = ls.analyze(params.text_document.uri)  # the text as it is now
+            offset = ls.to_offset(analysis.source, params.position)
+            cur = cursor_at(analysis.conf, offset)
+            catalog = ls.catalog_for(ls.settings_for(analysis.source.path))
+            if cur is None or catalog is None:
+                return empty
+            rng = ls.to_range(analysis.source, cur.start, max(cur.end, offset))
+            items = [
+                types.CompletionItem(
+                    label=label,
+                    kind=kind,
+                    detail=detail,
+                    sort_text=f"{i:05d}",
+                    text_edit=types.TextEdit(range=rng, new_text=insert),
+                )
+                for i, (label, kind, detail, insert) in enumerate(completions(catalog, cur))
+            ]
+            return types.CompletionList(is_incomplete=False, items=items)
+        except Exception as e:
+            log.exception("completion failed")
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: completion failed: {e}"))
+            return empty
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: HelmcServer, params: types.HoverParams) -> types.Hover | None:
+        try:
+            analysis = ls.current(params.text_document.uri)
+            offset = ls.to_offset(analysis.source, params.position)
+            cur = cursor_at(analysis.conf, offset)
+            catalog = ls.catalog_for(ls.settings_for(analysis.source.path))
+            if cur is None or catalog is None:
+                return None
+            text = hover_text(catalog, cur)
+            if text is None:
+                return None
+            return types.Hover(
+                contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+                range=ls.to_range(analysis.source, cur.start, cur.end),
+            )
+        except Exception as e:
+            log.exception("hover failed")
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: hover failed: {e}"))
+            return None
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    def code_action(ls: HelmcServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        try:
+            analysis = ls.current(uri)
+            src = analysis.source
+            lo = ls.to_offset(src, params.range.start)
+            hi = ls.to_offset(src, params.range.end)
+            actions: list[types.CodeAction] = []
+            for d in analysis.diagnostics:
+                if not d.fixes or d.span.end < lo or d.span.start > hi:
+                    continue
+                lsp_diag = _converter.structure(lspconv.to_lsp(d, uri, ls.encoding), types.Diagnostic)
+                for fix in d.fixes:
+                    actions.append(
+                        types.CodeAction(
+                            title=f"Replace `{fix.span.text}` with `{fix.replacement}`",
+                            kind=types.CodeActionKind.QuickFix,
+                            diagnostics=[lsp_diag],
+                            is_preferred=len(d.fixes) == 1,
+                            edit=types.WorkspaceEdit(
+                                changes={uri: [types.TextEdit(ls.to_range(src, fix.span.start, fix.span.end), fix.replacement)]}
+                            ),
+                        )
+                    )
+            return actions
+        except Exception as e:
+            log.exception("code action failed")
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: code action failed: {e}"))
+            return []
+
+    return server
+
+
+def main() -> None:
+    build_server().start_io()
