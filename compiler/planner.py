@@ -210,11 +210,14 @@ def build_plan(
     *,
     check: bool = True,
     traces: list[Trace] | None = None,
+    report_empty: bool = True,
 ) -> Plan:
     """Plan every entry; an entry with an error contributes no runs, the others are planned.
 
     With check=True (the default) the resolution pass runs here and its diagnostics go to `sink`;
-    pass check=False when the caller has already run check_entries on these entries."""
+    pass check=False when the caller has already run check_entries on these entries.
+    An entry that filters leave without runs gets HC0403 (info); a plan without any run gets
+    HC0402 unless report_empty=False."""
     if options.models_to_run:
         _validate_models_to_run(options.models_to_run, catalog, sink)
     if check:
@@ -262,4 +265,26 @@ def build_plan(
             continue
         runs.extend(r)
         dropped.extend(d)
+        if not r and d and e.description is not None:
+            sink.add(
+                diag(
+                    "HC0403",
+                    "this entry produces no runs",
+                    e.description.span,
+                    "filtered out",
+                    notes=[x.reason for x in dict.fromkeys(d)][:3],
+                )
+            )
+    if report_empty and entries and not runs:
+        first = next((e for e in entries if e.description is not None), entries[0])
+        sink.add(
+            diag(
+                "HC0402",
+                "nothing to run: " + ("the entry produces" if len(entries) == 1 else f"the {len(entries)} entries produce") + " no runs",
+                first.span,
+                "no runs from here on",
+                help="see `dropped` (or --explain) for what each filter removed",
+                notes=["HELM only says `There were no RunSpecs or they got filtered out`"],
+            )
+        )
     return Plan(runs=tuple(runs), dropped=tuple(dropped), options=options)

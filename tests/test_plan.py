@@ -127,3 +127,9 @@ def test_plan_json_contract() -> None:
     assert set(run["entry"]) == {"path", "line", "column", "description", "priority", "groups"}
     assert run["entry"]["path"] == "<run-entries>" and run["entry"]["line"] == 1
     assert run["expanders"] == {"model": "openai/gpt2", "max_train_instances": 1}
+
+
+def test_filtered_entry_and_empty_plan_are_reported(cat) -> None:
+    _, sink = plan(cat, "mmlu:subject=anatomy,model=meta/llama-3-8b", models_to_run=["openai/gpt2"])
+    codes = sorted(d.code for d in sink.items)
+    assert codes == ["HC0402", "HC0403"]

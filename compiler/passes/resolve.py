@@ -10,6 +10,7 @@ they raise on), ModelRunExpander and alter_run_spec (models, deployments, wildca
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Callable
 
 from ..catalog import Catalog, Expander, Parameter, RunSpecFunction
@@ -38,6 +39,11 @@ def _base_type(ann: str | None, p: Parameter | None = None) -> str | None:
         if p is not None and p.has_default_value and p.default_value is not None:
             return {bool: "bool", int: "int", float: "float", str: "str"}.get(type(p.default_value))
         return None
+    return _ann_type(ann)
+
+
+@lru_cache(maxsize=None)
+def _ann_type(ann: str) -> str | None:
     a = ann.replace(" ", "")
     m = re.fullmatch(r"(?:typing\.)?Optional\[(.+)\]", a)
     if m:
