@@ -32,6 +32,7 @@ _RULES = [
     Rule("HC0006", "invalid-concatenation", "error", "Values of different kinds are concatenated on one line."),
     Rule("HC0007", "verbatim-escape", "warning", "A backslash escape that pyhocon keeps as written, backslash included."),
     Rule("HC0008", "too-deep", "error", "Objects and arrays are nested deeper than helmc reads."),
+    Rule("HC0009", "missing-comma", "warning", "A quoted string runs into the next key: a comma is probably missing."),
     # conf schema
     Rule("HC0101", "missing-entries", "error", "The conf file has no top-level `entries` list."),
     Rule("HC0102", "entries-not-list", "error", "`entries` is not a list."),

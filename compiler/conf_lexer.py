@@ -21,20 +21,43 @@ _CLOSERS = frozenset({"RBRACE", "RSQB"})
 _KEY_SEPARATORS = frozenset({"COLON", "EQUAL", "PLUS_EQUALS"})
 
 
+class _State:
+    """What the post-lexer knows of the text so far.
+
+    It outlives one `process` generator: after an error, Lark's recovery resumes with a new
+    generator over the rest of the text, which must go on from where the old one stopped.
+    """
+
+    __slots__ = ("prev", "brackets", "in_key", "after_key_sep")
+
+    def __init__(self) -> None:
+        self.prev: Token | None = None
+        # Open brackets, innermost last: (is_object, the bracket token). The implicit root
+        # object has no token.
+        self.brackets: list[tuple[bool, Token | None]] = [(True, None)]
+        self.in_key = True  # between the start of a field and its separator
+        self.after_key_sep = False
+
+
 class SeparatorPostLex(PostLex):
     always_accept = ("NL", "COMMA")
 
+    def __init__(self) -> None:
+        self.state = _State()
+
+    def reset(self) -> None:
+        """Start a new text; call before each parse."""
+        self.state = _State()
+
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        prev: Token | None = None
+        st = self.state
         run: list[Token] = []
-        in_object = [True]  # bracket stack; the implicit root is an object
-        in_key = True  # between the start of a field and its separator
-        after_key_sep = False
         for tok in stream:
             kind = tok.type
             if kind == "NL" or kind == "COMMA":
                 run.append(tok)
                 continue
+            prev = st.prev
             if run:
                 comma = next((t for t in run if t.type == "COMMA"), None)
                 first = run[0]
@@ -42,31 +65,34 @@ class SeparatorPostLex(PostLex):
                 if prev is not None and (
                     comma is not None
                     or (
-                        not in_key
-                        and not after_key_sep
+                        not st.in_key
+                        and not st.after_key_sep
                         and prev.type in _VALUE_END
                         and kind not in _CLOSERS
                     )
                 ):
-                    yield Token.new_borrow_pos("_SEP", comma.value if comma else "\n", comma or first)
-                    in_key = in_object[-1]
-            after_key_sep = False
-            if in_key and kind in _KEY_SEPARATORS:
-                in_key = False
-                after_key_sep = True
+                    sep = Token.new_borrow_pos("_SEP", comma.value if comma else "\n", comma or first)
+                    st.in_key = st.brackets[-1][0]
+                    st.after_key_sep = False
+                    st.prev = sep
+                    yield sep
+            st.after_key_sep = False
+            if st.in_key and kind in _KEY_SEPARATORS:
+                st.in_key = False
+                st.after_key_sep = True
             elif kind == "LBRACE":
-                in_object.append(True)
-                in_key = True
+                st.brackets.append((True, tok))
+                st.in_key = True
             elif kind == "LSQB":
                 if prev is None:
-                    in_object[0] = False  # the root is an array
+                    st.brackets[0] = (False, tok)  # the root is an array
                 else:
-                    in_object.append(False)
-                in_key = False
+                    st.brackets.append((False, tok))
+                st.in_key = False
             elif kind in _CLOSERS:
-                if len(in_object) > 1:
-                    in_object.pop()
-                in_key = False
+                if len(st.brackets) > 1:
+                    st.brackets.pop()
+                st.in_key = False
+            st.prev = tok
             yield tok
-            prev = tok
         # Separators after the last token separate nothing.

@@ -25,11 +25,14 @@ _ESCAPES = {"\\\\": "\\", "\\\n": "\n", "\\n": "\n", "\\r": "\r", "\\t": "\t", "
 _KEY_CHARS = re.compile(r"[A-Za-z0-9\u00c0-\u00ff._\- /]+\Z")
 _TOKEN_NAMES = {
     "RBRACE": "`}`", "LBRACE": "`{`", "RSQB": "`]`", "LSQB": "`[`", "COLON": "`:`", "EQUAL": "`=`",
-    "_SEP": "a comma or a new line", "STRING": "a quoted string", "UNQUOTED": "an unquoted string",
+    "_SEP": "a comma or a new line", "STRING": "a value", "UNQUOTED": "an unquoted string",
     "TRIPLE": 'a """triple-quoted""" string', "$END": "the end of the file", "PLUS_EQUALS": "`+=`",
     "SUBSTITUTION": "a `${...}` substitution", "STRAY": "a character", "BAD_STRING": "a string",
 }
 MAX_DEPTH = 200  # deeper nesting is refused before it costs a recursion error
+
+
+_POSTLEX = SeparatorPostLex()
 
 
 @lru_cache(maxsize=1)
@@ -38,7 +41,7 @@ def _parser() -> Lark:
         grammar_text("conf.lark"),
         parser="lalr",
         lexer="basic",
-        postlex=SeparatorPostLex(),
+        postlex=_POSTLEX,
         maybe_placeholders=False,
         cache=True,
     )
@@ -53,12 +56,35 @@ def _describe(token: Token) -> str:
 
 
 def _expected(accepts: set[str]) -> str:
+    accepts = set(accepts)
+    if "COLON" in accepts:
+        accepts -= {"EQUAL", "PLUS_EQUALS", "LBRACE", "STRING", "UNQUOTED"}
+    if "STRING" in accepts and "UNQUOTED" in accepts:
+        accepts -= {"UNQUOTED", "TRIPLE", "SUBSTITUTION", "BAD_STRING", "STRAY"}
     names = sorted({_TOKEN_NAMES.get(a, a) for a in accepts if a in _TOKEN_NAMES})
     if not names:
         return ""
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+# Insertions tried, in order, to get past an unexpected token.
+_REPAIRS: tuple[tuple[str, ...], ...] = (
+    ("COLON", "UNQUOTED"),
+    ("UNQUOTED",),
+    ("_SEP",),
+    ("RBRACE",),
+    ("RSQB",),
+    ("RBRACE", "_SEP"),
+    ("RSQB", "_SEP"),
+)
+_SYNTHETIC = "\x00"  # the value of an inserted token: no real token can hold a NUL
+
+
+def _synthetic(kind: str, at: Token) -> Token:
+    text = {"COLON": ":", "RBRACE": "}", "RSQB": "]", "_SEP": "\n"}.get(kind, _SYNTHETIC)
+    return Token(kind, text, start_pos=at.start_pos, end_pos=at.start_pos, line=at.line, column=at.column)
 
 
 class _Recovery:
@@ -121,15 +147,26 @@ class _Recovery:
                     f"expected {expected}" if expected else "not expected here",
                 )
             )
-        # A closer of the wrong kind: close what is open, then read the token again.
+        # A closer of the wrong kind (`[ ... }`) most likely means the right one.
         if tok.type in ("RBRACE", "RSQB"):
             other = "RSQB" if tok.type == "RBRACE" else "RBRACE"
             if other in accepts:
-                try:
-                    ip.feed_token(Token(other, "]" if other == "RSQB" else "}"))
-                    ip.feed_token(tok)
-                except UnexpectedInput:
-                    pass
+                ip.feed_token(Token(other, tok.value, start_pos=tok.start_pos, end_pos=tok.end_pos))
+                return True
+        # Repair by insertion where one small insertion lets the token through (a missing
+        # `:` and value, a missing `}` or `]`, a missing separator); else skip the token.
+        for fix in _REPAIRS:
+            trial = ip.copy()
+            try:
+                for kind in fix:
+                    trial.feed_token(_synthetic(kind, tok))
+                trial.feed_token(tok)
+            except UnexpectedInput:
+                continue
+            for kind in fix:
+                ip.feed_token(_synthetic(kind, tok))
+            ip.feed_token(tok)
+            return True
         return True  # skip the token
 
     def _report_unclosed(self, accepts: set[str]) -> None:
@@ -157,20 +194,10 @@ class _Recovery:
         )
 
     def _last_unclosed(self, want: str) -> int | None:
-        # Scan tokens for the innermost bracket still open at the end; cheap, and only on error.
-        stack: list[tuple[str, int]] = []
-        lexer = _parser().lex(self.source.text, dont_ignore=False)
-        try:
-            for t in lexer:
-                if t.type in ("LBRACE", "LSQB"):
-                    stack.append((t.value, t.start_pos))
-                elif t.type in ("RBRACE", "RSQB") and stack:
-                    stack.pop()
-        except LarkError:
-            return None
-        for ch, pos in reversed(stack):
-            if ch == want:
-                return pos
+        # The post-lexer tracks open brackets; the innermost of the wanted kind is the culprit.
+        for is_object, tok in reversed(_POSTLEX.state.brackets):
+            if tok is not None and (tok.value == want):
+                return tok.start_pos
         return None
 
 
@@ -181,8 +208,10 @@ def parse_conf(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue:
     if depth_error is not None:
         diagnostics.append(depth_error)
         return HError(source.span(0, len(text)))
+    parser = _parser()
+    _POSTLEX.reset()
     try:
-        tree = _parser().parse(text, on_error=_Recovery(source, diagnostics))
+        tree = parser.parse(text, on_error=_Recovery(source, diagnostics))
     except UnexpectedInput as e:  # recovery gave up: the file is garbage from here on
         pos = getattr(e, "pos_in_stream", None) or 0
         if not any(d.severity.value == "error" for d in diagnostics):
@@ -341,6 +370,8 @@ class _Builder:
 
     def _key_path(self, node: Tree) -> tuple[list[str], Span] | None:
         toks = [t for t in node.children if isinstance(t, Token)]
+        if any(t.value == _SYNTHETIC for t in toks):
+            return None  # inserted by error recovery, already reported
         span = self.source.span(toks[0].start_pos, toks[-1].end_pos)
         if node.data == "quoted_key":
             return [self._decode_string(toks[0])[0]], span
@@ -419,6 +450,8 @@ class _Builder:
 
     def value(self, node: Tree):
         pieces = node.children
+        if any(isinstance(p, Token) and p.value == _SYNTHETIC for p in pieces):
+            return HError(self._tree_span(node))  # inserted by error recovery, already reported
         if len(pieces) == 1:
             return self._single(pieces[0])
         return self._concat(node, pieces)
@@ -504,6 +537,7 @@ class _Builder:
         span = self._tree_span(node)
         if bad or not values:
             return HError(span)
+        self._check_missing_comma(values)
         if kinds == {"string"}:
             return self._concat_strings(values, span)
         if kinds == {"object"}:
@@ -544,6 +578,29 @@ class _Builder:
             )
         )
         return HError(span)
+
+    def _check_missing_comma(self, pieces: list) -> None:
+        # `"..." priority: 1` is legal HOCON (one string, "... priority: 1"), but almost
+        # always a forgotten comma between two fields.
+        for a, b, c in zip(pieces, pieces[1:], pieces[2:]):
+            if (
+                isinstance(a, Token) and a.type == "STRING"
+                and isinstance(b, Token) and b.type == "UNQUOTED"
+                and isinstance(c, Token) and c.type == "COLON" and c.start_pos == b.end_pos
+            ):
+                at = self.source.span(a.end_pos, a.end_pos)
+                self.diagnostics.append(
+                    diag(
+                        "HC0009",
+                        f"`{b.value}:` is read as part of the string before it",
+                        self.source.span(b.start_pos, c.end_pos),
+                        "this looks like the next key",
+                        help="add a comma after the closing quote",
+                        notes=["HOCON concatenates values on one line, so the key and its value become text"],
+                        fixes=[Fix(at, ",")],
+                    )
+                )
+                return
 
     def _concat_strings(self, toks: list[Token], span: Span) -> HString:
         out: list[str] = []

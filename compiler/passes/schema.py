@@ -128,7 +128,7 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
         )
         return None
     for f in item.fields:
-        if f.key not in ENTRY_KEYS:
+        if f.key not in ENTRY_KEYS and not isinstance(f.value, HError):
             diagnostics.append(_unknown_key(f, ENTRY_KEYS, "an entry"))
     ok = True
     description = None

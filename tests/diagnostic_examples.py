@@ -1,0 +1,237 @@
+"""One failing example and its fix for every diagnostic code.
+
+This file is the single source of the examples: tests check that each `bad` input triggers
+its code and each `fixed` input does not, snapshot the output, and docs/diagnostics.md is
+generated from it (`python tests/gen_diagnostics_doc.py`).
+
+An example is a conf file (`conf`), or helm-check arguments (`args`, run against the conf
+written to `run_entries.conf`), as its code needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str
+    bad: str  # conf file text
+    fixed: str
+    args: tuple[str, ...] = ()  # extra arguments of the command
+    fixed_args: tuple[str, ...] | None = None  # arguments for `fixed`, when not `args`
+    command: str = "check"  # "check" or "plan"
+    note: str = ""  # what the docs say about the case, beyond the rule's summary
+    extra_files: dict[str, str] = field(default_factory=dict)
+
+
+def conf(*descriptions: str, extra: str = "") -> str:
+    lines = [f'  {{description: "{d}", priority: 1{extra}}}' for d in descriptions]
+    return "entries: [\n" + "\n".join(lines) + "\n]\n"
+
+
+EXAMPLES: list[Example] = [
+    Example(
+        "HC0001",
+        'entries: [\n  {description: "simple1:model=simple/model1", priority 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0002",
+        'entries: [\n  {description: "simple1:model=simple/model1, priority: 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0003",
+        "entries: [\n  {description: simple1^2, priority: 1}\n]\n",
+        conf("simple1"),
+    ),
+    Example(
+        "HC0004",
+        'include "more_entries.conf"\nentries: [\n  {description: "simple1:model=simple/model1", priority: 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0005",
+        'model: "simple/model1"\nentries: [\n  {description: "simple1:model="${model}, priority: 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0006",
+        'entries: [\n  {description: "simple1:model=simple/model1" [1], priority: 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0007",
+        'entries: [\n  {description: "simple1:model=simple\\/model1", priority: 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0008",
+        "entries: " + "[" * 300 + "]" * 300 + "\n",
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0009",
+        'entries: [\n  {description: "simple1:model=simple/model1" priority: 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0101",
+        'runs: [\n  {description: "simple1:model=simple/model1", priority: 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0102",
+        'entries: {description: "simple1:model=simple/model1", priority: 1}\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0103",
+        "entries: [\n  Simple runs first\n"
+        '  {description: "simple1:model=simple/model1", priority: 1}\n]\n',
+        "entries: [\n  # Simple runs first\n"
+        '  {description: "simple1:model=simple/model1", priority: 1}\n]\n',
+    ),
+    Example(
+        "HC0104",
+        'entries: [\n  {desc: "simple1:model=simple/model1", priority: 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0105",
+        'entries: [\n  {description: "simple1:model=simple/model1", priority: "1"}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0106",
+        'entries: [\n  {description: "simple1:model=simple/model1", prioirty: 1}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0107",
+        '"simple1:model=simple/model1": {priority: 1}\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0108",
+        "entries: [\n"
+        '  {description: "simple1:model=simple/model1", priority: 1}{description: "simple1:model=simple/model1,num_outputs=2", priority: 2}\n'
+        "]\n",
+        "entries: [\n"
+        '  {description: "simple1:model=simple/model1", priority: 1}\n'
+        '  {description: "simple1:model=simple/model1,num_outputs=2", priority: 2}\n'
+        "]\n",
+    ),
+    Example(
+        "HC0109",
+        'entries: [\n  {description: "simple1:model=simple/model1", priority: 1, priority: 2}\n]\n',
+        conf("simple1:model=simple/model1"),
+    ),
+    Example("HC0201", conf("simple1:model"), conf("simple1:model=simple/model1")),
+    Example("HC0202", conf("simple1:model=simple/model1,,num_outputs=2"), conf("simple1:model=simple/model1,num_outputs=2")),
+    Example("HC0203", conf(":model=simple/model1"), conf("simple1:model=simple/model1")),
+    Example("HC0204", conf("simple1:=simple/model1"), conf("simple1:model=simple/model1")),
+    Example("HC0205", conf("simple1:model=simple/model1, num_outputs=2"), conf("simple1:model=simple/model1,num_outputs=2")),
+    Example("HC0301", conf("simple:model=simple/model1"), conf("simple1:model=simple/model1")),
+    Example("HC0302", conf("mmlu:subjet=anatomy,model=openai/gpt2"), conf("mmlu:subject=anatomy,model=openai/gpt2")),
+    Example("HC0303", conf("mmlu:model=openai/gpt2"), conf("mmlu:subject=anatomy,model=openai/gpt2")),
+    Example(
+        "HC0304",
+        conf("mmlu:subject=anatomy,subject=virology,model=openai/gpt2"),
+        conf("mmlu:subject=virology,model=openai/gpt2"),
+    ),
+    Example(
+        "HC0305",
+        conf("audiocaps:num_respondents=two,model=openai/gpt2"),
+        conf("audiocaps:num_respondents=2,model=openai/gpt2"),
+    ),
+    Example(
+        "HC0306",
+        conf("decodingtrust_ood_robustness:ood_type=style,task=knowledge,demo_name=base,idk=False,model=openai/gpt2"),
+        conf("decodingtrust_ood_robustness:ood_type=style,task=knowledge,demo_name=base,model=openai/gpt2"),
+    ),
+    Example(
+        "HC0307",
+        conf("simple1:model=simple/model1,max_train_instances=al"),
+        conf("simple1:model=simple/model1,max_train_instances=all"),
+    ),
+    Example(
+        "HC0308",
+        conf("mmlu:subject=anatomy,model=eleutherai/pythia-1b"),
+        conf("mmlu:subject=anatomy,model=eleutherai/pythia-1b-v0"),
+    ),
+    Example("HC0309", conf("mmlu:subject=anatomy,model=txt"), conf("mmlu:subject=anatomy,model=text")),
+    Example(
+        "HC0310",
+        conf("summarization_xsum:temperature=0.3,model=openai/gpt2"),
+        conf("summarization_xsum:model=openai/gpt2"),
+        note="The run expander `temperature` takes the value; the function's own `temperature` keeps its default.",
+    ),
+    Example("HC0311", conf("mmlu:subject=anatomy,model=openai/davinci"), conf("mmlu:subject=anatomy,model=openai/gpt2")),
+    Example(
+        "HC0312",
+        conf("mmlu:subject=anatomy,model=openai/gpt2,model_deployment=huggingface/gpt-j-6b"),
+        conf("mmlu:subject=anatomy,model=openai/gpt2,model_deployment=huggingface/gpt2"),
+    ),
+    Example(
+        "HC0401",
+        conf("mmlu:subject=anatomy,model=openai/gpt2", "mmlu:subject=anatomy,model=openai/gpt2"),
+        conf("mmlu:subject=anatomy,model=openai/gpt2"),
+    ),
+Example(
+        "HC0310",
+        conf("summarization_xsum:temperature=0.3,model=openai/gpt2"),
+        conf("summarization_xsum:model=openai/gpt2"),
+        note="The run expander `temperature` takes the value; the function's own `temperature` keeps its default.",
+    ),
+    Example("HC0311", conf("mmlu:subject=anatomy,model=openai/davinci"), conf("mmlu:subject=anatomy,model=openai/gpt2")),
+    Example(
+        "HC0312",
+        conf("mmlu:subject=anatomy,model=openai/gpt2,model_deployment=huggingface/gpt-j-6b"),
+        conf("mmlu:subject=anatomy,model=openai/gpt2,model_deployment=huggingface/gpt2"),
+    ),
+    Example(
+        "HC0401",
+        conf("mmlu:subject=anatomy,model=openai/gpt2", "mmlu:subject=anatomy,model=openai/gpt2"),
+        conf("mmlu:subject=anatomy,model=openai/gpt2"),
+    ),
+]
+
+# Codes that come from planning, running or the tool itself: their examples run other commands.
+EXAMPLES += [
+    Example(
+        "HC0402",
+        conf("simple1:model=simple/model1").replace("priority: 1", "priority: 3"),
+        conf("simple1:model=simple/model1"),
+        args=("--priority", "2", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        note="helm-run reports it before anything runs (`--allow-no-runs` opts out); HELM only logs "
+        '"There were no RunSpecs or they got filtered out." and exits 0.',
+    ),
+    Example(
+        "HC0405",
+        conf("simple1:model=text"),
+        conf("simple1:model=simple/model1"),
+        command="run",
+        args=("-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        note="helm-run only: `helmc plan` and helm-check expand wildcards to every model of the group.",
+    ),
+    Example(
+        "HC0901",
+        "",
+        conf("simple1:model=simple/model1"),
+        args=("missing.conf",),
+        fixed_args=(),
+        note="The example checks `missing.conf`, which does not exist.",
+    ),
+]
+
+# Codes with no example input: each line says why.
+NO_EXAMPLE: dict[str, str] = {
+    "HC0403": "an info that `helmc plan --explain` gives for each entry that a filter emptied",
+    "HC0404": "a --models-to-run value that is neither a model nor a deployment HELM can make",
+    "HC0501": "the RunSpecs HELM builds at run time differ from the plan: a helmc bug to report",
+    "HC0502": "HELM's run spec function raised while building a planned run (e.g. a missing optional module)",
+    "HC0902": "helmc itself failed; it prints this one line instead of a traceback and exits 2",
+}

@@ -1,0 +1,46 @@
+"""Running helmc in-process the way a user runs it, for tests and the docs generator."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+from helmc.cli import main
+
+EXAMPLE_FILE = "run_entries.conf"
+
+
+def run_cli(argv: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run `helmc ARGV` in `cwd`; return (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as e:  # argparse
+                code = int(e.code or 0)
+    finally:
+        os.chdir(old)
+    return code, out.getvalue(), err.getvalue()
+
+
+def example_argv(example, fmt: str, fixed: bool = False) -> list[str]:
+    """The command line of a diagnostic example (see tests/diagnostic_examples.py)."""
+    args = list(example.fixed_args if fixed and example.fixed_args is not None else example.args)
+    if example.command == "check":
+        paths = [a for a in args if a.endswith(".conf")] or [EXAMPLE_FILE]
+        rest = [a for a in args if not a.endswith(".conf")]
+        return ["check", *paths, *rest, "--format", fmt]
+    return [example.command, "-c", EXAMPLE_FILE, *args, "--format", fmt]
+
+
+def run_example(example, fmt: str, cwd: Path, fixed: bool = False) -> tuple[int, str, str]:
+    text = example.fixed if fixed else example.bad
+    (cwd / EXAMPLE_FILE).write_text(text, encoding="utf-8")
+    for name, content in example.extra_files.items():
+        (cwd / name).write_text(content, encoding="utf-8")
+    return run_cli(example_argv(example, fmt, fixed), cwd)

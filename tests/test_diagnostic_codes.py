@@ -1,0 +1,76 @@
+"""Every diagnostic code: its example triggers it, its fix clears it, and its output is snapshotted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import HELM_INSTALLED
+from diagnostic_examples import EXAMPLES, NO_EXAMPLE
+from helmc.compiler.codes import CODES
+from helpers import run_example
+
+
+def reported(code: str, stdout: str, stderr: str) -> bool:
+    """Whether `code` was reported, in JSON output or in text output, on either stream."""
+    both = stdout + stderr
+    return f'"code": "{code}"' in both or f"[{code}]" in both
+
+
+def json_output(stdout: str, stderr: str):
+    """The JSON document a command printed: helm-run prints its diagnostics on stderr."""
+    text = stdout if stdout.strip() else stderr
+    start = min(i for i in (text.find("["), text.find("{")) if i >= 0)
+    return json.JSONDecoder().raw_decode(text[start:])[0]
+
+
+def test_every_code_has_an_example_or_a_reason():
+    assert {e.code for e in EXAMPLES} | set(NO_EXAMPLE) == set(CODES)
+
+
+def test_codes_are_unique_and_well_formed():
+    names = [r.name for r in CODES.values()]
+    assert len(names) == len(set(names))
+    for code, rule in CODES.items():
+        assert code == rule.code and code.startswith("HC") and len(code) == 6
+        assert rule.severity in ("error", "warning", "info")
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.code)
+def test_example_triggers(example, tmp_path):
+    status, out, err = run_example(example, "json", tmp_path)
+    assert reported(example.code, out, err)
+    if CODES[example.code].severity == "error":
+        assert status == 1
+    else:
+        assert status in (0, 1)
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.command != "run"], ids=lambda e: e.code)
+def test_fix_clears(example, tmp_path):
+    status, out, err = run_example(example, "json", tmp_path, fixed=True)
+    assert json.loads(out) is not None
+    assert not reported(example.code, out, err)
+    assert status == 0
+
+
+@pytest.mark.helm
+@pytest.mark.skipif(not HELM_INSTALLED, reason="needs crfm-helm")
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.command == "run"], ids=lambda e: e.code)
+def test_fix_clears_in_helm_run(example, tmp_path):
+    status, out, err = run_example(example, "json", tmp_path, fixed=True)
+    assert not reported(example.code, out, err)
+    assert status == 0
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.code)
+def test_example_text_snapshot(example, tmp_path, snapshot):
+    _, out, err = run_example(example, "text", tmp_path)
+    assert out + err == snapshot
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.command != "plan"], ids=lambda e: e.code)
+def test_example_json_snapshot(example, tmp_path, snapshot):
+    _, out, err = run_example(example, "json", tmp_path)
+    assert json_output(out, err) == snapshot
