@@ -109,6 +109,11 @@ def _expand_entry(
         variants = [{**parsed, "model": m} for m in models_to_run]
         if "model" in parsed:
             say(f"--models-to-run replaces `model={model_arg}` (no `/`) with each of {quote_list(models_to_run)}")
+            if catalog.is_wildcard(model_arg):
+                members = set(catalog.expand_model_value(model_arg))
+                outside = [m for m in models_to_run if m not in members]
+                if outside:
+                    say(f"note: {quote_list(outside)} not in model group `{model_arg}`; HELM runs this entry on it anyway")
         else:
             say(f"no `model=`: --models-to-run adds `model=` for each of {quote_list(models_to_run)}")
     else:
