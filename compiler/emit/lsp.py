@@ -55,12 +55,16 @@ def codepoint_column(line_text: str, character: int, encoding: str = UTF16) -> i
 
 
 def lsp_position(source: SourceFile, offset: int, encoding: str = UTF16) -> dict[str, int]:
-    line, col = source.line_col(offset)
-    return {"line": line - source.line_base, "character": utf16_column(source.line_text(line), col, encoding)}
+    line, _ = source.line_col(offset)
+    start = source.line_start(line)
+    return {"line": line - source.line_base, "character": utf16_len(source.text[start:offset], encoding)}
 
 
 def offset_of(source: SourceFile, line: int, character: int, encoding: str = UTF16) -> int:
-    """The code-point offset of an LSP position (0-based line, UTF-16 character)."""
+    """The code-point offset of an LSP position (0-based line, UTF-16 character).
+
+    A line is split at "\n" (a "\r\n" ending included); a character past the end of the line
+    is the end of its text, before the line ending, as the LSP asks."""
     if line >= source.line_count:
         return len(source.text)
     line = max(0, line)
