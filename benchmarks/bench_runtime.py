@@ -9,7 +9,7 @@ Each contender gets a fresh output folder and a fresh copy of prod_env (so no re
 shared), the same flags, and is timed from process start to exit. One run each, printed as
 ratios. Usage:
 
-    python benchmarks/bench_runtime.py [--delay 0.5] [--max-eval-instances 10]
+    python benchmarks/bench_runtime.py [--delay 1.0] [--max-eval-instances 10]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def count_runs(out: str) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--delay", type=float, default=0.5, help="seconds per simulated model call (default 0.5)")
+    ap.add_argument("--delay", type=float, default=1.0, help="seconds per simulated model call (default 1.0)")
     ap.add_argument("--max-eval-instances", type=int, default=10)
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     a = ap.parse_args()

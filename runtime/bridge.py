@@ -231,6 +231,51 @@ def build_runs(entries: Sequence[EntryInput], settings: HelmSettings) -> tuple[l
     return built, errors
 
 
+def prewarm(runs: Sequence[BuiltRun]) -> None:
+    """Import, once in the parent, the classes the runs will load lazily (scenarios, metrics,
+    annotators, clients, tokenizers): forked workers then inherit them instead of each paying
+    the imports (scipy, sklearn, nltk... about 2 s for simple1) on its first run. Best effort:
+    anything that fails to import here fails again, with its message, inside the run."""
+    import importlib
+
+    from helm.benchmark.model_deployment_registry import get_model_deployment
+    from helm.benchmark.tokenizer_config_registry import get_tokenizer_config
+    from helm.common.object_spec import get_class_by_name
+
+    names: set[str] = set()
+    deployments: set[str] = set()
+    for b in runs:
+        try:
+            spec = pickle.loads(b.payload)
+        except Exception:  # noqa: BLE001
+            continue
+        names.add(spec.scenario_spec.class_name)
+        names.update(m.class_name for m in spec.metric_specs)
+        names.update(a.class_name for a in (spec.annotators or ()))
+        if spec.adapter_spec.model_deployment:
+            deployments.add(spec.adapter_spec.model_deployment)
+    for d in deployments:
+        try:
+            dep = get_model_deployment(d)
+            names.add(dep.client_spec.class_name)
+            tok = get_tokenizer_config(dep.tokenizer_name) if dep.tokenizer_name else None
+            if tok is not None:
+                names.add(tok.tokenizer_spec.class_name)
+        except Exception:  # noqa: BLE001
+            continue
+    for module in ("helm.benchmark.window_services.window_service_factory",
+                   "helm.benchmark.adaptation.adapters.adapter_factory"):
+        names.add(module + ".*")
+    for name in sorted(names):
+        try:
+            if name.endswith(".*"):
+                importlib.import_module(name[:-2])
+            else:
+                get_class_by_name(name)
+        except BaseException:  # noqa: BLE001 - SystemExit from a careless module included
+            continue
+
+
 def run_folder(settings: HelmSettings, run_name: str) -> str:
     """HELM's layout: OUTPUT/runs/SUITE/RUN_NAME (Runner._get_run_path)."""
     return os.path.join(settings.output_path, "runs", settings.suite, run_name)

@@ -439,6 +439,8 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
                 if e.description is not None
             ]
             built, build_errors = bridge.build_runs(helm_entries, settings)
+            if args.parallel_runs > 1 and not build_errors:
+                bridge.prewarm(built)
     except bridge.HelmUnavailable as e:
         err.print(f"error: crfm-helm cannot be imported.\n  = help: install it with: {e}", markup=False)
         return EXIT_USAGE
