@@ -1,0 +1,106 @@
+"""Regenerate the generated parts of docs/: the diagnostics catalog and the grammar listings.
+
+    python tests/gen_docs.py          # rewrite docs/diagnostics.md and docs/grammar.md's listings
+    python tests/gen_docs.py --check  # exit 1 if they are out of date (tests/test_docs.py does this)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from diagnostic_examples import EXAMPLES, NO_EXAMPLE  # noqa: E402
+from helpers import example_argv, run_example  # noqa: E402
+
+from helmc.compiler.codes import CODES  # noqa: E402
+from helmc.grammar import grammar_text  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+BEGIN = "<!-- BEGIN GENERATED {name} -->"
+END = "<!-- END GENERATED {name} -->"
+
+
+def _fence(text: str, lang: str = "") -> str:
+    return f"```{lang}\n{text.rstrip()}\n```\n"
+
+
+def diagnostics_md() -> str:
+    by_code = {e.code: e for e in EXAMPLES}
+    out = [
+        "# Diagnostics\n",
+        "Every diagnostic helmc reports, by code. Codes are stable: they are never renumbered.",
+        "Each entry shows a failing example, what helmc prints for it, and the fix.",
+        "This page is generated from `tests/diagnostic_examples.py` by `python tests/gen_docs.py`;",
+        "the tests check that each example triggers its code, that its fix clears it, and that",
+        "this page is up to date.\n",
+        "| range | what |",
+        "|---|---|",
+        "| HC00xx | conf file syntax (HOCON, as pyhocon reads it) |",
+        "| HC01xx | conf file schema (what HELM's `RunEntries` dataclass reads) |",
+        "| HC02xx | run entry syntax (what `parse_object_spec` reads) |",
+        "| HC03xx | names and values against HELM's catalog |",
+        "| HC04xx | planning: filters, empty suites, duplicates |",
+        "| HC05xx | running through HELM |",
+        "| HC09xx | inputs and helmc itself |\n",
+        "Severities: `error` makes helm-check exit 1 and stops helm-run before anything runs;",
+        "`warning` and `info` do not.\n",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for code, rule in CODES.items():
+            out.append(f"## {code} `{rule.name}` ({rule.severity})\n")
+            out.append(rule.summary + "\n")
+            ex = by_code.get(code)
+            if ex is None:
+                out.append(f"No example input: {NO_EXAMPLE[code]}.\n")
+                continue
+            if ex.note:
+                out.append(ex.note + "\n")
+            cwd = Path(tmp)
+            if ex.bad:
+                out.append("Failing example, `run_entries.conf`:\n")
+                out.append(_fence(ex.bad, "hocon"))
+            argv = example_argv(ex, "text")[:-2]
+            prog = {"check": "helm-check", "run": "helm-run", "plan": "helmc plan"}[ex.command]
+            out.append(f"`{prog} {' '.join(argv[1:])}` prints:\n")
+            _, stdout, stderr = run_example(ex, "text", cwd)
+            out.append(_fence(stdout + stderr))
+            out.append("Fixed:\n")
+            out.append(_fence(ex.fixed, "hocon"))
+    return "\n".join(out)
+
+
+def grammar_listing(name: str) -> str:
+    return _fence(grammar_text(name), "lark")
+
+
+def replace_generated(text: str, name: str, body: str) -> str:
+    begin, end = BEGIN.format(name=name), END.format(name=name)
+    i, j = text.index(begin) + len(begin), text.index(end)
+    return text[:i] + "\n" + body + text[j:]
+
+
+def generated() -> dict[Path, str]:
+    grammar = (DOCS / "grammar.md").read_text(encoding="utf-8")
+    for name in ("run_entry.lark", "conf.lark"):
+        grammar = replace_generated(grammar, name, grammar_listing(name))
+    return {DOCS / "diagnostics.md": diagnostics_md(), DOCS / "grammar.md": grammar}
+
+
+def main() -> int:
+    stale = []
+    for path, text in generated().items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(path)
+            if "--check" not in sys.argv:
+                path.write_text(text, encoding="utf-8")
+    if "--check" in sys.argv and stale:
+        print("out of date: " + ", ".join(str(p) for p in stale) + " (run python tests/gen_docs.py)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
