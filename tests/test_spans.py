@@ -1,0 +1,52 @@
+"""Spans: descriptions inside string literals map back to the file through escapes; --run-entries
+positions are the argument's index and a column within it."""
+
+from __future__ import annotations
+
+import json
+
+from helmc.compiler.diagnostics import DiagnosticSink
+from helmc.compiler.frontend import parse_file, run_entry_entries
+from helmc.compiler.source import SourceFile
+from helpers import run_cli
+
+
+def test_spans_map_through_escapes():
+    # `\"` and `\\` each take two characters in the file and one in the description.
+    text = 'entries: [{description: "a\\"b:x=\\\\y,,z=1"}]\n'
+    sink = DiagnosticSink()
+    conf = parse_file(SourceFile("t.conf", text), sink)
+    desc = conf.entries[0].description
+    assert desc.text == 'a"b:x=\\y,,z=1'
+    name, x = desc.name, desc.args[0]
+    assert text[name.span.start : name.span.end] == 'a\\"b'
+    assert text[x.raw.span.start : x.raw.span.end] == "\\\\y"
+    d = next(d for d in sink.items if d.code == "HC0202")
+    assert text[d.span.start : d.span.end] == ","
+    assert text[d.span.start + 1 : d.span.start + 3] == "z="
+
+
+def test_spans_in_triple_quoted_and_concatenated_strings():
+    text = 'entries: [{description: """a:b""" ",c"}]\n'
+    sink = DiagnosticSink()
+    conf = parse_file(SourceFile("t.conf", text), sink)
+    desc = conf.entries[0].description
+    assert desc.text == "a:b ,c"
+    # The arguments `b ` and `c` have no `=`; each diagnostic starts at its argument in the file.
+    starts = sorted(d.span.start for d in sink.items if d.code == "HC0201")
+    assert starts == [text.index("b"), text.index("c")]
+
+
+def test_run_entries_positions(tmp_path):
+    code, out, _ = run_cli(
+        ["check", "--run-entries", "simple1:model=simple/model1", "simple1:model,x=1", "--format", "json"], tmp_path
+    )
+    assert code == 1
+    (d,) = [d for d in json.loads(out) if d["code"] == "HC0201"]
+    assert (d["path"], d["line"], d["column"], d["end_column"]) == ("<run-entries>", 2, 9, 14)
+
+
+def test_run_entry_entries_get_priority_1():
+    sink = DiagnosticSink()
+    (e,) = run_entry_entries(["simple1:model=simple/model1"], sink)
+    assert e.priority == 1 and e.groups is None and e.line_col == (1, 1)
