@@ -1,0 +1,97 @@
+"""helm-run's command layer without running HELM: flags, the missing-HELM path, the plan check,
+the re-run command. Plans here are built by hand where the runtime alone is under test."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import pytest
+
+from helmc.commands import run as run_cmd
+from helmc.compiler.plan import EntryRef, Plan, PlannedRun
+from helmc.runtime import bridge
+from helmc.runtime.check import compare
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="helm-run")
+    run_cmd.add_arguments(p)
+    return p
+
+
+def test_helm_flags_and_defaults_match_helm_0_5_16():
+    args = _parser().parse_args(["-m", "3"])
+    assert args.output_path == "benchmark_output"
+    assert args.suite == "default"
+    assert args.local_path == "prod_env"
+    assert args.num_threads == 4
+    assert args.conf_paths == [] and args.run_entries == [] and args.run_specs == []
+    assert args.models_to_run is None and args.groups_to_run is None and args.priority is None
+    assert args.plugins is None and args.mongo_uri == "" and args.api_key_path == "proxy_api_key.txt"
+    assert args.parallel_runs == 1
+    a = _parser().parse_args(["-c", "a.conf", "--conf-file", "b.conf", "-r", "x:model=a/b", "-m", "1", "-n", "2",
+                              "-o", "o", "-t", "1", "-d"])
+    assert a.conf_paths == ["a.conf"] and a.conf_file == ["b.conf"] and a.run_entries == ["x:model=a/b"]
+    assert a.num_threads == 2 and a.output_path == "o" and a.num_train_trials == 1 and a.dry_run
+
+
+def test_max_eval_instances_is_required_as_in_helm():
+    with pytest.raises(SystemExit) as e:
+        _parser().parse_args(["--run-entries", "simple1:model=simple/model1"])
+    assert e.value.code == 2
+
+
+def test_without_crfm_helm_helm_run_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bridge, "helm_available", lambda: False)
+    args = _parser().parse_args(["--conf-paths", os.path.join(ROOT, "examples", "quickstart.conf"), "-m", "2"])
+    assert run_cmd.run(args) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'helmc[helm]'" in err
+    assert not (tmp_path / "benchmark_output").exists()
+
+
+def test_usage_error_cache_instances_only(capsys):
+    args = _parser().parse_args(["-r", "simple1:model=simple/model1", "-m", "2", "--cache-instances-only"])
+    assert run_cmd.run(args) == 2
+    assert "--cache-instances must also be set" in capsys.readouterr().err
+
+
+def test_rerun_command_keeps_the_flags_and_names_the_runs(monkeypatch):
+    monkeypatch.setattr("sys.argv", ["/venv/bin/helm-run"])
+    args = _parser().parse_args(["-c", "my conf.conf", "-m", "5", "--suite", "s", "--parallel-runs", "2",
+                                 "--models-to-run", "a/b", "c/d", "--exit-on-error"])
+    cmd = run_cmd.rerun_command(args, ["mmlu:subject=x,model=a_b", "r2"])
+    assert cmd.startswith("helm-run ")
+    assert "--conf-paths 'my conf.conf'" in cmd and "--max-eval-instances 5" in cmd and "--suite s" in cmd
+    assert "--models-to-run a/b c/d" in cmd and "--exit-on-error" in cmd and "--parallel-runs 2" in cmd
+    assert cmd.endswith("--only-runs mmlu:subject=x,model=a_b r2")
+
+
+def _ref(line: int) -> EntryRef:
+    return EntryRef("x.conf", line, 3, f"d{line}", 1, None)
+
+
+def _planned(line: int, model: str, dep: str | None) -> PlannedRun:
+    return PlannedRun(_ref(line), "simple1", {}, {"model": model}, model, dep)
+
+
+def _built(line: int, model: str, dep: str | None, name: str = "n") -> bridge.BuiltRun:
+    return bridge.BuiltRun(name, ("x.conf", line, 3), model, dep, "fp", b"")
+
+
+def test_compare_plan_with_what_helm_built():
+    plan = Plan(
+        runs=(_planned(1, "a/m", "a/m"), _planned(2, "a/m", "a/m"), _planned(2, "b/m", "b/m"), _planned(3, "c/m", None)),
+        dropped=(),
+    )
+    same = [_built(1, "a/m", "a/m"), _built(2, "b/m", "b/m"), _built(2, "a/m", "a/m"), _built(3, "c/m", "c/dep")]
+    assert compare(plan, same, {}) == []
+    diff = [_built(1, "a/m", "x/dep"), _built(2, "a/m", "a/m"), _built(4, "z/m", "z/m"), _built(3, "c/m", "c/dep")]
+    mismatches = {m.entry_key[1]: m for m in compare(plan, diff, {})}
+    assert set(mismatches) == {1, 2, 4}
+    assert "HELM built 1 run(s) for this entry, helmc planned 2" in mismatches[2].message()
+    assert "via x/dep" in mismatches[1].message()
