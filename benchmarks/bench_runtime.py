@@ -1,6 +1,6 @@
 """Wall time of one suite: helmc's helm-run (2 workers, 1 worker) against HELM's own helm-run.
 
-The suite (bench_runtime.conf) has 10 runs of HELM's simple1 scenario on a benchmark-only model
+The suite (bench_runtime.conf) has 16 runs of HELM's simple1 scenario on a benchmark-only model
 whose client answers like HELM's simple client after a fixed delay per call (standing for a
 remote API's latency; see helmc_bench_plugin.py and prod_env/). Everything goes through HELM's
 extension points: --local-path for the model deployment, --plugins for the client class.

@@ -126,6 +126,27 @@ class Journal:
         fsync_dir(folder)
 
 
+class SuiteLocked(Exception):
+    """Another helm-run is executing the same suite in the same output folder."""
+
+
+def lock_suite(output_path: str, suite: str) -> int:
+    """An exclusive advisory lock on the suite, held until this process (and its forked
+    workers, which inherit the descriptor) exit: two helm-runs of one suite would otherwise
+    run the same RunSpecs into the same folders and overwrite each other's journal."""
+    import fcntl
+
+    folder = journal_dir(output_path, suite)
+    os.makedirs(folder, exist_ok=True)
+    fd = os.open(os.path.join(folder, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise SuiteLocked(folder) from None
+    return fd
+
+
 def fsync_dir(folder: str) -> None:
     """Make a rename or a new file in `folder` durable."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -9,7 +10,7 @@ from rich.console import Console
 
 from .bridge import BuiltRun, HelmExecutor, HelmSettings, discard_partial, outputs_present, run_log_path, writes_outputs
 from .engine import Engine, Event, Finished, Started, Task
-from .journal import Journal, RunState
+from .journal import Journal, RunState, lock_suite
 from .progress import Outcome, ProgressDisplay
 
 
@@ -49,6 +50,22 @@ def run_suite(
     *,
     workers: int,
     resume: bool = True,
+) -> SuiteResult:
+    lock_fd = lock_suite(settings.output_path, settings.suite)  # raises SuiteLocked
+    try:
+        return _run_suite(runs, settings, engine, console, workers=workers, resume=resume)
+    finally:
+        os.close(lock_fd)
+
+
+def _run_suite(
+    runs: Sequence[BuiltRun],
+    settings: HelmSettings,
+    engine: Engine,
+    console: Console,
+    *,
+    workers: int,
+    resume: bool,
 ) -> SuiteResult:
     journal = Journal.open(settings.output_path, settings.suite)
     check_files = writes_outputs(settings)

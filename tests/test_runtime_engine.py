@@ -96,3 +96,14 @@ def test_a_damaged_journal_is_not_trusted(tmp_path):
     with open(j.path, "w") as f:
         f.write('{"version": 1, "runs": {"r1": {"fingerp')  # torn by hand: never by Journal.save
     assert not Journal.open(str(tmp_path), "s").is_completed("r1", "fp1")
+
+
+def test_one_helm_run_per_suite_at_a_time(tmp_path):
+    from helmc.runtime.journal import SuiteLocked, lock_suite
+
+    fd = lock_suite(str(tmp_path), "s")
+    with pytest.raises(SuiteLocked):
+        lock_suite(str(tmp_path), "s")
+    lock_suite(str(tmp_path), "other-suite")  # other suites are independent
+    os.close(fd)
+    os.close(lock_suite(str(tmp_path), "s"))  # released with its descriptor

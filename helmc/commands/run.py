@@ -494,8 +494,15 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
     # 4. Execute.
     from helmc.runtime.engine import LocalEngine
 
+    from helmc.runtime.journal import SuiteLocked
+
     engine = LocalEngine(workers=args.parallel_runs)
-    result = run_suite(runs, settings, engine, out, workers=args.parallel_runs, resume=not args.fresh)
+    try:
+        result = run_suite(runs, settings, engine, out, workers=args.parallel_runs, resume=not args.fresh)
+    except SuiteLocked as e:
+        err.print(f"error: another helm-run is running suite `{settings.suite}` in this output folder "
+                  f"(lock held on {e}/lock); wait for it to finish.", markup=False)
+        return EXIT_USAGE
 
     from helmc.runtime.progress import summary_table
 
