@@ -163,3 +163,27 @@ def test_long_fuzz_no_exception(conf) -> None:
     text = conf if isinstance(conf, str) else conf.text
     _, diags = helmc_read(text)
     _spans_inside(text, diags)
+
+
+# ------------------------------------------------------------------ the run-entry fast path
+
+
+def _desc_facts(desc, diags) -> tuple:
+    return (
+        desc.ok,
+        (desc.name.value, desc.name.span.start, desc.name.span.end),
+        [(a.key.value, a.raw.value, a.value, a.span.start, a.span.end, a.raw.span.start, a.raw.span.end) for a in desc.args],
+        [(d.code, d.message, d.span.start, d.span.end) for d in diags],
+    )
+
+
+@given(st.one_of(st.text(":,= ab\n", max_size=30), descriptions(), damaged_descriptions().map(lambda c: c[0])))
+def test_simple_description_path_is_the_grammar(text: str) -> None:
+    """parse_description's regex fast path reads exactly what run_entry.lark reads."""
+    from helmc.compiler.run_entry_parser import parse_description_lark
+
+    src = SourceFile("<run-entries>", text)
+    lit = HString(text, src.span(0, len(text)), False)
+    d1: list[Diagnostic] = []
+    d2: list[Diagnostic] = []
+    assert _desc_facts(parse_description(lit, d1), d1) == _desc_facts(parse_description_lark(lit, d2), d2)
