@@ -179,23 +179,6 @@ EXAMPLES: list[Example] = [
         conf("mmlu:subject=anatomy,model=openai/gpt2", "mmlu:subject=anatomy,model=openai/gpt2"),
         conf("mmlu:subject=anatomy,model=openai/gpt2"),
     ),
-Example(
-        "HC0310",
-        conf("summarization_xsum:temperature=0.3,model=openai/gpt2"),
-        conf("summarization_xsum:model=openai/gpt2"),
-        note="The run expander `temperature` takes the value; the function's own `temperature` keeps its default.",
-    ),
-    Example("HC0311", conf("mmlu:subject=anatomy,model=openai/davinci"), conf("mmlu:subject=anatomy,model=openai/gpt2")),
-    Example(
-        "HC0312",
-        conf("mmlu:subject=anatomy,model=openai/gpt2,model_deployment=huggingface/gpt-j-6b"),
-        conf("mmlu:subject=anatomy,model=openai/gpt2,model_deployment=huggingface/gpt2"),
-    ),
-    Example(
-        "HC0401",
-        conf("mmlu:subject=anatomy,model=openai/gpt2", "mmlu:subject=anatomy,model=openai/gpt2"),
-        conf("mmlu:subject=anatomy,model=openai/gpt2"),
-    ),
 ]
 
 # Codes that come from planning, running or the tool itself: their examples run other commands.
