@@ -208,10 +208,11 @@ def parse_conf(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue:
     if depth_error is not None:
         diagnostics.append(depth_error)
         return HError(source.span(0, len(text)))
+    lark_text = _check_bytes(source, diagnostics)
     parser = _parser()
     _POSTLEX.reset()
     try:
-        tree = parser.parse(text, on_error=_Recovery(source, diagnostics))
+        tree = parser.parse(lark_text, on_error=_Recovery(source, diagnostics))
     except UnexpectedInput as e:  # recovery gave up: the file is garbage from here on
         pos = getattr(e, "pos_in_stream", None) or 0
         if not any(d.severity.value == "error" for d in diagnostics):
@@ -222,6 +223,39 @@ def parse_conf(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue:
     if not children:
         return HObject((), source.span(0, len(text)))
     return builder.value_of_root(children[0])
+
+
+def _check_bytes(source: SourceFile, diagnostics: list[Diagnostic]) -> str:
+    """A BOM or NUL bytes: one clear error each (pyhocon fails on both with "Expected end of
+    text"), then parse the text with them blanked out, offsets unchanged, to report the rest."""
+    text = source.text
+    if text.startswith("\ufeff"):
+        diagnostics.append(
+            diag(
+                "HC0003",
+                "the file starts with a byte order mark (U+FEFF), which HELM cannot read",
+                source.span(0, 1),
+                "byte order mark",
+                help="save the file as UTF-8 without a BOM",
+                notes=["HELM opens conf files as plain UTF-8, and pyhocon fails on the invisible U+FEFF"],
+                fixes=[Fix(source.span(0, 1), "")],
+            )
+        )
+        text = " " + text[1:]
+    nul = text.find("\x00")
+    if nul != -1:
+        count = text.count("\x00")
+        diagnostics.append(
+            diag(
+                "HC0003",
+                f"the file contains {count} NUL byte{'s' if count > 1 else ''} (U+0000); is it a binary file?",
+                source.span(nul, nul + 1),
+                "NUL byte",
+                help="remove the NUL bytes: a conf file is UTF-8 text",
+            )
+        )
+        text = text.replace("\x00", " ")
+    return text
 
 
 def _check_depth(source: SourceFile) -> Diagnostic | None:
@@ -524,9 +558,14 @@ class _Builder:
         kinds = set()
         values = []
         bad = False
+        strays = 0
         for p in pieces:
             if isinstance(p, Token) and p.type in ("SUBSTITUTION", "BAD_STRING", "STRAY"):
-                self._bad_piece(p)
+                # One report per value for reserved characters: a line of 10^5 `^` is one
+                # mistake, not 10^5 diagnostics.
+                if p.type != "STRAY" or strays == 0:
+                    self._bad_piece(p)
+                strays += p.type == "STRAY"
                 bad = True
                 continue
             if isinstance(p, Tree):
