@@ -296,6 +296,19 @@ def _check_depth(source: SourceFile) -> Diagnostic | None:
     return None
 
 
+def _edge_token(node, leftmost: bool) -> Token | None:
+    """The leftmost (or rightmost) token of a tree that has a position."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Token):
+            if n.start_pos is not None:
+                return n
+            continue
+        stack.extend(reversed(n.children) if leftmost else n.children)
+    return None
+
+
 class _MObject:
     """An object under construction: HOCON merges duplicate keys before anything reads it."""
 
@@ -332,22 +345,14 @@ class _Builder:
 
     def _extent(self, node) -> tuple[int, int]:
         # Trees carry no positions (propagate_positions costs time); derive them from tokens.
-        first = last = None
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if isinstance(n, Token):
-                if n.start_pos is None:
-                    continue
-                if first is None or n.start_pos < first:
-                    first = n.start_pos
-                if last is None or n.end_pos > last:
-                    last = n.end_pos
-            else:
-                stack.extend(n.children)
+        # Token positions grow in document order (tokens that recovery inserts borrow the
+        # position of the token they precede), so the first and last positioned leaves give
+        # the extent: O(depth), where walking the whole subtree at every level was
+        # O(size x depth).
+        first = _edge_token(node, True)
         if first is None:
             return (0, 0)
-        return first, last
+        return first.start_pos, _edge_token(node, False).end_pos
 
     def _node(self, node):
         """A structural node (object or array) as a mutable object or a frozen array."""
