@@ -237,7 +237,8 @@ def _build_plan(entries: list[Any], args: argparse.Namespace, options: Any, sink
             enable_local_huggingface_models=tuple(args.enable_local_huggingface_models or ()),
         )
     )
-    return build_plan(entries, catalog, options, sink)
+    # helm-run says itself why nothing is left to run (HC0402, with --allow-no-runs).
+    return build_plan(entries, catalog, options, sink, report_empty=False)
 
 
 _WILDCARD = re.compile(
@@ -303,7 +304,7 @@ def _no_runs(plan: Any, entries: Sequence[Any], sink: Any, args: argparse.Namesp
     span = entries[0].span if entries else SourceFile("<helm-run>", "").span(0, 0)
     notes = reasons[:20] + ([f"... and {len(reasons) - 20} more"] if len(reasons) > 20 else [])
     filters = [f for f, v in (("--priority", args.priority), ("--models-to-run", args.models_to_run),
-                              ("--groups-to-run", args.groups_to_run)) if v]
+                              ("--groups-to-run", args.groups_to_run)) if v is not None]
     sink.add(
         diag(
             "HC0402",
@@ -460,9 +461,10 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
                           e.description.span if e.description else e.span, "HELM raised here",
                           notes=[f"HELM's log: {build_log}"]))
     descriptions = {k: (e.description.text if e.description else "") for k, e in by_key.items()}
+    failed_keys = {be.entry_key for be in build_errors}
     for mm in compare(plan, built, descriptions):
         e = by_key.get(mm.entry_key)
-        if e is not None:
+        if e is not None and mm.entry_key not in failed_keys:
             post.add(diag("HC0501", "HELM built other runs than helmc planned for this entry",
                           e.description.span if e.description else e.span, "this entry",
                           notes=[mm.message(), "helm-run runs what HELM built; please report this helmc bug"]))
@@ -517,13 +519,20 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
         + f"; output in {os.path.join(settings.output_path, 'runs', settings.suite)}",
         markup=False,
     )
-    if failed or unfinished:
-        names = [o.name for o in failed] + [o.name for o in unfinished]
-        out.print("To run only these again:", markup=False)
-        out.print("  " + rerun_command(args, names), markup=False, soft_wrap=True)
-    if unfinished and not failed:
-        return EXIT_INTERRUPTED if not args.exit_on_error else EXIT_FAILED
-    return EXIT_FAILED if failed or unfinished else EXIT_OK
+    if unfinished:
+        out.print(
+            f"{len(unfinished)} run(s) did not finish: run the same command again to resume "
+            "(completed runs are skipped, the others are redone).",
+            markup=False,
+        )
+    if failed:
+        out.print("To run only the failed runs again:", markup=False)
+        out.print("  " + rerun_command(args, [o.name for o in failed]), markup=False, soft_wrap=True)
+    if failed:
+        return EXIT_FAILED
+    if unfinished:
+        return EXIT_FAILED if args.exit_on_error else EXIT_INTERRUPTED
+    return EXIT_OK
 
 
 def rerun_command(args: argparse.Namespace, run_names: Sequence[str]) -> str:
