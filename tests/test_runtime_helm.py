@@ -220,3 +220,33 @@ def test_failed_runs_exit_1_with_the_rerun_command(tmp_path):
     assert "1 failed" in r.stdout
     assert "--only-runs simple1:model=helmcbench_slow-model1,model_deployment=helmcbench_slow-model1" in r.stdout
     assert os.path.isfile(tmp_path / "out" / "runs" / "default" / "simple1:model=simple_model1" / "stats.json")
+
+
+def test_a_completed_run_missing_a_file_is_redone_and_only_it(tmp_path):
+    cmd = OURS + ["--run-entries", "simple1:model=simple/model1", "simple1:model=simple/model1,stop=hash",
+                  "-m", "1", "-o", "out", "--local-path", "pe", "--suite", "s"]
+    assert _run(cmd, str(tmp_path)).returncode == 0
+    suite = tmp_path / "out" / "runs" / "s"
+    (suite / "simple1:model=simple_model1" / "stats.json").unlink()
+    kept = (suite / "simple1:model=simple_model1,stop=hash" / "stats.json").stat().st_mtime_ns
+    r = _run(cmd, str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "1 completed, 1 skipped" in r.stdout
+    assert (suite / "simple1:model=simple_model1" / "stats.json").is_file()
+    assert (suite / "simple1:model=simple_model1,stop=hash" / "stats.json").stat().st_mtime_ns == kept
+    # --fresh redoes everything
+    r = _run(cmd + ["--fresh"], str(tmp_path))
+    assert r.returncode == 0 and "2 completed, 0 skipped" in r.stdout
+
+
+def test_exit_on_error_starts_nothing_after_the_first_failure(tmp_path):
+    pe = tmp_path / "pe"
+    shutil.copytree(os.path.join(BENCH, "prod_env"), pe)
+    text = (pe / "model_deployments.yaml").read_text().replace("SlowSimpleClient", "NoSuchClient")
+    (pe / "model_deployments.yaml").write_text(text)
+    r = _run(OURS + ["--run-entries", "simple1:model=helmcbench/slow-model1,model_deployment=helmcbench/slow-model1",
+                     "simple1:model=simple/model1", "-m", "1", "--local-path", "pe", "-o", "out", "--exit-on-error",
+                     "--plugins", os.path.join(BENCH, "helmc_bench_plugin.py")], str(tmp_path))
+    assert r.returncode == 1
+    assert "1 failed, 1 not finished" in r.stdout
+    assert not (tmp_path / "out" / "runs" / "default" / "simple1:model=simple_model1").exists()
