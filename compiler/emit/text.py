@@ -105,7 +105,7 @@ def render_plain(d: Diagnostic) -> str:
     return "".join(t for t, _ in render(d))
 
 
-def summary(diagnostics: list[Diagnostic], files: int | None = None) -> str:
+def summary(diagnostics: list[Diagnostic], files: int | None = None, run_entries: int = 0) -> str:
     counts = {s: sum(1 for d in diagnostics if d.severity is s) for s in Severity}
 
     def n(count: int, word: str) -> str:
@@ -114,13 +114,18 @@ def summary(diagnostics: list[Diagnostic], files: int | None = None) -> str:
     parts = [n(counts[Severity.ERROR], "error"), n(counts[Severity.WARNING], "warning")]
     if counts[Severity.INFO]:
         parts.append(n(counts[Severity.INFO], "note"))
-    where = f" in {n(files, 'file')}" if files is not None else ""
+    inputs = ([n(files, "file")] if files is not None and (files or not run_entries) else []) + (
+        [n(run_entries, "run entry").replace("entrys", "entries")] if run_entries else []
+    )
+    where = " in " + " and ".join(inputs) if inputs else ""
     if not diagnostics:
         return f"All checks passed{where}."
     return "Found " + ", ".join(parts) + where + "."
 
 
-def emit(diagnostics: list[Diagnostic], stream: TextIO, files: int | None = None, **_: Any) -> None:
+def emit(
+    diagnostics: list[Diagnostic], stream: TextIO, files: int | None = None, run_entries: int = 0, **_: Any
+) -> None:
     from rich.console import Console
     from rich.text import Text
 
@@ -138,4 +143,4 @@ def emit(diagnostics: list[Diagnostic], stream: TextIO, files: int | None = None
             text.append(part, style=style or None)
         console.print(text, end="")
         console.print()
-    console.print(Text(summary(diagnostics, files), style="bold"))
+    console.print(Text(summary(diagnostics, files, run_entries), style="bold"))

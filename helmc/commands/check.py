@@ -180,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     if args.statistics:
         write_statistics(kept, args.format, out)
     else:
-        emit(kept, args.format, out, files=len(files))
+        emit(kept, args.format, out, files=len(files), run_entries=len(args.run_entries))
     if args.output_file:
         assert isinstance(out, io.StringIO)
         try:
