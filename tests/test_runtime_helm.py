@@ -33,7 +33,7 @@ HELMS = [sys.executable, "-m", "helm.benchmark.run"]
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "NO_COLOR": "1", "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), **extra}
+    return {**os.environ, "NO_COLOR": "1", **extra}
 
 
 def _run(cmd: list[str], cwd: str, **env: str) -> subprocess.CompletedProcess:
