@@ -139,11 +139,15 @@ def run_log_path(settings: HelmSettings, run_name: str) -> str:
     return os.path.join(log_dir(settings), run_name.replace(os.sep, "_") + ".log")
 
 
+_PREPARED = False  # inherited by forked workers; a spawned worker prepares HELM itself
+
+
 def prepare(settings: HelmSettings) -> None:
     """Configure HELM in this process exactly as helm_run does, up to building RunSpecs.
 
     Raises HelmUnavailable or HelmSetupError; never lets HELM's own exceptions escape.
     """
+    global _PREPARED
     if not helm_available():
         raise HelmUnavailable(INSTALL_HINT)
     try:
@@ -178,6 +182,7 @@ def prepare(settings: HelmSettings) -> None:
         # As helm_run: run spec functions may cache files under the benchmark output path.
         ensure_directory_exists(settings.output_path)
         set_benchmark_output_path(settings.output_path)
+        _PREPARED = True
     except Exception as e:  # noqa: BLE001 - HELM raises bare Exceptions for configuration problems
         raise HelmSetupError(f"{type(e).__name__}: {e}") from None
 
@@ -357,6 +362,8 @@ class HelmExecutor:
         with redirect_output(run_log_path(self.settings, task.name)):
             try:
                 if self._runner is None:
+                    if not _PREPARED:  # a spawned (not forked) worker: configure HELM here
+                        prepare(self.settings)
                     self._runner = self._make_runner()
                 run_spec = pickle.loads(task.payload)
                 with htrack_block(f"Running {run_spec.name}"):
