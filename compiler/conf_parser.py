@@ -650,11 +650,15 @@ class _Builder:
         out: list[str] = []
         offsets: list[int] = []
         prev_end = None
+        prev_type = None
         for t in toks:
-            if prev_end is not None:
+            # pyhocon drops the whitespace after a triple-quoted string (`"""a""" "b"` is "ab")
+            # and keeps it everywhere else (`"a" """b"""` is "a b"); HELM sees pyhocon's value.
+            if prev_end is not None and prev_type != "TRIPLE":
                 gap = self.text[prev_end : t.start_pos]
                 out.append(gap)
                 offsets.extend(range(prev_end, t.start_pos))
+            prev_type = t.type
             if t.type == "STRING":
                 v, offs = self._decode_string(t)
                 out.append(v)

@@ -7,8 +7,8 @@ newlines, trailing commas, comments, CRLF). Each generated file carries the entr
 so damaged files know what they broke and valid files can be compared with pyhocon.
 
 The generator stays off the documented differences between helmc and pyhocon (docs/fuzzing.md):
-`include`, `${...}`, `+=`, literal tabs inside strings (pyparsing expands them), booleans and
-numbers concatenated with strings, whitespace after a triple-quoted string, durations.
+`include`, `${...}`, `+=`, literal tabs inside strings (pyparsing expands them), booleans
+concatenated with strings, durations.
 """
 
 from __future__ import annotations
@@ -147,7 +147,11 @@ def _string(draw, s: str) -> str:
         cut = draw(st.integers(1, len(s) - 1))
         if s[cut] == " " and cut + 1 < len(s) and s[cut + 1] != " ":
             return _quote(s[:cut], draw) + " " + _quote(s[cut + 1 :], draw)
-        return _quote(s[:cut], draw) + _quote(s[cut:], draw)
+        head = s[:cut]
+        if '"' not in head and "\\" not in head and draw(st.booleans()):
+            # pyhocon drops the whitespace after a triple-quoted string: `"""ab""" "cd"` is "abcd"
+            return '"""' + head + '"""' + draw(st.sampled_from([" ", "  "])) + _quote(s[cut:], draw)
+        return _quote(head, draw) + _quote(s[cut:], draw)
     return _quote(s, draw)
 
 

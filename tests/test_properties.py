@@ -187,3 +187,24 @@ def test_simple_description_path_is_the_grammar(text: str) -> None:
     d1: list[Diagnostic] = []
     d2: list[Diagnostic] = []
     assert _desc_facts(parse_description(lit, d1), d1) == _desc_facts(parse_description_lark(lit, d2), d2)
+
+
+# ------------------------------------------------------------------ pyhocon's quirks, pinned
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '"""q""" z',  # pyhocon drops the whitespace after a triple-quoted string ...
+        'x """q""" y """r"""  s',
+        '"x"  """q"""   "y"',  # ... and keeps it before one
+        '"""mmlu:"""  "subject=a"',
+        '"a" "b"',
+        "a  b",
+    ],
+)
+def test_concatenation_as_pyhocon_reads_it(value: str) -> None:
+    text = f"entries: [{{description: {value}}}]\n"
+    mine, diags = helmc_read(text)
+    assert not errors(diags)
+    assert mine == helm_entries(text)
