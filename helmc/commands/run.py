@@ -303,6 +303,7 @@ def _no_runs(plan: Any, entries: Sequence[Any], sink: Any, args: argparse.Namesp
         reasons.append("no run entries were given (use --run-entries, --conf-paths or --conf-file)")
     span = entries[0].span if entries else SourceFile("<helm-run>", "").span(0, 0)
     notes = reasons[:20] + ([f"... and {len(reasons) - 20} more"] if len(reasons) > 20 else [])
+    notes.append("HELM only logs `There were no RunSpecs or they got filtered out` and exits 0")
     filters = [f for f, v in (("--priority", args.priority), ("--models-to-run", args.models_to_run),
                               ("--groups-to-run", args.groups_to_run)) if v is not None]
     sink.add(
@@ -310,7 +311,7 @@ def _no_runs(plan: Any, entries: Sequence[Any], sink: Any, args: argparse.Namesp
             "HC0402",
             "nothing to run: every run was filtered out" if plan.dropped else "nothing to run",
             span,
-            "",
+            "no runs from here on",
             help=(f"check {', '.join(filters)}; " if filters else "")
             + "pass --allow-no-runs to make an empty suite succeed",
             notes=notes,
