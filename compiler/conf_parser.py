@@ -7,11 +7,10 @@ file is reported in one run and the rest of the file is still read.
 from __future__ import annotations
 
 import re
-import sys
 from functools import lru_cache
 
 from lark import Lark, Token, Tree
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from ..grammar import grammar_text
 from .conf_lexer import SeparatorPostLex
@@ -714,7 +713,7 @@ class _Builder:
                                 f"`{pair}` is kept as written, backslash and all",
                                 self.source.span(base + i, base + i + 2),
                                 "pyhocon does not decode this escape",
-                                help=f"write the character itself, or `\\\\` for a backslash",
+                                help="write the character itself, or `\\\\` for a backslash",
                                 notes=["HELM reads conf files with pyhocon, which decodes only \\n \\r \\t \\\" \\\\ \\= \\# \\!"],
                             )
                         )

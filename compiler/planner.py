@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Catalog
-from .diagnostics import Diagnostic, DiagnosticSink, Severity, diag
+from .diagnostics import DiagnosticSink, Severity, diag
 from .ir import Entry
 from .plan import Dropped, EntryRef, Plan, PlannedRun, PlanOptions
 from .passes.resolve import check_entries, check_entry

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
 
 from helmc.compiler import catalog_build as cb
-from helmc.compiler.catalog import UserAdditions, catalog_from_json, load_catalog, load_catalog_data, snapshot_path
+from helmc.compiler.catalog import UserAdditions, catalog_from_json, load_catalog, snapshot_path
 
 REPO = Path(__file__).resolve().parent.parent
 WHEEL_SRC = Path("/work/helm-src/src")

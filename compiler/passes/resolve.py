@@ -78,7 +78,7 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emi
         help_ = "write a whole number"
         if isinstance(v, str) and v in ("None", "none", "null") and _optional(p.annotation):
             help_ = f"leave out `{p.name}=` to get None"
-        emit(diag("HC0305", f"`{p.name}` expects an integer, got {shown}", a.raw.span, f"not an integer", help=help_, notes=notes))
+        emit(diag("HC0305", f"`{p.name}` expects an integer, got {shown}", a.raw.span, "not an integer", help=help_, notes=notes))
     elif t == "float" and isinstance(v, str):
         emit(
             diag(
