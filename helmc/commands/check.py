@@ -114,29 +114,12 @@ def apply_settings(args: argparse.Namespace) -> list[str]:
 
 def semantic_checks(entries, args, sink: DiagnosticSink) -> None:
     """Resolve names against the catalog (functions, arguments, expanders, models)."""
-    try:
-        from helmc.compiler.catalog import load_catalog  # noqa: F401
-        from helmc.compiler.passes.resolve import check_entries
-    except ImportError:
-        return
-    catalog = load_catalog_for(args, sink)
+    from helmc.commands.common import catalog_from_args
+    from helmc.compiler.passes.resolve import check_entries
+
+    catalog = catalog_from_args(args, sink)
     if catalog is not None:
         check_entries(entries, catalog, sink)
-
-
-def load_catalog_for(args, sink: DiagnosticSink):
-    from helmc.compiler import catalog as cat
-
-    loader = getattr(cat, "load_catalog_with_additions", None)
-    if loader is not None:
-        return loader(
-            local_path=getattr(args, "local_path", None),
-            plugins=getattr(args, "plugins", []) or [],
-            enable_huggingface_models=getattr(args, "enable_huggingface_models", []) or [],
-            enable_local_huggingface_models=getattr(args, "enable_local_huggingface_models", []) or [],
-            sink=sink,
-        )
-    return cat.load_catalog()
 
 
 def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) -> None:

@@ -33,10 +33,9 @@ def _diag_dicts(diags: list) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helmc.compiler.catalog import load_catalog_with_additions
+    from helmc.commands.common import catalog_from_args, plan_options
     from helmc.compiler.diagnostics import DiagnosticSink, Severity
     from helmc.compiler.frontend import load_entries
-    from helmc.compiler.plan import PlanOptions
     from helmc.compiler.planner import Trace, build_plan
 
     conf_paths = list(args.conf_paths) + list(args.conf_file)
@@ -45,25 +44,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     sink = DiagnosticSink()
     entries = load_entries(conf_paths, list(args.run_entries or []), sink)
-    catalog = load_catalog_with_additions(
-        local_path=args.local_path,
-        plugins=args.plugins,
-        enable_huggingface_models=args.enable_huggingface_models,
-        enable_local_huggingface_models=args.enable_local_huggingface_models,
-        sink=sink,
-    )
+    catalog = catalog_from_args(args, sink)
     if catalog is None:
         from helmc.compiler.emit import emit
 
         emit(sink.items, "json" if args.format == "json" else "text", sys.stdout)
         return 2
-    options = PlanOptions(
-        models_to_run=args.models_to_run,
-        groups_to_run=args.groups_to_run,
-        priority=args.priority,
-        max_eval_instances=args.max_eval_instances,
-        num_train_trials=args.num_train_trials,
-    )
+    options = plan_options(args)
     traces: list[Trace] | None = [] if args.explain else None
     plan = build_plan(entries, catalog, options, sink, traces=traces)
     has_errors = any(d.severity is Severity.ERROR for d in sink.items)

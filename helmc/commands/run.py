@@ -209,18 +209,12 @@ def run(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace, sink: Any) -> tuple[Any, list[Any]]:
     """Front end + planner: (Plan, entries). Imported here so helm-run starts fast."""
     from helmc.compiler.frontend import load_entries
-    from helmc.compiler.plan import PlanOptions
+    from helmc.commands.common import plan_options
 
     conf_paths = list(args.conf_paths) + list(args.conf_file)
     run_entries = list(args.run_entries) + list(args.run_specs)
     entries = load_entries(conf_paths, run_entries, sink)
-    options = PlanOptions(
-        models_to_run=args.models_to_run,
-        groups_to_run=args.groups_to_run,
-        priority=args.priority,
-        max_eval_instances=args.max_eval_instances,
-        num_train_trials=args.num_train_trials,
-    )
+    options = plan_options(args)
     plan = _build_plan(entries, args, options, sink)
     return plan, entries
 
