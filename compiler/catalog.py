@@ -306,8 +306,11 @@ class _Registry:
         self.deployment_list: list[Deployment] = []
         self.deployments: dict[str, Deployment] = {}
         self.tokenizers: list[str] = []
+        # id of a model object in model_list -> its position, to replace it in O(1)
+        self._list_index: dict[int, int] = {}
 
     def register_model(self, m: Model) -> None:
+        self._list_index[id(m)] = len(self.model_list)
         self.model_list.append(m)
         self.models[m.name] = m
 
@@ -316,9 +319,10 @@ class _Registry:
         new = Model(old.name, old.tags, names, old.origin)
         self.models[name] = new
         # the metadata object is shared between the list and the dict in HELM
-        for i in range(len(self.model_list) - 1, -1, -1):
-            if self.model_list[i] is old:
-                self.model_list[i] = new
+        i = self._list_index.pop(id(old), None)
+        if i is not None:
+            self.model_list[i] = new
+            self._list_index[id(new)] = i
 
     def register_deployment(self, d: Deployment) -> None:
         self.deployments[d.name] = d
@@ -380,9 +384,14 @@ def catalog_from_json(data: dict[str, Any], additions: UserAdditions | None = No
     )
 
 
-def _apply_additions(reg: _Registry, functions: dict[str, RunSpecFunction], add: UserAdditions) -> list[str]:
-    from . import catalog_build as cb
+def _cb():
+    """catalog_build, imported only when an addition needs reading: it costs start-up time."""
+    from . import catalog_build
 
+    return catalog_build
+
+
+def _apply_additions(reg: _Registry, functions: dict[str, RunSpecFunction], add: UserAdditions) -> list[str]:
     sources: list[str] = []
     # 1. --local-path (helm-run's default is ./prod_env; a missing folder is fine, as in HELM)
     if add.local_path and os.path.isdir(add.local_path):
@@ -402,19 +411,19 @@ def _apply_additions(reg: _Registry, functions: dict[str, RunSpecFunction], add:
             md = read("model_deployments.yaml")
             origin = f"local-path:{add.local_path}"
             reg.register_configs(
-                cb.read_model_metadata(mm) if mm else [],
-                cb.read_tokenizers(tc) if tc else [],
-                cb.read_model_deployments(md) if md else [],
+                _cb().read_model_metadata(mm) if mm else [],
+                _cb().read_tokenizers(tc) if tc else [],
+                _cb().read_model_deployments(md) if md else [],
                 origin,
             )
-        except (cb.CatalogBuildError, KeyError, TypeError, AttributeError) as e:
+        except (_cb().CatalogBuildError, KeyError, TypeError, AttributeError) as e:
             raise CatalogError(f"cannot read the model configs in {add.local_path}: {e}") from e
         if mm or tc or md:
             sources.append(f"--local-path {add.local_path}")
 
     def add_functions(path: str, module: str, text: str, origin: str) -> None:
         try:
-            found = cb.scan_run_spec_file(text, path, module)
+            found = _cb().scan_run_spec_file(text, path, module)
         except SyntaxError as e:
             raise CatalogError(f"cannot parse plugin {path}: {e.msg} (line {e.lineno})") from e
         for f in found:
@@ -432,17 +441,17 @@ def _apply_additions(reg: _Registry, functions: dict[str, RunSpecFunction], add:
         for ep in eps:
             mod = ep.value.split(":", 1)[0].strip()
             try:
-                for path, module, text in cb.iter_plugin_sources(mod):
+                for path, module, text in _cb().iter_plugin_sources(mod):
                     add_functions(path, module, text, f"entry-point:{ep.name}")
                 sources.append(f"entry point {ep.name}")
-            except (cb.CatalogBuildError, OSError):
+            except (_cb().CatalogBuildError, OSError):
                 continue  # HELM only warns when an entry point fails to load
     # 3. --plugins
     for spec in add.plugins:
         try:
-            for path, module, text in cb.iter_plugin_sources(spec):
+            for path, module, text in _cb().iter_plugin_sources(spec):
                 add_functions(path, module, text, f"plugin:{spec}")
-        except cb.CatalogBuildError as e:
+        except _cb().CatalogBuildError as e:
             raise CatalogError(str(e)) from e
         except OSError as e:
             raise CatalogError(f"cannot read plugin {spec}: {e.strerror}") from e

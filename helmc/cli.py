@@ -37,7 +37,7 @@ def _available() -> dict[str, str]:
     return out
 
 
-def _build(prog: str, only: str | None) -> tuple[argparse.ArgumentParser, dict]:
+def _build(prog: str, only: str | None, argv: Sequence[str]) -> tuple[argparse.ArgumentParser, dict]:
     if only is not None:
         parser = argparse.ArgumentParser(prog=prog, description=COMMANDS[only])
         _command(only).add_arguments(parser)
@@ -49,14 +49,19 @@ def _build(prog: str, only: str | None) -> tuple[argparse.ArgumentParser, dict]:
     parser.add_argument("--version", action="version", version=f"helmc {__version__}")
     sub = parser.add_subparsers(dest="_command", metavar="COMMAND")
     sub.required = True
+    # Only the command being run imports its module and declares its flags: start-up time
+    # is part of every helm-check run.
+    chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, help in _available().items():
         p = sub.add_parser(name, help=help, description=help)
-        _command(name).add_arguments(p)
+        if chosen is None or chosen == name:
+            _command(name).add_arguments(p)
     return parser, {}
 
 
 def _main(argv: Sequence[str] | None, prog: str, only: str | None) -> int:
-    parser, _ = _build(prog, only)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, _ = _build(prog, only, argv)
     args = parser.parse_args(argv)
     try:
         return int(_command(args._command).run(args) or 0)

@@ -123,9 +123,27 @@ def summary(diagnostics: list[Diagnostic], files: int | None = None, run_entries
     return "Found " + ", ".join(parts) + where + "."
 
 
+def _wants_color(stream: TextIO) -> bool:
+    if "NO_COLOR" in os.environ:
+        return False
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1":
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except (OSError, ValueError):
+        return False
+
+
 def emit(
     diagnostics: list[Diagnostic], stream: TextIO, files: int | None = None, run_entries: int = 0, **_: Any
 ) -> None:
+    if not _wants_color(stream):
+        # Without colour, the segments are the output: no need to load rich (start-up time).
+        for d in diagnostics:
+            stream.write(render_plain(d) + "\n")
+        stream.write(summary(diagnostics, files, run_entries) + "\n")
+        return
     from rich.console import Console
     from rich.text import Text
 
