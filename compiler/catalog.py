@@ -384,6 +384,34 @@ def catalog_from_json(data: dict[str, Any], additions: UserAdditions | None = No
     )
 
 
+def _may_declare_helm_entry_points() -> bool:
+    """Whether any installed distribution's entry_points.txt has a `[helm]` section.
+
+    A cheap look before importlib.metadata, whose import and scan cost more start-up than the
+    rest of helm-check; when in doubt (an unusual layout), say yes.
+    """
+    import sys
+
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder or ".", name, "entry_points.txt"), encoding="utf-8") as f:
+                        if "[helm]" in f.read():
+                            return True
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    return True
+            elif name.endswith(".egg-link") or name.endswith(".pth"):
+                continue
+    return False
+
+
 def _cb():
     """catalog_build, imported only when an addition needs reading: it costs start-up time."""
     from . import catalog_build
@@ -431,7 +459,7 @@ def _apply_additions(reg: _Registry, functions: dict[str, RunSpecFunction], add:
             functions.setdefault(f["name"], _fn(f, origin))
 
     # 2. the `helm` entry-point group (loaded before --plugins by helm-run)
-    if add.entry_points:
+    if add.entry_points and _may_declare_helm_entry_points():
         try:
             from importlib.metadata import entry_points
 
@@ -492,6 +520,23 @@ def snapshot_path() -> str:
 
 
 def _installed_version() -> str | None:
+    # The dist-info folder beside the `helm` package names the version; finding it costs far
+    # less start-up than importlib.metadata (neither imports HELM).
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("helm")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    site = os.path.dirname(list(spec.submodule_search_locations)[0])
+    try:
+        infos = [n for n in os.listdir(site) if n.startswith("crfm_helm-") and n.endswith(".dist-info")]
+    except OSError:
+        infos = []
+    if len(infos) == 1:
+        return infos[0][len("crfm_helm-") : -len(".dist-info")]
     try:
         from importlib.metadata import PackageNotFoundError, version
 
