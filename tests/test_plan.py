@@ -103,6 +103,15 @@ def test_unknown_models_to_run(cat) -> None:
     assert [d.span.text for d in sink.items if d.code == "HC0404"] == ["nosuch/model"]
 
 
+def test_generated_deployment_typo_in_models_to_run_is_a_warning(cat) -> None:
+    # HELM's `openai/` generator accepts any name, so `openai/gtp2` passes HELM's own check.
+    p, sink = plan(cat, "mmlu:subject=anatomy,model=text", models_to_run=["openai/gtp2"])
+    (d,) = [d for d in sink.items if d.code == "HC0404"]
+    assert d.severity.value == "warning" and d.span.text == "openai/gtp2"
+    assert "openai/gpt2" in (d.help or "")
+    assert [r.model for r in p.runs] == ["openai/gtp2"]  # still planned, as HELM would run it
+
+
 def test_explain_traces(cat) -> None:
     sink = DiagnosticSink()
     entries = load_entries([], ["mmlu:subject=anatomy,model=text,max_train_instances=all"], sink)
