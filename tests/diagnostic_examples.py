@@ -193,6 +193,17 @@ EXAMPLES += [
         '"There were no RunSpecs or they got filtered out." and exits 0.',
     ),
     Example(
+        "HC0404",
+        conf("mmlu:subject=anatomy,model=text"),
+        conf("mmlu:subject=anatomy,model=text"),
+        args=("--models-to-run", "openai/gtp2"),
+        fixed_args=("--models-to-run", "openai/gpt2"),
+        command="plan",
+        note="An error when no model, deployment or deployment generator has the name (helm-run "
+        "raises `Unknown model ... passed to --models-to-run`); a warning, as here, when only a "
+        "generator makes it, since HELM then accepts the typo and fails at the model's API.",
+    ),
+    Example(
         "HC0405",
         conf("simple1:model=text"),
         conf("simple1:model=simple/model1"),
@@ -213,7 +224,6 @@ EXAMPLES += [
 # Codes with no example input: each line says why.
 NO_EXAMPLE: dict[str, str] = {
     "HC0403": "an info that `helmc plan --explain` gives for each entry that a filter emptied",
-    "HC0404": "a --models-to-run value that is neither a model nor a deployment HELM can make",
     "HC0501": "the RunSpecs HELM builds at run time differ from the plan: a helmc bug to report",
     "HC0502": "HELM's run spec function raised while building a planned run (e.g. a missing optional module)",
     "HC0902": "helmc itself failed; it prints this one line instead of a traceback and exits 2",
