@@ -206,19 +206,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
         # replace_model_in_run_spec: a name of more than two parts is a deployment
         d = catalog.get_deployment(v)
         if d is None:
-            sugg = closest(v, list(catalog.deployments))
-            help_, fixes = _fix_help(v, sugg, a.raw.span)
-            emit(
-                diag(
-                    "HC0308",
-                    f"unknown model deployment `{v}`",
-                    a.raw.span,
-                    "no model deployment has this name",
-                    help=help_,
-                    fixes=fixes,
-                    notes=["HELM reads a `model=` value with more than two parts as a model deployment"],
-                )
-            )
+            _unknown_deployment(v, a, catalog, emit, "HELM reads a `model=` value with more than two parts as a model deployment")
             return False
         if d.model_name != model and "model_deployment" not in args:
             emit(
@@ -269,6 +257,22 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
     return True
 
 
+def _unknown_deployment(v: str, a: Argument, catalog: Catalog, emit: Emit, note: str) -> None:
+    sugg = closest(v, list(catalog.deployments))
+    help_, fixes = _fix_help(v, sugg, a.raw.span)
+    emit(
+        diag(
+            "HC0308",
+            f"unknown model deployment `{v}`",
+            a.raw.span,
+            "no model deployment has this name",
+            help=help_,
+            fixes=fixes,
+            notes=[note],
+        )
+    )
+
+
 def _deprecated(model: str, a: Argument, catalog: Catalog, emit: Emit) -> None:
     m = catalog.models.get(model)
     if m is None or not (m.deprecated or m.unsupported):
@@ -298,21 +302,13 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit:
         parts = model.split("/")
         mname = "/".join(parts[-2:])
         if d.model_name != mname and d.origin.startswith("generator:"):
-            sugg = closest(v, list(catalog.deployments))
-            help_, fixes = _fix_help(v, sugg, a.raw.span)
-            emit(
-                diag(
-                    "HC0308",
-                    f"unknown model deployment `{v}`",
-                    a.raw.span,
-                    "no model deployment has this name",
-                    help=help_,
-                    fixes=fixes,
-                    notes=[
-                        f"HELM's `{d.origin.split(':', 1)[1]}` generator would make a deployment for model `{d.model_name}`, "
-                        f"not `{mname}`, and HELM raises `Invalid RunSpec`"
-                    ],
-                )
+            _unknown_deployment(
+                v,
+                a,
+                catalog,
+                emit,
+                f"HELM's `{d.origin.split(':', 1)[1]}` generator would make a deployment for model `{d.model_name}`, "
+                f"not `{mname}`, and HELM raises `Invalid RunSpec`",
             )
             return False
         if d.model_name != mname:
