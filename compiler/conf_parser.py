@@ -203,11 +203,17 @@ class _Recovery:
 def parse_conf(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue:
     """Parse a conf file into its root HOCON value; problems go to `diagnostics`."""
     text = source.text
+    lark_text = _check_bytes(source, diagnostics)
+    if lark_text is text:
+        from .conf_fastpath import fast_parse
+
+        value = fast_parse(source, diagnostics)  # plain files; None sends the rest to Lark
+        if value is not None:
+            return value
     depth_error = _check_depth(source)
     if depth_error is not None:
         diagnostics.append(depth_error)
         return HError(source.span(0, len(text)))
-    lark_text = _check_bytes(source, diagnostics)
     parser = _parser()
     _POSTLEX.reset()
     try:
@@ -257,27 +263,22 @@ def _check_bytes(source: SourceFile, diagnostics: list[Diagnostic]) -> str:
     return text
 
 
+# What matters for nesting: brackets, and the strings and comments that hide brackets.
+_NESTING = re.compile(r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|//[^\n]*|[{}\[\]]')
+
+
 def _check_depth(source: SourceFile) -> Diagnostic | None:
     """Refuse absurd nesting up front: Lark's parser is iterative, our tree walk is not."""
     text = source.text
     if text.count("{") + text.count("[") <= MAX_DEPTH:
         return None
     depth = 0
-    in_string = False
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if in_string:
-            if c == "\\":
-                i += 1
-            elif c == '"' or c == "\n":
-                in_string = False
-        elif c == '"':
-            in_string = True
-        elif c in "{[":
+    for m in _NESTING.finditer(text):
+        c = m.group()
+        if c == "{" or c == "[":
             depth += 1
             if depth > MAX_DEPTH:
+                i = m.start()
                 return diag(
                     "HC0008",
                     f"objects and arrays are nested more than {MAX_DEPTH} deep",
@@ -285,13 +286,8 @@ def _check_depth(source: SourceFile) -> Diagnostic | None:
                     "nested too deep",
                     notes=[f"helmc reads at most {MAX_DEPTH} levels; a run entries conf file needs three"],
                 )
-        elif c in "}]":
+        elif c == "}" or c == "]":
             depth = max(0, depth - 1)
-        elif c == "#" or (c == "/" and text.startswith("//", i)):
-            j = text.find("\n", i)
-            i = n if j == -1 else j
-            continue
-        i += 1
     return None
 
 

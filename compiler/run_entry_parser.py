@@ -28,8 +28,16 @@ def _parser() -> Lark:
     )
 
 
+# int() and float() need a decimal digit (Unicode category Nd, which is what \d matches),
+# except float's nan/inf words: without either, skip the two raised exceptions.
+_DIGIT = re.compile(r"\d")
+_FLOAT_WORDS = frozenset({"nan", "inf", "infinity"})
+
+
 def coerce(value: str) -> int | float | str:
     """parse_object_spec's coercion: int, else float, else the string itself."""
+    if _DIGIT.search(value) is None and value.strip().lower().lstrip("+-") not in _FLOAT_WORDS:
+        return value
     try:
         return int(value)
     except ValueError:

@@ -1,0 +1,230 @@
+"""A fast reader for the plain shape of conf files, with Lark's own lexer regex.
+
+Lark's LALR loop costs a few microseconds a token, most of helmc's time on a large file. Real
+conf files are plain: fields `key: value` and `key { ... }`, lists, one token a value. This
+module reads exactly that shape and gives up, returning None, on anything else: value
+concatenation, triple quotes, `${}`, `+=`, `include`, dotted or spaced or repeated keys, a
+root list, any error. The Lark parse then reads the file, so the grammar stays the definition.
+
+It scans with the compiled regex of Lark's own lexer (the grammar's terminals, in Lark's
+priority order) and builds values with the same `_Builder` methods as the Lark path, so a file
+read here gives the very same values and diagnostics; tests/test_fastpath.py checks that on
+the corpus and on generated files.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from lark import Token
+
+from .diagnostics import Diagnostic
+from .ir import HArray, HField, HObject, HValue
+from .source import SourceFile
+
+_VALUE_TOKENS = frozenset({"STRING", "UNQUOTED"})
+
+
+class _GiveUp(Exception):
+    """The file is not of the plain shape: let Lark read it."""
+
+
+@lru_cache(maxsize=1)
+def _scanner() -> tuple[Any, frozenset[str]] | None:
+    from .conf_parser import _parser
+
+    lexer = _parser().parser.lexer
+    basic = getattr(lexer, "lexer", lexer)
+    scanner = getattr(basic, "scanner", None)
+    # The shortcut relies on Lark's lexer being one regex with no callbacks; otherwise, Lark.
+    if scanner is None or getattr(basic, "callback", None) or len(scanner._mres) != 1:
+        return None
+    return scanner._mres[0], frozenset(basic.ignore_types)
+
+
+def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | None:
+    """The root value of a plain conf file, or None when Lark must read it."""
+    found = _scanner()
+    if found is None:
+        return None
+    regex, ignore = found
+    text = source.text
+    from .conf_parser import MAX_DEPTH
+
+    toks: list[tuple[str, str, int, int]] = []
+    append = toks.append
+    pos = depth = 0
+    # STRAY takes any character but a newline, and NL takes that: the matches tile the text.
+    for m in regex.finditer(text):
+        start, npos = m.span()
+        if start != pos:
+            return None
+        kind = m.lastgroup
+        if kind not in ignore:
+            append((kind, m.group(), start, npos))
+            if kind == "LBRACE" or kind == "LSQB":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return None  # before the token list grows: the Lark path refuses it
+            elif kind == "RBRACE" or kind == "RSQB":
+                depth -= 1
+        pos = npos
+    if pos != len(text):
+        return None
+    from .conf_parser import _Builder
+
+    local: list[Diagnostic] = []
+    reader = _Reader(toks, _Builder(source, local))
+    try:
+        value = reader.root()
+    except (_GiveUp, IndexError, RecursionError):  # nesting is bounded above; recursion is a backstop
+        return None
+    diagnostics.extend(local)
+    return value
+
+
+class _Reader:
+    """Recursive descent over the token list; every surprise is a _GiveUp."""
+
+    __slots__ = ("toks", "i", "builder", "source")
+
+    def __init__(self, toks: list[tuple[str, str, int, int]], builder) -> None:
+        self.toks = toks
+        self.toks.append(("$END", "", -1, -1))
+        self.i = 0
+        self.builder = builder
+        self.source = builder.source
+
+    def _skip(self, kinds: tuple[str, ...]) -> bool:
+        """Skip a run of these token kinds; whether any was skipped."""
+        toks, i = self.toks, self.i
+        while toks[i][0] in kinds:
+            i += 1
+        skipped = i != self.i
+        self.i = i
+        return skipped
+
+    def root(self) -> HValue:
+        self._skip(("NL", "COMMA"))
+        kind = self.toks[self.i][0]
+        if kind == "$END":
+            return HObject((), self.source.span(0, len(self.source.text)))
+        if kind == "LBRACE":
+            value = self._object()
+        elif kind == "LSQB":
+            raise _GiveUp
+        else:
+            fields, first, last = self._fields("$END")
+            value = HObject(fields, self.source.span(first, last))
+        self._skip(("NL", "COMMA"))
+        if self.toks[self.i][0] != "$END":
+            raise _GiveUp
+        return value
+
+    def _fields(self, closer: str) -> tuple[tuple[HField, ...], int, int]:
+        """Fields up to `closer` (not consumed); also the extent of their tokens."""
+        toks = self.toks
+        fields: list[HField] = []
+        seen: set[str] = set()
+        first = last = -1
+        while True:
+            kind = toks[self.i][0]
+            if kind == closer:
+                break
+            field = self._field()
+            if field.key in seen:
+                raise _GiveUp  # merging and its warnings: Lark's path
+            seen.add(field.key)
+            fields.append(field)
+            if first < 0:
+                first = field.span.start
+            last = field.span.end
+            if toks[self.i][0] == closer:
+                break
+            if not self._skip(("NL", "COMMA")):
+                raise _GiveUp  # two things on one line: concatenation or an error
+        return tuple(fields), first, last
+
+    def _field(self) -> HField:
+        toks = self.toks
+        kind, value, start, end = toks[self.i]
+        if kind == "UNQUOTED":
+            if "." in value or value == "include" or not _plain_key(value):
+                raise _GiveUp
+            key = value
+        elif kind == "STRING":
+            key = self.builder._decode_string(Token(kind, value, start_pos=start, end_pos=end))[0]
+            if key in ("include",):
+                raise _GiveUp
+        else:
+            raise _GiveUp
+        key_span = self.source.span(start, end)
+        self.i += 1
+        self._skip(("NL",))
+        sep = toks[self.i][0]
+        if sep == "LBRACE":
+            obj = self._object()
+        elif sep == "COLON" or sep == "EQUAL":
+            self.i += 1
+            self._skip(("NL",))
+            obj = self._value()
+        else:
+            raise _GiveUp
+        return HField(key, key_span, obj, self.source.span(start, obj.span.end))
+
+    def _value(self) -> HValue:
+        kind, value, start, end = self.toks[self.i]
+        if kind in _VALUE_TOKENS:
+            self.i += 1
+            if self.toks[self.i][0] in _VALUE_TOKENS or self.toks[self.i][0] in ("COLON", "LBRACE", "LSQB"):
+                raise _GiveUp  # concatenation
+            return self.builder._single(Token(kind, value, start_pos=start, end_pos=end))
+        if kind == "LBRACE":
+            v = self._object()
+        elif kind == "LSQB":
+            v = self._array()
+        else:
+            raise _GiveUp
+        if self.toks[self.i][0] in _VALUE_TOKENS or self.toks[self.i][0] in ("COLON", "LBRACE", "LSQB"):
+            raise _GiveUp  # concatenation
+        return v
+
+    def _object(self) -> HObject:
+        start = self.toks[self.i][2]
+        self.i += 1
+        self._skip(("NL", "COMMA"))
+        fields, _, _ = self._fields("RBRACE")
+        self._skip(("NL", "COMMA"))
+        kind, _, _, end = self.toks[self.i]
+        if kind != "RBRACE":
+            raise _GiveUp
+        self.i += 1
+        return HObject(fields, self.source.span(start, end))
+
+    def _array(self) -> HArray:
+        toks = self.toks
+        start = toks[self.i][2]
+        self.i += 1
+        self._skip(("NL", "COMMA"))
+        items: list[HValue] = []
+        while toks[self.i][0] != "RSQB":
+            items.append(self._value())
+            if toks[self.i][0] == "RSQB":
+                break
+            if not self._skip(("NL", "COMMA")):
+                raise _GiveUp
+        end = toks[self.i][3]
+        self.i += 1
+        return HArray(tuple(items), self.source.span(start, end))
+
+
+def _plain_key(key: str) -> bool:
+    return _key_chars().match(key) is not None
+
+
+@lru_cache(maxsize=1)
+def _key_chars():
+    from .conf_parser import _KEY_CHARS
+
+    return _KEY_CHARS
