@@ -17,8 +17,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from lark import Token
-
 from .diagnostics import Diagnostic
 from .ir import HArray, HField, HObject, HValue
 from .source import SourceFile
@@ -154,9 +152,7 @@ class _Reader:
                 raise _GiveUp
             key = value
         elif kind == "STRING":
-            key = self.builder._decode_string(Token(kind, value, start_pos=start, end_pos=end))[0]
-            if key in ("include",):
-                raise _GiveUp
+            key = self.builder._decode_quoted(value, start, end)[0]
         else:
             raise _GiveUp
         key_span = self.source.span(start, end)
@@ -179,7 +175,7 @@ class _Reader:
             self.i += 1
             if self.toks[self.i][0] in _VALUE_TOKENS or self.toks[self.i][0] in ("COLON", "LBRACE", "LSQB"):
                 raise _GiveUp  # concatenation
-            return self.builder._single(Token(kind, value, start_pos=start, end_pos=end))
+            return self.builder.leaf(kind, value, start, end)
         if kind == "LBRACE":
             v = self._object()
         elif kind == "LSQB":

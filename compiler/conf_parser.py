@@ -493,29 +493,34 @@ class _Builder:
     def _single(self, p):
         if isinstance(p, Tree):
             return self._node(p)
-        kind = p.type
-        span = self._span(p)
-        if kind == "STRING":
-            value, offsets = self._decode_string(p)
-            return HString(value, span, True, offsets)
-        if kind == "TRIPLE":
+        if p.type in ("STRING", "UNQUOTED"):
+            return self.leaf(p.type, p.value, p.start_pos, p.end_pos)
+        if p.type == "TRIPLE":
             return self._triple(p)
-        if kind == "UNQUOTED":
-            text = p.value
-            if _NUMBER.match(text):
-                try:
-                    return HNumber(int(text, 10), text, span)
-                except ValueError:
-                    return HNumber(float(text), text, span)
-            low = text.lower()
-            if low == "true" or low == "false":
-                return HBool(low == "true", span)
-            if low == "null":
-                return HNull(span)
-            return self._unquoted(p)
-        if kind == "COLON":
-            return HString(":", span, False)
+        if p.type == "COLON":
+            return HString(":", self._span(p), False)
         return self._bad_piece(p)
+
+    def leaf(self, kind: str, text: str, start: int, end: int) -> HValue:
+        """A value of one STRING or UNQUOTED token, as pyhocon reads it."""
+        span = Span(self.source, start, end)
+        if kind == "STRING":
+            value, offsets = self._decode_quoted(text, start, end)
+            return HString(value, span, True, offsets)
+        if _NUMBER.match(text):
+            try:
+                return HNumber(int(text, 10), text, span)
+            except ValueError:
+                return HNumber(float(text), text, span)
+        low = text.lower()
+        if low == "true" or low == "false":
+            return HBool(low == "true", span)
+        if low == "null":
+            return HNull(span)
+        if "\\" not in text:
+            return HString(text, span, False)
+        value, offsets = self._unescape(text, start, end, warn=False)
+        return HString(value, span, False, None if len(value) == len(text) else offsets)
 
     def _bad_piece(self, p: Token) -> HError:
         span = self._span(p)
@@ -673,10 +678,6 @@ class _Builder:
     def _triple(self, t: Token) -> HString:
         return HString(t.value[3:-3], self._span(t), False, tuple(range(t.start_pos + 3, t.end_pos - 2)))
 
-    def _unquoted(self, t: Token) -> HString:
-        value, offsets = self._unescape_unquoted(t)
-        return HString(value, self._span(t), False, None if len(value) == len(t.value) else offsets)
-
     def _unescape_unquoted(self, t: Token) -> tuple[str, tuple[int, ...]]:
         raw = t.value
         if "\\" not in raw:
@@ -684,11 +685,14 @@ class _Builder:
         return self._unescape(raw, t.start_pos, t.end_pos, warn=False)
 
     def _decode_string(self, t: Token) -> tuple[str, tuple[int, ...] | None]:
-        raw = t.value[1:-1]
+        return self._decode_quoted(t.value, t.start_pos, t.end_pos)
+
+    def _decode_quoted(self, text: str, start: int, end: int) -> tuple[str, tuple[int, ...] | None]:
+        """A quoted string token's value, and its characters' file offsets if escapes moved them."""
+        raw = text[1:-1]
         if "\\" not in raw:
             return raw, None
-        value, offsets = self._unescape(raw, t.start_pos + 1, t.end_pos - 1, warn=True)
-        return value, offsets
+        return self._unescape(raw, start + 1, end - 1, warn=True)
 
     def _unescape(self, raw: str, base: int, end: int, warn: bool) -> tuple[str, tuple[int, ...]]:
         out: list[str] = []

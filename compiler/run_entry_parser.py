@@ -225,6 +225,10 @@ def _whitespace_diag(t: Text, what: str) -> Diagnostic:
 
 
 def _check_whitespace(arg: Argument, diagnostics: list[Diagnostic]) -> None:
+    key = arg.key.value
+    raw = arg.raw.value
+    if not (key[:1].isspace() or key[-1:].isspace() or raw[:1].isspace() or raw[-1:].isspace()):
+        return  # the common case, without building stripped copies
     if arg.key.value != arg.key.value.strip():
         diagnostics.append(_whitespace_diag(arg.key, "argument name"))
     # int(" 5") is 5 in HELM too, so only string values keep their spaces.
