@@ -54,17 +54,10 @@ def _pyhocon(paths: list[str]) -> int:
 
 
 def _helmc_parse(paths: list[str]) -> int:
-    from helmc.commands.parse import entry_json
-    from helmc.compiler.diagnostics import DiagnosticSink
-    from helmc.compiler.frontend import parse_file, read_source
+    from helmc.commands.parse import parse_paths  # what `helmc parse` runs, before printing
 
-    n = 0
-    sink = DiagnosticSink()
-    for p in paths:
-        src = read_source(p, sink)
-        entries = [entry_json(e) for e in parse_file(src, sink).entries] if src is not None else []
-        n += len(entries)
-    return n
+    files, _ = parse_paths(paths)
+    return sum(len(f["entries"]) for f in files)
 
 
 def _helm_read(paths: list[str]) -> int:

@@ -47,10 +47,14 @@ def read_source(path: str, sink: DiagnosticSink) -> SourceFile | None:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Parsing allocates millions of small acyclic objects (tokens, trees, IR) that all stay
     alive until the end; the cyclic collector would rescan them again and again, making a
-    large file cost more than linear time. Refcounting still frees everything."""
+    large file cost more than linear time. Refcounting still frees everything.
+
+    The one-shot commands (parse, check, plan) hold it for their whole run, since what they
+    build from the entries (JSON, diagnostics) would trigger the same rescans; long-running
+    ones (the language server, helm-run's HELM) must not."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -62,7 +66,7 @@ def _gc_paused() -> Iterator[None]:
 
 def parse_file(source: SourceFile, sink: DiagnosticSink) -> ConfFile:
     diagnostics: list = []
-    with _gc_paused():
+    with gc_paused():
         root = parse_conf(source, diagnostics)
         entries = entries_of(root, source, diagnostics)
     sink.extend(diagnostics)

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity
 from helmc.compiler.emit import FORMATS, emit
-from helmc.compiler.frontend import conf_files_under, load_entries
+from helmc.compiler.frontend import conf_files_under, gc_paused, load_entries
 
 
 class UsageError(Exception):
@@ -151,9 +151,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths and not args.run_entries:
         print("helm-check: give at least one conf file, folder or --run-entries", file=sys.stderr)
         return 2
+    with gc_paused():  # held through the output too: see gc_paused
+        return _check(args)
+
+
+def _check(args: argparse.Namespace) -> int:
     sink = DiagnosticSink()
     files = conf_files_under(args.paths)
-    entries = load_entries(args.paths, args.run_entries, sink)
+    entries = load_entries(files, args.run_entries, sink)
     if not args.no_catalog:
         semantic_checks(entries, args, sink)
     kept = filter_diagnostics(sink.items, args.select, args.ignore)

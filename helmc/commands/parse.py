@@ -9,7 +9,7 @@ import sys
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.emit import emit
 from helmc.compiler.emit.json import to_dict
-from helmc.compiler.frontend import conf_files_under, parse_file, read_source
+from helmc.compiler.frontend import conf_files_under, gc_paused, parse_file, read_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,15 +28,26 @@ def entry_json(e) -> dict:
     }
 
 
-def run(args: argparse.Namespace) -> int:
+def parse_paths(paths: list[str]) -> tuple[list[dict], DiagnosticSink]:
+    """The `files` of the JSON output, and the diagnostics."""
     sink = DiagnosticSink()
     files = []
-    for path in conf_files_under(args.paths):
-        source = read_source(path, sink)
-        entries = parse_file(source, sink).entries if source is not None else ()
-        files.append({"path": path, "entries": [entry_json(e) for e in entries]})
+    with gc_paused():
+        for path in conf_files_under(paths):
+            source = read_source(path, sink)
+            entries = parse_file(source, sink).entries if source is not None else ()
+            files.append({"path": path, "entries": [entry_json(e) for e in entries]})
+    return files, sink
+
+
+def run(args: argparse.Namespace) -> int:
+    with gc_paused():  # held through the output too: see gc_paused
+        return _print(*parse_paths(args.paths), args.format)
+
+
+def _print(files: list[dict], sink: DiagnosticSink, fmt: str) -> int:
     diagnostics = sink.sorted()
-    if args.format == "json":
+    if fmt == "json":
         json.dump(
             {"files": files, "diagnostics": [to_dict(d) for d in diagnostics]},
             sys.stdout,

@@ -33,6 +33,13 @@ def _diag_dicts(diags: list) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from helmc.compiler.frontend import gc_paused
+
+    with gc_paused():  # held through the output too: see gc_paused
+        return _plan(args)
+
+
+def _plan(args: argparse.Namespace) -> int:
     from helmc.commands.common import catalog_from_args, plan_options
     from helmc.compiler.diagnostics import DiagnosticSink, Severity
     from helmc.compiler.frontend import load_entries
@@ -50,9 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
         emit(sink.items, "json" if args.format == "json" else "text", sys.stdout)
         return 2
-    options = plan_options(args)
     traces: list[Trace] | None = [] if args.explain else None
-    plan = build_plan(entries, catalog, options, sink, traces=traces)
+    plan = build_plan(entries, catalog, plan_options(args), sink, traces=traces)
     has_errors = any(d.severity is Severity.ERROR for d in sink.items)
     if args.format == "json":
         out = plan.to_json()
