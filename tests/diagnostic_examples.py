@@ -22,6 +22,7 @@ class Example:
     fixed_args: tuple[str, ...] | None = None  # arguments for `fixed`, when not `args`
     command: str = "check"  # "check" or "plan"
     note: str = ""  # what the docs say about the case, beyond the rule's summary
+    needs_helm: bool = False  # the example runs HELM itself (crfm-helm installed)
     extra_files: dict[str, str] = field(default_factory=dict)
 
 
@@ -193,6 +194,16 @@ EXAMPLES += [
         '"There were no RunSpecs or they got filtered out." and exits 0.',
     ),
     Example(
+        "HC0403",
+        conf("mmlu:subject=anatomy,model=text", "simple1:model=simple/model1"),
+        conf("mmlu:subject=anatomy,model=text", "simple1:model=simple/model1"),
+        args=("--models-to-run", "openai/gpt2"),
+        fixed_args=("--models-to-run", "openai/gpt2", "simple/model1"),
+        command="plan",
+        note="The second entry names its model, so --models-to-run does not rewrite it, and then "
+        "filters its only run away; HELM does this without a word.",
+    ),
+    Example(
         "HC0404",
         conf("mmlu:subject=anatomy,model=text"),
         conf("mmlu:subject=anatomy,model=text"),
@@ -212,6 +223,17 @@ EXAMPLES += [
         note="helm-run only: `helmc plan` and helm-check expand wildcards to every model of the group.",
     ),
     Example(
+        "HC0502",
+        conf("simple1:model=text"),
+        conf("simple1:model=simple/model1"),
+        args=("--models-to-run", "openai/gpt2", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--models-to-run", "simple/model1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        needs_helm=True,
+        note="helm-run has HELM build every run before any starts: here `simple1` pins its "
+        "deployment to `simple/model1`, which cannot serve the model that --models-to-run put in.",
+    ),
+    Example(
         "HC0901",
         "",
         conf("simple1:model=simple/model1"),
@@ -223,8 +245,6 @@ EXAMPLES += [
 
 # Codes with no example input: each line says why.
 NO_EXAMPLE: dict[str, str] = {
-    "HC0403": "an info that `helmc plan --explain` gives for each entry that a filter emptied",
     "HC0501": "the RunSpecs HELM builds at run time differ from the plan: a helmc bug to report",
-    "HC0502": "HELM's run spec function raised while building a planned run (e.g. a missing optional module)",
     "HC0902": "helmc itself failed; it prints this one line instead of a traceback and exits 2",
 }

@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from diagnostic_examples import EXAMPLES, NO_EXAMPLE  # noqa: E402
-from helpers import example_argv, run_example  # noqa: E402
+from helpers import example_argv, run_example, shown_output  # noqa: E402
 
 from helmc.compiler.codes import CODES  # noqa: E402
 from helmc.grammar import grammar_text  # noqa: E402
@@ -66,7 +66,7 @@ def diagnostics_md() -> str:
             prog = {"check": "helm-check", "run": "helm-run", "plan": "helmc plan"}[ex.command]
             out.append(f"`{prog} {' '.join(argv[1:])}` prints:\n")
             _, stdout, stderr = run_example(ex, "text", cwd)
-            out.append(_fence(stdout + stderr))
+            out.append(_fence(shown_output(ex, stdout, stderr)))
             out.append("Fixed:\n")
             out.append(_fence(ex.fixed, "hocon"))
     return "\n".join(out)

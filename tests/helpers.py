@@ -44,3 +44,9 @@ def run_example(example, fmt: str, cwd: Path, fixed: bool = False) -> tuple[int,
     for name, content in example.extra_files.items():
         (cwd / name).write_text(content, encoding="utf-8")
     return run_cli(example_argv(example, fmt, fixed), cwd)
+
+
+def shown_output(example, stdout: str, stderr: str) -> str:
+    """What an example prints that is worth showing: helm-run's diagnostics go to stderr, and
+    its stdout is HELM's own log (with timestamps) once HELM is set up."""
+    return stderr if example.command == "run" else stdout + stderr
