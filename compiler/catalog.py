@@ -51,6 +51,20 @@ class RunSpecFunction:
                 return p
         return None
 
+    def signature(self) -> str:
+        """The parameter list as the source declares it: `subject: str, method: str = ...`."""
+        out = []
+        for p in self.params:
+            s = p.name
+            if p.annotation:
+                s += f": {p.annotation}"
+            if not p.required:
+                s += f" = {p.default}"
+            out.append(s)
+        if self.var_keyword:
+            out.append("**kwargs")
+        return ", ".join(out)
+
     def groups_for(self, args: dict[str, Any]) -> list[str] | None:
         """run_spec.groups for these arguments, or None when helmc cannot know them."""
         if self.groups is None:

@@ -48,6 +48,15 @@ class Diagnostic:
     def path(self) -> str:
         return self.primary.span.path
 
+    def full_message(self) -> str:
+        """The message with its help and notes, for formats that carry one plain text."""
+        text = self.message
+        if self.help:
+            text += f"\nhelp: {self.help}"
+        for n in self.notes:
+            text += f"\nnote: {n}"
+        return text
+
     def sort_key(self) -> tuple:
         line, col = self.span.start_line_col
         return (self.path, line, col, self.code)

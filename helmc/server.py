@@ -189,15 +189,7 @@ def cursor_at(conf: ConfFile, offset: int) -> Cursor | None:
 
 
 def _function_doc(fn) -> str:
-    params = []
-    for p in fn.params:
-        s = p.name
-        if p.annotation:
-            s += f": {p.annotation}"
-        if not p.required:
-            s += f" = {p.default}"
-        params.append(s)
-    sig = f"{fn.name}(" + ", ".join(params) + ")"
+    sig = f"{fn.name}({fn.signature()})"
     out = f"```python\n{sig}\n```\n\n`{fn.module}.{fn.function}`"
     if fn.doc:
         out += f"\n\n{fn.doc}"

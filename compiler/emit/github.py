@@ -23,11 +23,7 @@ def escape_property(text: str) -> str:
 
 
 def annotation(d: Diagnostic) -> str:
-    message = d.message
-    if d.help:
-        message += f"\nhelp: {d.help}"
-    for n in d.notes:
-        message += f"\nnote: {n}"
+    message = d.full_message()
     line, col = d.span.start_line_col
     end_line, end_col = d.span.end_line_col
     props: list[str] = []

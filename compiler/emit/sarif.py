@@ -60,15 +60,6 @@ def physical_location(span: Span) -> dict[str, Any]:
     return {"artifactLocation": artifact_location(span.path), "region": region(span)}
 
 
-def _message(d: Diagnostic) -> str:
-    text = d.message
-    if d.help:
-        text += f"\nhelp: {d.help}"
-    for n in d.notes:
-        text += f"\nnote: {n}"
-    return text
-
-
 def _is_file(span: Span) -> bool:
     # `<run-entries>` and `<catalog>` are no artifacts: such results carry no location.
     return not span.path.startswith("<")
@@ -82,7 +73,7 @@ def emit(diagnostics: list[Diagnostic], stream: TextIO, **_: Any) -> None:
         result: dict[str, Any] = {
             "ruleId": d.code,
             "level": _LEVEL[d.severity],
-            "message": {"text": _message(d)},
+            "message": {"text": d.full_message()},
         }
         if d.code in index:
             result["ruleIndex"] = index[d.code]

@@ -159,7 +159,7 @@ def _text(cat, what: str) -> None:
         for c in ("name", "parameters", "module"):
             t.add_column(c, overflow="fold")
         for f in cat.functions.values():
-            t.add_row(f.name, _sig(f), f.module.removeprefix("helm.benchmark.run_specs."))
+            t.add_row(f.name, f.signature(), f.module.removeprefix("helm.benchmark.run_specs."))
         console.print(t)
     if what in ("list", "expanders"):
         t = Table(title=f"{len(cat.expanders)} run expanders")
@@ -190,20 +190,6 @@ def _text(cat, what: str) -> None:
         for d in cat.deployment_list:
             t.add_row(d.name, d.model_name, d.tokenizer_name or "", "yes" if d.deprecated else "")
         console.print(t)
-
-
-def _sig(f) -> str:
-    out = []
-    for p in f.params:
-        s = p.name
-        if p.annotation:
-            s += f": {p.annotation}"
-        if not p.required:
-            s += f" = {p.default}"
-        out.append(s)
-    if f.var_keyword:
-        out.append("**kwargs")
-    return ", ".join(out)
 
 
 def _accepts(e) -> str:
