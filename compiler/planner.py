@@ -74,36 +74,37 @@ def _validate_models_to_run(models: list[str], catalog: Catalog, sink: Diagnosti
     for m in models:
         start = text.index(m, pos) if m else pos
         pos = start + len(m)
-        known = m in catalog.models or m in catalog.deployments
-        if known:
+        if m in catalog.models or m in catalog.deployments:
             continue
         sugg = closest(m, catalog.all_names())
         if catalog.get_deployment(m) is not None:
             # A deployment generator (e.g. `openai/`) makes one for any name: HELM accepts a
             # typo here and fails only when the run calls the model.
-            sink.add(
-                diag(
-                    "HC0404",
-                    f"`{m}` in --models-to-run is no model HELM knows",
-                    src.span(start, start + len(m)),
-                    "HELM would make up a deployment for this name",
-                    help=f"did you mean `{sugg[0]}`?" if sugg else None,
-                    notes=[
-                        "HELM generates a deployment for any name under this prefix, so the typo "
-                        "surfaces only when the run calls the model's API"
-                    ],
-                    severity=Severity.WARNING,
-                )
+            message, label, severity = (
+                f"`{m}` in --models-to-run is no model HELM knows",
+                "HELM would make up a deployment for this name",
+                Severity.WARNING,
             )
-            continue
+            note = (
+                "HELM generates a deployment for any name under this prefix, so the typo surfaces "
+                "only when the run calls the model's API"
+            )
+        else:
+            message, label, severity = (
+                f"unknown model `{m}` in --models-to-run",
+                "no model or model deployment has this name",
+                Severity.ERROR,
+            )
+            note = "helm-run raises `Unknown model ... passed to --models-to-run` before running anything"
         sink.add(
             diag(
                 "HC0404",
-                f"unknown model `{m}` in --models-to-run",
+                message,
                 src.span(start, start + len(m)),
-                "no model or model deployment has this name",
+                label,
                 help=f"did you mean `{sugg[0]}`?" if sugg else None,
-                notes=["helm-run raises `Unknown model ... passed to --models-to-run` before running anything"],
+                notes=[note],
+                severity=severity,
             )
         )
 
