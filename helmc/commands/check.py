@@ -118,8 +118,15 @@ def semantic_checks(entries, args, sink: DiagnosticSink) -> None:
     from helmc.compiler.passes.resolve import check_entries
 
     catalog = catalog_from_args(args, sink)
-    if catalog is not None:
-        check_entries(entries, catalog, sink)
+    if catalog is None:
+        return
+    check_entries(entries, catalog, sink)
+    if getattr(args, "models_to_run", None):
+        # As helm-run would: its --models-to-run checks, and entries it would filter to nothing.
+        from helmc.compiler.plan import PlanOptions
+        from helmc.compiler.planner import build_plan
+
+        build_plan(entries, catalog, PlanOptions(models_to_run=args.models_to_run), sink, check=False, report_empty=False)
 
 
 def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) -> None:
