@@ -165,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     sink = DiagnosticSink()
     files = conf_files_under(args.paths)
+    if args.paths and not files:
+        print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
     entries = load_entries(files, args.run_entries, sink)
     if not args.no_catalog:
         semantic_checks(entries, args, sink)
