@@ -32,7 +32,7 @@ _RULES = [
     Rule("HC0006", "invalid-concatenation", "error", "Values of different kinds are concatenated on one line."),
     Rule("HC0007", "verbatim-escape", "warning", "A backslash escape that pyhocon keeps as written, backslash included."),
     Rule("HC0008", "too-deep", "error", "Objects and arrays are nested deeper than helmc reads."),
-    Rule("HC0009", "missing-comma", "warning", "A quoted string runs into the next key: a comma is probably missing."),
+    Rule("HC0009", "missing-comma", "error", "A quoted string runs into the next key: a comma is missing, and the key and its value become text."),
     # conf schema
     Rule("HC0101", "missing-entries", "error", "The conf file has no top-level `entries` list."),
     Rule("HC0102", "entries-not-list", "error", "`entries` is not a list."),
@@ -43,6 +43,8 @@ _RULES = [
     Rule("HC0107", "legacy-format", "error", "The conf file uses the pre-2023 format that HELM no longer reads."),
     Rule("HC0108", "merged-objects", "warning", "Objects side by side on one line are merged into one."),
     Rule("HC0109", "duplicate-key", "warning", "A key is set twice in one object; the later value wins."),
+    Rule("HC0110", "boolean-priority", "warning", "A priority written as true or false, which HELM reads as 1 or 0."),
+    Rule("HC0111", "single-quoted-string", "error", "A string in single quotes, which HOCON does not have."),
     # run entry syntax
     Rule("HC0201", "missing-equals", "error", "A run entry argument has no `=`."),
     Rule("HC0202", "empty-argument", "error", "A run entry has an empty argument (`,,` or a trailing `,`)."),

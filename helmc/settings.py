@@ -91,6 +91,9 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
     base = pyproject.parent
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
+        if key == "format" and isinstance(value, dict):  # [tool.helmc.format]: helmc fmt's options
+            out.values["fmt"] = _format_options(pyproject, value)
+            continue
         if key not in KNOWN:
             out.warnings.append(f"{pyproject}: unknown setting `{raw_key}` in [tool.helmc] (known: {', '.join(KNOWN)})")
             continue
@@ -106,4 +109,21 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
             else:
                 value = [str(base / v) if _looks_like_path(v) else v for v in value]
         out.values[key] = value
+    return out
+
+
+# [tool.helmc.format] -> (type, smallest, largest). Keys may be written with `-` or `_`.
+FORMAT_KNOWN: dict[str, tuple[type, int, int]] = {"indent-width": (int, 1, 16)}
+
+
+def _format_options(pyproject: Path, table: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("_", "-")
+        if key not in FORMAT_KNOWN:
+            raise SettingsError(f"{pyproject}: unknown setting `{raw_key}` in [tool.helmc.format] (known: {', '.join(FORMAT_KNOWN)})")
+        kind, low, high = FORMAT_KNOWN[key]
+        if not isinstance(value, kind) or isinstance(value, bool) or not low <= value <= high:
+            raise SettingsError(f"{pyproject}: [tool.helmc.format] `{raw_key}` must be an integer from {low} to {high}")
+        out[key] = value
     return out

@@ -129,6 +129,17 @@ EXAMPLES: list[Example] = [
         'entries: [\n  {description: "simple1:model=simple/model1", priority: 1, priority: 2}\n]\n',
         conf("simple1:model=simple/model1"),
     ),
+    Example(
+        "HC0110",
+        'entries: [\n  {description: "simple1:model=simple/model1", priority: true}\n]\n',
+        conf("simple1:model=simple/model1"),
+        note="HELM runs the entry with priority 1 (`false` is 0): dacite takes a bool for an int.",
+    ),
+    Example(
+        "HC0111",
+        "entries: [\n  {description: 'simple1:model=simple/model1', priority: 1}\n]\n",
+        conf("simple1:model=simple/model1"),
+    ),
     Example("HC0201", conf("simple1:model"), conf("simple1:model=simple/model1")),
     Example("HC0202", conf("simple1:model=simple/model1,,num_outputs=2"), conf("simple1:model=simple/model1,num_outputs=2")),
     Example("HC0203", conf(":model=simple/model1"), conf("simple1:model=simple/model1")),

@@ -134,9 +134,20 @@ class Builder:
         """A value of one or more pieces on one line (HOCON's concatenation)."""
         if any(isinstance(p, Token) and p.value == SYNTHETIC for p in pieces):
             return HError(span)  # inserted by error recovery, already reported
+        first = pieces[0]
+        if isinstance(first, Token) and first.type == "UNQUOTED" and first.value.startswith("'"):
+            return self._single_quoted(pieces, span)
         if len(pieces) == 1:
             return self._single(pieces[0])
         return self._concat(pieces, span)
+
+    def _single_quoted(self, pieces: list[Piece], span: Span) -> HValue:
+        """`'...'`: one HC0111 (the parse may have made it already), and no value, so that
+        nothing reads a description with a quote in its name."""
+        start = pieces[0].start_pos
+        if not any(d.code == "HC0111" and d.span.start == start for d in self.diagnostics):
+            self.diagnostics.append(single_quoted(self.source, start, self.text[start : span.end]))
+        return HError(span)
 
     def _single(self, p: Piece):
         if not isinstance(p, Token):
@@ -233,9 +244,10 @@ class Builder:
             values.append(p)
         if bad or not values:
             return HError(span)
-        self._check_missing_comma(values)
         if kinds == {"string"}:
-            return self._concat_strings(values, span)
+            value = self._concat_strings(values, span)
+            self._check_missing_comma(values, value)
+            return value
         if kinds == {"object"}:
             objs = values
             first = objs[0]
@@ -275,24 +287,28 @@ class Builder:
         )
         return HError(span)
 
-    def _check_missing_comma(self, pieces: list) -> None:
+    def _check_missing_comma(self, pieces: list, value: HString) -> None:
         # `"..." priority: 1` is legal HOCON (one string, "... priority: 1"), but almost
-        # always a forgotten comma between two fields.
-        for a, b, c in zip(pieces, pieces[1:], pieces[2:]):
+        # always a forgotten comma between two fields: the key and its value are lost as such.
+        for k, (a, b, c) in enumerate(zip(pieces, pieces[1:], pieces[2:])):
             if (
                 isinstance(a, Token) and a.type == "STRING"
                 and isinstance(b, Token) and b.type == "UNQUOTED"
                 and isinstance(c, Token) and c.type == "COLON" and c.start_pos == b.end_pos
             ):
                 at = self.source.span(a.end_pos, a.end_pos)
+                swallowed = self.text[b.start_pos : pieces[-1].end_pos]
                 self.diagnostics.append(
                     diag(
                         "HC0009",
-                        f"`{b.value}:` is read as part of the string before it",
+                        f"a comma is missing before `{b.value}:`, so `{swallowed}` is read as part of the string before it",
                         self.source.span(b.start_pos, c.end_pos),
-                        "this looks like the next key",
+                        f"not a key: `{b.value}` is never set",
                         help="add a comma after the closing quote",
-                        notes=["HOCON concatenates values on one line, so the key and its value become text"],
+                        notes=[
+                            f"HOCON concatenates values on one line: the value is {_quoted(value.value)}",
+                            f"HELM gets this whole string, and no `{b.value}`",
+                        ],
                         fixes=[Fix(at, ",")],
                     )
                 )
@@ -379,3 +395,25 @@ class Builder:
             i += 1
         offsets.append(end)
         return "".join(out), tuple(offsets)
+
+
+def _quoted(text: str, limit: int = 120) -> str:
+    """A value for a message, cut in the middle when long."""
+    if len(text) > limit:
+        text = text[: limit // 2] + "..." + text[-limit // 2 :]
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+def single_quoted(source: SourceFile, start: int, text: str) -> Diagnostic:
+    """HC0111 for `'...'` at `start`: HOCON reads the quotes as text, and often fails."""
+    inner = text[1:-1] if len(text) > 1 and text.endswith("'") else text[1:]
+    fixed = '"' + inner.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return diag(
+        "HC0111",
+        "strings are written in double quotes in HOCON, not single quotes",
+        source.span(start, start + len(text)),
+        "single quotes are not string quotes",
+        help=f"write {fixed}",
+        notes=["pyhocon reads `'` as an ordinary character: the quotes become part of the value, and `=` or `,` inside end it"],
+        fixes=[Fix(source.span(start, start + len(text)), fixed)],
+    )

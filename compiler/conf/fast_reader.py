@@ -167,6 +167,8 @@ class _Reader:
     def _value(self) -> HValue:
         kind, value, start, end = self.toks[self.i]
         if kind in _VALUE_TOKENS:
+            if value[0] == "'":
+                raise _GiveUp  # single quotes: the builder's HC0111 on the Lark path
             self.i += 1
             if self.toks[self.i][0] in _VALUE_TOKENS or self.toks[self.i][0] in ("COLON", "LBRACE", "LSQB"):
                 raise _GiveUp  # concatenation

@@ -6,7 +6,9 @@ file is reported in one run and the rest of the file is still read.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from typing import Iterator
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput, UnexpectedToken
@@ -18,7 +20,8 @@ from ...grammar import grammar_text
 from ..diagnostics import Diagnostic, Label, diag
 from ..ir import HArray, HObject, HValue
 from ..source import SourceFile, Span
-from .builder import MAX_DEPTH, SYNTHETIC, Builder, MObject
+from .brackets import might_not_balance, missing_closers
+from .builder import MAX_DEPTH, SYNTHETIC, Builder, MObject, single_quoted
 from .lexer import LexState, SeparatorPostLex
 
 _TOKEN_NAMES = {
@@ -49,11 +52,31 @@ def basic_lexer():
     return getattr(lexer, "lexer", lexer)
 
 
+def iter_tokens(text: str) -> Iterator[Token]:
+    """Every token of the text, trivia included, with Lark's own lexer: they tile the text."""
+    regexes = basic_lexer().scanner._mres  # Lark's terminals, in its priority order
+    pos, n = 0, len(text)
+    while pos < n:
+        # STRAY takes any character but a newline, and NL takes that: a match always exists.
+        for regex in regexes:
+            m = regex.match(text, pos)
+            if m:
+                break
+        end = m.end()
+        yield Token(m.lastgroup, m.group(), start_pos=pos, end_pos=end)
+        pos = end
+
+
+def tokens(text: str) -> list[Token]:
+    return list(iter_tokens(text))
+
+
 def parse_tree(source: SourceFile, text: str, diagnostics: list[Diagnostic]) -> Tree:
     """The parse tree of `text` (the source's text, or it with bad bytes blanked out), with
     recovery from syntax errors; raises UnexpectedInput when recovery gives up."""
     frontend = lark_parser().parser
-    postlex = SeparatorPostLex()
+    inserts = missing_closers(source, tokens(text), diagnostics) if might_not_balance(text) else []
+    postlex = SeparatorPostLex(inserts)
     thread = LexerThread.from_text(PostLexConnector(basic_lexer(), postlex), text)
     return frontend.parser.parse(thread, "start", on_error=Recovery(source, diagnostics, postlex.state))
 
@@ -90,6 +113,11 @@ _REPAIRS: tuple[tuple[str, ...], ...] = (
     ("RBRACE", "_SEP"),
     ("RSQB", "_SEP"),
 )
+# A value in single quotes after `:` or `=` (HOCON has only double quotes), on a line with
+# no double quote before it.
+_SINGLE_QUOTED = re.compile(r"""^[^"'#]*?[:=][ \t]*('[^'\r\n]*')""")
+
+
 def _synthetic(kind: str, at: Token) -> Token:
     text = {"COLON": ":", "RBRACE": "}", "RSQB": "]", "_SEP": "\n"}.get(kind, SYNTHETIC)
     return Token(kind, text, start_pos=at.start_pos, end_pos=at.start_pos, line=at.line, column=at.column)
@@ -136,17 +164,23 @@ class Recovery:
         if tok.type == "_SEP" and tok.value == "\n":
             span = self.source.span(start, start)
         expected = _expected(accepts)
-        line_text = self.source.line_text(span.start_line_col[0]).lstrip()
+        line = span.start_line_col[0]
+        full_line = self.source.line_text(line)
+        line_text = full_line.lstrip()
+        quoted = _SINGLE_QUOTED.search(full_line)
         if line_text.startswith("include"):
+            at = self.source.line_start(line) + len(full_line) - len(line_text)
             self._report(
                 diag(
                     "HC0004",
                     "`include` is not supported in run entries conf files",
-                    span,
+                    self.source.span(at, at + len(line_text.rstrip())),
                     "helmc does not follow includes",
                     help="copy the included entries into this file, or pass both files to --conf-paths",
                 )
             )
+        elif quoted is not None:
+            self._report(single_quoted(self.source, self.source.line_start(line) + quoted.start(1), quoted.group(1)))
         else:
             self._report(
                 diag(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
+from typing import Iterator
 
+from lark import Token
 from lark.exceptions import UnexpectedInput
 
 from ..diagnostics import Diagnostic, Fix, diag
@@ -11,18 +12,18 @@ from ..ir import HError, HValue
 from ..source import SourceFile
 from .builder import MAX_DEPTH
 from .fast_reader import fast_parse
-from .lark_reader import parse_tree, read_tree
+from .lark_reader import iter_tokens, parse_tree, read_tree
 
 
 def parse_conf(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue:
     """Parse a conf file into its root HOCON value; problems go to `diagnostics`."""
     text = source.text
-    lark_text = _check_bytes(source, diagnostics)
+    lark_text = check_bytes(source, diagnostics)
     if lark_text is text:
         value = fast_parse(source, diagnostics)  # plain files; None sends the rest to Lark
         if value is not None:
             return value
-    depth_error = _check_depth(source)
+    depth_error = check_depth(source)
     if depth_error is not None:
         diagnostics.append(depth_error)
         return HError(source.span(0, len(text)))
@@ -36,7 +37,7 @@ def parse_conf(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue:
     return read_tree(tree, source, diagnostics)
 
 
-def _check_bytes(source: SourceFile, diagnostics: list[Diagnostic]) -> str:
+def check_bytes(source: SourceFile, diagnostics: list[Diagnostic]) -> str:
     """A BOM or NUL bytes: one clear error each (pyhocon fails on both with "Expected end of
     text"), then parse the text with them blanked out, offsets unchanged, to report the rest."""
     text = source.text
@@ -69,31 +70,59 @@ def _check_bytes(source: SourceFile, diagnostics: list[Diagnostic]) -> str:
     return text
 
 
-# What matters for nesting: brackets, and the strings and comments that hide brackets.
-_NESTING = re.compile(r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|//[^\n]*|[{}\[\]]')
-
-
-def _check_depth(source: SourceFile) -> Diagnostic | None:
-    """Refuse absurd nesting up front: Lark's parser is iterative, our tree walk is not."""
+def check_depth(source: SourceFile) -> Diagnostic | None:
+    """Refuse absurd nesting up front: Lark's parser is iterative, but values, merges and
+    what reads them recurse. A dotted key nests too (`a.b.c: 1` is three objects deep), so
+    brackets and key parts count together."""
     text = source.text
-    if text.count("{") + text.count("[") <= MAX_DEPTH:
+    if text.count("{") + text.count("[") + text.count(".") <= MAX_DEPTH:
         return None
-    depth = 0
-    for m in _NESTING.finditer(text):
-        c = m.group()
-        if c == "{" or c == "[":
-            depth += 1
+    return _deepest(source, iter_tokens(text))
+
+
+def _too_deep(source: SourceFile, start: int, end: int, what: str) -> Diagnostic:
+    return diag(
+        "HC0008",
+        f"{what} nested more than {MAX_DEPTH} deep",
+        source.span(start, end),
+        "nested too deep",
+        notes=[f"helmc reads at most {MAX_DEPTH} levels; a run entries conf file needs three"],
+    )
+
+
+def _deepest(source: SourceFile, toks: Iterator[Token]) -> Diagnostic | None:
+    """The first place where objects and arrays, with the objects that dotted keys make,
+    go deeper than MAX_DEPTH."""
+    levels = [0]  # the depth of values inside each open bracket
+    extra = 0  # objects the current field's dotted key adds around its value
+    key_dots = 0  # dots in the unquoted words read since the last separator
+    key_start = 0
+    for tok in toks:
+        kind = tok.type
+        if kind in ("WS", "COMMENT", "NL"):
+            continue
+        if kind == "UNQUOTED":
+            if not key_dots:
+                key_start = tok.start_pos
+            key_dots += tok.value.count(".")
+            continue
+        if kind in ("COLON", "EQUAL", "PLUS_EQUALS") or (kind == "LBRACE" and key_dots):
+            extra, key_dots = key_dots, 0
+            if levels[-1] + extra + 1 > MAX_DEPTH:
+                return _too_deep(source, key_start, tok.start_pos, "a dotted key makes objects")
+        key_dots = 0
+        if kind == "LBRACE" or kind == "LSQB":
+            depth = levels[-1] + extra + 1
             if depth > MAX_DEPTH:
-                i = m.start()
-                return diag(
-                    "HC0008",
-                    f"objects and arrays are nested more than {MAX_DEPTH} deep",
-                    source.span(i, i + 1),
-                    "nested too deep",
-                    notes=[f"helmc reads at most {MAX_DEPTH} levels; a run entries conf file needs three"],
-                )
-        elif c == "}" or c == "]":
-            depth = max(0, depth - 1)
+                return _too_deep(source, tok.start_pos, tok.end_pos, "objects and arrays are")
+            levels.append(depth)
+            extra = 0
+        elif kind == "RBRACE" or kind == "RSQB":
+            if len(levels) > 1:
+                levels.pop()
+            extra = 0
+        elif kind == "COMMA":
+            extra = 0
     return None
 
 

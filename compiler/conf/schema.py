@@ -49,7 +49,7 @@ def entries_of(root: HValue, source: SourceFile, diagnostics: list[Diagnostic]) 
         return []
     field = root.get("entries")
     for f in root.fields:
-        if f.key != "entries" and field is not None:
+        if f.key != "entries" and field is not None and not isinstance(f.value, HError):
             diagnostics.append(_unknown_key(f, ("entries",), "the conf file"))
     if field is None:
         diagnostics.append(_missing_entries(root, source))
@@ -155,6 +155,21 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
         v = prio_field.value
         if isinstance(v, HNumber) and isinstance(v.value, int):
             priority = v.value
+        elif isinstance(v, HBool):
+            # dacite takes a bool for an int (bool is an int in Python): HELM runs with 1 or 0.
+            priority = int(v.value)
+            diagnostics.append(
+                diag(
+                    "HC0110",
+                    f"`priority: {str(v.value).lower()}` is a boolean, which HELM reads as priority {priority}",
+                    v.span,
+                    f"HELM reads this as {priority}",
+                    help=f"write the number: `priority: {priority}`",
+                    notes=["HELM's dacite reading accepts a boolean where an integer is expected, since bool is an int in Python"]
+                    + (["priority 0 is kept by every `--priority` filter"] if priority == 0 else []),
+                    fixes=[Fix(v.span, str(priority))],
+                )
+            )
         elif not isinstance(v, (HNull, HError)):
             ok = False
             hint = "priorities are integers, 1 being the highest"
