@@ -101,7 +101,7 @@ class GenConf:
     damage: str | None = None  # what was broken, for damaged files
     notes: list[str] = field(default_factory=list)
     # The shapes beyond the plain one that the text uses ("triple", "concat", "repeated-key"):
-    # conf_fastpath reads a file with none of them, and hands the others to the Lark parse.
+    # conf/fast_reader.py reads a file with none of them, and hands the others to the Lark parse.
     shapes: set[str] = field(default_factory=set)
 
     def expected(self) -> list[tuple[str, Any, Any]]:
