@@ -251,4 +251,5 @@ NO_EXAMPLE: dict[str, str] = {
     "exit 2; docs/runtime.md shows it and tests/test_journal.py makes each case",
     "HC0751": "a damaged journal (garbage, wrong types, a torn line): a warning, the runs are redone; "
     "tests/test_journal.py generates such journals",
+    "HC0752": "`helmc status` on a suite with no journal: one line, exit 1; docs/cli.md shows it",
 }
