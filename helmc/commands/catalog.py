@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="source", default=None, metavar="PATH", help="build: a crfm-helm wheel or unpacked source (default: the installed crfm-helm)")
     parser.add_argument("-o", "--output", default=None, metavar="FILE", help="build: where to write the catalog (default: stdout)")
     parser.add_argument("--pretty", action="store_true", help="build: indent the JSON")
+    parser.add_argument("--config-output", default=None, metavar="FILE", help="build: also write what HELM's config YAML files may hold (helm-config-VERSION.json)")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     parser.add_argument("--local-path", default=None, help="add prod_env model configs, as helm-run does")
     parser.add_argument("--plugins", nargs="+", default=[], metavar="MODULE")
@@ -60,11 +61,18 @@ def _build(args: argparse.Namespace) -> int:
     try:
         src = cb.open_source(args.source)
         data = cb.build_catalog(src)
+        if args.config_output:
+            from helmc.compiler.catalog_build_config import build_config_catalog
+
+            _write_json(build_config_catalog(src), args.config_output, args.pretty)
     except cb.CatalogBuildError as e:
         print(f"helmc catalog build: {e}", file=sys.stderr)
         return 2
     except SyntaxError as e:
         print(f"helmc catalog build: cannot parse {e.filename}: {e.msg} (line {e.lineno})", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"helmc catalog build: cannot write {args.config_output}: {e.strerror}", file=sys.stderr)
         return 2
     if args.output:
         tmp = args.output + ".tmp"
@@ -83,6 +91,15 @@ def _build(args: argparse.Namespace) -> int:
     else:
         cb.dump_catalog(data, sys.stdout, compact=not args.pretty)
     return 0
+
+
+def _write_json(data: dict[str, Any], path: str, pretty: bool) -> None:
+    from helmc.compiler.catalog_build import dump_catalog
+
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        dump_catalog(data, f, compact=not pretty)
+    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------- listing
