@@ -749,7 +749,10 @@ def _check_object_spec(node: YNode | None, kind: str, names: _Names, sink: Diagn
                         cls_node.span,
                         f"needs crfm-helm[{extras[0]}]",
                         help=f'pip install "crfm-helm[{extras[0]}]"',
-                        notes=[f"HELM raises OptionalDependencyNotInstalled when it first creates the {kind_words}"],
+                        notes=[
+                            f"HELM cannot import the class (ModuleNotFoundError or OptionalDependencyNotInstalled) "
+                            f"when it first creates the {kind_words}, after the runs before it"
+                        ],
                     )
                 )
                 break

@@ -293,7 +293,8 @@ EXAMPLES += [
         deployments(deployment()),
         path=DEPLOYMENTS,
         extra_files=WITH_METADATA,
-        note=f"HELM: `yaml.safe_load` raises a ParserError; {HELM_LOAD}.",
+        note="HELM: `yaml.safe_load` raises ParserError, whose message names the file, line and column; helm-run "
+        "stops there, before any run, with a traceback.",
     ),
     Example(
         "HC0602",
@@ -429,7 +430,8 @@ EXAMPLES += [
         path=DEPLOYMENTS,
         extra_files=WITH_METADATA,
         note=f"Reported when crfm-helm is installed without the extra. HELM: {HELM_FIRST_REQUEST} "
-        "(`OptionalDependencyNotInstalled`). The fix shown serves the model locally instead; "
+        "(`OptionalDependencyNotInstalled`, or `ModuleNotFoundError` where a HELM module imports the package "
+        "outside its guard, as openai_client.py does). The fix shown serves the model locally instead; "
         "`pip install \"crfm-helm[together]\"` fixes it too.",
     ),
     Example(

@@ -2,6 +2,7 @@
 
     helmc catalog build [--from WHEEL|DIR] [-o FILE]   read HELM statically, write the JSON
     helmc catalog [list|functions|expanders|models|deployments|wildcards] [--format text|json|markdown]
+    helmc catalog schema NAME                            JSON Schema of a HELM config YAML file
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import os
 import sys
 from typing import Any
 
-WHAT = ("list", "build", "functions", "expanders", "models", "deployments", "wildcards")
+WHAT = ("list", "build", "functions", "expanders", "models", "deployments", "wildcards", "schema")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", nargs="?", choices=WHAT, default="list", help="build, or what to list (default: list = everything)")
+    parser.add_argument(
+        "name", nargs="?", default=None, help="schema: model_deployments, model_metadata, tokenizer_configs or runner_config"
+    )
     parser.add_argument("--from", dest="source", default=None, metavar="PATH", help="build: a crfm-helm wheel or unpacked source (default: the installed crfm-helm)")
     parser.add_argument("-o", "--output", default=None, metavar="FILE", help="build: where to write the catalog (default: stdout)")
     parser.add_argument("--pretty", action="store_true", help="build: indent the JSON")
@@ -31,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.what == "build":
         return _build(args)
+    if args.what == "schema":
+        return _schema(args)
+    if args.name is not None:
+        print(f"helmc catalog {args.what}: unexpected argument `{args.name}`", file=sys.stderr)
+        return 2
     from helmc.compiler.catalog import CatalogError, UserAdditions, load_catalog
 
     try:
@@ -90,6 +99,25 @@ def _build(args: argparse.Namespace) -> int:
         )
     else:
         cb.dump_catalog(data, sys.stdout, compact=not args.pretty)
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from helmc.compiler.prodenv_schema import json_schema, schema_names
+
+    if not args.name:
+        print(f"helmc catalog schema: name one of {', '.join(schema_names())}", file=sys.stderr)
+        return 2
+    try:
+        schema = json_schema(args.name)
+    except KeyError as e:
+        print(f"helmc catalog schema: {e.args[0]}", file=sys.stderr)
+        return 2
+    if args.output:
+        _write_json(schema, args.output, pretty=True)
+    else:
+        json.dump(schema, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
     return 0
 
 
