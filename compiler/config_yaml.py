@@ -94,11 +94,12 @@ def _convert(source: SourceFile, node: yaml.Node, constructor: yaml.constructor.
         return seen[key]
     span = _span(source, node)
     if isinstance(node, yaml.MappingNode):
+        error = None
         try:
             constructor.flatten_mapping(node)  # `<<: *anchor` merges, as safe_load does
-        except yaml.YAMLError:
-            pass
-        out = YNode("map", span, (), node.tag)
+        except yaml.YAMLError as e:
+            error = _error_text(e)
+        out = YNode("map", span, (), node.tag, error)
         seen[key] = out
         pairs = tuple((_convert(source, k, constructor, seen), _convert(source, v, constructor, seen)) for k, v in node.value)
         object.__setattr__(out, "value", pairs)
@@ -115,6 +116,25 @@ def _convert(source: SourceFile, node: yaml.Node, constructor: yaml.constructor.
         value, error = node.value, _error_text(e)
     out = YNode("scalar", span, value, node.tag, error)
     seen[key] = out
+    return out
+
+
+def construction_errors(root: YNode | None) -> list[YNode]:
+    """Nodes safe_load could not construct, in document order (each once, aliases included)."""
+    out: list[YNode] = []
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if n.error is not None:
+            out.append(n)
+        if n.kind == "map":
+            stack.extend(x for kv in reversed(n.value) for x in reversed(kv))
+        elif n.kind == "seq":
+            stack.extend(reversed(n.value))
     return out
 
 

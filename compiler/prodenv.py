@@ -18,10 +18,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .config_yaml import TIMESTAMP_TAG, YamlDoc, YNode, read_yaml
+from typing import TYPE_CHECKING
+
 from .diagnostics import Diagnostic, DiagnosticSink, Fix, Label, diag
 from .passes.suggest import closest
 from .source import SourceFile, Span
+
+if TYPE_CHECKING:
+    from .config_yaml import YamlDoc, YNode
 
 CONFIG_FILES = ("model_metadata.yaml", "tokenizer_configs.yaml", "model_deployments.yaml", "runner_config.yaml")
 _SNAPSHOT_VERSION = "0.5.16"
@@ -84,6 +88,7 @@ _READ: dict[tuple, ConfigFile | None] = {}
 def read_config_file(path: str, text: str | None = None) -> ConfigFile | None:
     """Read and compose one config file; the same path with the same content is parsed once.
     None when the file does not exist (HELM skips it then)."""
+    from .config_yaml import YamlDoc, read_yaml  # PyYAML: imported only when a config file is read
     from .frontend import read_source
 
     if text is None:
@@ -213,17 +218,7 @@ class _Walk:
         """Check `node` against the field type `t`; `where` names the field for messages."""
         name, args = t
         if node.error is not None:
-            if node.tag == TIMESTAMP_TAG:
-                self.add(
-                    "HC0606",
-                    f"`{node.span.text}` is not a date: {node.error}",
-                    node.span,
-                    "no such date",
-                    notes=["yaml.safe_load raises ValueError on it, so HELM stops reading the file with a traceback that names no file"],
-                )
-            else:
-                self.add("HC0602", f"YAML cannot construct `{node.span.text}`: {node.error}", node.span, "yaml.safe_load fails here")
-            return
+            return  # reported once for the whole document: see construction_diagnostics
         if name == "Any":
             return
         if name == "Optional":
@@ -490,9 +485,33 @@ def _items(cf: ConfigFile | None, key: str) -> list[YNode]:
 _TOP = {"model_deployments.yaml": "model_deployments", "model_metadata.yaml": "models", "tokenizer_configs.yaml": "tokenizer_configs"}
 
 
+def construction_diagnostics(cf: ConfigFile, sink: DiagnosticSink) -> None:
+    """Values yaml.safe_load cannot construct, wherever they are (under an unknown key too:
+    safe_load builds everything before HELM looks at a field)."""
+    from .config_yaml import TIMESTAMP_TAG, construction_errors
+
+    for node in construction_errors(cf.doc.root):
+        if node.tag == TIMESTAMP_TAG:
+            sink.add(
+                diag(
+                    "HC0606",
+                    f"`{node.span.text}` is not a date: {node.error}",
+                    node.span,
+                    "no such date",
+                    notes=["yaml.safe_load raises ValueError on it, so HELM stops reading the file with a traceback that names no file"],
+                )
+            )
+        else:
+            text = node.span.text if node.kind == "scalar" else node.span.text.split("\n", 1)[0]
+            sink.add(diag("HC0602", f"YAML cannot construct `{text}`: {node.error}", node.span, "yaml.safe_load fails here"))
+
+
 def check_structure(cf: ConfigFile, cfg: dict[str, Any], sink: DiagnosticSink) -> None:
     spec = cfg["files"].get(cf.name)
-    if spec is None or cf.doc.syntax_error:
+    if cf.doc.syntax_error:
+        return
+    construction_diagnostics(cf, sink)
+    if spec is None:
         return
     walk = _Walk(cfg, spec["loader"], sink, cf.name)
     root_cls = spec["root"]

@@ -128,21 +128,20 @@ def test_unknown_key_is_flagged_where_yaml_puts_it(indent, pad, prefix_lines, ke
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab:-[]{}\"' \n#\t&*!|>%@`é")), max_size=60))
 def test_any_text_gives_diagnostics_never_a_traceback(text: str) -> None:
-    """Whatever the text, reading and checking it ends in diagnostics, and a syntax error is
-    reported exactly when yaml.safe_load raises a YAMLError."""
+    """Whatever the text, reading and checking it ends in diagnostics; helmc reports a YAML
+    error (HC0601, HC0602, or an impossible date) exactly when yaml.safe_load raises."""
     src = SourceFile("model_metadata.yaml", text)
     sink = DiagnosticSink()
     doc = read_yaml(src, sink)
     try:
         yaml.safe_load(text)
         raised = False
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):
         raised = True
-    except ValueError:
-        raised = False  # a bad timestamp: constructed later, per value
-    assert doc.syntax_error == raised
     cf = prodenv.ConfigFile("model_metadata.yaml", src, doc, ())
     prodenv.check_structure(cf, prodenv.load_config_catalog(), sink)
+    yaml_errors = [d for d in sink.items if d.code in ("HC0601", "HC0602") or "is not a date:" in d.message]
+    assert bool(yaml_errors) == raised, (text, [d.message for d in sink.items])
     for d in sink.items:
         assert 0 <= d.span.start <= d.span.end <= len(text)
 
@@ -186,3 +185,33 @@ def test_unknown_class_argument_against_every_closed_helm_client() -> None:
         assert [d.span.text for d in bad] == ["zz_not_a_param"], cls
         checked += 1
     assert checked > 20
+
+
+_FIELDS = ["name", "model_name", "tokenizer_name", "client_spec", "class_name", "args", "max_sequence_length", "deprecated",
+           "window_service_spec", "tags", "access", "release_date", "num_parameters", "models", "model_deployments",
+           "tokenizer_configs", "tokenizer_spec", "end_of_text_token", "slurm_args", "helm_max_concurrent_workers", "zz"]
+_CLASSES = ["helm.clients.simple_client.SimpleClient", "helm.clients.vllm_client.VLLMClient", "helm.tokenizers.huggingface_tokenizer.HuggingFaceTokenizer",
+            "helm.clients.nope.Nope", "my_lab.Client", "helm", ""]
+_leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.dates(), st.sampled_from(_CLASSES),
+                    st.text(max_size=8))
+_docs = st.recursive(_leaves, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(_FIELDS), inner, max_size=6)),
+                     max_leaves=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(doc=_docs, file=st.sampled_from(prodenv.CONFIG_FILES))
+def test_any_structure_in_any_file_is_checked_without_a_crash(doc, file) -> None:
+    """Random documents over the fields HELM knows, in every file: every check (names across
+    files included) runs to the end and every diagnostic points inside the file."""
+    text = yaml.safe_dump(doc, sort_keys=False) if doc is not None else ""
+    folder = prodenv.ConfigFolder("")
+    src = SourceFile(file, text)
+    sink = DiagnosticSink()
+    folder.files[file] = prodenv.ConfigFile(file, src, read_yaml(src, sink), ())
+    cfg = prodenv.load_config_catalog()
+    prodenv.check_structure(folder.files[file], cfg, sink)
+    from helmc.compiler.catalog import load_catalog_data
+
+    prodenv.check_names(folder, prodenv._Names(cfg, load_catalog_data(), ()), {file}, sink)
+    for d in sink.items:
+        assert d.span.source is src and 0 <= d.span.start <= d.span.end <= len(text)
