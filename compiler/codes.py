@@ -7,6 +7,7 @@ HC03xx  resolution against the catalog (functions, arguments, expanders, models)
 HC04xx  planning (filters, empty results, duplicates)
 HC05xx  helm-run: what HELM itself builds and runs
 HC06xx  HELM's config YAML files (prod_env: model deployments, model metadata, tokenizers)
+HC07xx  execution: engines (HC0700-HC0749), the journal and `helmc status` (HC0750-HC0799)
 HC09xx  inputs and the tool itself (unreadable files, internal errors)
 """
 
@@ -93,6 +94,9 @@ _RULES = [
     Rule("HC0618", "coerced-value", "warning", "HELM converts a value to the field's type, changing its meaning."),
     Rule("HC0619", "missing-class-argument", "error", "A required constructor parameter that neither `args` nor HELM provides."),
     Rule("HC0620", "config-duplicate-key", "warning", "A key is set twice in one YAML mapping; the later value wins."),
+    # the run journal and `helmc status`
+    Rule("HC0750", "journal-unwritable", "error", "The suite's journal cannot be read or written (the path and the OS error say why)."),
+    Rule("HC0751", "journal-damaged", "warning", "Parts of the suite's journal do not fit its format and are ignored; those runs are redone."),
     # inputs and the tool
     Rule("HC0901", "unreadable-file", "error", "A file cannot be read or decoded as UTF-8."),
     Rule("HC0902", "internal-error", "error", "helmc itself failed; please report it."),
