@@ -1,0 +1,104 @@
+"""The conf reader's answers to issues 9 and 14: each case against HELM's own reading
+(tests/helm_reading.py: pyhocon + dacite, as read_run_entries does) where HELM reads it."""
+
+from __future__ import annotations
+
+import pytest
+
+from helm_reading import errors, helm_entries, helmc_read
+
+from helmc.compiler.conf.format import format_text
+
+pytest.importorskip("pyhocon")
+
+
+def _codes(diagnostics) -> list[str]:
+    return [d.code for d in diagnostics]
+
+
+@pytest.mark.parametrize("nl", ["\r", "\n", "\r\n"])
+def test_every_line_ending_reads_as_helm_reads_it(nl):
+    text = nl.join(["entries: [", '  {description: "a:x=1", priority: 1}', '  {description: "b:y=2"}', "]", ""])
+    entries, diagnostics = helmc_read(text)
+    assert entries == helm_entries(text) == [("a:x=1", 1, None), ("b:y=2", None, None)]
+    assert errors(diagnostics) == []
+    out = format_text(text)
+    assert helmc_read(out)[0] == entries
+    if nl == "\r\n":
+        assert out.count("\r\n") == 4  # CRLF stays CRLF
+
+
+def test_a_lone_cr_ends_a_comment():
+    text = '# one\rentries: [{description: "a"}]\r'
+    assert helmc_read(text)[0] == helm_entries(text) == [("a", None, None)]
+
+
+@pytest.mark.parametrize("value,priority", [("true", 1), ("false", 0)])
+def test_boolean_priority_is_what_helm_reads(value, priority):
+    text = f'entries: [{{description: "a", priority: {value}}}]\n'
+    assert helm_entries(text) == [("a", priority, None)]  # HELM: no error, True == 1
+    entries, diagnostics = helmc_read(text)
+    assert entries == [("a", priority, None)]
+    assert _codes(diagnostics) == ["HC0110"] and errors(diagnostics) == []
+    assert diagnostics[0].fixes[0].replacement == str(priority)
+
+
+def test_unclosed_brace_is_blamed_on_its_own_line():
+    text = 'entries: [\n  {description: "a", priority: 1\n  {description: "b"}\n]\n'
+    entries, diagnostics = helmc_read(text)
+    assert _codes(diagnostics) == ["HC0001"]  # one error, no cascade
+    d = diagnostics[0]
+    assert d.span.start_line_col == (2, 3) and "`{` is never closed" in d.message
+    assert d.fixes[0].span.start == text.index("1\n") + 1 and d.fixes[0].replacement == "}"
+    assert entries == [("a", 1, None), ("b", None, None)]  # the rest is read
+
+
+def test_balanced_continuation_lines_are_not_blamed():
+    text = 'entries: [\n{description: "a",\npriority: 1}\n]\n'
+    entries, diagnostics = helmc_read(text)
+    assert entries == helm_entries(text) and diagnostics == []
+
+
+def test_missing_comma_says_what_was_lost():
+    text = 'entries: [\n  {description: "a:model=openai/gpt2" priority: 1}\n]\n'
+    entries, diagnostics = helmc_read(text)
+    assert entries == helm_entries(text) == [("a:model=openai/gpt2 priority: 1", None, None)]
+    d = next(d for d in diagnostics if d.code == "HC0009")
+    assert d in errors(diagnostics)
+    assert "priority" in d.message and any('"a:model=openai/gpt2 priority: 1"' in n for n in d.notes)
+
+
+@pytest.mark.parametrize("value", ["'mmlu:subject=anatomy'", "'mmlu'", "'a b'"])
+def test_single_quotes_get_one_error_with_double_quotes(value):
+    text = f"entries: [\n  {{description: {value}, priority: 1}}\n]\n"
+    _, diagnostics = helmc_read(text)
+    assert _codes(errors(diagnostics)) == ["HC0111"]
+    assert diagnostics[0].fixes[0].replacement == '"' + value[1:-1] + '"'
+
+
+@pytest.mark.parametrize(
+    "include",
+    ['include "other.conf"', 'include url("http://example.com/x.conf")', 'include file("x.conf")',
+     'include classpath("x.conf")', 'include required("x.conf")', 'include required(file("x.conf"))', "include foo"],
+)
+def test_an_include_is_one_diagnostic_and_the_rest_is_read(include):
+    text = f'{include}\nentries: [\n  {{description: "a", priority: 1}}\n]\n'
+    entries, diagnostics = helmc_read(text)
+    assert _codes(diagnostics) == ["HC0004"]
+    assert diagnostics[0].span.start_line_col == (1, 1)
+    assert entries == [("a", 1, None)]
+
+
+@pytest.mark.parametrize("parts", [201, 500, 5000])
+def test_a_long_dotted_key_is_refused_not_a_recursion_error(parts):
+    text = "entries: []\n" + "a." * parts + "b: 1\n"
+    _, diagnostics = helmc_read(text)
+    assert _codes(diagnostics) == ["HC0008"]
+    assert format_text(text) is None
+
+
+def test_dotted_keys_and_brackets_count_together():
+    text = "entries: []\n" + "a." * 150 + "b { " + "c." * 60 + "d: 1 }\n"
+    assert _codes(helmc_read(text)[1]) == ["HC0008"]
+    ok = "entries: []\n" + "a." * 150 + "b: 1\nc: " + "[" * 40 + "]" * 40 + "\n"
+    assert "HC0008" not in _codes(helmc_read(ok)[1])
