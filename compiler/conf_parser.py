@@ -14,7 +14,7 @@ from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from ..grammar import grammar_text
 from .conf_lexer import SeparatorPostLex
-from .diagnostics import Diagnostic, Fix, Label, diag
+from .diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from .ir import HArray, HBool, HError, HField, HNull, HNumber, HObject, HString, HValue
 from .source import SourceFile, Span
 
@@ -243,7 +243,7 @@ def _check_bytes(source: SourceFile, diagnostics: list[Diagnostic]) -> str:
                 "byte order mark",
                 help="save the file as UTF-8 without a BOM",
                 notes=["HELM opens conf files as plain UTF-8, and pyhocon fails on the invisible U+FEFF"],
-                fixes=[Fix(source.span(0, 1), "")],
+                fixes=[Fix(source.span(0, 1), "", Applicability.SAFE)],
             )
         )
         text = " " + text[1:]
@@ -602,7 +602,8 @@ class _Builder:
                     secondary=[Label(first.span, "this object takes the keys of the next")],
                     help="separate them with a comma or a new line to keep them apart",
                     notes=notes,
-                    fixes=[Fix(self.source.span(objs[1].span.start, objs[1].span.start), ", ")],
+                    # Unsafe: HELM reads the merged object today; two entries run something else.
+                    fixes=[Fix(self.source.span(objs[1].span.start, objs[1].span.start), ", ", Applicability.UNSAFE)],
                 )
             )
             first.span = span
@@ -641,7 +642,7 @@ class _Builder:
                         "this looks like the next key",
                         help="add a comma after the closing quote",
                         notes=["HOCON concatenates values on one line, so the key and its value become text"],
-                        fixes=[Fix(at, ",")],
+                        fixes=[Fix(at, ",", Applicability.SAFE)],
                     )
                 )
                 return

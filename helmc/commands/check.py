@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity
 from helmc.compiler.emit import FORMATS, emit
-from helmc.compiler.frontend import conf_files_under, gc_paused, load_entries
+from helmc.compiler.frontend import conf_files_under, gc_paused, load_entries, read_source
 
 
 class UsageError(Exception):
@@ -53,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statistics", action="store_true", help="print the number of diagnostics per code instead")
     parser.add_argument("--output-file", "-o", default=None, metavar="FILE", help="write the output to FILE")
     parser.add_argument("--isolated", action="store_true", help="ignore [tool.helmc] in pyproject.toml")
+    parser.add_argument("--fix", action="store_true", help="apply every safe fix to the conf files in place")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix, apply the unsafe fixes too")
 
 
 def _check_selectors(codes: list[str], flag: str) -> None:
@@ -129,6 +131,38 @@ def semantic_checks(entries, args, sink: DiagnosticSink) -> None:
         build_plan(entries, catalog, PlanOptions(models_to_run=args.models_to_run), sink, check=False, report_empty=False)
 
 
+def fix_files(files: list[str], args: argparse.Namespace) -> list:
+    """--fix: apply the fixes of the selected diagnostics to each conf file (--run-entries are
+    arguments, not files: nothing to edit). Returns the fixes applied (compiler.fixes.Applied)."""
+    from helmc.commands.common import catalog_from_args
+    from helmc.compiler.fixes import check_source, fix_source, write_atomically
+
+    # The catalog's own problems are reported by the check that follows, not twice.
+    catalog = None if args.no_catalog else catalog_from_args(args, DiagnosticSink())
+    applied: list = []
+    for path in files:
+        source = read_source(path, DiagnosticSink())
+        if source is None:
+            continue
+        result = fix_source(
+            source,
+            lambda s: check_source(s, catalog),
+            unsafe=args.unsafe_fixes,
+            wanted=lambda d: is_selected(d.code, args.select, args.ignore),
+        )
+        if not result.changed:
+            continue
+        try:
+            write_atomically(path, result.text)
+        except OSError as e:
+            print(f"helm-check: cannot write `{path}`: {e.strerror or e}; left as it was", file=sys.stderr)
+            continue
+        applied.extend(result.applied)
+    if args.format not in ("text", "json") and applied:
+        print(f"helm-check: fixed {len(applied)} problem(s)", file=sys.stderr)
+    return applied
+
+
 def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) -> None:
     counts = Counter(d.code for d in diagnostics)
     fixable = Counter(d.code for d in diagnostics if d.fixes)
@@ -158,6 +192,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths and not args.run_entries:
         print("helm-check: give at least one conf file, folder or --run-entries", file=sys.stderr)
         return 2
+    if getattr(args, "unsafe_fixes", False) and not getattr(args, "fix", False):
+        print("helm-check: --unsafe-fixes applies fixes only with --fix", file=sys.stderr)
+        return 2
     with gc_paused():  # held through the output too: see gc_paused
         return _check(args)
 
@@ -167,6 +204,7 @@ def _check(args: argparse.Namespace) -> int:
     files = conf_files_under(args.paths)
     if args.paths and not files:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
+    fixed = fix_files(files, args) if getattr(args, "fix", False) else None
     entries = load_entries(files, args.run_entries, sink)
     if not args.no_catalog:
         semantic_checks(entries, args, sink)
@@ -177,7 +215,10 @@ def _check(args: argparse.Namespace) -> int:
     if args.statistics:
         write_statistics(kept, args.format, out)
     else:
-        emit(kept, args.format, out, files=len(files), run_entries=len(args.run_entries))
+        emit(
+            kept, args.format, out, files=len(files), run_entries=len(args.run_entries),
+            fixed=fixed, unsafe_fixes=getattr(args, "unsafe_fixes", False),
+        )
     if args.output_file:
         assert isinstance(out, io.StringIO)
         try:
