@@ -1,4 +1,4 @@
-"""The conf schema pass: HOCON values -> run entries, as HELM's dacite reading takes them.
+"""The front end's last step: HOCON values -> run entries, as HELM's dacite reading takes them.
 
 HELM reads `entries: [{description, priority, groups}]` into its RunEntry dataclass with
 dacite's defaults: unknown keys are dropped without a word and types are checked. This pass
@@ -14,7 +14,7 @@ from ..diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from ..ir import Entry, HArray, HError, HNull, HNumber, HObject, HString, HValue, HBool
 from ..run_entry_parser import parse_description
 from ..source import SourceFile
-from .suggest import unique_close
+from ..passes.suggest import unique_close
 
 ENTRY_KEYS = ("description", "priority", "groups")
 
