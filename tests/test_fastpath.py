@@ -45,7 +45,8 @@ def test_corpus_takes_the_fast_path_and_agrees():
 @settings(max_examples=200)
 @given(conf_files())
 def test_generated_files_agree(conf):
-    agree(conf.text)
+    # Files of the plain shape must take the fast path; the others may, and must then agree.
+    assert agree(conf.text) or conf.shapes, conf.text
 
 
 @settings(max_examples=100)
