@@ -41,6 +41,18 @@ def _fix_help(
     return f"did you mean `{sugg[0]}`{what}? (or {quote_list(sugg[1:])})", fixes
 
 
+def _digits_apart(a: str, b: str) -> bool:
+    """Whether two names differ only in digits (a version or a date), once their common
+    beginning and end are set aside."""
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < min(len(a), len(b)) - i and a[len(a) - 1 - j] == b[len(b) - 1 - j]:
+        j += 1
+    return (a[i : len(a) - j] + b[i : len(b) - j]).isdigit()
+
+
 def _base_type(ann: str | None, p: Parameter | None = None) -> str | None:
     """`int`, `float`, `bool` or `str` for simple annotations (Optional[...] unwrapped); from a
     literal default when there is no annotation; None when helmc does not judge the type."""
@@ -246,7 +258,10 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
             # HELM accepts it: a deployment generator makes a deployment from the name alone and
             # the name goes to the provider's API as is. New models work this way, typos too.
             sugg = closest(v, list(catalog.models))
-            help_, fixes = _fix_help(v, sugg, a.raw.span)
+            help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.models)
+            if fixes and fixes[0].safe and _digits_apart(v, fixes[0].replacement):
+                # `openai/o5` for `openai/o3`: maybe a model newer than the catalog, not a typo.
+                fixes = (Fix(fixes[0].span, fixes[0].replacement, Applicability.UNSAFE),)
             emit(
                 diag(
                     "HC0308",
