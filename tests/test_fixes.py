@@ -261,3 +261,42 @@ def test_safe_fixes_of_every_example_clear_their_code(example, tmp_path):
         assert not any(d["code"].startswith("HC00") for d in after if not d["fixed"])
     elif example.bad:
         assert p.read_text(encoding="utf-8") == example.bad or any(d["fixed"] for d in after)
+
+
+def _example_fixes(example, tmp_path) -> list[str]:
+    from helpers import run_example
+
+    _, out, err = run_example(example, "json", tmp_path)
+    data = json.loads(out)
+    return [f["applicability"] for d in data if d["code"] == example.code for f in d["fixes"]]
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.command == "check"], ids=lambda e: e.code)
+def test_registry_says_which_codes_have_which_fixes(example, tmp_path):
+    """compiler/codes.py's FIXES (docs/diagnostics.md's fix column) agrees with the fixes made."""
+    from helmc.compiler.codes import FIXES
+
+    kinds = set(_example_fixes(example, tmp_path))
+    declared, _, only_for = FIXES.get(example.code, "").partition(", for ")
+    if only_for and not kinds:
+        return  # the fix is for one case (`safe, for a byte order mark`); the example is another
+    if not declared:
+        assert not kinds, f"{example.code} makes fixes: add it to compiler/codes.py's FIXES"
+    elif declared == "safe":
+        assert kinds == {"safe"}
+    elif declared == "unsafe":
+        assert kinds == {"unsafe"}
+    else:
+        assert kinds and kinds <= {"safe", "unsafe"}
+
+
+def test_fix_run_snapshot(tmp_path, snapshot):
+    """What a --fix run prints (text and JSON) and the file it leaves: reviewed like code."""
+    bad = TYPOS.replace("openai/gpt2", "eleutherai/pythia-1b", 1)
+    p = write(tmp_path, bad)
+    text_run = check(tmp_path, "--fix", p.name)
+    text_after = p.read_text(encoding="utf-8")
+    write(tmp_path, bad)
+    json_run = check(tmp_path, "--fix", p.name, "--format", "json")
+    assert p.read_text(encoding="utf-8") == text_after
+    assert {"text": text_run, "json": json.loads(json_run[1]), "file": text_after} == snapshot
