@@ -6,7 +6,7 @@ an unsafe one only with --unsafe-fixes. Edits are applied on the text as read (c
 offsets of the decoded UTF-8, so every byte outside an edit stays as it was), never two that
 overlap; then the new text is parsed and checked again before anything is written. A round
 is kept only if every diagnostic it fixed is gone and no syntax or structure error appeared;
-otherwise its fixes are tried one by one and the ones that fail are dropped. Rounds repeat
+otherwise it is halved until the fixes that fail on their own are found and dropped. Rounds repeat
 until nothing applicable is left, since one fix can uncover another (a function name fixed
 lets its arguments be checked).
 """
@@ -143,18 +143,9 @@ def fix_source(
                 pairs.append(Applied(d, f))
         if not pairs:
             break
-        done = _attempt(source, pairs, diags, check)
+        done = _good_part(source, pairs, diags, check, rejected)
         if done is None:
-            # Some fix breaks the text or does not fix its diagnostic: find it, one at a time.
-            for a in pairs:
-                one = _attempt(source, [a], diags, check)
-                if one is None:
-                    rejected.add(_key(a.diagnostic, a.fix))
-                else:
-                    done = one
-                    break
-            if done is None:
-                break
+            break
         source, diags, used = done
         result.applied.extend(sorted(used, key=lambda a: a.diagnostic.sort_key()))
         if source.text in seen:  # fixes that undo each other: stop
@@ -165,8 +156,52 @@ def fix_source(
     return result
 
 
+def _good_part(
+    source: SourceFile, pairs: list[Applied], before: list[Diagnostic], check: CheckText, rejected: set[tuple]
+) -> tuple[SourceFile, list[Diagnostic], list[Applied]] | None:
+    """All the fixes if they pass; else, halving, a part that passes (the rest waits for the
+    next round), and each single fix that fails on its own goes to `rejected`. A few bad
+    fixes among many cost a few checks per bad fix, not one check per fix."""
+    done = _attempt(source, pairs, before, check)
+    if done is not None:
+        return done
+    if len(pairs) == 1:
+        rejected.add(_key(pairs[0].diagnostic, pairs[0].fix))
+        return None
+    half = len(pairs) // 2
+    return _good_part(source, pairs[:half], before, check, rejected) or _good_part(
+        source, pairs[half:], before, check, rejected
+    )
+
+
 def _key(d: Diagnostic, f: Fix) -> tuple:
     return (d.code, d.message, f.span.start, f.span.end, f.replacement)
+
+
+def fix_files(
+    paths: list[str], catalog, *, unsafe: bool = False, wanted: Callable[[Diagnostic], bool] = lambda d: True
+) -> tuple[list[Applied], list[str]]:
+    """helm-check --fix over conf files: each file is read, fixed, checked and written back
+    only if it changed. Returns the fixes applied and a message per file that could not be
+    written (left as it was). A file that cannot be read is skipped: the check reports it."""
+    from .frontend import read_source
+
+    applied: list[Applied] = []
+    errors: list[str] = []
+    for path in paths:
+        source = read_source(path, DiagnosticSink())
+        if source is None:
+            continue
+        result = fix_source(source, lambda s: check_source(s, catalog), unsafe=unsafe, wanted=wanted)
+        if not result.changed:
+            continue
+        try:
+            write_atomically(path, result.text)
+        except OSError as e:
+            errors.append(f"cannot write `{path}`: {e.strerror or e}; left as it was")
+            continue
+        applied.extend(result.applied)
+    return applied, errors
 
 
 def write_atomically(path: str, text: str) -> None:

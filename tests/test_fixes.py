@@ -220,6 +220,21 @@ def test_a_fix_that_breaks_the_file_is_dropped():
     bad = fix_source(src, corrupting)
     assert bad.text == text and not bad.applied
 
+    # Among good fixes, the bad one is found and dropped; the others are applied.
+    many = text.replace("]\n", "".join(f'  {{description: "mmlu:subjet=s{i},model=openai/gpt2"}}\n' for i in range(5)) + "]\n")
+
+    def one_bad(s: SourceFile):
+        from dataclasses import replace
+
+        return [
+            replace(d, fixes=tuple(replace(f, replacement='mm"lu') for f in d.fixes)) if d.code == "HC0301" else d
+            for d in check_source(s, catalog)
+        ]
+
+    mixed = fix_source(SourceFile("x.conf", many), one_bad)
+    assert mixed.text == many.replace("subjet", "subject")
+    assert sorted(a.diagnostic.code for a in mixed.applied) == ["HC0302"] * 5
+
 
 def test_unique_close():
     names = ["mmlu", "mmlu_pro", "mmmlu", "gpqa", "simple1", "text", "text_code"]
@@ -300,3 +315,18 @@ def test_fix_run_snapshot(tmp_path, snapshot):
     json_run = check(tmp_path, "--fix", p.name, "--format", "json")
     assert p.read_text(encoding="utf-8") == text_after
     assert {"text": text_run, "json": json.loads(json_run[1]), "file": text_after} == snapshot
+
+
+def test_a_file_that_cannot_be_written_is_left_as_it_was(tmp_path, monkeypatch):
+    import helmc.compiler.fixes as fixes_module
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(fixes_module.os, "replace", refuse)
+    p = write(tmp_path, TYPOS)
+    status, out, err = check(tmp_path, "--fix", p.name)
+    assert "cannot write `run_entries.conf`: Permission denied; left as it was" in err
+    assert p.read_text(encoding="utf-8") == TYPOS
+    assert status == 1 and "HC0302" in out  # what is left is everything
+    assert [x.name for x in tmp_path.iterdir()] == [p.name]  # the temporary file is gone

@@ -104,14 +104,20 @@ def unique_close(word: str, candidates: Iterable[str]) -> str | None:
     no other known name is also one typo from it, which is what makes the fix safe to apply."""
     if not word:
         return None
-    by_lower: dict[str, list[str]] = {}
-    for c in dict.fromkeys(candidates):
-        if c != word:
-            by_lower.setdefault(c.lower(), []).append(c)
+    return _unique_close(word, candidates if isinstance(candidates, tuple) else tuple(candidates))
+
+
+@lru_cache(maxsize=64)
+def _alphabet(candidates: tuple[str, ...]) -> str:
+    return "".join(sorted({ch for key in _index(candidates).keys for ch in key}))
+
+
+@lru_cache(maxsize=8192)
+def _unique_close(word: str, candidates: tuple[str, ...]) -> str | None:
+    index = _index(candidates)
     low = word.lower()
-    same = by_lower.get(low)
+    same = [c for c in index.originals.get(low, ()) if c != word]
     if same:
         return same[0] if len(same) == 1 else None
-    alphabet = "".join(sorted({ch for key in by_lower for ch in key}))
-    near = [c for e in _edits1(low, alphabet) for c in by_lower.get(e, ())]
+    near = [c for e in _edits1(low, _alphabet(candidates)) for c in index.originals.get(e, ())]
     return near[0] if len(near) == 1 else None

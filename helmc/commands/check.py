@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity
 from helmc.compiler.emit import FORMATS, emit
-from helmc.compiler.frontend import conf_files_under, gc_paused, load_entries, read_source
+from helmc.compiler.frontend import conf_files_under, gc_paused, load_entries
 
 
 class UsageError(Exception):
@@ -132,33 +132,17 @@ def semantic_checks(entries, args, sink: DiagnosticSink) -> None:
 
 
 def fix_files(files: list[str], args: argparse.Namespace) -> list:
-    """--fix: apply the fixes of the selected diagnostics to each conf file (--run-entries are
-    arguments, not files: nothing to edit). Returns the fixes applied (compiler.fixes.Applied)."""
+    """--fix: the fixes of the selected diagnostics, applied to each conf file in place."""
     from helmc.commands.common import catalog_from_args
-    from helmc.compiler.fixes import check_source, fix_source, write_atomically
+    from helmc.compiler.fixes import fix_files as apply_to_files
 
     # The catalog's own problems are reported by the check that follows, not twice.
     catalog = None if args.no_catalog else catalog_from_args(args, DiagnosticSink())
-    applied: list = []
-    for path in files:
-        source = read_source(path, DiagnosticSink())
-        if source is None:
-            continue
-        result = fix_source(
-            source,
-            lambda s: check_source(s, catalog),
-            unsafe=args.unsafe_fixes,
-            wanted=lambda d: is_selected(d.code, args.select, args.ignore),
-        )
-        if not result.changed:
-            continue
-        try:
-            write_atomically(path, result.text)
-        except OSError as e:
-            print(f"helm-check: cannot write `{path}`: {e.strerror or e}; left as it was", file=sys.stderr)
-            continue
-        applied.extend(result.applied)
-    if args.format not in ("text", "json") and applied:
+    wanted = lambda d: is_selected(d.code, args.select, args.ignore)  # noqa: E731
+    applied, errors = apply_to_files(files, catalog, unsafe=args.unsafe_fixes, wanted=wanted)
+    for e in errors:
+        print(f"helm-check: {e}", file=sys.stderr)
+    if args.format not in ("text", "json") and applied:  # those two report the fixes themselves
         print(f"helm-check: fixed {len(applied)} problem(s)", file=sys.stderr)
     return applied
 
