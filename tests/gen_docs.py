@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from diagnostic_examples import EXAMPLES, NO_EXAMPLE  # noqa: E402
-from helpers import EXAMPLE_FILE, example_argv, run_cli, run_example, shown_output  # noqa: E402
+from helpers import example_argv, run_cli, run_example, shown_output  # noqa: E402
 
 from conftest import HELM_INSTALLED  # noqa: E402
 from helmc.compiler.codes import CODES, FIXES  # noqa: E402
@@ -55,6 +55,7 @@ def diagnostics_md() -> str:
         "| HC03xx | names and values against HELM's catalog |",
         "| HC04xx | planning: filters, empty suites, duplicates |",
         "| HC05xx | running through HELM |",
+        "| HC06xx | HELM's config YAML files (`prod_env/`: model deployments, model metadata, tokenizer configs, runner config) |",
         "| HC09xx | inputs and helmc itself |\n",
         "Severities: `error` makes helm-check exit 1 and stops helm-run before anything runs;",
         "`warning` and `info` do not.\n",
@@ -76,7 +77,7 @@ def diagnostics_md() -> str:
             out.append(f"## {code} `{rule.name}` ({rule.severity})\n")
             out.append(rule.summary + "\n")
             if code in FIXES:
-                kind = FIXES[code].split(",")[0]
+                kind = FIXES[code].split()[0].rstrip(",;")
                 how = {
                     "safe": "`helm-check --fix` applies it",
                     "unsafe": "only `helm-check --fix --unsafe-fixes` applies it",
@@ -89,22 +90,23 @@ def diagnostics_md() -> str:
             if ex.note:
                 out.append(ex.note + "\n")
             cwd = Path(tmp)
+            lang = "yaml" if ex.path.endswith(".yaml") else "hocon"
             if ex.bad:
-                out.append("Failing example, `run_entries.conf`:\n")
-                out.append(_fence(ex.bad, "hocon"))
+                out.append(f"Failing example, `{ex.path}`:\n")
+                out.append(_fence(ex.bad, lang))
             argv = example_argv(ex, "text")[:-2]
             prog = {"check": "helm-check", "run": "helm-run", "plan": "helmc plan"}[ex.command]
             out.append(f"`{prog} {' '.join(argv[1:])}` prints:\n")
             _, stdout, stderr = run_example(ex, "text", cwd)
             out.append(_fence(shown_output(ex, stdout, stderr)))
             out.append("Fixed:\n")
-            out.append(_fence(ex.fixed, "hocon"))
+            out.append(_fence(ex.fixed, lang))
             if ex.command == "check" and code in FIXES:
                 run_cli([*example_argv(ex, "text")[:-2], "--fix"], cwd)  # the file as `--fix` leaves it
-                after = (cwd / EXAMPLE_FILE).read_text(encoding="utf-8")
+                after = (cwd / ex.path).read_text(encoding="utf-8")
                 if after != ex.bad:
                     out.append("`helm-check --fix` rewrites it as:\n")
-                    out.append(_fence(after, "hocon"))
+                    out.append(_fence(after, lang))
     return "\n".join(out)
 
 
