@@ -123,6 +123,10 @@ def _run_suite(
                 )
             display.on_event(ev)
 
+        def on_tick() -> None:
+            journal.tick()  # group commit: the last runs that finished reach the disk
+            display.refresh()
+
         tasks = [Task(b.name, b.payload) for b in todo]
         try:
             engine.run(
@@ -130,7 +134,7 @@ def _run_suite(
                 HelmExecutor(settings),
                 on_event,
                 stop_on_failure=settings.exit_on_error,
-                on_tick=display.refresh,
+                on_tick=on_tick,
             )
         except KeyboardInterrupt:
             result.interrupted = True
