@@ -170,25 +170,55 @@ def _parse_log(data: bytes, path: str, view: JournalView) -> None:
         view.warnings.append(f"{path}: not a helmc journal of version {JOURNAL_VERSION}; ignored (its runs are redone)")
         return
     bad: list[str] = []
-    for number, raw in enumerate(lines[1:], start=2):
+    last: dict[str, tuple[int, dict]] = {}  # a run's last line: only it is validated
+    for number, obj in enumerate(_json_lines(lines[1:]), start=2):
         try:
-            obj = _json_line(raw)
+            if isinstance(obj, _Unfit):
+                raise obj
             if not isinstance(obj, dict) or len(obj) != 1:
                 raise _Unfit("not a one-key object")
             (kind, value), = obj.items()
             if kind == "run":
-                rec = _record(value)
-                view.records[rec.name] = rec
+                name = value.get("name") if isinstance(value, dict) else None
+                if not isinstance(name, str):
+                    raise _Unfit("a run without a name")
+                last[name] = (number, value)
             elif kind == "session":
                 view.session = _session(value)
             else:
                 raise _Unfit(f"unknown kind {kind[:40]!r}")
         except _Unfit as e:
             bad.append(f"line {number}: {e}")
+    for name, (number, value) in last.items():
+        try:
+            view.records[name] = _record(value)
+        except _Unfit as e:  # its last state is unknown: the run is redone
+            bad.append(f"line {number}: {e}")
     if bad:
+        bad.sort(key=lambda b: int(b.split(":", 1)[0][5:]))
         view.warnings.append(
             f"{path}: {len(bad)} line(s) ignored ({bad[0]}{', ...' if len(bad) > 1 else ''}); those runs are redone"
         )
+
+
+def _json_lines(lines: list[bytes]) -> list[Any]:
+    """Each line's JSON value, or an _Unfit saying why it has none. A healthy log is parsed in
+    one call (a JSON array of its lines, when every line is an object and the count matches);
+    a damaged one line by line."""
+    if all(line[:1] == b"{" and line[-1:] == b"}" for line in lines):
+        try:
+            values = json.loads(b"[" + b",".join(lines) + b"]")
+        except (ValueError, RecursionError):
+            values = None
+        if isinstance(values, list) and len(values) == len(lines):
+            return values
+    out: list[Any] = []
+    for raw in lines:
+        try:
+            out.append(_json_line(raw))
+        except _Unfit as e:
+            out.append(e)
+    return out
 
 
 def _parse_old(data: bytes, path: str, view: JournalView) -> None:
@@ -302,8 +332,11 @@ def _record_json(rec: RunRecord) -> dict[str, Any]:
     return d
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _line(kind: str, value: dict[str, Any]) -> bytes:
-    return (json.dumps({kind: value}, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    return (_encode({kind: value}) + "\n").encode("utf-8")
 
 
 def _session_json(s: Session) -> dict[str, Any]:
