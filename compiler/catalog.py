@@ -44,7 +44,7 @@ class RunSpecFunction:
     line: int = 0
     doc: str | None = None
     origin: str = "helm"  # "helm", "plugin:<spec>", "entry-point:<name>"
-    run_name: str | None = None  # the RunSpec's name= as a str.format template; None: not static
+    run_name: Any = None  # the RunSpec's name= as an expression tree (run_names); None: not static
 
     def param(self, name: str) -> Parameter | None:
         for p in self.params:
