@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from lark import Token
 
-from ..diagnostics import Diagnostic, Fix, Label, diag
+from ..diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from ..source import SourceFile
 
 _OPEN = {"LBRACE": "RBRACE", "LSQB": "RSQB"}
@@ -90,7 +90,7 @@ def missing_closers(source: SourceFile, toks: list[Token], diagnostics: list[Dia
                 f"unclosed `{opener.value}`",
                 secondary=[Label(source.span(at, at), f"`{want}` is likely missing here: the next line is not indented past the line of the `{opener.value}`")],
                 help=f"add `{want}` at the end of line {line}",
-                fixes=[Fix(source.span(at, at), want)],
+                fixes=[Fix(source.span(at, at), want, Applicability.UNSAFE)],  # indentation is a guess
             )
         )
         inserts.append(Token(closer, want, start_pos=at, end_pos=at))

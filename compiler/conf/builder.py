@@ -12,7 +12,7 @@ from typing import Union
 
 from lark import Token
 
-from ..diagnostics import Diagnostic, Fix, Label, diag
+from ..diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from ..ir import HArray, HBool, HError, HField, HNull, HNumber, HObject, HString, HValue
 from ..source import SourceFile, Span
 
@@ -266,7 +266,8 @@ class Builder:
                     secondary=[Label(first.span, "this object takes the keys of the next")],
                     help="separate them with a comma or a new line to keep them apart",
                     notes=notes,
-                    fixes=[Fix(self.source.span(objs[1].span.start, objs[1].span.start), ", ")],
+                    # Unsafe: HELM reads the merged object today; two entries run something else.
+                    fixes=[Fix(self.source.span(objs[1].span.start, objs[1].span.start), ", ", Applicability.UNSAFE)],
                 )
             )
             first.span = span
@@ -309,7 +310,7 @@ class Builder:
                             f"HOCON concatenates values on one line: the value is {_quoted(value.value)}",
                             f"HELM gets this whole string, and no `{b.value}`",
                         ],
-                        fixes=[Fix(at, ",")],
+                        fixes=[Fix(at, ",", Applicability.SAFE)],
                     )
                 )
                 return
@@ -415,5 +416,5 @@ def single_quoted(source: SourceFile, start: int, text: str) -> Diagnostic:
         "single quotes are not string quotes",
         help=f"write {fixed}",
         notes=["pyhocon reads `'` as an ordinary character: the quotes become part of the value, and `=` or `,` inside end it"],
-        fixes=[Fix(source.span(start, start + len(text)), fixed)],
+        fixes=[Fix(source.span(start, start + len(text)), fixed, Applicability.SAFE)],
     )
