@@ -114,6 +114,7 @@ CODES: dict[str, Rule] = {r.code: r for r in _RULES}
 # made, with its applicability, where the diagnostic is; tests/test_fixes.py checks that the
 # examples agree with this table, and docs/diagnostics.md shows it.
 FIXES: dict[str, str] = {
+    "HC0001": "unsafe, for a bracket that indentation says is never closed",
     "HC0003": "safe, for a byte order mark",
     "HC0009": "safe",
     "HC0101": "unique, for a top-level key one typo from `entries`",
@@ -121,6 +122,8 @@ FIXES: dict[str, str] = {
     "HC0106": "unique",
     "HC0107": "safe",
     "HC0108": "unsafe",
+    "HC0110": "safe",
+    "HC0111": "safe",
     "HC0202": "safe",
     "HC0205": "safe for a name, unsafe for a value",
     "HC0301": "unique",
