@@ -155,14 +155,15 @@ class _Walk:
                 for item in node.items():
                     self.check(item, args[0] if args else ("Any", ()), f"{where}[]", classes)
                 return
-            if self.loader == "cattrs" and node.kind == "scalar" and isinstance(node.value, str):
+            item = args[0] if args else ("Any", ())
+            if self.loader == "cattrs" and item[0] in ("str", "Any") and (node.kind == "map" or isinstance(node.value, str)):
+                # cattrs iterates it: the characters of a string, the keys of a mapping
                 self.add(
-                    "HC0605",
-                    f"`{where}` must be a list, not {_describe(node)}",
+                    "HC0618",
+                    f"`{where}` is {_describe(node)}; HELM turns it into the list of its {'keys' if node.kind == 'map' else 'characters'}",
                     node.span,
                     "not a list",
-                    help=f"write a YAML list: `[{node.span.text}]`",
-                    notes=[self._raises()],
+                    help=f"write a YAML list: `[{node.span.text}]`" if node.kind == "scalar" else "write a YAML list",
                 )
                 return
             self.add(
@@ -181,6 +182,16 @@ class _Walk:
                 self.duplicate_keys(node)
             return
         if node.kind != "scalar":
+            if self.loader == "cattrs" and name in ("str", "bool"):
+                # cattrs calls str() or bool() on anything: HELM loads the file with a useless value
+                self.add(
+                    "HC0618",
+                    f"`{where}` is {_describe(node)}; HELM turns it into {'a string' if name == 'str' else 'a boolean'}",
+                    node.span,
+                    f"becomes {'a string' if name == 'str' else 'a boolean'}",
+                    help=f"write {_type_words(t)}",
+                )
+                return
             self.add("HC0605", f"`{where}` must be {_type_words(t)}, not {_describe(node)}", node.span, f"not {_type_words(t)}", notes=[self._raises()])
             return
         self.check_scalar(node, name, where)
@@ -340,11 +351,18 @@ class _Walk:
             for c in f.get("classes", ()):
                 classes[c.rsplit(".", 1)[-1]] = c
         given: set[str] = set()
-        for k, v in node.pairs():
+        pairs = node.pairs()
+        last = {}
+        for i, (k, _) in enumerate(pairs):
+            if k.kind == "scalar" and isinstance(k.value, str):
+                last[k.value] = i
+        for i, (k, v) in enumerate(pairs):
             key = k.value if k.kind == "scalar" else None
             if not isinstance(key, str):
                 self.add("HC0605", f"a key of {cls_name} must be a string, not {_describe(k)}", k.span, "not a field name")
                 continue
+            if last[key] != i:
+                continue  # set again later: safe_load keeps the later value (HC0620)
             given.add(key)
             f = fields.get(key)
             if f is None:
