@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .prodenv import CONFIG_FILES, _parse_type, load_config_catalog
+from .prodenv import CONFIG_FILES, load_config_catalog
+from .prodenv_fields import parse_type
 
 SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
 
@@ -87,7 +88,7 @@ def json_schema(name: str) -> dict[str, Any]:
         props: dict[str, Any] = {}
         required = []
         for f in row["fields"]:
-            t = _parse_type(f.get("annotation") or "Any")
+            t = parse_type(f.get("annotation") or "Any")
             s = field_schema(full, f, t, classes)
             if f.get("doc"):
                 s = {**s, "description": f["doc"]}

@@ -215,3 +215,24 @@ def test_any_structure_in_any_file_is_checked_without_a_crash(doc, file) -> None
     prodenv.check_names(folder, prodenv._Names(cfg, load_catalog_data(), ()), {file}, sink)
     for d in sink.items:
         assert d.span.source is src and 0 <= d.span.start <= d.span.end <= len(text)
+
+
+def test_a_class_of_the_labs_own_is_found_or_warned(lab: Path) -> None:
+    """A class outside HELM: a warning when its module is nowhere here (helm-run may run where it
+    is installed); checked like HELM's own when --plugins names its module."""
+    dep = lab / "prod_env" / "model_deployments.yaml"
+    dep.write_text(dep.read_text().replace("helm.clients.vllm_client.VLLMChatClient", "acme_clients.AcmeClient"))
+    code, diags = check_json(lab, "prod_env")
+    hit = [d for d in diags if d["code"] == "HC0609"]
+    text = dep.read_text()
+    assert code == 0 and len(hit) == 1 and hit[0]["severity"] == "warning"
+    assert hit[0]["line"] == text[: text.index("acme_clients.AcmeClient")].count("\n") + 1
+    (lab / "acme_clients.py").write_text(
+        "class AcmeClient:\n    def __init__(self, cache_config, base_url: str = '', vllm_model_name: str = ''):\n        pass\n"
+    )
+    code, diags = check_json(lab, "prod_env", "--plugins", "acme_clients.py")
+    assert code == 0 and not [d for d in diags if d["code"] in ("HC0609", "HC0610")]
+    dep.write_text(dep.read_text().replace("vllm_model_name:", "vllm_model:"))
+    code, diags = check_json(lab, "prod_env", "--plugins", "acme_clients.py")
+    text = dep.read_text()
+    assert code == 1 and [d["line"] for d in diags if d["code"] == "HC0610"] == [text[: text.index("vllm_model:")].count("\n") + 1]
