@@ -165,7 +165,12 @@ def _check_expander_value(
             )
             return False
     if exp.kind == "free" and exp.known_values and isinstance(v, str) and exp.base_value(v) not in exp.known_values:
-        _unknown_free_value(exp, a, emit)
+        method = None
+        if fn is not None and given is not None:
+            from ..run_names import adapter_method
+
+            method = adapter_method(catalog, fn.name, {k: x.value for k, x in given.items() if k not in catalog.expanders})
+        _unknown_free_value(exp, a, emit, method)
     return True
 
 
@@ -206,7 +211,7 @@ def _check_expander_run(exp: Expander, a: Argument, catalog: Catalog, emit: Emit
     return True
 
 
-def _unknown_free_value(exp: Expander, a: Argument, emit: Emit) -> None:
+def _unknown_free_value(exp: Expander, a: Argument, emit: Emit, method: str | None = None) -> None:
     """A value the expander's code never names (HC0313): what HELM does with it depends on
     the run's adapter method, which helmc does not compute, so a warning that says each case."""
     base = exp.base_value(str(a.value))
@@ -215,12 +220,14 @@ def _unknown_free_value(exp: Expander, a: Argument, emit: Emit) -> None:
     help_, fixes = _fix_help(str(a.value), sugg, a.raw.span)
     notes = []
     arms = (exp.value_arms or {}).get("by_method") or {}
-    for method, arm in arms.items():
+    for m, arm in arms.items():
+        if method is not None and m != method:
+            continue  # the run's method is known: only its arm matters
         notes.append(
-            f"for `{method}` runs HELM "
+            f"for `{m}` runs{' (these)' if m == method else ''} HELM "
             + ("raises" if arm.get("other") == "raise" else "falls back to its generic text")
         )
-    if arms and (exp.value_arms or {}).get("other_methods") == "raise":
+    if arms and method is None and (exp.value_arms or {}).get("other_methods") == "raise":
         notes.append("for runs of any other adapter method HELM raises")
     emit(
         diag(
