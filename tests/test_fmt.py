@@ -79,7 +79,7 @@ _WORDS = st.sampled_from(["a", "b1", "model", "x_y", "k-z", "description", "prio
 _COMMENT = st.tuples(st.sampled_from(["#", "//", "# ", "// "]), st.text("abc xyz:=,{}[]\"'#", max_size=12)).map("".join)
 _SCALARS = st.one_of(
     st.text("abcdefgh xyz:=,/.-{}[]#", max_size=10).map(lambda s: json.dumps(s)),
-    st.sampled_from(["word", "openai/gpt2", "x.y", "a-b", "true", "false", "null", "1", "-2", "3.5", "007"]),
+    st.sampled_from(["word", "openai/gpt2", "x.y", "a-b", "true", "false", "null", "1", "-2", "3.5", "007", "10s", "5m", "-"]),
 )
 
 
@@ -178,8 +178,8 @@ def test_canonical_layout():
 
 def test_values_that_must_stay_as_written():
     # Concatenation keeps its spaces; numbers, booleans and null stay unquoted; `a.b` stays a path.
-    text = 'a: "x"  y\nb: 1\nc: true\nd: null\n"e.f": 2\ng.h: 3\n'
-    assert format_text(text) == text
+    text = 'a: "x"  y\nb: 1\nc: true\nd: null\n"e.f": 2\ng.h: 3\ni: 10s\nj: 2:3\n'
+    assert format_text(text) == text  # `10s` is a duration to pyhocon, not a string
 
 
 def test_indent_width():

@@ -276,13 +276,14 @@ class _Printer:
             a.end_pos == b.start_pos for a, b in zip(pieces, pieces[1:])
         ):
             joined = "".join(p.value for p in pieces)
-            if "\\" not in joined:
+            if _plain_string(joined):
                 return '"' + joined + '"'  # `mmlu:subject=x` unquoted is the string "mmlu:subject=x"
         return print_tree(value).strip()
 
 
 def _plain_string(text: str) -> bool:
-    """An unquoted value that means the same string in double quotes."""
-    if "\\" in text or NUMBER.match(text):
+    """An unquoted value that means the same string in double quotes. Not a number, boolean
+    or null, and nothing that starts with a digit: pyhocon reads `10s` or `5m` as a duration."""
+    if "\\" in text or not text or text.lstrip("+-")[:1].isdigit() or NUMBER.match(text):
         return False
     return text.lower() not in ("true", "false", "null")
