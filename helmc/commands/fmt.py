@@ -14,7 +14,7 @@ from pathlib import Path
 from helmc.compiler.conf.format import format_source
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.emit import emit
-from helmc.compiler.frontend import conf_files_under, read_source
+from helmc.compiler.frontend import conf_files_under, gc_paused, read_source
 from helmc.compiler.source import SourceFile
 
 STDIN_PATH = "<stdin>"
@@ -46,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
         print("helmc fmt: give paths, or --stdin (not both)", file=sys.stderr)
         return 2
     try:
-        if args.stdin:
-            return _stdin(args)
-        return _files(args)
+        with gc_paused():  # a one-shot command: see gc_paused
+            if args.stdin:
+                return _stdin(args)
+            return _files(args)
     except _UsageError as e:
         print(f"helmc fmt: {e}", file=sys.stderr)
         return 2
