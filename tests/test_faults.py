@@ -267,3 +267,118 @@ def test_output_file_naming_an_input_is_refused(tmp_path, monkeypatch):
     r = subprocess.run(HELM_CHECK + [".", "-o", "report.txt"], cwd=tmp_path, capture_output=True, text=True,
                        env=_env())
     assert r.returncode == 1 and "nope" in (tmp_path / "report.txt").read_text()
+
+
+# ------------------------------------------------------------------------------ the outside world
+
+BAD = 'entries: [{description: "simple1:model=simple/model1,nope=1", priority: 1}]\n'
+
+
+def _shell(cmd: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", cmd], cwd=cwd, capture_output=True, text=True, env=_env(), timeout=120)
+
+
+def _check_cmd() -> str:
+    import shlex
+
+    return shlex.join(HELM_CHECK)
+
+
+@pytest.mark.parametrize(
+    "redirect, reason",
+    [(">&-", "Bad file descriptor"), ("> /dev/full", "No space left on device")],
+    ids=["stdout-closed", "stdout-full"],
+)
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_a_closed_or_full_stdout_is_an_error_naming_it(tmp_path, redirect, reason, fmt):
+    (tmp_path / "bad.conf").write_text(BAD)
+    r = _shell(f"{_check_cmd()} bad.conf --format {fmt} {redirect}", tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "standard output" in r.stderr and reason in r.stderr
+    _no_internal_error(r.stderr)
+    assert "Exception ignored" not in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_reader_that_goes_away_keeps_the_exit_code(tmp_path, fmt):
+    (tmp_path / "bad.conf").write_text(BAD * 400)
+    r = _shell(f"{_check_cmd()} bad.conf --format {fmt} | head -c 20 >/dev/null; echo ${{PIPESTATUS[0]}}", tmp_path)
+    assert r.stdout.strip() == "1", r.stderr
+    _no_internal_error(r.stderr)
+    assert "Exception ignored" not in r.stderr and "BrokenPipe" not in r.stderr
+
+
+def _read_only_folder(tmp: Path) -> Path:
+    """A folder nobody can write: a read-only tmpfs as root (root ignores modes), else chmod."""
+    ro = tmp / "ro"
+    ro.mkdir()
+    if os.geteuid() == 0:
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)], capture_output=True)
+        if r.returncode != 0:
+            pytest.skip("root without mount: cannot make a read-only folder")
+    else:
+        ro.chmod(0o555)
+    return ro
+
+
+def _unmount(path: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["umount", str(path)], capture_output=True)
+
+
+@pytest.mark.parametrize("target", ["ro/report.txt", "folder", "/dev/full"], ids=["read-only", "a-folder", "full"])
+def test_output_file_faults_name_the_path_and_exit_2(tmp_path, target):
+    (tmp_path / "bad.conf").write_text(BAD)
+    (tmp_path / "folder").mkdir()
+    ro = _read_only_folder(tmp_path)
+    try:
+        r = subprocess.run(HELM_CHECK + ["bad.conf", "-o", target], cwd=tmp_path, capture_output=True, text=True,
+                           env=_env())
+    finally:
+        _unmount(ro)
+    assert r.returncode == 2, r.stderr
+    assert target in r.stderr
+    _no_internal_error(r.stderr)
+
+
+@needs_helm
+@pytest.mark.parametrize("where", ["a-file", "under-a-file", "read-only"])
+def test_helm_run_output_folder_faults_name_the_path_and_exit_2(tmp_path, where):
+    (tmp_path / "afile").write_text("x")
+    ro = _read_only_folder(tmp_path)
+    out = {"a-file": "afile", "under-a-file": "afile/out", "read-only": "ro/out"}[where]
+    try:
+        r = subprocess.run(HELM_RUN + ["-r", "simple1:model=simple/model1", "-m", "1", "-o", out, "--local-path", "pe"],
+                           cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300)
+    finally:
+        _unmount(ro)
+    assert r.returncode == 2, r.stdout[-2000:] + r.stderr[-2000:]
+    assert out.split("/")[0] in r.stderr
+    _no_internal_error(r.stdout + r.stderr)
+
+
+@needs_helm
+@pytest.mark.helm
+def test_a_disk_that_fills_up_mid_suite_stops_it_with_exit_2(tmp_path):
+    """A small tmpfs as root; otherwise RLIMIT_FSIZE (writes past it fail with EFBIG)."""
+    import resource
+
+    out = tmp_path / "small"
+    out.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", str(out)], capture_output=True).returncode == 0
+
+    def limit() -> None:
+        if not mounted:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
+
+    try:
+        r = subprocess.run(HELM_RUN + ["-r", "simple1:model=simple/model1", "simple1:model=simple/model1,stop=hash",
+                                       "-m", "3", "-o", str(out / "o"), "--local-path", str(tmp_path / "pe")],
+                           cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300, preexec_fn=limit)
+    finally:
+        if mounted:
+            _unmount(out)
+    assert r.returncode == 2, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "No space left on device" in r.stderr or "File too large" in r.stderr
+    _no_internal_error(r.stdout + r.stderr)
