@@ -187,6 +187,9 @@ def prepare(settings: HelmSettings) -> None:
         _PREPARED = True
     except Exception as e:  # noqa: BLE001 - HELM raises bare Exceptions for configuration problems
         raise HelmSetupError(f"{type(e).__name__}: {e}") from None
+    except SystemExit as e:  # a plugin that calls sys.exit() on import must not end helm-run "successfully"
+        raise HelmSetupError(f"sys.exit({e.code!r}) was called while HELM loaded its configuration and plugins "
+                             f"(--plugins {' '.join(settings.plugins) or '(none)'})") from None
 
 
 def fingerprint(run_spec_json: dict[str, Any], settings: HelmSettings) -> str:
@@ -222,7 +225,7 @@ def build_runs(entries: Sequence[EntryInput], settings: HelmSettings) -> tuple[l
                 groups_to_run=list(settings.groups_to_run) if settings.groups_to_run else None,
                 priority=settings.priority,
             )
-        except Exception as ex:  # noqa: BLE001 - a run spec function may raise anything
+        except (Exception, SystemExit) as ex:  # noqa: BLE001 - a run spec function may raise anything
             errors.append(BuildError(e.key, e.description, f"{type(ex).__name__}: {ex}"))
             continue
         for spec in specs:

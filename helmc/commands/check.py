@@ -175,13 +175,17 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths and not args.run_entries:
         print("helm-check: give at least one conf file, folder or --run-entries", file=sys.stderr)
         return 2
+    if args.statistics and args.format not in ("text", "json"):
+        print(f"helm-check: --statistics prints a table (text) or JSON, not {args.format}; "
+              "use --format text or --format json with it", file=sys.stderr)
+        return 2
     with gc_paused():  # held through the output too: see gc_paused
         return _check(args)
 
 
 def _check(args: argparse.Namespace) -> int:
     sink = DiagnosticSink()
-    files = conf_files_under(args.paths)
+    files = conf_files_under(args.paths, sink)
     if args.paths and not files:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
     if args.output_file:
