@@ -130,3 +130,11 @@ def _unique_close(word: str, candidates: tuple[str, ...]) -> str | None:
         return None
     near = [c for e in _edits1(low, _alphabet(candidates)) for c in index.originals.get(e, ())]
     return near[0] if len(near) == 1 else None
+
+
+def did_you_mean_applicability(word: str, guess: str, candidates: Iterable[str]):
+    """How sure a did-you-mean fix `word` -> `guess` is: safe when `guess` is the one candidate
+    closest to `word` (unique_close), unsafe otherwise."""
+    from ..diagnostics import Applicability
+
+    return Applicability.SAFE if unique_close(word, candidates) == guess else Applicability.UNSAFE
