@@ -102,3 +102,10 @@ def test_dotted_keys_and_brackets_count_together():
     assert _codes(helmc_read(text)[1]) == ["HC0008"]
     ok = "entries: []\n" + "a." * 150 + "b: 1\nc: " + "[" * 40 + "]" * 40 + "\n"
     assert "HC0008" not in _codes(helmc_read(ok)[1])
+
+
+def test_a_lone_cr_inside_a_string_ends_it_as_for_helm():
+    text = 'entries: [{description: "a\rb", priority: 1}]\n'
+    with pytest.raises(Exception):
+        helm_entries(text)  # universal newlines: pyhocon sees an unterminated string
+    assert "HC0002" in _codes(errors(helmc_read(text)[1]))

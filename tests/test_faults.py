@@ -502,7 +502,10 @@ CONTROL = "\x1b[31m\x07\x08\r\x00\x9b\u202e\x7f"
 
 @pytest.mark.parametrize("fmt", ["text", "github"])
 def test_no_control_character_from_a_file_reaches_the_terminal(tmp_path, fmt):
-    name = f"model=simple/mo{CONTROL}del1,k{CONTROL}=v"
+    # A lone CR ends a line for HELM (open() reads universal newlines), so inside a quoted
+    # string it is an unterminated string (HC0002, tests/test_conf_items.py), not text.
+    control = CONTROL.replace("\r", "")
+    name = f"model=simple/mo{control}del1,k{control}=v"
     (tmp_path / "c.conf").write_text('entries: [{description: "simple1:' + name + '", priority: 1}]\n')
     r = subprocess.run(HELM_CHECK + ["c.conf", "--format", fmt], cwd=tmp_path, capture_output=True, env=_env())
     assert r.returncode == 1
