@@ -694,7 +694,7 @@ def check_document(
     return cf.source if cf is not None else None
 
 
-def split_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+def split_paths(paths: Iterable[str], sink: DiagnosticSink | None = None) -> tuple[list[str], list[str]]:
     """helm-check's PATHs: (conf files and folders, HELM config files). A path named like a
     HELM config file is that file; a folder also contributes the config files directly in it."""
     conf: list[str] = []
@@ -704,7 +704,7 @@ def split_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
             from .frontend import conf_files_under
 
             # credentials.conf is the API keys file of HELM's local path, not run entries
-            conf += [f for f in conf_files_under([p]) if os.path.basename(f) != "credentials.conf"]
+            conf += [f for f in conf_files_under([p], sink) if os.path.basename(f) != "credentials.conf"]
             config += config_files_in(p)
         elif is_config_file(p):
             config.append(p)

@@ -203,6 +203,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths and not args.run_entries:
         print("helm-check: give at least one conf file, folder or --run-entries", file=sys.stderr)
         return 2
+    if args.statistics and args.format not in ("text", "json"):
+        print(f"helm-check: --statistics prints a table (text) or JSON, not {args.format}; "
+              "use --format text or --format json with it", file=sys.stderr)
+        return 2
     if getattr(args, "unsafe_fixes", False) and not getattr(args, "fix", False):
         print("helm-check: --unsafe-fixes applies fixes only with --fix", file=sys.stderr)
         return 2
@@ -214,8 +218,8 @@ def _check(args: argparse.Namespace) -> int:
     from helmc.compiler.prodenv import check_paths, split_paths
 
     sink = DiagnosticSink()
-    conf_paths, config_paths = split_paths(args.paths)  # HELM's config YAML files: HC06xx
-    files = conf_files_under(conf_paths)
+    conf_paths, config_paths = split_paths(args.paths, sink)  # HELM's config YAML files: HC06xx
+    files = conf_files_under(conf_paths, sink)
     if args.paths and not files and not config_paths:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
     if args.output_file:
