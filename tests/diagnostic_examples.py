@@ -22,7 +22,7 @@ class Example:
     fixed_args: tuple[str, ...] | None = None  # arguments for `fixed`, when not `args`
     command: str = "check"  # "check" or "plan"
     note: str = ""  # what the docs say about the case, beyond the rule's summary
-    needs_helm: bool = False  # the example runs HELM itself (crfm-helm installed)
+    needs_helm: bool = False  # the example needs crfm-helm installed (runs HELM, or asks what it has)
     extra_files: dict[str, str] = field(default_factory=dict)
     path: str = "run_entries.conf"  # the file `bad` and `fixed` are written to (a HELM config YAML for HC06xx)
 
@@ -437,6 +437,7 @@ EXAMPLES += [
         deployments(deployment()),
         path=DEPLOYMENTS,
         extra_files=WITH_METADATA,
+        needs_helm=True,  # without crfm-helm there is no extra to miss
         note=f"Reported when crfm-helm is installed without the extra. HELM: {HELM_FIRST_REQUEST} "
         "(`OptionalDependencyNotInstalled`, or `ModuleNotFoundError` where a HELM module imports the package "
         "outside its guard, as openai_client.py does). The fix shown serves the model locally instead; "
