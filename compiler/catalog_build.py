@@ -1589,8 +1589,7 @@ def iter_plugin_sources(spec: str) -> Iterator[tuple[str, str, str]]:
     import importlib.util
 
     if "/" in spec or "\\" in spec or os.path.exists(spec):
-        with open(spec, encoding="utf-8") as f:
-            yield spec, os.path.splitext(os.path.basename(spec))[0], f.read()
+        yield spec, os.path.splitext(os.path.basename(spec))[0], _plugin_text(spec)
         return
     try:
         ms = importlib.util.find_spec(spec) if "." not in spec else _find_dotted(spec)
@@ -1598,8 +1597,30 @@ def iter_plugin_sources(spec: str) -> Iterator[tuple[str, str, str]]:
         ms = None
     if ms is None or not ms.origin or not ms.origin.endswith(".py"):
         raise CatalogBuildError(f"plugin module {spec!r} not found")
-    with open(ms.origin, encoding="utf-8") as f:
-        yield ms.origin, spec, f.read()
+    yield ms.origin, spec, _plugin_text(ms.origin)
+
+
+def _plugin_text(path: str) -> str:
+    """A plugin's source, read as helmc reads every input (a regular file, size-limited);
+    raises OSError or CatalogBuildError (not UTF-8)."""
+    from .reading import read_input_bytes
+
+    import tokenize
+
+    data = read_input_bytes(path)
+    try:  # as Python reads source: UTF-8 unless a coding declaration says otherwise
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except SyntaxError as e:  # not UTF-8 and no declaration, or an unknown one
+        why = getattr(e, "msg", None) or str(e)
+        if "invalid or missing" in why:
+            why = "not valid UTF-8, and it declares no other encoding; Python could not import it either"
+        raise CatalogBuildError(f"plugin {path}: {why}") from None
+    except UnicodeDecodeError as e:
+        raise CatalogBuildError(
+            f"plugin {path} is not valid {e.encoding} (byte 0x{data[e.start]:02x} at offset {e.start}); "
+            "Python could not import it either"
+        ) from None
 
 
 def _find_dotted(name: str):
