@@ -32,6 +32,19 @@ def conf(*descriptions: str, extra: str = "") -> str:
     return "entries: [\n" + "\n".join(lines) + "\n]\n"
 
 
+# A lab's run spec function, loaded with --plugins: it checks a value in its body.
+LAB_RUN_SPECS = """\
+from helm.benchmark.run_spec import RunSpec, run_spec_function
+from helm.benchmark.run_specs.simple_run_specs import get_simple1_spec
+
+
+@run_spec_function("lab_simple")
+def get_lab_simple_spec(split: str = "valid") -> RunSpec:
+    if split not in ("train", "valid"):
+        raise ValueError(f"unknown split {split!r}: use train or valid")
+    return get_simple1_spec()
+"""
+
 EXAMPLES: list[Example] = [
     Example(
         "HC0001",
@@ -235,14 +248,14 @@ EXAMPLES += [
     ),
     Example(
         "HC0502",
-        conf("simple1:model=text"),
-        conf("simple1:model=simple/model1"),
-        args=("--models-to-run", "openai/gpt2", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
-        fixed_args=("--models-to-run", "simple/model1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        conf("lab_simple:split=test,model=simple/model1"),
+        conf("lab_simple:split=valid,model=simple/model1"),
+        args=("--plugins", "lab_run_specs.py", "--models-to-run", "simple/model1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
         command="run",
         needs_helm=True,
-        note="helm-run has HELM build every run before any starts: here `simple1` pins its "
-        "deployment to `simple/model1`, which cannot serve the model that --models-to-run put in.",
+        extra_files={"lab_run_specs.py": LAB_RUN_SPECS},
+        note="helm-run has HELM build every run before any starts. Here a lab's own run spec function "
+        "(`--plugins lab_run_specs.py`) refuses a value in its body, which no static check can see.",
     ),
     Example(
         "HC0901",
