@@ -6,6 +6,7 @@ HC02xx  run entry syntax (what parse_object_spec reads)
 HC03xx  resolution against the catalog (functions, arguments, expanders, models)
 HC04xx  planning (filters, empty results, duplicates)
 HC05xx  helm-run: what HELM itself builds and runs
+HC07xx  helm-run: engines (local, Ray, Slurm), retries, scheduling
 HC09xx  inputs and the tool itself (unreadable files, internal errors)
 """
 
@@ -71,6 +72,16 @@ _RULES = [
     # helm-run and HELM
     Rule("HC0501", "helm-plan-mismatch", "warning", "HELM built other RunSpecs than helmc planned for an entry."),
     Rule("HC0502", "helm-build-failed", "error", "HELM raised while building the RunSpecs of an entry."),
+    # helm-run engines (issue 11)
+    Rule("HC0700", "unknown-engine", "error", "--engine names no engine helm-run has."),
+    Rule("HC0701", "engine-extra-missing", "error", "The chosen engine needs an extra that is not installed."),
+    Rule("HC0702", "ray-address-unreachable", "error", "No Ray cluster answers at --ray-address."),
+    Rule("HC0703", "sbatch-not-found", "error", "--engine slurm submits with sbatch, which is not on PATH."),
+    Rule("HC0704", "malformed-slurm-arg", "error", "A --slurm-arg is not KEY=VALUE."),
+    Rule("HC0705", "unknown-slurm-parameter", "error", "A Slurm parameter that submitit does not know."),
+    Rule("HC0706", "shared-sqlite-cache", "error", "Runs on several hosts would share HELM's SQLite request cache."),
+    Rule("HC0707", "bad-engine-option", "error", "An engine flag out of range, or given to an engine it does not apply to."),
+    Rule("HC0708", "bad-runner-config", "error", "The runner config file (--slurm-config) cannot be read as a mapping."),
     # inputs and the tool
     Rule("HC0901", "unreadable-file", "error", "A file cannot be read or decoded as UTF-8."),
     Rule("HC0902", "internal-error", "error", "helmc itself failed; please report it."),

@@ -9,7 +9,8 @@ from typing import Sequence
 from rich.console import Console
 
 from .bridge import BuiltRun, HelmExecutor, HelmSettings, discard_partial, outputs_present, run_log_path, writes_outputs
-from .engine import Engine, Event, Finished, Started, Task
+from .engine import Engine, Event, Executor, Finished, Started
+from .engines import task_of
 from .journal import Journal, RunState, lock_suite
 from .progress import Outcome, ProgressDisplay
 
@@ -22,6 +23,11 @@ class SuiteResult:
     @property
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def retried(self) -> list[Outcome]:
+        """Runs that needed more than one attempt (completed or not)."""
+        return [o for o in self.outcomes if o.attempts > 1]
 
     @property
     def unfinished(self) -> list[Outcome]:
@@ -50,10 +56,13 @@ def run_suite(
     *,
     workers: int,
     resume: bool = True,
+    executor: Executor | None = None,
 ) -> SuiteResult:
+    """`executor` defaults to HELM's (HelmExecutor); simulations pass their own."""
     lock_fd = lock_suite(settings.output_path, settings.suite)  # raises SuiteLocked
     try:
-        return _run_suite(runs, settings, engine, console, workers=workers, resume=resume)
+        return _run_suite(runs, settings, engine, console, workers=workers, resume=resume,
+                          executor=executor or HelmExecutor(settings))
     finally:
         os.close(lock_fd)
 
@@ -66,6 +75,7 @@ def _run_suite(
     *,
     workers: int,
     resume: bool,
+    executor: Executor,
 ) -> SuiteResult:
     journal = Journal.open(settings.output_path, settings.suite)
     check_files = writes_outputs(settings)
@@ -94,29 +104,33 @@ def _run_suite(
     by_name = {b.name: b for b in todo}
     finished: dict[str, Outcome] = {}
 
-    with ProgressDisplay(console, len(todo), len(skipped), workers) as display:
+    with ProgressDisplay(console, len(todo), len(skipped), workers, label=engine.worker_label) as display:
 
         def on_event(ev: Event) -> None:
             b = by_name[ev.name]
             if isinstance(ev, Started):
+                if ev.attempt > 1:
+                    discard_partial(settings, b.name)  # a retry starts from an empty folder too
                 journal.set(b.name, b.fingerprint, RunState.RUNNING)
             elif isinstance(ev, Finished):
                 state = RunState.COMPLETED if ev.ok else RunState.FAILED
                 journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration)
-                finished[b.name] = Outcome(
-                    b.name,
-                    "completed" if ev.ok else "failed",
-                    ev.duration,
-                    ev.error,
-                    None if ev.ok else run_log_path(settings, b.name),
-                )
+                if ev.retry_in is None:
+                    finished[b.name] = Outcome(
+                        b.name,
+                        "completed" if ev.ok else "failed",
+                        ev.duration,
+                        ev.error,
+                        None if ev.ok else run_log_path(settings, b.name),
+                        ev.attempt,
+                    )
             display.on_event(ev)
 
-        tasks = [Task(b.name, b.payload) for b in todo]
+        tasks = [task_of(b.name, b.payload, b.model, b.model_deployment, b.size) for b in todo]
         try:
             engine.run(
                 tasks,
-                HelmExecutor(settings),
+                executor,
                 on_event,
                 stop_on_failure=settings.exit_on_error,
                 on_tick=display.refresh,
