@@ -6,7 +6,7 @@ HC02xx  run entry syntax (what parse_object_spec reads)
 HC03xx  resolution against the catalog (functions, arguments, expanders, models)
 HC04xx  planning (filters, empty results, duplicates)
 HC05xx  helm-run: what HELM itself builds and runs
-HC07xx  helm-run: engines (local, Ray, Slurm), retries, scheduling
+HC07xx  execution: engines (HC0700-HC0749), the journal and `helmc status` (HC0750-HC0799)
 HC09xx  inputs and the tool itself (unreadable files, internal errors)
 """
 
@@ -82,6 +82,10 @@ _RULES = [
     Rule("HC0706", "shared-sqlite-cache", "error", "Runs on several hosts would share HELM's SQLite request cache."),
     Rule("HC0707", "bad-engine-option", "error", "An engine flag out of range, or given to an engine it does not apply to."),
     Rule("HC0708", "bad-runner-config", "error", "The runner config file (--slurm-config) cannot be read as a mapping."),
+    # the run journal and `helmc status`
+    Rule("HC0750", "journal-unwritable", "error", "The suite's journal cannot be read or written (the path and the OS error say why)."),
+    Rule("HC0751", "journal-damaged", "warning", "Parts of the suite's journal do not fit its format and are ignored; those runs are redone."),
+    Rule("HC0752", "no-journal", "error", "`helmc status` finds no journal for the suite in the output folder."),
     # inputs and the tool
     Rule("HC0901", "unreadable-file", "error", "A file cannot be read or decoded as UTF-8."),
     Rule("HC0902", "internal-error", "error", "helmc itself failed; please report it."),

@@ -331,4 +331,9 @@ NO_EXAMPLE: dict[str, str] = {
     "HC0902": "helmc itself failed; it prints this one line instead of a traceback and exits 2",
     "HC0701": "needs an environment without ray or submitit (tests/test_engines.py hides ray to test it)",
     "HC0706": "needs a Slurm cluster (sbatch) or a running Ray cluster; tests/test_engines.py uses a stand-in sbatch",
+    "HC0750": "the outside world (a folder where the journal goes, no permission, a full disk): one line, "
+    "exit 2; docs/runtime.md shows it and tests/test_journal.py makes each case",
+    "HC0751": "a damaged journal (garbage, wrong types, a torn line): a warning, the runs are redone; "
+    "tests/test_journal.py generates such journals",
+    "HC0752": "`helmc status` on a suite with no journal: one line, exit 1; docs/cli.md shows it",
 }

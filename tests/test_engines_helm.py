@@ -15,7 +15,7 @@ import pytest
 
 from test_runtime_helm import BENCH, HELMS, OURS, SLOW_CONF, _env, _runs, _write
 
-from helmc.runtime.journal import Journal
+from helmc.runtime.journal import RunState, read_journal
 
 pytestmark = pytest.mark.helm
 
@@ -54,7 +54,7 @@ def helm_reference(tmp_path_factory) -> dict:
 
 def _records(out: str) -> dict:
     try:
-        return dict(Journal.open(out, SUITE).records)
+        return dict(read_journal(out, SUITE).records)  # read-only, as `helmc status`
     except Exception:  # noqa: BLE001 - read while helm-run writes it
         return {}
 
@@ -117,7 +117,7 @@ def test_sigkill_a_worker_the_run_is_retried_and_the_suite_completes(tmp_path, e
 
     def a_worker_in_a_run():
         for name, rec in _records(out).items():
-            if rec.state.value == "running":
+            if rec.state is RunState.RUNNING:
                 pids = [q for q in _holders(_log(out, name)) if q != p.pid]
                 if pids:
                     return name, pids
@@ -130,7 +130,7 @@ def test_sigkill_a_worker_the_run_is_retried_and_the_suite_completes(tmp_path, e
     assert p.returncode == 0, stdout[-4000:]
     assert "Traceback" not in stdout
     recs = _records(out)
-    assert all(r.state.value == "completed" for r in recs.values()), recs
+    assert all(r.state is RunState.DONE for r in recs.values()), recs
     assert recs[victim].attempts == 2
     assert "1 retried (1 of them completed)" in stdout
     assert _runs(out, SUITE) == helm_reference  # the differential: HELM's folders and files
@@ -148,15 +148,15 @@ def test_kill_9_helm_run_then_the_same_command_resumes(tmp_path, engine, helm_re
     session_reaper.append(p.pid)
 
     def some_done_some_running():
-        states = [r.state.value for r in _records(out).values()]
-        return states.count("completed") >= 1 and "running" in states
+        states = [r.state for r in _records(out).values()]
+        return states.count(RunState.DONE) >= 1 and RunState.RUNNING in states
 
     _wait_for(p, some_done_some_running, "a run completed and another was running")
     os.kill(p.pid, signal.SIGKILL)  # helm-run alone: its workers must not outlive it
     p.wait()
     before = _records(out)
-    completed = {n for n, r in before.items() if r.state.value == "completed"}
-    interrupted = {n for n, r in before.items() if r.state.value == "running"}
+    completed = {n for n, r in before.items() if r.state is RunState.DONE}
+    interrupted = {n for n, r in before.items() if r.state is RunState.RUNNING}
     assert completed and interrupted
     logs = [_log(out, n) for n in before]
     deadline = time.monotonic() + 30
@@ -168,7 +168,7 @@ def test_kill_9_helm_run_then_the_same_command_resumes(tmp_path, engine, helm_re
     r = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=900, start_new_session=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     after = _records(out)
-    assert all(rec.state.value == "completed" for rec in after.values())
+    assert all(rec.state is RunState.DONE for rec in after.values())
     for n in completed:
         assert os.stat(os.path.join(out, "runs", SUITE, n, "stats.json")).st_mtime_ns == stamps[n], n
         assert after[n].attempts == 1
