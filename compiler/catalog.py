@@ -99,6 +99,17 @@ class Expander:
     target: str | None = None
     # how expand() changes the run name: {"keep": True} or {"sep", "key", "value"}; None: unknown
     run_name: dict[str, Any] | None = None
+    # OutputFormatInstructions: per adapter method, the values its if/elif chain names and what
+    # other values get ("raise" or "fallback"); `other_methods`: methods no arm names
+    value_arms: dict[str, Any] | None = None
+    strip_suffixes: tuple[str, ...] = ()  # suffixes the constructor removes, in order
+
+    def base_value(self, value: str) -> str:
+        """The value the expander's chain compares, after its constructor strips suffixes."""
+        for sfx in self.strip_suffixes:
+            if value.endswith(sfx):
+                value = value[: -len(sfx)]
+        return value
 
     def per_deployment(self, value: Any) -> dict[str, list[Any]] | None:
         """For TokenizerRunExpander's `default`: its values keyed by the run's model deployment
@@ -326,6 +337,8 @@ def _exp(d: dict[str, Any]) -> Expander:
         known_values=tuple(d.get("known_values") or ()),
         target=d.get("target"),
         run_name=d.get("run_name"),
+        value_arms=d.get("value_arms"),
+        strip_suffixes=tuple(d.get("strip_suffixes") or ()),
     )
 
 

@@ -734,6 +734,61 @@ def _expander_name_effect(cls: ast.ClassDef, mro: list[ast.ClassDef]) -> dict[st
     return forms[0]
 
 
+def _value_arms(fn: ast.FunctionDef, cls: ast.ClassDef, mods: _Modules) -> dict[str, Any] | None:
+    """For an expander whose expand() first branches on the run's adapter method and then on
+    its own value (OutputFormatInstructions): per method, the values its chain names and what
+    other values get ("raise", or "fallback" when a final else does something else); a method
+    no arm names leaves the chain's variable unbound, so HELM raises too. Read from the
+    if/elif chains; None when expand() has no such shape."""
+    top = next((st for st in fn.body if isinstance(st, ast.If)), None)
+    if top is None:
+        return None
+
+    def const(e: ast.expr) -> Any:
+        if isinstance(e, ast.Name):
+            ok, v = mods.constant(_RE, e.id)
+            return v if ok else None
+        ok, v = _literal(e)
+        return v if ok else None
+
+    arms: dict[str, Any] = {}
+    node: ast.If | None = top
+    while node is not None:
+        t = node.test
+        if not (
+            isinstance(t, ast.Compare)
+            and isinstance(t.ops[0], ast.Eq)
+            and ast.unparse(t.left) == "run_spec.adapter_spec.method"
+            and isinstance(const(t.comparators[0]), str)
+        ):
+            return None
+        body_fn = ast.FunctionDef(name="arm", args=fn.args, body=node.body, decorator_list=[], returns=None, type_params=[])
+        values, raises = _compared_strings(body_fn, mods)  # type: ignore[arg-type]
+        arms[const(t.comparators[0])] = {"values": values, "other": "raise" if raises else "fallback"}
+        nxt = node.orelse
+        node = nxt[0] if len(nxt) == 1 and isinstance(nxt[0], ast.If) else None
+        if nxt and node is None:
+            return None  # a final else over methods: not the shape read here
+    return {"by_method": arms, "other_methods": "raise"}
+
+
+def _stripped_suffixes(init: ast.FunctionDef | None, cls: ast.ClassDef) -> list[str]:
+    """`value.removesuffix(C)` in __init__, in order (C a literal or a class constant)."""
+    out: list[str] = []
+    if init is None:
+        return out
+    for n in ast.walk(init):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "removesuffix" and n.args:
+            a = n.args[0]
+            if isinstance(a, ast.Attribute) and isinstance(a.value, ast.Name) and a.value.id == cls.name:
+                ok, v = _literal(_class_attr(cls, a.attr))
+            else:
+                ok, v = _literal(a)
+            if ok and isinstance(v, str):
+                out.append(v)
+    return out
+
+
 def _per_deployment_mapping(v: ast.expr, mro: list[ast.ClassDef]) -> dict[str, Any] | None:
     """The literal part of a class-level mapping named by `v`. The class body's loop that adds
     `get_model_names_with_tokenizer(...)` runs when run_expander.py is imported, before helm-run
@@ -847,6 +902,13 @@ def build_expanders(mods: _Modules) -> list[dict[str, Any]]:
                     row["choices"] = values
                 elif values:
                     row["known_values"] = values
+                    expand = _method(cls, "expand")
+                    arms = _value_arms(expand, cls, mods) if expand is not None else None
+                    if arms is not None:
+                        row["value_arms"] = arms
+                    suffixes = _stripped_suffixes(init, cls)
+                    if suffixes:
+                        row["strip_suffixes"] = suffixes
             if row["kind"] == "free" and value_param is not None:
                 ann = _src(value_param.annotation, mods.get(_RE)[0])
                 if ann in ("int", "float"):

@@ -63,6 +63,7 @@ _RULES = [
     Rule("HC0310", "expander-shadows-argument", "info", "A run expander and a function parameter share a name; the expander wins."),
     Rule("HC0311", "deprecated-model", "warning", "The model is deprecated or unsupported in HELM."),
     Rule("HC0312", "deployment-model-mismatch", "error", "The model deployment serves a different model."),
+    Rule("HC0313", "unknown-expander-value", "warning", "A run expander receives a value its code never names; HELM raises or falls back, by adapter method."),
     # planning
     Rule("HC0401", "duplicate-entry", "warning", "Two entries produce the same runs."),
     Rule("HC0402", "no-runs", "error", "Nothing is left to run after filtering."),

@@ -8,9 +8,19 @@ from typing import Callable, Sequence
 
 from rich.console import Console
 
-from .bridge import BuiltRun, HelmExecutor, HelmSettings, discard_partial, outputs_present, run_log_path, writes_outputs
+from .bridge import (
+    BuiltRun,
+    HelmExecutor,
+    HelmSettings,
+    discard_staging,
+    outputs_present,
+    recover_run_folder,
+    run_log_path,
+    writes_outputs,
+)
 from .engine import Engine, Event, Executor, Finished, Started
 from .engines import task_of
+from .interrupts import checkpoint
 from .journal import Journal, RunState, lock_suite
 from .progress import Outcome, ProgressDisplay
 
@@ -87,6 +97,11 @@ def _run_suite(
     command: Sequence[str],
     executor: Executor,
 ) -> SuiteResult:
+    # Attempts are written aside and swapped in whole (bridge.commit_run_folder): a run folder
+    # is never deleted up front, so an interrupted rerun loses no completed run.
+    for name in {b.name for b in runs}:
+        recover_run_folder(settings, name)
+    discard_staging(settings)
     check_files = writes_outputs(settings)
     todo: list[BuiltRun] = []
     result = SuiteResult()
@@ -100,10 +115,6 @@ def _run_suite(
         ):
             skipped[b.name] = Outcome(b.name, "skipped", rec.duration if rec else None, "completed earlier")
             continue
-        if rec is not None:
-            # Our own earlier attempt (pending, interrupted, failed, or done with other settings):
-            # start from an empty folder so no file of that attempt is mistaken for this one's.
-            discard_partial(settings, b.name)
         todo.append(b)
 
     journal.begin([b.name for b in runs], command)
@@ -119,8 +130,6 @@ def _run_suite(
         def on_event(ev: Event) -> None:
             b = by_name[ev.name]
             if isinstance(ev, Started):
-                if ev.attempt > 1:
-                    discard_partial(settings, b.name)  # a retry starts from an empty folder too
                 journal.set(b.name, b.fingerprint, RunState.RUNNING, log=run_log_path(settings, b.name))
             elif isinstance(ev, Finished):
                 state = RunState.COMPLETED if ev.ok else RunState.FAILED
@@ -143,8 +152,9 @@ def _run_suite(
                 executor,
                 on_event,
                 stop_on_failure=settings.exit_on_error,
-                on_tick=display.refresh,
+                on_tick=lambda: (checkpoint(), display.refresh()),
             )
+            checkpoint()  # a Ctrl-C that something swallowed still stops the suite
         except KeyboardInterrupt:
             result.interrupted = True
         for name, rec in list(journal.records.items()):

@@ -159,6 +159,13 @@ EXAMPLES: list[Example] = [
         conf("simple1:model=simple/model1,max_train_instances=all"),
     ),
     Example(
+        "HC0313",
+        conf("narrative_qa:model=openai/gpt2,output_format_instructions=narative_qa"),
+        conf("narrative_qa:model=openai/gpt2,output_format_instructions=narrative_qa"),
+        note="HELM raises for generation runs (narrative_qa) and silently uses its generic "
+        "instruction for multiple-choice ones; it has no branch for the value.",
+    ),
+    Example(
         "HC0308",
         conf("mmlu:subject=anatomy,model=eleutherai/pythia-1b"),
         conf("mmlu:subject=anatomy,model=eleutherai/pythia-1b-v0"),

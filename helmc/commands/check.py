@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 from collections import Counter
 from typing import Any, TextIO
@@ -148,6 +149,22 @@ def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) ->
         stream.write(f"{n:>{width}}  {code}  {name}{mark}\n")
 
 
+def _input_named(output: str, inputs: list[str]) -> str | None:
+    """The input that `output` names (the same file, whatever the spelling or link), if any."""
+    try:
+        out = os.stat(output)
+    except OSError:
+        return None  # it does not exist yet, so it is no input
+    for p in inputs:
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
+            return p
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         for w in apply_settings(args):
@@ -167,6 +184,12 @@ def _check(args: argparse.Namespace) -> int:
     files = conf_files_under(args.paths)
     if args.paths and not files:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
+    if args.output_file:
+        clash = _input_named(args.output_file, files + [p for p in args.plugins if os.path.isfile(p)])
+        if clash is not None:
+            print(f"helm-check: -o/--output-file `{args.output_file}` is the input `{clash}`; "
+                  "refusing to write over an input", file=sys.stderr)
+            return 2
     entries = load_entries(files, args.run_entries, sink)
     if not args.no_catalog:
         semantic_checks(entries, args, sink)
