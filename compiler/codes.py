@@ -6,6 +6,7 @@ HC02xx  run entry syntax (what parse_object_spec reads)
 HC03xx  resolution against the catalog (functions, arguments, expanders, models)
 HC04xx  planning (filters, empty results, duplicates)
 HC05xx  helm-run: what HELM itself builds and runs
+HC06xx  HELM's config YAML files (prod_env: model deployments, model metadata, tokenizers)
 HC07xx  execution: engines (HC0700-HC0749), the journal and `helmc status` (HC0750-HC0799)
 HC09xx  inputs and the tool itself (unreadable files, internal errors)
 """
@@ -73,6 +74,27 @@ _RULES = [
     # helm-run and HELM
     Rule("HC0501", "helm-plan-mismatch", "warning", "HELM built other RunSpecs than helmc planned for an entry."),
     Rule("HC0502", "helm-build-failed", "error", "HELM raised while building the RunSpecs of an entry."),
+    # HELM's config YAML files (prod_env)
+    Rule("HC0601", "yaml-syntax", "error", "A HELM config file is not valid YAML."),
+    Rule("HC0602", "yaml-value", "error", "A YAML value that yaml.safe_load cannot construct."),
+    Rule("HC0603", "config-unknown-key", "warning", "A key of a HELM config file that HELM ignores without a word."),
+    Rule("HC0604", "config-missing-field", "error", "A field that HELM's config dataclass requires is missing."),
+    Rule("HC0605", "config-wrong-type", "error", "A value of a HELM config file has a type HELM cannot use."),
+    Rule("HC0606", "not-a-date", "error", "A date field holds something that is not a date."),
+    Rule("HC0607", "unknown-access", "warning", "A model's `access` is not one of the values HELM documents."),
+    Rule("HC0608", "unknown-tag", "warning", "A model tag that is none of HELM's tag constants."),
+    Rule("HC0609", "unknown-class", "error", "A `class_name` names no class HELM (or a plugin) has."),
+    Rule("HC0610", "unknown-class-argument", "error", "An `args` key that the class's constructor does not take."),
+    Rule("HC0611", "kwargs-near-miss", "warning", "An `args` key taken by **kwargs that is one edit away from a named parameter."),
+    Rule("HC0612", "ignored-class-argument", "warning", "An `args` key taken by **kwargs and never used."),
+    Rule("HC0613", "unknown-tokenizer", "error", "A `tokenizer_name` that no built-in or local tokenizer config defines."),
+    Rule("HC0614", "model-without-metadata", "warning", "A deployment's model has no metadata anywhere."),
+    Rule("HC0615", "duplicate-config-name", "warning", "A name is defined twice in HELM's config files; the later one wins."),
+    Rule("HC0616", "replaces-builtin", "info", "A local config replaces one HELM ships with the same name."),
+    Rule("HC0617", "missing-extra", "warning", "A class needs an optional crfm-helm extra that is not installed."),
+    Rule("HC0618", "coerced-value", "warning", "HELM converts a value to the field's type, changing its meaning."),
+    Rule("HC0619", "missing-class-argument", "error", "A required constructor parameter that neither `args` nor HELM provides."),
+    Rule("HC0620", "config-duplicate-key", "warning", "A key is set twice in one YAML mapping; the later value wins."),
     # helm-run engines (issue 11)
     Rule("HC0700", "unknown-engine", "error", "--engine names no engine helm-run has."),
     Rule("HC0701", "engine-extra-missing", "error", "The chosen engine needs an extra that is not installed."),

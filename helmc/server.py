@@ -69,6 +69,9 @@ class HelmcServer(LanguageServer):
             for k, v in sorted(settings.items())
             if k in ("local-path", "plugins", "enable-huggingface-models", "enable-local-huggingface-models")
         )
+        from helmc.compiler.prodenv import folder_stamp
+
+        key += (folder_stamp(settings.get("local-path", "prod_env")),)  # prod_env edited: reload
         if key in self._catalogs:
             return self._catalogs[key]
         try:
@@ -93,6 +96,10 @@ class HelmcServer(LanguageServer):
     def analyze(self, uri: str) -> Analysis:
         doc = self.workspace.get_text_document(uri)
         path = uris.to_fs_path(uri) or uri
+        from helmc.compiler.prodenv import is_config_file
+
+        if is_config_file(path):
+            return self.analyze_config(uri, path, doc.source)
         source = SourceFile(path, doc.source)
         sink = DiagnosticSink()
         conf = parse_file(source, sink)
@@ -108,6 +115,22 @@ class HelmcServer(LanguageServer):
         kept = [d for d in sink.sorted() if d.span.source is source]
         kept = filter_diagnostics(kept, _codes(settings.get("select")), _codes(settings.get("ignore")))
         result = Analysis(source, conf, kept)
+        self.analyses[uri] = result
+        return result
+
+    def analyze_config(self, uri: str, path: str, text: str) -> Analysis:
+        """A HELM config YAML file (model_deployments.yaml, ...): the HC06xx checks, with the
+        editor's text for this file and its siblings as they are on disk."""
+        from helmc.commands.check import _codes, filter_diagnostics
+        from helmc.compiler.prodenv import check_document
+
+        settings = self.settings_for(path)
+        sink = DiagnosticSink()
+        source = check_document(path, text, sink, settings.get("plugins", []), names=not settings.get("no-catalog"))
+        source = source or SourceFile(path, text)
+        kept = [d for d in sink.sorted() if d.span.source is source]
+        kept = filter_diagnostics(kept, _codes(settings.get("select")), _codes(settings.get("ignore")))
+        result = Analysis(source, ConfFile(source, ()), kept)
         self.analyses[uri] = result
         return result
 

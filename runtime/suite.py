@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -24,9 +23,6 @@ from .engines import task_of
 from .interrupts import checkpoint
 from .journal import Journal, RunState, lock_suite
 from .progress import Outcome, ProgressDisplay
-
-
-COMMIT_SECONDS = 0.05
 
 
 @dataclass(slots=True)
@@ -134,10 +130,10 @@ def _run_suite(
         def on_event(ev: Event) -> None:
             b = by_name[ev.name]
             if isinstance(ev, Started):
-                journal.set(b.name, b.fingerprint, RunState.RUNNING, log=run_log_path(settings, b.name), save=False)
+                journal.set(b.name, b.fingerprint, RunState.RUNNING, log=run_log_path(settings, b.name))
             elif isinstance(ev, Finished):
                 state = RunState.COMPLETED if ev.ok else RunState.FAILED
-                journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration, save=False)
+                journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration)
                 if ev.retry_in is None:
                     finished[b.name] = Outcome(
                         b.name,
@@ -149,18 +145,10 @@ def _run_suite(
                     )
             display.on_event(ev)
 
-        last_commit = [0.0]
-
-        def group_commit() -> None:
-            """Journal the events of the loop's last round in one write and one sync, at most
-            every COMMIT_SECONDS: with 10^5 short runs, a sync per run would cost more than the
-            runs. The engine loop calls this at least every tick (0.25 s), so a record waits
-            that long at most; a kill -9 in between costs a redo of those runs, never a run
-            journaled done whose files are not on disk (workers sync them first)."""
-            now = time.monotonic()
-            if now - last_commit[0] >= COMMIT_SECONDS:
-                last_commit[0] = now
-                journal.save()
+        def on_tick() -> None:
+            checkpoint()
+            journal.tick()  # group commit: the last runs that finished reach the disk
+            display.refresh()
 
         tasks = [task_of(b.name, b.payload, b.model, b.model_deployment, b.size) for b in todo]
         try:
@@ -169,7 +157,7 @@ def _run_suite(
                 executor,
                 on_event,
                 stop_on_failure=settings.exit_on_error,
-                on_tick=lambda: (group_commit(), checkpoint(), display.refresh()),
+                on_tick=on_tick,
             )
             checkpoint()  # a Ctrl-C that something swallowed still stops the suite
         except KeyboardInterrupt:

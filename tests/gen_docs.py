@@ -55,6 +55,7 @@ def diagnostics_md() -> str:
         "| HC03xx | names and values against HELM's catalog |",
         "| HC04xx | planning: filters, empty suites, duplicates |",
         "| HC05xx | running through HELM |",
+        "| HC06xx | HELM's config YAML files (`prod_env/`: model deployments, model metadata, tokenizer configs, runner config) |",
         "| HC09xx | inputs and helmc itself |\n",
         "Severities: `error` makes helm-check exit 1 and stops helm-run before anything runs;",
         "`warning` and `info` do not.\n",
@@ -73,16 +74,17 @@ def diagnostics_md() -> str:
             if ex.note:
                 out.append(ex.note + "\n")
             cwd = Path(tmp)
+            lang = "yaml" if ex.path.endswith(".yaml") else "hocon"
             if ex.bad:
-                out.append("Failing example, `run_entries.conf`:\n")
-                out.append(_fence(ex.bad, "hocon"))
+                out.append(f"Failing example, `{ex.path}`:\n")
+                out.append(_fence(ex.bad, lang))
             argv = example_argv(ex, "text")[:-2]
             prog = {"check": "helm-check", "run": "helm-run", "plan": "helmc plan"}[ex.command]
             out.append(f"`{prog} {' '.join(argv[1:])}` prints:\n")
             _, stdout, stderr = run_example(ex, "text", cwd)
             out.append(_fence(shown_output(ex, stdout, stderr)))
             out.append("Fixed:\n")
-            out.append(_fence(ex.fixed, "hocon"))
+            out.append(_fence(ex.fixed, lang))
     return "\n".join(out)
 
 

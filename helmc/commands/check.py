@@ -33,7 +33,9 @@ def _codes(values: list[str] | None) -> list[str] | None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Defaults are None so that settings from pyproject.toml can fill what the flags leave out.
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="conf files, or folders of *.conf files")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="conf files, folders of *.conf files, or HELM config YAML files (model_deployments.yaml, ...)"
+    )
     parser.add_argument("--run-entries", nargs="+", default=[], metavar="ENTRY", help="run entries to check too")
     parser.add_argument("--format", choices=FORMATS, default=None, help="output format (default: text)")
     parser.add_argument("--models-to-run", nargs="+", default=None, metavar="MODEL", help="as helm-run's flag")
@@ -180,9 +182,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from helmc.compiler.prodenv import check_paths, split_paths
+
     sink = DiagnosticSink()
-    files = conf_files_under(args.paths)
-    if args.paths and not files:
+    conf_paths, config_paths = split_paths(args.paths)  # HELM's config YAML files: HC06xx
+    files = conf_files_under(conf_paths)
+    if args.paths and not files and not config_paths:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
     if args.output_file:
         clash = _input_named(args.output_file, files + [p for p in args.plugins if os.path.isfile(p)])
@@ -193,6 +198,7 @@ def _check(args: argparse.Namespace) -> int:
     entries = load_entries(files, args.run_entries, sink)
     if not args.no_catalog:
         semantic_checks(entries, args, sink)
+    checked = check_paths(config_paths, args.local_path, sink, args.plugins, names=not args.no_catalog)
     kept = filter_diagnostics(sink.items, args.select, args.ignore)
     # To a file: render into memory first, so a failure never leaves a half-written file.
     # To stdout: write directly, so the text format keeps its colours on a terminal.
@@ -200,7 +206,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.statistics:
         write_statistics(kept, args.format, out)
     else:
-        emit(kept, args.format, out, files=len(files), run_entries=len(args.run_entries))
+        emit(kept, args.format, out, files=len(files) + checked, run_entries=len(args.run_entries))
     if args.output_file:
         assert isinstance(out, io.StringIO)
         try:
