@@ -50,6 +50,7 @@ class RayEngine(Engine):
                 # A private instance for this helm-run. Runs mostly wait on model APIs, so it
                 # offers at least enough logical CPUs for --parallel-runs tasks at once.
                 ray.init(
+                    address="local",  # a new instance, never one that another process left running
                     num_cpus=max(os.cpu_count() or 1, int(slots * self.num_cpus + 0.999)),
                     include_dashboard=False,
                     logging_level=logging.WARNING,
