@@ -15,7 +15,7 @@ HELM setup and build, until the first run is dispatched), the runs, and the end 
 stopped, summary printed). The limit of a parallel helm-run is the suite's CPU seconds (those
 HELM's sequential helm-run used) divided by the cores, plus helm-run's start-up. Usage:
 
-    python benchmarks/bench_runtime.py [--delay 0.1] [-m 10] [--repeat 3] [--contenders helm p8 ray4]
+    python benchmarks/bench_runtime.py [--delay 0.1] [-m 10] [-n 4] [--repeat 3] [--contenders helm p8 ray4]
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def main() -> int:
     ap.add_argument("--conf", default=os.path.join(HERE, "bench_runtime_8.conf"))
     ap.add_argument("--delay", type=float, default=0.1, help="seconds per simulated model call (default 0.1)")
     ap.add_argument("-m", "--max-eval-instances", type=int, default=10)
+    ap.add_argument("-n", "--num-threads", type=int, default=4,
+                    help="HELM's -n: concurrent model calls inside one run (default 4, HELM's default)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--contenders", nargs="+", default=["helm", "p8", "ray4"], choices=list(CONTENDERS))
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -86,7 +88,8 @@ def main() -> int:
 
     env = {**os.environ, "HELMC_BENCH_DELAY": str(a.delay), "NO_COLOR": "1", "COLUMNS": "200"}
     tmp = tempfile.mkdtemp(prefix="helmc-bench-")
-    common = ["--conf-paths", a.conf, "--suite", "bench", "-m", str(a.max_eval_instances), "--plugins", PLUGIN]
+    common = ["--conf-paths", a.conf, "--suite", "bench", "-m", str(a.max_eval_instances), "--plugins", PLUGIN,
+              "-n", str(a.num_threads)]
     results: dict[str, list[dict[str, float]]] = {n: [] for n in a.contenders}
     runs: dict[str, int] = {}
     try:
@@ -105,7 +108,7 @@ def main() -> int:
             print(f"kept {tmp}")
 
     cores = os.cpu_count() or 1
-    print(f"suite: {a.conf} ({max(runs.values())} runs), delay {a.delay}s per model call, -m {a.max_eval_instances}, "
+    print(f"suite: {a.conf} ({max(runs.values())} runs), delay {a.delay}s per model call, -m {a.max_eval_instances}, -n {a.num_threads}, "
           f"{cores} CPUs, python {sys.version.split()[0]}, {a.repeat} repeats (median [min-max])")
 
     def med(name: str, key: str) -> float:
