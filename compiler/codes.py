@@ -115,3 +115,32 @@ _RULES = [
 ]
 
 CODES: dict[str, Rule] = {r.code: r for r in _RULES}
+
+# Which codes carry a fix, and how sure it is (compiler/diagnostics.py's Applicability):
+# "safe" (--fix applies it), "unsafe" (only --unsafe-fixes), "unique" (safe when one known
+# name is closer than every other, else unsafe), or a mix said in words. The fix itself is
+# made, with its applicability, where the diagnostic is; tests/test_fixes.py checks that the
+# examples agree with this table, and docs/diagnostics.md shows it.
+FIXES: dict[str, str] = {
+    "HC0003": "safe, for a byte order mark",
+    "HC0009": "safe",
+    "HC0101": "unique, for a top-level key one typo from `entries`",
+    "HC0105": "safe, for quotes around a number",
+    "HC0106": "unique",
+    "HC0107": "safe",
+    "HC0108": "unsafe",
+    "HC0202": "safe",
+    "HC0205": "safe for a name, unsafe for a value",
+    "HC0301": "unique",
+    "HC0302": "unique",
+    "HC0306": "unsafe",
+    "HC0307": "unique",
+    "HC0308": "unique",
+    "HC0309": "unique",
+    "HC0312": "unsafe",
+    "HC0313": "unsafe",  # HELM's own files use values its expanders do not name, on purpose
+    # HELM's config YAML files (`--fix` edits them too):
+    **{c: "unique" for c in ("HC0603", "HC0607", "HC0608", "HC0609", "HC0610", "HC0611", "HC0612", "HC0613")},
+    "HC0605": "safe for quotes HELM needs, unsafe for a size such as `2k` (1000 or 1024?)",
+    "HC0618": "unsafe",  # HELM reads the file today, with the value it turns it into
+}

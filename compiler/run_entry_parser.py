@@ -12,7 +12,7 @@ from functools import lru_cache
 from lark import Lark, Token, Tree
 
 from ..grammar import grammar_text
-from .diagnostics import Diagnostic, Fix, diag
+from .diagnostics import Applicability, Diagnostic, Fix, diag
 from .ir import Argument, Description, HString, Text
 from .source import Span
 
@@ -199,7 +199,7 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
                             span(comma_at, prev_end),
                             "nothing follows this comma",
                             help="remove the trailing comma",
-                            fixes=[Fix(span(comma_at, prev_end), "")],
+                            fixes=[Fix(span(comma_at, prev_end), "", Applicability.SAFE)],
                         )
                     )
                 elif text[prev_end : prev_end + 1] == ",":
@@ -210,7 +210,7 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
                             span(prev_end, prev_end + 1),
                             "empty argument before this comma",
                             help="remove the extra comma",
-                            fixes=[Fix(span(prev_end, prev_end + 1), "")],
+                            fixes=[Fix(span(prev_end, prev_end + 1), "", Applicability.SAFE)],
                         )
                     )
                 else:
@@ -222,7 +222,7 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
                             span(at, prev_end),
                             "nothing follows",
                             help="remove the `:` or add `key=value` arguments after it",
-                            fixes=[Fix(span(at, prev_end), "")] if text[at:prev_end] == ":" else [],
+                            fixes=[Fix(span(at, prev_end), "", Applicability.SAFE)] if text[at:prev_end] == ":" else [],
                         )
                     )
     if name_tok is not None and name_tok.value != name_tok.value.strip():
@@ -238,7 +238,8 @@ def _whitespace_diag(t: Text, what: str) -> Diagnostic:
         t.span,
         f"HELM reads this as `{t.value}`, not `{stripped}`",
         help=f"remove the spaces: `{stripped}`",
-        fixes=[Fix(t.span, stripped)],
+        # A key with spaces fails in HELM; a value with spaces may be meant (HELM passes it on).
+        fixes=[Fix(t.span, stripped, Applicability.UNSAFE if what == "value" else Applicability.SAFE)],
     )
 
 

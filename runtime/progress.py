@@ -20,6 +20,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from ..compiler.emit.text import clean  # run names and errors quote the conf files
 from .engine import Event, Finished, Started
 
 REFRESH_SECONDS = 0.5
@@ -87,7 +88,7 @@ class ProgressDisplay:
         # Plain lines for logs and pipes: written as they are (rich's print, with its
         # rendering pipeline, costs ten times more, which shows at 10^5 runs).
         f = self.console.file
-        f.write(text + "\n")
+        f.write(clean(text) + "\n")
         f.flush()
 
     def on_event(self, ev: Event) -> None:
@@ -152,7 +153,7 @@ class ProgressDisplay:
                 continue
             name, t, attempt = cur
             again = f" (attempt {attempt})" if attempt > 1 else ""
-            rows.append(Text.assemble((f"  {self.label(slot)}: ", "cyan"), name, again, (f"  {now - t:.0f}s", "dim")))
+            rows.append(Text.assemble((f"  {self.label(slot)}: ", "cyan"), clean(name), again, (f"  {now - t:.0f}s", "dim")))
         return Group(*rows)
 
 
@@ -171,9 +172,9 @@ def summary_table(outcomes: list[Outcome]) -> Table:
         if o.attempts > 1:
             status.append(f" ({o.attempts} attempts)", "yellow")
         table.add_row(
-            escape(o.name),
+            escape(clean(o.name)),
             status,
             f"{o.duration:.1f}s" if o.duration is not None else "",
-            escape(detail),
+            escape(clean(detail, keep_newlines=True)),
         )
     return table

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..catalog import Catalog, Expander, Parameter, RunSpecFunction
-from ..diagnostics import Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
+from ..diagnostics import Applicability, Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
 from ..ir import Argument, Description, Entry
-from .suggest import closest, quote_list
+from .suggest import closest, quote_list, unique_close
 
 Emit = Callable[[Diagnostic], None]
 
@@ -24,12 +24,33 @@ _FALSY_WORDS = {"false", "no", "off", "n", "f", "none", "null", "disable", "disa
 NOTE_MODELS_TO_RUN = "with --models-to-run, HELM would replace this value without a word, since it has no `/`"
 
 
-def _fix_help(word: str, sugg: list[str], span, what: str = "") -> tuple[str | None, tuple[Fix, ...]]:
+def _fix_help(
+    word: str, sugg: list[str], span, what: str = "", candidates: Iterable[str] | None = None
+) -> tuple[str | None, tuple[Fix, ...]]:
+    """The did-you-mean help and its fix. The fix is safe when one candidate is closer than
+    every other (suggest.unique_close), and then the help names only it; otherwise it
+    replaces with the best of several guesses, and only --unsafe-fixes applies it."""
+    best = unique_close(word, candidates) if candidates is not None else None
+    if best is not None:
+        return f"did you mean `{best}`{what}?", (Fix(span, best, Applicability.SAFE),)
     if not sugg:
         return None, ()
+    fixes = (Fix(span, sugg[0], Applicability.UNSAFE),)
     if len(sugg) == 1:
-        return f"did you mean `{sugg[0]}`{what}?", (Fix(span, sugg[0]),)
-    return f"did you mean `{sugg[0]}`{what}? (or {quote_list(sugg[1:])})", (Fix(span, sugg[0]),)
+        return f"did you mean `{sugg[0]}`{what}?", fixes
+    return f"did you mean `{sugg[0]}`{what}? (or {quote_list(sugg[1:])})", fixes
+
+
+def _digits_apart(a: str, b: str) -> bool:
+    """Whether two names differ only in digits (a version or a date), once their common
+    beginning and end are set aside."""
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < min(len(a), len(b)) - i and a[len(a) - 1 - j] == b[len(b) - 1 - j]:
+        j += 1
+    return (a[i : len(a) - j] + b[i : len(b) - j]).isdigit()
 
 
 def _base_type(ann: str | None, p: Parameter | None = None) -> str | None:
@@ -98,7 +119,8 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emi
                 a.raw.span,
                 "a non-empty string is true in Python",
                 help=f"write `{p.name}=0` to turn it off (HELM reads `0` as the integer 0, which is false)",
-                fixes=[Fix(a.raw.span, "0")],
+                # Unsafe: HELM runs this file today (with the parameter on); the fix changes what it runs.
+                fixes=[Fix(a.raw.span, "0", Applicability.UNSAFE)],
                 notes=[f"`{fn.name}` declares `{p.name}: {ann}` but HELM does not convert strings to bool"],
             )
         )
@@ -107,9 +129,14 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emi
 # ---------------------------------------------------------------- expander values
 
 
-def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, emit: Emit) -> bool:
-    """False when HELM would raise on this value."""
+def _check_expander_value(
+    exp: Expander, a: Argument, catalog: Catalog, emit: Emit, fn: RunSpecFunction | None = None, given: dict[str, Argument] | None = None
+) -> bool:
+    """False when HELM would raise on this value (`fn` and the entry's arguments, when known,
+    decide the cases that turn on the run's adapter method or on the model being set)."""
     v = a.value
+    if fn is not None and given is not None and not _check_expander_run(exp, a, catalog, emit, fn, given):
+        return False
     if exp.kind == "none":
         emit(
             diag(
@@ -125,7 +152,7 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, emit: Em
         if v in exp.choices:
             return True
         sugg = closest(str(v), exp.choices)
-        help_, fixes = _fix_help(str(v), sugg, a.raw.span)
+        help_, fixes = _fix_help(str(v), sugg, a.raw.span, candidates=exp.choices)
         emit(
             diag(
                 "HC0307",
@@ -144,7 +171,7 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, emit: Em
         if bad and not (isinstance(v, str) and v in exp.value_sets):
             sets = list(exp.value_sets)
             sugg = closest(str(v), sets)
-            help_, fixes = _fix_help(str(v), sugg, a.raw.span)
+            help_, fixes = _fix_help(str(v), sugg, a.raw.span, candidates=sets)
             what = "an integer" if t == "int" else "a number"
             label = f"neither {what} nor one of {quote_list(sets, 6)}" if sets else f"not {what}"
             emit(
@@ -160,11 +187,53 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, emit: Em
             )
             return False
     if exp.kind == "free" and exp.known_values and isinstance(v, str) and exp.base_value(v) not in exp.known_values:
-        _unknown_free_value(exp, a, emit)
+        method = None
+        if fn is not None and given is not None:
+            from ..run_names import adapter_method
+
+            method = adapter_method(catalog, fn.name, {k: x.value for k, x in given.items() if k not in catalog.expanders})
+        _unknown_free_value(exp, a, emit, method)
     return True
 
 
-def _unknown_free_value(exp: Expander, a: Argument, emit: Emit) -> None:
+def _check_expander_run(exp: Expander, a: Argument, catalog: Catalog, emit: Emit, fn: RunSpecFunction, given: dict[str, Argument]) -> bool:
+    """What expand() raises on for the run it meets: a method it refuses, a value no arm of the
+    run's method names, a model looked up before `model=` has set it."""
+    from ..run_names import adapter_method
+
+    fargs = {k: x.value for k, x in given.items() if k not in catalog.expanders}
+    method = adapter_method(catalog, fn.name, fargs)
+    why = None
+    if method is not None and exp.requires_method and method not in exp.requires_method:
+        why = f"run expander `{exp.name}` only works on {quote_list(list(exp.requires_method))} runs; `{fn.name}` builds `{method}` runs"
+    arms = (exp.value_arms or {}).get("by_method") or {}
+    if method is not None and arms and isinstance(a.value, str):
+        arm = arms.get(method)
+        base = exp.base_value(a.value)
+        if arm is None and (exp.value_arms or {}).get("other_methods") == "raise":
+            why = f"run expander `{exp.name}` has no branch for `{method}` runs, which `{fn.name}` builds"
+        elif arm is not None and arm.get("other") == "raise" and base not in arm.get("values", ()):
+            why = f"`{a.raw.value}` is not a value of run expander `{exp.name}` for `{method}` runs, which `{fn.name}` builds"
+            sugg = closest(base, arm.get("values", ()))
+            help_, fixes = _fix_help(str(a.value), [x + a.value[len(base):] for x in sugg], a.raw.span)
+            emit(diag("HC0307", why, a.raw.span, f"`{method}` accepts {quote_list(list(arm.get('values', ())), 6)}",
+                      help=help_, fixes=fixes, notes=[f"HELM raises when {exp.cls} expands the run"]))
+            return False
+    if why is None and exp.reads_model_for and ("*" in exp.reads_model_for or a.value in exp.reads_model_for):
+        keys = list(given)
+        if "model" not in keys or keys.index("model") > keys.index(a.key.value):
+            why = f"run expander `{exp.name}={a.raw.value}` looks up the run's model, which `model=` has not set yet at that point"
+            emit(diag("HC0307", why, a.raw.span, "HELM expands it before the model", help=f"give `model=` before `{exp.name}=`",
+                      notes=["HELM applies run expanders in the entry's order, `model=` last when it is not given",
+                             "HELM raises `No model metadata for model name: `"]))
+            return False
+    if why is not None:
+        emit(diag("HC0307", why, a.raw.span, "HELM raises on this run", notes=[f"HELM raises when {exp.cls} expands the run"]))
+        return False
+    return True
+
+
+def _unknown_free_value(exp: Expander, a: Argument, emit: Emit, method: str | None = None) -> None:
     """A value the expander's code never names (HC0313): what HELM does with it depends on
     the run's adapter method, which helmc does not compute, so a warning that says each case."""
     base = exp.base_value(str(a.value))
@@ -173,12 +242,14 @@ def _unknown_free_value(exp: Expander, a: Argument, emit: Emit) -> None:
     help_, fixes = _fix_help(str(a.value), sugg, a.raw.span)
     notes = []
     arms = (exp.value_arms or {}).get("by_method") or {}
-    for method, arm in arms.items():
+    for m, arm in arms.items():
+        if method is not None and m != method:
+            continue  # the run's method is known: only its arm matters
         notes.append(
-            f"for `{method}` runs HELM "
+            f"for `{m}` runs{' (these)' if m == method else ''} HELM "
             + ("raises" if arm.get("other") == "raise" else "falls back to its generic text")
         )
-    if arms and (exp.value_arms or {}).get("other_methods") == "raise":
+    if arms and method is None and (exp.value_arms or {}).get("other_methods") == "raise":
         notes.append("for runs of any other adapter method HELM raises")
     emit(
         diag(
@@ -220,7 +291,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
     if "/" not in v:
         # No model is named without an organization: this is a wildcard or a typo of one.
         sugg = closest(v, list(groups), cutoff=0.5) or closest(v, catalog.all_names())
-        help_, fixes = _fix_help(v, sugg, a.raw.span)
+        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=[*groups, *catalog.all_names()])
         emit(
             diag(
                 "HC0309",
@@ -255,7 +326,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
     known = catalog.models.get(v)
     if known is None and catalog.default_deployment(v) is None:
         sugg = closest(v, catalog.all_names())
-        help_, fixes = _fix_help(v, sugg, a.raw.span)
+        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.all_names())
         notes = ["with --models-to-run, HELM would drop this entry's runs without a word"]
         if "model_deployment" not in args:
             notes.append("without it, HELM raises `Unknown model or no default model deployment found`")
@@ -267,7 +338,10 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
             # HELM accepts it: a deployment generator makes a deployment from the name alone and
             # the name goes to the provider's API as is. New models work this way, typos too.
             sugg = closest(v, list(catalog.models))
-            help_, fixes = _fix_help(v, sugg, a.raw.span)
+            help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.models)
+            if fixes and fixes[0].safe and _digits_apart(v, fixes[0].replacement):
+                # `openai/o5` for `openai/o3`: maybe a model newer than the catalog, not a typo.
+                fixes = (Fix(fixes[0].span, fixes[0].replacement, Applicability.UNSAFE),)
             emit(
                 diag(
                     "HC0308",
@@ -290,7 +364,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
 
 def _unknown_deployment(v: str, a: Argument, catalog: Catalog, emit: Emit, note: str) -> None:
     sugg = closest(v, list(catalog.deployments))
-    help_, fixes = _fix_help(v, sugg, a.raw.span)
+    help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.deployments)
     emit(
         diag(
             "HC0308",
@@ -325,7 +399,7 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit:
     d = catalog.get_deployment(v)
     if d is None:
         sugg = closest(v, list(catalog.deployments))
-        help_, fixes = _fix_help(v, sugg, a.raw.span)
+        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.deployments)
         emit(diag("HC0308", f"unknown model deployment `{v}`", a.raw.span, "no model deployment has this name", help=help_, fixes=fixes, notes=["HELM raises `Model deployment ... not found`"]))
         return False
     model = args.get("model")
@@ -369,7 +443,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
     fn = catalog.functions.get(desc.name.value)
     if fn is None:
         sugg = closest(desc.name.value, catalog.functions)
-        help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span)
+        help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span, candidates=catalog.functions)
         emit(
             diag(
                 "HC0301",
@@ -421,7 +495,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
             elif exp.name == "model_deployment":
                 ok = _check_deployment(a, args, catalog, emit) and ok
             else:
-                ok = _check_expander_value(exp, a, catalog, emit) and ok
+                ok = _check_expander_value(exp, a, catalog, emit, fn, last) and ok
             continue
         if fn is None:
             continue
@@ -429,10 +503,13 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
         if p is None:
             if fn.var_keyword:
                 continue
-            sugg = closest(key, [q.name for q in fn.params] + list(catalog.expanders))
-            help_, fixes = _fix_help(key, sugg, a.key.span)
-            if sugg and fn.param(sugg[0]) is not None and sugg[0] not in args:
-                suggested.add(sugg[0])  # the fix supplies it: no second diagnostic
+            names = [q.name for q in fn.params] + list(catalog.expanders)
+            sugg = closest(key, names)
+            # A name the entry already gives is no fix: it would give it twice.
+            help_, fixes = _fix_help(key, sugg, a.key.span, candidates=[n for n in names if n not in args])
+            guess = fixes[0].replacement if fixes else None
+            if guess and fn.param(guess) is not None and guess not in args:
+                suggested.add(guess)  # the fix supplies it: no second diagnostic
             params = [q.name for q in fn.params]
             emit(
                 diag(

@@ -56,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statistics", action="store_true", help="print the number of diagnostics per code instead")
     parser.add_argument("--output-file", "-o", default=None, metavar="FILE", help="write the output to FILE")
     parser.add_argument("--isolated", action="store_true", help="ignore [tool.helmc] in pyproject.toml")
+    parser.add_argument("--fix", action="store_true", help="apply every safe fix to the files in place")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix, apply the unsafe fixes too")
 
 
 def _check_selectors(codes: list[str], flag: str) -> None:
@@ -132,6 +134,30 @@ def semantic_checks(entries, args, sink: DiagnosticSink) -> None:
         build_plan(entries, catalog, PlanOptions(models_to_run=args.models_to_run), sink, check=False, report_empty=False)
 
 
+def fix_files(files: list[str], config_paths: list[str], args: argparse.Namespace) -> list:
+    """--fix: the fixes of the selected diagnostics, applied to each conf file and HELM config
+    YAML file in place."""
+    from helmc.commands.common import catalog_from_args
+    from helmc.compiler.fixes import check_config_source, check_source, fix_files as apply_to_files
+
+    # The catalog's own problems are reported by the check that follows, not twice.
+    catalog = None if args.no_catalog else catalog_from_args(args, DiagnosticSink())
+    configs = set(config_paths)
+
+    def check_of(path: str):
+        if path in configs:
+            return lambda s: check_config_source(s, args.plugins, names=not args.no_catalog)
+        return lambda s: check_source(s, catalog)
+
+    wanted = lambda d: is_selected(d.code, args.select, args.ignore)  # noqa: E731
+    applied, errors = apply_to_files(files + config_paths, check_of, unsafe=args.unsafe_fixes, wanted=wanted)
+    for e in errors:
+        print(f"helm-check: {e}", file=sys.stderr)
+    if args.format not in ("text", "json") and applied:  # those two report the fixes themselves
+        print(f"helm-check: fixed {len(applied)} problem(s)", file=sys.stderr)
+    return applied
+
+
 def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) -> None:
     counts = Counter(d.code for d in diagnostics)
     fixable = Counter(d.code for d in diagnostics if d.fixes)
@@ -177,6 +203,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths and not args.run_entries:
         print("helm-check: give at least one conf file, folder or --run-entries", file=sys.stderr)
         return 2
+    if args.statistics and args.format not in ("text", "json"):
+        print(f"helm-check: --statistics prints a table (text) or JSON, not {args.format}; "
+              "use --format text or --format json with it", file=sys.stderr)
+        return 2
+    if getattr(args, "unsafe_fixes", False) and not getattr(args, "fix", False):
+        print("helm-check: --unsafe-fixes applies fixes only with --fix", file=sys.stderr)
+        return 2
     with gc_paused():  # held through the output too: see gc_paused
         return _check(args)
 
@@ -185,16 +218,17 @@ def _check(args: argparse.Namespace) -> int:
     from helmc.compiler.prodenv import check_paths, split_paths
 
     sink = DiagnosticSink()
-    conf_paths, config_paths = split_paths(args.paths)  # HELM's config YAML files: HC06xx
-    files = conf_files_under(conf_paths)
+    conf_paths, config_paths = split_paths(args.paths, sink)  # HELM's config YAML files: HC06xx
+    files = conf_files_under(conf_paths, sink)
     if args.paths and not files and not config_paths:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
     if args.output_file:
-        clash = _input_named(args.output_file, files + [p for p in args.plugins if os.path.isfile(p)])
+        clash = _input_named(args.output_file, files + config_paths + [p for p in args.plugins if os.path.isfile(p)])
         if clash is not None:
             print(f"helm-check: -o/--output-file `{args.output_file}` is the input `{clash}`; "
                   "refusing to write over an input", file=sys.stderr)
             return 2
+    fixed = fix_files(files, config_paths, args) if getattr(args, "fix", False) else None
     entries = load_entries(files, args.run_entries, sink)
     if not args.no_catalog:
         semantic_checks(entries, args, sink)
@@ -206,7 +240,10 @@ def _check(args: argparse.Namespace) -> int:
     if args.statistics:
         write_statistics(kept, args.format, out)
     else:
-        emit(kept, args.format, out, files=len(files) + checked, run_entries=len(args.run_entries))
+        emit(
+            kept, args.format, out, files=len(files) + checked, run_entries=len(args.run_entries),
+            fixed=fixed, unsafe_fixes=getattr(args, "unsafe_fixes", False),
+        )
     if args.output_file:
         assert isinstance(out, io.StringIO)
         try:
