@@ -100,9 +100,13 @@ class HelmcServer(LanguageServer):
         if not settings.get("no-catalog"):
             catalog = self.catalog_for(settings)
             if catalog is not None:
-                from helmc.compiler.passes.resolve import check_entries
+                from helmc.compiler.plan import PlanOptions
+                from helmc.compiler.session import Options, compile_entries
 
-                check_entries(list(conf.entries), catalog, sink)
+                # helm-check's compile and verdict, for this one file
+                models = settings.get("models-to-run")
+                options = Options(selection=PlanOptions(models_to_run=tuple(models) if models else None))
+                compile_entries(list(conf.entries), catalog, options, sink, "check")
         from helmc.commands.check import _codes, filter_diagnostics
 
         kept = [d for d in sink.sorted() if d.span.source is source]

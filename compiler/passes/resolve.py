@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from ..catalog import Catalog, Expander, Parameter, RunSpecFunction
 from ..diagnostics import Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
 from ..ir import Argument, Description, Entry
 from .suggest import closest, quote_list
-
-Emit = Callable[[Diagnostic], None]
 
 _FALSY_WORDS = {"false", "no", "off", "n", "f", "none", "null", "disable", "disabled"}
 NOTE_MODELS_TO_RUN = "with --models-to-run, HELM would replace this value without a word, since it has no `/`"
@@ -68,7 +67,7 @@ def _kind_of(value: Any) -> str:
 # ---------------------------------------------------------------- one argument against a parameter
 
 
-def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emit) -> None:
+def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, sink: DiagnosticSink) -> None:
     t = _base_type(p.annotation, p)
     v = a.value
     shown = f"`{a.raw.value}`" if a.raw.value else "an empty value"
@@ -78,9 +77,9 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emi
         help_ = "write a whole number"
         if isinstance(v, str) and v in ("None", "none", "null") and _optional(p.annotation):
             help_ = f"leave out `{p.name}=` to get None"
-        emit(diag("HC0305", f"`{p.name}` expects an integer, got {shown}", a.raw.span, "not an integer", help=help_, notes=notes))
+        sink.add(diag("HC0305", f"`{p.name}` expects an integer, got {shown}", a.raw.span, "not an integer", help=help_, notes=notes))
     elif t == "float" and isinstance(v, str):
-        emit(
+        sink.add(
             diag(
                 "HC0305",
                 f"`{p.name}` expects a number, got {shown}",
@@ -91,7 +90,7 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emi
             )
         )
     elif t == "bool" and isinstance(v, str) and v.strip().lower() in _FALSY_WORDS:
-        emit(
+        sink.add(
             diag(
                 "HC0306",
                 f"`{p.name}={a.raw.value}` turns `{p.name}` on: HELM passes the non-empty string {a.raw.value!r}, which is true",
@@ -107,11 +106,11 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emi
 # ---------------------------------------------------------------- expander values
 
 
-def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, emit: Emit) -> bool:
+def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, sink: DiagnosticSink) -> bool:
     """False when HELM would raise on this value."""
     v = a.value
     if exp.kind == "none":
-        emit(
+        sink.add(
             diag(
                 "HC0307",
                 f"run expander `{exp.name}` takes no value",
@@ -126,7 +125,7 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, emit: Em
             return True
         sugg = closest(str(v), exp.choices)
         help_, fixes = _fix_help(str(v), sugg, a.raw.span)
-        emit(
+        sink.add(
             diag(
                 "HC0307",
                 f"`{a.raw.value}` is not a value of run expander `{exp.name}`",
@@ -147,7 +146,7 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, emit: Em
             help_, fixes = _fix_help(str(v), sugg, a.raw.span)
             what = "an integer" if t == "int" else "a number"
             label = f"neither {what} nor one of {quote_list(sets, 6)}" if sets else f"not {what}"
-            emit(
+            sink.add(
                 diag(
                     "HC0307",
                     f"`{a.raw.value}` is not a value of run expander `{exp.name}`",
@@ -165,12 +164,36 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, emit: Em
 # ---------------------------------------------------------------- models
 
 
-def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit) -> bool:
+def _check_model(
+    a: Argument, args: dict[str, Any], catalog: Catalog, sink: DiagnosticSink, models_to_run: Sequence[str] | None
+) -> bool:
     v = a.value if isinstance(a.value, str) else str(a.value)
     groups = catalog.model_group_to_model_names()
+    if models_to_run and "/" not in v:
+        # run_entries_to_run_specs replaces a `model=` without `/` by each --models-to-run value
+        # before anything reads it: HELM builds the runs, whatever the value was.
+        if v not in groups:
+            sugg = closest(v, list(groups), cutoff=0.5) if v else []
+            help_, fixes = _fix_help(v, sugg, a.raw.span)
+            sink.add(
+                diag(
+                    "HC0309" if v else "HC0308",
+                    f"unknown model group `{v}`" if v else "empty model name",
+                    a.raw.span,
+                    "--models-to-run replaces this value",
+                    help=help_,
+                    fixes=fixes,
+                    notes=[
+                        f"HELM runs this entry on {quote_list(list(models_to_run), 4)} instead, without a word",
+                        "without --models-to-run, HELM raises: no model has this name",
+                    ],
+                    severity=Severity.WARNING,
+                )
+            )
+        return True
     if v in groups:
         if not groups[v]:
-            emit(
+            sink.add(
                 diag(
                     "HC0311",
                     f"model group `{v}` is empty: all its models are deprecated or unsupported",
@@ -182,7 +205,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
             )
         return True
     if v == "":
-        emit(diag("HC0308", "empty model name", a.raw.span, "no model here", help="name a model such as `openai/gpt2`, or a model group such as `text`", notes=[NOTE_MODELS_TO_RUN]))
+        sink.add(diag("HC0308", "empty model name", a.raw.span, "no model here", help="name a model such as `openai/gpt2`, or a model group such as `text`", notes=[NOTE_MODELS_TO_RUN]))
         return False
     parts = v.split("/")
     model = "/".join(parts[-2:])
@@ -190,7 +213,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
         # No model is named without an organization: this is a wildcard or a typo of one.
         sugg = closest(v, list(groups), cutoff=0.5) or closest(v, catalog.all_names())
         help_, fixes = _fix_help(v, sugg, a.raw.span)
-        emit(
+        sink.add(
             diag(
                 "HC0309",
                 f"unknown model group `{v}`",
@@ -206,10 +229,10 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
         # replace_model_in_run_spec: a name of more than two parts is a deployment
         d = catalog.get_deployment(v)
         if d is None:
-            _unknown_deployment(v, a, catalog, emit, "HELM reads a `model=` value with more than two parts as a model deployment")
+            _unknown_deployment(v, a, catalog, sink, "HELM reads a `model=` value with more than two parts as a model deployment")
             return False
         if d.model_name != model and "model_deployment" not in args:
-            emit(
+            sink.add(
                 diag(
                     "HC0312",
                     f"model deployment `{v}` serves `{d.model_name}`, not `{model}`",
@@ -219,7 +242,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
                 )
             )
             return False
-        _deprecated(model, a, catalog, emit)
+        _deprecated(model, a, catalog, sink)
         return True
     known = catalog.models.get(v)
     if known is None and catalog.default_deployment(v) is None:
@@ -228,7 +251,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
         notes = ["with --models-to-run, HELM would drop this entry's runs without a word"]
         if "model_deployment" not in args:
             notes.append("without it, HELM raises `Unknown model or no default model deployment found`")
-        emit(diag("HC0308", f"unknown model `{v}`", a.raw.span, "no model or model deployment has this name", help=help_, fixes=fixes, notes=notes))
+        sink.add(diag("HC0308", f"unknown model `{v}`", a.raw.span, "no model or model deployment has this name", help=help_, fixes=fixes, notes=notes))
         return False
     if known is None and "model_deployment" not in args and not catalog.deployments_of(v):
         d = catalog.get_deployment(v)
@@ -237,7 +260,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
             # the name goes to the provider's API as is. New models work this way, typos too.
             sugg = closest(v, list(catalog.models))
             help_, fixes = _fix_help(v, sugg, a.raw.span)
-            emit(
+            sink.add(
                 diag(
                     "HC0308",
                     f"unknown model `{v}`",
@@ -253,14 +276,14 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
                 )
             )
         return True
-    _deprecated(v, a, catalog, emit)
+    _deprecated(v, a, catalog, sink)
     return True
 
 
-def _unknown_deployment(v: str, a: Argument, catalog: Catalog, emit: Emit, note: str) -> None:
+def _unknown_deployment(v: str, a: Argument, catalog: Catalog, sink: DiagnosticSink, note: str) -> None:
     sugg = closest(v, list(catalog.deployments))
     help_, fixes = _fix_help(v, sugg, a.raw.span)
-    emit(
+    sink.add(
         diag(
             "HC0308",
             f"unknown model deployment `{v}`",
@@ -273,12 +296,12 @@ def _unknown_deployment(v: str, a: Argument, catalog: Catalog, emit: Emit, note:
     )
 
 
-def _deprecated(model: str, a: Argument, catalog: Catalog, emit: Emit) -> None:
+def _deprecated(model: str, a: Argument, catalog: Catalog, sink: DiagnosticSink) -> None:
     m = catalog.models.get(model)
     if m is None or not (m.deprecated or m.unsupported):
         return
     what = "deprecated" if m.deprecated else "unsupported"
-    emit(
+    sink.add(
         diag(
             "HC0311",
             f"model `{model}` is {what} in HELM",
@@ -289,13 +312,13 @@ def _deprecated(model: str, a: Argument, catalog: Catalog, emit: Emit) -> None:
     )
 
 
-def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit) -> bool:
+def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, sink: DiagnosticSink) -> bool:
     v = a.value if isinstance(a.value, str) else str(a.value)
     d = catalog.get_deployment(v)
     if d is None:
         sugg = closest(v, list(catalog.deployments))
         help_, fixes = _fix_help(v, sugg, a.raw.span)
-        emit(diag("HC0308", f"unknown model deployment `{v}`", a.raw.span, "no model deployment has this name", help=help_, fixes=fixes, notes=["HELM raises `Model deployment ... not found`"]))
+        sink.add(diag("HC0308", f"unknown model deployment `{v}`", a.raw.span, "no model deployment has this name", help=help_, fixes=fixes, notes=["HELM raises `Model deployment ... not found`"]))
         return False
     model = args.get("model")
     if isinstance(model, str) and "/" in model and not catalog.is_wildcard(model):
@@ -306,7 +329,7 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit:
                 v,
                 a,
                 catalog,
-                emit,
+                sink,
                 f"HELM's `{d.origin.split(':', 1)[1]}` generator would make a deployment for model `{d.model_name}`, "
                 f"not `{mname}`, and HELM raises `Invalid RunSpec`",
             )
@@ -314,7 +337,7 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit:
         if d.model_name != mname:
             sugg = [x.name for x in catalog.deployments_of(mname)]
             help_, fixes = _fix_help(v, sugg[-1:], a.raw.span, f" (a deployment of `{mname}`)")
-            emit(
+            sink.add(
                 diag(
                     "HC0312",
                     f"model deployment `{v}` serves `{d.model_name}`, not `{mname}`",
@@ -332,14 +355,16 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit:
 # ---------------------------------------------------------------- one entry
 
 
-def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
+def check_description(
+    desc: Description, catalog: Catalog, sink: DiagnosticSink, models_to_run: Sequence[str] | None = None
+) -> bool:
     """Check one parsed description; True when HELM would build its run specs without raising."""
     ok = True
     fn = catalog.functions.get(desc.name.value)
     if fn is None:
         sugg = closest(desc.name.value, catalog.functions)
         help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span)
-        emit(
+        sink.add(
             diag(
                 "HC0301",
                 f"unknown run spec function `{desc.name.value}`",
@@ -356,7 +381,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
     for a in desc.args:
         key = a.key.value
         if key in first:
-            emit(
+            sink.add(
                 diag(
                     "HC0304",
                     f"argument `{key}` is given twice",
@@ -376,7 +401,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
         exp = catalog.expanders.get(key)
         if exp is not None:
             if fn is not None and fn.param(key) is not None:
-                emit(
+                sink.add(
                     diag(
                         "HC0310",
                         f"`{key}` goes to the run expander `{key}`, not to `{fn.name}`'s parameter `{key}`",
@@ -386,11 +411,11 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
                     )
                 )
             if exp.kind == "model":
-                ok = _check_model(a, args, catalog, emit) and ok
+                ok = _check_model(a, args, catalog, sink, models_to_run) and ok
             elif exp.name == "model_deployment":
-                ok = _check_deployment(a, args, catalog, emit) and ok
+                ok = _check_deployment(a, args, catalog, sink) and ok
             else:
-                ok = _check_expander_value(exp, a, catalog, emit) and ok
+                ok = _check_expander_value(exp, a, catalog, sink) and ok
             continue
         if fn is None:
             continue
@@ -403,7 +428,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
             if sugg and fn.param(sugg[0]) is not None and sugg[0] not in args:
                 suggested.add(sugg[0])  # the fix supplies it: no second diagnostic
             params = [q.name for q in fn.params]
-            emit(
+            sink.add(
                 diag(
                     "HC0302",
                     f"`{fn.name}` has no parameter `{key}`",
@@ -421,7 +446,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
             )
             ok = False
             continue
-        _check_param_value(fn, p, a, emit)
+        _check_param_value(fn, p, a, sink)
         if _base_type(p.annotation, p) in ("int", "float") and isinstance(a.value, str):
             ok = False
     if fn is not None:
@@ -432,7 +457,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
             if p.name in catalog.expanders and p.name in args:
                 notes.append(f"`{p.name}=` goes to the run expander of that name, not to the function")
             notes.append("HELM raises a TypeError (missing required argument)")
-            emit(
+            sink.add(
                 diag(
                     "HC0303",
                     f"`{fn.name}` needs the argument `{p.name}`",
@@ -446,21 +471,65 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
     return ok
 
 
-def check_entry(entry: Entry, catalog: Catalog, emit: Emit) -> bool:
-    """True when the entry can be planned (no error of this pass and its syntax is fine)."""
+@dataclass(frozen=True, slots=True)
+class ResolvedEntry:
+    """An entry after resolution: what the planner consumes, so nothing is resolved twice."""
+
+    entry: Entry
+    function: RunSpecFunction | None
+    args: tuple[tuple[str, Any], ...]  # HELM's args dict, in its order (a later duplicate wins in place)
+    diagnostics: tuple[Diagnostic, ...]  # this entry's resolution diagnostics
+    ok: bool  # HELM builds this entry's runs without raising (syntax, schema and resolution)
+
+    @property
+    def arg_dict(self) -> dict[str, Any]:
+        return dict(self.args)
+
+
+def resolve_entry(entry: Entry, catalog: Catalog, models_to_run: Sequence[str] | None = None) -> ResolvedEntry:
     desc = entry.description
-    if desc is None or not desc.ok:
-        return False
-    errors = 0
+    if desc is None:
+        return ResolvedEntry(entry, None, (), (), False)
+    local = DiagnosticSink()
+    ok = desc.ok and check_description(desc, catalog, local, models_to_run) and not local.has_errors
+    fn = catalog.functions.get(desc.name.value)
+    return ResolvedEntry(entry, fn, tuple(desc.arg_dict().items()), tuple(local.items), ok and entry.ok and fn is not None)
 
-    def counted(d: Diagnostic) -> None:
-        nonlocal errors
-        if d.severity is Severity.ERROR:
-            errors += 1
-        emit(d)
 
-    ok = check_description(desc, catalog, counted)
-    return ok and errors == 0
+def resolve_entries(
+    entries: Sequence[Entry], catalog: Catalog, sink: DiagnosticSink, models_to_run: Sequence[str] | None = None
+) -> list[ResolvedEntry]:
+    """The resolution pass over one run set: each entry once, plus duplicate entries (HC0401)."""
+    out: list[ResolvedEntry] = []
+    seen: dict[tuple, Entry] = {}
+    for e in entries:
+        r = resolve_entry(e, catalog, models_to_run)
+        sink.extend(r.diagnostics)
+        out.append(r)
+        ident = entry_identity(e)
+        if ident is None:
+            continue
+        if ident in seen:
+            sink.add(_duplicate(seen[ident], e))
+        else:
+            seen[ident] = e
+    return out
+
+
+def _duplicate(prev: Entry, e: Entry) -> Diagnostic:
+    pl, pc = prev.span.start_line_col
+    where = f"{prev.path}:{pl}:{pc}" if prev.path != e.path else f"line {pl}"
+    desc = e.description
+    assert desc is not None
+    return diag(
+        "HC0401",
+        f"this entry produces the same runs as the entry at {where}",
+        desc.span,
+        "same function, arguments and groups",
+        secondary=[Label(prev.description.span if prev.description else prev.span, "first here")],
+        help="remove one of the two entries",
+        notes=["HELM runs both; the second run overwrites the first's output"],
+    )
 
 
 def entry_identity(entry: Entry) -> tuple | None:
@@ -473,30 +542,6 @@ def entry_identity(entry: Entry) -> tuple | None:
     return (desc.name.value, tuple((k, repr(v)) for k, v in sorted(args.items())), tuple(sorted(entry.groups)) if entry.groups is not None else None)
 
 
-def check_entries(entries: list[Entry], catalog: Catalog, sink: DiagnosticSink) -> None:
-    """The resolution pass over all entries, plus duplicate entries (HC0401)."""
-    seen: dict[tuple, Entry] = {}
-    for e in entries:
-        check_entry(e, catalog, sink.add)
-        ident = entry_identity(e)
-        if ident is None:
-            continue
-        if ident in seen:
-            prev = seen[ident]
-            pl, pc = prev.span.start_line_col
-            where = f"{prev.path}:{pl}:{pc}" if prev.path != e.path else f"line {pl}"
-            desc = e.description
-            assert desc is not None
-            sink.add(
-                diag(
-                    "HC0401",
-                    f"this entry produces the same runs as the entry at {where}",
-                    desc.span,
-                    "same function, arguments and groups",
-                    secondary=[Label(prev.description.span if prev.description else prev.span, "first here")],
-                    help="remove one of the two entries",
-                    notes=["HELM runs both; the second run overwrites the first's output"],
-                )
-            )
-        else:
-            seen[ident] = e
+def check_entries(entries: Sequence[Entry], catalog: Catalog, sink: DiagnosticSink) -> None:
+    """resolve_entries for callers that only want the diagnostics."""
+    resolve_entries(entries, catalog, sink)

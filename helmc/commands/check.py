@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity
 from helmc.compiler.emit import FORMATS, emit
-from helmc.compiler.frontend import conf_files_under, gc_paused, load_entries
+from helmc.compiler.frontend import conf_files_under, gc_paused
 
 
 class UsageError(Exception):
@@ -32,10 +32,17 @@ def _codes(values: list[str] | None) -> list[str] | None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Defaults are None so that settings from pyproject.toml can fill what the flags leave out.
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="conf files, or folders of *.conf files")
-    parser.add_argument("--run-entries", nargs="+", default=[], metavar="ENTRY", help="run entries to check too")
+    from helmc.commands.common import add_selection_arguments
+
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH",
+        help="conf files, or folders of *.conf files; each file is checked as `helm-run --conf-paths FILE` reads it",
+    )
+    add_selection_arguments(parser)
+    parser.add_argument(
+        "--allow-no-runs", action="store_true", help="as helm-run's flag: nothing left to run is no error"
+    )
     parser.add_argument("--format", choices=FORMATS, default=None, help="output format (default: text)")
-    parser.add_argument("--models-to-run", nargs="+", default=None, metavar="MODEL", help="as helm-run's flag")
     parser.add_argument("--local-path", default=None, help="HELM's local config folder (default: prod_env)")
     parser.add_argument("--plugins", nargs="+", default=None, metavar="MODULE", help="plugin modules or paths")
     parser.add_argument("--enable-huggingface-models", nargs="+", default=None, metavar="MODEL")
@@ -112,23 +119,6 @@ def apply_settings(args: argparse.Namespace) -> list[str]:
     return warnings
 
 
-def semantic_checks(entries, args, sink: DiagnosticSink) -> None:
-    """Resolve names against the catalog (functions, arguments, expanders, models)."""
-    from helmc.commands.common import catalog_from_args
-    from helmc.compiler.passes.resolve import check_entries
-
-    catalog = catalog_from_args(args, sink)
-    if catalog is None:
-        return
-    check_entries(entries, catalog, sink)
-    if getattr(args, "models_to_run", None):
-        # As helm-run would: its --models-to-run checks, and entries it would filter to nothing.
-        from helmc.compiler.plan import PlanOptions
-        from helmc.compiler.planner import build_plan
-
-        build_plan(entries, catalog, PlanOptions(models_to_run=args.models_to_run), sink, check=False, report_empty=False)
-
-
 def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) -> None:
     counts = Counter(d.code for d in diagnostics)
     fixable = Counter(d.code for d in diagnostics if d.fixes)
@@ -155,21 +145,23 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as e:
         print(f"helm-check: {e}", file=sys.stderr)
         return 2
-    if not args.paths and not args.run_entries:
-        print("helm-check: give at least one conf file, folder or --run-entries", file=sys.stderr)
+    if not args.paths and not args.run_entries and not args.conf_paths and not args.conf_file:
+        print("helm-check: give at least one conf file, folder, -c/--conf-paths or --run-entries", file=sys.stderr)
         return 2
     with gc_paused():  # held through the output too: see gc_paused
         return _check(args)
 
 
 def _check(args: argparse.Namespace) -> int:
+    from helmc.commands.common import options_from_args
+    from helmc.compiler.session import check_run_sets, compile_run_sets
+
     sink = DiagnosticSink()
-    files = conf_files_under(args.paths)
-    if args.paths and not files:
+    run_sets = check_run_sets(args.paths, [*args.conf_paths, *args.conf_file], args.run_entries)
+    files = [f for rs in run_sets for f in conf_files_under(list(rs.conf_paths))]
+    if args.paths and not conf_files_under(args.paths):
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
-    entries = load_entries(files, args.run_entries, sink)
-    if not args.no_catalog:
-        semantic_checks(entries, args, sink)
+    compile_run_sets(run_sets, options_from_args(args), sink, "check")
     kept = filter_diagnostics(sink.items, args.select, args.ignore)
     # To a file: render into memory first, so a failure never leaves a half-written file.
     # To stdout: write directly, so the text format keeps its colours on a terminal.

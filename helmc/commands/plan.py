@@ -9,14 +9,10 @@ from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-c", "--conf-paths", nargs="+", default=[], metavar="PATH", help="run entries conf files (or folders)")
-    parser.add_argument("--conf-file", action="append", default=[], metavar="PATH", help="a conf file (same as -c)")
-    parser.add_argument("-r", "--run-entries", nargs="*", default=[], metavar="ENTRY", help="run entries")
-    parser.add_argument("--models-to-run", nargs="+", default=None, metavar="MODEL")
-    parser.add_argument("--groups-to-run", nargs="+", default=None, metavar="GROUP")
-    parser.add_argument("--priority", type=int, default=None, help="drop entries whose priority is greater")
-    parser.add_argument("--max-eval-instances", type=int, default=None)
-    parser.add_argument("--num-train-trials", type=int, default=None)
+    from helmc.commands.common import add_selection_arguments
+
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="conf files or folders (same as -c)")
+    add_selection_arguments(parser)
     parser.add_argument("--local-path", default="prod_env", help="HELM's local config folder (default: prod_env)")
     parser.add_argument("--plugins", nargs="+", default=[], metavar="MODULE")
     parser.add_argument("--enable-huggingface-models", nargs="+", default=[], metavar="MODEL")
@@ -40,25 +36,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from helmc.commands.common import catalog_from_args, plan_options
+    from helmc.commands.common import options_from_args
     from helmc.compiler.diagnostics import DiagnosticSink, Severity
-    from helmc.compiler.frontend import load_entries
-    from helmc.compiler.planner import Trace, build_plan
+    from helmc.compiler.planner import Trace
+    from helmc.compiler.session import RunSet, compile_run_sets
 
-    conf_paths = list(args.conf_paths) + list(args.conf_file)
+    conf_paths = [*args.paths, *args.conf_paths, *args.conf_file]
     if not conf_paths and not args.run_entries:
-        print("helmc plan: give -c/--conf-paths or --run-entries", file=sys.stderr)
-        return 2
+        args._parser.error("give a conf file (PATH or -c/--conf-paths) or --run-entries")
     sink = DiagnosticSink()
-    entries = load_entries(conf_paths, list(args.run_entries or []), sink)
-    catalog = catalog_from_args(args, sink)
-    if catalog is None:
+    traces: list[Trace] | None = [] if args.explain else None
+    (compiled,) = compile_run_sets(
+        [RunSet(tuple(conf_paths), tuple(args.run_entries or ()))], options_from_args(args), sink, "plan", traces=traces
+    )
+    plan = compiled.plan
+    if plan is None:
         from helmc.compiler.emit import emit
 
         emit(sink.items, "json" if args.format == "json" else "text", sys.stdout)
         return 2
-    traces: list[Trace] | None = [] if args.explain else None
-    plan = build_plan(entries, catalog, plan_options(args), sink, traces=traces)
     has_errors = any(d.severity is Severity.ERROR for d in sink.items)
     if args.format == "json":
         out = plan.to_json()

@@ -1,0 +1,148 @@
+"""A helm-run session: compile -> plan -> build -> execute, each step returning diagnostics.
+
+helm-run and `helmc plan --build` drive this; the command line only parses flags into
+Options and HelmSettings, and prints what comes back. Every problem of every step is a
+Diagnostic at the entry that planned it, so it goes through the chosen --format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Label, Severity, diag
+from helmc.compiler.ir import Entry
+from helmc.compiler.plan import EntryRef, Plan, PlannedRun
+from helmc.compiler.planner import entry_ref
+from helmc.compiler.session import Compiled, Options, RunSet, compile_run_sets
+from helmc.compiler.source import SourceFile, Span
+
+from . import bridge
+from .bridge import BuiltRun, HelmSettings
+
+
+@dataclass(slots=True)
+class Session:
+    options: Options
+    run_set: RunSet
+    settings: HelmSettings
+    sink: DiagnosticSink = field(default_factory=DiagnosticSink)
+    compiled: Compiled | None = None
+    _entries: dict[EntryRef, Entry] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ compile and plan
+
+    def compile(self, purpose: str = "run") -> Plan | None:
+        """The same compile and verdict as helm-check's; None when no catalog could be loaded."""
+        (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose)  # type: ignore[arg-type]
+        self._entries = {entry_ref(e): e for e in self.compiled.entries if e.description is not None}
+        return self.compiled.plan
+
+    # ------------------------------------------------------------------ build
+
+    def build(self, plan: Plan) -> list[BuiltRun] | None:
+        """HELM builds every RunSpec from the plan (HELM must be prepared). None when HELM
+        raised for an entry (HC0502, as HELM stops the whole run); otherwise the runs to
+        execute, a repeated run name once (the later run, as HELM's folder ends up)."""
+        built, errors, mismatches = bridge.build_plan(plan, self.settings)
+        for err in errors:
+            self.sink.add(
+                diag(
+                    "HC0502",
+                    f"HELM could not build the runs of this entry: {err.message}",
+                    self._cause_span(err.spec.entry, err.message),
+                    "HELM raised here",
+                    notes=[f"HELM's log: {bridge.build_log_path(self.settings)}"],
+                )
+            )
+        for mm in mismatches:
+            self.sink.add(
+                diag(
+                    "HC0501",
+                    "HELM built other runs than helmc planned for this entry",
+                    self._entry_span(mm.spec.entry),
+                    "this entry",
+                    notes=[mm.message, "helm-run runs what HELM built; please report this helmc bug"],
+                )
+            )
+        if errors:
+            return None
+        return self.name_clashes(built)
+
+    def named_plan(self, plan: Plan, built: Sequence[BuiltRun]) -> Plan:
+        """The plan with HELM's run names and adapter settings from the RunSpecs it built."""
+        by_run = {id(b.planned): b for b in built if b.planned is not None}
+        runs = tuple(
+            replace(r, name=by_run[id(r)].name, adapter=by_run[id(r)].adapter) if id(r) in by_run else r
+            for r in plan.runs
+        )
+        return replace(plan, runs=runs)
+
+    def name_clashes(self, built: Sequence[BuiltRun]) -> list[BuiltRun]:
+        """HC0406 for each run name given twice; keep the later run, as HELM's folder does."""
+        last: dict[str, int] = {b.name: i for i, b in enumerate(built)}
+        first: dict[str, BuiltRun] = {}
+        for i, b in enumerate(built):
+            if b.name not in first:
+                first[b.name] = b
+            elif last[b.name] == i:
+                self.sink.add(self.clash(b, first[b.name]))
+        return [b for i, b in enumerate(built) if last[b.name] == i]
+
+    def clash(self, later: BuiltRun, earlier: BuiltRun) -> Diagnostic:
+        where = earlier.planned.entry if earlier.planned else None
+        secondary = [Label(self._entry_span(where), "the earlier run with this name")] if where else []
+        return diag(
+            "HC0406",
+            f"two runs are named `{later.name}`: the later one overwrites the earlier one's folder",
+            self._entry_span(later.planned.entry) if later.planned else _nowhere(),
+            "this run's output replaces the earlier one",
+            secondary=secondary,
+            help="make the entries differ in an argument that is part of the run name, or remove one",
+            notes=["HELM runs both into one folder; helm-run runs only this later one, which is what HELM leaves"],
+        )
+
+    # ------------------------------------------------------------------ execute
+
+    def run_failed(self, run: BuiltRun, error: str | None, log: str | None) -> None:
+        """HC0503: a run that failed, at the entry (or the argument or model it names) that planned it."""
+        ref = run.planned.entry if run.planned else None
+        notes = [f"HELM raised: {error}" if error else "HELM raised (see the log)"]
+        if log:
+            notes.append(f"HELM's log of this run: {log}")
+        self.sink.add(
+            diag(
+                "HC0503",
+                f"run `{run.name}` failed",
+                self._cause_span(ref, error or "") if ref else _nowhere(),
+                "the entry that planned this run (at the value HELM's error names)",
+                notes=notes,
+            )
+        )
+
+    # ------------------------------------------------------------------ spans
+
+    def _entry_span(self, ref: EntryRef) -> Span:
+        e = self._entries.get(ref)
+        if e is None:
+            return _nowhere()
+        return e.description.span if e.description is not None else e.span
+
+    def _cause_span(self, ref: EntryRef, message: str) -> Span:
+        """The argument (or model) whose value HELM's message names, else the description."""
+        e = self._entries.get(ref)
+        if e is None or e.description is None:
+            return self._entry_span(ref)
+        named = [a for a in e.description.args if a.raw.value and len(a.raw.value) > 1 and a.raw.value in message]
+        if named:  # the value HELM's message names first is the one it was working on
+            return min(named, key=lambda a: (message.index(a.raw.value), -len(a.raw.value))).raw.span
+        return e.description.span
+
+
+def _nowhere() -> Span:
+    return SourceFile("<helm-run>", "").span(0, 0)
+
+
+def errors_in(diagnostics: Sequence[Diagnostic]) -> int:
+    return sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+
