@@ -6,6 +6,7 @@ HC02xx  run entry syntax (what parse_object_spec reads)
 HC03xx  resolution against the catalog (functions, arguments, expanders, models)
 HC04xx  planning (filters, empty results, duplicates)
 HC05xx  helm-run: what HELM itself builds and runs
+HC07xx  execution: engines (HC0700-HC0749), the journal and `helmc status` (HC0750-HC0799)
 HC09xx  inputs and the tool itself (unreadable files, internal errors)
 """
 
@@ -73,6 +74,9 @@ _RULES = [
     Rule("HC0501", "helm-plan-mismatch", "warning", "HELM built other RunSpecs than helmc planned for an entry."),
     Rule("HC0502", "helm-build-failed", "error", "HELM raised while building the RunSpecs of an entry."),
     Rule("HC0503", "run-failed", "error", "A run failed while HELM ran it; the diagnostic points at the entry that planned it."),
+    # the run journal and `helmc status`
+    Rule("HC0750", "journal-unwritable", "error", "The suite's journal cannot be read or written (the path and the OS error say why)."),
+    Rule("HC0751", "journal-damaged", "warning", "Parts of the suite's journal do not fit its format and are ignored; those runs are redone."),
     # inputs and the tool
     Rule("HC0901", "unreadable-file", "error", "A file cannot be read or decoded as UTF-8."),
     Rule("HC0902", "internal-error", "error", "helmc itself failed; please report it."),

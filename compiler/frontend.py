@@ -8,10 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .conf_parser import parse_conf
+from .conf import entries_of, parse_conf
 from .diagnostics import DiagnosticSink, diag
 from .ir import ConfFile, Entry, HString
-from .passes.schema import entries_of
 from .run_entry_parser import parse_description
 from .source import SourceFile
 

@@ -2,7 +2,7 @@
 
 Two layers:
 - HOCON values (`HValue` and friends), produced from the conf grammar's parse tree;
-- run entries (`Entry`, `Description`, `Argument`), produced by the schema pass and the
+- run entries (`Entry`, `Description`, `Argument`), produced by the conf reader (compiler/conf/schema.py) and the
   run-entry grammar. Spans inside a description point into the conf file, escapes included.
 """
 
@@ -136,7 +136,7 @@ class Entry:
     index: int  # position in its file
     priority_span: Span | None = None
     groups_span: Span | None = None
-    # False when the schema pass found an error in this entry (a wrong type, no description):
+    # False when the conf reader found an error in this entry (a wrong type, no description):
     # HELM would refuse the whole file, so the entry plans no runs.
     ok: bool = True
 

@@ -1,31 +1,57 @@
-"""The run journal: each run's state, recorded atomically in the output folder.
+"""The run journal: each run's state, one appended line per change, in the output folder.
 
-One writer (the parent process) rewrites the whole file on every change: write a temporary
-file, fsync it, os.replace it over the journal, fsync the folder. A reader therefore sees
-either the old or the new journal, never a torn one, whatever moment a kill -9 lands.
+`OUTPUT/helmc/SUITE/journal.jsonl` is a log of JSON lines: a header, the last helm-run's
+session (its command and the runs it planned), then one line per state change holding the
+run's whole record, so that the last line of a run wins. A change costs one append (O(1)),
+not a rewrite of every record as helmc 0.1's journal.json did (O(n) per change).
 
-A run counts as completed only when the journal says so *and* the fingerprint of the RunSpec
-matches: a run folder that HELM was still writing when the process died is never in state
-"completed" (the state is only written after the worker has written and fsynced all files).
+- One writer, the helm-run that holds the suite lock. On open it reads the log and compacts
+  it: one line per run, written aside, fsynced and renamed over the log, so a kill -9 at any
+  moment leaves the old or the new log, never a torn one.
+- Durability: an append survives a kill -9 as soon as write() returns (the kernel has it). A
+  run's terminal state (done, failed, interrupted) is also fdatasync'ed before the caller is
+  told, for power loss; `running` is not (losing it costs at most a redo). The worker fsyncs a
+  run's files before the parent journals it done, so no run is recorded done whose outputs
+  are not durable.
+- Readers (`helmc status`) open the file read-only and take no lock: a line being appended has
+  no newline yet and is left for the next read.
+- Whatever does not fit (garbage, a torn line, wrong types, deep nesting, huge numbers, another
+  format) is ignored with a warning and those runs are simply redone; a journal that cannot
+  be written at all (a folder in its place, no permission, disk full) raises JournalError,
+  which names the path and the OS error.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import socket
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, Iterable, Sequence
 
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = 2
+LOG_NAME = "journal.jsonl"
+OLD_NAME = "journal.json"  # helmc 0.1: the whole journal rewritten on every change
+_HEADER = {"helmc_journal": JOURNAL_VERSION}
+_MAX_LINE = 64 << 20  # a session line lists every planned run name; anything longer is not ours
+_MAX_ATTEMPTS = 1 << 31
+_MAX_ERROR = 500
 
 
 class RunState(str, Enum):
-    PENDING = "pending"
-    RUNNING = "running"  # dispatched; if found on start-up, the run was interrupted
-    COMPLETED = "completed"
+    PENDING = "pending"  # planned by the last helm-run, not started yet
+    RUNNING = "running"  # started; found so by the next writer, it was interrupted
+    DONE = "done"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # started, never finished (Ctrl-C, --exit-on-error, kill -9)
+    COMPLETED = "done"  # alias of DONE (helmc 0.1's name, kept for callers)
+
+
+_TERMINAL = frozenset({RunState.DONE, RunState.FAILED, RunState.INTERRUPTED})
+_OLD_STATES = {"completed": RunState.DONE}  # helmc 0.1's journal.json
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +59,37 @@ class RunRecord:
     name: str
     fingerprint: str
     state: RunState
-    attempts: int = 0
-    error: str | None = None
+    attempts: int = 0  # starts of this run (retries included), over every helm-run of the suite
+    error: str | None = None  # one line; the whole story is in the log
     duration: float | None = None
-    updated: float = 0.0
+    updated: float = 0.0  # time of the last change (seconds since the epoch)
+    started: float | None = None  # time of the last start
+    log: str | None = None  # the run's HELM log
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One helm-run of the suite: who, when, with what command, planning which runs."""
+
+    started: float
+    pid: int
+    host: str
+    command: tuple[str, ...]
+    planned: tuple[str, ...]
+
+
+class JournalError(Exception):
+    """The journal cannot be written: `path` and the OS error say why."""
+
+    def __init__(self, path: str, error: OSError) -> None:
+        self.path = path
+        self.error = error
+        reason = error.strerror or str(error) or type(error).__name__
+        super().__init__(f"{path}: {reason}")
+
+
+class SuiteLocked(Exception):
+    """Another helm-run is executing the same suite in the same output folder."""
 
 
 def journal_dir(output_path: str, suite: str) -> str:
@@ -44,101 +97,377 @@ def journal_dir(output_path: str, suite: str) -> str:
     return os.path.join(output_path, "helmc", suite)
 
 
+# ------------------------------------------------------------------------------ reading
+
+
+@dataclass(slots=True)
+class JournalView:
+    """What a journal holds, read without writing anything."""
+
+    path: str
+    records: dict[str, RunRecord] = field(default_factory=dict)
+    session: Session | None = None
+    warnings: list[str] = field(default_factory=list)
+    found: bool = False  # a journal (new or old) exists for the suite
+
+
+def read_journal(output_path: str, suite: str) -> JournalView:
+    """Read a suite's journal without writing or locking anything (for `helmc status`).
+
+    Raises JournalError only when the journal exists but cannot be read (a folder in its
+    place, no permission); a missing journal gives an empty view with `found` False."""
+    folder = journal_dir(output_path, suite)
+    view = JournalView(os.path.join(folder, LOG_NAME))
+    _load_into(view, folder)
+    return view
+
+
+def _load_into(view: JournalView, folder: str) -> None:
+    log = os.path.join(folder, LOG_NAME)
+    data = _read_bytes(log)
+    if data is not None:
+        view.found = True
+        _parse_log(data, log, view)
+        return
+    old = os.path.join(folder, OLD_NAME)
+    data = _read_bytes(old)
+    if data is not None:
+        view.found = True
+        _parse_old(data, old, view)
+
+
+def _read_bytes(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise JournalError(path, e) from None
+
+
+class _Unfit(Exception):
+    """A value of the journal that does not fit its schema."""
+
+
+def _parse_log(data: bytes, path: str, view: JournalView) -> None:
+    lines = data.split(b"\n")
+    # The last element is what follows the last newline: a line still being written (or torn
+    # by a crash). It was never acknowledged to anyone, so it is dropped without a word.
+    lines.pop()
+    if not lines:
+        if data:
+            view.warnings.append(f"{path}: not a helmc journal (no complete line); ignored")
+        return
+    try:
+        header = _json_line(lines[0])
+    except _Unfit:
+        header = None
+    if not isinstance(header, dict) or header.get("helmc_journal") != JOURNAL_VERSION:
+        view.warnings.append(f"{path}: not a helmc journal of version {JOURNAL_VERSION}; ignored (its runs are redone)")
+        return
+    bad: list[str] = []
+    for number, raw in enumerate(lines[1:], start=2):
+        try:
+            obj = _json_line(raw)
+            if not isinstance(obj, dict) or len(obj) != 1:
+                raise _Unfit("not a one-key object")
+            (kind, value), = obj.items()
+            if kind == "run":
+                rec = _record(value)
+                view.records[rec.name] = rec
+            elif kind == "session":
+                view.session = _session(value)
+            else:
+                raise _Unfit(f"unknown kind {kind[:40]!r}")
+        except _Unfit as e:
+            bad.append(f"line {number}: {e}")
+    if bad:
+        view.warnings.append(
+            f"{path}: {len(bad)} line(s) ignored ({bad[0]}{', ...' if len(bad) > 1 else ''}); those runs are redone"
+        )
+
+
+def _parse_old(data: bytes, path: str, view: JournalView) -> None:
+    """helmc 0.1's journal.json: {"version": 1, "runs": {name: record}}."""
+    try:
+        doc = _json_line(data)
+        if not isinstance(doc, dict) or doc.get("version") != 1:
+            raise _Unfit("not a helmc 0.1 journal")
+        runs = doc.get("runs")
+        if not isinstance(runs, dict):
+            raise _Unfit("`runs` is not an object")
+    except _Unfit as e:
+        view.warnings.append(f"{path}: {e}; ignored (its runs are redone)")
+        return
+    bad = 0
+    for name, value in runs.items():
+        try:
+            if not isinstance(value, dict):
+                raise _Unfit("not an object")
+            rec = _record({**value, "name": name})
+            view.records[rec.name] = rec
+        except _Unfit:
+            bad += 1
+    if bad:
+        view.warnings.append(f"{path}: {bad} run record(s) ignored (wrong types); those runs are redone")
+
+
+def _json_line(raw: bytes) -> Any:
+    if len(raw) > _MAX_LINE:
+        raise _Unfit("too long")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:  # JSONDecodeError is a ValueError; so are huge ints
+        raise _Unfit(f"not JSON ({type(e).__name__})") from None
+    except RecursionError:  # deep nesting
+        raise _Unfit("nested too deeply") from None
+
+
+def _str(d: dict, key: str, *, optional: bool = False, limit: int | None = None) -> str | None:
+    v = d.get(key)
+    if v is None and optional:
+        return None
+    if not isinstance(v, str) or (not optional and not v):
+        raise _Unfit(f"`{key}` is not a string")
+    if limit is not None:
+        v = (v.splitlines() or [""])[0][:limit]
+    return v
+
+
+def _num(d: dict, key: str, *, optional: bool = True) -> float | None:
+    v = d.get(key)
+    if v is None and optional:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise _Unfit(f"`{key}` is not a finite number")
+    return float(v)
+
+
+def _record(d: Any) -> RunRecord:
+    if not isinstance(d, dict):
+        raise _Unfit("a run is not an object")
+    state = d.get("state")
+    if not isinstance(state, str):
+        raise _Unfit("`state` is not a string")
+    try:
+        st = _OLD_STATES.get(state) or RunState(state)
+    except ValueError:
+        raise _Unfit(f"unknown state {state[:40]!r}") from None
+    attempts = d.get("attempts", 0)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 0 <= attempts < _MAX_ATTEMPTS:
+        raise _Unfit("`attempts` is not a count")
+    return RunRecord(
+        name=_str(d, "name"),  # type: ignore[arg-type]
+        fingerprint=_str(d, "fingerprint"),  # type: ignore[arg-type]
+        state=st,
+        attempts=attempts,
+        error=_str(d, "error", optional=True, limit=_MAX_ERROR),
+        duration=_num(d, "duration"),
+        updated=_num(d, "updated") or 0.0,
+        started=_num(d, "started"),
+        log=_str(d, "log", optional=True),
+    )
+
+
+def _session(d: Any) -> Session:
+    if not isinstance(d, dict):
+        raise _Unfit("a session is not an object")
+    command, planned = d.get("command"), d.get("planned")
+    for key, v in (("command", command), ("planned", planned)):
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise _Unfit(f"`{key}` is not a list of strings")
+    pid = d.get("pid")
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid < _MAX_ATTEMPTS:
+        raise _Unfit("`pid` is not a process id")
+    return Session(
+        started=_num(d, "started", optional=False),  # type: ignore[arg-type]
+        pid=pid,
+        host=_str(d, "host"),  # type: ignore[arg-type]
+        command=tuple(command),  # type: ignore[arg-type]
+        planned=tuple(planned),  # type: ignore[arg-type]
+    )
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def _record_json(rec: RunRecord) -> dict[str, Any]:
+    d = {k: getattr(rec, k) for k in RunRecord.__slots__}
+    d["state"] = rec.state.value
+    return d
+
+
+def _line(kind: str, value: dict[str, Any]) -> bytes:
+    return (json.dumps({kind: value}, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _session_json(s: Session) -> dict[str, Any]:
+    return {"started": s.started, "pid": s.pid, "host": s.host, "command": list(s.command),
+            "planned": list(s.planned)}
+
+
 class Journal:
-    """The journal of one suite in one output folder."""
+    """The journal of one suite, open for writing by the helm-run that holds the suite lock.
+
+    The API the runtime uses: `open`, `records`, `is_completed`, `was_interrupted`, `begin`,
+    `set` (with `save=False` to batch, then `save`), `close`."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.records: dict[str, RunRecord] = {}
+        self.session: Session | None = None
+        self.warnings: list[str] = []  # what was ignored on open; the caller shows them
+        self._fd: int | None = None
+        self._buffer: list[bytes] = []
+        self._sync_pending = False
 
     @classmethod
     def open(cls, output_path: str, suite: str) -> "Journal":
-        j = cls(os.path.join(journal_dir(output_path, suite), "journal.json"))
-        j._load()
+        """Read (migrating helmc 0.1's journal.json), compact, and open for appending.
+        Raises JournalError when the journal cannot be read or written."""
+        folder = journal_dir(output_path, suite)
+        j = cls(os.path.join(folder, LOG_NAME))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:
+            raise JournalError(folder, e) from None
+        view = JournalView(j.path)
+        _load_into(view, folder)
+        j.records, j.session, j.warnings = view.records, view.session, view.warnings
+        for name, rec in j.records.items():
+            if rec.state is RunState.RUNNING:  # we hold the lock: whoever ran it is gone
+                j.records[name] = replace(rec, state=RunState.INTERRUPTED)
+        j._compact()
         return j
 
-    def _load(self) -> None:
+    def _compact(self) -> None:
+        """Rewrite the log with one line per run: aside, fsync, rename, fsync the folder."""
+        folder = os.path.dirname(self.path)
+        tmp = f"{self.path}.tmp.{os.getpid()}"
+        lines = [(json.dumps(_HEADER) + "\n").encode()]
+        if self.session is not None:
+            lines.append(_line("session", _session_json(self.session)))
+        lines.extend(_line("run", _record_json(r)) for r in self.records.values())
         try:
-            with open(self.path, encoding="utf-8") as f:
-                data = json.load(f)
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError):
-            # Unreadable journal: start afresh rather than trust it (runs are simply redone).
-            return
-        if not isinstance(data, dict) or data.get("version") != JOURNAL_VERSION:
-            return
-        for name, rec in (data.get("runs") or {}).items():
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
-                self.records[name] = RunRecord(
-                    name=name,
-                    fingerprint=str(rec["fingerprint"]),
-                    state=RunState(rec["state"]),
-                    attempts=int(rec.get("attempts", 0)),
-                    error=rec.get("error"),
-                    duration=rec.get("duration"),
-                    updated=float(rec.get("updated", 0.0)),
-                )
-            except (KeyError, ValueError, TypeError):
-                continue
+                _write_all(fd, b"".join(lines))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+            fsync_dir(folder)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        except OSError as e:
+            _remove_quietly(tmp)
+            raise JournalError(self.path, e) from None
+        old = os.path.join(folder, OLD_NAME)
+        if os.path.isfile(old):  # migrated (or ignored with a warning): the log replaces it
+            _remove_quietly(old)
 
     def is_completed(self, name: str, fingerprint: str) -> bool:
         rec = self.records.get(name)
-        return rec is not None and rec.state is RunState.COMPLETED and rec.fingerprint == fingerprint
+        return rec is not None and rec.state is RunState.DONE and rec.fingerprint == fingerprint
 
     def was_interrupted(self, name: str) -> bool:
         rec = self.records.get(name)
-        return rec is not None and rec.state is RunState.RUNNING
+        return rec is not None and rec.state in (RunState.RUNNING, RunState.INTERRUPTED)
+
+    def begin(self, planned: Iterable[str], command: Sequence[str] = ()) -> Session:
+        """Record this helm-run: its command (for the re-run command) and every run it plans
+        (so `helmc status` can tell pending runs). Written with the next `save`."""
+        self.session = Session(time.time(), os.getpid(), socket.gethostname(), tuple(command), tuple(planned))
+        self._buffer.append(_line("session", _session_json(self.session)))
+        self._sync_pending = True
+        return self.session
 
     def set(self, name: str, fingerprint: str, state: RunState, *, error: str | None = None,
-            duration: float | None = None, save: bool = True) -> RunRecord:
+            duration: float | None = None, log: str | None = None, attempts: int | None = None,
+            save: bool = True) -> RunRecord:
+        """Record a run's new state. `attempts` defaults to the previous count, plus one when
+        the run starts (so retries count themselves). With save=False the line waits for the
+        next `save` (one write and one fsync for a batch)."""
         old = self.records.get(name)
-        attempts = (old.attempts if old else 0) + (1 if state is RunState.RUNNING else 0)
-        rec = RunRecord(name, fingerprint, state, attempts, error, duration, time.time())
-        if old is not None and old.fingerprint == fingerprint and state is RunState.PENDING:
-            rec = replace(rec, attempts=old.attempts)
+        now = time.time()
+        if attempts is None:
+            attempts = (old.attempts if old and old.fingerprint == fingerprint else 0)
+            attempts += 1 if state is RunState.RUNNING else 0
+        started = now if state is RunState.RUNNING else (old.started if old else None)
+        if error is not None:
+            error = (error.splitlines() or [""])[0][:_MAX_ERROR]
+        rec = RunRecord(name, fingerprint, state, attempts, error, duration, now, started,
+                        log if log is not None else (old.log if old else None))
         self.records[name] = rec
+        self._buffer.append(_line("run", _record_json(rec)))
+        self._sync_pending |= state is not RunState.RUNNING
         if save:
             self.save()
         return rec
 
-    def to_json(self) -> dict[str, Any]:
-        runs = {}
-        for name, rec in self.records.items():
-            d = asdict(rec)
-            d.pop("name")
-            d["state"] = rec.state.value
-            runs[name] = d
-        return {"version": JOURNAL_VERSION, "runs": runs}
-
     def save(self) -> None:
-        folder = os.path.dirname(self.path)
-        os.makedirs(folder, exist_ok=True)
-        tmp = f"{self.path}.tmp.{os.getpid()}"
-        data = json.dumps(self.to_json(), indent=1, sort_keys=True).encode("utf-8")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        """Append what is buffered; fdatasync unless it only says runs started."""
+        if not self._buffer:
+            return
+        if self._fd is None:
+            raise JournalError(self.path, OSError(9, "the journal is closed"))
+        data = b"".join(self._buffer)
+        self._buffer.clear()
         try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
-        fsync_dir(folder)
+            _write_all(self._fd, data)
+            if self._sync_pending:
+                os.fdatasync(self._fd)
+        except OSError as e:
+            raise JournalError(self.path, e) from None
+        self._sync_pending = False
+
+    def close(self) -> None:
+        if self._fd is not None:
+            try:
+                self.save()
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> "Journal":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-class SuiteLocked(Exception):
-    """Another helm-run is executing the same suite in the same output folder."""
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+# ------------------------------------------------------------------------------ lock and fsync
 
 
 def lock_suite(output_path: str, suite: str) -> int:
     """An exclusive advisory lock on the suite, held until this process (and its forked
     workers, which inherit the descriptor) exit: two helm-runs of one suite would otherwise
-    run the same RunSpecs into the same folders and overwrite each other's journal."""
+    run the same RunSpecs into the same folders and overwrite each other's journal.
+    `helmc status` never takes it. Raises SuiteLocked, or JournalError when the folder or
+    the lock file cannot be created."""
     import fcntl
 
     folder = journal_dir(output_path, suite)
-    os.makedirs(folder, exist_ok=True)
-    fd = os.open(os.path.join(folder, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    path = os.path.join(folder, "lock")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise JournalError(path if os.path.isdir(folder) else folder, e) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from rich.console import Console
 
@@ -36,10 +36,19 @@ def run_suite(
     *,
     workers: int,
     resume: bool = True,
+    command: Sequence[str] = (),
+    on_warning: Callable[[str], None] | None = None,
 ) -> SuiteResult:
-    lock_fd = lock_suite(settings.output_path, settings.suite)  # raises SuiteLocked
+    """`command` is this helm-run's command line (journaled for `helmc status`'s re-run
+    command); `on_warning` receives what the journal ignored. Raises SuiteLocked, JournalError."""
+    lock_fd = lock_suite(settings.output_path, settings.suite)
     try:
-        return _run_suite(runs, settings, engine, console, workers=workers, resume=resume)
+        with Journal.open(settings.output_path, settings.suite) as journal:
+            for w in journal.warnings:
+                if on_warning is not None:
+                    on_warning(w)
+            return _run_suite(runs, settings, engine, console, journal, workers=workers, resume=resume,
+                              command=command)
     finally:
         os.close(lock_fd)
 
@@ -49,11 +58,12 @@ def _run_suite(
     settings: HelmSettings,
     engine: Engine,
     console: Console,
+    journal: Journal,
     *,
     workers: int,
     resume: bool,
+    command: Sequence[str],
 ) -> SuiteResult:
-    journal = Journal.open(settings.output_path, settings.suite)
     check_files = writes_outputs(settings)
     todo: list[BuiltRun] = []
     result = SuiteResult()
@@ -67,12 +77,13 @@ def _run_suite(
         ):
             skipped[b.name] = Outcome(b.name, "skipped", rec.duration if rec else None, "completed earlier")
             continue
-        if rec is not None and rec.state in (RunState.RUNNING, RunState.FAILED, RunState.COMPLETED):
-            # Our own earlier attempt (interrupted, failed, or done with other settings):
+        if rec is not None:
+            # Our own earlier attempt (pending, interrupted, failed, or done with other settings):
             # start from an empty folder so no file of that attempt is mistaken for this one's.
             discard_partial(settings, b.name)
         todo.append(b)
 
+    journal.begin([b.name for b in runs], command)
     for b in todo:
         journal.set(b.name, b.fingerprint, RunState.PENDING, save=False)
     journal.save()
@@ -85,7 +96,7 @@ def _run_suite(
         def on_event(ev: Event) -> None:
             b = by_name[ev.name]
             if isinstance(ev, Started):
-                journal.set(b.name, b.fingerprint, RunState.RUNNING)
+                journal.set(b.name, b.fingerprint, RunState.RUNNING, log=run_log_path(settings, b.name))
             elif isinstance(ev, Finished):
                 state = RunState.COMPLETED if ev.ok else RunState.FAILED
                 journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration)
@@ -109,6 +120,10 @@ def _run_suite(
             )
         except KeyboardInterrupt:
             result.interrupted = True
+        for name, rec in list(journal.records.items()):
+            if name in by_name and rec.state is RunState.RUNNING:  # started, never finished
+                journal.set(name, rec.fingerprint, RunState.INTERRUPTED, save=False)
+        journal.save()
 
     for b in runs:
         if b.name in skipped:

@@ -285,4 +285,8 @@ EXAMPLES += [
 NO_EXAMPLE: dict[str, str] = {
     "HC0501": "the RunSpecs HELM builds at run time differ from the plan: a helmc bug to report",
     "HC0902": "helmc itself failed; it prints this one line instead of a traceback and exits 2",
+    "HC0750": "the outside world (a folder where the journal goes, no permission, a full disk): one line, "
+    "exit 2; docs/runtime.md shows it and tests/test_journal.py makes each case",
+    "HC0751": "a damaged journal (garbage, wrong types, a torn line): a warning, the runs are redone; "
+    "tests/test_journal.py generates such journals",
 }

@@ -100,6 +100,9 @@ class GenConf:
     entries: list[Entry]
     damage: str | None = None  # what was broken, for damaged files
     notes: list[str] = field(default_factory=list)
+    # The shapes beyond the plain one that the text uses ("triple", "concat", "repeated-key"):
+    # conf_fastpath reads a file with none of them, and hands the others to the Lark parse.
+    shapes: set[str] = field(default_factory=set)
 
     def expected(self) -> list[tuple[str, Any, Any]]:
         return [(e.description, e.priority, e.groups) for e in self.entries]
@@ -128,8 +131,9 @@ def _quote(s: str, draw) -> str:
     return '"' + "".join(out) + '"'
 
 
-def _string(draw, s: str) -> str:
-    """One of the ways to write the string `s` as a HOCON value."""
+def _string(draw, s: str, shapes: set[str]) -> str:
+    """One of the ways to write the string `s` as a HOCON value; adds the form to `shapes` when
+    it is not a single quoted or unquoted token."""
     forms = ["quoted"]
     if s and s[0] in _IDENT_FIRST and set(s) <= _UNQUOTED_OK and "//" not in s and s.lower() not in _BOOLISH:
         forms.append("unquoted")
@@ -138,6 +142,8 @@ def _string(draw, s: str) -> str:
     if len(s) >= 2 and "\t" not in s:
         forms.append("concat")
     form = draw(st.sampled_from(forms))
+    if form in ("triple", "concat"):
+        shapes.add(form)
     if form == "unquoted":
         return s
     if form == "triple":
@@ -180,23 +186,24 @@ def entry_objects(draw) -> Entry:
     return e
 
 
-def _render_entry(draw, e: Entry, nl: str, damage: str | None) -> str:
+def _render_entry(draw, e: Entry, nl: str, damage: str | None, shapes: set[str]) -> str:
     fields: list[str] = []
     desc = e.description
     if damage == "unterminated":
         dval = '"' + desc.replace("\\", "\\\\").replace('"', '\\"')  # no closing quote
     else:
-        dval = _string(draw, desc)
+        dval = _string(draw, desc, shapes)
     fields.append(_key(draw, "description") + _sep(draw) + dval)
     if damage == "priority_not_int":
         fields.append(_key(draw, "priority") + _sep(draw) + draw(st.sampled_from(['"1"', '"high"', "1.5", "[1]", "{}"])))
     elif e.priority is not None:
         if draw(st.integers(0, 5)) == 0:  # a duplicate: the later value wins
             fields.append("priority" + _sep(draw) + str(e.priority + 7))
+            shapes.add("repeated-key")
         fields.append(_key(draw, "priority") + _sep(draw) + str(e.priority))
     if e.groups is not None:
         gsep = draw(st.sampled_from([", ", ",", nl + "  "]))
-        items = gsep.join(_string(draw, g) for g in e.groups)
+        items = gsep.join(_string(draw, g, shapes) for g in e.groups)
         trail = draw(st.sampled_from(["", ","])) if e.groups else ""
         fields.append(_key(draw, "groups") + _sep(draw) + "[" + items + trail + "]")
     if draw(st.integers(0, 6)) == 0:
@@ -235,9 +242,10 @@ def conf_files(draw, damage: str | None = None, min_entries: int = 0, max_entrie
         entries[bad].description = text_
         notes.append(kind)
     rendered: list[str] = []
+    shapes: set[str] = set()
     for i, e in enumerate(entries):
         d = damage if i == bad and damage in ("unterminated", "priority_not_int", "stray_char", "missing_brace") else None
-        rendered.append(_render_entry(draw, e, nl, d))
+        rendered.append(_render_entry(draw, e, nl, d, shapes))
         if draw(st.integers(0, 5)) == 0:
             rendered[-1] += " " + _comment(draw)  # a comment ends the line
     esep = draw(st.sampled_from([",", ""]))
@@ -261,7 +269,7 @@ def conf_files(draw, damage: str | None = None, min_entries: int = 0, max_entrie
     if root == "braced" and damage != "missing_bracket":
         text = "{" + nl + text + nl + "}"
     text += draw(st.sampled_from(["", nl, nl + nl]))
-    return GenConf(text, [Entry(e.description, e.priority, e.groups) for e in entries], damage, notes)
+    return GenConf(text, [Entry(e.description, e.priority, e.groups) for e in entries], damage, notes, shapes)
 
 
 @st.composite

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helm_reading import errors, helm_entries, helmc_read
+from helm_reading import errors, helm_entries, helm_read_errors, helmc_read
 from strategies import conf_files, damaged_conf_files, damaged_descriptions, descriptions, mutated_texts
 
 from helmc.compiler.diagnostics import Diagnostic
@@ -106,7 +106,7 @@ def test_damaged_conf_gets_error_inside_file(conf) -> None:
     _spans_inside(conf.text, diags)
     # HELM fails on these too (or, for run entry damage, later in parse_object_spec).
     if conf.damage != "description_damage":
-        with pytest.raises(Exception):
+        with pytest.raises(helm_read_errors()):
             helm_entries(conf.text)
 
 
@@ -117,7 +117,7 @@ def test_mutated_conf_never_raises(text: str) -> None:
     # Where HELM cannot read the file, helmc must say so with an error.
     try:
         helm = helm_entries(text)
-    except Exception:
+    except helm_read_errors():
         helm = None
     if helm is None:
         return

@@ -20,7 +20,7 @@ pytest.importorskip("pyhocon")
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "helm-conf"
 FILES = sorted(CORPUS.glob("*.conf")) if CORPUS.is_dir() else []
 
-pytestmark = pytest.mark.skipif(not FILES, reason=f"no shared corpus at {CORPUS}")
+needs_files = pytest.mark.skipif(not FILES, reason=f"no shared corpus at {CORPUS}")
 
 
 def _helmc_parse(paths: list[Path]) -> dict:
@@ -39,11 +39,13 @@ def parsed() -> dict[str, list]:
     return {f["path"]: f["entries"] for f in doc["files"]}
 
 
+@needs_files
 def test_corpus_has_all_files() -> None:
     assert len(FILES) == 46
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@needs_files
 def test_entries_agree_with_pyhocon(path: Path, parsed: dict[str, list]) -> None:
     with open(path) as f:  # exactly as HELM's read_run_entries opens it
         helm = helm_entries(f.read())
@@ -51,6 +53,25 @@ def test_entries_agree_with_pyhocon(path: Path, parsed: dict[str, list]) -> None
     assert mine == helm
 
 
+@needs_files
 def test_corpus_has_no_errors() -> None:
     doc = _helmc_parse(FILES)
     assert [d for d in doc["diagnostics"] if d["severity"] == "error"] == []
+
+
+@pytest.mark.helm
+def test_run_entry_copy_is_helms() -> None:
+    """helm_reading's copy of RunEntry (used where crfm-helm is absent) equals HELM's dataclass."""
+    import dataclasses
+    import typing
+
+    helm_run_entry = pytest.importorskip("helm.benchmark.presentation.run_entry")
+    import helm_reading
+
+    def shape(cls: type) -> list[tuple[str, str, object]]:
+        hints = typing.get_type_hints(cls)
+        # the nested RunEntry differs only in its module: compare type names without it
+        return [(f.name, str(hints[f.name]).replace(f"{cls.__module__}.", ""), f.default) for f in dataclasses.fields(cls)]
+
+    assert shape(helm_reading.RunEntry) == shape(helm_run_entry.RunEntry)
+    assert shape(helm_reading.RunEntries) == shape(helm_run_entry.RunEntries)

@@ -3,7 +3,6 @@ scheduling only; HELM's own execution is covered by test_runtime_helm.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from helmc.runtime.engine import Finished, LocalEngine, Started, Task
-from helmc.runtime.journal import Journal, RunState
+from helmc.runtime.journal import Journal, RunState, read_journal
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,8 @@ def test_journal_roundtrip_and_atomic_file(tmp_path):
     assert j2.was_interrupted("r2") and not j2.is_completed("r2", "fp2")
     assert j2.records["r1"].attempts == 1
     folder = os.path.dirname(j.path)
-    assert os.listdir(folder) == ["journal.json"]  # no temporary file left behind
-    data = json.load(open(j.path))
-    assert data["runs"]["r1"]["state"] == "completed"
+    assert os.listdir(folder) == ["journal.jsonl"]  # no temporary file left behind
+    assert read_journal(str(tmp_path), "s").records["r1"].state is RunState.DONE
 
 
 def test_a_damaged_journal_is_not_trusted(tmp_path):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 import traceback
 from typing import Any, Sequence
@@ -328,14 +327,22 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
     from helmc.runtime.engine import LocalEngine
     from helmc.runtime.suite import run_suite
 
-    from helmc.runtime.journal import SuiteLocked
+    from helmc.runtime.journal import JournalError, SuiteLocked
+    from helmc.runtime.rerun import invocation_words
 
     engine = LocalEngine(workers=args.parallel_runs)
     try:
-        result = run_suite(runs, settings, engine, out, workers=args.parallel_runs, resume=not args.fresh)
+        result = run_suite(runs, settings, engine, out, workers=args.parallel_runs, resume=not args.fresh,
+                           command=invocation_words(args),
+                           on_warning=lambda w: err.print(f"warning[HC0751]: {w}", markup=False, soft_wrap=True))
     except SuiteLocked as e:
         err.print(f"error: another helm-run is running suite `{settings.suite}` in this output folder "
                   f"(lock held on {e}/lock); wait for it to finish.", markup=False)
+        return EXIT_USAGE
+    except JournalError as e:
+        err.print(f"error[HC0750]: cannot write the journal {e.path}: {e.error.strerror or e.error}\n"
+                  "  = help: -o must name a folder helm-run can write; remove what is in the way",
+                  markup=False, soft_wrap=True)
         return EXIT_USAGE
 
     from helmc.runtime.progress import summary_table
@@ -374,27 +381,9 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
 
 def rerun_command(args: argparse.Namespace, run_names: Sequence[str]) -> str:
     """The command line of this invocation, rebuilt from the parsed flags, limited to the runs."""
-    parser: argparse.ArgumentParser | None = getattr(args, "_helm_run_parser", None)
-    prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "helm-run"
-    words: list[str] = ["helm-run"] if prog in ("helm-run", "") or prog.endswith(".py") else ["helmc", "run"]
-    if parser is not None:
-        for action in parser._actions:  # argparse has no public iterator over its options
-            if not action.option_strings or action.dest in ("help", "only_runs"):
-                continue
-            value = getattr(args, action.dest, None)
-            if value == action.default or value is None:
-                continue
-            flag = max(action.option_strings, key=len)  # the long spelling
-            if isinstance(action, argparse._StoreTrueAction):
-                words.append(flag)
-            elif isinstance(value, list):
-                words.append(flag)
-                words.extend(str(v) for v in value)
-            else:
-                words.extend([flag, str(value)])
-    words.append("--only-runs")
-    words.extend(run_names)
-    return shlex.join(words)
+    from helmc.runtime.rerun import invocation_words, rerun_command as limited_to
+
+    return limited_to(invocation_words(args), run_names)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

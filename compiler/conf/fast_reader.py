@@ -7,7 +7,7 @@ concatenation, triple quotes, `${}`, `+=`, `include`, dotted or spaced or repeat
 root list, any error. The Lark parse then reads the file, so the grammar stays the definition.
 
 It scans with the compiled regex of Lark's own lexer (the grammar's terminals, in Lark's
-priority order) and builds values with the same `_Builder` methods as the Lark path, so a file
+priority order) and builds values with the same `Builder` methods as the Lark path, so a file
 read here gives the very same values and diagnostics; tests/test_fastpath.py checks that on
 the corpus and on generated files.
 """
@@ -17,9 +17,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from .diagnostics import Diagnostic
-from .ir import HArray, HField, HObject, HValue
-from .source import SourceFile
+from ..diagnostics import Diagnostic
+from ..ir import HArray, HField, HObject, HValue
+from ..source import SourceFile
+from .builder import KEY_CHARS, MAX_DEPTH, Builder
+from .lark_reader import basic_lexer
 
 _VALUE_TOKENS = frozenset({"STRING", "UNQUOTED"})
 
@@ -30,10 +32,7 @@ class _GiveUp(Exception):
 
 @lru_cache(maxsize=1)
 def _scanner() -> tuple[Any, frozenset[str]] | None:
-    from .conf_parser import _parser
-
-    lexer = _parser().parser.lexer
-    basic = getattr(lexer, "lexer", lexer)
+    basic = basic_lexer()
     scanner = getattr(basic, "scanner", None)
     # The shortcut relies on Lark's lexer being one regex with no callbacks; otherwise, Lark.
     if scanner is None or getattr(basic, "callback", None) or len(scanner._mres) != 1:
@@ -48,8 +47,6 @@ def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | No
         return None
     regex, ignore = found
     text = source.text
-    from .conf_parser import MAX_DEPTH
-
     toks: list[tuple[str, str, int, int]] = []
     append = toks.append
     pos = depth = 0
@@ -70,10 +67,8 @@ def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | No
         pos = npos
     if pos != len(text):
         return None
-    from .conf_parser import _Builder
-
     local: list[Diagnostic] = []
-    reader = _Reader(toks, _Builder(source, local))
+    reader = _Reader(toks, Builder(source, local))
     try:
         value = reader.root()
     except (_GiveUp, IndexError, RecursionError):  # nesting is bounded above; recursion is a backstop
@@ -87,7 +82,7 @@ class _Reader:
 
     __slots__ = ("toks", "i", "builder", "source")
 
-    def __init__(self, toks: list[tuple[str, str, int, int]], builder) -> None:
+    def __init__(self, toks: list[tuple[str, str, int, int]], builder: Builder) -> None:
         self.toks = toks
         self.toks.append(("$END", "", -1, -1))
         self.i = 0
@@ -152,7 +147,7 @@ class _Reader:
                 raise _GiveUp
             key = value
         elif kind == "STRING":
-            key = self.builder._decode_quoted(value, start, end)[0]
+            key = self.builder.decode_quoted(value, start, end)[0]
         else:
             raise _GiveUp
         key_span = self.source.span(start, end)
@@ -216,11 +211,4 @@ class _Reader:
 
 
 def _plain_key(key: str) -> bool:
-    return _key_chars().match(key) is not None
-
-
-@lru_cache(maxsize=1)
-def _key_chars():
-    from .conf_parser import _KEY_CHARS
-
-    return _KEY_CHARS
+    return KEY_CHARS.match(key) is not None

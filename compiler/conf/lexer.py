@@ -21,11 +21,12 @@ _CLOSERS = frozenset({"RBRACE", "RSQB"})
 _KEY_SEPARATORS = frozenset({"COLON", "EQUAL", "PLUS_EQUALS"})
 
 
-class _State:
-    """What the post-lexer knows of the text so far.
+class LexState:
+    """What the post-lexer knows of the text so far: one per parse.
 
     It outlives one `process` generator: after an error, Lark's recovery resumes with a new
     generator over the rest of the text, which must go on from where the old one stopped.
+    The recovery also reads it, to name the bracket left open at the end of the file.
     """
 
     __slots__ = ("prev", "brackets", "in_key", "after_key_sep")
@@ -40,14 +41,13 @@ class _State:
 
 
 class SeparatorPostLex(PostLex):
+    """One instance per parse (lark_reader.parse_tree makes it); Lark's own instance, given
+    at construction for `always_accept`, only ever serves the grammar."""
+
     always_accept = ("NL", "COMMA")
 
     def __init__(self) -> None:
-        self.state = _State()
-
-    def reset(self) -> None:
-        """Start a new text; call before each parse."""
-        self.state = _State()
+        self.state = LexState()
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         st = self.state

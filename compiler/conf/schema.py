@@ -1,4 +1,4 @@
-"""The conf schema pass: HOCON values -> run entries, as HELM's dacite reading takes them.
+"""The front end's last step: HOCON values -> run entries, as HELM's dacite reading takes them.
 
 HELM reads `entries: [{description, priority, groups}]` into its RunEntry dataclass with
 dacite's defaults: unknown keys are dropped without a word and types are checked. This pass
