@@ -13,8 +13,8 @@ from typing import Sequence
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Label, Severity, diag
 from helmc.compiler.ir import Entry
 from helmc.compiler.plan import EntryRef, Plan, PlannedRun
-from helmc.compiler.planner import entry_ref
-from helmc.compiler.session import Compiled, Options, RunSet, compile_run_sets
+from helmc.compiler.planner import Trace, entry_ref
+from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets
 from helmc.compiler.source import SourceFile, Span
 
 from . import bridge
@@ -32,9 +32,9 @@ class Session:
 
     # ------------------------------------------------------------------ compile and plan
 
-    def compile(self, purpose: str = "run") -> Plan | None:
+    def compile(self, purpose: Purpose = "run", traces: list[Trace] | None = None) -> Plan | None:
         """The same compile and verdict as helm-check's; None when no catalog could be loaded."""
-        (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose)  # type: ignore[arg-type]
+        (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose, traces=traces)
         self._entries = {entry_ref(e): e for e in self.compiled.entries if e.description is not None}
         return self.compiled.plan
 
@@ -45,6 +45,12 @@ class Session:
         raised for an entry (HC0502, as HELM stops the whole run); otherwise the runs to
         execute, a repeated run name once (the later run, as HELM's folder ends up)."""
         built, errors, mismatches = bridge.build_plan(plan, self.settings)
+        self._report_build(errors, mismatches, f"HELM's log: {bridge.build_log_path(self.settings)}")
+        if errors:
+            return None
+        return self.name_clashes(built)
+
+    def _report_build(self, errors: Sequence[bridge.BuildError], mismatches: Sequence[bridge.Mismatch], log: str) -> None:
         for err in errors:
             self.sink.add(
                 diag(
@@ -52,7 +58,7 @@ class Session:
                     f"HELM could not build the runs of this entry: {err.message}",
                     self._cause_span(err.spec.entry, err.message),
                     "HELM raised here",
-                    notes=[f"HELM's log: {bridge.build_log_path(self.settings)}"],
+                    notes=[log],
                 )
             )
         for mm in mismatches:
@@ -65,9 +71,26 @@ class Session:
                     notes=[mm.message, "helm-run runs what HELM built; please report this helmc bug"],
                 )
             )
-        if errors:
+
+    def name_with_helm(self, plan: Plan) -> Plan | None:
+        """`helmc plan --build`: HELM builds every RunSpec (in a scratch output folder, its log
+        there too); the plan gets HELM's run names and adapter settings. None without crfm-helm."""
+        import tempfile
+
+        if not bridge.helm_available():
             return None
-        return self.name_clashes(built)
+        with tempfile.TemporaryDirectory(prefix="helmc-plan-") as scratch:
+            settings = replace(self.settings, output_path=scratch)
+            try:
+                with bridge.redirect_output(f"{scratch}/build.log"):
+                    bridge.prepare(settings)
+                    built, errors, mismatches = bridge.build_plan(plan, settings)
+            except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
+                self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
+                return plan
+        self._report_build(errors, mismatches, "see `helmc plan --build` (HELM's log is not kept)")
+        self.name_clashes(built)
+        return self.named_plan(plan, built)
 
     def named_plan(self, plan: Plan, built: Sequence[BuiltRun]) -> Plan:
         """The plan with HELM's run names and adapter settings from the RunSpecs it built."""

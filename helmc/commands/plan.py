@@ -19,6 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--enable-local-huggingface-models", nargs="+", default=[], metavar="PATH")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--explain", action="store_true", help="show each entry's way from description to runs")
+    parser.add_argument(
+        "--build", action="store_true",
+        help="build every RunSpec with HELM's own functions (needs crfm-helm): exact run names and adapter settings",
+    )
 
 
 def _diag_dicts(diags: list) -> list[dict[str, Any]]:
@@ -37,24 +41,37 @@ def run(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from helmc.commands.common import options_from_args
-    from helmc.compiler.diagnostics import DiagnosticSink, Severity
+    from helmc.compiler.diagnostics import Severity
     from helmc.compiler.planner import Trace
-    from helmc.compiler.session import RunSet, compile_run_sets
+    from helmc.compiler.session import RunSet
+    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.session import Session
 
     conf_paths = [*args.paths, *args.conf_paths, *args.conf_file]
     if not conf_paths and not args.run_entries:
         args._parser.error("give a conf file (PATH or -c/--conf-paths) or --run-entries")
-    sink = DiagnosticSink()
     traces: list[Trace] | None = [] if args.explain else None
-    (compiled,) = compile_run_sets(
-        [RunSet(tuple(conf_paths), tuple(args.run_entries or ()))], options_from_args(args), sink, "plan", traces=traces
-    )
-    plan = compiled.plan
+    options = options_from_args(args)
+    session = Session(options, RunSet(tuple(conf_paths), tuple(args.run_entries or ())), HelmSettings(
+        local_path=args.local_path, plugins=options.catalog.plugins,
+        enable_huggingface_models=options.catalog.enable_huggingface_models,
+        enable_local_huggingface_models=options.catalog.enable_local_huggingface_models,
+    ))
+    sink = session.sink
+    plan = session.compile("plan", traces=traces)
     if plan is None:
         from helmc.compiler.emit import emit
 
         emit(sink.items, "json" if args.format == "json" else "text", sys.stdout)
         return 2
+    if args.build:
+        named = session.name_with_helm(plan)
+        if named is None:
+            from helmc.runtime.bridge import INSTALL_HINT
+
+            print(f"helmc plan: --build needs crfm-helm: {INSTALL_HINT}", file=sys.stderr)
+            return 2
+        plan = named
     has_errors = any(d.severity is Severity.ERROR for d in sink.items)
     if args.format == "json":
         out = plan.to_json()
@@ -85,12 +102,13 @@ def _print_text(plan, diagnostics: list, traces) -> None:
         emit(diagnostics, "text", sys.stderr)
     console = Console(file=sys.stdout, soft_wrap=False)
     table = Table(title=f"{len(plan.runs)} run(s)", show_lines=False)
-    for col in ("where", "function", "args", "expanders", "model", "deployment"):
+    for col in ("where", "name", "function", "args", "expanders", "model", "deployment"):
         table.add_column(col, overflow="fold")
     for r in plan.runs:
         e = r.entry
         table.add_row(*map(escape, (
             f"{e.path}:{e.line}:{e.column}",
+            r.name if r.name is not None else "?",
             r.run_spec_function,
             ",".join(f"{k}={v}" for k, v in r.args.items()),
             ",".join(f"{k}={v}" for k, v in r.expanders.items() if k != "model"),
@@ -98,6 +116,9 @@ def _print_text(plan, diagnostics: list, traces) -> None:
             r.model_deployment or "",
         )))
     console.print(table)
+    if any(r.name is None for r in plan.runs):
+        console.print("?: HELM's run name is not known without running its run spec function (--build gives it)",
+                      markup=False, highlight=False, soft_wrap=True)
     if plan.dropped:
         dt = Table(title=f"{len(plan.dropped)} dropped", show_lines=False)
         dt.add_column("where", overflow="fold")
