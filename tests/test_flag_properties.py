@@ -1,6 +1,7 @@
 """No internal error, ever: generated conf files x every combination of helm-run's selection
 flags, through helm-check, `helmc plan` and helm-run's compile step (the session helm-run
-drives, stopped before HELM builds anything). Exit 0 or 1, never 2.
+drives, stopped before HELM builds anything). Exit 0 or 1, never 2; and helm-check passes
+exactly when helm-run's compile finds no error (one verdict).
 
 The default profile is CI's short run; `HYPOTHESIS_PROFILE=fuzz HELMC_FUZZ_EXAMPLES=N pytest
 tests/test_flag_properties.py -m slow` is the long one.
@@ -29,11 +30,13 @@ def _all_commands(text: str, flags: list[str]) -> None:
     with tempfile.TemporaryDirectory() as d:
         cwd = Path(d)
         (cwd / "e.conf").write_text(text, encoding="utf-8")
+        statuses = {}
         for argv in (["check", "e.conf", *flags], ["check", "-c", "e.conf", *flags],
                      ["plan", "e.conf", *flags], ["plan", "-c", "e.conf", "--format", "json", *flags]):
             status, out, err = run_cli(argv, cwd)
             assert status in (0, 1), (argv, text, out[-2000:], err[-2000:])
             assert "HC0902" not in out + err
+            statuses[tuple(argv[:2])] = status
         # helm-run: its own flag parser, its options, its session up to the plan and verdict
         parser = argparse.ArgumentParser(prog="helm-run")
         run_cmd.add_arguments(parser)
@@ -43,6 +46,8 @@ def _all_commands(text: str, flags: list[str]) -> None:
         assert plan is not None
         # the verdict: an empty plan without errors is itself an error (HC0402), as helm-run stops
         assert plan.runs or session.sink.has_errors
+        # one verdict: helm-check with the same flags passes iff helm-run would start
+        assert statuses[("check", "-c")] == int(session.sink.has_errors), (text, flags)
 
 
 @given(helm_conf_files(), selection_flags())
