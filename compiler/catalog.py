@@ -44,6 +44,7 @@ class RunSpecFunction:
     line: int = 0
     doc: str | None = None
     origin: str = "helm"  # "helm", "plugin:<spec>", "entry-point:<name>"
+    run_name: str | None = None  # the RunSpec's name= as a str.format template; None: not static
 
     def param(self, name: str) -> Parameter | None:
         for p in self.params:
@@ -96,10 +97,35 @@ class Expander:
     value_type: str | None = None  # annotation of the field the value lands in
     known_values: tuple[str, ...] = ()
     target: str | None = None
+    # how expand() changes the run name: {"keep": True} or {"sep", "key", "value"}; None: unknown
+    run_name: dict[str, Any] | None = None
+    # OutputFormatInstructions: per adapter method, the values its if/elif chain names and what
+    # other values get ("raise" or "fallback"); `other_methods`: methods no arm names
+    value_arms: dict[str, Any] | None = None
+    strip_suffixes: tuple[str, ...] = ()  # suffixes the constructor removes, in order
 
-    def values_for(self, value: Any) -> list[Any]:
-        """The values one run each, as the expander's constructor computes them."""
+    def base_value(self, value: str) -> str:
+        """The value the expander's chain compares, after its constructor strips suffixes."""
+        for sfx in self.strip_suffixes:
+            if value.endswith(sfx):
+                value = value[: -len(sfx)]
+        return value
+
+    def per_deployment(self, value: Any) -> dict[str, list[Any]] | None:
+        """For TokenizerRunExpander's `default`: its values keyed by the run's model deployment
+        at expand time (a deployment not in it gets no run)."""
+        v = self.value_sets.get(value) if self.kind == "value_set" and isinstance(value, str) else None
+        if isinstance(v, dict) and "per_deployment" in v:
+            return v["per_deployment"] or {}
+        return None
+
+    def values_for(self, value: Any, deployment: str | None = None) -> list[Any]:
+        """The values one run each, as the expander computes them (`deployment`: the run's
+        model deployment when the expander meets it, empty before alter_run_spec infers it)."""
         if self.kind == "value_set":
+            table = self.per_deployment(value)
+            if table is not None:
+                return list(table.get(deployment or "", []))
             v = self.value_sets.get(value) if isinstance(value, str) else None
             if isinstance(v, list):
                 return list(v)
@@ -161,6 +187,9 @@ class Catalog:
     wildcard_guard: tuple[str, ...]
     tags: dict[str, str]
     sources: tuple[str, ...] = ()
+    # alter_run_spec's expanders, each with its model condition and run name effect
+    alter_steps: tuple[dict[str, Any], ...] = ()
+    unknown_model_tags: tuple[str, ...] = ()  # get_unknown_model_metadata's tags
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # -------------------------------------------------------- HELM's lookups, replicated
@@ -291,6 +320,7 @@ def _fn(d: dict[str, Any], origin: str = "helm") -> RunSpecFunction:
         line=int(d.get("line", 0)),
         doc=d.get("doc"),
         origin=origin,
+        run_name=d.get("run_name"),
     )
 
 
@@ -306,6 +336,9 @@ def _exp(d: dict[str, Any]) -> Expander:
         value_type=d.get("value_type"),
         known_values=tuple(d.get("known_values") or ()),
         target=d.get("target"),
+        run_name=d.get("run_name"),
+        value_arms=d.get("value_arms"),
+        strip_suffixes=tuple(d.get("strip_suffixes") or ()),
     )
 
 
@@ -395,6 +428,8 @@ def catalog_from_json(data: dict[str, Any], additions: UserAdditions | None = No
         wildcard_guard=tuple(data.get("wildcard_guard") or ()),
         tags=dict(data.get("tags") or {}),
         sources=tuple(sources),
+        alter_steps=tuple(data.get("alter_steps") or ()),
+        unknown_model_tags=reg.unknown_tags,
     )
 
 

@@ -17,7 +17,7 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 CATALOG_FORMAT = 1
 
@@ -249,7 +249,11 @@ def _decorator_name(dec: ast.expr) -> str | None:
     return None
 
 
-def _params(fn: ast.FunctionDef, text: str) -> tuple[list[dict[str, Any]], bool]:
+def _params(
+    fn: ast.FunctionDef, text: str, constant: Callable[[str], tuple[bool, Any]] | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """The parameters; `constant` resolves a default that names a module constant
+    (`method: str = ADAPT_MULTIPLE_CHOICE_JOINT`) to its value."""
     a = fn.args
     out: list[dict[str, Any]] = []
     positional = a.posonlyargs + a.args
@@ -258,6 +262,8 @@ def _params(fn: ast.FunctionDef, text: str) -> tuple[list[dict[str, Any]], bool]
     rows += [(p, d, "keyword_only") for p, d in zip(a.kwonlyargs, a.kw_defaults)]
     for p, d, kind in rows:
         ok, lit = _literal(d)
+        if not ok and isinstance(d, ast.Name) and constant is not None:
+            ok, lit = constant(d.id)
         row: dict[str, Any] = {
             "name": p.arg,
             "annotation": _src(p.annotation, text),
@@ -271,26 +277,51 @@ def _params(fn: ast.FunctionDef, text: str) -> tuple[list[dict[str, Any]], bool]
     return out, a.kwarg is not None
 
 
-def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None:
-    """Scenario group names of the RunSpec(...) the function returns, as `str.format` templates
-    over the function's parameters (`code_{dataset}`); None when not statically knowable."""
-    # Local names assigned exactly one string constant (run_spec_name = "mmlu").
-    assigned: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Assign):
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    assigned.setdefault(t.id, []).append(node.value)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            assigned.setdefault(node.target.id, []).append(node.value)
-        elif isinstance(node, (ast.AugAssign, ast.For, ast.comprehension, ast.withitem, ast.NamedExpr)):
-            # rebound in ways helmc does not evaluate: make the name unknowable (two bindings)
-            tgt = getattr(node, "target", None) or getattr(node, "optional_vars", None)
-            for n in ast.walk(tgt) if tgt is not None else ():
-                if isinstance(n, ast.Name):
-                    assigned.setdefault(n.id, []).extend([n, n])
+class _Templates:
+    """Static values of string expressions in one run spec function, as `str.format` templates
+    over its parameters (`code_{dataset}`); None where helmc cannot be sure of the text.
 
-    def piece(e: ast.expr, depth: int = 0) -> str | None:
+    A local name counts only when the function binds it exactly once, by a plain `NAME = expr`;
+    any other binding (augmented, tuple, loop, with, walrus, except, import, nested def) makes
+    it unknowable, and a parameter that is rebound at all is no longer the argument."""
+
+    def __init__(self, fn: ast.FunctionDef, params: set[str]) -> None:
+        self.params = params
+        self.assigned: dict[str, list[ast.expr | None]] = {}
+        plain: set[int] = set()
+        for node in ast.walk(fn):
+            tgt = None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                tgt = node.targets[0]
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                tgt = node.target
+            if isinstance(tgt, ast.Name):
+                plain.add(id(tgt))
+                self.assigned.setdefault(tgt.id, []).append(node.value)  # type: ignore[union-attr]
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and id(node) not in plain:
+                self._other(node.id)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                self._other(node.name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not fn:
+                self._other(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for a in node.names:
+                    self._other((a.asname or a.name).split(".")[0])
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                for n in node.names:
+                    self._other(n)
+
+    def _other(self, name: str) -> None:
+        self.assigned.setdefault(name, []).append(None)
+
+    def single(self, name: str) -> ast.expr | None:
+        vals = self.assigned.get(name, [])
+        return vals[0] if len(vals) == 1 else None
+
+    def of(self, e: ast.expr, depth: int = 0) -> str | None:
+        if depth > 4:
+            return None
         if isinstance(e, ast.Constant) and isinstance(e.value, str):
             return e.value.replace("{", "{{").replace("}", "}}")
         if isinstance(e, ast.JoinedStr):
@@ -299,43 +330,67 @@ def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None
                 if isinstance(v, ast.Constant):
                     parts.append(str(v.value).replace("{", "{{").replace("}", "}}"))
                 elif isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1:
-                    inner = piece(v.value, depth + 1)
+                    if isinstance(v.value, ast.Name) and v.value.id in self.params and v.value.id not in self.assigned:
+                        parts.append("{" + v.value.id + "}")  # f"{x}" is format(x, ""), i.e. str(x)
+                        continue
+                    inner = self.of(v.value, depth + 1)
                     if inner is None:
                         return None
                     parts.append(inner)
                 else:
                     return None
             return "".join(parts)
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+            left, right = self.of(e.left, depth + 1), self.of(e.right, depth + 1)
+            return None if left is None or right is None else left + right
         if isinstance(e, ast.Name):
-            if e.id in params and e.id not in assigned:
-                return "{" + e.id + "}"
-            vals = assigned.get(e.id)
-            if vals and len(vals) == 1 and depth < 3:
-                return piece(vals[0], depth + 1)
+            if e.id in self.params and e.id not in self.assigned:
+                return "{" + e.id + "}"  # a bare parameter: the argument itself
+            v = self.single(e.id)
+            if v is not None:
+                return self.of(v, depth + 1)
         return None
 
+    def run_spec_calls(self, fn: ast.FunctionDef) -> list[ast.Call]:
+        return [
+            n for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "RunSpec"
+        ]
+
+
+def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None:
+    """Scenario group names of the RunSpec(...) the function returns, as templates; None when
+    not statically knowable (no RunSpec built here, several, or computed values)."""
+    t = _Templates(fn, params)
     found: list[list[str] | None] = []
-    for node in ast.walk(fn):
-        if not isinstance(node, ast.Call):
-            continue
-        f = node.func
-        if not (isinstance(f, ast.Name) and f.id == "RunSpec"):
-            continue
+    for node in t.run_spec_calls(fn):
         kw = next((k for k in node.keywords if k.arg == "groups"), None)
         if kw is None:
             found.append([])  # RunSpec's default: groups=[]
             continue
         val = kw.value
-        if isinstance(val, ast.Name) and len(assigned.get(val.id, [])) == 1:
-            val = assigned[val.id][0]
+        if isinstance(val, ast.Name) and t.single(val.id) is not None:
+            val = t.single(val.id)  # type: ignore[assignment]
         if isinstance(val, (ast.List, ast.Tuple)):
-            items = [piece(x) for x in val.elts]
+            items = [t.of(x) for x in val.elts]
             found.append(None if any(i is None for i in items) else [i for i in items if i is not None])
         else:
             found.append(None)
     if len(found) != 1:
-        return None  # no RunSpec built here (delegates) or several: not knowable statically
+        return None
     return found[0]
+
+
+def _name_template(fn: ast.FunctionDef, params: set[str]) -> str | None:
+    """The `name=` of the one RunSpec(...) the function builds, as a template over its
+    parameters (before RunSpec.__post_init__ turns `/` into `_`); None when not exact."""
+    t = _Templates(fn, params)
+    calls = t.run_spec_calls(fn)
+    if len(calls) != 1:
+        return None
+    kw = next((k for k in calls[0].keywords if k.arg == "name"), None)
+    if kw is None:
+        return None
+    return t.of(kw.value)
 
 
 def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict[str, Any]]:
@@ -348,7 +403,7 @@ def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict
             name = _decorator_name(dec)
             if name is None:
                 continue
-            params, var_kw = _params(node, text)  # type: ignore[arg-type]
+            params, var_kw = _params(node, text, lambda n: mods.constant(rel, n))  # type: ignore[arg-type]
             out.append(
                 {
                     "name": name,
@@ -358,6 +413,7 @@ def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict
                     "params": params,
                     "var_keyword": var_kw,
                     "groups": _groups_templates(node, {p["name"] for p in params}),  # type: ignore[arg-type]
+                    "run_name": _name_template(node, {p["name"] for p in params}),  # type: ignore[arg-type]
                     "doc": (ast.get_docstring(node) or "").strip().split("\n\n")[0] or None,
                 }
             )
@@ -525,6 +581,228 @@ def _adapter_spec_types(mods: _Modules) -> dict[str, str]:
     return out
 
 
+def _self_attr(e: ast.expr) -> str | None:
+    if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "self":
+        return e.attr
+    return None
+
+
+def _expander_name_effect(cls: ast.ClassDef, mro: list[ast.ClassDef]) -> dict[str, Any] | None:
+    """How the expander's expand() changes run_spec.name, read from its `replace(run_spec,
+    name=...)` calls: {"sep": "comma"|"colon_or_comma", "key": str, "value": "each"|"given"|
+    "choice_key"|"model"}, {"keep": True} when the name is left as it is, None when every
+    form the method writes is not the one recognised here."""
+    expand = next((m for c in mro if (m := _method(c, "expand")) is not None), None)
+    init = next((m for c in mro if (m := _method(c, "__init__")) is not None), None)
+    name_attr = next((v for c in mro if (v := _class_attr(c, "name")) is not None), None)
+    ok_name, exp_name = _literal(name_attr)
+    if expand is None or not ok_name:
+        return None
+    # self.X = <the constructor's value parameter>
+    given_attrs: set[str] = set()
+    if init is not None:
+        pos = init.args.posonlyargs + init.args.args
+        if len(pos) >= 2:
+            vname = pos[1].arg
+            for n in ast.walk(init):
+                if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id == vname:
+                    given_attrs.update(a for t in n.targets if (a := _self_attr(t)) is not None)
+    # expand() and the methods it hands the run spec to (self.m(...), super().expand(...))
+    fns: list[ast.FunctionDef] = []
+
+    def follow(fn: ast.FunctionDef, depth: int) -> None:
+        if fn in fns or depth > 3:
+            return
+        fns.append(fn)
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+                owner = n.func.value
+                if isinstance(owner, ast.Name) and owner.id == "self":
+                    m = next((m for c in mro if (m := _method(c, n.func.attr)) is not None), None)
+                elif isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+                    home = next((i for i, c in enumerate(mro) if fn in c.body), 0)
+                    m = next((m for c in mro[home + 1 :] if (m := _method(c, n.func.attr)) is not None), None)
+                else:
+                    m = None
+                if m is not None:
+                    follow(m, depth + 1)
+
+    follow(expand, 0)
+    body = ast.Module(body=list(fns), type_ignores=[])
+    local: dict[str, ast.expr] = {}
+    for n in ast.walk(body):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            local[n.targets[0].id] = n.value
+    each_vars = set()  # comprehension targets over self.values
+    key_vars = set()  # `for k, v in X.items()` targets (keys of a choice's inner dict)
+    for n in ast.walk(body):
+        if isinstance(n, ast.comprehension):
+            if _self_attr(n.iter) == "values" and isinstance(n.target, ast.Name):
+                each_vars.add(n.target.id)
+            if (
+                isinstance(n.iter, ast.Call)
+                and isinstance(n.iter.func, ast.Attribute)
+                and n.iter.func.attr == "items"
+                and isinstance(n.target, ast.Tuple)
+                and isinstance(n.target.elts[0], ast.Name)
+            ):
+                key_vars.add(n.target.elts[0].id)
+    # the parameters of a nested function called with those keys (create_run_spec(aug_name, ...))
+    for n in ast.walk(body):
+        if isinstance(n, ast.FunctionDef) and n not in fns and n.args.args and key_vars:
+            key_vars.add(n.args.args[0].arg)
+
+    def is_run_spec_name(e: ast.expr) -> bool:
+        return isinstance(e, ast.Attribute) and e.attr == "name" and isinstance(e.value, ast.Name) and e.value.id == "run_spec"
+
+    def value_kind(e: ast.expr) -> str | None:
+        if isinstance(e, ast.Call) and len(e.args) == 1 and (
+            (isinstance(e.func, ast.Name) and e.func.id == "sanitize") or _self_attr(e.func) == "sanitize"
+        ):
+            e = e.args[0]  # `/` -> `_`, which RunSpec.__post_init__ does anyway
+        if _self_attr(e) in given_attrs:
+            return "given"
+        if isinstance(e, ast.Name):
+            if e.id in each_vars:
+                return "each"
+            if e.id in key_vars:
+                return "choice_key"
+            v = local.get(e.id)
+            if v is not None and "parts[-2:]" in ast.unparse(v):
+                return "model"
+        return None
+
+    def form(e: ast.expr | None) -> dict[str, Any] | None:
+        if e is None or is_run_spec_name(e):
+            return {"keep": True}
+        if isinstance(e, ast.Name) and e.id in local:
+            return form(local[e.id])
+        if not isinstance(e, ast.JoinedStr) or len(e.values) < 3:
+            return None
+        vals = list(e.values)
+        if not (isinstance(vals[0], ast.FormattedValue) and is_run_spec_name(vals[0].value)):
+            return None
+        rest = vals[1:]
+        sep_node = rest.pop(0)
+        text = ""
+        if isinstance(sep_node, ast.Constant) and str(sep_node.value).startswith(","):
+            sep, text = "comma", str(sep_node.value)[1:]
+        elif (
+            isinstance(sep_node, ast.FormattedValue)
+            and isinstance(sep_node.value, ast.IfExp)
+            and ast.unparse(sep_node.value) in ("',' if ':' in run_spec.name else ':'",)
+        ):
+            sep = "colon_or_comma"
+        else:
+            return None
+        value = None
+        for part in rest:
+            if isinstance(part, ast.Constant):
+                if value is not None:
+                    return None  # text after the value: not a form known here
+                text += str(part.value)
+            elif isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None:
+                if (
+                    isinstance(part.value, ast.Attribute)
+                    and part.value.attr == "name"
+                    and (_self_attr(part.value) == "name" or isinstance(part.value.value, ast.Name))
+                    and value is None
+                    and not text.endswith("=")
+                ):
+                    text += exp_name  # self.name / ThisClass.name
+                    continue
+                if value is not None:
+                    return None
+                value = value_kind(part.value)
+                if value is None:
+                    return None
+            else:
+                return None
+        if value is None or not text.endswith("="):
+            return None
+        return {"sep": sep, "key": text[:-1], "value": value}
+
+    forms = []
+    for n in ast.walk(body):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "replace" and n.args:
+            if not (isinstance(n.args[0], ast.Name) and n.args[0].id == "run_spec"):
+                continue
+            kw = next((k for k in n.keywords if k.arg == "name"), None)
+            forms.append(form(kw.value if kw else None))
+    if not forms or any(f is None for f in forms) or any(f != forms[0] for f in forms):
+        return None
+    return forms[0]
+
+
+def _value_arms(fn: ast.FunctionDef, cls: ast.ClassDef, mods: _Modules) -> dict[str, Any] | None:
+    """For an expander whose expand() first branches on the run's adapter method and then on
+    its own value (OutputFormatInstructions): per method, the values its chain names and what
+    other values get ("raise", or "fallback" when a final else does something else); a method
+    no arm names leaves the chain's variable unbound, so HELM raises too. Read from the
+    if/elif chains; None when expand() has no such shape."""
+    top = next((st for st in fn.body if isinstance(st, ast.If)), None)
+    if top is None:
+        return None
+
+    def const(e: ast.expr) -> Any:
+        if isinstance(e, ast.Name):
+            ok, v = mods.constant(_RE, e.id)
+            return v if ok else None
+        ok, v = _literal(e)
+        return v if ok else None
+
+    arms: dict[str, Any] = {}
+    node: ast.If | None = top
+    while node is not None:
+        t = node.test
+        if not (
+            isinstance(t, ast.Compare)
+            and isinstance(t.ops[0], ast.Eq)
+            and ast.unparse(t.left) == "run_spec.adapter_spec.method"
+            and isinstance(const(t.comparators[0]), str)
+        ):
+            return None
+        body_fn = ast.FunctionDef(name="arm", args=fn.args, body=node.body, decorator_list=[], returns=None, type_params=[])
+        values, raises = _compared_strings(body_fn, mods)  # type: ignore[arg-type]
+        arms[const(t.comparators[0])] = {"values": values, "other": "raise" if raises else "fallback"}
+        nxt = node.orelse
+        node = nxt[0] if len(nxt) == 1 and isinstance(nxt[0], ast.If) else None
+        if nxt and node is None:
+            return None  # a final else over methods: not the shape read here
+    return {"by_method": arms, "other_methods": "raise"}
+
+
+def _stripped_suffixes(init: ast.FunctionDef | None, cls: ast.ClassDef) -> list[str]:
+    """`value.removesuffix(C)` in __init__, in order (C a literal or a class constant)."""
+    out: list[str] = []
+    if init is None:
+        return out
+    for n in ast.walk(init):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "removesuffix" and n.args:
+            a = n.args[0]
+            if isinstance(a, ast.Attribute) and isinstance(a.value, ast.Name) and a.value.id == cls.name:
+                ok, v = _literal(_class_attr(cls, a.attr))
+            else:
+                ok, v = _literal(a)
+            if ok and isinstance(v, str):
+                out.append(v)
+    return out
+
+
+def _per_deployment_mapping(v: ast.expr, mro: list[ast.ClassDef]) -> dict[str, Any] | None:
+    """The literal part of a class-level mapping named by `v`. The class body's loop that adds
+    `get_model_names_with_tokenizer(...)` runs when run_expander.py is imported, before helm-run
+    registers any model deployment, so it adds nothing: the literal is the whole mapping."""
+    if not isinstance(v, ast.Name):
+        return None
+    for c in mro:
+        node = _class_attr(c, v.id)
+        ok, lit = _literal(node)
+        if ok and isinstance(lit, dict):
+            return lit
+    return None
+
+
 def build_expanders(mods: _Modules) -> list[dict[str, Any]]:
     text, tree = mods.get(_RE)
     classes = _classes(tree)
@@ -572,8 +850,14 @@ def build_expanders(mods: _Modules) -> list[dict[str, Any]]:
                 for k, v in zip(vd_node.keys, vd_node.values):
                     okk, key = _literal(k)
                     okv, val = _literal(v)
-                    if okk:
-                        sets[str(key)] = val if okv else {"per_deployment": True}
+                    if not okk:
+                        continue
+                    if okv:
+                        sets[str(key)] = val
+                    else:
+                        # TokenizerRunExpander: {"default": model_to_tokenizer_mapping}, a dict
+                        # keyed by the run's model deployment at expand time (no entry: no run)
+                        sets[str(key)] = {"per_deployment": _per_deployment_mapping(v, mro)}
             row["value_sets"] = sets
             if "ReplaceValueRunExpander" in bases:
                 row["target"] = "adapter_spec"
@@ -618,14 +902,104 @@ def build_expanders(mods: _Modules) -> list[dict[str, Any]]:
                     row["choices"] = values
                 elif values:
                     row["known_values"] = values
+                    expand = _method(cls, "expand")
+                    arms = _value_arms(expand, cls, mods) if expand is not None else None
+                    if arms is not None:
+                        row["value_arms"] = arms
+                    suffixes = _stripped_suffixes(init, cls)
+                    if suffixes:
+                        row["strip_suffixes"] = suffixes
             if row["kind"] == "free" and value_param is not None:
                 ann = _src(value_param.annotation, mods.get(_RE)[0])
                 if ann in ("int", "float"):
                     row["value_type"] = ann
         if not row["takes_value"]:
             row["kind"] = "none"
+        row["run_name"] = _expander_name_effect(cls, mro)
         out.append(row)
     return out
+
+
+_FACTORY = "helm/benchmark/run_spec_factory.py"
+
+
+def build_alter_steps(mods: _Modules) -> list[dict[str, Any]]:
+    """The expanders construct_run_specs' alter_run_spec applies after the user's ones, with
+    the condition on the model that triggers each (and whatever else the condition tests),
+    and the expander's effect on the run name; read from run_spec_factory.py."""
+    text, tree = mods.get(_FACTORY)
+    _, re_tree = mods.get(_RE)
+    classes = _classes(re_tree)
+    alter = next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "alter_run_spec"),
+        None,
+    )
+    if alter is None:
+        raise CatalogBuildError("alter_run_spec not found in run_spec_factory.py")
+
+    def const(e: ast.expr) -> Any:
+        if isinstance(e, ast.Name):
+            ok, v = mods.constant(_FACTORY, e.id)
+            return v if ok else None
+        ok, v = _literal(e)
+        return v if ok else None
+
+    steps: list[dict[str, Any]] = []
+
+    def visit(stmts: list[ast.stmt], outer: list[ast.expr]) -> None:
+        for st in stmts:
+            if not isinstance(st, ast.If):
+                continue
+            conds = outer + (list(st.test.values) if isinstance(st.test, ast.BoolOp) and isinstance(st.test.op, ast.And) else [st.test])
+            visit(st.body, conds)
+            for call in st.body:
+                c = call.value if isinstance(call, (ast.Assign, ast.Expr)) else None
+                ctor = next(
+                    (
+                        n
+                        for n in ast.walk(c) if c is not None
+                        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in classes
+                    ),
+                    None,
+                ) if c is not None else None
+                if ctor is None:
+                    continue
+                cls = classes[ctor.func.id]  # type: ignore[union-attr]
+                arg = ctor.args[0] if ctor.args else next((k.value for k in ctor.keywords if k.arg == "value"), None)
+                step: dict[str, Any] = {
+                    "class": cls.name,
+                    "value": const(arg) if arg is not None else None,
+                    "run_name": _expander_name_effect(cls, _mro(cls, classes)),
+                    "tags": [],
+                    "model": None,
+                    "method_in": None,
+                    "other": [],
+                }
+                for cond in conds:
+                    s = ast.unparse(cond)
+                    if (
+                        isinstance(cond, ast.Compare)
+                        and isinstance(cond.ops[0], ast.In)
+                        and ast.unparse(cond.comparators[0]) == "model.tags"
+                        and const(cond.left) is not None
+                    ):
+                        step["tags"].append(const(cond.left))
+                    elif isinstance(cond, ast.Compare) and isinstance(cond.ops[0], ast.Eq) and ast.unparse(cond.left) == "run_spec.adapter_spec.model":
+                        step["model"] = const(cond.comparators[0])
+                    elif (
+                        isinstance(cond, ast.Compare)
+                        and isinstance(cond.ops[0], ast.In)
+                        and ast.unparse(cond.left) == "run_spec.adapter_spec.method"
+                        and isinstance(cond.comparators[0], (ast.Tuple, ast.List))
+                    ):
+                        step["method_in"] = [const(x) for x in cond.comparators[0].elts]
+                    else:
+                        step["other"].append(s)
+                steps.append(step)
+
+    start = next((i for i, st in enumerate(alter.body) if isinstance(st, ast.Assign) and ast.unparse(st).startswith("deployment")), 0)
+    visit(alter.body[start:], [])
+    return steps
 
 
 # ---------------------------------------------------------------- model groups (wildcards)
@@ -836,6 +1210,7 @@ def build_catalog(src: HelmSource) -> dict[str, Any]:
         "helm_version": src.version,
         "run_spec_functions": build_run_spec_functions(mods),
         "expanders": build_expanders(mods),
+        "alter_steps": build_alter_steps(mods),
         "model_groups": build_model_groups(mods),
         "wildcard_guard": build_wildcard_guard(mods),
         "tags": build_tags(mods),

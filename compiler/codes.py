@@ -63,6 +63,7 @@ _RULES = [
     Rule("HC0310", "expander-shadows-argument", "info", "A run expander and a function parameter share a name; the expander wins."),
     Rule("HC0311", "deprecated-model", "warning", "The model is deprecated or unsupported in HELM."),
     Rule("HC0312", "deployment-model-mismatch", "error", "The model deployment serves a different model."),
+    Rule("HC0313", "unknown-expander-value", "warning", "A run expander receives a value its code never names; HELM raises or falls back, by adapter method."),
     # planning
     Rule("HC0401", "duplicate-entry", "warning", "Two entries produce the same runs."),
     Rule("HC0402", "no-runs", "error", "Nothing is left to run after filtering."),
@@ -77,6 +78,7 @@ _RULES = [
     # the run journal and `helmc status`
     Rule("HC0750", "journal-unwritable", "error", "The suite's journal cannot be read or written (the path and the OS error say why)."),
     Rule("HC0751", "journal-damaged", "warning", "Parts of the suite's journal do not fit its format and are ignored; those runs are redone."),
+    Rule("HC0752", "no-journal", "error", "`helmc status` finds no journal for the suite in the output folder."),
     # inputs and the tool
     Rule("HC0901", "unreadable-file", "error", "A file cannot be read or decoded as UTF-8."),
     Rule("HC0902", "internal-error", "error", "helmc itself failed; please report it."),

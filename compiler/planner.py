@@ -25,6 +25,7 @@ from .ir import Entry
 from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
 from .passes.resolve import ResolvedEntry, resolve_entries
 from .passes.suggest import closest, quote_list
+from .run_names import spec_run_names
 from .source import SourceFile
 
 
@@ -148,6 +149,7 @@ def _expand_entry(
             say("no `model=`: HELM adds `model=all`")
         say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
         states = [_Run()]
+        emptied_by = None
         for name, value in expanders:
             exp = catalog.expanders[name]
             nxt: list[_Run] = []
@@ -159,8 +161,10 @@ def _expand_entry(
                 values = exp.values_for(value)
                 if len(values) != 1:
                     say(f"{name}={value} expands to {len(values)} runs: {quote_list([str(v) for v in values])}")
+            per_deployment = exp.per_deployment(value) is not None
             for st in states:
-                for v in values:
+                # TokenizerRunExpander's `default` looks up the deployment the run has so far
+                for v in exp.values_for(value, st.deployment) if per_deployment else values:
                     n = _Run(st.model, st.deployment, dict(st.expanders))
                     if exp.kind == "model":
                         s = str(v)
@@ -177,8 +181,23 @@ def _expand_entry(
                     else:
                         n.expanders[name] = value  # the value HELM is given (choices, free)
                     nxt.append(n)
+            if states and not nxt and per_deployment:
+                deps = sorted({s.deployment for s in states if s.deployment})
+                emptied_by = f"`{name}={value}` gives no run: {exp.cls} looks up the run's model deployment, " + (
+                    f"and its table has none of {quote_list(deps)}"
+                    if deps
+                    else "which HELM has not set yet at that point (only `model_deployment=` or a three-part `model=` before it would)"
+                )
             states = nxt
         specs.append(PlannedSpec(ref, spec, len(states)))
+        # HELM's names of this ObjectSpec's RunSpecs, where the catalog makes them exact
+        names = spec_run_names(catalog, fn.name, args.items(), groups=ref.groups)
+        if names is None or len(names) != len(states):
+            names = [None] * len(states)
+        if not states and emptied_by:
+            dropped.append(Dropped(ref, emptied_by))
+            say("no runs: " + emptied_by)
+            continue
         if not states:
             dropped.append(Dropped(ref, f"`model={args.get('model', 'all')}` expands to no model: every model of the group is deprecated or unsupported"))
             say("no runs: the model group is empty")
@@ -223,6 +242,7 @@ def _expand_entry(
                     expanders=dict(st.expanders),
                     model=st.model,
                     model_deployment=st.deployment or None,
+                    name=names[index],
                     spec=spec,
                     index=index,
                 )

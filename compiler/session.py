@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
 from .catalog import Catalog, load_catalog_with_additions
-from .diagnostics import DiagnosticSink, diag
+from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
 from .frontend import conf_files_under, load_entries
 from .ir import Entry
 from .passes.resolve import resolve_entries
-from .plan import Plan, PlanOptions
-from .planner import Trace, build_plan, no_runs_diagnostic, validate_models_to_run
+from .plan import Plan, PlannedRun, PlanOptions
+from .planner import Trace, build_plan, entry_ref, no_runs_diagnostic, validate_models_to_run
+from .source import Span
 
 Purpose = Literal["check", "plan", "run"]
 
@@ -111,12 +112,48 @@ def compile_entries(
     plan = build_plan(
         entries, catalog, sel, sink, traces=traces, report_empty=False, resolved=resolved, validate_options=False
     )
+    if purpose != "run":  # helm-run reports them from the names HELM builds
+        report_name_clashes(plan, entries, sink)
     if purpose == "plan":
         if entries and not plan.runs:
             sink.add(no_runs_diagnostic(plan, entries))
     else:
         helm_run_verdict(entries, plan, options, sink)
     return plan
+
+
+def name_clash(name: str, later: Span, earlier: Span | None) -> Diagnostic:
+    """HC0406: two runs with one name; HELM runs both into one folder, the later one stays."""
+    return diag(
+        "HC0406",
+        f"two runs are named `{name}`: the later one overwrites the earlier one's folder",
+        later,
+        "this run's output replaces the earlier one",
+        secondary=[Label(earlier, "the earlier run with this name")] if earlier is not None else [],
+        help="make the entries differ in an argument that is part of the run name, or remove one",
+        notes=["HELM runs both into one folder; helm-run runs only this later one, which is what HELM leaves"],
+    )
+
+
+def report_name_clashes(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
+    """HC0406 for each known run name that two planned runs share (once per name)."""
+    spans = {entry_ref(e): e.description.span for e in entries if e.description is not None}
+    first: dict[str, PlannedRun] = {}
+    last: dict[str, PlannedRun] = {}
+    for r in plan.runs:
+        if r.name is None or r.entry not in spans:
+            continue
+        if r.name not in first:
+            first[r.name] = r
+        elif not same_run(r, first[r.name]):
+            last[r.name] = r
+    for name, later in last.items():
+        sink.add(name_clash(name, spans[later.entry], spans[first[name].entry]))
+
+
+def same_run(a: PlannedRun, b: PlannedRun) -> bool:
+    """Two entries that plan the very same run (HC0401 says so already)."""
+    return a.fingerprint == b.fingerprint
 
 
 _WILDCARD = re.compile(

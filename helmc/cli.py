@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "check": "Check conf files and run entries (helm-check)",
     "plan": "Print the runs HELM would build, without running them",
     "run": "Compile, then run through HELM (helm-run)",
+    "status": "Show the state of each run of a suite, from its journal",
     "catalog": "Build or list the catalog of what HELM knows",
     "lsp": "Start the language server on stdio",
     "fmt": "Format conf files",

@@ -9,6 +9,7 @@ RunSpecs and the run folders are exactly HELM's.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import importlib.util
 import json
@@ -23,7 +24,8 @@ from typing import Any, Iterator, Sequence
 from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
 
 from .engine import Task
-from .journal import fsync_tree, journal_dir
+from .interrupts import checkpoint
+from .journal import fsync_dir, fsync_tree, journal_dir
 
 INSTALL_HINT = "pip install 'helmc[helm]'"
 
@@ -270,6 +272,7 @@ def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list
     errors: list[BuildError] = []
     mismatches: list[Mismatch] = []
     for ps in plan.specs:
+        checkpoint()
         try:
             specs = construct_run_specs(ObjectSpec(ps.spec.function, dict(ps.spec.args)))
         except Exception as ex:  # noqa: BLE001 - a run spec function may raise anything
@@ -304,6 +307,7 @@ def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list
                         adapter=asdict_without_nones(spec.adapter_spec),
                     )
                 )
+    checkpoint()
     return built, errors, mismatches
 
 
@@ -343,13 +347,33 @@ def prewarm(runs: Sequence[BuiltRun]) -> None:
                    "helm.benchmark.adaptation.adapters.adapter_factory"):
         names.add(module + ".*")
     for name in sorted(names):
+        checkpoint()
         try:
             if name.endswith(".*"):
                 importlib.import_module(name[:-2])
             else:
                 get_class_by_name(name)
-        except BaseException:  # noqa: BLE001 - SystemExit from a careless module included
+        except KeyboardInterrupt:
+            raise
+        except (Exception, SystemExit):  # noqa: BLE001 - SystemExit from a careless module included
             continue
+    checkpoint()
+
+
+def suite_name_problem(suite: str) -> str | None:
+    """Why `suite` cannot name a suite, or None. It becomes one folder name under runs/ and
+    helmc/, so a path (`../x`, `/abs`, `a/b`) or a dot name would put run folders, the journal
+    and the lock outside the output folder, or helmc's files among the run folders."""
+    if suite == "":
+        return "the suite name is empty"
+    if suite in (".", ".."):
+        return f"`{suite}` names a folder, not a suite"
+    seps = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    if any(c in suite for c in seps) or os.path.isabs(suite):
+        return f"`{suite}` contains a path separator; a suite name is one folder name"
+    if "\0" in suite:
+        return "the suite name contains a NUL character"
+    return None
 
 
 def run_folder(settings: HelmSettings, run_name: str) -> str:
@@ -370,9 +394,122 @@ def outputs_present(settings: HelmSettings, run_name: str) -> bool:
     return all(os.path.isfile(os.path.join(folder, f)) for f in HELM_OUTPUT_FILES)
 
 
-def discard_partial(settings: HelmSettings, run_name: str) -> None:
-    """Remove what an interrupted or failed attempt left, so nothing stale survives a redo."""
-    shutil.rmtree(run_folder(settings, run_name), ignore_errors=True)
+# ------------------------------------------------------------------ run folders, swapped in whole
+#
+# HELM writes a run's files straight into OUTPUT/runs/SUITE/RUN_NAME, so a run interrupted or
+# failing half-way leaves a torn folder where a complete one may have stood. helmc has HELM
+# write each attempt into a staging folder on the same file system instead, and swaps it in
+# with one rename once the run has finished and its files are on disk (as git and SQLite
+# write aside, then rename). Whatever moment a kill lands, a run folder is the old complete
+# one or the new complete one.
+
+
+def staging_root(settings: HelmSettings) -> str:
+    """Where attempts are written: helmc's own folder of the suite when it lies on the same
+    file system as the run folders (a rename cannot cross file systems), else a hidden
+    folder among them."""
+    runs = os.path.join(settings.output_path, "runs", settings.suite)
+    ours = os.path.join(journal_dir(settings.output_path, settings.suite), "staging")
+    os.makedirs(runs, exist_ok=True)
+    os.makedirs(ours, exist_ok=True)
+    if os.stat(runs).st_dev == os.stat(ours).st_dev:
+        return ours
+    return os.path.join(runs, ".helmc-staging")
+
+
+def staging_folder(settings: HelmSettings, run_name: str) -> str:
+    return os.path.join(staging_root(settings), "new", run_name)
+
+
+def _retired_folder(settings: HelmSettings, run_name: str) -> str:
+    return os.path.join(staging_root(settings), "old", run_name)
+
+
+def discard_staging(settings: HelmSettings) -> None:
+    """Remove what interrupted or failed attempts left in staging (never a run folder)."""
+    shutil.rmtree(os.path.join(staging_root(settings), "new"), ignore_errors=True)
+
+
+def recover_run_folder(settings: HelmSettings, run_name: str) -> None:
+    """Undo half a swap (only possible where the kernel cannot exchange two folders): a
+    retired complete folder whose place is empty goes back."""
+    old = _retired_folder(settings, run_name)
+    if not os.path.isdir(old):
+        return
+    final = run_folder(settings, run_name)
+    if not os.path.lexists(final):
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        os.rename(old, final)
+        fsync_dir(os.path.dirname(final))
+    else:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False  # this file system cannot exchange: fall back to two renames
+    raise OSError(err, os.strerror(err), b)
+
+
+def _carry_over(old: str, new: str) -> None:
+    """HELM writes into the existing folder, so files of the old folder that this attempt did
+    not write stay; keep them in the new folder too (copies: the old one stays intact)."""
+    for name in os.listdir(old):
+        src, dst = os.path.join(old, name), os.path.join(new, name)
+        if os.path.lexists(dst):
+            continue
+        if os.path.isdir(src) and not os.path.islink(src):
+            shutil.copytree(src, dst, symlinks=True)
+        else:
+            shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def commit_run_folder(settings: HelmSettings, run_name: str) -> None:
+    """Swap the finished attempt in as the run's folder, durably."""
+    staged = staging_folder(settings, run_name)
+    if not os.path.isdir(staged):
+        return  # a custom Runner wrote elsewhere, or skipped the run
+    final = run_folder(settings, run_name)
+    parent = os.path.dirname(final)
+    os.makedirs(parent, exist_ok=True)
+    if os.path.isdir(final):
+        if not os.listdir(staged):
+            # HELM wrote nothing (--skip-instances, --cache-instances-only): it leaves the
+            # existing folder as it was.
+            shutil.rmtree(staged, ignore_errors=True)
+            return
+        _carry_over(final, staged)
+    fsync_tree(staged)  # durable before it becomes the run folder
+    if not os.path.lexists(final):
+        os.rename(staged, final)
+    elif _exchange(staged, final):
+        shutil.rmtree(staged, ignore_errors=True)  # now the old folder
+    else:
+        old = _retired_folder(settings, run_name)
+        shutil.rmtree(old, ignore_errors=True)
+        os.makedirs(os.path.dirname(old), exist_ok=True)
+        os.rename(final, old)  # a kill here: recover_run_folder puts it back
+        os.rename(staged, final)
+        shutil.rmtree(old, ignore_errors=True)
+    fsync_dir(parent)
 
 
 class HelmExecutor:
@@ -428,20 +565,29 @@ class HelmExecutor:
         )
 
     def execute(self, task: Task) -> None:
-        from helm.common.hierarchical_logger import htrack_block
+        from helm.common.hierarchical_logger import hlog, htrack_block
 
-        with redirect_output(run_log_path(self.settings, task.name)):
+        s = self.settings
+        final = run_folder(s, task.name)
+        staged = staging_folder(s, task.name)
+        with redirect_output(run_log_path(s, task.name)):
             try:
                 if self._runner is None:
                     if not _PREPARED:  # a spawned (not forked) worker: configure HELM here
-                        prepare(self.settings)
+                        prepare(s)
                     self._runner = self._make_runner()
                 run_spec = pickle.loads(task.payload)
+                runner = self._runner
+                if s.skip_completed_runs and runner._is_run_completed(final):
+                    hlog(f"Skipping run {run_spec.name} because run is completed and all output files exist.")
+                    return
+                # HELM's Runner writes where _get_run_path says: this attempt goes to staging.
+                shutil.rmtree(staged, ignore_errors=True)
+                os.makedirs(os.path.dirname(staged), exist_ok=True)
+                runner._get_run_path = lambda _spec: staged
                 with htrack_block(f"Running {run_spec.name}"):
-                    self._runner.run_one(run_spec)
+                    runner.run_one(run_spec)
+                commit_run_folder(s, task.name)
             except BaseException:
                 traceback.print_exc()
                 raise
-        folder = run_folder(self.settings, task.name)
-        if os.path.isdir(folder):
-            fsync_tree(folder)  # durable before the parent journals it as completed

@@ -76,6 +76,7 @@ class Session:
     host: str
     command: tuple[str, ...]
     planned: tuple[str, ...]
+    cwd: str = ""  # where the command ran (its paths may be relative)
 
 
 class JournalError(Exception):
@@ -286,6 +287,7 @@ def _session(d: Any) -> Session:
         host=_str(d, "host"),  # type: ignore[arg-type]
         command=tuple(command),  # type: ignore[arg-type]
         planned=tuple(planned),  # type: ignore[arg-type]
+        cwd=_str(d, "cwd", optional=True) or "",
     )
 
 
@@ -304,7 +306,7 @@ def _line(kind: str, value: dict[str, Any]) -> bytes:
 
 def _session_json(s: Session) -> dict[str, Any]:
     return {"started": s.started, "pid": s.pid, "host": s.host, "command": list(s.command),
-            "planned": list(s.planned)}
+            "planned": list(s.planned), "cwd": s.cwd}
 
 
 class Journal:
@@ -377,7 +379,8 @@ class Journal:
     def begin(self, planned: Iterable[str], command: Sequence[str] = ()) -> Session:
         """Record this helm-run: its command (for the re-run command) and every run it plans
         (so `helmc status` can tell pending runs). Written with the next `save`."""
-        self.session = Session(time.time(), os.getpid(), socket.gethostname(), tuple(command), tuple(planned))
+        self.session = Session(time.time(), os.getpid(), socket.gethostname(), tuple(command), tuple(planned),
+                               _cwd())
         self._buffer.append(_line("session", _session_json(self.session)))
         self._sync_pending = True
         return self.session
@@ -434,6 +437,13 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # the folder was removed under us
+        return ""
 
 
 def _write_all(fd: int, data: bytes) -> None:

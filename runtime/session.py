@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
-from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Label, Severity, diag
+from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity, diag
 from helmc.compiler.ir import Entry
 from helmc.compiler.plan import EntryRef, Plan, PlannedRun
 from helmc.compiler.planner import Trace, entry_ref
-from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets
+from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets, name_clash, same_run
 from helmc.compiler.source import SourceFile, Span
 
 from . import bridge
@@ -108,21 +108,17 @@ class Session:
         for i, b in enumerate(built):
             if b.name not in first:
                 first[b.name] = b
-            elif last[b.name] == i:
+            elif last[b.name] == i and not (
+                b.planned and first[b.name].planned and same_run(b.planned, first[b.name].planned)  # HC0401's case
+            ):
                 self.sink.add(self.clash(b, first[b.name]))
         return [b for i, b in enumerate(built) if last[b.name] == i]
 
     def clash(self, later: BuiltRun, earlier: BuiltRun) -> Diagnostic:
-        where = earlier.planned.entry if earlier.planned else None
-        secondary = [Label(self._entry_span(where), "the earlier run with this name")] if where else []
-        return diag(
-            "HC0406",
-            f"two runs are named `{later.name}`: the later one overwrites the earlier one's folder",
+        return name_clash(
+            later.name,
             self._entry_span(later.planned.entry) if later.planned else _nowhere(),
-            "this run's output replaces the earlier one",
-            secondary=secondary,
-            help="make the entries differ in an argument that is part of the run name, or remove one",
-            notes=["HELM runs both into one folder; helm-run runs only this later one, which is what HELM leaves"],
+            self._entry_span(earlier.planned.entry) if earlier.planned else None,
         )
 
     # ------------------------------------------------------------------ execute

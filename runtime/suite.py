@@ -8,8 +8,18 @@ from typing import Callable, Sequence
 
 from rich.console import Console
 
-from .bridge import BuiltRun, HelmExecutor, HelmSettings, discard_partial, outputs_present, run_log_path, writes_outputs
+from .bridge import (
+    BuiltRun,
+    HelmExecutor,
+    HelmSettings,
+    discard_staging,
+    outputs_present,
+    recover_run_folder,
+    run_log_path,
+    writes_outputs,
+)
 from .engine import Engine, Event, Finished, Started, Task
+from .interrupts import checkpoint
 from .journal import Journal, RunState, lock_suite
 from .progress import Outcome, ProgressDisplay
 
@@ -64,6 +74,11 @@ def _run_suite(
     resume: bool,
     command: Sequence[str],
 ) -> SuiteResult:
+    # Attempts are written aside and swapped in whole (bridge.commit_run_folder): a run folder
+    # is never deleted up front, so an interrupted rerun loses no completed run.
+    for name in {b.name for b in runs}:
+        recover_run_folder(settings, name)
+    discard_staging(settings)
     check_files = writes_outputs(settings)
     todo: list[BuiltRun] = []
     result = SuiteResult()
@@ -77,10 +92,6 @@ def _run_suite(
         ):
             skipped[b.name] = Outcome(b.name, "skipped", rec.duration if rec else None, "completed earlier")
             continue
-        if rec is not None:
-            # Our own earlier attempt (pending, interrupted, failed, or done with other settings):
-            # start from an empty folder so no file of that attempt is mistaken for this one's.
-            discard_partial(settings, b.name)
         todo.append(b)
 
     journal.begin([b.name for b in runs], command)
@@ -116,8 +127,9 @@ def _run_suite(
                 HelmExecutor(settings),
                 on_event,
                 stop_on_failure=settings.exit_on_error,
-                on_tick=display.refresh,
+                on_tick=lambda: (checkpoint(), display.refresh()),
             )
+            checkpoint()  # a Ctrl-C that something swallowed still stops the suite
         except KeyboardInterrupt:
             result.interrupted = True
         for name, rec in list(journal.records.items()):

@@ -158,6 +158,13 @@ EXAMPLES: list[Example] = [
         conf("simple1:model=simple/model1,max_train_instances=all"),
     ),
     Example(
+        "HC0313",
+        conf("narrative_qa:model=openai/gpt2,output_format_instructions=narative_qa"),
+        conf("narrative_qa:model=openai/gpt2,output_format_instructions=narrative_qa"),
+        note="HELM raises for generation runs (narrative_qa) and silently uses its generic "
+        "instruction for multiple-choice ones; it has no branch for the value.",
+    ),
+    Example(
         "HC0308",
         conf("mmlu:subject=anatomy,model=eleutherai/pythia-1b"),
         conf("mmlu:subject=anatomy,model=eleutherai/pythia-1b-v0"),
@@ -289,4 +296,5 @@ NO_EXAMPLE: dict[str, str] = {
     "exit 2; docs/runtime.md shows it and tests/test_journal.py makes each case",
     "HC0751": "a damaged journal (garbage, wrong types, a torn line): a warning, the runs are redone; "
     "tests/test_journal.py generates such journals",
+    "HC0752": "`helmc status` on a suite with no journal: one line, exit 1; docs/cli.md shows it",
 }

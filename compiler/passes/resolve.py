@@ -158,7 +158,38 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, sink: Di
                 )
             )
             return False
+    if exp.kind == "free" and exp.known_values and isinstance(v, str) and exp.base_value(v) not in exp.known_values:
+        _unknown_free_value(exp, a, sink)
     return True
+
+
+def _unknown_free_value(exp: Expander, a: Argument, sink: DiagnosticSink) -> None:
+    """A value the expander's code never names (HC0313): what HELM does with it depends on
+    the run's adapter method, which helmc does not compute, so a warning that says each case."""
+    base = exp.base_value(str(a.value))
+    tail = str(a.value)[len(base) :]  # the suffixes the constructor strips stay as written
+    sugg = [x + tail for x in closest(base, exp.known_values)]
+    help_, fixes = _fix_help(str(a.value), sugg, a.raw.span)
+    notes = []
+    arms = (exp.value_arms or {}).get("by_method") or {}
+    for method, arm in arms.items():
+        notes.append(
+            f"for `{method}` runs HELM "
+            + ("raises" if arm.get("other") == "raise" else "falls back to its generic text")
+        )
+    if arms and (exp.value_arms or {}).get("other_methods") == "raise":
+        notes.append("for runs of any other adapter method HELM raises")
+    sink.add(
+        diag(
+            "HC0313",
+            f"`{a.raw.value}` is not a value run expander `{exp.name}` knows",
+            a.raw.span,
+            f"{exp.cls} names {quote_list(list(exp.known_values), 6)}",
+            help=help_,
+            fixes=fixes,
+            notes=notes or [f"{exp.cls} has no branch for this value"],
+        )
+    )
 
 
 # ---------------------------------------------------------------- models
@@ -493,7 +524,7 @@ def resolve_entry(entry: Entry, catalog: Catalog, models_to_run: Sequence[str] |
     local = DiagnosticSink()
     ok = desc.ok and check_description(desc, catalog, local, models_to_run) and not local.has_errors
     fn = catalog.functions.get(desc.name.value)
-    return ResolvedEntry(entry, fn, tuple(desc.arg_dict().items()), tuple(local.items), ok and entry.ok and fn is not None)
+    return ResolvedEntry(entry, fn, tuple(desc.arg_dict().items()), tuple(local.items), ok and entry.plannable and fn is not None)
 
 
 def resolve_entries(

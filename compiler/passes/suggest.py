@@ -1,23 +1,80 @@
-"""Did-you-mean: the closest known names to a misspelled one (difflib, case-insensitive)."""
+"""Did-you-mean: the closest known names to a misspelled one (difflib's choice, case-insensitive).
+
+The suggestions are exactly `difflib.get_close_matches` over the lower-cased candidates, but a
+checker of a file with thousands of mistakes asks for them thousands of times against ~1200
+model and deployment names, and difflib scores every candidate in Python. So:
+
+- each candidate set gets an index once (lower-cased keys, the originals behind each key);
+- rapidfuzz's Indel similarity, 2*LCS/(len(a)+len(b)), is computed in C for all keys at once. It
+  bounds difflib's ratio from above (difflib's matching characters are a common subsequence),
+  so the keys it drops below the cutoff are exactly keys difflib would drop too;
+- difflib then scores the few that remain, as get_close_matches does, so ties and order are its;
+- the same misspelling against the same candidates is answered from a cache.
+"""
 
 from __future__ import annotations
 
 import difflib
+import heapq
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
+
+# rapidfuzz compares its float scores with a tolerance of its own (a key at exactly 0.6 is dropped
+# at a cutoff of 0.6 - 1e-9): ask for a little less, so that a key difflib accepts at exactly
+# the cutoff is never dropped. A key let through costs only one difflib score.
+_SLACK = 1e-3
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    keys: tuple[str, ...]  # lower-cased candidates, first appearance order
+    originals: dict[str, tuple[str, ...]]  # key -> the candidates that lower-case to it, in order
+
+
+@lru_cache(maxsize=64)
+def _index(candidates: tuple[str, ...]) -> _Index:
+    originals: dict[str, list[str]] = {}
+    for c in dict.fromkeys(candidates):
+        originals.setdefault(c.lower(), []).append(c)
+    return _Index(tuple(originals), {k: tuple(v) for k, v in originals.items()})
+
+
+def _difflib_best(word: str, keys: Iterable[str], n: int, cutoff: float) -> list[str]:
+    """get_close_matches's own loop and ranking, over the keys given."""
+    s = difflib.SequenceMatcher()
+    s.set_seq2(word)
+    scored = []
+    for x in keys:
+        s.set_seq1(x)
+        if s.real_quick_ratio() >= cutoff and s.quick_ratio() >= cutoff and s.ratio() >= cutoff:
+            scored.append((s.ratio(), x))
+    return [x for _, x in heapq.nlargest(n, scored)]
+
+
+@lru_cache(maxsize=8192)
+def _closest(word: str, candidates: tuple[str, ...], n: int, cutoff: float) -> tuple[str, ...]:
+    from rapidfuzz import process
+    from rapidfuzz.distance import Indel
+
+    index = _index(candidates)
+    low = word.lower()
+    same = [c for c in index.originals.get(low, ()) if c != word]
+    if same:  # the name differs only in case
+        return tuple(same[:n])
+    survivors = process.extract(
+        low, index.keys, scorer=Indel.normalized_similarity, processor=None, limit=None, score_cutoff=min(1.0, max(0.0, cutoff - _SLACK))
+    )
+    # `low` itself can only be a key here as the word's own spelling, which is never suggested.
+    keys = (key for key, _, _ in survivors if key != low)
+    return tuple(index.originals[k][0] for k in _difflib_best(low, keys, n, cutoff))
 
 
 def closest(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
-    cands = [c for c in dict.fromkeys(candidates) if c != word]
-    if not word or not cands:
+    if not word:
         return []
-    exact_ci = [c for c in cands if c.lower() == word.lower()]
-    if exact_ci:
-        return exact_ci[:n]
-    lower = {}
-    for c in cands:
-        lower.setdefault(c.lower(), c)
-    found = difflib.get_close_matches(word.lower(), list(lower), n=n, cutoff=cutoff)
-    return [lower[f] for f in found]
+    cands = candidates if isinstance(candidates, tuple) else tuple(candidates)
+    return list(_closest(word, cands, n, cutoff))
 
 
 def quote_list(names: list[str], limit: int = 8) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 from collections import Counter
 from typing import Any, TextIO
@@ -138,6 +139,22 @@ def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) ->
         stream.write(f"{n:>{width}}  {code}  {name}{mark}\n")
 
 
+def _input_named(output: str, inputs: list[str]) -> str | None:
+    """The input that `output` names (the same file, whatever the spelling or link), if any."""
+    try:
+        out = os.stat(output)
+    except OSError:
+        return None  # it does not exist yet, so it is no input
+    for p in inputs:
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
+            return p
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         for w in apply_settings(args):
@@ -161,6 +178,12 @@ def _check(args: argparse.Namespace) -> int:
     files = [f for rs in run_sets for f in conf_files_under(list(rs.conf_paths))]
     if args.paths and not conf_files_under(args.paths):
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
+    if args.output_file:
+        clash = _input_named(args.output_file, files + [p for p in args.plugins if os.path.isfile(p)])
+        if clash is not None:
+            print(f"helm-check: -o/--output-file `{args.output_file}` is the input `{clash}`; "
+                  "refusing to write over an input", file=sys.stderr)
+            return 2
     compile_run_sets(run_sets, options_from_args(args), sink, "check")
     kept = filter_diagnostics(sink.items, args.select, args.ignore)
     # To a file: render into memory first, so a failure never leaves a half-written file.

@@ -186,8 +186,11 @@ def run(args: argparse.Namespace) -> int:
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out = Console(highlight=False, width=160)  # logs and pipes: wide enough for run names
     err = Console(stderr=True, highlight=False)
+    from helmc.runtime.interrupts import sigint_guard
+
     try:
-        return _run(args, out, err)
+        with sigint_guard():
+            return _run(args, out, err)
     except KeyboardInterrupt:
         err.print("helm-run: interrupted; run the same command again to resume.", markup=False)
         return EXIT_INTERRUPTED
@@ -246,6 +249,13 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
 
     if args.cache_instances_only and not args.cache_instances:
         err.print("error: if --cache-instances-only is set, --cache-instances must also be set.", markup=False)
+        return EXIT_USAGE
+    from helmc.runtime.bridge import suite_name_problem
+
+    problem = suite_name_problem(args.suite)
+    if problem is not None:
+        err.print(f"error: --suite: {problem}\n  = help: use a plain name such as `v1` or `2026-11-27`",
+                  markup=False, soft_wrap=True)
         return EXIT_USAGE
     if args.parallel_runs < 1:
         err.print("error: --parallel-runs must be at least 1.", markup=False)

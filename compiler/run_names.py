@@ -1,0 +1,203 @@
+"""HELM's run names (output folder names), predicted from the catalog without running HELM.
+
+A RunSpec's name is built in four steps, each recorded in the catalog from HELM's source:
+1. the run spec function's `RunSpec(name=...)`: `RunSpecFunction.run_name`, a `str.format`
+   template over its parameters (None when the function computes it in ways not read here);
+2. each run expander of the entry, in the entry's order with `model=all` appended when absent,
+   appends `,key=value` (or `:key=value` to a name without `:`), or leaves the name alone:
+   `Expander.run_name`;
+3. construct_run_specs' alter_run_spec applies expanders chosen by the model's tags
+   (`stop=hash` for NO_NEWLINES_TAG models that generate, `global_prefix=nlg`, ...):
+   `Catalog.alter_steps`;
+4. run_entries_to_run_specs appends `,groups=a-b` (the entry's groups, sorted) when the entry
+   has groups; RunSpec.__post_init__ turns every `/` into `_` each time a RunSpec is made.
+
+Every function here answers None where one step is not statically exact (a name template that
+is not known, an expander whose effect is not read, a condition on the adapter method or on
+adapter settings that helmc does not compute): a wrong name is worse than none.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Mapping, Sequence
+
+from .catalog import Catalog, Expander
+
+__all__ = ["run_name", "spec_run_names", "base_name"]
+
+
+def base_name(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str | None:
+    """Step 1: the name the run spec function gives its RunSpec for these function arguments
+    (expanders already peeled off), or None."""
+    fn = catalog.functions.get(function)
+    if fn is None or fn.run_name is None:
+        return None
+    params = {p.name: p for p in fn.params}
+    values: dict[str, Any] = {}
+    for k, v in args.items():
+        if k not in params and not fn.var_keyword:
+            return None  # HELM raises a TypeError: no run, no name
+        values[k] = v
+    for p in fn.params:
+        if p.name in values:
+            continue
+        if p.required:
+            return None  # HELM raises a TypeError
+        if not p.has_default_value:
+            return None  # a default that is not a literal: its text is not known here
+        values[p.name] = p.default_value
+    bare = fn.run_name[1:-1] if fn.run_name.startswith("{") and fn.run_name.count("{") == 1 else None
+    if bare is not None and fn.run_name.endswith("}") and not isinstance(values.get(bare), str):
+        return None  # RunSpec(name=<not a str>): HELM fails in RunSpec.__post_init__
+    try:
+        return fn.run_name.format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return None
+
+
+def _append(name: str, effect: Mapping[str, Any], text: str) -> str:
+    sep = "," if effect["sep"] == "comma" or ":" in name else ":"
+    return f"{name}{sep}{effect['key']}={text}"
+
+
+def _last_two(model: str) -> str:
+    return "/".join(model.split("/")[-2:])
+
+
+def _alter(catalog: Catalog, name: str, model: str) -> str | None:
+    """Step 3 for the run's model (its metadata's tags; unknown metadata gets HELM's defaults)."""
+    meta = catalog.models.get(model)
+    tags = set(meta.tags) if meta is not None else set(catalog.unknown_model_tags)
+    for step in catalog.alter_steps:
+        effect = step.get("run_name")
+        if effect is not None and effect.get("keep"):
+            continue
+        if not all(t in tags for t in step.get("tags") or ()):
+            continue
+        if step.get("model") is not None and step["model"] != model:
+            continue
+        if effect is None or step.get("method_in") is not None or step.get("other"):
+            return None  # it may change the name, on a condition helmc does not evaluate
+        name = _append(name, effect, str(step.get("value")))
+    return name
+
+
+def _finish(catalog: Catalog, name: str | None, model: str, groups: Sequence[str] | None) -> str | None:
+    if name is None:
+        return None
+    name = _alter(catalog, name, model)
+    if name is None:
+        return None
+    if groups:  # run_entries_to_run_specs; an empty list adds nothing
+        name += f",groups={'-'.join(sorted(groups))}"
+    return name.replace(os.path.sep, "_")
+
+
+def _effect(exp: Expander | None) -> Mapping[str, Any] | None:
+    if exp is None or exp.run_name is None:
+        return None
+    return exp.run_name
+
+
+def run_name(
+    catalog: Catalog,
+    function: str,
+    args: Mapping[str, Any],
+    expanders: Mapping[str, Any],
+    model: str,
+    model_deployment: str | None = None,
+    groups: Sequence[str] | None = None,
+) -> str | None:
+    """HELM's run name for one planned run: `args` are the function arguments, `expanders` the
+    expander values of this run in HELM's order (as PlannedRun.expanders holds them: the value
+    each run takes for value sets and model groups, the given value otherwise, `model` last
+    when the entry had none), `groups` the entry's groups. None where it is not exact, and for a
+    data augmentation that makes several runs (which run this is is not in these arguments:
+    use spec_run_names)."""
+    del model_deployment  # the name spells the model; the deployment never enters it
+    name = base_name(catalog, function, args)
+    if name is None:
+        return None
+    for key, value in expanders.items():
+        exp = catalog.expanders.get(key)
+        effect = _effect(exp)
+        if effect is None or exp is None:
+            return None
+        if effect.get("keep"):
+            continue
+        kind = effect["value"]
+        if kind in ("each", "given"):
+            text = str(value)
+        elif kind == "model":
+            text = _last_two(str(value))
+        elif kind == "choice_key":
+            keys = exp.runs_per_choice.get(value) if isinstance(value, str) else None
+            if not keys or len(keys) != 1 or keys[0] is None:
+                return None
+            text = str(keys[0])
+        else:
+            return None
+        name = _append(name, effect, text)
+    return _finish(catalog, name, model, groups)
+
+
+def spec_run_names(
+    catalog: Catalog,
+    function: str,
+    args: Iterable[tuple[str, Any]],
+    groups: Sequence[str] | None = None,
+) -> list[str | None] | None:
+    """The names of every RunSpec construct_run_specs builds for one ObjectSpec (`args` in the
+    description's order, expanders included, after --models-to-run rewriting), in HELM's order,
+    before run_entries_to_run_specs' filters; None when even the number of runs is not known
+    here (an expander whose values helmc does not know). A name is None where not exact."""
+    pairs = list(args)
+    exps = [(k, v) for k, v in pairs if k in catalog.expanders]
+    fargs = {k: v for k, v in pairs if k not in catalog.expanders}
+    if not any(k == "model" for k, _ in exps):
+        exps.append(("model", "all"))
+    base = base_name(catalog, function, fargs)
+    # (name so far or None, model, deployment)
+    states: list[tuple[str | None, str, str]] = [(base, "", "")]
+    for key, value in exps:
+        exp = catalog.expanders[key]
+        effect = _effect(exp)
+        nxt: list[tuple[str | None, str, str]] = []
+        for name, model, dep in states:
+            if exp.kind == "model":
+                values = catalog.expand_model_value(value)
+            elif exp.kind == "choices" and exp.runs_per_choice:
+                if value not in exp.runs_per_choice:
+                    return None  # HELM raises
+                values = list(exp.runs_per_choice[value])
+            elif exp.kind == "choices" and value not in exp.choices:
+                return None  # HELM raises
+            else:
+                values = exp.values_for(value, deployment=dep)
+            for v in values:
+                n_model, n_dep = model, dep
+                if exp.kind == "model":
+                    n_model = _last_two(str(v))
+                    if len(str(v).split("/")) > 2:
+                        n_dep = str(v)
+                elif key == "model_deployment":
+                    n_dep = str(v)
+                n_name = name
+                if n_name is not None:
+                    if effect is None:
+                        n_name = None
+                    elif not effect.get("keep"):
+                        kind = effect["value"]
+                        if kind == "given":
+                            text: str | None = str(value)
+                        elif kind == "model":
+                            text = _last_two(str(v))
+                        elif v is None:
+                            text = None  # a choice key helmc could not read
+                        else:
+                            text = str(v)
+                        n_name = None if text is None else _append(n_name, effect, text)
+                nxt.append((n_name, n_model, n_dep))
+        states = nxt
+    return [_finish(catalog, name, model, groups) for name, model, _ in states]

@@ -1,0 +1,114 @@
+"""`helmc status`: the state of each run of a suite, read from its journal.
+
+Read-only and lock-free, so it works while a helm-run of the suite is in progress. Exit codes:
+0 the state was shown; 1 no journal for this suite in this output folder (HC0752); 2 bad
+usage, or a journal that cannot be read (HC0750).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_NO_JOURNAL, EXIT_USAGE = 0, 1, 2
+_LISTED = 50  # runs listed per state in text; --format json lists every run
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--suite", type=str, default="default", help="The suite (helm-run's --suite; default `default`).")
+    parser.add_argument("-o", "--output-path", type=str, default="benchmark_output",
+                        help="helm-run's output folder (default benchmark_output, as helm-run).")
+    parser.add_argument("--format", choices=["text", "json"], default="text", help="Output format (default text).")
+
+
+def run(args: argparse.Namespace) -> int:
+    from helmc.runtime.journal import JournalError
+    from helmc.runtime.status import suite_status
+
+    problem = _suite_name_problem(args.suite)
+    if problem:
+        print(f"error: --suite: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        status = suite_status(args.output_path, args.suite)
+    except JournalError as e:
+        print(f"error[HC0750]: cannot read the journal {_clean(e.path)}: {e.error.strerror or e.error}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    for w in status.warnings:
+        print(f"warning[HC0751]: {_clean(w)}", file=sys.stderr)
+    if not status.found:
+        print(f"error[HC0752]: no journal of suite `{_clean(args.suite)}` in {_clean(args.output_path)} "
+              f"(looked for {_clean(status.journal)})\n"
+              "  = help: pass the --suite and -o (--output-path) that helm-run was given", file=sys.stderr)
+        return EXIT_NO_JOURNAL
+    if args.format == "json":
+        json.dump(status.to_json(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        _text(status, sys.stdout)
+    return EXIT_OK
+
+
+def _suite_name_problem(suite: str) -> str | None:
+    try:
+        from helmc.runtime.bridge import suite_name_problem
+    except ImportError:  # TEMPORARY: until helm-run's own check is on main
+        bad = suite in ("", ".", "..") or "/" in suite or os.sep in suite or "\0" in suite
+        return f"`{suite}` is not a suite name" if bad else None
+    return suite_name_problem(suite)
+
+
+def _text(status: Any, out: TextIO) -> None:
+    from helmc.runtime.status import STATES
+
+    out.write(f"suite `{_clean(status.suite)}` in {_clean(status.output_path)}\n")
+    s = status.session
+    if s is not None:
+        now = {True: "still running", False: "not running any more", None: "cannot tell if it still runs"}
+        out.write(f"helm-run: pid {s.pid} on {_clean(s.host)}, started {_when(s.started)}, "
+                  f"{now[status.alive]}\n")
+    counts = ", ".join(f"{status.count(st)} {st}" for st in STATES)
+    retried = sum(1 for r in status.runs if r.retried)
+    out.write(f"{counts} ({len(status.runs)} planned); {retried} retried\n")
+    for st in ("failed", "interrupted", "running", "pending", "done"):
+        runs = [r for r in status.runs if r.state == st]
+        if not runs:
+            continue
+        out.write(f"\n{st}:\n")
+        for r in runs[:_LISTED]:
+            extra = []
+            if r.attempts > 1:
+                extra.append(f"{r.attempts} attempts")
+            if st == "running" and r.started is not None:
+                extra.append(f"since {_when(r.started)}")
+            if st == "done" and r.duration is not None:
+                extra.append(f"{r.duration:.1f} s")
+            out.write(f"  {_clean(r.name)}" + (f"  ({', '.join(extra)})" if extra else "") + "\n")
+            if st == "failed":
+                out.write(f"    error: {_clean(r.error or 'no message')}\n")
+            if st in ("failed", "interrupted") and r.log:
+                out.write(f"    log: {_clean(r.log)}\n")
+        if len(runs) > _LISTED:
+            out.write(f"  ... and {len(runs) - _LISTED} more (--format json lists every run)\n")
+    if status.rerun:
+        what = "the failed runs" if status.alive else "what is left"
+        out.write(f"\nTo run {what} again:\n  {_clean(status.rerun)}\n")
+        if status.alive:
+            out.write("  (once the running helm-run has finished: it holds the suite's lock)\n")
+
+
+def _when(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]}
+
+
+def _clean(text: str) -> str:
+    """Text from the journal, with control characters shown escaped, never sent to the terminal."""
+    return text.translate(_CONTROL)

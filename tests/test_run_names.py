@@ -1,0 +1,90 @@
+"""Run names predicted statically (compiler/run_names.py) against the names HELM 0.5.16 gave
+the corpus entries (../shared oracle): every name helmc claims must be HELM's."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from helmc.compiler.catalog import load_catalog
+from helmc.compiler.diagnostics import DiagnosticSink
+from helmc.compiler.frontend import load_entries
+from helmc.compiler.plan import PlanOptions
+from helmc.compiler.planner import build_plan
+from helmc.compiler.run_names import base_name, run_name, spec_run_names
+
+from conftest import CORPUS, ORACLE
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalog()
+
+
+@pytest.mark.skipif(not (ORACLE.is_file() and CORPUS.is_dir()), reason="../shared oracle or corpus absent")
+def test_names_agree_with_helm_on_the_corpus(cat) -> None:
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    with open(ORACLE, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            by_file[row["file"]].append(row)
+    options = PlanOptions(models_to_run=["openai/gpt2"], max_eval_instances=10)
+    known = unknown = 0
+    wrong = []
+    for name, rows in sorted(by_file.items()):
+        entries = load_entries([str(CORPUS / name)], [], DiagnosticSink())
+        for entry, row in zip(entries, rows):
+            if "error" in row:
+                continue
+            plan = build_plan([entry], cat, options, DiagnosticSink(), report_empty=False)
+            assert len(plan.runs) == len(row["runs"]), row["description"]
+            for run, want in zip(plan.runs, row["runs"]):
+                got = run_name(cat, run.run_spec_function, run.args, run.expanders, run.model, run.model_deployment, run.entry.groups)
+                if got is None:
+                    unknown += 1
+                elif got == want["name"]:
+                    known += 1
+                else:
+                    wrong.append((row["description"], got, want["name"]))
+    print(f"run names: {known} exact, {unknown} unknown, {len(wrong)} wrong")
+    assert wrong == []
+    assert known > unknown  # the static reading covers most of the corpus
+
+
+def test_name_steps(cat) -> None:
+    # the function's template, an expander that appends (`:` first, `,` after), model=all last
+    assert base_name(cat, "mmlu", {"subject": "anatomy"}) == "mmlu:subject=anatomy,method=multiple_choice_joint"
+    names = spec_run_names(cat, "narrative_qa", [("max_train_instances", "all"), ("model", "openai/gpt2")])
+    assert names == [f"narrative_qa:max_train_instances={n},model=openai_gpt2" for n in (0, 1, 2, 4, 8, 16)]
+    # groups: sorted, joined with `-`; an empty list adds nothing
+    assert run_name(cat, "gsm", {}, {"model": "openai/gpt2"}, "openai/gpt2", None, ["b", "a"]) == "gsm:model=openai_gpt2,groups=a-b"
+    assert run_name(cat, "gsm", {}, {"model": "openai/gpt2"}, "openai/gpt2", None, []) == "gsm:model=openai_gpt2"
+
+
+def test_unknown_is_none_never_a_guess(cat) -> None:
+    # a required argument missing: HELM raises, there is no name
+    assert base_name(cat, "mmlu", {}) is None
+    # an argument the function does not take
+    assert base_name(cat, "gsm", {"nope": 1}) is None
+    # a model whose tags make alter_run_spec append `stop=hash` when the method generates:
+    # the adapter method is not computed statically, so no name
+    no_newlines = [m.name for m in cat.model_list if "NO_NEWLINES_TAG" in m.tags]
+    if no_newlines:
+        m = no_newlines[0]
+        assert run_name(cat, "gsm", {}, {"model": m}, m) is None
+
+
+def test_tokenizer_default_looks_up_the_deployment(cat) -> None:
+    """TokenizerRunExpander(`default`) maps the run's deployment at expand time: before
+    alter_run_spec there is none unless `model_deployment=` (or a 3-part model) came first."""
+    args = [("random", "None"), ("tokenizer", "default"), ("num_prompt_tokens", "default_sweep"), ("model", "openai/gpt2")]
+    assert spec_run_names(cat, "synthetic_efficiency", args) == []
+    exp = cat.expanders["tokenizer"]
+    table = exp.per_deployment("default")
+    assert table, "the mapping is read from run_expander.py"
+    dep, toks = next(iter(table.items()))
+    assert exp.values_for("default", dep) == toks
+    assert exp.values_for("default", "") == []
+    assert exp.values_for("huggingface/gpt2") == ["huggingface/gpt2"]  # any other value: itself
