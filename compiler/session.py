@@ -152,8 +152,11 @@ def report_name_clashes(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSi
 
 
 def same_run(a: PlannedRun, b: PlannedRun) -> bool:
-    """Two entries that plan the very same run (HC0401 says so already)."""
-    return a.fingerprint == b.fingerprint
+    """The very same run planned twice (duplicate entries, which HC0401 reports, or a model
+    that HELM's model group lists twice): nothing of one is lost to the other."""
+    return (a.spec, a.expanders, a.model, a.model_deployment, a.entry.groups) == (
+        b.spec, b.expanders, b.model, b.model_deployment, b.entry.groups
+    )
 
 
 _WILDCARD = re.compile(

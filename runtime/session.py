@@ -8,7 +8,9 @@ Diagnostic at the entry that planned it, so it goes through the chosen --format.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import Any, Sequence
+
+from rich.console import Console
 
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity, diag
 from helmc.compiler.ir import Entry
@@ -19,6 +21,8 @@ from helmc.compiler.source import SourceFile, Span
 
 from . import bridge
 from .bridge import BuiltRun, HelmSettings
+from .engine import Engine
+from .suite import SuiteResult, run_suite
 
 
 @dataclass(slots=True)
@@ -122,6 +126,16 @@ class Session:
         )
 
     # ------------------------------------------------------------------ execute
+
+    def execute(self, runs: Sequence[BuiltRun], engine: Engine, console: Console, **how: Any) -> SuiteResult:
+        """Run the built runs (journal, resume, progress: runtime/suite.py); each failed run
+        becomes HC0503 at its entry. Raises SuiteLocked or JournalError as run_suite does."""
+        result = run_suite(runs, self.settings, engine, console, **how)
+        by_name = {r.name: r for r in runs}
+        for o in result.failed:
+            if o.name in by_name:
+                self.run_failed(by_name[o.name], o.error, o.log)
+        return result
 
     def run_failed(self, run: BuiltRun, error: str | None, log: str | None) -> None:
         """HC0503: a run that failed, at the entry (or the argument or model it names) that planned it."""

@@ -188,9 +188,13 @@ def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False)
     from helmc.runtime.interrupts import sigint_guard
 
+    report = _Report(args.format)
     try:
         with sigint_guard():
-            return _run(args, out, err)
+            try:
+                return _run(args, out, err, report)
+            finally:
+                report.close()
     except KeyboardInterrupt:
         err.print("helm-run: interrupted; run the same command again to resume.", markup=False)
         return EXIT_INTERRUPTED
@@ -234,15 +238,42 @@ def _settings(args: argparse.Namespace) -> Any:
     )
 
 
-def _emit(diagnostics: Sequence[Any], fmt: str) -> None:
-    from helmc.compiler.diagnostics import Diagnostic
-    from helmc.compiler.emit import emit
+class _Report:
+    """Diagnostics through --format, on stderr: text as they come (before the runs start, and
+    the failed runs at the end); a machine format as one document when helm-run ends."""
 
-    if diagnostics:
-        emit(sorted(diagnostics, key=Diagnostic.sort_key), fmt, sys.stderr)
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.shown = 0
+        self.pending: list[Any] = []
+
+    def show(self, diagnostics: Sequence[Any]) -> None:
+        new = list(diagnostics[self.shown :])
+        self.shown = len(diagnostics)
+        if self.fmt == "text":
+            self._write(new)
+        else:
+            self.pending.extend(new)
+
+    def finish(self, diagnostics: Sequence[Any]) -> None:
+        """The last diagnostics, before helm-run's closing line."""
+        self.show(diagnostics)
+        self.close()
+
+    def close(self) -> None:
+        self._write(self.pending)
+        self.pending = []
+
+    def _write(self, diagnostics: list[Any]) -> None:
+        from helmc.compiler.diagnostics import Diagnostic
+        from helmc.compiler.emit import emit
+
+        if diagnostics:
+            emit(sorted(diagnostics, key=Diagnostic.sort_key), self.fmt, sys.stderr)
+            sys.stderr.flush()
 
 
-def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
+def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     from helmc.commands.common import options_from_args
     from helmc.compiler.session import RunSet
     from helmc.runtime.session import Session, errors_in
@@ -274,15 +305,15 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
     session = Session(options_from_args(args), run_set, _settings(args))
     plan = session.compile("run")
     if plan is None:
-        _emit(session.sink.items, args.format)
+        report.finish(session.sink.items)
         err.print("error: helm-run cannot load HELM's catalog; nothing was run.", markup=False)
         return EXIT_USAGE
     if session.sink.has_errors:
-        _emit(session.sink.items, args.format)
+        report.finish(session.sink.items)
         err.print(f"helm-run: {errors_in(session.sink.items)} error(s); nothing was run.", markup=False)
         return EXIT_FAILED
     if not plan.runs:
-        _emit(session.sink.items, args.format)
+        report.finish(session.sink.items)
         out.print("helm-run: nothing to run.", markup=False)
         return EXIT_OK
 
@@ -290,7 +321,7 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
     from helmc.runtime import bridge
 
     if not bridge.helm_available():
-        _emit(session.sink.items, args.format)
+        report.finish(session.sink.items)
         err.print(
             "error: helm-run needs crfm-helm, which is not installed in this environment.\n"
             f"  = help: install it with: {bridge.INSTALL_HINT}\n"
@@ -307,18 +338,18 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
             if args.parallel_runs > 1 and runs:
                 bridge.prewarm(runs)
     except bridge.HelmUnavailable as e:
-        _emit(session.sink.items, args.format)
+        report.finish(session.sink.items)
         err.print(f"error: crfm-helm cannot be imported.\n  = help: install it with: {e}", markup=False)
         return EXIT_USAGE
     except bridge.HelmSetupError as e:
-        _emit(session.sink.items, args.format)
+        report.finish(session.sink.items)
         err.print(f"error: HELM refused its configuration: {e}\n  = note: HELM's log: {build_log}", markup=False)
         return EXIT_USAGE
-    _emit(session.sink.items, args.format)
-    shown = len(session.sink.items)
     if runs is None:
+        report.finish(session.sink.items)
         err.print("helm-run: HELM could not build every run; nothing was run.", markup=False)
         return EXIT_FAILED
+    report.show(session.sink.items)  # HC0406, HC0501: said before anything runs
 
     if args.only_runs:
         wanted = set(args.only_runs)
@@ -333,18 +364,18 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
         err.print("helm-run: nothing to run: HELM built no RunSpec for these entries.", markup=False)
         return EXIT_FAILED
 
-    # 4. Execute.
+    # 4. Execute; every failed run becomes a diagnostic at its entry.
     from helmc.runtime.engine import LocalEngine
-    from helmc.runtime.suite import run_suite
-
     from helmc.runtime.journal import JournalError, SuiteLocked
+    from helmc.runtime.progress import summary_table
     from helmc.runtime.rerun import invocation_words
 
-    engine = LocalEngine(workers=args.parallel_runs)
     try:
-        result = run_suite(runs, settings, engine, out, workers=args.parallel_runs, resume=not args.fresh,
-                           command=invocation_words(args),
-                           on_warning=lambda w: err.print(f"warning[HC0751]: {w}", markup=False, soft_wrap=True))
+        result = session.execute(
+            runs, LocalEngine(workers=args.parallel_runs), out, workers=args.parallel_runs, resume=not args.fresh,
+            command=invocation_words(args),
+            on_warning=lambda w: err.print(f"warning[HC0751]: {w}", markup=False, soft_wrap=True),
+        )
     except SuiteLocked as e:
         err.print(f"error: another helm-run is running suite `{settings.suite}` in this output folder "
                   f"(lock held on {e}/lock); wait for it to finish.", markup=False)
@@ -355,14 +386,8 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
                   markup=False, soft_wrap=True)
         return EXIT_USAGE
 
-    from helmc.runtime.progress import summary_table
-
     out.print(summary_table(result.outcomes))
-    by_name = {r.name: r for r in runs}
-    for o in result.failed:
-        if o.name in by_name:
-            session.run_failed(by_name[o.name], o.error, o.log)
-    _emit(session.sink.items[shown:], args.format)
+    report.show(session.sink.items)
     done = sum(1 for o in result.outcomes if o.status == "completed")
     skipped = sum(1 for o in result.outcomes if o.status == "skipped")
     failed = result.failed
