@@ -102,22 +102,22 @@ def _print_text(plan, diagnostics: list, traces) -> None:
         emit(diagnostics, "text", sys.stderr)
     console = Console(file=sys.stdout, soft_wrap=False)
     table = Table(title=f"{len(plan.runs)} run(s)", show_lines=False)
-    for col in ("where", "name", "function", "args", "expanders", "model", "deployment"):
+    for col in ("where", "run name", "model", "deployment"):
         table.add_column(col, overflow="fold")
     for r in plan.runs:
         e = r.entry
+        # An unknown name shows what HELM builds the run from instead, marked `?`.
+        what = ",".join(f"{k}={v}" for k, v in {**r.args, **r.expanders}.items() if k != "model")
         table.add_row(*map(escape, (
             f"{e.path}:{e.line}:{e.column}",
-            r.name if r.name is not None else "?",
-            r.run_spec_function,
-            ",".join(f"{k}={v}" for k, v in r.args.items()),
-            ",".join(f"{k}={v}" for k, v in r.expanders.items() if k != "model"),
+            r.name if r.name is not None else f"? {r.run_spec_function}" + (f":{what}" if what else ""),
             r.model,
             r.model_deployment or "",
         )))
     console.print(table)
     if any(r.name is None for r in plan.runs):
-        console.print("?: HELM's run name is not known without running its run spec function (--build gives it)",
+        console.print("?: HELM's run name is not known without running its run spec function (--build gives it); "
+                      "shown instead: the function and arguments HELM builds the run from",
                       markup=False, highlight=False, soft_wrap=True)
     if plan.dropped:
         dt = Table(title=f"{len(plan.dropped)} dropped", show_lines=False)
