@@ -3,8 +3,8 @@ flags, through helm-check, `helmc plan` and helm-run's compile step (the session
 drives, stopped before HELM builds anything). Exit 0 or 1, never 2; and helm-check passes
 exactly when helm-run's compile finds no error (one verdict).
 
-The default profile is CI's short run; `HYPOTHESIS_PROFILE=fuzz HELMC_FUZZ_EXAMPLES=N pytest
-tests/test_flag_properties.py -m slow` is the long one.
+The default profile (tests/strategies.py) is CI's short run; `HYPOTHESIS_PROFILE=fuzz
+HELMC_FUZZ_EXAMPLES=N pytest tests/test_flag_properties.py` is the long one, by hand.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import pytest
-from hypothesis import given, settings
+from hypothesis import given
 
 from helpers import run_cli
 from strategies import helm_conf_files, selection_flags
@@ -52,13 +51,6 @@ def _all_commands(text: str, flags: list[str]) -> None:
 
 @given(helm_conf_files(), selection_flags())
 def test_no_internal_error_under_any_selection_flags(conf, flags) -> None:
-    _all_commands(conf.text, flags)
-
-
-@pytest.mark.slow
-@settings(max_examples=2000)
-@given(helm_conf_files(), selection_flags())
-def test_no_internal_error_under_any_selection_flags_long(conf, flags) -> None:
     _all_commands(conf.text, flags)
 
 
