@@ -7,6 +7,7 @@ Diagnostic at the entry that planned it, so it goes through the chosen --format.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
@@ -85,8 +86,11 @@ class Session:
             return None
         with tempfile.TemporaryDirectory(prefix="helmc-plan-") as scratch:
             settings = replace(self.settings, output_path=scratch)
+            log = f"{scratch}/build.log"
             try:
-                with bridge.redirect_output(f"{scratch}/build.log"):
+                # fds 1 and 2, and Python's own streams where a caller has replaced them
+                with bridge.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
+                        contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
                     bridge.prepare(settings)
                     built, errors, mismatches = bridge.build_plan(plan, settings)
             except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
