@@ -266,7 +266,7 @@ def main() -> int:
     lines = corpus_entries()
     with tempfile.TemporaryDirectory() as tmp:
         # The mixed set: the clean corpus and files full of mistakes (did-you-mean for each).
-        mixed = files + [str(with_mistakes(lines, len(lines) * 2, 0.3, Path(tmp), seed)) for seed in (1, 2)]
+        mixed = files + [str(with_mistakes(lines, len(lines), 0.3, Path(tmp), seed)) for seed in (1, 2, 3, 4)]
         m_py = measure("pyhocon", mixed, args.reps)
         m_hp = measure("helmc-parse", mixed, args.reps)
         m_hc = measure("helm-check", mixed, args.reps)

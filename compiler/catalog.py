@@ -44,7 +44,7 @@ class RunSpecFunction:
     line: int = 0
     doc: str | None = None
     origin: str = "helm"  # "helm", "plugin:<spec>", "entry-point:<name>"
-    run_name: str | None = None  # the RunSpec's name= as a str.format template; None: not static
+    run_name: Any = None  # the RunSpec's name= as an expression tree (run_names); None: not static
 
     def param(self, name: str) -> Parameter | None:
         for p in self.params:
@@ -467,32 +467,15 @@ def _cb():
 
 def _apply_additions(reg: _Registry, functions: dict[str, RunSpecFunction], add: UserAdditions) -> list[str]:
     sources: list[str] = []
-    # 1. --local-path (helm-run's default is ./prod_env; a missing folder is fine, as in HELM)
+    # 1. --local-path (helm-run's default is ./prod_env; a missing folder is fine, as in HELM).
+    #    Read through compiler/prodenv.py, which parses each file once for this and for
+    #    helm-check's HC06xx checks; what cannot be read is left out here and reported there.
     if add.local_path and os.path.isdir(add.local_path):
-        def read(fn: str) -> str | None:
-            p = os.path.join(add.local_path or "", fn)
-            if not os.path.isfile(p):
-                return None
-            try:
-                with open(p, encoding="utf-8") as f:
-                    return f.read()
-            except (OSError, UnicodeDecodeError) as e:
-                raise CatalogError(f"cannot read {p}: {e}") from e
+        from .prodenv import local_registrations
 
-        try:
-            mm = read("model_metadata.yaml")
-            tc = read("tokenizer_configs.yaml")
-            md = read("model_deployments.yaml")
-            origin = f"local-path:{add.local_path}"
-            reg.register_configs(
-                _cb().read_model_metadata(mm) if mm else [],
-                _cb().read_tokenizers(tc) if tc else [],
-                _cb().read_model_deployments(md) if md else [],
-                origin,
-            )
-        except (_cb().CatalogBuildError, KeyError, TypeError, AttributeError) as e:
-            raise CatalogError(f"cannot read the model configs in {add.local_path}: {e}") from e
-        if mm or tc or md:
+        regs = local_registrations(add.local_path)
+        if regs is not None:
+            reg.register_configs(*regs, f"local-path:{add.local_path}")
             sources.append(f"--local-path {add.local_path}")
 
     def add_functions(path: str, module: str, text: str, origin: str) -> None:

@@ -286,7 +286,9 @@ class _Templates:
     it unknowable, and a parameter that is rebound at all is no longer the argument."""
 
     def __init__(self, fn: ast.FunctionDef, params: set[str]) -> None:
+        self.fn = fn
         self.params = params
+        self.kwargs = fn.args.kwarg.arg if fn.args.kwarg is not None else None
         self.assigned: dict[str, list[ast.expr | None]] = {}
         plain: set[int] = set()
         for node in ast.walk(fn):
@@ -299,7 +301,7 @@ class _Templates:
                 plain.add(id(tgt))
                 self.assigned.setdefault(tgt.id, []).append(node.value)  # type: ignore[union-attr]
         for node in ast.walk(fn):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and id(node) not in plain:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and id(node) not in plain:
                 self._other(node.id)
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 self._other(node.name)
@@ -314,6 +316,37 @@ class _Templates:
 
     def _other(self, name: str) -> None:
         self.assigned.setdefault(name, []).append(None)
+
+    def branches(self, name: str) -> tuple[ast.expr, ast.expr, ast.expr] | None:
+        """(test, value if true, value if false) for a name bound exactly twice by plain
+        assignments: `if T: x = A` / `else: x = B`, or `x = B` then, later in the same block,
+        `if T: x = A` without an else that binds it."""
+        vals = self.assigned.get(name, [])
+        if len(vals) != 2 or None in vals:
+            return None
+
+        def direct(stmts: list[ast.stmt]) -> ast.expr | None:
+            found = []
+            for st in stmts:
+                tgt = st.targets[0] if isinstance(st, ast.Assign) and len(st.targets) == 1 else (
+                    st.target if isinstance(st, ast.AnnAssign) else None
+                )
+                if isinstance(tgt, ast.Name) and tgt.id == name and st.value is not None:  # type: ignore[union-attr]
+                    found.append(st.value)  # type: ignore[union-attr]
+            return found[0] if len(found) == 1 else None
+
+        for block in [self.fn.body] + [n.body for n in ast.walk(self.fn) if isinstance(n, (ast.If, ast.For, ast.With))]:
+            before: ast.expr | None = None
+            for st in block:
+                if isinstance(st, (ast.Assign, ast.AnnAssign)) and direct([st]) is not None:
+                    before = direct([st])
+                if isinstance(st, ast.If):
+                    a, b = direct(st.body), direct(st.orelse)
+                    if a is not None and b is not None:
+                        return st.test, a, b
+                    if a is not None and before is not None and not st.orelse:
+                        return st.test, a, before
+        return None
 
     def single(self, name: str) -> ast.expr | None:
         vals = self.assigned.get(name, [])
@@ -357,6 +390,148 @@ class _Templates:
         ]
 
 
+class _NameExpr:
+    """A run spec function's `RunSpec(name=...)` as a small expression tree (JSON) over its
+    arguments, evaluated by run_names.eval_name_expr; None when any part is not one of the
+    forms below (helmc then gives no name). Forms: const, arg (a parameter not rebound), var
+    (a comprehension variable), fmt (f-string: str() of each part), add, if, eq/ne, and/or/not,
+    lower/upper/str, env (os.environ.get), join over a comprehension of `kwargs.items()`, and
+    calls of module functions whose body is one `return`, inlined."""
+
+    def __init__(self, t: _Templates, tree: ast.Module) -> None:
+        self.t = t
+        self.helpers = {
+            n.name: n
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef)
+            and len(n.body) == 1
+            and isinstance(n.body[0], ast.Return)
+            and n.body[0].value is not None
+            and not n.args.kwonlyargs
+            and not n.args.vararg
+            and not n.args.kwarg
+        }
+
+    def of(self, e: ast.expr, env: dict[str, Any], depth: int = 0) -> Any:
+        if depth > 12:
+            return None
+        d = depth + 1
+        if isinstance(e, ast.Constant) and (e.value is None or isinstance(e.value, (str, int, float, bool))):
+            return {"const": e.value}
+        if isinstance(e, ast.Name):
+            if e.id in env:
+                return env[e.id]
+            if e.id in self.t.params and e.id not in self.t.assigned:
+                return {"arg": e.id}
+            v = self.t.single(e.id)
+            if v is not None:
+                return self.of(v, env, d)
+            br = self.t.branches(e.id)
+            if br is not None:
+                parts = [self.of(x, env, d) for x in br]
+                return None if None in parts else {"if": parts}
+            return None
+        if isinstance(e, ast.JoinedStr):
+            parts = []
+            for v in e.values:
+                if isinstance(v, ast.Constant):
+                    parts.append({"const": str(v.value)})
+                elif isinstance(v, ast.FormattedValue) and v.conversion == -1 and v.format_spec is None:
+                    p = self.of(v.value, env, d)
+                    if p is None:
+                        return None
+                    parts.append(p)
+                else:
+                    return None
+            return {"fmt": parts}
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+            a, b = self.of(e.left, env, d), self.of(e.right, env, d)
+            return None if a is None or b is None else {"add": [a, b]}
+        if isinstance(e, ast.IfExp):
+            parts = [self.of(x, env, d) for x in (e.test, e.body, e.orelse)]
+            return None if None in parts else {"if": parts}
+        if isinstance(e, ast.Compare) and len(e.ops) == 1 and isinstance(e.ops[0], (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
+            a = self.of(e.left, env, d)
+            right = e.comparators[0]
+            if isinstance(e.ops[0], (ast.In, ast.NotIn)):
+                ok, lit = _literal(right)
+                if a is None or not ok or not isinstance(lit, list):
+                    return None
+                return {"in" if isinstance(e.ops[0], ast.In) else "not_in": [a, lit]}
+            b = self.of(right, env, d)
+            if a is None or b is None:
+                return None
+            return {"eq" if isinstance(e.ops[0], ast.Eq) else "ne": [a, b]}
+        if isinstance(e, ast.BoolOp):
+            parts = [self.of(x, env, d) for x in e.values]
+            return None if None in parts else {"and" if isinstance(e.op, ast.And) else "or": parts}
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
+            x = self.of(e.operand, env, d)
+            return None if x is None else {"not": x}
+        if isinstance(e, ast.Call) and not e.keywords:
+            f = e.func
+            if isinstance(f, ast.Attribute) and f.attr in ("lower", "upper") and not e.args:
+                x = self.of(f.value, env, d)
+                return None if x is None else {f.attr: x}
+            if isinstance(f, ast.Name) and f.id == "str" and len(e.args) == 1:
+                x = self.of(e.args[0], env, d)
+                return None if x is None else {"str": x}
+            if (
+                ast.unparse(f) == "os.environ.get"
+                and len(e.args) in (1, 2)
+                and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in e.args)
+            ):
+                return {"env": [a.value for a in e.args]}  # type: ignore[union-attr]
+            if isinstance(f, ast.Attribute) and f.attr == "join" and len(e.args) == 1:
+                sep = self.of(f.value, env, d)
+                comp = self._comp(e.args[0], env, d)
+                return None if sep is None or comp is None else {"join": [sep, comp]}
+            if isinstance(f, ast.Name) and f.id in self.helpers and f.id not in self.t.assigned:
+                h = self.helpers[f.id]
+                names = [a.arg for a in h.args.posonlyargs + h.args.args]
+                if len(names) != len(e.args) or h.args.defaults:
+                    return None
+                inner = dict(env)
+                for n, a in zip(names, e.args):
+                    v = self.of(a, env, d)
+                    if v is None:
+                        return None
+                    inner[n] = v
+                # the helper sees only its own parameters (and module names, not read here)
+                saved = self.t
+                self.t = _Templates(h, set())
+                try:
+                    return self.of(h.body[0].value, inner, d)  # type: ignore[union-attr, arg-type]
+                finally:
+                    self.t = saved
+        return None
+
+    def _comp(self, e: ast.expr, env: dict[str, Any], depth: int) -> Any:
+        """[elt for k, v in kwargs.items() if ...] over the function's **kwargs."""
+        if not isinstance(e, (ast.ListComp, ast.GeneratorExp)) or len(e.generators) != 1:
+            return None
+        g = e.generators[0]
+        if not (
+            isinstance(g.iter, ast.Call)
+            and isinstance(g.iter.func, ast.Attribute)
+            and g.iter.func.attr == "items"
+            and isinstance(g.iter.func.value, ast.Name)
+            and g.iter.func.value.id == self.t.kwargs
+            and self.t.kwargs not in self.t.assigned
+            and isinstance(g.target, ast.Tuple)
+            and len(g.target.elts) == 2
+            and all(isinstance(x, ast.Name) for x in g.target.elts)
+        ):
+            return None
+        k, v = (x.id for x in g.target.elts)  # type: ignore[attr-defined]
+        inner = {**env, k: {"var": "key"}, v: {"var": "value"}}
+        elt = self.of(e.elt, inner, depth)
+        ifs = [self.of(c, inner, depth) for c in g.ifs]
+        if elt is None or None in ifs:
+            return None
+        return {"kwargs": {"elt": elt, "if": ifs}}
+
+
 def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None:
     """Scenario group names of the RunSpec(...) the function returns, as templates; None when
     not statically knowable (no RunSpec built here, several, or computed values)."""
@@ -380,9 +555,9 @@ def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None
     return found[0]
 
 
-def _name_template(fn: ast.FunctionDef, params: set[str]) -> str | None:
-    """The `name=` of the one RunSpec(...) the function builds, as a template over its
-    parameters (before RunSpec.__post_init__ turns `/` into `_`); None when not exact."""
+def _name_expr(fn: ast.FunctionDef, params: set[str], tree: ast.Module) -> Any:
+    """The `name=` of the one RunSpec(...) the function builds, as a _NameExpr tree over its
+    arguments (before RunSpec.__post_init__ turns `/` into `_`); None when not exact."""
     t = _Templates(fn, params)
     calls = t.run_spec_calls(fn)
     if len(calls) != 1:
@@ -390,7 +565,7 @@ def _name_template(fn: ast.FunctionDef, params: set[str]) -> str | None:
     kw = next((k for k in calls[0].keywords if k.arg == "name"), None)
     if kw is None:
         return None
-    return t.of(kw.value)
+    return _NameExpr(t, tree).of(kw.value, {})
 
 
 def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict[str, Any]]:
@@ -413,7 +588,7 @@ def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict
                     "params": params,
                     "var_keyword": var_kw,
                     "groups": _groups_templates(node, {p["name"] for p in params}),  # type: ignore[arg-type]
-                    "run_name": _name_template(node, {p["name"] for p in params}),  # type: ignore[arg-type]
+                    "run_name": _name_expr(node, {p["name"] for p in params}, tree),  # type: ignore[arg-type]
                     "doc": (ast.get_docstring(node) or "").strip().split("\n\n")[0] or None,
                 }
             )

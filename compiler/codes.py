@@ -6,6 +6,7 @@ HC02xx  run entry syntax (what parse_object_spec reads)
 HC03xx  resolution against the catalog (functions, arguments, expanders, models)
 HC04xx  planning (filters, empty results, duplicates)
 HC05xx  helm-run: what HELM itself builds and runs
+HC06xx  HELM's config YAML files (prod_env: model deployments, model metadata, tokenizers)
 HC07xx  execution: engines (HC0700-HC0749), the journal and `helmc status` (HC0750-HC0799)
 HC09xx  inputs and the tool itself (unreadable files, internal errors)
 """
@@ -75,6 +76,27 @@ _RULES = [
     Rule("HC0501", "helm-plan-mismatch", "warning", "HELM built other RunSpecs than helmc planned for an entry."),
     Rule("HC0502", "helm-build-failed", "error", "HELM raised while building the RunSpecs of an entry."),
     Rule("HC0503", "run-failed", "error", "A run failed while HELM ran it; the diagnostic points at the entry that planned it."),
+    # HELM's config YAML files (prod_env)
+    Rule("HC0601", "yaml-syntax", "error", "A HELM config file is not valid YAML."),
+    Rule("HC0602", "yaml-value", "error", "A YAML value that yaml.safe_load cannot construct."),
+    Rule("HC0603", "config-unknown-key", "warning", "A key of a HELM config file that HELM ignores without a word."),
+    Rule("HC0604", "config-missing-field", "error", "A field that HELM's config dataclass requires is missing."),
+    Rule("HC0605", "config-wrong-type", "error", "A value of a HELM config file has a type HELM cannot use."),
+    Rule("HC0606", "not-a-date", "error", "A date field holds something that is not a date."),
+    Rule("HC0607", "unknown-access", "warning", "A model's `access` is not one of the values HELM documents."),
+    Rule("HC0608", "unknown-tag", "warning", "A model tag that is none of HELM's tag constants."),
+    Rule("HC0609", "unknown-class", "error", "A `class_name` names no class HELM (or a plugin) has."),
+    Rule("HC0610", "unknown-class-argument", "error", "An `args` key that the class's constructor does not take."),
+    Rule("HC0611", "kwargs-near-miss", "warning", "An `args` key taken by **kwargs that is one edit away from a named parameter."),
+    Rule("HC0612", "ignored-class-argument", "warning", "An `args` key taken by **kwargs and never used."),
+    Rule("HC0613", "unknown-tokenizer", "error", "A `tokenizer_name` that no built-in or local tokenizer config defines."),
+    Rule("HC0614", "model-without-metadata", "warning", "A deployment's model has no metadata anywhere."),
+    Rule("HC0615", "duplicate-config-name", "warning", "A name is defined twice in HELM's config files; the later one wins."),
+    Rule("HC0616", "replaces-builtin", "info", "A local config replaces one HELM ships with the same name."),
+    Rule("HC0617", "missing-extra", "warning", "A class needs an optional crfm-helm extra that is not installed."),
+    Rule("HC0618", "coerced-value", "warning", "HELM converts a value to the field's type, changing its meaning."),
+    Rule("HC0619", "missing-class-argument", "error", "A required constructor parameter that neither `args` nor HELM provides."),
+    Rule("HC0620", "config-duplicate-key", "warning", "A key is set twice in one YAML mapping; the later value wins."),
     # the run journal and `helmc status`
     Rule("HC0750", "journal-unwritable", "error", "The suite's journal cannot be read or written (the path and the OS error say why)."),
     Rule("HC0751", "journal-damaged", "warning", "Parts of the suite's journal do not fit its format and are ignored; those runs are redone."),
@@ -85,3 +107,34 @@ _RULES = [
 ]
 
 CODES: dict[str, Rule] = {r.code: r for r in _RULES}
+
+# Which codes carry a fix, and how sure it is (compiler/diagnostics.py's Applicability):
+# "safe" (--fix applies it), "unsafe" (only --unsafe-fixes), "unique" (safe when one known
+# name is closer than every other, else unsafe), or a mix said in words. The fix itself is
+# made, with its applicability, where the diagnostic is; tests/test_fixes.py checks that the
+# examples agree with this table, and docs/diagnostics.md shows it.
+FIXES: dict[str, str] = {
+    "HC0003": "safe, for a byte order mark",
+    "HC0009": "safe",
+    "HC0101": "unique, for a top-level key one typo from `entries`",
+    "HC0105": "safe, for quotes around a number",
+    "HC0106": "unique",
+    "HC0107": "safe",
+    "HC0108": "unsafe",
+    "HC0202": "safe",
+    "HC0205": "safe for a name, unsafe for a value",
+    "HC0301": "unique",
+    "HC0302": "unique",
+    "HC0306": "unsafe",
+    "HC0307": "unique",
+    "HC0308": "unique",
+    "HC0309": "unique",
+    "HC0312": "unsafe",
+    "HC0313": "unsafe",  # HELM's own files use values its expanders do not name, on purpose
+    # HELM's config YAML files: the fixes are offered (JSON, SARIF, the language server's
+    # quick fixes); `helm-check --fix` edits conf files only.
+    **{
+        code: "unsafe, offered for config YAML files, which `--fix` does not edit"
+        for code in ("HC0603", "HC0605", "HC0607", "HC0608", "HC0609", "HC0610", "HC0611", "HC0612", "HC0613", "HC0618")
+    },
+}

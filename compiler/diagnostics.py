@@ -21,12 +21,30 @@ class Label:
     message: str = ""
 
 
+class Applicability(str, Enum):
+    """Whether `helm-check --fix` may apply a fix on its own (ruff's safe and unsafe fixes).
+
+    SAFE: the single right edit (a unique close did-you-mean, quotes around a number, the
+    pre-2023 rewrite); `--fix` applies it. UNSAFE: one of several plausible edits, or an edit
+    that changes what HELM does with a file it reads today; only `--unsafe-fixes` applies it.
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """A machine-applicable edit: replace the text of `span` with `replacement`."""
+    """An edit: replace the text of `span` with `replacement`. The place that makes a fix says
+    how sure it is; a fix that does not say is never applied without --unsafe-fixes."""
 
     span: Span
     replacement: str
+    applicability: Applicability = Applicability.UNSAFE
+
+    @property
+    def safe(self) -> bool:
+        return self.applicability is Applicability.SAFE
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from lark import Lark, Token, Tree
 
 from ..grammar import grammar_text
-from .diagnostics import Diagnostic, Fix, diag
+from .diagnostics import Applicability, Diagnostic, Fix, diag
 from .ir import Argument, Description, HString, Text
 from .source import Span
 
@@ -36,6 +36,21 @@ _FLOAT_WORDS = frozenset({"nan", "inf", "infinity"})
 
 def coerce(value: str) -> int | float | str:
     """parse_object_spec's coercion: int, else float, else the string itself."""
+    # Values repeat across a file (models, subjects, `1`): remember each one's reading.
+    try:
+        return _COERCED[value]
+    except KeyError:
+        pass
+    if len(_COERCED) > 65536:
+        _COERCED.clear()
+    result = _COERCED[value] = _coerce(value)
+    return result
+
+
+_COERCED: dict[str, int | float | str] = {}
+
+
+def _coerce(value: str) -> int | float | str:
     if _DIGIT.search(value) is None and value.strip().lower().lstrip("+-") not in _FLOAT_WORDS:
         return value
     try:
@@ -65,7 +80,15 @@ def parse_description(lit: HString, diagnostics: list[Diagnostic]) -> Descriptio
 def _parse_simple(lit: HString, diagnostics: list[Diagnostic]) -> Description:
     """A description without errors: NAME, then `key=value` pairs (see _SIMPLE)."""
     text = lit.value
-    span = lit.span_of
+    if lit.offsets is None:  # no escapes: the offset of character i is base + i
+        source = lit.span.source
+        base = lit.span.start + (1 if lit.quoted else 0)
+
+        def span(start: int, end: int) -> Span:
+            return Span(source, base + start, base + end)
+
+    else:
+        span = lit.span_of
     name_str, colon, rest = text.partition(":")
     name = Text(name_str, span(0, len(name_str)))
     args: list[Argument] = []
@@ -73,20 +96,15 @@ def _parse_simple(lit: HString, diagnostics: list[Diagnostic]) -> Description:
         pos = len(name_str) + 1
         for piece in rest.split(","):
             key, _, raw = piece.partition("=")
-            vstart = pos + len(key) + 1
-            vend = vstart + len(raw)
-            arg = Argument(
-                key=Text(key, span(pos, pos + len(key))),
-                raw=Text(raw, span(vstart, vend)),
-                value=coerce(raw),
-                span=span(pos, vend),
-            )
+            kend = pos + len(key)
+            vend = kend + 1 + len(raw)
+            arg = Argument(Text(key, span(pos, kend)), Text(raw, span(kend + 1, vend)), coerce(raw), span(pos, vend))
             args.append(arg)
             _check_whitespace(arg, diagnostics)
             pos = vend + 1
     if name_str != name_str.strip():
         diagnostics.append(_whitespace_diag(name, "run spec function name"))
-    return Description(text=text, span=lit.span, name=name, args=tuple(args), ok=True)
+    return Description(text, lit.span, name, tuple(args), True)
 
 
 def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Description:
@@ -181,7 +199,7 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
                             span(comma_at, prev_end),
                             "nothing follows this comma",
                             help="remove the trailing comma",
-                            fixes=[Fix(span(comma_at, prev_end), "")],
+                            fixes=[Fix(span(comma_at, prev_end), "", Applicability.SAFE)],
                         )
                     )
                 elif text[prev_end : prev_end + 1] == ",":
@@ -192,7 +210,7 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
                             span(prev_end, prev_end + 1),
                             "empty argument before this comma",
                             help="remove the extra comma",
-                            fixes=[Fix(span(prev_end, prev_end + 1), "")],
+                            fixes=[Fix(span(prev_end, prev_end + 1), "", Applicability.SAFE)],
                         )
                     )
                 else:
@@ -204,7 +222,7 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
                             span(at, prev_end),
                             "nothing follows",
                             help="remove the `:` or add `key=value` arguments after it",
-                            fixes=[Fix(span(at, prev_end), "")] if text[at:prev_end] == ":" else [],
+                            fixes=[Fix(span(at, prev_end), "", Applicability.SAFE)] if text[at:prev_end] == ":" else [],
                         )
                     )
     if name_tok is not None and name_tok.value != name_tok.value.strip():
@@ -220,7 +238,8 @@ def _whitespace_diag(t: Text, what: str) -> Diagnostic:
         t.span,
         f"HELM reads this as `{t.value}`, not `{stripped}`",
         help=f"remove the spaces: `{stripped}`",
-        fixes=[Fix(t.span, stripped)],
+        # A key with spaces fails in HELM; a value with spaces may be meant (HELM passes it on).
+        fixes=[Fix(t.span, stripped, Applicability.UNSAFE if what == "value" else Applicability.SAFE)],
     )
 
 

@@ -1,8 +1,9 @@
 """HELM's run names (output folder names), predicted from the catalog without running HELM.
 
 A RunSpec's name is built in four steps, each recorded in the catalog from HELM's source:
-1. the run spec function's `RunSpec(name=...)`: `RunSpecFunction.run_name`, a `str.format`
-   template over its parameters (None when the function computes it in ways not read here);
+1. the run spec function's `RunSpec(name=...)`: `RunSpecFunction.run_name`, a small
+   expression tree over its arguments (eval_name_expr; None when the function computes the
+   name in ways catalog_build does not read);
 2. each run expander of the entry, in the entry's order with `model=all` appended when absent,
    appends `,key=value` (or `:key=value` to a name without `:`), or leaves the name alone:
    `Expander.run_name`;
@@ -24,7 +25,79 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .catalog import Catalog, Expander
 
-__all__ = ["run_name", "spec_run_names", "base_name"]
+__all__ = ["run_name", "spec_run_names", "base_name", "eval_name_expr"]
+
+
+class _Unknown(Exception):
+    """The expression cannot be evaluated exactly here (or HELM itself would fail on it)."""
+
+
+def eval_name_expr(e: Any, values: Mapping[str, Any], kwargs: Mapping[str, Any], env: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate a catalog name expression (catalog_build._NameExpr) with Python's semantics;
+    raises _Unknown where Python would raise (HELM then fails: no name) or a form is unknown.
+    `env` binds comprehension variables; `os.environ` is read as HELM reads it at run time,
+    i.e. helmc assumes helm-run sees the environment helmc sees."""
+    env = env or {}
+    if not isinstance(e, dict) or len(e) != 1:
+        raise _Unknown
+    (op, x), = e.items()
+    ev = lambda y: eval_name_expr(y, values, kwargs, env)  # noqa: E731
+    try:
+        if op == "const":
+            return x
+        if op == "arg":
+            if x not in values:
+                raise _Unknown
+            return values[x]
+        if op == "var":
+            return env[x]
+        if op == "fmt":
+            return "".join(format(ev(p), "") for p in x)
+        if op == "add":
+            return ev(x[0]) + ev(x[1])
+        if op == "if":
+            return ev(x[1]) if ev(x[0]) else ev(x[2])
+        if op == "eq":
+            return ev(x[0]) == ev(x[1])
+        if op == "ne":
+            return ev(x[0]) != ev(x[1])
+        if op == "in":
+            return ev(x[0]) in x[1]
+        if op == "not_in":
+            return ev(x[0]) not in x[1]
+        if op in ("and", "or"):
+            out: Any = None
+            for p in x:
+                out = ev(p)
+                if bool(out) == (op == "or"):
+                    return out
+            return out
+        if op == "not":
+            return not ev(x)
+        if op in ("lower", "upper"):
+            v = ev(x)
+            if not isinstance(v, str):
+                raise _Unknown
+            return v.lower() if op == "lower" else v.upper()
+        if op == "str":
+            return str(ev(x))
+        if op == "env":
+            return os.environ.get(*x)
+        if op == "join":
+            sep, items = ev(x[0]), ev(x[1])
+            if not isinstance(sep, str) or not all(isinstance(i, str) for i in items):
+                raise _Unknown
+            return sep.join(items)
+        if op == "kwargs":
+            out_items = []
+            for k, v in kwargs.items():
+                inner = {**env, "key": k, "value": v}
+                if all(eval_name_expr(c, values, kwargs, inner) for c in x["if"]):
+                    out_items.append(eval_name_expr(x["elt"], values, kwargs, inner))
+            return out_items
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise _Unknown from exc
+    raise _Unknown
 
 
 def base_name(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str | None:
@@ -35,10 +108,14 @@ def base_name(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str |
         return None
     params = {p.name: p for p in fn.params}
     values: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}
     for k, v in args.items():
-        if k not in params and not fn.var_keyword:
+        if k in params:
+            values[k] = v
+        elif fn.var_keyword:
+            kwargs[k] = v
+        else:
             return None  # HELM raises a TypeError: no run, no name
-        values[k] = v
     for p in fn.params:
         if p.name in values:
             continue
@@ -47,13 +124,12 @@ def base_name(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str |
         if not p.has_default_value:
             return None  # a default that is not a literal: its text is not known here
         values[p.name] = p.default_value
-    bare = fn.run_name[1:-1] if fn.run_name.startswith("{") and fn.run_name.count("{") == 1 else None
-    if bare is not None and fn.run_name.endswith("}") and not isinstance(values.get(bare), str):
-        return None  # RunSpec(name=<not a str>): HELM fails in RunSpec.__post_init__
     try:
-        return fn.run_name.format(**values)
-    except (KeyError, IndexError, ValueError, AttributeError):
+        name = eval_name_expr(fn.run_name, values, kwargs)
+    except _Unknown:
         return None
+    # RunSpec(name=<not a str>) fails in RunSpec.__post_init__
+    return name if isinstance(name, str) else None
 
 
 def _append(name: str, effect: Mapping[str, Any], text: str) -> str:

@@ -69,6 +69,9 @@ class HelmcServer(LanguageServer):
             for k, v in sorted(settings.items())
             if k in ("local-path", "plugins", "enable-huggingface-models", "enable-local-huggingface-models")
         )
+        from helmc.compiler.prodenv import folder_stamp
+
+        key += (folder_stamp(settings.get("local-path", "prod_env")),)  # prod_env edited: reload
         if key in self._catalogs:
             return self._catalogs[key]
         try:
@@ -93,6 +96,10 @@ class HelmcServer(LanguageServer):
     def analyze(self, uri: str) -> Analysis:
         doc = self.workspace.get_text_document(uri)
         path = uris.to_fs_path(uri) or uri
+        from helmc.compiler.prodenv import is_config_file
+
+        if is_config_file(path):
+            return self.analyze_config(uri, path, doc.source)
         source = SourceFile(path, doc.source)
         sink = DiagnosticSink()
         conf = parse_file(source, sink)
@@ -112,6 +119,22 @@ class HelmcServer(LanguageServer):
         kept = [d for d in sink.sorted() if d.span.source is source]
         kept = filter_diagnostics(kept, _codes(settings.get("select")), _codes(settings.get("ignore")))
         result = Analysis(source, conf, kept)
+        self.analyses[uri] = result
+        return result
+
+    def analyze_config(self, uri: str, path: str, text: str) -> Analysis:
+        """A HELM config YAML file (model_deployments.yaml, ...): the HC06xx checks, with the
+        editor's text for this file and its siblings as they are on disk."""
+        from helmc.commands.check import _codes, filter_diagnostics
+        from helmc.compiler.prodenv import check_document
+
+        settings = self.settings_for(path)
+        sink = DiagnosticSink()
+        source = check_document(path, text, sink, settings.get("plugins", []), names=not settings.get("no-catalog"))
+        source = source or SourceFile(path, text)
+        kept = [d for d in sink.sorted() if d.span.source is source]
+        kept = filter_diagnostics(kept, _codes(settings.get("select")), _codes(settings.get("ignore")))
+        result = Analysis(source, ConfFile(source, ()), kept)
         self.analyses[uri] = result
         return result
 
@@ -284,6 +307,90 @@ def hover_text(catalog, cur: Cursor) -> str | None:
     return None
 
 
+# ---------------------------------------------------------------------- code actions
+
+
+def _wants(only: list[str], kind: types.CodeActionKind) -> bool:
+    """LSP's `only` filter: a kind is wanted when no filter is given or a given kind is it or
+    one of its parents (`source` covers `source.fixAll`)."""
+    k = kind.value
+    return not only or any(k == o or k.startswith(o + ".") for o in only)
+
+
+def _fix_title(fix) -> str:
+    old, new = fix.span.text, fix.replacement
+    if "\n" in old + new or len(old) + len(new) > 80:
+        return "Rewrite in the current format" if new.startswith("entries: [") else "Apply the suggested edit"
+    if not new:
+        return f"Remove `{old}`"
+    if not old:
+        return f"Insert `{new}`"
+    return f"Replace `{old}` with `{new}`"
+
+
+def quick_fixes(ls: "HelmcServer", uri: str, analysis: Analysis, rng: types.Range) -> list[types.CodeAction]:
+    """One quick fix per fix of each diagnostic under the range; the safe ones are preferred
+    (what `helm-check --fix` would apply)."""
+    src = analysis.source
+    lo, hi = ls.to_offset(src, rng.start), ls.to_offset(src, rng.end)
+    actions: list[types.CodeAction] = []
+    for d in analysis.diagnostics:
+        if not d.fixes or d.span.end < lo or d.span.start > hi:
+            continue
+        lsp_diag = _converter.structure(lspconv.to_lsp(d, uri, ls.encoding), types.Diagnostic)
+        for fix in d.fixes:
+            actions.append(
+                types.CodeAction(
+                    title=_fix_title(fix),
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[lsp_diag],
+                    is_preferred=fix.safe,
+                    edit=types.WorkspaceEdit(
+                        changes={uri: [types.TextEdit(ls.to_range(src, fix.span.start, fix.span.end), fix.replacement)]}
+                    ),
+                )
+            )
+    return actions
+
+
+def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeAction]:
+    """`helm-check --fix` on the editor's text: every safe fix, to a fixed point, as one edit
+    over the part of the text that changes. None when nothing would change."""
+    from helmc.commands.check import _codes, is_selected
+    from helmc.compiler.fixes import check_source, fix_source
+
+    src = analysis.source
+    settings = ls.settings_for(src.path)
+    catalog = None if settings.get("no-catalog") else ls.catalog_for(settings)
+    select, ignore = _codes(settings.get("select")), _codes(settings.get("ignore"))
+    result = fix_source(
+        src, lambda s: check_source(s, catalog), wanted=lambda d: is_selected(d.code, select, ignore or [])
+    )
+    if not result.changed:
+        return []
+    old, new = result.original, result.text
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
+        end += 1
+    edit = types.TextEdit(ls.to_range(src, start, len(old) - end), new[start : len(new) - end])
+    n = len(result.applied)
+    return [
+        types.CodeAction(
+            title=f"Fix all auto-fixable problems ({n})",
+            kind=types.CodeActionKind.SourceFixAll,
+            diagnostics=[
+                _converter.structure(lspconv.to_lsp(a.diagnostic, uri, ls.encoding), types.Diagnostic)
+                for a in result.applied
+                if a.diagnostic.span.source is src
+            ],
+            edit=types.WorkspaceEdit(changes={uri: [edit]}),
+        )
+    ]
+
+
 # ---------------------------------------------------------------------- the server
 
 
@@ -360,32 +467,18 @@ def build_server() -> HelmcServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll]),
     )
     def code_action(ls: HelmcServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         uri = params.text_document.uri
         try:
             analysis = ls.current(uri)
-            src = analysis.source
-            lo = ls.to_offset(src, params.range.start)
-            hi = ls.to_offset(src, params.range.end)
-            actions: list[types.CodeAction] = []
-            for d in analysis.diagnostics:
-                if not d.fixes or d.span.end < lo or d.span.start > hi:
-                    continue
-                lsp_diag = _converter.structure(lspconv.to_lsp(d, uri, ls.encoding), types.Diagnostic)
-                for fix in d.fixes:
-                    actions.append(
-                        types.CodeAction(
-                            title=f"Replace `{fix.span.text}` with `{fix.replacement}`",
-                            kind=types.CodeActionKind.QuickFix,
-                            diagnostics=[lsp_diag],
-                            is_preferred=len(d.fixes) == 1,
-                            edit=types.WorkspaceEdit(
-                                changes={uri: [types.TextEdit(ls.to_range(src, fix.span.start, fix.span.end), fix.replacement)]}
-                            ),
-                        )
-                    )
+            only = [str(getattr(k, "value", k)) for k in params.context.only or []]
+            actions = quick_fixes(ls, uri, analysis, params.range) if _wants(only, types.CodeActionKind.QuickFix) else []
+            # Fix all in the file: only when asked for (on save, or the Source Action menu), so
+            # that the lightbulb's list holds one edit per action.
+            if only and _wants(only, types.CodeActionKind.SourceFixAll):
+                actions.extend(fix_all(ls, uri, analysis))
             return actions
         except Exception as e:
             log.exception("code action failed")

@@ -8,11 +8,12 @@ not a rewrite of every record as helmc 0.1's journal.json did (O(n) per change).
 - One writer, the helm-run that holds the suite lock. On open it reads the log and compacts
   it: one line per run, written aside, fsynced and renamed over the log, so a kill -9 at any
   moment leaves the old or the new log, never a torn one.
-- Durability: an append survives a kill -9 as soon as write() returns (the kernel has it). A
-  run's terminal state (done, failed, interrupted) is also fdatasync'ed before the caller is
-  told, for power loss; `running` is not (losing it costs at most a redo). The worker fsyncs a
-  run's files before the parent journals it done, so no run is recorded done whose outputs
-  are not durable.
+- Durability: an append survives a kill -9 as soon as write() returns (the kernel has it).
+  Against power loss, terminal states (done, failed, interrupted) are fdatasync'ed as a group
+  commit: at once when none was for SYNC_INTERVAL, else at the next change or `tick` after it,
+  and on close; the session and the planned runs at once. A record lost that way costs a redo,
+  never a wrong skip: the worker fsyncs a run's files before the parent journals it done, so
+  no run is ever recorded done whose outputs are not durable.
 - Readers (`helmc status`) open the file read-only and take no lock: a line being appended has
   no newline yet and is left for the next read.
 - Whatever does not fit (garbage, a torn line, wrong types, deep nesting, huge numbers, another
@@ -36,9 +37,10 @@ JOURNAL_VERSION = 2
 LOG_NAME = "journal.jsonl"
 OLD_NAME = "journal.json"  # helmc 0.1: the whole journal rewritten on every change
 _HEADER = {"helmc_journal": JOURNAL_VERSION}
-_MAX_LINE = 64 << 20  # a session line lists every planned run name; anything longer is not ours
+_MAX_LINE = 1 << 30  # a session line lists every planned run name (about 8 MB at 10^5 runs)
 _MAX_ATTEMPTS = 1 << 31
 _MAX_ERROR = 500
+SYNC_INTERVAL = 0.2  # seconds: at most one fdatasync per interval (group commit)
 
 
 class RunState(str, Enum):
@@ -168,25 +170,55 @@ def _parse_log(data: bytes, path: str, view: JournalView) -> None:
         view.warnings.append(f"{path}: not a helmc journal of version {JOURNAL_VERSION}; ignored (its runs are redone)")
         return
     bad: list[str] = []
-    for number, raw in enumerate(lines[1:], start=2):
+    last: dict[str, tuple[int, dict]] = {}  # a run's last line: only it is validated
+    for number, obj in enumerate(_json_lines(lines[1:]), start=2):
         try:
-            obj = _json_line(raw)
+            if isinstance(obj, _Unfit):
+                raise obj
             if not isinstance(obj, dict) or len(obj) != 1:
                 raise _Unfit("not a one-key object")
             (kind, value), = obj.items()
             if kind == "run":
-                rec = _record(value)
-                view.records[rec.name] = rec
+                name = value.get("name") if isinstance(value, dict) else None
+                if not isinstance(name, str):
+                    raise _Unfit("a run without a name")
+                last[name] = (number, value)
             elif kind == "session":
                 view.session = _session(value)
             else:
                 raise _Unfit(f"unknown kind {kind[:40]!r}")
         except _Unfit as e:
             bad.append(f"line {number}: {e}")
+    for name, (number, value) in last.items():
+        try:
+            view.records[name] = _record(value)
+        except _Unfit as e:  # its last state is unknown: the run is redone
+            bad.append(f"line {number}: {e}")
     if bad:
+        bad.sort(key=lambda b: int(b.split(":", 1)[0][5:]))
         view.warnings.append(
             f"{path}: {len(bad)} line(s) ignored ({bad[0]}{', ...' if len(bad) > 1 else ''}); those runs are redone"
         )
+
+
+def _json_lines(lines: list[bytes]) -> list[Any]:
+    """Each line's JSON value, or an _Unfit saying why it has none. A healthy log is parsed in
+    one call (a JSON array of its lines, when every line is an object and the count matches);
+    a damaged one line by line."""
+    if all(line[:1] == b"{" and line[-1:] == b"}" for line in lines):
+        try:
+            values = json.loads(b"[" + b",".join(lines) + b"]")
+        except (ValueError, RecursionError):
+            values = None
+        if isinstance(values, list) and len(values) == len(lines):
+            return values
+    out: list[Any] = []
+    for raw in lines:
+        try:
+            out.append(_json_line(raw))
+        except _Unfit as e:
+            out.append(e)
+    return out
 
 
 def _parse_old(data: bytes, path: str, view: JournalView) -> None:
@@ -300,8 +332,11 @@ def _record_json(rec: RunRecord) -> dict[str, Any]:
     return d
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _line(kind: str, value: dict[str, Any]) -> bytes:
-    return (json.dumps({kind: value}, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    return (_encode({kind: value}) + "\n").encode("utf-8")
 
 
 def _session_json(s: Session) -> dict[str, Any]:
@@ -313,7 +348,7 @@ class Journal:
     """The journal of one suite, open for writing by the helm-run that holds the suite lock.
 
     The API the runtime uses: `open`, `records`, `is_completed`, `was_interrupted`, `begin`,
-    `set` (with `save=False` to batch, then `save`), `close`."""
+    `set` (with `save=False` to batch, then `save`), `tick` (from the engine's tick), `close`."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -322,7 +357,9 @@ class Journal:
         self.warnings: list[str] = []  # what was ignored on open; the caller shows them
         self._fd: int | None = None
         self._buffer: list[bytes] = []
-        self._sync_pending = False
+        self._dirty = False  # written lines that should reach the disk (not only `running`)
+        self._force_sync = False
+        self._last_sync = time.monotonic()
 
     @classmethod
     def open(cls, output_path: str, suite: str) -> "Journal":
@@ -382,7 +419,7 @@ class Journal:
         self.session = Session(time.time(), os.getpid(), socket.gethostname(), tuple(command), tuple(planned),
                                _cwd())
         self._buffer.append(_line("session", _session_json(self.session)))
-        self._sync_pending = True
+        self._dirty = self._force_sync = True
         return self.session
 
     def set(self, name: str, fingerprint: str, state: RunState, *, error: str | None = None,
@@ -403,31 +440,44 @@ class Journal:
                         log if log is not None else (old.log if old else None))
         self.records[name] = rec
         self._buffer.append(_line("run", _record_json(rec)))
-        self._sync_pending |= state is not RunState.RUNNING
+        self._dirty |= state is not RunState.RUNNING
         if save:
             self.save()
         return rec
 
     def save(self) -> None:
-        """Append what is buffered; fdatasync unless it only says runs started."""
-        if not self._buffer:
+        """Append what is buffered (one write); fdatasync as the group commit says."""
+        if self._buffer:
+            if self._fd is None:
+                raise JournalError(self.path, OSError(9, "the journal is closed"))
+            data = b"".join(self._buffer)
+            self._buffer.clear()
+            try:
+                _write_all(self._fd, data)
+            except OSError as e:
+                raise JournalError(self.path, e) from None
+        self.tick()
+
+    def tick(self) -> None:
+        """fdatasync what was written, if it matters and none was done for SYNC_INTERVAL."""
+        if self._force_sync or (self._dirty and time.monotonic() - self._last_sync >= SYNC_INTERVAL):
+            self.sync()
+
+    def sync(self) -> None:
+        if not self._dirty or self._fd is None:
             return
-        if self._fd is None:
-            raise JournalError(self.path, OSError(9, "the journal is closed"))
-        data = b"".join(self._buffer)
-        self._buffer.clear()
         try:
-            _write_all(self._fd, data)
-            if self._sync_pending:
-                os.fdatasync(self._fd)
+            os.fdatasync(self._fd)
         except OSError as e:
             raise JournalError(self.path, e) from None
-        self._sync_pending = False
+        self._dirty = self._force_sync = False
+        self._last_sync = time.monotonic()
 
     def close(self) -> None:
         if self._fd is not None:
             try:
                 self.save()
+                self.sync()
             finally:
                 os.close(self._fd)
                 self._fd = None
@@ -435,8 +485,12 @@ class Journal:
     def __enter__(self) -> "Journal":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            self.close()
+        except JournalError:
+            if exc_type is None:  # never hide what is already propagating (Ctrl-C, the first error)
+                raise
 
 
 def _cwd() -> str:

@@ -120,6 +120,11 @@ def _run_suite(
                 )
             display.on_event(ev)
 
+        def on_tick() -> None:
+            checkpoint()
+            journal.tick()  # group commit: the last runs that finished reach the disk
+            display.refresh()
+
         tasks = [Task(b.name, b.payload) for b in todo]
         try:
             engine.run(
@@ -127,7 +132,7 @@ def _run_suite(
                 HelmExecutor(settings),
                 on_event,
                 stop_on_failure=settings.exit_on_error,
-                on_tick=lambda: (checkpoint(), display.refresh()),
+                on_tick=on_tick,
             )
             checkpoint()  # a Ctrl-C that something swallowed still stops the suite
         except KeyboardInterrupt:

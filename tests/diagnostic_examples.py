@@ -24,6 +24,7 @@ class Example:
     note: str = ""  # what the docs say about the case, beyond the rule's summary
     needs_helm: bool = False  # the example runs HELM itself (crfm-helm installed)
     extra_files: dict[str, str] = field(default_factory=dict)
+    path: str = "run_entries.conf"  # the file `bad` and `fixed` are written to (a HELM config YAML for HC06xx)
 
 
 def conf(*descriptions: str, extra: str = "") -> str:
@@ -285,6 +286,222 @@ EXAMPLES += [
         args=("missing.conf",),
         fixed_args=(),
         note="The example checks `missing.conf`, which does not exist.",
+    ),
+]
+
+# HELM's config YAML files (prod_env/). Each example checks one file of a prod_env folder; the
+# other files it needs come from `extra_files`. What HELM itself does with each mistake is
+# measured in tests/test_prodenv_helm.py, which loads the files with HELM's registry functions.
+DEPLOYMENTS = "prod_env/model_deployments.yaml"
+METADATA = "prod_env/model_metadata.yaml"
+TOKENIZERS = "prod_env/tokenizer_configs.yaml"
+
+ACME_METADATA = """models:
+  - name: acme/acme-7b
+    display_name: Acme 7B
+    description: Acme's 7B model.
+    creator_organization_name: Acme
+    access: open
+    num_parameters: 7000000000
+    release_date: 2025-05-01
+    tags: [TEXT_MODEL_TAG, FULL_FUNCTIONALITY_TEXT_MODEL_TAG]
+"""
+
+
+def deployment(body: str = "", client: str = "helm.clients.huggingface_client.HuggingFaceClient", args: str = "pretrained_model_name_or_path: /models/acme-7b", name: str = "huggingface/acme-7b", model: str = "acme/acme-7b", tokenizer: str = "huggingface/gpt2") -> str:
+    """One deployment of acme/acme-7b; `body` adds lines inside it."""
+    args_block = f"      args:\n        {args}\n" if args else ""
+    return (
+        f"  - name: {name}\n    model_name: {model}\n    tokenizer_name: {tokenizer}\n    max_sequence_length: 4096\n"
+        + body
+        + f"    client_spec:\n      class_name: \"{client}\"\n"
+        + args_block
+    )
+
+
+def deployments(*items: str) -> str:
+    return "model_deployments:\n" + "".join(items)
+
+
+def metadata(replace: str = "", by: str = "") -> str:
+    return ACME_METADATA.replace(replace, by) if replace else ACME_METADATA
+
+
+WITH_METADATA = {METADATA: ACME_METADATA}
+HELM_LOAD = "helm-run stops while it reads the file, before any run, with a traceback that names neither the file nor the line"
+HELM_FIRST_REQUEST = "helm-run reads the file without a word and fails when the deployment is first used, after the runs before it"
+
+EXAMPLES += [
+    Example(
+        "HC0601",
+        deployments(deployment()).replace("    tokenizer_name:", "   tokenizer_name:"),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note="HELM: `yaml.safe_load` raises ParserError, whose message names the file, line and column; helm-run "
+        "stops there, before any run, with a traceback.",
+    ),
+    Example(
+        "HC0602",
+        deployments(deployment()).replace("max_sequence_length: 4096", "max_sequence_length: !!int 4k"),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note=f"HELM: `yaml.safe_load` raises ValueError; {HELM_LOAD}.",
+    ),
+    Example(
+        "HC0603",
+        deployments(deployment()).replace("tokenizer_name:", "tokenizr_name:"),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note="HELM: cattrs drops the key, so the deployment has no tokenizer; HELM's own error comes much later "
+        "(HELM issue 3709: `tokenizer_name is None`).",
+    ),
+    Example(
+        "HC0604",
+        deployments(deployment()).split("    client_spec:")[0],
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note=f"HELM: cattrs raises ClassValidationError; {HELM_LOAD}.",
+    ),
+    Example(
+        "HC0605",
+        metadata("num_parameters: 7000000000", "num_parameters: 7B"),
+        metadata(),
+        path=METADATA,
+        note=f"HELM: dacite raises WrongTypeError (`wrong value type for field \"num_parameters\"`); {HELM_LOAD}.",
+    ),
+    Example(
+        "HC0606",
+        metadata("release_date: 2025-05-01", "release_date: 2025-02-30"),
+        metadata(),
+        path=METADATA,
+        note=f"HELM: `yaml.safe_load` raises `ValueError: day is out of range for month`; {HELM_LOAD}. "
+        "A quoted date (`\"2025-05-01\"`) is a string, on which dacite raises WrongTypeError.",
+    ),
+    Example(
+        "HC0607",
+        metadata("access: open", "access: opne"),
+        metadata(),
+        path=METADATA,
+        note="HELM: accepted as written.",
+    ),
+    Example(
+        "HC0608",
+        metadata("[TEXT_MODEL_TAG, FULL", "[TEXT_MODEL, FULL"),
+        metadata(),
+        path=METADATA,
+        note="HELM: accepted as written; `model=text` then leaves the model out.",
+    ),
+    Example(
+        "HC0609",
+        deployments(deployment(client="helm.clients.huggingface_client.HuggingfaceClient")),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note=f"HELM: {HELM_FIRST_REQUEST} (`AttributeError: module 'helm.clients.huggingface_client' has no attribute 'HuggingfaceClient'`).",
+    ),
+    Example(
+        "HC0610",
+        deployments(deployment(client="helm.clients.simple_client.SimpleClient", args="model: acme-7b")),
+        deployments(deployment(client="helm.clients.simple_client.SimpleClient", args="")),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note=f"HELM: {HELM_FIRST_REQUEST} (`TypeError: ... got an unexpected keyword argument 'model'`).",
+    ),
+    Example(
+        "HC0611",
+        deployments(deployment(args="pretrained_model_name_or_pat: /models/acme-7b")),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note="HELM: accepted; HuggingFaceClient hands the key on to transformers' `from_pretrained`, and "
+        "without `pretrained_model_name_or_path` it loads the weights named by the model's name instead.",
+    ),
+    Example(
+        "HC0612",
+        deployments(deployment(client="acme_clients.AcmeClient", args="temprature: 0.7")),
+        deployments(deployment(client="acme_clients.AcmeClient", args="temperature: 0.7")),
+        path=DEPLOYMENTS,
+        args=("--plugins", "acme_clients.py"),
+        extra_files={
+            METADATA: ACME_METADATA,
+            "acme_clients.py": "from helm.clients.client import CachingClient\n\n\nclass AcmeClient(CachingClient):\n"
+            "    def __init__(self, cache_config, temperature: float = 0.0, **kwargs):\n"
+            "        super().__init__(cache_config=cache_config)\n        self.temperature = temperature\n",
+        },
+        note="Checked with `--plugins acme_clients.py`, whose `AcmeClient.__init__(self, cache_config, "
+        "temperature: float = 0.0, **kwargs)` never reads `kwargs`. HELM: accepted; the constructor takes the key "
+        "into **kwargs and never reads it, so `temperature` keeps its default.",
+    ),
+    Example(
+        "HC0613",
+        deployments(deployment(tokenizer="qwen/qwen2.5-7b-instruc")),
+        deployments(deployment(tokenizer="qwen/qwen2.5-7b-instruct")),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note=f"HELM: {HELM_FIRST_REQUEST} (`Could not find tokenizer config for qwen/qwen2.5-7b-instruc`).",
+    ),
+    Example(
+        "HC0614",
+        deployments(deployment(model="acme/acme-7")),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note="HELM: logs `Could not find model metadata for model acme/acme-7` among its start-up lines and "
+        "registers placeholder metadata.",
+    ),
+    Example(
+        "HC0615",
+        deployments(deployment(), deployment(client="helm.clients.simple_client.SimpleClient", args="")),
+        deployments(deployment(), deployment(name="simple/acme-7b", client="helm.clients.simple_client.SimpleClient", args="")),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note="HELM: the later deployment replaces the first without a word.",
+    ),
+    Example(
+        "HC0616",
+        deployments(deployment(name="huggingface/gpt2", model="openai/gpt2")),
+        deployments(deployment(name="huggingface/gpt2-local", model="openai/gpt2")),
+        path=DEPLOYMENTS,
+        note="HELM: the local deployment replaces the built-in one without a word; sometimes that is the intent.",
+    ),
+    Example(
+        "HC0617",
+        deployments(deployment(name="together/acme-7b", client="helm.clients.together_client.TogetherClient", args="together_model: acme/acme-7b")),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note=f"Reported when crfm-helm is installed without the extra. HELM: {HELM_FIRST_REQUEST} "
+        "(`OptionalDependencyNotInstalled`, or `ModuleNotFoundError` where a HELM module imports the package "
+        "outside its guard, as openai_client.py does). The fix shown serves the model locally instead; "
+        "`pip install \"crfm-helm[together]\"` fixes it too.",
+    ),
+    Example(
+        "HC0618",
+        deployments(deployment('    deprecated: "false"\n')),
+        deployments(deployment("    deprecated: false\n")),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note="HELM: cattrs makes `bool(\"false\")`, which is true: the deployment is deprecated.",
+    ),
+    Example(
+        "HC0619",
+        deployments(deployment(client="helm.clients.stanfordhealthcare_http_model_client.StanfordHealthCareHTTPModelClient", args="")),
+        deployments(deployment(client="helm.clients.stanfordhealthcare_http_model_client.StanfordHealthCareHTTPModelClient", args="deployment: acme-7b")),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note=f"HELM: {HELM_FIRST_REQUEST} (`TypeError: ... missing 1 required positional argument`).",
+    ),
+    Example(
+        "HC0620",
+        deployments(deployment("    max_sequence_length: 8192\n")),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note="HELM: `yaml.safe_load` keeps the later value without a word.",
     ),
 ]
 

@@ -13,10 +13,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from diagnostic_examples import EXAMPLES, NO_EXAMPLE  # noqa: E402
-from helpers import example_argv, run_example, shown_output  # noqa: E402
+from helpers import example_argv, run_cli, run_example, shown_output  # noqa: E402
 
 from conftest import HELM_INSTALLED  # noqa: E402
-from helmc.compiler.codes import CODES  # noqa: E402
+from helmc.compiler.codes import CODES, FIXES  # noqa: E402
 from helmc.grammar import grammar_text  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -55,9 +55,18 @@ def diagnostics_md() -> str:
         "| HC03xx | names and values against HELM's catalog |",
         "| HC04xx | planning: filters, empty suites, duplicates |",
         "| HC05xx | running through HELM |",
+        "| HC06xx | HELM's config YAML files (`prod_env/`: model deployments, model metadata, tokenizer configs, runner config) |",
         "| HC09xx | inputs and helmc itself |\n",
         "Severities: `error` makes helm-check exit 1 and stops helm-run before anything runs;",
         "`warning` and `info` do not.\n",
+        "The **fix** column says which diagnostics carry a fix and how `helm-check --fix` treats it",
+        "([cli.md](cli.md#fixing---fix-and---unsafe-fixes)): *safe* fixes are applied by `--fix`,",
+        "*unsafe* ones only with `--unsafe-fixes`, and *unique* means safe when one known name is",
+        "closer than every other (one typo away, or equal but for case), unsafe otherwise.\n",
+        "| code | name | severity | fix |",
+        "|---|---|---|---|",
+        *(f"| [{c}](#{c.lower()}-{r.name}-{r.severity}) | `{r.name}` | {r.severity} | {FIXES.get(c, '')} |" for c, r in CODES.items()),
+        "",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for code, rule in CODES.items():
@@ -67,22 +76,37 @@ def diagnostics_md() -> str:
                 continue
             out.append(f"## {code} `{rule.name}` ({rule.severity})\n")
             out.append(rule.summary + "\n")
+            if code in FIXES:
+                kind = FIXES[code].split()[0].rstrip(",;")
+                how = {
+                    "safe": "`helm-check --fix` applies it",
+                    "unsafe": "only `helm-check --fix --unsafe-fixes` applies it",
+                    "unique": "`--fix` applies it when one known name is closer than every other, `--unsafe-fixes` otherwise",
+                }.get(kind, "see the table above")
+                out.append(f"Fix: {FIXES[code]}; {how}.\n")
             if ex is None:
                 out.append(f"No example input: {NO_EXAMPLE[code]}.\n")
                 continue
             if ex.note:
                 out.append(ex.note + "\n")
             cwd = Path(tmp)
+            lang = "yaml" if ex.path.endswith(".yaml") else "hocon"
             if ex.bad:
-                out.append("Failing example, `run_entries.conf`:\n")
-                out.append(_fence(ex.bad, "hocon"))
+                out.append(f"Failing example, `{ex.path}`:\n")
+                out.append(_fence(ex.bad, lang))
             argv = example_argv(ex, "text")[:-2]
             prog = {"check": "helm-check", "run": "helm-run", "plan": "helmc plan"}[ex.command]
             out.append(f"`{prog} {' '.join(argv[1:])}` prints:\n")
             _, stdout, stderr = run_example(ex, "text", cwd)
             out.append(_fence(shown_output(ex, stdout, stderr)))
             out.append("Fixed:\n")
-            out.append(_fence(ex.fixed, "hocon"))
+            out.append(_fence(ex.fixed, lang))
+            if ex.command == "check" and code in FIXES:
+                run_cli([*example_argv(ex, "text")[:-2], "--fix"], cwd)  # the file as `--fix` leaves it
+                after = (cwd / ex.path).read_text(encoding="utf-8")
+                if after != ex.bad:
+                    out.append("`helm-check --fix` rewrites it as:\n")
+                    out.append(_fence(after, lang))
     return "\n".join(out)
 
 

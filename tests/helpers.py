@@ -31,6 +31,8 @@ def run_cli(argv: list[str], cwd: Path) -> tuple[int, str, str]:
 def example_argv(example, fmt: str, fixed: bool = False) -> list[str]:
     """The command line of a diagnostic example (see tests/diagnostic_examples.py)."""
     args = list(example.fixed_args if fixed and example.fixed_args is not None else example.args)
+    if example.command == "check" and example.path != EXAMPLE_FILE:
+        return ["check", example.path, *args, "--format", fmt]
     if example.command == "check":
         paths = [a for a in args if a.endswith(".conf")] or [EXAMPLE_FILE]
         rest = [a for a in args if not a.endswith(".conf")]
@@ -40,8 +42,11 @@ def example_argv(example, fmt: str, fixed: bool = False) -> list[str]:
 
 def run_example(example, fmt: str, cwd: Path, fixed: bool = False) -> tuple[int, str, str]:
     text = example.fixed if fixed else example.bad
-    (cwd / EXAMPLE_FILE).write_text(text, encoding="utf-8")
+    target = cwd / getattr(example, "path", EXAMPLE_FILE)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
     for name, content in example.extra_files.items():
+        (cwd / name).parent.mkdir(parents=True, exist_ok=True)
         (cwd / name).write_text(content, encoding="utf-8")
     return run_cli(example_argv(example, fmt, fixed), cwd)
 

@@ -280,7 +280,9 @@ def test_a_full_disk_while_appending_is_an_error_naming_the_journal(tmp_path):
     with pytest.raises(JournalError) as e:
         j.set("a", "f", RunState.DONE)
     assert e.value.path == j.path and "space" in str(e.value).lower()
-    j.close()
+    with pytest.raises(JournalError):  # and closing cannot sync it either: said, not raised raw
+        j.close()
+    assert j._fd is None
 
 
 # ------------------------------------------------------------------------------ kill -9
@@ -311,3 +313,27 @@ def test_kill_9_never_loses_a_run_reported_done(tmp_path, after_lines):
         for rec in j.records.values():  # a run caught between its two lines: interrupted, redone
             assert rec.state in (RunState.DONE, RunState.INTERRUPTED)
         assert j.warnings == []
+
+
+def test_group_commit_bounds_fdatasyncs_and_close_makes_everything_durable(tmp_path, monkeypatch):
+    import time
+
+    from helmc.runtime import journal as journal_module
+
+    calls = []
+    real = os.fdatasync
+    monkeypatch.setattr(journal_module.os, "fdatasync", lambda fd: (calls.append(fd), real(fd)))
+    j = Journal.open(str(tmp_path), "s")
+    j.begin(["a"], ["helm-run"])
+    j.save()
+    assert len(calls) == 1  # the session and the planned runs: at once
+    for i in range(200):
+        j.set(f"r{i}", "fp", RunState.RUNNING)
+    assert len(calls) == 1  # `running` alone never waits for the disk
+    t0 = time.monotonic()
+    for i in range(200):
+        j.set(f"r{i}", "fp", RunState.DONE)
+    elapsed = time.monotonic() - t0
+    assert len(calls) - 1 <= 1 + elapsed / journal_module.SYNC_INTERVAL  # not one per change
+    j.close()
+    assert len(calls) >= 2 and not j._dirty  # closing makes the last ones durable

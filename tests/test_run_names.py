@@ -88,3 +88,19 @@ def test_tokenizer_default_looks_up_the_deployment(cat) -> None:
     assert exp.values_for("default", dep) == toks
     assert exp.values_for("default", "") == []
     assert exp.values_for("huggingface/gpt2") == ["huggingface/gpt2"]  # any other value: itself
+
+
+def test_name_expressions(cat, monkeypatch) -> None:
+    """Names HELM computes with conditionals, helpers, **kwargs and the environment."""
+    monkeypatch.delenv("HELM_UNITXT_SHORTEN_RUN_SPEC_NAMES", raising=False)
+    args = {"card": "cards.wnli", "template_card_index": 1}
+    assert base_name(cat, "unitxt", args) == "unitxt:card=cards.wnli,template_card_index=1"
+    monkeypatch.setenv("HELM_UNITXT_SHORTEN_RUN_SPEC_NAMES", "True")
+    assert base_name(cat, "unitxt", args) == "unitxt:card=cards.wnli"
+    assert base_name(cat, "boolq", {}) == "boolq"
+    assert base_name(cat, "boolq", {"only_contrast": "x"}) == "boolq:only_contrast=True"
+    assert base_name(cat, "math", {"subject": "algebra", "level": 1}) == (
+        "math:subject=algebra,level=1,use_official_examples=False,use_chain_of_thought=False"
+    )
+    # `.lower()` of an int argument: HELM raises, so no name
+    assert base_name(cat, "math", {"subject": "algebra", "level": 1, "use_chain_of_thought": 1}) is None

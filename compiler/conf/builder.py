@@ -12,7 +12,7 @@ from typing import Union
 
 from lark import Token
 
-from ..diagnostics import Diagnostic, Fix, Label, diag
+from ..diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from ..ir import HArray, HBool, HError, HField, HNull, HNumber, HObject, HString, HValue
 from ..source import SourceFile, Span
 
@@ -254,7 +254,8 @@ class Builder:
                     secondary=[Label(first.span, "this object takes the keys of the next")],
                     help="separate them with a comma or a new line to keep them apart",
                     notes=notes,
-                    fixes=[Fix(self.source.span(objs[1].span.start, objs[1].span.start), ", ")],
+                    # Unsafe: HELM reads the merged object today; two entries run something else.
+                    fixes=[Fix(self.source.span(objs[1].span.start, objs[1].span.start), ", ", Applicability.UNSAFE)],
                 )
             )
             first.span = span
@@ -293,7 +294,7 @@ class Builder:
                         "this looks like the next key",
                         help="add a comma after the closing quote",
                         notes=["HOCON concatenates values on one line, so the key and its value become text"],
-                        fixes=[Fix(at, ",")],
+                        fixes=[Fix(at, ",", Applicability.SAFE)],
                     )
                 )
                 return

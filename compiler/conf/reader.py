@@ -6,7 +6,7 @@ import re
 
 from lark.exceptions import UnexpectedInput
 
-from ..diagnostics import Diagnostic, Fix, diag
+from ..diagnostics import Applicability, Diagnostic, Fix, diag
 from ..ir import HError, HValue
 from ..source import SourceFile
 from .builder import MAX_DEPTH
@@ -49,7 +49,7 @@ def _check_bytes(source: SourceFile, diagnostics: list[Diagnostic]) -> str:
                 "byte order mark",
                 help="save the file as UTF-8 without a BOM",
                 notes=["HELM opens conf files as plain UTF-8, and pyhocon fails on the invisible U+FEFF"],
-                fixes=[Fix(source.span(0, 1), "")],
+                fixes=[Fix(source.span(0, 1), "", Applicability.SAFE)],
             )
         )
         text = " " + text[1:]

@@ -8,11 +8,13 @@ reports both, and the pre-2023 format that HELM no longer reads.
 from __future__ import annotations
 
 import difflib
+import json
 
-from ..diagnostics import Diagnostic, Fix, Label, diag
+from ..diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from ..ir import Entry, HArray, HError, HNull, HNumber, HObject, HString, HValue, HBool
 from ..run_entry_parser import parse_description
 from ..source import SourceFile
+from ..passes.suggest import unique_close
 
 ENTRY_KEYS = ("description", "priority", "groups")
 
@@ -50,7 +52,7 @@ def entries_of(root: HValue, source: SourceFile, diagnostics: list[Diagnostic]) 
     field = root.get("entries")
     for f in root.fields:
         if f.key != "entries" and field is not None:
-            diagnostics.append(_unknown_key(f, ("entries",), "the conf file"))
+            diagnostics.append(_unknown_key(f, ("entries",), "the conf file", ("entries",)))
     if field is None:
         diagnostics.append(_missing_entries(root, source))
         return []
@@ -82,36 +84,83 @@ def _missing_entries(root: HObject, source: SourceFile) -> Diagnostic:
         first = legacy[0]
         prio = first.value.get("priority") if isinstance(first.value, HObject) else None
         prio_text = f", priority: {prio.value.value}" if prio is not None and isinstance(prio.value, HNumber) else ""
+        rewrite = _legacy_rewrite(root)
         return diag(
             "HC0107",
             "this conf file uses the pre-2023 format, which HELM no longer reads",
             first.key_span,
             "a description as a key",
             help=f'HELM now reads `entries: [ {{description: "{first.key}"{prio_text}}} ]`',
+            fixes=[rewrite] if rewrite else [],
             notes=[
                 "each top-level key of the old format becomes the `description` of one entry",
                 "HELM would fail here with a dacite error about a missing field `entries`",
             ],
         )
     span = root.fields[0].key_span if root.fields else source.span(0, 0)
+    # `entires: [...]`: the one top-level key one typo from `entries` is the fix.
+    typo = next((f for f in root.fields if unique_close(f.key, ("entries",)) and f.key_span.text == f.key), None)
+    if typo is not None:
+        span = typo.key_span
     return diag(
         "HC0101",
         "the conf file has no `entries` list",
         span,
         "expected `entries` at the top level",
-        help='write the entries as `entries: [ {description: "...", priority: 1} ]`',
+        help="did you mean `entries`?" if typo else 'write the entries as `entries: [ {description: "...", priority: 1} ]`',
+        fixes=[Fix(typo.key_span, "entries", Applicability.SAFE)] if typo else [],
     )
 
 
-def _unknown_key(f, known: tuple[str, ...], where: str) -> Diagnostic:
+def _legacy_rewrite(root: HObject) -> Fix | None:
+    """The pre-2023 file in today's format, as one edit over its fields: each top-level
+    `"description": {priority: N, status: ...}` becomes `{description: "...", priority: N}` in
+    `entries: [...]`; the comments between fields stay where they were. None when the file is
+    not plainly in that format (a field that is not an object, keys merged or nested), or a
+    comment inside a field would be lost."""
+    fields = root.fields
+    if not fields or any(not isinstance(f.value, HObject) or f.key_span.start < f.span.start for f in fields):
+        return None
+    if any(a.span.end > b.span.start for a, b in zip(fields, fields[1:])):
+        return None
+    source = root.span.source
+    start, end = fields[0].span.start, fields[-1].span.end
+    out: list[str] = []
+    at = start
+    for f in fields:
+        text = f.span.text
+        if "#" in text.replace(f.key_span.text, "") or "//" in text.replace(f.key_span.text, ""):
+            return None
+        out.append(source.text[at : f.span.start])
+        prio = f.value.get("priority")
+        prio_text = ""
+        if prio is not None:
+            if not isinstance(prio.value, HNumber) or not isinstance(prio.value.value, int):
+                return None
+            prio_text = f", priority: {prio.value.text}"
+        out.append(f"{{description: {json.dumps(f.key, ensure_ascii=False)}{prio_text}}}")
+        at = f.span.end
+    body = "".join(out)
+    rest = source.text[end:]
+    if rest.lstrip(" \t").startswith(","):  # a separator after the last field: `]` ends the list now
+        end += len(rest) - len(rest.lstrip(" \t")) + 1
+    lines = [("  " + line if line.strip() else line) for line in body.split("\n")]
+    replacement = "entries: [\n" + "\n".join(lines) + "\n]"
+    return Fix(source.span(start, end), replacement, Applicability.SAFE)
+
+
+def _unknown_key(f, known: tuple[str, ...], where: str, given: tuple[str, ...] = ()) -> Diagnostic:
     guess = _did_you_mean(f.key, known)
+    # Safe when one known key, not given yet, is one typo away and the key is written as is.
+    close = unique_close(f.key, [k for k in known if k not in given])
+    safe = close is not None and close == guess and f.key_span.text == f.key
     return diag(
         "HC0106",
         f"unknown key `{f.key}` in {where}",
         f.key_span,
         "HELM ignores this key without a word",
         help=f"did you mean `{guess}`?" if guess else f"known keys: {', '.join(known)}",
-        fixes=[Fix(f.key_span, guess)] if guess else [],
+        fixes=[Fix(f.key_span, guess, Applicability.SAFE if safe else Applicability.UNSAFE)] if guess else [],
         notes=[f"HELM reads `{f.key}` and drops it, so its value has no effect"],
     )
 
@@ -129,7 +178,7 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
         return None
     for f in item.fields:
         if f.key not in ENTRY_KEYS and not isinstance(f.value, HError):
-            diagnostics.append(_unknown_key(f, ENTRY_KEYS, "an entry"))
+            diagnostics.append(_unknown_key(f, ENTRY_KEYS, "an entry", tuple(g.key for g in item.fields)))
     ok = True
     description = None
     desc_field = item.get("description")
@@ -158,9 +207,12 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
         elif not isinstance(v, (HNull, HError)):
             ok = False
             hint = "priorities are integers, 1 being the highest"
+            fixes: list[Fix] = []
             if isinstance(v, HString) and v.value.strip().lstrip("+-").isdigit():
-                hint = f"remove the quotes: `priority: {v.value.strip()}`"
-            diagnostics.append(_wrong_type(prio_field, "an integer", hint))
+                number = str(int(v.value.strip()))
+                hint = f"remove the quotes: `priority: {number}`"
+                fixes.append(Fix(v.span, number, Applicability.SAFE))
+            diagnostics.append(_wrong_type(prio_field, "an integer", hint, fixes))
     groups = None
     groups_field = item.get("groups")
     if groups_field is not None:
@@ -197,7 +249,7 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
     )
 
 
-def _wrong_type(f, expected: str, hint: str) -> Diagnostic:
+def _wrong_type(f, expected: str, hint: str, fixes: list[Fix] | None = None) -> Diagnostic:
     return diag(
         "HC0105",
         f"`{f.key}` is {_kind(f.value)}, but HELM expects {expected}",
@@ -206,4 +258,5 @@ def _wrong_type(f, expected: str, hint: str) -> Diagnostic:
         help=hint,
         notes=["HELM's dacite reading would stop the whole run with a type error here"],
         secondary=[Label(f.key_span, "for this key")],
+        fixes=fixes or [],
     )

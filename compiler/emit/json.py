@@ -23,10 +23,20 @@ def to_dict(d: Diagnostic) -> dict[str, Any]:
     }
     out.update(position(d.span))
     out["help"] = d.help
-    out["fixes"] = [{**position(f.span), "replacement": f.replacement} for f in d.fixes]
+    out["fixes"] = [
+        {**position(f.span), "replacement": f.replacement, "applicability": f.applicability.value} for f in d.fixes
+    ]
     return out
 
 
-def emit(diagnostics: list[Diagnostic], stream: TextIO, **_: Any) -> None:
-    json.dump([to_dict(d) for d in diagnostics], stream, indent=2, ensure_ascii=False)
+def emit(diagnostics: list[Diagnostic], stream: TextIO, fixed: list | None = None, **_: Any) -> None:
+    """With helm-check --fix (`fixed`, compiler.fixes.Applied items), the array holds the fixed
+    diagnostics too, as found before their fix and marked `"fixed": true`; what is left is
+    marked `"fixed": false`."""
+    if fixed is None:
+        items = [to_dict(d) for d in diagnostics]
+    else:
+        items = [{**to_dict(a.diagnostic), "fixed": True} for a in fixed]
+        items += [{**to_dict(d), "fixed": False} for d in diagnostics]
+    json.dump(items, stream, indent=2, ensure_ascii=False)
     stream.write("\n")

@@ -135,14 +135,56 @@ def _wants_color(stream: TextIO) -> bool:
         return False
 
 
+def describe_fix(fix) -> str:
+    """One line for an applied fix: what was replaced with what."""
+    old, new = fix.span.text, fix.replacement
+    if "\n" in old + new or len(old) + len(new) > 80:
+        return f"rewrote {old.count(chr(10)) + 1} line(s) as {new.count(chr(10)) + 1}"
+    if not old:
+        return f"inserted `{new}`"
+    if not new:
+        return f"removed `{old}`"
+    return f"`{old}` -> `{new}`"
+
+
+def fix_report(fixed: list | None, diagnostics: list[Diagnostic], unsafe_fixes: bool) -> tuple[list[str], list[str]]:
+    """helm-check --fix: a line per applied fix (before the diagnostics that are left) and the
+    summary lines (after them). `fixed` holds compiler.fixes.Applied items."""
+    if fixed is None:
+        return [], []
+    head = []
+    for a in fixed:
+        line, col = a.diagnostic.span.start_line_col
+        head.append(f"fixed[{a.diagnostic.code}]: {a.diagnostic.path}:{line}:{col}: {describe_fix(a.fix)}")
+    paths = len({a.diagnostic.path for a in fixed})
+    tail = [f"Fixed {len(fixed)} problem{'s' * (len(fixed) != 1)} in {paths} file{'s' * (paths != 1)}."]
+    more = sum(1 for d in diagnostics if d.fixes and not any(f.safe for f in d.fixes))
+    if more and not unsafe_fixes:
+        tail.append(f"{more} more fixable with --unsafe-fixes.")
+    return head, tail
+
+
 def emit(
-    diagnostics: list[Diagnostic], stream: TextIO, files: int | None = None, run_entries: int = 0, **_: Any
+    diagnostics: list[Diagnostic],
+    stream: TextIO,
+    files: int | None = None,
+    run_entries: int = 0,
+    fixed: list | None = None,
+    unsafe_fixes: bool = False,
+    **_: Any,
 ) -> None:
+    head, tail = fix_report(fixed, diagnostics, unsafe_fixes)
     if not _wants_color(stream):
         # Without colour, the segments are the output: no need to load rich (start-up time).
+        for line in head:
+            stream.write(line + "\n")
+        if head:
+            stream.write("\n")
         for d in diagnostics:
             stream.write(render_plain(d) + "\n")
         stream.write(summary(diagnostics, files, run_entries) + "\n")
+        for line in tail:
+            stream.write(line + "\n")
         return
     from rich.console import Console
     from rich.text import Text
@@ -155,6 +197,10 @@ def emit(
         markup=False,
         no_color="NO_COLOR" in os.environ or None,
     )
+    for line in head:
+        console.print(Text(line, style="bold green"))
+    if head:
+        console.print()
     for d in diagnostics:
         text = Text()
         for part, style in render(d):
@@ -162,3 +208,5 @@ def emit(
         console.print(text, end="")
         console.print()
     console.print(Text(summary(diagnostics, files, run_entries), style="bold"))
+    for line in tail:
+        console.print(Text(line, style="bold"))

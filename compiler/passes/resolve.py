@@ -12,23 +12,44 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from ..catalog import Catalog, Expander, Parameter, RunSpecFunction
-from ..diagnostics import Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
+from ..diagnostics import Applicability, Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
 from ..ir import Argument, Description, Entry
-from .suggest import closest, quote_list
+from .suggest import closest, quote_list, unique_close
 
 _FALSY_WORDS = {"false", "no", "off", "n", "f", "none", "null", "disable", "disabled"}
 NOTE_MODELS_TO_RUN = "with --models-to-run, HELM would replace this value without a word, since it has no `/`"
 
 
-def _fix_help(word: str, sugg: list[str], span, what: str = "") -> tuple[str | None, tuple[Fix, ...]]:
+def _fix_help(
+    word: str, sugg: list[str], span, what: str = "", candidates: Iterable[str] | None = None
+) -> tuple[str | None, tuple[Fix, ...]]:
+    """The did-you-mean help and its fix. The fix is safe when one candidate is closer than
+    every other (suggest.unique_close), and then the help names only it; otherwise it
+    replaces with the best of several guesses, and only --unsafe-fixes applies it."""
+    best = unique_close(word, candidates) if candidates is not None else None
+    if best is not None:
+        return f"did you mean `{best}`{what}?", (Fix(span, best, Applicability.SAFE),)
     if not sugg:
         return None, ()
+    fixes = (Fix(span, sugg[0], Applicability.UNSAFE),)
     if len(sugg) == 1:
-        return f"did you mean `{sugg[0]}`{what}?", (Fix(span, sugg[0]),)
-    return f"did you mean `{sugg[0]}`{what}? (or {quote_list(sugg[1:])})", (Fix(span, sugg[0]),)
+        return f"did you mean `{sugg[0]}`{what}?", fixes
+    return f"did you mean `{sugg[0]}`{what}? (or {quote_list(sugg[1:])})", fixes
+
+
+def _digits_apart(a: str, b: str) -> bool:
+    """Whether two names differ only in digits (a version or a date), once their common
+    beginning and end are set aside."""
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < min(len(a), len(b)) - i and a[len(a) - 1 - j] == b[len(b) - 1 - j]:
+        j += 1
+    return (a[i : len(a) - j] + b[i : len(b) - j]).isdigit()
 
 
 def _base_type(ann: str | None, p: Parameter | None = None) -> str | None:
@@ -97,7 +118,8 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, sink: Dia
                 a.raw.span,
                 "a non-empty string is true in Python",
                 help=f"write `{p.name}=0` to turn it off (HELM reads `0` as the integer 0, which is false)",
-                fixes=[Fix(a.raw.span, "0")],
+                # Unsafe: HELM runs this file today (with the parameter on); the fix changes what it runs.
+                fixes=[Fix(a.raw.span, "0", Applicability.UNSAFE)],
                 notes=[f"`{fn.name}` declares `{p.name}: {ann}` but HELM does not convert strings to bool"],
             )
         )
@@ -124,7 +146,7 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, sink: Di
         if v in exp.choices:
             return True
         sugg = closest(str(v), exp.choices)
-        help_, fixes = _fix_help(str(v), sugg, a.raw.span)
+        help_, fixes = _fix_help(str(v), sugg, a.raw.span, candidates=exp.choices)
         sink.add(
             diag(
                 "HC0307",
@@ -143,7 +165,7 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, sink: Di
         if bad and not (isinstance(v, str) and v in exp.value_sets):
             sets = list(exp.value_sets)
             sugg = closest(str(v), sets)
-            help_, fixes = _fix_help(str(v), sugg, a.raw.span)
+            help_, fixes = _fix_help(str(v), sugg, a.raw.span, candidates=sets)
             what = "an integer" if t == "int" else "a number"
             label = f"neither {what} nor one of {quote_list(sets, 6)}" if sets else f"not {what}"
             sink.add(
@@ -243,7 +265,7 @@ def _check_model(
     if "/" not in v:
         # No model is named without an organization: this is a wildcard or a typo of one.
         sugg = closest(v, list(groups), cutoff=0.5) or closest(v, catalog.all_names())
-        help_, fixes = _fix_help(v, sugg, a.raw.span)
+        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=[*groups, *catalog.all_names()])
         sink.add(
             diag(
                 "HC0309",
@@ -278,7 +300,7 @@ def _check_model(
     known = catalog.models.get(v)
     if known is None and catalog.default_deployment(v) is None:
         sugg = closest(v, catalog.all_names())
-        help_, fixes = _fix_help(v, sugg, a.raw.span)
+        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.all_names())
         notes = ["with --models-to-run, HELM would drop this entry's runs without a word"]
         if "model_deployment" not in args:
             notes.append("without it, HELM raises `Unknown model or no default model deployment found`")
@@ -290,7 +312,10 @@ def _check_model(
             # HELM accepts it: a deployment generator makes a deployment from the name alone and
             # the name goes to the provider's API as is. New models work this way, typos too.
             sugg = closest(v, list(catalog.models))
-            help_, fixes = _fix_help(v, sugg, a.raw.span)
+            help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.models)
+            if fixes and fixes[0].safe and _digits_apart(v, fixes[0].replacement):
+                # `openai/o5` for `openai/o3`: maybe a model newer than the catalog, not a typo.
+                fixes = (Fix(fixes[0].span, fixes[0].replacement, Applicability.UNSAFE),)
             sink.add(
                 diag(
                     "HC0308",
@@ -313,7 +338,7 @@ def _check_model(
 
 def _unknown_deployment(v: str, a: Argument, catalog: Catalog, sink: DiagnosticSink, note: str) -> None:
     sugg = closest(v, list(catalog.deployments))
-    help_, fixes = _fix_help(v, sugg, a.raw.span)
+    help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.deployments)
     sink.add(
         diag(
             "HC0308",
@@ -348,7 +373,7 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, sink:
     d = catalog.get_deployment(v)
     if d is None:
         sugg = closest(v, list(catalog.deployments))
-        help_, fixes = _fix_help(v, sugg, a.raw.span)
+        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.deployments)
         sink.add(diag("HC0308", f"unknown model deployment `{v}`", a.raw.span, "no model deployment has this name", help=help_, fixes=fixes, notes=["HELM raises `Model deployment ... not found`"]))
         return False
     model = args.get("model")
@@ -394,7 +419,7 @@ def check_description(
     fn = catalog.functions.get(desc.name.value)
     if fn is None:
         sugg = closest(desc.name.value, catalog.functions)
-        help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span)
+        help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span, candidates=catalog.functions)
         sink.add(
             diag(
                 "HC0301",
@@ -454,10 +479,13 @@ def check_description(
         if p is None:
             if fn.var_keyword:
                 continue
-            sugg = closest(key, [q.name for q in fn.params] + list(catalog.expanders))
-            help_, fixes = _fix_help(key, sugg, a.key.span)
-            if sugg and fn.param(sugg[0]) is not None and sugg[0] not in args:
-                suggested.add(sugg[0])  # the fix supplies it: no second diagnostic
+            names = [q.name for q in fn.params] + list(catalog.expanders)
+            sugg = closest(key, names)
+            # A name the entry already gives is no fix: it would give it twice.
+            help_, fixes = _fix_help(key, sugg, a.key.span, candidates=[n for n in names if n not in args])
+            guess = fixes[0].replacement if fixes else None
+            if guess and fn.param(guess) is not None and guess not in args:
+                suggested.add(guess)  # the fix supplies it: no second diagnostic
             params = [q.name for q in fn.params]
             sink.add(
                 diag(

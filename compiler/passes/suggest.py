@@ -81,3 +81,43 @@ def quote_list(names: list[str], limit: int = 8) -> str:
     shown = ", ".join(f"`{n}`" for n in names[:limit])
     more = len(names) - limit
     return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _edits1(word: str, alphabet: str) -> set[str]:
+    """Every string one edit from `word`: a deletion, a transposition, a substitution or an
+    insertion (Norvig's generator; transpositions make it the optimal string alignment distance)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
+    out.update(a + c + b[1:] for a, b in splits if b for c in alphabet)
+    out.update(a + c + b for a, b in splits for c in alphabet)
+    out.discard(word)
+    return out
+
+
+def unique_close(word: str, candidates: Iterable[str]) -> str | None:
+    """The one candidate that is the single right replacement for `word`, or None.
+
+    Closest means: equal but for letter case, else one typo away (a letter missing, extra,
+    wrong, or two letters swapped), case-insensitively. Unique means no other candidate is as
+    close. A one-typo mutation of a known name is fixed back exactly by this rule whenever
+    no other known name is also one typo from it, which is what makes the fix safe to apply."""
+    if not word:
+        return None
+    return _unique_close(word, candidates if isinstance(candidates, tuple) else tuple(candidates))
+
+
+@lru_cache(maxsize=64)
+def _alphabet(candidates: tuple[str, ...]) -> str:
+    return "".join(sorted({ch for key in _index(candidates).keys for ch in key}))
+
+
+@lru_cache(maxsize=8192)
+def _unique_close(word: str, candidates: tuple[str, ...]) -> str | None:
+    index = _index(candidates)
+    low = word.lower()
+    same = [c for c in index.originals.get(low, ()) if c != word]
+    if same:
+        return same[0] if len(same) == 1 else None
+    near = [c for e in _edits1(low, _alphabet(candidates)) for c in index.originals.get(e, ())]
+    return near[0] if len(near) == 1 else None

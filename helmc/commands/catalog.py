@@ -2,6 +2,7 @@
 
     helmc catalog build [--from WHEEL|DIR] [-o FILE]   read HELM statically, write the JSON
     helmc catalog [list|functions|expanders|models|deployments|wildcards] [--format text|json|markdown]
+    helmc catalog schema NAME                            JSON Schema of a HELM config YAML file
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ import os
 import sys
 from typing import Any
 
-WHAT = ("list", "build", "functions", "expanders", "models", "deployments", "wildcards")
+WHAT = ("list", "build", "functions", "expanders", "models", "deployments", "wildcards", "schema")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", nargs="?", choices=WHAT, default="list", help="build, or what to list (default: list = everything)")
+    parser.add_argument(
+        "name", nargs="?", default=None, help="schema: model_deployments, model_metadata, tokenizer_configs or runner_config"
+    )
     parser.add_argument("--from", dest="source", default=None, metavar="PATH", help="build: a crfm-helm wheel or unpacked source (default: the installed crfm-helm)")
     parser.add_argument("-o", "--output", default=None, metavar="FILE", help="build: where to write the catalog (default: stdout)")
     parser.add_argument("--pretty", action="store_true", help="build: indent the JSON")
+    parser.add_argument("--config-output", default=None, metavar="FILE", help="build: also write what HELM's config YAML files may hold (helm-config-VERSION.json)")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     parser.add_argument("--local-path", default=None, help="add prod_env model configs, as helm-run does")
     parser.add_argument("--plugins", nargs="+", default=[], metavar="MODULE")
@@ -30,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.what == "build":
         return _build(args)
+    if args.what == "schema":
+        return _schema(args)
+    if args.name is not None:
+        print(f"helmc catalog {args.what}: unexpected argument `{args.name}`", file=sys.stderr)
+        return 2
     from helmc.compiler.catalog import CatalogError, UserAdditions, load_catalog
 
     try:
@@ -60,11 +70,18 @@ def _build(args: argparse.Namespace) -> int:
     try:
         src = cb.open_source(args.source)
         data = cb.build_catalog(src)
+        if args.config_output:
+            from helmc.compiler.catalog_build_config import build_config_catalog
+
+            _write_json(build_config_catalog(src), args.config_output, args.pretty)
     except cb.CatalogBuildError as e:
         print(f"helmc catalog build: {e}", file=sys.stderr)
         return 2
     except SyntaxError as e:
         print(f"helmc catalog build: cannot parse {e.filename}: {e.msg} (line {e.lineno})", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"helmc catalog build: cannot write {args.config_output}: {e.strerror}", file=sys.stderr)
         return 2
     if args.output:
         tmp = args.output + ".tmp"
@@ -83,6 +100,34 @@ def _build(args: argparse.Namespace) -> int:
     else:
         cb.dump_catalog(data, sys.stdout, compact=not args.pretty)
     return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from helmc.compiler.prodenv_schema import json_schema, schema_names
+
+    if not args.name:
+        print(f"helmc catalog schema: name one of {', '.join(schema_names())}", file=sys.stderr)
+        return 2
+    try:
+        schema = json_schema(args.name)
+    except KeyError as e:
+        print(f"helmc catalog schema: {e.args[0]}", file=sys.stderr)
+        return 2
+    if args.output:
+        _write_json(schema, args.output, pretty=True)
+    else:
+        json.dump(schema, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+    return 0
+
+
+def _write_json(data: dict[str, Any], path: str, pretty: bool) -> None:
+    from helmc.compiler.catalog_build import dump_catalog
+
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        dump_catalog(data, f, compact=not pretty)
+    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------- listing

@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "paths", nargs="*", metavar="PATH",
-        help="conf files, or folders of *.conf files; each file is checked as `helm-run --conf-paths FILE` reads it",
+        help="conf files (each checked as `helm-run --conf-paths FILE` reads it), folders of *.conf files, "
+        "or HELM config YAML files (model_deployments.yaml, ...)",
     )
     add_selection_arguments(parser)
     parser.add_argument(
@@ -61,6 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statistics", action="store_true", help="print the number of diagnostics per code instead")
     parser.add_argument("--output-file", "-o", default=None, metavar="FILE", help="write the output to FILE")
     parser.add_argument("--isolated", action="store_true", help="ignore [tool.helmc] in pyproject.toml")
+    parser.add_argument("--fix", action="store_true", help="apply every safe fix to the conf files in place")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix, apply the unsafe fixes too")
 
 
 def _check_selectors(codes: list[str], flag: str) -> None:
@@ -120,6 +123,23 @@ def apply_settings(args: argparse.Namespace) -> list[str]:
     return warnings
 
 
+def fix_files(files: list[str], args: argparse.Namespace) -> list:
+    """--fix: the fixes of the selected diagnostics, applied to each conf file in place."""
+    from helmc.commands.common import options_from_args
+    from helmc.compiler.fixes import fix_files as apply_to_files
+    from helmc.compiler.session import load_catalog_for
+
+    # The catalog's own problems are reported by the check that follows, not twice.
+    catalog = None if args.no_catalog else load_catalog_for(options_from_args(args), DiagnosticSink())
+    wanted = lambda d: is_selected(d.code, args.select, args.ignore)  # noqa: E731
+    applied, errors = apply_to_files(files, catalog, unsafe=args.unsafe_fixes, wanted=wanted)
+    for e in errors:
+        print(f"helm-check: {e}", file=sys.stderr)
+    if args.format not in ("text", "json") and applied:  # those two report the fixes themselves
+        print(f"helm-check: fixed {len(applied)} problem(s)", file=sys.stderr)
+    return applied
+
+
 def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) -> None:
     counts = Counter(d.code for d in diagnostics)
     fixable = Counter(d.code for d in diagnostics if d.fixes)
@@ -165,18 +185,23 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths and not args.run_entries and not args.conf_paths and not args.conf_file:
         print("helm-check: give at least one conf file, folder, -c/--conf-paths or --run-entries", file=sys.stderr)
         return 2
+    if getattr(args, "unsafe_fixes", False) and not getattr(args, "fix", False):
+        print("helm-check: --unsafe-fixes applies fixes only with --fix", file=sys.stderr)
+        return 2
     with gc_paused():  # held through the output too: see gc_paused
         return _check(args)
 
 
 def _check(args: argparse.Namespace) -> int:
     from helmc.commands.common import options_from_args
+    from helmc.compiler.prodenv import check_paths, split_paths
     from helmc.compiler.session import check_run_sets, compile_run_sets
 
     sink = DiagnosticSink()
-    run_sets = check_run_sets(args.paths, [*args.conf_paths, *args.conf_file], args.run_entries)
+    conf_paths, config_paths = split_paths(args.paths)  # HELM's config YAML files: HC06xx
+    run_sets = check_run_sets(conf_paths, [*args.conf_paths, *args.conf_file], args.run_entries)
     files = [f for rs in run_sets for f in conf_files_under(list(rs.conf_paths))]
-    if args.paths and not conf_files_under(args.paths):
+    if args.paths and not conf_files_under(conf_paths) and not config_paths:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
     if args.output_file:
         clash = _input_named(args.output_file, files + [p for p in args.plugins if os.path.isfile(p)])
@@ -184,7 +209,9 @@ def _check(args: argparse.Namespace) -> int:
             print(f"helm-check: -o/--output-file `{args.output_file}` is the input `{clash}`; "
                   "refusing to write over an input", file=sys.stderr)
             return 2
+    fixed = fix_files(files, args) if getattr(args, "fix", False) else None
     compile_run_sets(run_sets, options_from_args(args), sink, "check")
+    checked = check_paths(config_paths, args.local_path, sink, args.plugins, names=not args.no_catalog)
     kept = filter_diagnostics(sink.items, args.select, args.ignore)
     # To a file: render into memory first, so a failure never leaves a half-written file.
     # To stdout: write directly, so the text format keeps its colours on a terminal.
@@ -192,7 +219,10 @@ def _check(args: argparse.Namespace) -> int:
     if args.statistics:
         write_statistics(kept, args.format, out)
     else:
-        emit(kept, args.format, out, files=len(files), run_entries=len(args.run_entries))
+        emit(
+            kept, args.format, out, files=len(files) + checked, run_entries=len(args.run_entries),
+            fixed=fixed, unsafe_fixes=getattr(args, "unsafe_fixes", False),
+        )
     if args.output_file:
         assert isinstance(out, io.StringIO)
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from typing import Any, TextIO
@@ -26,12 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from helmc.runtime.bridge import suite_name_problem
     from helmc.runtime.journal import JournalError
     from helmc.runtime.status import suite_status
 
-    problem = _suite_name_problem(args.suite)
+    problem = suite_name_problem(args.suite)
     if problem:
-        print(f"error: --suite: {problem}", file=sys.stderr)
+        print(f"error: --suite: {_clean(problem)}", file=sys.stderr)
         return EXIT_USAGE
     try:
         status = suite_status(args.output_path, args.suite)
@@ -52,15 +52,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _text(status, sys.stdout)
     return EXIT_OK
-
-
-def _suite_name_problem(suite: str) -> str | None:
-    try:
-        from helmc.runtime.bridge import suite_name_problem
-    except ImportError:  # TEMPORARY: until helm-run's own check is on main
-        bad = suite in ("", ".", "..") or "/" in suite or os.sep in suite or "\0" in suite
-        return f"`{suite}` is not a suite name" if bad else None
-    return suite_name_problem(suite)
 
 
 def _text(status: Any, out: TextIO) -> None:
