@@ -45,6 +45,7 @@ class RunSpecFunction:
     doc: str | None = None
     origin: str = "helm"  # "helm", "plugin:<spec>", "entry-point:<name>"
     run_name: Any = None  # the RunSpec's name= as an expression tree (run_names); None: not static
+    adapter_method: Any = None  # its AdapterSpec's method, an expression tree likewise
 
     def param(self, name: str) -> Parameter | None:
         for p in self.params:
@@ -103,6 +104,8 @@ class Expander:
     # other values get ("raise" or "fallback"); `other_methods`: methods no arm names
     value_arms: dict[str, Any] | None = None
     strip_suffixes: tuple[str, ...] = ()  # suffixes the constructor removes, in order
+    requires_method: tuple[str, ...] = ()  # expand() raises for runs of any other adapter method
+    reads_model_for: tuple[str, ...] = ()  # values for which expand() looks the model up ("*": all)
 
     def base_value(self, value: str) -> str:
         """The value the expander's chain compares, after its constructor strips suffixes."""
@@ -318,6 +321,7 @@ def _fn(d: dict[str, Any], origin: str = "helm") -> RunSpecFunction:
         doc=d.get("doc"),
         origin=origin,
         run_name=d.get("run_name"),
+        adapter_method=d.get("adapter_method"),
     )
 
 
@@ -336,6 +340,8 @@ def _exp(d: dict[str, Any]) -> Expander:
         run_name=d.get("run_name"),
         value_arms=d.get("value_arms"),
         strip_suffixes=tuple(d.get("strip_suffixes") or ()),
+        requires_method=tuple(d.get("requires_method") or ()),
+        reads_model_for=tuple(d.get("reads_model_for") or ()),
     )
 
 

@@ -398,8 +398,9 @@ class _NameExpr:
     lower/upper/str, env (os.environ.get), join over a comprehension of `kwargs.items()`, and
     calls of module functions whose body is one `return`, inlined."""
 
-    def __init__(self, t: _Templates, tree: ast.Module) -> None:
+    def __init__(self, t: _Templates, tree: ast.Module, constant: Callable[[str], tuple[bool, Any]] | None = None) -> None:
         self.t = t
+        self.constant = constant  # module constants (ADAPT_GENERATION), looked up last
         self.helpers = {
             n.name: n
             for n in tree.body
@@ -430,6 +431,10 @@ class _NameExpr:
             if br is not None:
                 parts = [self.of(x, env, d) for x in br]
                 return None if None in parts else {"if": parts}
+            if e.id not in self.t.assigned and e.id not in self.t.params and self.constant is not None:
+                ok, c = self.constant(e.id)
+                if ok and (c is None or isinstance(c, (str, int, float, bool))):
+                    return {"const": c}
             return None
         if isinstance(e, ast.JoinedStr):
             parts = []
@@ -532,6 +537,129 @@ class _NameExpr:
         return {"kwargs": {"elt": elt, "if": ifs}}
 
 
+class _AdapterMethod:
+    """The adapter method of the AdapterSpec a run spec function builds, as a name expression
+    over the function's arguments (`{"const": "generation"}`, `{"arg": "method"}`), following
+    calls into helper functions (common_adapter_specs and the module's own): every `return`
+    of a helper must give the same expression, where a constant returned under
+    `if P == CONSTANT:` counts as P (the joint/separate toggles). None when not exact."""
+
+    def __init__(self, mods: _Modules) -> None:
+        self.mods = mods
+
+    def _defs(self, rel: str) -> dict[str, tuple[str, ast.FunctionDef]]:
+        _, tree = self.mods.get(rel)
+        out = {n.name: (rel, n) for n in tree.body if isinstance(n, ast.FunctionDef)}
+        for local, (module, name) in _imported_names(tree).items():
+            target = module.replace(".", "/") + ".py"
+            if module.startswith("helm.") and self.mods.src.exists(target):
+                _, t2 = self.mods.get(target)
+                for n in t2.body:
+                    if isinstance(n, ast.FunctionDef) and n.name == name:
+                        out[local] = (target, n)
+        return out
+
+    def of_function(self, rel: str, fn: ast.FunctionDef, params: set[str]) -> Any:
+        _, tree = self.mods.get(rel)
+        t = _Templates(fn, params)
+        calls = t.run_spec_calls(fn)
+        if len(calls) != 1:
+            return None
+        kw = next((k for k in calls[0].keywords if k.arg == "adapter_spec"), None)
+        if kw is None:
+            return None
+        return self._spec(kw.value, rel, t, tree, {}, 0)
+
+    def _spec(self, e: ast.expr, rel: str, t: _Templates, tree: ast.Module, env: dict[str, Any], depth: int) -> Any:
+        if depth > 6:
+            return None
+        conv = _NameExpr(t, tree, lambda n: self.mods.constant(rel, n))
+        if isinstance(e, ast.Name):
+            if e.id in env:
+                return None  # an AdapterSpec passed in: not followed
+            v = t.single(e.id)
+            return self._spec(v, rel, t, tree, env, depth + 1) if v is not None else None
+        if not isinstance(e, ast.Call):
+            return None
+        f = e.func
+        fname = f.id if isinstance(f, ast.Name) else None
+        if fname == "AdapterSpec":
+            kw = next((k for k in e.keywords if k.arg == "method"), None)
+            return conv.of(kw.value, env) if kw is not None else None
+        if fname == "replace" and e.args:
+            if any(k.arg == "method" for k in e.keywords):
+                kw = next(k for k in e.keywords if k.arg == "method")
+                return conv.of(kw.value, env)
+            return self._spec(e.args[0], rel, t, tree, env, depth + 1)
+        if fname is None:
+            return None
+        found = self._defs(rel).get(fname)
+        if found is None:
+            return None
+        hrel, h = found
+        if h.args.vararg is not None:
+            return None
+        names = [a.arg for a in h.args.posonlyargs + h.args.args]
+        defaults = dict(zip(names[len(names) - len(h.args.defaults) :], h.args.defaults))
+        defaults.update({a.arg: d for a, d in zip(h.args.kwonlyargs, h.args.kw_defaults) if d is not None})
+        if len(e.args) > len(names) or any(isinstance(a, ast.Starred) for a in e.args):
+            return None
+        bound: dict[str, Any] = {}
+        for n, a in zip(names, e.args):
+            bound[n] = conv.of(a, env)
+        for k in e.keywords:
+            if k.arg is None:
+                continue  # **kwargs spread: the method is never among them in HELM's helpers
+            bound[k.arg] = conv.of(k.value, env)
+        _, htree = self.mods.get(hrel)
+        for n in names + [a.arg for a in h.args.kwonlyargs]:
+            if n not in bound and n in defaults:
+                d = defaults[n]
+                ok, lit = _literal(d)
+                if not ok and isinstance(d, ast.Name):
+                    ok, lit = self.mods.constant(hrel, d.id)
+                bound[n] = {"const": lit} if ok else None
+        ht = _Templates(h, set())
+        henv = {k: v for k, v in bound.items() if v is not None}
+        results = []
+        for ret, guards in self._returns(h.body, []):
+            r = self._spec(ret, hrel, ht, htree, henv, depth + 1)
+            if r is None:
+                return None
+            for p, c in guards:
+                if r == {"const": c} and p in henv:
+                    r = henv[p]
+            results.append(r)
+        if not results or any(r != results[0] for r in results):
+            return None
+        return results[0]
+
+    def _returns(self, stmts: list[ast.stmt], guards: list[tuple[str, Any]]):
+        """(returned expression, [(param, constant)] of the `if param == C` / `in {C...}` around it)."""
+        for st in stmts:
+            if isinstance(st, ast.Return) and st.value is not None:
+                yield st.value, guards
+            elif isinstance(st, ast.If):
+                g = []
+                test = st.test
+                if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name):
+                    if isinstance(test.ops[0], ast.Eq):
+                        c = test.comparators[0]
+                        ok, v = self._const(c)
+                        if ok:
+                            g = [(test.left.id, v)]
+                yield from self._returns(st.body, guards + g)
+                yield from self._returns(st.orelse, guards)
+
+    def _const(self, e: ast.expr) -> tuple[bool, Any]:
+        ok, v = _literal(e)
+        if ok:
+            return ok, v
+        if isinstance(e, ast.Name):
+            return self.mods.constant("helm/benchmark/adaptation/common_adapter_specs.py", e.id)
+        return False, None
+
+
 def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None:
     """Scenario group names of the RunSpec(...) the function returns, as templates; None when
     not statically knowable (no RunSpec built here, several, or computed values)."""
@@ -555,7 +683,7 @@ def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None
     return found[0]
 
 
-def _name_expr(fn: ast.FunctionDef, params: set[str], tree: ast.Module) -> Any:
+def _name_expr(fn: ast.FunctionDef, params: set[str], tree: ast.Module, constant: Callable[[str], tuple[bool, Any]] | None = None) -> Any:
     """The `name=` of the one RunSpec(...) the function builds, as a _NameExpr tree over its
     arguments (before RunSpec.__post_init__ turns `/` into `_`); None when not exact."""
     t = _Templates(fn, params)
@@ -565,7 +693,7 @@ def _name_expr(fn: ast.FunctionDef, params: set[str], tree: ast.Module) -> Any:
     kw = next((k for k in calls[0].keywords if k.arg == "name"), None)
     if kw is None:
         return None
-    return _NameExpr(t, tree).of(kw.value, {})
+    return _NameExpr(t, tree, constant).of(kw.value, {})
 
 
 def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict[str, Any]]:
@@ -588,7 +716,8 @@ def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict
                     "params": params,
                     "var_keyword": var_kw,
                     "groups": _groups_templates(node, {p["name"] for p in params}),  # type: ignore[arg-type]
-                    "run_name": _name_expr(node, {p["name"] for p in params}, tree),  # type: ignore[arg-type]
+                    "run_name": _name_expr(node, {p["name"] for p in params}, tree, lambda n: mods.constant(rel, n)),  # type: ignore[arg-type]
+                    "adapter_method": _AdapterMethod(mods).of_function(rel, node, {p["name"] for p in params}),  # type: ignore[arg-type]
                     "doc": (ast.get_docstring(node) or "").strip().split("\n\n")[0] or None,
                 }
             )
@@ -964,6 +1093,54 @@ def _stripped_suffixes(init: ast.FunctionDef | None, cls: ast.ClassDef) -> list[
     return out
 
 
+def _expand_needs(cls: ast.ClassDef, mro: list[ast.ClassDef], mods: _Modules) -> dict[str, Any]:
+    """What expand() needs of the run it meets: `requires_method`, from a guard
+    `if run_spec.adapter_spec.method != M: raise`; `reads_model_for`, the values for which it
+    looks the run's model up (get_model_metadata(run_spec.adapter_spec.model)), which raises
+    while the model expander has not run yet (["*"]: for every value)."""
+    expand = next((m for c in mro if (m := _method(c, "expand")) is not None), None)
+    out: dict[str, Any] = {}
+    if expand is None:
+        return out
+
+    def const(e: ast.expr) -> Any:
+        if isinstance(e, ast.Name):
+            ok, v = mods.constant(_RE, e.id)
+            return v if ok else None
+        ok, v = _literal(e)
+        return v if ok else None
+
+    for st in ast.walk(expand):
+        if (
+            isinstance(st, ast.If)
+            and isinstance(st.test, ast.Compare)
+            and isinstance(st.test.ops[0], ast.NotEq)
+            and ast.unparse(st.test.left) == "run_spec.adapter_spec.method"
+            and any(isinstance(b, ast.Raise) for b in st.body)
+            and isinstance(const(st.test.comparators[0]), str)
+        ):
+            out.setdefault("requires_method", []).append(const(st.test.comparators[0]))
+    reads: list[str] = []
+    for st in ast.walk(expand):
+        conds = list(st.test.values) if isinstance(st, ast.If) and isinstance(st.test, ast.BoolOp) else []
+        lookups = [
+            n for n in ast.walk(st) if isinstance(n, ast.Call) and ast.unparse(n) == "get_model_metadata(run_spec.adapter_spec.model)"
+        ] if isinstance(st, ast.If) else []
+        if not lookups:
+            continue
+        vals = [
+            const(c.comparators[0])
+            for c in conds
+            if isinstance(c, ast.Compare) and isinstance(c.ops[0], ast.Eq) and _self_attr(c.left) == "value"
+        ]
+        reads += [v for v in vals if isinstance(v, str)] or ["*"]
+    if not reads and "get_model_metadata(run_spec.adapter_spec.model)" in ast.unparse(expand):
+        reads = ["*"]
+    if reads:
+        out["reads_model_for"] = sorted(set(reads))
+    return out
+
+
 def _per_deployment_mapping(v: ast.expr, mro: list[ast.ClassDef]) -> dict[str, Any] | None:
     """The literal part of a class-level mapping named by `v`. The class body's loop that adds
     `get_model_names_with_tokenizer(...)` runs when run_expander.py is imported, before helm-run
@@ -1091,6 +1268,7 @@ def build_expanders(mods: _Modules) -> list[dict[str, Any]]:
         if not row["takes_value"]:
             row["kind"] = "none"
         row["run_name"] = _expander_name_effect(cls, mro)
+        row.update(_expand_needs(cls, mro, mods))
         out.append(row)
     return out
 

@@ -83,7 +83,19 @@ def _type_words(t: tuple) -> str:
 
 
 def _plural(t: tuple) -> str:
-    return {"str": "strings", "int": "integers"}.get(t[0], _type_words(t))
+    if t[0] in _KIND_WORDS or t[0] in ("Optional", "List", "Dict"):
+        return {"str": "strings", "int": "integers"}.get(t[0], _type_words(t))
+    return f"{t[0]} entries"  # a dataclass
+
+
+def _is_iso_date(text: str) -> bool:
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KkMBbTt])\s*$")
@@ -125,7 +137,14 @@ class _Walk:
                     help=f"give `{where}` a value, or leave the key out",
                 )
                 return
-            self.add("HC0605", f"`{where}` must be {_type_words(t)}, not null", node.span, "null here", notes=[self._raises()])
+            self.add(
+                "HC0605",
+                f"`{where}` must be {_type_words(t)}, not null",
+                node.span,
+                "null here",
+                help=f"write `{where}: []`" if name == "List" else None,
+                notes=[self._raises()],
+            )
             return
         full = classes.get(name)
         if full is not None and full in self.cfg["dataclasses"]:
@@ -136,14 +155,15 @@ class _Walk:
                 for item in node.items():
                     self.check(item, args[0] if args else ("Any", ()), f"{where}[]", classes)
                 return
-            if self.loader == "cattrs" and node.kind == "scalar" and isinstance(node.value, str):
+            item = args[0] if args else ("Any", ())
+            if self.loader == "cattrs" and item[0] in ("str", "Any") and (node.kind == "map" or isinstance(node.value, str)):
+                # cattrs iterates it: the characters of a string, the keys of a mapping
                 self.add(
-                    "HC0605",
-                    f"`{where}` must be a list, not {_describe(node)}",
+                    "HC0618",
+                    f"`{where}` is {_describe(node)}; HELM turns it into the list of its {'keys' if node.kind == 'map' else 'characters'}",
                     node.span,
                     "not a list",
-                    help=f"write a YAML list: `[{node.span.text}]`",
-                    notes=[self._raises()],
+                    help=f"write a YAML list: `[{node.span.text}]`" if node.kind == "scalar" else "write a YAML list",
                 )
                 return
             self.add(
@@ -162,6 +182,16 @@ class _Walk:
                 self.duplicate_keys(node)
             return
         if node.kind != "scalar":
+            if self.loader == "cattrs" and name in ("str", "bool"):
+                # cattrs calls str() or bool() on anything: HELM loads the file with a useless value
+                self.add(
+                    "HC0618",
+                    f"`{where}` is {_describe(node)}; HELM turns it into {'a string' if name == 'str' else 'a boolean'}",
+                    node.span,
+                    f"becomes {'a string' if name == 'str' else 'a boolean'}",
+                    help=f"write {_type_words(t)}",
+                )
+                return
             self.add("HC0605", f"`{where}` must be {_type_words(t)}, not {_describe(node)}", node.span, f"not {_type_words(t)}", notes=[self._raises()])
             return
         self.check_scalar(node, name, where)
@@ -180,6 +210,7 @@ class _Walk:
                     node.span,
                     "not a date",
                     help="write the date unquoted as YYYY-MM-DD, e.g. 2024-05-01",
+                    fixes=[Fix(node.span, v)] if isinstance(v, str) and _is_iso_date(v) and node.span.text != v else [],
                     notes=["dacite.from_dict raises WrongTypeError on it: YAML makes a date only of an unquoted YYYY-MM-DD"],
                 )
             return
@@ -293,9 +324,21 @@ class _Walk:
         row = self.cfg["dataclasses"][full]
         cls_name = full.rsplit(".", 1)[-1]
         if node.kind != "map":
+            top = TOP_LISTS.get(self.file)
+            if where == "" and top is not None:  # the document itself: `- name: ...` without its key
+                self.add(
+                    "HC0605",
+                    f"{self.file} must be a mapping with a `{top}:` list, not {_describe(node)}",
+                    node.span.source.span(node.span.start, node.span.start + len(node.span.text.split("\n", 1)[0])),
+                    f"`{top}:` expected",
+                    help=f"put the items under a `{top}:` key" if node.kind == "seq" else f"start the file with `{top}:`",
+                    notes=[self._raises()],
+                )
+                return
+            what = f"`{where}`" if where else self.file
             self.add(
                 "HC0605",
-                f"`{where}` must be a mapping of {cls_name}'s fields, not {_describe(node)}",
+                f"{what} must be a mapping of {cls_name}'s fields, not {_describe(node)}",
                 node.span,
                 "not a mapping",
                 notes=[self._raises()],
@@ -308,11 +351,18 @@ class _Walk:
             for c in f.get("classes", ()):
                 classes[c.rsplit(".", 1)[-1]] = c
         given: set[str] = set()
-        for k, v in node.pairs():
+        pairs = node.pairs()
+        last = {}
+        for i, (k, _) in enumerate(pairs):
+            if k.kind == "scalar" and isinstance(k.value, str):
+                last[k.value] = i
+        for i, (k, v) in enumerate(pairs):
             key = k.value if k.kind == "scalar" else None
             if not isinstance(key, str):
                 self.add("HC0605", f"a key of {cls_name} must be a string, not {_describe(k)}", k.span, "not a field name")
                 continue
+            if last[key] != i:
+                continue  # set again later: safe_load keeps the later value (HC0620)
             given.add(key)
             f = fields.get(key)
             if f is None:
@@ -327,6 +377,8 @@ class _Walk:
                     notes=[f"HELM's {self.loader} structuring drops keys its dataclass does not declare"],
                 )
                 continue
+            if v.is_null and v.span.start == v.span.end:  # `key:` with nothing after it: point at the key
+                v = type(v)(v.kind, k.span, v.value, v.tag)
             self.check(v, parse_type(f.get("annotation") or "Any"), key, classes)
         missing = [
             f["name"]

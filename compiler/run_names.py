@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .catalog import Catalog, Expander
 
-__all__ = ["run_name", "spec_run_names", "base_name", "eval_name_expr"]
+__all__ = ["run_name", "spec_run_names", "base_name", "adapter_method", "eval_name_expr"]
 
 
 class _Unknown(Exception):
@@ -104,7 +104,19 @@ def base_name(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str |
     """Step 1: the name the run spec function gives its RunSpec for these function arguments
     (expanders already peeled off), or None."""
     fn = catalog.functions.get(function)
-    if fn is None or fn.run_name is None:
+    return _eval_fn_expr(fn, fn.run_name if fn is not None else None, args)
+
+
+def adapter_method(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str | None:
+    """The adapter method of the AdapterSpec the run spec function builds for these function
+    arguments (`generation`, `multiple_choice_joint`, ...), or None where not known statically.
+    Run expanders never change it."""
+    fn = catalog.functions.get(function)
+    return _eval_fn_expr(fn, fn.adapter_method if fn is not None else None, args)
+
+
+def _eval_fn_expr(fn: Any, expr: Any, args: Mapping[str, Any]) -> str | None:
+    if fn is None or expr is None:
         return None
     params = {p.name: p for p in fn.params}
     values: dict[str, Any] = {}
@@ -125,11 +137,11 @@ def base_name(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str |
             return None  # a default that is not a literal: its text is not known here
         values[p.name] = p.default_value
     try:
-        name = eval_name_expr(fn.run_name, values, kwargs)
+        out = eval_name_expr(expr, values, kwargs)
     except _Unknown:
         return None
     # RunSpec(name=<not a str>) fails in RunSpec.__post_init__
-    return name if isinstance(name, str) else None
+    return out if isinstance(out, str) else None
 
 
 def _append(name: str, effect: Mapping[str, Any], text: str) -> str:
@@ -141,8 +153,9 @@ def _last_two(model: str) -> str:
     return "/".join(model.split("/")[-2:])
 
 
-def _alter(catalog: Catalog, name: str, model: str) -> str | None:
-    """Step 3 for the run's model (its metadata's tags; unknown metadata gets HELM's defaults)."""
+def _alter(catalog: Catalog, name: str, model: str, method: str | None) -> str | None:
+    """Step 3 for the run's model (its metadata's tags; unknown metadata gets HELM's defaults)
+    and adapter method (None: not known)."""
     meta = catalog.models.get(model)
     tags = set(meta.tags) if meta is not None else set(catalog.unknown_model_tags)
     for step in catalog.alter_steps:
@@ -153,16 +166,21 @@ def _alter(catalog: Catalog, name: str, model: str) -> str | None:
             continue
         if step.get("model") is not None and step["model"] != model:
             continue
-        if effect is None or step.get("method_in") is not None or step.get("other"):
+        if step.get("method_in") is not None:
+            if method is None:
+                return None  # it may change the name, on the method helmc does not know
+            if method not in step["method_in"]:
+                continue
+        if effect is None or step.get("other"):
             return None  # it may change the name, on a condition helmc does not evaluate
         name = _append(name, effect, str(step.get("value")))
     return name
 
 
-def _finish(catalog: Catalog, name: str | None, model: str, groups: Sequence[str] | None) -> str | None:
+def _finish(catalog: Catalog, name: str | None, model: str, groups: Sequence[str] | None, method: str | None) -> str | None:
     if name is None:
         return None
-    name = _alter(catalog, name, model)
+    name = _alter(catalog, name, model, method)
     if name is None:
         return None
     if groups:  # run_entries_to_run_specs; an empty list adds nothing
@@ -215,7 +233,7 @@ def run_name(
         else:
             return None
         name = _append(name, effect, text)
-    return _finish(catalog, name, model, groups)
+    return _finish(catalog, name, model, groups, adapter_method(catalog, function, args))
 
 
 def spec_run_names(
@@ -276,4 +294,5 @@ def spec_run_names(
                         n_name = None if text is None else _append(n_name, effect, text)
                 nxt.append((n_name, n_model, n_dep))
         states = nxt
-    return [_finish(catalog, name, model, groups) for name, model, _ in states]
+    method = adapter_method(catalog, function, fargs)
+    return [_finish(catalog, name, model, groups, method) for name, model, _ in states]

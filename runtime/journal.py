@@ -202,16 +202,7 @@ def _parse_log(data: bytes, path: str, view: JournalView) -> None:
 
 
 def _json_lines(lines: list[bytes]) -> list[Any]:
-    """Each line's JSON value, or an _Unfit saying why it has none. A healthy log is parsed in
-    one call (a JSON array of its lines, when every line is an object and the count matches);
-    a damaged one line by line."""
-    if all(line[:1] == b"{" and line[-1:] == b"}" for line in lines):
-        try:
-            values = json.loads(b"[" + b",".join(lines) + b"]")
-        except (ValueError, RecursionError):
-            values = None
-        if isinstance(values, list) and len(values) == len(lines):
-            return values
+    """Each line's JSON value, or an _Unfit saying why it has none."""
     out: list[Any] = []
     for raw in lines:
         try:

@@ -160,10 +160,11 @@ EXAMPLES: list[Example] = [
     ),
     Example(
         "HC0313",
-        conf("narrative_qa:model=openai/gpt2,output_format_instructions=narative_qa"),
-        conf("narrative_qa:model=openai/gpt2,output_format_instructions=narrative_qa"),
-        note="HELM raises for generation runs (narrative_qa) and silently uses its generic "
-        "instruction for multiple-choice ones; it has no branch for the value.",
+        conf("mmlu:subject=anatomy,model=openai/gpt2,output_format_instructions=mmlu_only_last_questoin"),
+        conf("mmlu:subject=anatomy,model=openai/gpt2,output_format_instructions=mmlu_only_last_question"),
+        note="mmlu builds multiple_choice_joint runs, for which HELM silently uses its generic "
+        "instruction when no branch names the value; for a generation run (narrative_qa) the same "
+        "value is HC0307, since HELM raises there.",
     ),
     Example(
         "HC0308",

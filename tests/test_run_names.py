@@ -13,7 +13,7 @@ from helmc.compiler.diagnostics import DiagnosticSink
 from helmc.compiler.frontend import load_entries
 from helmc.compiler.plan import PlanOptions
 from helmc.compiler.planner import build_plan
-from helmc.compiler.run_names import base_name, run_name, spec_run_names
+from helmc.compiler.run_names import adapter_method, base_name, run_name, spec_run_names
 
 from conftest import CORPUS, ORACLE
 
@@ -31,7 +31,7 @@ def test_names_agree_with_helm_on_the_corpus(cat) -> None:
             row = json.loads(line)
             by_file[row["file"]].append(row)
     options = PlanOptions(models_to_run=["openai/gpt2"], max_eval_instances=10)
-    known = unknown = 0
+    known = unknown = methods = 0
     wrong = []
     for name, rows in sorted(by_file.items()):
         entries = load_entries([str(CORPUS / name)], [], DiagnosticSink())
@@ -41,6 +41,11 @@ def test_names_agree_with_helm_on_the_corpus(cat) -> None:
             plan = build_plan([entry], cat, options, DiagnosticSink(), report_empty=False)
             assert len(plan.runs) == len(row["runs"]), row["description"]
             for run, want in zip(plan.runs, row["runs"]):
+                method = adapter_method(cat, run.run_spec_function, run.args)
+                if method is not None:
+                    methods += 1
+                    if method != want["method"]:
+                        wrong.append((row["description"], method, want["method"]))
                 got = run_name(cat, run.run_spec_function, run.args, run.expanders, run.model, run.model_deployment, run.entry.groups)
                 if got is None:
                     unknown += 1
@@ -48,7 +53,7 @@ def test_names_agree_with_helm_on_the_corpus(cat) -> None:
                     known += 1
                 else:
                     wrong.append((row["description"], got, want["name"]))
-    print(f"run names: {known} exact, {unknown} unknown, {len(wrong)} wrong")
+    print(f"run names: {known} exact, {unknown} unknown; adapter methods known for {methods}; {len(wrong)} wrong")
     assert wrong == []
     assert known > unknown  # the static reading covers most of the corpus
 
@@ -68,12 +73,14 @@ def test_unknown_is_none_never_a_guess(cat) -> None:
     assert base_name(cat, "mmlu", {}) is None
     # an argument the function does not take
     assert base_name(cat, "gsm", {"nope": 1}) is None
-    # a model whose tags make alter_run_spec append `stop=hash` when the method generates:
-    # the adapter method is not computed statically, so no name
-    no_newlines = [m.name for m in cat.model_list if "NO_NEWLINES_TAG" in m.tags]
-    if no_newlines:
-        m = no_newlines[0]
-        assert run_name(cat, "gsm", {}, {"model": m}, m) is None
+    # a NO_NEWLINES_TAG model: alter_run_spec appends `stop=hash` to generation and joint
+    # multiple-choice runs; where the function's adapter method is not read, there is no name
+    m = "bigscience/t0pp"
+    assert "NO_NEWLINES_TAG" in cat.models[m].tags
+    assert adapter_method(cat, "gsm", {}) == "generation"
+    assert run_name(cat, "gsm", {}, {"model": m}, m) == "gsm:model=bigscience_t0pp,stop=hash"  # HELM's name
+    assert adapter_method(cat, "arabic_finance_mcq", {}) is None
+    assert run_name(cat, "arabic_finance_mcq", {}, {"model": m}, m) is None
 
 
 def test_tokenizer_default_looks_up_the_deployment(cat) -> None:

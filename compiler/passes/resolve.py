@@ -128,9 +128,14 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, sink: Dia
 # ---------------------------------------------------------------- expander values
 
 
-def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, sink: DiagnosticSink) -> bool:
-    """False when HELM would raise on this value."""
+def _check_expander_value(
+    exp: Expander, a: Argument, catalog: Catalog, sink: DiagnosticSink, fn: RunSpecFunction | None = None, given: dict[str, Argument] | None = None
+) -> bool:
+    """False when HELM would raise on this value (`fn` and the entry's arguments, when known,
+    decide the cases that turn on the run's adapter method or on the model being set)."""
     v = a.value
+    if fn is not None and given is not None and not _check_expander_run(exp, a, catalog, sink, fn, given):
+        return False
     if exp.kind == "none":
         sink.add(
             diag(
@@ -181,11 +186,53 @@ def _check_expander_value(exp: Expander, a: Argument, catalog: Catalog, sink: Di
             )
             return False
     if exp.kind == "free" and exp.known_values and isinstance(v, str) and exp.base_value(v) not in exp.known_values:
-        _unknown_free_value(exp, a, sink)
+        method = None
+        if fn is not None and given is not None:
+            from ..run_names import adapter_method
+
+            method = adapter_method(catalog, fn.name, {k: x.value for k, x in given.items() if k not in catalog.expanders})
+        _unknown_free_value(exp, a, sink, method)
     return True
 
 
-def _unknown_free_value(exp: Expander, a: Argument, sink: DiagnosticSink) -> None:
+def _check_expander_run(exp: Expander, a: Argument, catalog: Catalog, sink: DiagnosticSink, fn: RunSpecFunction, given: dict[str, Argument]) -> bool:
+    """What expand() raises on for the run it meets: a method it refuses, a value no arm of the
+    run's method names, a model looked up before `model=` has set it."""
+    from ..run_names import adapter_method
+
+    fargs = {k: x.value for k, x in given.items() if k not in catalog.expanders}
+    method = adapter_method(catalog, fn.name, fargs)
+    why = None
+    if method is not None and exp.requires_method and method not in exp.requires_method:
+        why = f"run expander `{exp.name}` only works on {quote_list(list(exp.requires_method))} runs; `{fn.name}` builds `{method}` runs"
+    arms = (exp.value_arms or {}).get("by_method") or {}
+    if method is not None and arms and isinstance(a.value, str):
+        arm = arms.get(method)
+        base = exp.base_value(a.value)
+        if arm is None and (exp.value_arms or {}).get("other_methods") == "raise":
+            why = f"run expander `{exp.name}` has no branch for `{method}` runs, which `{fn.name}` builds"
+        elif arm is not None and arm.get("other") == "raise" and base not in arm.get("values", ()):
+            why = f"`{a.raw.value}` is not a value of run expander `{exp.name}` for `{method}` runs, which `{fn.name}` builds"
+            sugg = closest(base, arm.get("values", ()))
+            help_, fixes = _fix_help(str(a.value), [x + a.value[len(base):] for x in sugg], a.raw.span)
+            sink.add(diag("HC0307", why, a.raw.span, f"`{method}` accepts {quote_list(list(arm.get('values', ())), 6)}",
+                      help=help_, fixes=fixes, notes=[f"HELM raises when {exp.cls} expands the run"]))
+            return False
+    if why is None and exp.reads_model_for and ("*" in exp.reads_model_for or a.value in exp.reads_model_for):
+        keys = list(given)
+        if "model" not in keys or keys.index("model") > keys.index(a.key.value):
+            why = f"run expander `{exp.name}={a.raw.value}` looks up the run's model, which `model=` has not set yet at that point"
+            sink.add(diag("HC0307", why, a.raw.span, "HELM expands it before the model", help=f"give `model=` before `{exp.name}=`",
+                      notes=["HELM applies run expanders in the entry's order, `model=` last when it is not given",
+                             "HELM raises `No model metadata for model name: `"]))
+            return False
+    if why is not None:
+        sink.add(diag("HC0307", why, a.raw.span, "HELM raises on this run", notes=[f"HELM raises when {exp.cls} expands the run"]))
+        return False
+    return True
+
+
+def _unknown_free_value(exp: Expander, a: Argument, sink: DiagnosticSink, method: str | None = None) -> None:
     """A value the expander's code never names (HC0313): what HELM does with it depends on
     the run's adapter method, which helmc does not compute, so a warning that says each case."""
     base = exp.base_value(str(a.value))
@@ -194,12 +241,14 @@ def _unknown_free_value(exp: Expander, a: Argument, sink: DiagnosticSink) -> Non
     help_, fixes = _fix_help(str(a.value), sugg, a.raw.span)
     notes = []
     arms = (exp.value_arms or {}).get("by_method") or {}
-    for method, arm in arms.items():
+    for m, arm in arms.items():
+        if method is not None and m != method:
+            continue  # the run's method is known: only its arm matters
         notes.append(
-            f"for `{method}` runs HELM "
+            f"for `{m}` runs{' (these)' if m == method else ''} HELM "
             + ("raises" if arm.get("other") == "raise" else "falls back to its generic text")
         )
-    if arms and (exp.value_arms or {}).get("other_methods") == "raise":
+    if arms and method is None and (exp.value_arms or {}).get("other_methods") == "raise":
         notes.append("for runs of any other adapter method HELM raises")
     sink.add(
         diag(
@@ -471,7 +520,7 @@ def check_description(
             elif exp.name == "model_deployment":
                 ok = _check_deployment(a, args, catalog, sink) and ok
             else:
-                ok = _check_expander_value(exp, a, catalog, sink) and ok
+                ok = _check_expander_value(exp, a, catalog, sink, fn, last) and ok
             continue
         if fn is None:
             continue

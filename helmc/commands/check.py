@@ -204,7 +204,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.paths and not conf_files_under(conf_paths) and not config_paths:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
     if args.output_file:
-        clash = _input_named(args.output_file, files + [p for p in args.plugins if os.path.isfile(p)])
+        clash = _input_named(args.output_file, files + config_paths + [p for p in args.plugins if os.path.isfile(p)])
         if clash is not None:
             print(f"helm-check: -o/--output-file `{args.output_file}` is the input `{clash}`; "
                   "refusing to write over an input", file=sys.stderr)
