@@ -544,8 +544,10 @@ class _AdapterMethod:
     of a helper must give the same expression, where a constant returned under
     `if P == CONSTANT:` counts as P (the joint/separate toggles). None when not exact."""
 
-    def __init__(self, mods: _Modules) -> None:
+    def __init__(self, mods: _Modules, field: str = "method", default: str | None = None) -> None:
         self.mods = mods
+        self.field = field  # the AdapterSpec field followed (method, model, model_deployment)
+        self.default = default  # its default, used when a call that sets fields leaves it out
 
     def _defs(self, rel: str) -> dict[str, tuple[str, ast.FunctionDef]]:
         _, tree = self.mods.get(rel)
@@ -584,12 +586,18 @@ class _AdapterMethod:
         f = e.func
         fname = f.id if isinstance(f, ast.Name) else None
         if fname == "AdapterSpec":
-            kw = next((k for k in e.keywords if k.arg == "method"), None)
-            return conv.of(kw.value, env) if kw is not None else None
-        if fname == "replace" and e.args:
-            if any(k.arg == "method" for k in e.keywords):
-                kw = next(k for k in e.keywords if k.arg == "method")
+            kw = next((k for k in e.keywords if k.arg == self.field), None)
+            if kw is not None:
                 return conv.of(kw.value, env)
+            if self.default is not None and not e.args and all(k.arg is not None for k in e.keywords):
+                return {"const": self.default}  # the field's default: nothing else can set it
+            return None
+        if fname == "replace" and e.args:
+            if any(k.arg == self.field for k in e.keywords):
+                kw = next(k for k in e.keywords if k.arg == self.field)
+                return conv.of(kw.value, env)
+            if any(k.arg is None for k in e.keywords):
+                return None
             return self._spec(e.args[0], rel, t, tree, env, depth + 1)
         if fname is None:
             return None
@@ -609,6 +617,8 @@ class _AdapterMethod:
             bound[n] = conv.of(a, env)
         for k in e.keywords:
             if k.arg is None:
+                if self.field != "method":
+                    return None  # a ** spread may carry the field
                 continue  # **kwargs spread: the method is never among them in HELM's helpers
             bound[k.arg] = conv.of(k.value, env)
         _, htree = self.mods.get(hrel)
@@ -718,6 +728,10 @@ def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict
                     "groups": _groups_templates(node, {p["name"] for p in params}),  # type: ignore[arg-type]
                     "run_name": _name_expr(node, {p["name"] for p in params}, tree, lambda n: mods.constant(rel, n)),  # type: ignore[arg-type]
                     "adapter_method": _AdapterMethod(mods).of_function(rel, node, {p["name"] for p in params}),  # type: ignore[arg-type]
+                    # what the AdapterSpec says before the expanders: model=/--models-to-run
+                    # replace `model` (and `model_deployment` only for a three-part name)
+                    "adapter_model": _AdapterMethod(mods, "model", "").of_function(rel, node, {p["name"] for p in params}),  # type: ignore[arg-type]
+                    "adapter_model_deployment": _AdapterMethod(mods, "model_deployment", "").of_function(rel, node, {p["name"] for p in params}),  # type: ignore[arg-type]
                     "doc": (ast.get_docstring(node) or "").strip().split("\n\n")[0] or None,
                 }
             )
@@ -1589,8 +1603,7 @@ def iter_plugin_sources(spec: str) -> Iterator[tuple[str, str, str]]:
     import importlib.util
 
     if "/" in spec or "\\" in spec or os.path.exists(spec):
-        with open(spec, encoding="utf-8") as f:
-            yield spec, os.path.splitext(os.path.basename(spec))[0], f.read()
+        yield spec, os.path.splitext(os.path.basename(spec))[0], _plugin_text(spec)
         return
     try:
         ms = importlib.util.find_spec(spec) if "." not in spec else _find_dotted(spec)
@@ -1598,8 +1611,30 @@ def iter_plugin_sources(spec: str) -> Iterator[tuple[str, str, str]]:
         ms = None
     if ms is None or not ms.origin or not ms.origin.endswith(".py"):
         raise CatalogBuildError(f"plugin module {spec!r} not found")
-    with open(ms.origin, encoding="utf-8") as f:
-        yield ms.origin, spec, f.read()
+    yield ms.origin, spec, _plugin_text(ms.origin)
+
+
+def _plugin_text(path: str) -> str:
+    """A plugin's source, read as helmc reads every input (a regular file, size-limited);
+    raises OSError or CatalogBuildError (not UTF-8)."""
+    from .reading import read_input_bytes
+
+    import tokenize
+
+    data = read_input_bytes(path)
+    try:  # as Python reads source: UTF-8 unless a coding declaration says otherwise
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except SyntaxError as e:  # not UTF-8 and no declaration, or an unknown one
+        why = getattr(e, "msg", None) or str(e)
+        if "invalid or missing" in why:
+            why = "not valid UTF-8, and it declares no other encoding; Python could not import it either"
+        raise CatalogBuildError(f"plugin {path}: {why}") from None
+    except UnicodeDecodeError as e:
+        raise CatalogBuildError(
+            f"plugin {path} is not valid {e.encoding} (byte 0x{data[e.start]:02x} at offset {e.start}); "
+            "Python could not import it either"
+        ) from None
 
 
 def _find_dotted(name: str):

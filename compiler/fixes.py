@@ -61,6 +61,21 @@ def check_source(source: SourceFile, catalog) -> list[Diagnostic]:
     return [d for d in sink.items if d.span.source is source]
 
 
+def check_config_source(source: SourceFile, plugins=(), names: bool = True) -> list[Diagnostic]:
+    """Every diagnostic helm-check reports for one HELM config YAML file's text, checked with
+    its sibling files as they are on disk."""
+    from .prodenv import check_document
+
+    sink = DiagnosticSink()
+    checked = check_document(source.path, source.text, sink, plugins, names)
+    return [d for d in sink.items if checked is not None and d.span.source is checked]
+
+
+def _same_file(span_source: SourceFile, source: SourceFile) -> bool:
+    """A check may build its own SourceFile from the text it is given (the config reader does)."""
+    return span_source is source or (span_source.path == source.path and span_source.text == source.text)
+
+
 def chosen_fix(d: Diagnostic, unsafe: bool) -> Fix | None:
     """The fix --fix applies for `d`: its first safe one, or with `unsafe` its first one."""
     for f in d.fixes:
@@ -139,7 +154,7 @@ def fix_source(
         pairs = []
         for d in diags:
             f = chosen_fix(d, unsafe) if wanted(d) else None
-            if f is not None and f.span.source is source and _key(d, f) not in rejected:
+            if f is not None and _same_file(f.span.source, source) and _key(d, f) not in rejected:
                 pairs.append(Applied(d, f))
         if not pairs:
             break
@@ -179,11 +194,17 @@ def _key(d: Diagnostic, f: Fix) -> tuple:
 
 
 def fix_files(
-    paths: list[str], catalog, *, unsafe: bool = False, wanted: Callable[[Diagnostic], bool] = lambda d: True
+    paths: list[str],
+    check_of: Callable[[str], CheckText],
+    *,
+    unsafe: bool = False,
+    wanted: Callable[[Diagnostic], bool] = lambda d: True,
 ) -> tuple[list[Applied], list[str]]:
-    """helm-check --fix over conf files: each file is read, fixed, checked and written back
-    only if it changed. Returns the fixes applied and a message per file that could not be
-    written (left as it was). A file that cannot be read is skipped: the check reports it."""
+    """helm-check --fix over files: each file is read, fixed with the check `check_of(path)`
+    gives (check_source for conf files, check_config_source for HELM's config YAML files), and
+    written back only if it changed. Returns the fixes applied and a message per file that
+    could not be written (left as it was). A file that cannot be read is skipped: the check
+    reports it."""
     from .frontend import read_source
 
     applied: list[Applied] = []
@@ -192,7 +213,7 @@ def fix_files(
         source = read_source(path, DiagnosticSink())
         if source is None:
             continue
-        result = fix_source(source, lambda s: check_source(s, catalog), unsafe=unsafe, wanted=wanted)
+        result = fix_source(source, check_of(path), unsafe=unsafe, wanted=wanted)
         if not result.changed:
             continue
         try:

@@ -12,6 +12,7 @@ from .conf import entries_of, parse_conf
 from .diagnostics import DiagnosticSink, diag
 from .ir import ConfFile, Entry, HString
 from .run_entry_parser import parse_description
+from .reading import read_input_bytes
 from .source import SourceFile
 
 RUN_ENTRIES_PATH = "<run-entries>"
@@ -20,7 +21,7 @@ RUN_ENTRIES_PATH = "<run-entries>"
 def read_source(path: str, sink: DiagnosticSink) -> SourceFile | None:
     """Read a file as UTF-8 (as HELM does); an unreadable file is a diagnostic, not a crash."""
     try:
-        data = Path(path).read_bytes()
+        data = read_input_bytes(path)
     except OSError as e:
         src = SourceFile(path, "")
         sink.add(diag("HC0901", f"cannot read `{path}`: {e.strerror or e}", src.span(0, 0), "unreadable"))
@@ -72,15 +73,46 @@ def parse_file(source: SourceFile, sink: DiagnosticSink) -> ConfFile:
     return ConfFile(source, tuple(entries))
 
 
-def conf_files_under(paths: list[str]) -> list[str]:
-    """Files as given; a folder means every `*.conf` below it, in a stable order."""
+def conf_files_under(paths: list[str], sink: DiagnosticSink | None = None) -> list[str]:
+    """Files as given; a folder means every `*.conf` below it, in a stable order.
+
+    Nothing is skipped without a word: a `*.conf` that is no regular file (a broken link, a
+    FIFO) is listed, so that reading it reports why; a folder that cannot be listed is a
+    diagnostic in `sink` (HC0901)."""
     out: list[str] = []
     for p in paths:
         if os.path.isdir(p):
-            out.extend(str(f) for f in sorted(Path(p).rglob("*.conf")) if f.is_file())
+            out.extend(str(f) for f in sorted(_walk_confs(p, sink)))
         else:
             out.append(p)
     return out
+
+
+def _walk_confs(root: str, sink: DiagnosticSink | None) -> list[Path]:
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+
+    def unreadable(e: OSError) -> None:
+        if sink is not None:
+            where = e.filename or root
+            src = SourceFile(str(where), "")
+            sink.add(diag("HC0901", f"cannot read folder `{where}`: {e.strerror or e}", src.span(0, 0),
+                          "unreadable", help="its *.conf files were not checked; fix its permissions"))
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable, followlinks=True):
+        try:
+            st = os.stat(folder)
+        except OSError as e:
+            unreadable(e)
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # a symbolic link back up the tree
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs.sort()
+        found.extend(Path(folder, f) for f in files if f.endswith(".conf"))
+    return found
 
 
 def run_entry_entries(run_entries: list[str], sink: DiagnosticSink) -> list[Entry]:
@@ -99,7 +131,7 @@ def run_entry_entries(run_entries: list[str], sink: DiagnosticSink) -> list[Entr
 def load_entries(conf_paths: list[str], run_entries: list[str], sink: DiagnosticSink) -> list[Entry]:
     """All entries in HELM's order: conf files first, then --run-entries."""
     entries: list[Entry] = []
-    for path in conf_files_under(conf_paths):
+    for path in conf_files_under(conf_paths, sink):
         source = read_source(path, sink)
         if source is not None:
             entries.extend(parse_file(source, sink).entries)

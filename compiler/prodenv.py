@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .diagnostics import Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
-from .passes.suggest import closest
+from .passes.suggest import closest, did_you_mean_applicability
 from .prodenv_fields import TOP_LISTS as _TOP, check_structure
 from .source import SourceFile
 
@@ -363,7 +363,7 @@ def _check_object_spec(node: YNode | None, kind: str, names: _Names, sink: Diagn
                     cls_node.span,
                     "no such class",
                     help=f"did you mean `{near[0]}`?" if near else f"`helmc catalog` lists HELM's classes; a class of your own goes in a module on the path or in --plugins",
-                    fixes=[Fix(cls_node.span, near[0])] if near else [],
+                    fixes=[Fix(cls_node.span, near[0], did_you_mean_applicability(cls, near[0], known))] if near else [],
                     notes=[f"HELM imports the class only when it first needs the {kind_words}: the run fails then, after everything before it ran"],
                 )
             )
@@ -433,7 +433,7 @@ def _check_object_spec(node: YNode | None, kind: str, names: _Names, sink: Diagn
                             k.span,
                             f"did you mean `{near[0]}`?",
                             help=f"did you mean `{near[0]}`?",
-                            fixes=[Fix(k.span, near[0])],
+                            fixes=[Fix(k.span, near[0], did_you_mean_applicability(key, near[0], acc.named))],
                             notes=[f"`{near[0]}` then keeps its default"],
                         )
                     )
@@ -446,7 +446,7 @@ def _check_object_spec(node: YNode | None, kind: str, names: _Names, sink: Diagn
                         k.span,
                         "accepted and ignored",
                         help=f"did you mean `{near[0]}`?" if near else "remove it",
-                        fixes=[Fix(k.span, near[0])] if near else [],
+                        fixes=[Fix(k.span, near[0], did_you_mean_applicability(key, near[0], acc.named))] if near else [],
                     )
                 )
                 continue
@@ -459,7 +459,7 @@ def _check_object_spec(node: YNode | None, kind: str, names: _Names, sink: Diagn
                     k.span,
                     "not a parameter",
                     help=f"did you mean `{cands[0]}`?" if cands else f"its parameters: {params}",
-                    fixes=[Fix(k.span, cands[0])] if cands else [],
+                    fixes=[Fix(k.span, cands[0], did_you_mean_applicability(key, cands[0], acc.named))] if cands else [],
                     notes=[f"HELM raises TypeError when it first creates the {kind_words}: the run fails then"],
                 )
             )
@@ -540,7 +540,7 @@ def check_names(folder: ConfigFolder, names: _Names, report: set[str], sink: Dia
                         a.span,
                         "unknown access level",
                         help=f"did you mean `{near[0]}`?" if near else "open: weights downloadable; limited: behind an API; closed: not accessible",
-                        fixes=[Fix(a.span, near[0])] if near else [],
+                        fixes=[Fix(a.span, near[0], did_you_mean_applicability(av, near[0], access_values))] if near else [],
                         notes=["HELM stores it as written; its website groups models by these three values"],
                     )
                 )
@@ -556,7 +556,7 @@ def check_names(folder: ConfigFolder, names: _Names, report: set[str], sink: Dia
                             t.span,
                             "no such tag in HELM",
                             help=f"did you mean `{near[0]}`?" if near else "`helmc catalog schema model_metadata.yaml` lists HELM's tags",
-                            fixes=[Fix(t.span, near[0])] if near else [],
+                            fixes=[Fix(t.span, near[0], did_you_mean_applicability(tv, near[0], tags))] if near else [],
                             notes=["HELM keeps it without a word; no wildcard or run expander looks for it"],
                         )
                     )
@@ -583,7 +583,7 @@ def check_names(folder: ConfigFolder, names: _Names, report: set[str], sink: Dia
                         "unknown tokenizer",
                         help=f"did you mean `{near[0]}`?" if near else "add it to tokenizer_configs.yaml"
                         + (f", or name one HELM makes on demand ({', '.join(g + '...' for g in gens)})" if gens else ""),
-                        fixes=[Fix(tn.span, near[0])] if near else [],
+                        fixes=[Fix(tn.span, near[0], did_you_mean_applicability(tname, near[0], all_tokenizers))] if near else [],
                         notes=["HELM fails with \"Could not find tokenizer config\" when it first tokenizes, after the run started"],
                     )
                 )
@@ -694,7 +694,7 @@ def check_document(
     return cf.source if cf is not None else None
 
 
-def split_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+def split_paths(paths: Iterable[str], sink: DiagnosticSink | None = None) -> tuple[list[str], list[str]]:
     """helm-check's PATHs: (conf files and folders, HELM config files). A path named like a
     HELM config file is that file; a folder also contributes the config files directly in it."""
     conf: list[str] = []
@@ -704,7 +704,7 @@ def split_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
             from .frontend import conf_files_under
 
             # credentials.conf is the API keys file of HELM's local path, not run entries
-            conf += [f for f in conf_files_under([p]) if os.path.basename(f) != "credentials.conf"]
+            conf += [f for f in conf_files_under([p], sink) if os.path.basename(f) != "credentials.conf"]
             config += config_files_in(p)
         elif is_config_file(p):
             config.append(p)

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import DiagnosticSink, Fix, Label, diag
-from .passes.suggest import closest
+from .diagnostics import Applicability, DiagnosticSink, Fix, Label, diag
+from .passes.suggest import closest, did_you_mean_applicability
 from .source import Span
 
 if TYPE_CHECKING:
@@ -226,7 +226,8 @@ class _Walk:
                         node.span,
                         f"becomes \"{shown}\"",
                         help=f"quote it: \"{node.span.text}\"",
-                        fixes=[Fix(node.span, json.dumps(node.span.text))],
+                        # Unsafe: HELM reads this file today, with the value it prints.
+                        fixes=[Fix(node.span, json.dumps(node.span.text), Applicability.UNSAFE)],
                     )
                 return
             self.add(
@@ -235,7 +236,7 @@ class _Walk:
                 node.span,
                 "not a string",
                 help=f"quote it: \"{node.span.text}\"",
-                fixes=[Fix(node.span, json.dumps(node.span.text))],
+                fixes=[Fix(node.span, json.dumps(node.span.text), Applicability.SAFE)],  # HELM raises as written
                 notes=[self._raises()],
             )
             return
@@ -268,7 +269,7 @@ class _Walk:
                 n = float(m.group(1)) * _SCALE[m.group(2).lower()]
                 if n == int(n):
                     help_ = f"write the number in full: {int(n)}"
-                    fixes = [Fix(node.span, str(int(n)))]
+                    fixes = [Fix(node.span, str(int(n)), Applicability.UNSAFE)]  # is `k` 1000 or 1024? a guess
             self.add(
                 "HC0605",
                 f"`{where}` must be {_KIND_WORDS[name]}, not {_describe(node)}",
@@ -291,7 +292,8 @@ class _Walk:
                         node.span,
                         f"becomes {str(b).lower()}",
                         help="write true or false, unquoted",
-                        fixes=[Fix(node.span, "false" if str(v).strip().lower() in ("false", "no", "off", "0", "") else "true")]
+                        # Unsafe: HELM runs this file today, with the value it turns it into.
+                        fixes=[Fix(node.span, "false" if str(v).strip().lower() in ("false", "no", "off", "0", "") else "true", Applicability.UNSAFE)]
                         if isinstance(v, str)
                         else [],
                     )
@@ -373,7 +375,9 @@ class _Walk:
                     k.span,
                     f"{cls_name} has no field `{key}`",
                     help=f"did you mean `{near[0]}`?" if near else f"{cls_name}'s fields: " + ", ".join(f"`{n}`" for n in fields),
-                    fixes=[Fix(k.span, near[0])] if near else [],
+                    fixes=[Fix(k.span, near[0], did_you_mean_applicability(key, near[0], [n for n in fields if n not in given or n == key]))]
+                    if near
+                    else [],
                     notes=[f"HELM's {self.loader} structuring drops keys its dataclass does not declare"],
                 )
                 continue

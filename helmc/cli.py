@@ -67,13 +67,38 @@ def _main(argv: Sequence[str] | None, prog: str, only: str | None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:
         getattr(args, "_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    from helmc.stdio import OutputError, guarded_stdio
+
+    try:
+        with guarded_stdio():
+            return _run_command(args, prog)
+    except OutputError as e:
+        _say(f"{prog}: error: {e}")
+        return 2
+
+
+def _say(text: str) -> None:
+    """To standard error if it is still there; nothing else can be done otherwise."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except Exception:  # noqa: BLE001 - a closed or full standard error
+        pass
+
+
+def _run_command(args: argparse.Namespace, prog: str) -> int:
+    from helmc.stdio import OutputError
+
     try:
         return int(_command(args._command).run(args) or 0)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+    except OutputError:
+        raise
+    except OSError as e:
+        # The outside world (a read-only or full disk, a path that is a file), not a bug.
+        print(f"{prog}: error: {outside_world(e)}", file=sys.stderr)
+        return 2
     except Exception as e:  # helmc's own failure: say so in one line, never a traceback
         print(
             f"error[HC0902]: internal error in helmc: {type(e).__name__}: {e}\n"
@@ -86,6 +111,16 @@ def _main(argv: Sequence[str] | None, prog: str, only: str | None) -> int:
 
             traceback.print_exc()
         return 2
+
+
+def outside_world(e: OSError) -> str:
+    """An OSError as one line naming the path(s) and the OS error."""
+    why = e.strerror or str(e)
+    if e.filename is not None and e.filename2 is not None:
+        return f"`{e.filename}` -> `{e.filename2}`: {why}"
+    if e.filename is not None:
+        return f"`{e.filename}`: {why}"
+    return why
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -357,15 +357,19 @@ def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeA
     """`helm-check --fix` on the editor's text: every safe fix, to a fixed point, as one edit
     over the part of the text that changes. None when nothing would change."""
     from helmc.commands.check import _codes, is_selected
-    from helmc.compiler.fixes import check_source, fix_source
+    from helmc.compiler.fixes import check_config_source, check_source, fix_source
+    from helmc.compiler.prodenv import is_config_file
 
     src = analysis.source
     settings = ls.settings_for(src.path)
-    catalog = None if settings.get("no-catalog") else ls.catalog_for(settings)
+    if is_config_file(src.path):
+        plugins, names = settings.get("plugins", []), not settings.get("no-catalog")
+        check = lambda s: check_config_source(s, plugins, names)  # noqa: E731
+    else:
+        catalog = None if settings.get("no-catalog") else ls.catalog_for(settings)
+        check = lambda s: check_source(s, catalog)  # noqa: E731
     select, ignore = _codes(settings.get("select")), _codes(settings.get("ignore"))
-    result = fix_source(
-        src, lambda s: check_source(s, catalog), wanted=lambda d: is_selected(d.code, select, ignore or [])
-    )
+    result = fix_source(src, check, wanted=lambda d: is_selected(d.code, select, ignore or []))
     if not result.changed:
         return []
     old, new = result.original, result.text

@@ -77,12 +77,18 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
     toml = _toml_loader()
     if toml is None:
         return Settings(pyproject, {}, [f"{pyproject}: [tool.helmc] skipped: reading TOML on Python 3.10 needs `pip install tomli`"])
+    from helmc.compiler.reading import read_input_text
+
     try:
-        with open(pyproject, "rb") as f:
-            data = toml.load(f)
-    except (OSError, ValueError) as e:  # tomllib.TOMLDecodeError is a ValueError
+        data = toml.loads(read_input_text(pyproject))
+    except OSError as e:
+        raise SettingsError(f"{pyproject}: cannot read: {e.strerror or e}") from None
+    except ValueError as e:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ValueErrors
         raise SettingsError(f"{pyproject}: cannot read: {e}") from None
-    table = data.get("tool", {}).get("helmc")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise SettingsError(f"{pyproject}: `tool` is not a table, so [tool.helmc] cannot be read")
+    table = tool.get("helmc")
     if table is None:
         return Settings(pyproject)
     if not isinstance(table, dict):

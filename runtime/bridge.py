@@ -188,6 +188,9 @@ def prepare(settings: HelmSettings) -> None:
         _PREPARED = True
     except Exception as e:  # noqa: BLE001 - HELM raises bare Exceptions for configuration problems
         raise HelmSetupError(f"{type(e).__name__}: {e}") from None
+    except SystemExit as e:  # a plugin that calls sys.exit() on import must not end helm-run "successfully"
+        raise HelmSetupError(f"sys.exit({e.code!r}) was called while HELM loaded its configuration and plugins "
+                             f"(--plugins {' '.join(settings.plugins) or '(none)'})") from None
 
 
 def fingerprint(run_spec_json: dict[str, Any], settings: HelmSettings) -> str:
@@ -275,7 +278,7 @@ def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list
         checkpoint()
         try:
             specs = construct_run_specs(ObjectSpec(ps.spec.function, dict(ps.spec.args)))
-        except Exception as ex:  # noqa: BLE001 - a run spec function may raise anything
+        except (Exception, SystemExit) as ex:  # noqa: BLE001 - a run spec function may raise anything (even exit)
             errors.append(BuildError(ps, f"{type(ex).__name__}: {ex}"))
             continue
         planned = {r.index: r for r in by_spec.get((ps.entry, ps.spec), [])}
@@ -283,7 +286,7 @@ def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list
         for i, spec in enumerate(specs):
             try:
                 spec = _select_and_adapt(spec, ps, plan.options)
-            except Exception as ex:  # noqa: BLE001 - as above: HELM would raise here too
+            except (Exception, SystemExit) as ex:  # noqa: BLE001 - as above: HELM would raise here too
                 errors.append(BuildError(ps, f"{type(ex).__name__}: {ex}"))
                 break
             if spec is not None:
@@ -512,6 +515,36 @@ def commit_run_folder(settings: HelmSettings, run_name: str) -> None:
     fsync_dir(parent)
 
 
+# Errors of the disk, not of the run: every later run would fail the same way.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
+class StorageError(Exception):
+    """A run could not write its files because of the disk (full, read-only, over quota)."""
+
+
+def _storage_oserror(e: BaseException | None) -> OSError | None:
+    """The disk error behind `e`, if any (also when wrapped, e.g. a failed write to the log)."""
+    seen = 0
+    while e is not None and seen < 10:
+        if isinstance(e, OSError) and e.errno in STORAGE_ERRNOS:
+            return e
+        inner = getattr(e, "error", None)
+        e = inner if isinstance(inner, BaseException) else (e.__cause__ or e.__context__)
+        seen += 1
+    return None
+
+
+def storage_failure(error: str | None) -> str | None:
+    """The message of a StorageError, from a Finished event's one-line error (it crosses a
+    process boundary as text, with the class's qualified name)."""
+    marker = StorageError.__name__ + ": "
+    if not error or marker not in error:
+        return None
+    head, _, rest = error.partition(marker)
+    return rest if head == "" or head.endswith(".") else None
+
+
 class HelmExecutor:
     """Runs one RunSpec with HELM's Runner in a worker process (one Runner per worker)."""
 
@@ -588,6 +621,11 @@ class HelmExecutor:
                 with htrack_block(f"Running {run_spec.name}"):
                     runner.run_one(run_spec)
                 commit_run_folder(s, task.name)
-            except BaseException:
+            except BaseException as e:
                 traceback.print_exc()
+                shutil.rmtree(staged, ignore_errors=True)  # frees the space a full disk needs
+                disk = _storage_oserror(e)
+                if disk is not None:
+                    where = disk.filename or staged
+                    raise StorageError(f"cannot write `{where}`: {disk.strerror}") from None
                 raise

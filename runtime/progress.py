@@ -18,6 +18,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from ..compiler.emit.text import clean  # run names and errors quote the conf files
 from .engine import Event, Finished, Started
 
 
@@ -64,7 +65,7 @@ class ProgressDisplay:
         return self.total - self.done - self.failed
 
     def _line(self, text: str) -> None:
-        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        self.console.print(clean(text), markup=False, highlight=False, soft_wrap=True)
 
     def on_event(self, ev: Event) -> None:
         if isinstance(ev, Started):
@@ -107,7 +108,7 @@ class ProgressDisplay:
         rows = [head, bar]
         now = time.monotonic()
         for name, t in sorted(self.current.items(), key=lambda kv: kv[1]):
-            rows.append(Text.assemble(("  ▸ ", "cyan"), name, (f"  {now - t:.0f}s", "dim")))
+            rows.append(Text.assemble(("  ▸ ", "cyan"), clean(name), (f"  {now - t:.0f}s", "dim")))
         return Group(*rows)
 
 
@@ -123,9 +124,9 @@ def summary_table(outcomes: list[Outcome]) -> Table:
         if o.status == "failed" and o.log:
             detail = f"{detail}\nlog: {o.log}" if detail else f"log: {o.log}"
         table.add_row(
-            escape(o.name),
+            escape(clean(o.name)),
             Text(o.status, style=style.get(o.status, "")),
             f"{o.duration:.1f}s" if o.duration is not None else "",
-            escape(detail),
+            escape(clean(detail, keep_newlines=True)),
         )
     return table

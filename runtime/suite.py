@@ -16,6 +16,7 @@ from .bridge import (
     outputs_present,
     recover_run_folder,
     run_log_path,
+    storage_failure,
     writes_outputs,
 )
 from .engine import Engine, Event, Finished, Started, Task
@@ -24,10 +25,15 @@ from .journal import Journal, RunState, lock_suite
 from .progress import Outcome, ProgressDisplay
 
 
+class _DiskFailed(Exception):
+    pass
+
+
 @dataclass(slots=True)
 class SuiteResult:
     outcomes: list[Outcome] = field(default_factory=list)
     interrupted: bool = False  # Ctrl-C, or --exit-on-error stopped the suite
+    storage_error: str | None = None  # the disk failed (full, read-only): the suite stopped
 
     @property
     def failed(self) -> list[Outcome]:
@@ -119,6 +125,9 @@ def _run_suite(
                     None if ev.ok else run_log_path(settings, b.name),
                 )
             display.on_event(ev)
+            if isinstance(ev, Finished) and not ev.ok and storage_failure(ev.error):
+                result.storage_error = storage_failure(ev.error)
+                raise _DiskFailed  # every later run would fail the same way
 
         def on_tick() -> None:
             checkpoint()
@@ -137,6 +146,8 @@ def _run_suite(
             checkpoint()  # a Ctrl-C that something swallowed still stops the suite
         except KeyboardInterrupt:
             result.interrupted = True
+        except _DiskFailed:
+            pass
         for name, rec in list(journal.records.items()):
             if name in by_name and rec.state is RunState.RUNNING:  # started, never finished
                 journal.set(name, rec.fingerprint, RunState.INTERRUPTED, save=False)

@@ -267,3 +267,263 @@ def test_output_file_naming_an_input_is_refused(tmp_path, monkeypatch):
     r = subprocess.run(HELM_CHECK + [".", "-o", "report.txt"], cwd=tmp_path, capture_output=True, text=True,
                        env=_env())
     assert r.returncode == 1 and "nope" in (tmp_path / "report.txt").read_text()
+
+
+# ------------------------------------------------------------------------------ the outside world
+
+BAD = 'entries: [{description: "simple1:model=simple/model1,nope=1", priority: 1}]\n'
+
+
+def _shell(cmd: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", cmd], cwd=cwd, capture_output=True, text=True, env=_env(), timeout=120)
+
+
+def _check_cmd() -> str:
+    import shlex
+
+    return shlex.join(HELM_CHECK)
+
+
+@pytest.mark.parametrize(
+    "redirect, reason",
+    [(">&-", "Bad file descriptor"), ("> /dev/full", "No space left on device")],
+    ids=["stdout-closed", "stdout-full"],
+)
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_a_closed_or_full_stdout_is_an_error_naming_it(tmp_path, redirect, reason, fmt):
+    (tmp_path / "bad.conf").write_text(BAD)
+    r = _shell(f"{_check_cmd()} bad.conf --format {fmt} {redirect}", tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "standard output" in r.stderr and reason in r.stderr
+    _no_internal_error(r.stderr)
+    assert "Exception ignored" not in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_reader_that_goes_away_keeps_the_exit_code(tmp_path, fmt):
+    (tmp_path / "bad.conf").write_text(BAD * 400)
+    r = _shell(f"{_check_cmd()} bad.conf --format {fmt} | head -c 20 >/dev/null; echo ${{PIPESTATUS[0]}}", tmp_path)
+    assert r.stdout.strip() == "1", r.stderr
+    _no_internal_error(r.stderr)
+    assert "Exception ignored" not in r.stderr and "BrokenPipe" not in r.stderr
+
+
+def _read_only_folder(tmp: Path) -> Path:
+    """A folder nobody can write: a read-only tmpfs as root (root ignores modes), else chmod."""
+    ro = tmp / "ro"
+    ro.mkdir()
+    if os.geteuid() == 0:
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)], capture_output=True)
+        if r.returncode != 0:
+            pytest.skip("root without mount: cannot make a read-only folder")
+    else:
+        ro.chmod(0o555)
+    return ro
+
+
+def _unmount(path: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["umount", str(path)], capture_output=True)
+
+
+@pytest.mark.parametrize("target", ["ro/report.txt", "folder", "/dev/full"], ids=["read-only", "a-folder", "full"])
+def test_output_file_faults_name_the_path_and_exit_2(tmp_path, target):
+    (tmp_path / "bad.conf").write_text(BAD)
+    (tmp_path / "folder").mkdir()
+    ro = _read_only_folder(tmp_path)
+    try:
+        r = subprocess.run(HELM_CHECK + ["bad.conf", "-o", target], cwd=tmp_path, capture_output=True, text=True,
+                           env=_env())
+    finally:
+        _unmount(ro)
+    assert r.returncode == 2, r.stderr
+    assert target in r.stderr
+    _no_internal_error(r.stderr)
+
+
+@needs_helm
+@pytest.mark.parametrize("where", ["a-file", "under-a-file", "read-only"])
+def test_helm_run_output_folder_faults_name_the_path_and_exit_2(tmp_path, where):
+    (tmp_path / "afile").write_text("x")
+    ro = _read_only_folder(tmp_path)
+    out = {"a-file": "afile", "under-a-file": "afile/out", "read-only": "ro/out"}[where]
+    try:
+        r = subprocess.run(HELM_RUN + ["-r", "simple1:model=simple/model1", "-m", "1", "-o", out, "--local-path", "pe"],
+                           cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300)
+    finally:
+        _unmount(ro)
+    assert r.returncode == 2, r.stdout[-2000:] + r.stderr[-2000:]
+    assert out.split("/")[0] in r.stderr
+    _no_internal_error(r.stdout + r.stderr)
+
+
+@needs_helm
+@pytest.mark.helm
+def test_a_disk_that_fills_up_mid_suite_stops_it_with_exit_2(tmp_path):
+    """A small tmpfs as root; otherwise RLIMIT_FSIZE (writes past it fail with EFBIG)."""
+    import resource
+
+    out = tmp_path / "small"
+    out.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=120k", "tmpfs", str(out)], capture_output=True).returncode == 0
+
+    def limit() -> None:
+        if not mounted:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
+
+    try:
+        r = subprocess.run(HELM_RUN + ["-r", "simple1:model=simple/model1", "simple1:model=simple/model1,stop=hash",
+                                       "-m", "3", "-o", str(out / "o"), "--local-path", str(tmp_path / "pe")],
+                           cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300, preexec_fn=limit)
+    finally:
+        if mounted:
+            _unmount(out)
+    assert r.returncode == 2, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "No space left on device" in r.stderr or "File too large" in r.stderr
+    _no_internal_error(r.stdout + r.stderr)
+
+
+# ------------------------------------------------------------------------------ hostile inputs
+
+
+def _special_files(tmp: Path) -> dict[str, str]:
+    fifo = tmp / "pipe.conf"
+    os.mkfifo(fifo)
+    (tmp / "folder.conf").mkdir()
+    (tmp / "broken.conf").symlink_to(tmp / "nowhere.conf")
+    return {"/dev/zero": "character device", str(fifo): "FIFO", str(tmp / "folder.conf"): "folder",
+            str(tmp / "broken.conf"): "broken symbolic link", str(tmp / "missing.conf"): "No such file"}
+
+
+def test_every_conf_reading_path_refuses_what_is_not_a_regular_file(tmp_path):
+    """helm-check, helmc parse and helm-run's compile step; each within seconds, none blocks."""
+    for path, why in _special_files(tmp_path).items():
+        cmds = [HELM_CHECK + ["--run-entries", "x:y=1", "--plugins", path]]
+        if why != "folder":  # a folder as a conf path means the *.conf files in it
+            cmds += [HELM_CHECK + [path], [sys.executable, "-m", "helmc", "parse", path, "--format", "json"],
+                     HELM_RUN + ["-c", path, "-m", "1", "-o", str(tmp_path / "o")]]
+        for cmd in cmds:
+            r = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=60, cwd=tmp_path)
+            assert r.returncode == 1, (cmd, r.stdout[-1000:], r.stderr[-1000:])
+            assert why in r.stdout + r.stderr, (cmd, r.stdout[-1000:], r.stderr[-1000:])
+            _no_internal_error(r.stdout + r.stderr)
+
+
+def test_a_file_above_the_size_limit_is_refused(tmp_path, monkeypatch):
+    from helmc.compiler import reading
+
+    big = tmp_path / "big.conf"
+    big.write_text("# " + "x" * 5000 + "\n")
+    monkeypatch.setattr(reading, "MAX_INPUT_BYTES", 4096)
+    monkeypatch.setattr(reading.read_input_bytes, "__defaults__", (4096,))
+    with pytest.raises(OSError, match="too large"):
+        reading.read_input_bytes(big)
+    from helmc.compiler.diagnostics import DiagnosticSink
+    from helmc.compiler.frontend import read_source
+
+    sink = DiagnosticSink()
+    assert read_source(str(big), sink) is None
+    assert sink.items[0].code == "HC0901" and "too large" in sink.items[0].message
+
+
+def test_a_folder_walk_reports_what_it_cannot_read(tmp_path, monkeypatch, capsys):
+    """A folder that cannot be listed (chmod 000; as root, simulated), a broken link, a FIFO."""
+    from helmc.cli import helm_check_main
+
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.conf").write_text('entries: [{description: "simple1:model=simple/model1", priority: 1}]\n')
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "b.conf").write_text("entries: [}\n")
+    (tmp_path / "broken.conf").symlink_to(tmp_path / "gone.conf")
+    os.mkfifo(tmp_path / "pipe.conf")
+    if os.geteuid() == 0:
+        real = os.scandir
+
+        def scandir(path="."):
+            if os.fspath(path).rstrip("/").endswith("locked"):
+                raise PermissionError(13, "Permission denied", os.fspath(path))
+            return real(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+    else:
+        locked.chmod(0)
+    try:
+        code = helm_check_main([str(tmp_path), "--format", "json"])
+    finally:
+        locked.chmod(0o755)
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    messages = " | ".join(d["message"] for d in out)
+    assert "locked" in messages and "Permission denied" in messages
+    assert "broken symbolic link" in messages and "FIFO" in messages
+
+
+def test_pyproject_and_plugin_faults_are_diagnostics(tmp_path):
+    conf = tmp_path / "a.conf"
+    conf.write_text('entries: [{description: "simple1:model=simple/model1", priority: 1}]\n')
+    (tmp_path / "latin.py").write_bytes(b'x = "\xff"\n')
+    r = subprocess.run(HELM_CHECK + ["a.conf", "--plugins", "latin.py"], cwd=tmp_path, capture_output=True,
+                       text=True, env=_env(), timeout=60)
+    assert r.returncode == 1 and "latin.py" in r.stdout and "UTF-8" in r.stdout, r.stdout + r.stderr
+    _no_internal_error(r.stdout + r.stderr)
+    for text in (b"tool = 5\n", b"[tool]\nhelmc = 3\n", b'[tool.helmc]\nformat = "\xff"\n', b"[tool.helmc\n"):
+        (tmp_path / "pyproject.toml").write_bytes(text)
+        r = subprocess.run(HELM_CHECK + ["a.conf"], cwd=tmp_path, capture_output=True, text=True, env=_env(),
+                           timeout=60)
+        assert r.returncode == 2 and "pyproject.toml" in r.stderr, (text, r.stderr)
+        _no_internal_error(r.stdout + r.stderr)
+
+
+@needs_helm
+def test_a_plugin_calling_sys_exit_does_not_end_helm_run_successfully(tmp_path):
+    (tmp_path / "quit.py").write_text("import sys\nsys.exit(0)\n")
+    r = subprocess.run(HELM_RUN + ["-r", "simple1:model=simple/model1", "-m", "1", "-o", "o", "--local-path", "pe",
+                                   "--plugins", "quit.py"], cwd=tmp_path, capture_output=True, text=True, env=_env(),
+                       timeout=300)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "sys.exit(0)" in r.stderr
+    assert not (tmp_path / "o" / "runs" / "default" / "simple1:model=simple_model1").exists()
+
+
+def test_statistics_follows_format_or_refuses_it(tmp_path):
+    (tmp_path / "bad.conf").write_text(BAD)
+    r = subprocess.run(HELM_CHECK + ["bad.conf", "--statistics", "--format", "json"], cwd=tmp_path,
+                       capture_output=True, text=True, env=_env())
+    assert r.returncode == 1 and json.loads(r.stdout)[0]["code"] == "HC0302"
+    r = subprocess.run(HELM_CHECK + ["bad.conf", "--statistics", "--format", "sarif"], cwd=tmp_path,
+                       capture_output=True, text=True, env=_env())
+    assert r.returncode == 2 and "--statistics" in r.stderr
+
+
+CONTROL = "\x1b[31m\x07\x08\r\x00\x9b\u202e\x7f"
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_no_control_character_from_a_file_reaches_the_terminal(tmp_path, fmt):
+    name = f"model=simple/mo{CONTROL}del1,k{CONTROL}=v"
+    (tmp_path / "c.conf").write_text('entries: [{description: "simple1:' + name + '", priority: 1}]\n')
+    r = subprocess.run(HELM_CHECK + ["c.conf", "--format", fmt], cwd=tmp_path, capture_output=True, env=_env())
+    assert r.returncode == 1
+    out = r.stdout.decode("utf-8")
+    assert "HC0308" in out or "HC0302" in out
+    bad = [c for c in out if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c == "\u202e"]
+    assert not bad, bad
+    # JSON keeps the text exact
+    r = subprocess.run(HELM_CHECK + ["c.conf", "--format", "json"], cwd=tmp_path, capture_output=True, env=_env())
+    assert any("\x1b[31m" in d["message"] for d in json.loads(r.stdout))
+
+
+def test_a_200_mb_line_prints_a_frame_not_a_page(tmp_path):
+    value = "v" * 2_000_000  # 2 MB stands for 200 MB: the cut does not depend on the length
+    (tmp_path / "big.conf").write_text(
+        'entries: [{description: "simple1:model=simple/' + value + '", priority: 1}]\n')
+    r = subprocess.run(HELM_CHECK + ["big.conf"], cwd=tmp_path, capture_output=True, text=True, env=_env(),
+                       timeout=300)
+    assert r.returncode == 1
+    assert len(r.stdout) < 10_000, len(r.stdout)
+    lines = r.stdout.splitlines()
+    caret = next(ln for ln in lines if "^" in ln)
+    frame = lines[lines.index(caret) - 1]
+    assert caret.index("^") < len(frame) and frame[caret.index("^")] == "s"  # still under `simple/...`

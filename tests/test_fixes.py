@@ -288,18 +288,15 @@ def test_registry_says_which_codes_have_which_fixes(example, tmp_path):
     from helmc.compiler.codes import FIXES
 
     kinds = set(_example_fixes(example, tmp_path))
-    words = FIXES.get(example.code, "").split()
-    declared = words[0].rstrip(",;") if words else ""
-    if len(words) > 1 and not kinds:
-        return  # the fix is for one case (`safe, for a byte order mark`); the example is another
+    text = FIXES.get(example.code, "")
+    declared = {w.strip(",;().`") for w in text.split()} & {"safe", "unsafe", "unique"}
     if not declared:
         assert not kinds, f"{example.code} makes fixes: add it to compiler/codes.py's FIXES"
-    elif declared == "safe":
-        assert kinds == {"safe"}
-    elif declared == "unsafe":
-        assert kinds == {"unsafe"}
-    else:
-        assert kinds and kinds <= {"safe", "unsafe"}
+    elif declared == {"safe"}:
+        assert kinds <= {"safe"}
+    elif declared == {"unsafe"}:
+        assert kinds <= {"unsafe"}
+    # `unique`, or a mix said in words (`safe for a name, unsafe for a value`): either
 
 
 def test_fix_run_snapshot(tmp_path, snapshot):
@@ -327,3 +324,10 @@ def test_a_file_that_cannot_be_written_is_left_as_it_was(tmp_path, monkeypatch):
     assert p.read_text(encoding="utf-8") == TYPOS
     assert status == 1 and "HC0302" in out  # what is left is everything
     assert [x.name for x in tmp_path.iterdir()] == [p.name]  # the temporary file is gone
+
+
+def test_fix_with_statistics_says_what_it_fixed(tmp_path):
+    p = write(tmp_path, TYPOS)
+    status, out, err = check(tmp_path, "--fix", "--statistics", p.name)
+    assert status == 0 and out == "" and "fixed 4 problem(s)" in err
+    assert p.read_text(encoding="utf-8") == FIXED

@@ -200,6 +200,10 @@ def test_a_damaged_log_is_ignored_where_it_does_not_fit(tmp_path, text):
     _check_ignored(tmp_path, expect_ok=text.startswith(LOG_HEADER))
 
 
+# The quick run in the fast loop; `HYPOTHESIS_PROFILE=fuzz HELMC_FUZZ_EXAMPLES=N` is the long form (docs/fuzzing.md).
+FUZZ_EXAMPLES = (int(os.environ.get("HELMC_FUZZ_EXAMPLES", "20000"))
+                 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else None)
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
@@ -225,7 +229,7 @@ line_like = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ_EXAMPLES or 150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(line_like, max_size=8), old_runs=json_values, tail=st.binary(max_size=20))
 def test_generated_journals_never_break_helm_run(tmp_path_factory, lines, old_runs, tail):
     out = str(tmp_path_factory.mktemp("j"))

@@ -85,3 +85,25 @@ async def test_quick_fix_only_filter(client: LanguageClient, tmp_path):
     quick = await actions_for(client, uri, whole, diags, only=[types.CodeActionKind.QuickFix])
     assert quick and {a.kind for a in quick} == {types.CodeActionKind.QuickFix}
     assert await actions_for(client, uri, whole, diags, only=[types.CodeActionKind.Refactor]) == []
+
+
+async def test_fix_all_in_a_config_yaml_file(client: LanguageClient, tmp_path):
+    """HELM's config YAML files get the same: a misspelled field of a deployment, fixed."""
+    (tmp_path / "prod_env").mkdir()
+    path = tmp_path / "prod_env" / "model_deployments.yaml"
+    text = (
+        "model_deployments:\n"
+        "  - name: acme/acme-7b\n"
+        "    model_name: acme/acme-7b\n"
+        "    tokenizr_name: huggingface/gpt2\n"
+        "    max_sequence_length: 2048\n"
+        "    client_spec:\n"
+        "      class_name: helm.clients.simple_client.SimpleClient\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    uri = path.as_uri()
+    diags = await open_doc(client, uri, text)
+    assert "HC0603" in {d.code for d in diags}
+    whole = types.Range(types.Position(0, 0), types.Position(0, 0))
+    [action] = await actions_for(client, uri, whole, [], only=[types.CodeActionKind.SourceFixAll])
+    assert apply(text, action.edit.changes[uri]) == text.replace("tokenizr_name", "tokenizer_name")

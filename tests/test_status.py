@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from conftest import HELM_INSTALLED
 from helmc.cli import main
 from helmc.runtime.journal import LOG_NAME, Journal, RunState, journal_dir, lock_suite
-from test_journal import LOG_HEADER, line_like
+from test_journal import FUZZ_EXAMPLES, LOG_HEADER, line_like
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "benchmarks")
@@ -166,7 +166,7 @@ def test_a_helmc_0_1_journal_is_shown_without_rerun_command(tmp_path, capsys):
     assert os.path.isfile(path)  # read where it is, not migrated: status writes nothing
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ_EXAMPLES or 80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(line_like, max_size=8), tail=st.binary(max_size=20))
 def test_status_of_generated_journals_is_exit_0_with_valid_json(tmp_path_factory, capsys, lines, tail):
     out = str(tmp_path_factory.mktemp("j"))

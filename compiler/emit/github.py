@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from ..diagnostics import Diagnostic, Severity
+from .text import clean, cut
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -39,7 +40,8 @@ def annotation(d: Diagnostic) -> str:
             f"endColumn={end_col}",
         ]
     props.append(f"title={escape_property(d.code)}")
-    return f"::{_COMMAND[d.severity]} {','.join(props)}::{escape_data(message)}"
+    # The log is shown by a terminal emulator too: no escape sequence from a file reaches it.
+    return f"::{_COMMAND[d.severity]} {','.join(props)}::{escape_data(clean(cut(message), keep_newlines=True))}"
 
 
 def emit(diagnostics: list[Diagnostic], stream: TextIO, **_: Any) -> None:

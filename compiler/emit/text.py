@@ -26,15 +26,56 @@ def _cells(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
+_MAX_MESSAGE = 600  # a message quoting a 200 MB value keeps its head and tail
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def _visible(ch: str) -> str:
+    """One character for one character, so carets stay aligned: C0 controls (ESC, NUL, CR...)
+    become their Unicode control pictures, DEL ␡; C1 controls and bidirectional overrides
+    (which reorder what the terminal shows: "Trojan Source") become U+FFFD."""
+    o = ord(ch)
+    if o < 0x20:
+        return chr(0x2400 + o)
+    if o == 0x7F:
+        return "\u2421"
+    if 0x80 <= o < 0xA0 or ch in _BIDI:
+        return "\ufffd"
+    return ch
+
+
+def clean(text: str, keep_newlines: bool = False) -> str:
+    """Text from a file made safe for a terminal: no escape sequence reaches it."""
+    out = []
+    for ch in text:
+        if ch >= " " and ch != "\x7f" and not ("\x80" <= ch < "\xa0") and ch not in _BIDI:
+            out.append(ch)
+        elif keep_newlines and ch == "\n":
+            out.append(ch)
+        else:
+            out.append(_visible(ch))
+    return "".join(out)
+
+
+def cut(text: str, limit: int = _MAX_MESSAGE) -> str:
+    """A long message keeps its head and tail, and says how much was left out."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 6
+    return f"{text[: limit - tail]}…[{len(text) - limit:,} characters cut]…{text[-tail:]}"
+
+
+def _say(text: str, keep_newlines: bool = False) -> str:
+    return clean(cut(text), keep_newlines)
+
+
 def _display(text: str) -> str:
     out = []
     for ch in text:
         if ch == "\t":
             out.append(" " * _TAB)
-        elif ch < " " or ch == "\x7f":
-            out.append("\ufffd")  # control characters (NUL among them) would garble the terminal
         else:
-            out.append(ch)
+            out.append(_visible(ch))
     return "".join(out)
 
 
@@ -47,7 +88,7 @@ def render(d: Diagnostic) -> list[tuple[str, str]]:
     seg: list[tuple[str, str]] = []
     sev = d.severity
     seg.append((f"{sev.value}[{d.code}]", _STYLE[sev]))
-    seg.append((f": {d.message}\n", "bold"))
+    seg.append((f": {_say(d.message)}\n", "bold"))
     line, col = d.span.start_line_col
     labels: list[tuple[Label, bool]] = [(d.primary, True)] + [(s, False) for s in d.secondary]
     shown = [(lab, primary) for lab, primary in labels if lab.span.source is d.span.source]
@@ -55,7 +96,7 @@ def render(d: Diagnostic) -> list[tuple[str, str]]:
     gutter = len(str(max(lines)))
     pad = " " * gutter
     seg.append((f"{pad}--> ", "bold blue"))
-    seg.append((f"{d.path}:{line}:{col}\n", ""))
+    seg.append((f"{_say(d.path)}:{line}:{col}\n", ""))
     seg.append((f"{pad} |\n", "bold blue"))
     for n in lines:
         raw = d.span.source.line_text(n)
@@ -75,6 +116,8 @@ def render(d: Diagnostic) -> list[tuple[str, str]]:
                 prefix = "…" + prefix
             full = d.span.source.line_text(n)
             end_col = e_col if e_line == n else len(full) + 1
+            if len(full) > _MAX_LINE:  # the caret covers what the cut frame shows, no more
+                end_col = min(end_col, start_cut + _MAX_LINE + 1)
             marked = full[s_col - 1 : end_col - 1]
             width = max(1, _width(marked))
             mark = ("^" if primary else "-") * width
@@ -82,22 +125,22 @@ def render(d: Diagnostic) -> list[tuple[str, str]]:
             seg.append((f"{pad} | ", "bold blue"))
             seg.append((" " * _width(prefix), ""))
             seg.append((mark, style))
-            seg.append(((" " + lab.message if lab.message else "") + "\n", style))
+            seg.append(((" " + _say(lab.message) if lab.message else "") + "\n", style))
     for lab, _ in labels:
         if lab.span.source is not d.span.source:
             l2, c2 = lab.span.start_line_col
             seg.append((f"{pad} = ", "bold blue"))
-            seg.append((f"note: {lab.message} ({lab.span.path}:{l2}:{c2})\n", ""))
+            seg.append((f"note: {_say(lab.message)} ({_say(lab.span.path)}:{l2}:{c2})\n", ""))
     if d.help or d.notes:
         seg.append((f"{pad} |\n", "bold blue"))
     if d.help:
         seg.append((f"{pad} = ", "bold blue"))
         seg.append(("help", "bold"))
-        seg.append((f": {d.help}\n", ""))
+        seg.append((f": {_say(d.help, True)}\n", ""))
     for note in d.notes:
         seg.append((f"{pad} = ", "bold blue"))
         seg.append(("note", "bold"))
-        seg.append((f": {note}\n", ""))
+        seg.append((f": {_say(note, True)}\n", ""))
     return seg
 
 

@@ -112,6 +112,11 @@ def _alphabet(candidates: tuple[str, ...]) -> str:
     return "".join(sorted({ch for key in _index(candidates).keys for ch in key}))
 
 
+@lru_cache(maxsize=64)
+def _longest(candidates: tuple[str, ...]) -> int:
+    return max((len(k) for k in _index(candidates).keys), default=0)
+
+
 @lru_cache(maxsize=8192)
 def _unique_close(word: str, candidates: tuple[str, ...]) -> str | None:
     index = _index(candidates)
@@ -119,5 +124,17 @@ def _unique_close(word: str, candidates: tuple[str, ...]) -> str | None:
     same = [c for c in index.originals.get(low, ()) if c != word]
     if same:
         return same[0] if len(same) == 1 else None
+    if len(low) > _longest(candidates) + 1:
+        # One edit changes the length by at most one; and the edits of a long word (a 200 KB
+        # value) would take O(length² × alphabet) memory to list.
+        return None
     near = [c for e in _edits1(low, _alphabet(candidates)) for c in index.originals.get(e, ())]
     return near[0] if len(near) == 1 else None
+
+
+def did_you_mean_applicability(word: str, guess: str, candidates: Iterable[str]):
+    """How sure a did-you-mean fix `word` -> `guess` is: safe when `guess` is the one candidate
+    closest to `word` (unique_close), unsafe otherwise."""
+    from ..diagnostics import Applicability
+
+    return Applicability.SAFE if unique_close(word, candidates) == guess else Applicability.UNSAFE

@@ -62,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statistics", action="store_true", help="print the number of diagnostics per code instead")
     parser.add_argument("--output-file", "-o", default=None, metavar="FILE", help="write the output to FILE")
     parser.add_argument("--isolated", action="store_true", help="ignore [tool.helmc] in pyproject.toml")
-    parser.add_argument("--fix", action="store_true", help="apply every safe fix to the conf files in place")
+    parser.add_argument("--fix", action="store_true", help="apply every safe fix to the files in place")
     parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix, apply the unsafe fixes too")
 
 
@@ -123,19 +123,27 @@ def apply_settings(args: argparse.Namespace) -> list[str]:
     return warnings
 
 
-def fix_files(files: list[str], args: argparse.Namespace) -> list:
-    """--fix: the fixes of the selected diagnostics, applied to each conf file in place."""
+def fix_files(files: list[str], config_paths: list[str], args: argparse.Namespace) -> list:
+    """--fix: the fixes of the selected diagnostics, applied to each conf file and HELM config
+    YAML file in place."""
     from helmc.commands.common import options_from_args
-    from helmc.compiler.fixes import fix_files as apply_to_files
+    from helmc.compiler.fixes import check_config_source, check_source, fix_files as apply_to_files
     from helmc.compiler.session import load_catalog_for
 
     # The catalog's own problems are reported by the check that follows, not twice.
     catalog = None if args.no_catalog else load_catalog_for(options_from_args(args), DiagnosticSink())
+    configs = set(config_paths)
+
+    def check_of(path: str):
+        if path in configs:
+            return lambda s: check_config_source(s, args.plugins, names=not args.no_catalog)
+        return lambda s: check_source(s, catalog)
+
     wanted = lambda d: is_selected(d.code, args.select, args.ignore)  # noqa: E731
-    applied, errors = apply_to_files(files, catalog, unsafe=args.unsafe_fixes, wanted=wanted)
+    applied, errors = apply_to_files(files + config_paths, check_of, unsafe=args.unsafe_fixes, wanted=wanted)
     for e in errors:
         print(f"helm-check: {e}", file=sys.stderr)
-    if args.format not in ("text", "json") and applied:  # those two report the fixes themselves
+    if applied and (args.statistics or args.format not in ("text", "json")):  # else the emitter reports them
         print(f"helm-check: fixed {len(applied)} problem(s)", file=sys.stderr)
     return applied
 
@@ -185,6 +193,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths and not args.run_entries and not args.conf_paths and not args.conf_file:
         print("helm-check: give at least one conf file, folder, -c/--conf-paths or --run-entries", file=sys.stderr)
         return 2
+    if args.statistics and args.format not in ("text", "json"):
+        print(f"helm-check: --statistics prints a table (text) or JSON, not {args.format}; "
+              "use --format text or --format json with it", file=sys.stderr)
+        return 2
     if getattr(args, "unsafe_fixes", False) and not getattr(args, "fix", False):
         print("helm-check: --unsafe-fixes applies fixes only with --fix", file=sys.stderr)
         return 2
@@ -198,10 +210,11 @@ def _check(args: argparse.Namespace) -> int:
     from helmc.compiler.session import check_run_sets, compile_run_sets
 
     sink = DiagnosticSink()
-    conf_paths, config_paths = split_paths(args.paths)  # HELM's config YAML files: HC06xx
-    run_sets = check_run_sets(conf_paths, [*args.conf_paths, *args.conf_file], args.run_entries)
+    conf_paths, config_paths = split_paths(args.paths, sink)  # HELM's config YAML files: HC06xx
+    found = conf_files_under(conf_paths, sink)
+    run_sets = check_run_sets(found, [*args.conf_paths, *args.conf_file], args.run_entries)
     files = [f for rs in run_sets for f in conf_files_under(list(rs.conf_paths))]
-    if args.paths and not conf_files_under(conf_paths) and not config_paths:
+    if args.paths and not found and not config_paths:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
     if args.output_file:
         clash = _input_named(args.output_file, files + config_paths + [p for p in args.plugins if os.path.isfile(p)])
@@ -209,7 +222,7 @@ def _check(args: argparse.Namespace) -> int:
             print(f"helm-check: -o/--output-file `{args.output_file}` is the input `{clash}`; "
                   "refusing to write over an input", file=sys.stderr)
             return 2
-    fixed = fix_files(files, args) if getattr(args, "fix", False) else None
+    fixed = fix_files(files, config_paths, args) if getattr(args, "fix", False) else None
     compile_run_sets(run_sets, options_from_args(args), sink, "check")
     checked = check_paths(config_paths, args.local_path, sink, args.plugins, names=not args.no_catalog)
     kept = filter_diagnostics(sink.items, args.select, args.ignore)

@@ -33,7 +33,7 @@ def parse_paths(paths: list[str]) -> tuple[list[dict], DiagnosticSink]:
     sink = DiagnosticSink()
     files = []
     with gc_paused():
-        for path in conf_files_under(paths):
+        for path in conf_files_under(paths, sink):
             source = read_source(path, sink)
             entries = parse_file(source, sink).entries if source is not None else ()
             files.append({"path": path, "entries": [entry_json(e) for e in entries]})
@@ -56,15 +56,17 @@ def _print(files: list[dict], sink: DiagnosticSink, fmt: str) -> int:
         )
         sys.stdout.write("\n")
     else:
+        from helmc.compiler.emit.text import clean  # text from the files: nothing reaches the terminal raw
+
         for f in files:
-            print(f"{f['path']}: {len(f['entries'])} entries")
+            print(clean(f"{f['path']}: {len(f['entries'])} entries"))
             for e in f["entries"]:
                 extra = ""
                 if e["priority"] is not None:
                     extra += f"  priority={e['priority']}"
                 if e["groups"] is not None:
                     extra += f"  groups={','.join(e['groups'])}"
-                print(f"  {e['line']}:{e['column']}  {e['description']}{extra}")
+                print(clean(f"  {e['line']}:{e['column']}  {e['description']}{extra}"))
         if diagnostics:
             emit(diagnostics, "text", sys.stdout, files=len(files))
     return 1 if any(d.severity is Severity.ERROR for d in diagnostics) else 0

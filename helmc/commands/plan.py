@@ -94,6 +94,11 @@ def _ref(ref) -> dict[str, Any]:
 def _print_text(plan, diagnostics: list, traces) -> None:
     from rich.console import Console
     from rich.markup import escape
+
+    from helmc.compiler.emit.text import clean
+
+    def _safe(text: str) -> str:  # text from the conf files: no escape sequence reaches the terminal
+        return escape(clean(text))
     from rich.table import Table
 
     from helmc.compiler.emit import emit
@@ -108,7 +113,7 @@ def _print_text(plan, diagnostics: list, traces) -> None:
         e = r.entry
         # An unknown name shows what HELM builds the run from instead, marked `?`.
         what = ",".join(f"{k}={v}" for k, v in {**r.args, **r.expanders}.items() if k != "model")
-        table.add_row(*map(escape, (
+        table.add_row(*map(_safe, (
             f"{e.path}:{e.line}:{e.column}",
             r.name if r.name is not None else f"? {r.run_spec_function}" + (f":{what}" if what else ""),
             r.model,
@@ -125,10 +130,10 @@ def _print_text(plan, diagnostics: list, traces) -> None:
         dt.add_column("description", overflow="fold")
         dt.add_column("reason", overflow="fold")
         for d in plan.dropped:
-            dt.add_row(*map(escape, (f"{d.entry.path}:{d.entry.line}:{d.entry.column}", d.entry.description, d.reason)))
+            dt.add_row(*map(_safe, (f"{d.entry.path}:{d.entry.line}:{d.entry.column}", d.entry.description, d.reason)))
         console.print(dt)
     if traces:
         for t in traces:
-            console.print(f"[bold]{escape(f'{t.entry.path}:{t.entry.line}:{t.entry.column}')}[/bold] {escape(t.entry.description)}", markup=True, highlight=False, soft_wrap=True)
+            console.print(f"[bold]{_safe(f'{t.entry.path}:{t.entry.line}:{t.entry.column}')}[/bold] {_safe(t.entry.description)}", markup=True, highlight=False, soft_wrap=True)
             for s in t.steps:
-                console.print(f"  -> {s}", markup=False, highlight=False, soft_wrap=True)
+                console.print(f"  -> {clean(s)}", markup=False, highlight=False, soft_wrap=True)

@@ -186,7 +186,9 @@ def run(args: argparse.Namespace) -> int:
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out = Console(highlight=False, width=160)  # logs and pipes: wide enough for run names
     err = Console(stderr=True, highlight=False)
+    from helmc.cli import outside_world
     from helmc.runtime.interrupts import sigint_guard
+    from helmc.stdio import OutputError
 
     report = _Report(args.format)
     try:
@@ -198,6 +200,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         err.print("helm-run: interrupted; run the same command again to resume.", markup=False)
         return EXIT_INTERRUPTED
+    except OutputError:
+        raise  # standard output or error itself failed: the command line reports it
+    except OSError as e:  # the outside world: a read-only or full output folder, a path that is a file
+        err.print(f"error: helm-run cannot go on: {outside_world(e)}\n"
+                  f"  = note: output folder: {args.output_path}", markup=False, soft_wrap=True)
+        return EXIT_USAGE
     except Exception as e:  # noqa: BLE001 - the last line of defence: no traceback for users
         if os.environ.get("HELMC_DEBUG"):
             traceback.print_exc()
@@ -404,6 +412,11 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
             "(completed runs are skipped, the others are redone).",
             markup=False,
         )
+    if result.storage_error:
+        err.print(f"error: helm-run stopped: {result.storage_error}\n"
+                  "  = help: free space or make the output folder writable, then run the same command again",
+                  markup=False, soft_wrap=True)
+        return EXIT_USAGE
     if failed:
         out.print("To run only the failed runs again:", markup=False)
         out.print("  " + rerun_command(args, [o.name for o in failed]), markup=False, soft_wrap=True)

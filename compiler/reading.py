@@ -1,0 +1,72 @@
+"""Reading input files safely: every path a user names goes through here.
+
+Only regular files are read (a FIFO would block for ever, /dev/zero never ends, a folder is
+no file), and only up to a size limit: HELM's largest conf file is 60 KB, so 64 MB is far
+beyond any real input and still small enough to check. Errors are OSErrors carrying the path
+and a sentence, so every caller's `except OSError` reports them as it reports a missing file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def too_large(path: str, size: int | None = None, limit: int = MAX_INPUT_BYTES) -> OSError:
+    got = f" ({size:,} bytes)" if size is not None else ""
+    return OSError(errno.EFBIG, f"file too large{got}: helmc reads inputs up to {limit // (1024 * 1024)} MB", path)
+
+
+def read_input_bytes(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file, at most `limit` of them; never blocks on a FIFO."""
+    path = os.fspath(path)
+    # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one.
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise FileNotFoundError(errno.ENOENT, f"a broken symbolic link (to `{os.readlink(path)}`)", path) from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", path)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, f"{_kind(st.st_mode)}, not a regular file; helmc reads only files", path)
+        if st.st_size > limit:
+            raise too_large(path, st.st_size, limit)
+        chunks: list[bytes] = []
+        total = 0
+        while True:  # the file may grow while it is read
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise too_large(path, None, limit)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_input_text(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> str:
+    """As read_input_bytes, decoded as UTF-8 (UnicodeDecodeError, a ValueError, if it is not)."""
+    return read_input_bytes(path, limit).decode("utf-8")
