@@ -273,14 +273,19 @@ EXAMPLES += [
     ),
     Example(
         "HC0502",
-        conf("simple1:model=text"),
+        conf("broken_spec:level=2,model=simple/model1"),
         conf("simple1:model=simple/model1"),
-        args=("--models-to-run", "openai/gpt2", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
-        fixed_args=("--models-to-run", "simple/model1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        args=("--plugins", "broken_plugin.py", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
         command="run",
         needs_helm=True,
-        note="helm-run has HELM build every run before any starts: here `simple1` pins its "
-        "deployment to `simple/model1`, which cannot serve the model that --models-to-run put in.",
+        extra_files={
+            "broken_plugin.py": "from helm.benchmark.run_spec import run_spec_function\n\n\n"
+            '@run_spec_function("broken_spec")\ndef get_broken_spec(level: int = 1):\n'
+            '    raise ValueError(f"this run spec function fails on purpose at level {level}")\n'
+        },
+        note="helm-run has HELM build every run, from the plan, before any starts: here a plugin's run "
+        "spec function raises, which no static check can see. (A model and deployment that cannot be "
+        "paired is caught before, statically: HC0312.)",
     ),
     Example(
         "HC0901",

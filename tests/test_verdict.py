@@ -44,9 +44,9 @@ def test_check_takes_helm_runs_selection_flags(tmp_path):
     assert run_cli(["check", "p.conf", "--priority", "1", "--allow-no-runs"], tmp_path)[0] == 0
     status, out, _ = run_cli(["check", "-c", "p.conf", "--groups-to-run", "nope", "--format", "json"], tmp_path)
     assert status == 1 and "HC0402" in _codes(out)
-    status, out, _ = run_cli(["check", "-r", "simple1:model=text", "--format", "json"], tmp_path)
+    status, out, _ = run_cli(["check", "-r", "mmlu:subject=anatomy,model=text", "--format", "json"], tmp_path)
     assert status == 1 and _codes(out) == ["HC0405"]
-    assert run_cli(["check", "-r", "simple1:model=text", "--models-to-run", "simple/model1"], tmp_path)[0] == 0
+    assert run_cli(["check", "-r", "mmlu:subject=anatomy,model=text", "--models-to-run", "openai/gpt2"], tmp_path)[0] == 0
 
 
 def test_a_model_without_slash_follows_what_helm_does_under_the_flags(tmp_path):
