@@ -22,7 +22,7 @@ class Example:
     fixed_args: tuple[str, ...] | None = None  # arguments for `fixed`, when not `args`
     command: str = "check"  # "check" or "plan"
     note: str = ""  # what the docs say about the case, beyond the rule's summary
-    needs_helm: bool = False  # the example runs HELM itself (crfm-helm installed)
+    needs_helm: bool = False  # the example needs crfm-helm installed (runs HELM, or asks what it has)
     extra_files: dict[str, str] = field(default_factory=dict)
     path: str = "run_entries.conf"  # the file `bad` and `fixed` are written to (a HELM config YAML for HC06xx)
 
@@ -31,6 +31,19 @@ def conf(*descriptions: str, extra: str = "") -> str:
     lines = [f'  {{description: "{d}", priority: 1{extra}}}' for d in descriptions]
     return "entries: [\n" + "\n".join(lines) + "\n]\n"
 
+
+# A lab's run spec function, loaded with --plugins: it checks a value in its body.
+LAB_RUN_SPECS = """\
+from helm.benchmark.run_spec import RunSpec, run_spec_function
+from helm.benchmark.run_specs.simple_run_specs import get_simple1_spec
+
+
+@run_spec_function("lab_simple")
+def get_lab_simple_spec(split: str = "valid") -> RunSpec:
+    if split not in ("train", "valid"):
+        raise ValueError(f"unknown split {split!r}: use train or valid")
+    return get_simple1_spec()
+"""
 
 EXAMPLES: list[Example] = [
     Example(
@@ -273,19 +286,14 @@ EXAMPLES += [
     ),
     Example(
         "HC0502",
-        conf("broken_spec:level=2,model=simple/model1"),
-        conf("simple1:model=simple/model1"),
-        args=("--plugins", "broken_plugin.py", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        conf("lab_simple:split=test,model=simple/model1"),
+        conf("lab_simple:split=valid,model=simple/model1"),
+        args=("--plugins", "lab_run_specs.py", "--models-to-run", "simple/model1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
         command="run",
         needs_helm=True,
-        extra_files={
-            "broken_plugin.py": "from helm.benchmark.run_spec import run_spec_function\n\n\n"
-            '@run_spec_function("broken_spec")\ndef get_broken_spec(level: int = 1):\n'
-            '    raise ValueError(f"this run spec function fails on purpose at level {level}")\n'
-        },
-        note="helm-run has HELM build every run, from the plan, before any starts: here a plugin's run "
-        "spec function raises, which no static check can see. (A model and deployment that cannot be "
-        "paired is caught before, statically: HC0312.)",
+        extra_files={"lab_run_specs.py": LAB_RUN_SPECS},
+        note="helm-run has HELM build every run before any starts. Here a lab's own run spec function "
+        "(`--plugins lab_run_specs.py`) refuses a value in its body, which no static check can see.",
     ),
     Example(
         "HC0901",
@@ -482,6 +490,7 @@ EXAMPLES += [
         deployments(deployment()),
         path=DEPLOYMENTS,
         extra_files=WITH_METADATA,
+        needs_helm=True,  # without crfm-helm there is no extra to miss
         note=f"Reported when crfm-helm is installed without the extra. HELM: {HELM_FIRST_REQUEST} "
         "(`OptionalDependencyNotInstalled`, or `ModuleNotFoundError` where a HELM module imports the package "
         "outside its guard, as openai_client.py does). The fix shown serves the model locally instead; "
