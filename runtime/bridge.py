@@ -74,6 +74,7 @@ class BuiltRun:
     fingerprint: str
     payload: bytes  # the pickled RunSpec, for the worker
     adapter: dict[str, Any] | None = None
+    size: int | None = None  # max eval instances x train trials, for longest-first scheduling
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,10 +309,20 @@ def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list
                         fingerprint=fingerprint(asdict_without_nones(spec), settings),
                         payload=pickle.dumps(spec),
                         adapter=asdict_without_nones(spec.adapter_spec),
+                        size=run_size(spec),
                     )
                 )
     checkpoint()
     return built, errors, mismatches
+
+
+def run_size(spec: Any) -> int | None:
+    """A run's expected amount of work: its eval instances times its train trials (None when
+    HELM leaves the number of instances open)."""
+    a = spec.adapter_spec
+    if a.max_eval_instances is None:
+        return None
+    return a.max_eval_instances * max(1, a.num_train_trials or 1)
 
 
 def prewarm(runs: Sequence[BuiltRun]) -> None:

@@ -24,6 +24,7 @@ class Example:
     note: str = ""  # what the docs say about the case, beyond the rule's summary
     needs_helm: bool = False  # the example needs crfm-helm installed (runs HELM, or asks what it has)
     extra_files: dict[str, str] = field(default_factory=dict)
+    exit_status: int | None = None  # when not the default (1 for an error): helm-run's bad usage is 2
     path: str = "run_entries.conf"  # the file `bad` and `fixed` are written to (a HELM config YAML for HC06xx)
 
 
@@ -296,6 +297,87 @@ EXAMPLES += [
         "(`--plugins lab_run_specs.py`) refuses a value in its body, which no static check can see.",
     ),
     Example(
+        "HC0700",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "lokal", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "local", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="Checked before anything is compiled: a wrong engine flag starts nothing and writes nothing.",
+    ),
+    Example(
+        "HC0702",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "ray", "--ray-address", "127.0.0.1:9", "--disable-cache", "-m", "1", "--dry-run",
+              "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "ray", "--disable-cache", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="helm-run tries a TCP connection (3 s at most) before starting anything. Without "
+        "--ray-address, as in the fix, helm-run starts a Ray instance on this machine and stops it at the end.",
+    ),
+    Example(
+        "HC0703",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "slurm", "--disable-cache", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "slurm", "--slurm-cluster", "local", "-m", "1", "--dry-run", "--suite", "docs",
+                    "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="The fix runs the same submitit jobs with submitit's local executor, on this machine.",
+    ),
+    Example(
+        "HC0704",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-arg", "time:60", "-m", "1", "--dry-run",
+              "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-arg", "time=60", "-m", "1",
+                    "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+    ),
+    Example(
+        "HC0705",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-arg", "tiem=60", "-m", "1", "--dry-run",
+              "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-arg", "time=60", "-m", "1",
+                    "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="The keys are those of submitit's SlurmExecutor (its own list): `time` is in minutes, "
+        "`gpus_per_node`, `mem`, `partition`, `account` and the others are sbatch's options.",
+    ),
+    Example(
+        "HC0707",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--max-runs-per-provider", "0", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--max-runs-per-provider", "1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="Also for a flag of another engine (`--ray-address` without `--engine ray`), which would "
+        "otherwise be ignored without a word.",
+    ),
+    Example(
+        "HC0708",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-config", "runner.yml", "-m", "1",
+              "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-config", "runner.yaml", "-m", "1",
+                    "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        extra_files={"runner.yaml": "# Slurm parameters of submitit's SlurmExecutor\ntime: 60\n"},
+        note="The runner config file is a YAML mapping of the same keys as --slurm-arg, which wins over it.",
+    ),
+    Example(
         "HC0901",
         "",
         conf("simple1:model=simple/model1"),
@@ -526,6 +608,8 @@ EXAMPLES += [
 NO_EXAMPLE: dict[str, str] = {
     "HC0501": "the RunSpecs HELM builds at run time differ from the plan: a helmc bug to report",
     "HC0902": "helmc itself failed; it prints this one line instead of a traceback and exits 2",
+    "HC0701": "needs an environment without ray or submitit (tests/test_engines.py hides ray to test it)",
+    "HC0706": "needs a Slurm cluster (sbatch) or a running Ray cluster; tests/test_engines.py uses a stand-in sbatch",
     "HC0750": "the outside world (a folder where the journal goes, no permission, a full disk): one line, "
     "exit 2; docs/runtime.md shows it and tests/test_journal.py makes each case",
     "HC0751": "a damaged journal (garbage, wrong types, a torn line): a warning, the runs are redone; "
