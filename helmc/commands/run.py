@@ -498,7 +498,7 @@ def _check_engine(args: argparse.Namespace) -> int | None:
                  local_path=args.local_path, sink=sink)
     if not sink.items:
         return None
-    _emit(sink.sorted(), args.format, sys.stderr)
+    _Report(args.format).finish(sink.items)
     if sink.has_errors:
         sys.stderr.write("helm-run: the engine flags are wrong; nothing was started.\n")
         return EXIT_USAGE
