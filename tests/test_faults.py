@@ -527,3 +527,152 @@ def test_a_200_mb_line_prints_a_frame_not_a_page(tmp_path):
     caret = next(ln for ln in lines if "^" in ln)
     frame = lines[lines.index(caret) - 1]
     assert caret.index("^") < len(frame) and frame[caret.index("^")] == "s"  # still under `simple/...`
+
+
+# ------------------------------------------------------------------------------ language server
+
+pygls = pytest.importorskip  # the LSP extras are installed in CI (README's test command)
+
+
+class RawLsp:
+    """The server over raw stdio, for what a well-behaved client never sends."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.p = subprocess.Popen([sys.executable, "-m", "helmc", "lsp"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+        self.buf = b""
+        self.request(1, "initialize", {"capabilities": {}, "processId": None, "rootUri": None})
+        self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+
+    def raw(self, data: bytes) -> None:
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+
+    def send(self, obj: dict) -> None:
+        body = json.dumps(obj).encode()
+        self.raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def request(self, id_: int, method: str, params: object) -> dict:
+        self.send({"jsonrpc": "2.0", "id": id_, "method": method, "params": params})
+        return self.until(lambda m: m.get("id") == id_ and "method" not in m)
+
+    def messages(self, timeout: float) -> list[dict]:
+        import select
+
+        out = []
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            while b"\r\n\r\n" in self.buf:
+                head, rest = self.buf.split(b"\r\n\r\n", 1)
+                n = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
+                if len(rest) < n:
+                    break
+                out.append(json.loads(rest[:n]))
+                self.buf = rest[n:]
+            if out:
+                return out
+            ready, _, _ = select.select([self.p.stdout], [], [], 0.1)
+            if ready:
+                chunk = os.read(self.p.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    return out
+                self.buf += chunk
+        return out
+
+    def until(self, pred, timeout: float = 30) -> dict:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for m in self.messages(end - time.monotonic()):
+                if pred(m):
+                    return m
+        raise AssertionError("no answer: the server is deaf or blocked")
+
+    def close(self) -> None:
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+
+
+@pytest.fixture
+def raw_lsp(tmp_path):
+    pytest.importorskip("pygls")
+    s = RawLsp(tmp_path)
+    yield s
+    s.close()
+
+
+def _hover(uri: str) -> dict:
+    return {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 30}}
+
+
+def test_lsp_answers_bad_params_and_bad_json_and_keeps_serving(raw_lsp, tmp_path):
+    conf = tmp_path / "a.conf"
+    conf.write_text('entries: [{description: "simple1:model=simple/model1", priority: 1}]\n')
+    answer = raw_lsp.request(2, "textDocument/hover", {"foo": 1})
+    assert answer["error"]["code"] == -32602  # Invalid params
+    raw_lsp.raw(b"Content-Length: 5\r\n\r\n{{{{{")
+    parse_error = raw_lsp.until(lambda m: "error" in m and m.get("id") is None)
+    assert parse_error["error"]["code"] == -32700
+    answer = raw_lsp.request(3, "textDocument/hover", _hover(conf.as_uri()))
+    assert "simple1" in answer["result"]["contents"]["value"]
+
+
+@pytest.mark.parametrize("frame", [b"Content-Type: x\r\n\r\n{}", b"Content-Length: -5\r\n\r\n",
+                                   b"Content-Length: abc\r\n\r\n", b"garbage without a colon\r\n\r\n"])
+def test_lsp_exits_on_a_broken_stream_so_that_the_editor_restarts_it(raw_lsp, frame):
+    raw_lsp.raw(frame)
+    try:
+        code = raw_lsp.p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("alive but deaf after a framing error")
+    assert code == 1
+    assert b"stream is broken" in raw_lsp.p.stderr.read()
+
+
+def test_lsp_hover_on_unopened_special_files_answers_at_once(raw_lsp, tmp_path):
+    specials = _special_files(tmp_path)
+    for i, path in enumerate(specials):
+        answer = raw_lsp.request(10 + i, "textDocument/hover", _hover(Path(path).as_uri()))
+        assert answer.get("result") is None, (path, answer)
+    assert raw_lsp.p.poll() is None
+
+
+def test_lsp_checks_big_documents_in_the_background_and_publishes_only_the_newest(raw_lsp, tmp_path):
+    uri = (tmp_path / "big.conf").as_uri()
+    line = '  {description: "simple1:model=simple/modl1", priority: 1}\n'
+    big = "entries: [\n" + line * 20000 + "]\n"  # ~1.2 MB, 20000 errors: seconds to check
+    raw_lsp.send({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+                  "params": {"textDocument": {"uri": uri, "languageId": "hocon", "version": 1, "text": big}}})
+    small = 'entries: [{description: "simple1:model=simple/model1,nope=1", priority: 1}]\n'
+    for v in range(2, 6):  # quick edits while the first version is being checked
+        raw_lsp.send({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                      "params": {"textDocument": {"uri": uri, "version": v},
+                                 "contentChanges": [{"text": small if v == 5 else big}]}})
+    # The server answers meanwhile.
+    t0 = time.monotonic()
+    answer = raw_lsp.request(50, "textDocument/hover", _hover((tmp_path / "none.conf").as_uri()))
+    assert "result" in answer
+    waited = time.monotonic() - t0
+    published = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        m = raw_lsp.until(lambda m: m.get("method") == "textDocument/publishDiagnostics", timeout=120)
+        published.append(m["params"])
+        if m["params"].get("version") == 5:
+            break
+    versions = [p.get("version") for p in published]
+    assert versions[-1] == 5 and set(versions) <= {1, 5}, versions  # 2, 3 and 4 were replaced: never checked
+    codes = [d["code"] for d in published[-1]["diagnostics"]]
+    assert codes == ["HC0302"], codes
+    assert waited < 60
+
+
+def test_an_internal_error_in_the_server_is_never_a_clean_file(monkeypatch):
+    pytest.importorskip("pygls")
+    from helmc import server as srv
+
+    s = srv.build_server()
+    monkeypatch.setattr(s, "analyze", lambda uri, text=None: 1 / 0)
+    monkeypatch.setattr(s, "window_log_message", lambda params: None)
+    diags = s.lsp_diagnostics("file:///x.conf", "entries: []")
+    assert len(diags) == 1 and diags[0].code == "HC0902" and "internal error" in diags[0].message
