@@ -46,6 +46,8 @@ class RunSpecFunction:
     origin: str = "helm"  # "helm", "plugin:<spec>", "entry-point:<name>"
     run_name: Any = None  # the RunSpec's name= as an expression tree (run_names); None: not static
     adapter_method: Any = None  # its AdapterSpec's method, an expression tree likewise
+    adapter_model: Any = None  # its AdapterSpec's model and model_deployment, likewise
+    adapter_model_deployment: Any = None
 
     def param(self, name: str) -> Parameter | None:
         for p in self.params:
@@ -325,6 +327,8 @@ def _fn(d: dict[str, Any], origin: str = "helm") -> RunSpecFunction:
         origin=origin,
         run_name=d.get("run_name"),
         adapter_method=d.get("adapter_method"),
+        adapter_model=d.get("adapter_model"),
+        adapter_model_deployment=d.get("adapter_model_deployment"),
     )
 
 

@@ -544,8 +544,10 @@ class _AdapterMethod:
     of a helper must give the same expression, where a constant returned under
     `if P == CONSTANT:` counts as P (the joint/separate toggles). None when not exact."""
 
-    def __init__(self, mods: _Modules) -> None:
+    def __init__(self, mods: _Modules, field: str = "method", default: str | None = None) -> None:
         self.mods = mods
+        self.field = field  # the AdapterSpec field followed (method, model, model_deployment)
+        self.default = default  # its default, used when a call that sets fields leaves it out
 
     def _defs(self, rel: str) -> dict[str, tuple[str, ast.FunctionDef]]:
         _, tree = self.mods.get(rel)
@@ -584,12 +586,18 @@ class _AdapterMethod:
         f = e.func
         fname = f.id if isinstance(f, ast.Name) else None
         if fname == "AdapterSpec":
-            kw = next((k for k in e.keywords if k.arg == "method"), None)
-            return conv.of(kw.value, env) if kw is not None else None
-        if fname == "replace" and e.args:
-            if any(k.arg == "method" for k in e.keywords):
-                kw = next(k for k in e.keywords if k.arg == "method")
+            kw = next((k for k in e.keywords if k.arg == self.field), None)
+            if kw is not None:
                 return conv.of(kw.value, env)
+            if self.default is not None and not e.args and all(k.arg is not None for k in e.keywords):
+                return {"const": self.default}  # the field's default: nothing else can set it
+            return None
+        if fname == "replace" and e.args:
+            if any(k.arg == self.field for k in e.keywords):
+                kw = next(k for k in e.keywords if k.arg == self.field)
+                return conv.of(kw.value, env)
+            if any(k.arg is None for k in e.keywords):
+                return None
             return self._spec(e.args[0], rel, t, tree, env, depth + 1)
         if fname is None:
             return None
@@ -609,6 +617,8 @@ class _AdapterMethod:
             bound[n] = conv.of(a, env)
         for k in e.keywords:
             if k.arg is None:
+                if self.field != "method":
+                    return None  # a ** spread may carry the field
                 continue  # **kwargs spread: the method is never among them in HELM's helpers
             bound[k.arg] = conv.of(k.value, env)
         _, htree = self.mods.get(hrel)
@@ -718,6 +728,10 @@ def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict
                     "groups": _groups_templates(node, {p["name"] for p in params}),  # type: ignore[arg-type]
                     "run_name": _name_expr(node, {p["name"] for p in params}, tree, lambda n: mods.constant(rel, n)),  # type: ignore[arg-type]
                     "adapter_method": _AdapterMethod(mods).of_function(rel, node, {p["name"] for p in params}),  # type: ignore[arg-type]
+                    # what the AdapterSpec says before the expanders: model=/--models-to-run
+                    # replace `model` (and `model_deployment` only for a three-part name)
+                    "adapter_model": _AdapterMethod(mods, "model", "").of_function(rel, node, {p["name"] for p in params}),  # type: ignore[arg-type]
+                    "adapter_model_deployment": _AdapterMethod(mods, "model_deployment", "").of_function(rel, node, {p["name"] for p in params}),  # type: ignore[arg-type]
                     "doc": (ast.get_docstring(node) or "").strip().split("\n\n")[0] or None,
                 }
             )

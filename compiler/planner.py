@@ -146,7 +146,10 @@ def _expand_entry(
             expanders.append(("model", "all"))
             say("no `model=`: HELM adds `model=all`")
         say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
-        states = [_Run()]
+        # the function's own AdapterSpec may name a model and deployment (simple1 does)
+        from .run_names import adapter_field
+
+        states = [_Run(adapter_field(catalog, fn.name, fargs, "model") or "", adapter_field(catalog, fn.name, fargs, "model_deployment") or "")]
         emptied_by = None
         for name, value in expanders:
             exp = catalog.expanders[name]

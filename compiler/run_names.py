@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .catalog import Catalog, Expander
 
-__all__ = ["run_name", "spec_run_names", "base_name", "adapter_method", "eval_name_expr"]
+__all__ = ["run_name", "spec_run_names", "base_name", "adapter_method", "adapter_field", "eval_name_expr"]
 
 
 class _Unknown(Exception):
@@ -113,6 +113,13 @@ def adapter_method(catalog: Catalog, function: str, args: Mapping[str, Any]) -> 
     Run expanders never change it."""
     fn = catalog.functions.get(function)
     return _eval_fn_expr(fn, fn.adapter_method if fn is not None else None, args)
+
+
+def adapter_field(catalog: Catalog, function: str, args: Mapping[str, Any], field: str) -> str | None:
+    """`model` or `model_deployment` of the AdapterSpec the function builds, before any
+    expander ("" when the function leaves it at its default), or None where not known."""
+    fn = catalog.functions.get(function)
+    return _eval_fn_expr(fn, getattr(fn, f"adapter_{field}") if fn is not None else None, args)
 
 
 def _eval_fn_expr(fn: Any, expr: Any, args: Mapping[str, Any]) -> str | None:

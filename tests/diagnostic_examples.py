@@ -225,7 +225,9 @@ EXAMPLES += [
     ),
     Example(
         "HC0405",
-        conf("simple1:model=text"),
+        # not simple1: its AdapterSpec names the deployment simple/model1, so HELM raises for
+        # any other model (HC0312)
+        conf("gsm:model=text"),
         conf("simple1:model=simple/model1"),
         command="run",
         args=("-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),

@@ -116,11 +116,9 @@ def description(fn) -> tuple[str, bool]:
 # Disagreements found and not fixed yet, each with why (the test fails when the set changes,
 # so a fix must remove its line). Fixed since the first run: follow_format_instructions on
 # non-generation runs and before `model=`, output_format_instructions values of another
-# method's arm (9 entries; now HC0307 errors, as HELM raises).
+# method's arm (9 entries; now HC0307 errors, as HELM raises); simple1 under --models-to-run
+# (its AdapterSpec names simple/model1 as deployment; now HC0312, as HELM raises).
 KNOWN = {
-    # simple1's function sets model_deployment=simple/model1; --models-to-run rewrites model=
-    # only, and alter_run_spec then finds the pair mismatched
-    "simple1",
     # unitxt takes **kwargs and raises when neither `card` nor `recipe` is among them
     "unitxt",
 }

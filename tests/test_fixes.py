@@ -324,3 +324,10 @@ def test_a_file_that_cannot_be_written_is_left_as_it_was(tmp_path, monkeypatch):
     assert p.read_text(encoding="utf-8") == TYPOS
     assert status == 1 and "HC0302" in out  # what is left is everything
     assert [x.name for x in tmp_path.iterdir()] == [p.name]  # the temporary file is gone
+
+
+def test_fix_with_statistics_says_what_it_fixed(tmp_path):
+    p = write(tmp_path, TYPOS)
+    status, out, err = check(tmp_path, "--fix", "--statistics", p.name)
+    assert status == 0 and out == "" and "fixed 4 problem(s)" in err
+    assert p.read_text(encoding="utf-8") == FIXED

@@ -153,7 +153,7 @@ def fix_files(files: list[str], config_paths: list[str], args: argparse.Namespac
     applied, errors = apply_to_files(files + config_paths, check_of, unsafe=args.unsafe_fixes, wanted=wanted)
     for e in errors:
         print(f"helm-check: {e}", file=sys.stderr)
-    if args.format not in ("text", "json") and applied:  # those two report the fixes themselves
+    if applied and (args.statistics or args.format not in ("text", "json")):  # else the emitter reports them
         print(f"helm-check: fixed {len(applied)} problem(s)", file=sys.stderr)
     return applied
 
