@@ -173,7 +173,8 @@ def test_a_changed_rerun_interrupted_anywhere_keeps_every_complete_run(tmp_path)
             _no_internal_error(out.decode() + err.decode())
         after = _complete_runs(tmp_path / "out", "s")  # every folder complete, none torn
         assert set(after) == set(before), where  # no completed run lost
-    missed = [w for w, reached in struck if not reached and "start" not in w]
+    # A phase can be missed now and then (the suite outran the observer); never all its strikes.
+    missed = [ph for ph in PHASES if not any(reached for w, reached in struck if f" at {ph} " in w)]
     assert not missed, f"these phases were never reached, so nothing was tested there: {missed}"
     print(f"fault strikes: {len(struck)} tried, {sum(r for _, r in struck)} landed, 0 completed runs lost")
     # And then the same command to the end: the outputs equal HELM's for these flags.
