@@ -95,6 +95,16 @@ _RULES = [
     Rule("HC0618", "coerced-value", "warning", "HELM converts a value to the field's type, changing its meaning."),
     Rule("HC0619", "missing-class-argument", "error", "A required constructor parameter that neither `args` nor HELM provides."),
     Rule("HC0620", "config-duplicate-key", "warning", "A key is set twice in one YAML mapping; the later value wins."),
+    # helm-run engines (issue 11)
+    Rule("HC0700", "unknown-engine", "error", "--engine names no engine helm-run has."),
+    Rule("HC0701", "engine-extra-missing", "error", "The chosen engine needs an extra that is not installed."),
+    Rule("HC0702", "ray-address-unreachable", "error", "No Ray cluster answers at --ray-address."),
+    Rule("HC0703", "sbatch-not-found", "error", "--engine slurm submits with sbatch, which is not on PATH."),
+    Rule("HC0704", "malformed-slurm-arg", "error", "A --slurm-arg is not KEY=VALUE."),
+    Rule("HC0705", "unknown-slurm-parameter", "error", "A Slurm parameter that submitit does not know."),
+    Rule("HC0706", "shared-sqlite-cache", "error", "Runs on several hosts would share HELM's SQLite request cache."),
+    Rule("HC0707", "bad-engine-option", "error", "An engine flag out of range, or given to an engine it does not apply to."),
+    Rule("HC0708", "bad-runner-config", "error", "The runner config file (--slurm-config) cannot be read as a mapping."),
     # the run journal and `helmc status`
     Rule("HC0750", "journal-unwritable", "error", "The suite's journal cannot be read or written (the path and the OS error say why)."),
     Rule("HC0751", "journal-damaged", "warning", "Parts of the suite's journal do not fit its format and are ignored; those runs are redone."),

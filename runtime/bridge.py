@@ -86,6 +86,7 @@ class BuiltRun:
     model_deployment: str | None
     fingerprint: str
     payload: bytes  # the pickled RunSpec, for the worker
+    size: int | None = None  # max eval instances x train trials, for longest-first scheduling
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,10 +238,20 @@ def build_runs(entries: Sequence[EntryInput], settings: HelmSettings) -> tuple[l
                     model_deployment=spec.adapter_spec.model_deployment,
                     fingerprint=fingerprint(asdict_without_nones(spec), settings),
                     payload=pickle.dumps(spec),
+                    size=run_size(spec),
                 )
             )
     checkpoint()
     return built, errors
+
+
+def run_size(spec: Any) -> int | None:
+    """A run's expected amount of work: its eval instances times its train trials (None when
+    HELM leaves the number of instances open)."""
+    a = spec.adapter_spec
+    if a.max_eval_instances is None:
+        return None
+    return a.max_eval_instances * max(1, a.num_train_trials or 1)
 
 
 def prewarm(runs: Sequence[BuiltRun]) -> None:

@@ -1,9 +1,15 @@
 """Engines run tasks somewhere and report what happened; they know nothing of HELM.
 
 A task is a name and an opaque payload (for HELM: a pickled RunSpec). An executor, created by
-the caller, knows how to run a payload; the engine only decides where and when. The local
-engine below uses worker processes on this machine; a distributed engine would implement the
-same `Engine.run` and ship payloads (and the executor) to other hosts.
+the caller, knows how to run a payload; the engine only decides where and when.
+
+`Engine.run` is one loop for every engine: the scheduler (runtime/scheduler.py) picks the next
+task when a slot is free (longest first, per-provider limits, retries with backoff), events go
+back to the caller's thread (which journals them and draws the progress), and a backend starts
+and watches attempts: worker processes here (`LocalEngine`), Ray tasks (engines/ray_engine.py)
+or submitit jobs (engines/slurm_engine.py). A backend reports each attempt's end as a `Done`:
+the executor's own failure, or the death of whatever ran it (SIGKILL, OOM, preemption, a lost
+node), which the loop treats alike.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ import sys
 import time
 import traceback
 from abc import ABC, abstractmethod
-from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Callable, Protocol, Sequence
@@ -26,12 +31,16 @@ from typing import Callable, Protocol, Sequence
 class Task:
     name: str
     payload: bytes
+    provider: str | None = None  # the model's host organisation, for --max-runs-per-provider
+    limited: bool = False  # whether --max-runs-per-provider applies (not for local models)
+    size: int | None = None  # expected work (max eval instances x train trials), if known
 
 
 @dataclass(frozen=True, slots=True)
 class Started:
     name: str
     worker: int
+    attempt: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,8 @@ class Finished:
     ok: bool
     duration: float
     error: str | None = None  # one line, for the summary; the full traceback is in the run's log
+    attempt: int = 1
+    retry_in: float | None = None  # failed, and will be retried after this many seconds
 
 
 Event = Started | Finished
@@ -52,8 +63,76 @@ class Executor(Protocol):
     def execute(self, task: Task) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The end of one attempt, as a backend saw it."""
+
+    slot: int
+    ok: bool
+    duration: float | None = None  # measured by the worker; None: the parent's clock is used
+    error: str | None = None
+
+
+def execute_timed(executor: Executor, task: Task) -> tuple[bool, float, str | None]:
+    """Run a task in a worker: (ok, seconds, one-line error). Never raises."""
+    t0 = time.monotonic()
+    try:
+        executor.execute(task)
+        return True, time.monotonic() - t0, None
+    except BaseException as e:  # noqa: BLE001 - a run's failure must never end the worker
+        return False, time.monotonic() - t0, one_line(e)
+
+
+def one_line(e: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(type(e), e)).strip()
+    one = " ".join(ln.strip() for ln in text.splitlines() if ln.strip()) or type(e).__name__
+    return one if len(one) <= 200 else one[:197] + "..."  # the whole story is in the run's log
+
+
 class Engine(ABC):
+    """The scheduling loop shared by every engine; subclasses are backends (`_open`,
+    `_submit`, `_wait`, `_close`), with `slots` attempts in flight at most."""
+
+    kind = "engine"
+
+    def __init__(
+        self,
+        slots: int,
+        *,
+        retries: int = 0,
+        backoff: float = 1.0,
+        max_per_provider: int | None = None,
+        tick_interval: float = 0.25,
+    ) -> None:
+        self.slots = max(1, slots)
+        self.retries = retries
+        self.backoff = backoff
+        self.max_per_provider = max_per_provider
+        self.tick_interval = tick_interval
+
+    # ---------------------------------------------------------------- backend hooks
+
     @abstractmethod
+    def _open(self, executor: Executor, slots: int) -> None:
+        """Prepare to run attempts (start workers, connect to a cluster...)."""
+
+    @abstractmethod
+    def _submit(self, batch: list[tuple[int, Task]]) -> None:
+        """Start each task in its slot (a slot is free when it is given)."""
+
+    @abstractmethod
+    def _wait(self, timeout: float) -> list[Done]:
+        """Block at most `timeout` seconds; the attempts that ended."""
+
+    @abstractmethod
+    def _close(self) -> None:
+        """Stop whatever still runs (interrupted) and release everything. Must not raise."""
+
+    def worker_label(self, slot: int) -> str:
+        return f"worker {slot + 1}"
+
+    # ---------------------------------------------------------------- the loop
+
     def run(
         self,
         tasks: Sequence[Task],
@@ -66,12 +145,67 @@ class Engine(ABC):
         """Run every task (unless stopped), calling on_event from the caller's thread.
 
         Tasks that were started but never finished (stop_on_failure, KeyboardInterrupt) get no
-        Finished event; the caller treats them as interrupted.
+        final Finished event; the caller treats them as interrupted.
         """
+        from .scheduler import Scheduler
+
+        sched = Scheduler(tasks, retries=self.retries, backoff=self.backoff, max_per_provider=self.max_per_provider)
+        if sched.exhausted():
+            return
+        slots = min(self.slots, len(tasks))
+        free = list(range(slots - 1, -1, -1))  # pop() gives slot 0 first
+        running: dict[int, tuple[Task, int, float]] = {}
+        stopping = False
+        self._open(executor, slots)
+        try:
+            while True:
+                now = time.monotonic()
+                if not stopping and free:
+                    batch: list[tuple[int, Task]] = []
+                    while free:
+                        nxt = sched.next(now)
+                        if nxt is None:
+                            break
+                        task, attempt = nxt
+                        slot = free.pop()
+                        running[slot] = (task, attempt, now)
+                        on_event(Started(task.name, slot, attempt))
+                        batch.append((slot, task))
+                    if batch:
+                        self._submit(batch)
+                if not running:
+                    if stopping or sched.exhausted():
+                        break
+                    # Only retries waiting for their backoff (or runs held by a provider limit,
+                    # which cannot happen with nothing running): sleep until the first is due.
+                    due = sched.next_retry_at()
+                    time.sleep(min(self.tick_interval, max(0.0, (due or now) - now)))
+                    if on_tick is not None:
+                        on_tick()
+                    continue
+                for d in self._wait(self.tick_interval):
+                    task, attempt, t0 = running.pop(d.slot)
+                    free.append(d.slot)
+                    end = time.monotonic()
+                    retry_in = sched.finished(task, attempt, d.ok, end)
+                    duration = d.duration if d.duration is not None else end - t0
+                    on_event(Finished(task.name, d.slot, d.ok, duration, d.error, attempt, retry_in))
+                    if not d.ok and retry_in is None and stop_on_failure:
+                        stopping = True
+                if stopping:
+                    # --exit-on-error: stop now; runs still going are interrupted, not failed.
+                    break
+                if on_tick is not None:
+                    on_tick()
+        finally:
+            self._close()
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this worker when the parent dies, so a kill -9 of helm-run leaves no
+# ------------------------------------------------------------------------------ local
+
+
+def die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies, so a kill -9 of helm-run leaves no
     orphan still writing into a run folder that the next helm-run will redo."""
     if not sys.platform.startswith("linux"):
         return
@@ -86,7 +220,7 @@ def _die_with_parent() -> None:
 def _worker_main(conn: Connection, executor: Executor, parent_pid: int) -> None:
     # Ctrl-C goes to the whole process group; only the parent decides what happens then.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
     while True:
@@ -96,32 +230,18 @@ def _worker_main(conn: Connection, executor: Executor, parent_pid: int) -> None:
             break
         if task is None:
             break
-        t0 = time.monotonic()
+        ok, duration, error = execute_timed(executor, task)
         try:
-            executor.execute(task)
-            ok, error = True, None
-        except BaseException as e:  # noqa: BLE001 - a run's failure must never end the worker
-            ok, error = False, _one_line(e)
-        try:
-            conn.send((task.name, ok, time.monotonic() - t0, error))
+            conn.send((ok, duration, error))
         except (EOFError, OSError, BrokenPipeError):
             break
 
 
-def _one_line(e: BaseException) -> str:
-    text = "".join(traceback.format_exception_only(type(e), e)).strip()
-    one = " ".join(ln.strip() for ln in text.splitlines() if ln.strip()) or type(e).__name__
-    return one if len(one) <= 200 else one[:197] + "..."  # the whole story is in the run's log
-
-
 @dataclass(slots=True)
 class _Worker:
-    index: int
     process: multiprocessing.process.BaseProcess
     conn: Connection
-    task: Task | None = None
-    started: float = 0.0
-    alive: bool = True
+    busy: bool = False
 
 
 class LocalEngine(Engine):
@@ -129,105 +249,116 @@ class LocalEngine(Engine):
 
     Workers are forked, so they inherit HELM already imported and configured (registries,
     plugins) by the parent: no start-up cost per worker. The parent has a single thread (no
-    rich refresh thread, pipes instead of queues) so forking is safe, including when a crashed
+    rich refresh thread, pipes instead of queues) so forking is safe, including when a dead
     worker is replaced in the middle of a suite.
     """
 
-    def __init__(self, workers: int, tick_interval: float = 0.25) -> None:
-        self.workers = max(1, workers)
-        self.tick_interval = tick_interval
+    kind = "local"
+
+    def __init__(self, workers: int, tick_interval: float = 0.25, **kw: object) -> None:
+        super().__init__(workers, tick_interval=tick_interval, **kw)  # type: ignore[arg-type]
         methods = multiprocessing.get_all_start_methods()
         self._ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._pool: dict[int, _Worker] = {}
+        self._executor: Executor | None = None
 
-    def _spawn(self, index: int, executor: Executor) -> _Worker:
+    @property
+    def workers(self) -> int:
+        return self.slots
+
+    def _spawn(self, slot: int) -> _Worker:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         p = self._ctx.Process(
-            target=_worker_main, args=(child_conn, executor, os.getpid()), name=f"helmc-worker-{index}", daemon=True
+            target=_worker_main,
+            args=(child_conn, self._executor, os.getpid()),
+            name=f"helmc-worker-{slot}",
+            daemon=True,
         )
         p.start()
         child_conn.close()
-        return _Worker(index, p, parent_conn)
+        return _Worker(p, parent_conn)
 
-    def run(
-        self,
-        tasks: Sequence[Task],
-        executor: Executor,
-        on_event: Callable[[Event], None],
-        *,
-        stop_on_failure: bool = False,
-        on_tick: Callable[[], None] | None = None,
-    ) -> None:
-        pending: deque[Task] = deque(tasks)
-        pool: list[_Worker] = []
-        stopping = False
-        try:
-            for i in range(min(self.workers, len(pending))):
-                pool.append(self._spawn(i, executor))
-            while True:
-                if not stopping:
-                    for w in pool:
-                        if w.alive and w.task is None and pending:
-                            task = pending.popleft()
-                            w.task, w.started = task, time.monotonic()
-                            on_event(Started(task.name, w.index))
-                            try:
-                                w.conn.send(task)
-                            except (OSError, BrokenPipeError):
-                                pass  # its death is noticed below, and the run reported failed
-                busy = [w for w in pool if w.alive and w.task is not None]
-                if not busy:
-                    break
-                ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], self.tick_interval)
-                for w in busy:
-                    if w.task is None:
-                        continue
-                    if w.conn in ready:
-                        try:
-                            name, ok, duration, error = w.conn.recv()
-                        except (EOFError, OSError):
-                            self._lost(w, on_event)
-                        else:
-                            w.task = None
-                            on_event(Finished(name, w.index, ok, duration, error))
-                            if not ok and stop_on_failure:
-                                stopping = True
-                    elif w.process.sentinel in ready:
-                        self._lost(w, on_event)
-                    if not w.alive and not stopping and pending:
-                        pool[pool.index(w)] = self._spawn(w.index, executor)
-                    elif not w.alive and stopping:
-                        pass
-                if stopping:
-                    # --exit-on-error: stop now; runs still going are interrupted, not failed.
-                    break
-                if on_tick is not None:
-                    on_tick()
-        finally:
-            self._shutdown(pool)
+    def _open(self, executor: Executor, slots: int) -> None:
+        self._executor = executor
+        self._pool = {}
 
-    def _lost(self, w: _Worker, on_event: Callable[[Event], None]) -> None:
-        """A worker died in the middle of a run (segfault, OOM killer): that run failed."""
+    def _submit(self, batch: list[tuple[int, Task]]) -> None:
+        for slot, task in batch:
+            w = self._pool.get(slot)
+            if w is None or not w.process.is_alive():
+                if w is not None:
+                    w.conn.close()
+                w = self._pool[slot] = self._spawn(slot)  # first use, or replacing a dead one
+            w.busy = True
+            try:
+                w.conn.send(task)
+            except (OSError, BrokenPipeError):
+                pass  # its death is noticed by _wait, and the attempt reported failed
+
+    def _wait(self, timeout: float) -> list[Done]:
+        busy = {slot: w for slot, w in self._pool.items() if w.busy}
+        if not busy:
+            return []
+        ready = set(wait([w.conn for w in busy.values()] + [w.process.sentinel for w in busy.values()], timeout))
+        done: list[Done] = []
+        for slot, w in busy.items():
+            if w.conn in ready:
+                try:
+                    ok, duration, error = w.conn.recv()
+                except (EOFError, OSError):
+                    done.append(self._lost(slot, w))
+                else:
+                    w.busy = False
+                    done.append(Done(slot, ok, duration, error))
+            elif w.process.sentinel in ready:
+                done.append(self._lost(slot, w))
+        return done
+
+    def _lost(self, slot: int, w: _Worker) -> Done:
+        """A worker died in the middle of a run (SIGKILL, segfault, OOM killer)."""
         w.process.join(timeout=5)
         code = w.process.exitcode
         why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        task, w.task, w.alive = w.task, None, False
-        if task is not None:
-            on_event(Finished(task.name, w.index, False, time.monotonic() - w.started, f"worker process died ({why})"))
+        w.busy = False
+        return Done(slot, False, None, f"worker process died ({why})")
 
-    @staticmethod
-    def _shutdown(pool: list[_Worker]) -> None:
-        for w in pool:
-            if w.alive and w.task is None:
+    def _close(self) -> None:
+        pool, self._pool = self._pool, {}
+        for w in pool.values():
+            if w.process.is_alive() and not w.busy:
                 try:
                     w.conn.send(None)
                 except (OSError, BrokenPipeError):
                     pass
-            elif w.alive:
+            elif w.process.is_alive():
                 w.process.terminate()  # interrupted in the middle of a run
         deadline = time.monotonic() + 10
-        for w in pool:
+        for w in pool.values():
             w.process.join(timeout=max(0.0, deadline - time.monotonic()))
             if w.process.is_alive():
                 w.process.kill()
                 w.process.join(timeout=5)
             w.conn.close()
+
+
+class InlineEngine(Engine):
+    """Runs each task in the calling process, one at a time: for simulations (benchmarks/
+    bench_scale.py measures helmc's own overhead per run with it) and tests."""
+
+    kind = "inline"
+
+    def _open(self, executor: Executor, slots: int) -> None:
+        self._executor = executor
+        self._done: list[Done] = []
+
+    def _submit(self, batch: list[tuple[int, Task]]) -> None:
+        for slot, task in batch:
+            ok, duration, error = execute_timed(self._executor, task)
+            self._done.append(Done(slot, ok, duration, error))
+
+    def _wait(self, timeout: float) -> list[Done]:
+        done, self._done = self._done, []
+        return done
+
+    def _close(self) -> None:
+        self._done = []

@@ -1,15 +1,17 @@
-"""What the user sees while a suite runs, and at its end.
+"""What the user sees while a suite runs, and at its end: the same for every engine.
 
-On a terminal: a live panel (done, failed, remaining, the runs in flight with their time),
-redrawn from the engine's loop (no refresh thread: the engine forks workers at any time, and a
-thread holding a lock across fork is how forked children deadlock). Elsewhere (CI logs, pipes):
-one plain line per event. NO_COLOR is honoured by rich itself.
+On a terminal: a live panel (done, failed, retried, remaining, and one line per worker slot:
+the run it executes and for how long, or idle), redrawn from the engine's loop at most every
+half second (no refresh thread: the local engine forks workers at any time, and a thread
+holding a lock across fork is how forked children deadlock). Elsewhere (CI logs, pipes): one
+plain line per event. NO_COLOR is honoured by rich itself.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -21,6 +23,8 @@ from rich.text import Text
 from ..compiler.emit.text import clean  # run names and errors quote the conf files
 from .engine import Event, Finished, Started
 
+REFRESH_SECONDS = 0.5
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -29,17 +33,33 @@ class Outcome:
     duration: float | None = None
     error: str | None = None
     log: str | None = None
+    attempts: int = 1
+
+
+def _worker(slot: int) -> str:
+    return f"worker {slot + 1}"
 
 
 class ProgressDisplay:
-    def __init__(self, console: Console, total: int, skipped: int, workers: int) -> None:
+    def __init__(
+        self,
+        console: Console,
+        total: int,
+        skipped: int,
+        workers: int,
+        *,
+        label: Callable[[int], str] = _worker,
+    ) -> None:
         self.console = console
         self.total = total  # runs to execute now (skipped ones excluded)
         self.skipped = skipped
         self.workers = workers
+        self.label = label
         self.done = 0
         self.failed = 0
-        self.current: dict[str, float] = {}
+        self.retries = 0  # attempts that failed and are retried
+        self.waiting_retry: set[str] = set()
+        self.slots: dict[int, tuple[str, float, int]] = {}  # slot -> (run, start, attempt)
         self.t0 = time.monotonic()
         self._live: Live | None = None
         self._last = 0.0
@@ -65,30 +85,41 @@ class ProgressDisplay:
         return self.total - self.done - self.failed
 
     def _line(self, text: str) -> None:
-        self.console.print(clean(text), markup=False, highlight=False, soft_wrap=True)
+        # Plain lines for logs and pipes: written as they are (rich's print, with its
+        # rendering pipeline, costs ten times more, which shows at 10^5 runs).
+        f = self.console.file
+        f.write(clean(text) + "\n")
+        f.flush()
 
     def on_event(self, ev: Event) -> None:
         if isinstance(ev, Started):
-            self.current[ev.name] = time.monotonic()
+            self.slots[ev.worker] = (ev.name, time.monotonic(), ev.attempt)
+            self.waiting_retry.discard(ev.name)
             if self._live is None:
-                self._line(f"[{self.done + self.failed}/{self.total}] start {ev.name}")
+                again = f" (attempt {ev.attempt})" if ev.attempt > 1 else ""
+                self._line(f"[{self.done + self.failed}/{self.total}] start {ev.name}{again} on {self.label(ev.worker)}")
         elif isinstance(ev, Finished):
-            self.current.pop(ev.name, None)
-            if ev.ok:
+            self.slots.pop(ev.worker, None)
+            tail = f": {ev.error}" if ev.error else ""
+            if ev.retry_in is not None:
+                self.retries += 1
+                self.waiting_retry.add(ev.name)
+                word = f"RETRY in {ev.retry_in:.0f}s"
+            elif ev.ok:
                 self.done += 1
+                word = "done  "
             else:
                 self.failed += 1
+                word = "FAILED"
             if self._live is None:
-                word = "done  " if ev.ok else "FAILED"
-                tail = f": {ev.error}" if ev.error else ""
                 self._line(f"[{self.done + self.failed}/{self.total}] {word} {ev.name} ({ev.duration:.1f}s){tail}")
-        self.refresh(force=True)
+        self.refresh()
 
     def refresh(self, force: bool = False) -> None:
         if self._live is None:
             return
         now = time.monotonic()
-        if force or now - self._last >= 0.5:
+        if force or now - self._last >= REFRESH_SECONDS:
             self._last = now
             self._live.update(self._render(), refresh=True)
 
@@ -99,16 +130,30 @@ class ProgressDisplay:
             (f"{finished}/{self.total} ", ""),
             ("done ", "green"), (str(self.done), "bold green"), "  ",
             ("failed ", "red"), (str(self.failed), "bold red"), "  ",
+            ("running ", "cyan"), (str(len(self.slots)), "bold cyan"), "  ",
             ("remaining ", ""), (str(self.remaining), "bold"), "  ",
             (f"{time.monotonic() - self.t0:.0f}s", "dim"),
         )
+        if self.retries:
+            head.append(f"  retried {self.retries} time(s), {len(self.waiting_retry)} waiting", "yellow")
         if self.skipped:
             head.append(f"  ({self.skipped} already completed)", "dim")
         bar = ProgressBar(total=max(1, self.total), completed=finished, width=40)
-        rows = [head, bar]
+        rows: list[Text | ProgressBar] = [head, bar]
         now = time.monotonic()
-        for name, t in sorted(self.current.items(), key=lambda kv: kv[1]):
-            rows.append(Text.assemble(("  ▸ ", "cyan"), clean(name), (f"  {now - t:.0f}s", "dim")))
+        shown = 0
+        for slot in range(self.workers):
+            if shown == 32:  # a panel taller than a terminal helps nobody
+                rows.append(Text(f"  ... and {self.workers - shown} more worker(s)", "dim"))
+                break
+            shown += 1
+            cur = self.slots.get(slot)
+            if cur is None:
+                rows.append(Text.assemble((f"  {self.label(slot)}: ", "dim"), ("idle", "dim")))
+                continue
+            name, t, attempt = cur
+            again = f" (attempt {attempt})" if attempt > 1 else ""
+            rows.append(Text.assemble((f"  {self.label(slot)}: ", "cyan"), clean(name), again, (f"  {now - t:.0f}s", "dim")))
         return Group(*rows)
 
 
@@ -123,9 +168,12 @@ def summary_table(outcomes: list[Outcome]) -> Table:
         detail = o.error or ""
         if o.status == "failed" and o.log:
             detail = f"{detail}\nlog: {o.log}" if detail else f"log: {o.log}"
+        status = Text(o.status, style=style.get(o.status, ""))
+        if o.attempts > 1:
+            status.append(f" ({o.attempts} attempts)", "yellow")
         table.add_row(
             escape(clean(o.name)),
-            Text(o.status, style=style.get(o.status, "")),
+            status,
             f"{o.duration:.1f}s" if o.duration is not None else "",
             escape(clean(detail, keep_newlines=True)),
         )

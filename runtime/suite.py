@@ -19,7 +19,8 @@ from .bridge import (
     storage_failure,
     writes_outputs,
 )
-from .engine import Engine, Event, Finished, Started, Task
+from .engine import Engine, Event, Executor, Finished, Started
+from .engines import task_of
 from .interrupts import checkpoint
 from .journal import Journal, RunState, lock_suite
 from .progress import Outcome, ProgressDisplay
@@ -38,6 +39,11 @@ class SuiteResult:
     @property
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def retried(self) -> list[Outcome]:
+        """Runs that needed more than one attempt (completed or not)."""
+        return [o for o in self.outcomes if o.attempts > 1]
 
     @property
     def unfinished(self) -> list[Outcome]:
@@ -68,9 +74,11 @@ def run_suite(
     resume: bool = True,
     command: Sequence[str] = (),
     on_warning: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> SuiteResult:
     """`command` is this helm-run's command line (journaled for `helmc status`'s re-run
-    command); `on_warning` receives what the journal ignored. Raises SuiteLocked, JournalError."""
+    command); `on_warning` receives what the journal ignored; `executor` defaults to HELM's
+    (HelmExecutor), simulations pass their own. Raises SuiteLocked, JournalError."""
     lock_fd = lock_suite(settings.output_path, settings.suite)
     try:
         with Journal.open(settings.output_path, settings.suite) as journal:
@@ -78,7 +86,7 @@ def run_suite(
                 if on_warning is not None:
                     on_warning(w)
             return _run_suite(runs, settings, engine, console, journal, workers=workers, resume=resume,
-                              command=command)
+                              command=command, executor=executor or HelmExecutor(settings))
     finally:
         os.close(lock_fd)
 
@@ -93,6 +101,7 @@ def _run_suite(
     workers: int,
     resume: bool,
     command: Sequence[str],
+    executor: Executor,
 ) -> SuiteResult:
     # Attempts are written aside and swapped in whole (bridge.commit_run_folder): a run folder
     # is never deleted up front, so an interrupted rerun loses no completed run.
@@ -122,7 +131,7 @@ def _run_suite(
     by_name = {b.name: b for b in todo}
     finished: dict[str, Outcome] = {}
 
-    with ProgressDisplay(console, len(todo), len(skipped), workers) as display:
+    with ProgressDisplay(console, len(todo), len(skipped), workers, label=engine.worker_label) as display:
 
         def on_event(ev: Event) -> None:
             b = by_name[ev.name]
@@ -131,13 +140,15 @@ def _run_suite(
             elif isinstance(ev, Finished):
                 state = RunState.COMPLETED if ev.ok else RunState.FAILED
                 journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration)
-                finished[b.name] = Outcome(
-                    b.name,
-                    "completed" if ev.ok else "failed",
-                    ev.duration,
-                    ev.error,
-                    None if ev.ok else run_log_path(settings, b.name),
-                )
+                if ev.retry_in is None:
+                    finished[b.name] = Outcome(
+                        b.name,
+                        "completed" if ev.ok else "failed",
+                        ev.duration,
+                        ev.error,
+                        None if ev.ok else run_log_path(settings, b.name),
+                        ev.attempt,
+                    )
             display.on_event(ev)
             if isinstance(ev, Finished) and not ev.ok and storage_failure(ev.error):
                 result.storage_error = storage_failure(ev.error)
@@ -148,11 +159,11 @@ def _run_suite(
             journal.tick()  # group commit: the last runs that finished reach the disk
             display.refresh()
 
-        tasks = [Task(b.name, b.payload) for b in todo]
+        tasks = [task_of(b.name, b.payload, b.model, b.model_deployment, b.size) for b in todo]
         try:
             engine.run(
                 tasks,
-                HelmExecutor(settings),
+                executor,
                 on_event,
                 stop_on_failure=settings.exit_on_error,
                 on_tick=on_tick,

@@ -22,8 +22,9 @@ class Example:
     fixed_args: tuple[str, ...] | None = None  # arguments for `fixed`, when not `args`
     command: str = "check"  # "check" or "plan"
     note: str = ""  # what the docs say about the case, beyond the rule's summary
-    needs_helm: bool = False  # the example runs HELM itself (crfm-helm installed)
+    needs_helm: bool = False  # the example needs crfm-helm installed (runs HELM, or asks what it has)
     extra_files: dict[str, str] = field(default_factory=dict)
+    exit_status: int | None = None  # when not the default (1 for an error): helm-run's bad usage is 2
     path: str = "run_entries.conf"  # the file `bad` and `fixed` are written to (a HELM config YAML for HC06xx)
 
 
@@ -31,6 +32,19 @@ def conf(*descriptions: str, extra: str = "") -> str:
     lines = [f'  {{description: "{d}", priority: 1{extra}}}' for d in descriptions]
     return "entries: [\n" + "\n".join(lines) + "\n]\n"
 
+
+# A lab's run spec function, loaded with --plugins: it checks a value in its body.
+LAB_RUN_SPECS = """\
+from helm.benchmark.run_spec import RunSpec, run_spec_function
+from helm.benchmark.run_specs.simple_run_specs import get_simple1_spec
+
+
+@run_spec_function("lab_simple")
+def get_lab_simple_spec(split: str = "valid") -> RunSpec:
+    if split not in ("train", "valid"):
+        raise ValueError(f"unknown split {split!r}: use train or valid")
+    return get_simple1_spec()
+"""
 
 EXAMPLES: list[Example] = [
     Example(
@@ -235,14 +249,95 @@ EXAMPLES += [
     ),
     Example(
         "HC0502",
-        conf("simple1:model=text"),
-        conf("simple1:model=simple/model1"),
-        args=("--models-to-run", "openai/gpt2", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
-        fixed_args=("--models-to-run", "simple/model1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        conf("lab_simple:split=test,model=simple/model1"),
+        conf("lab_simple:split=valid,model=simple/model1"),
+        args=("--plugins", "lab_run_specs.py", "--models-to-run", "simple/model1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
         command="run",
         needs_helm=True,
-        note="helm-run has HELM build every run before any starts: here `simple1` pins its "
-        "deployment to `simple/model1`, which cannot serve the model that --models-to-run put in.",
+        extra_files={"lab_run_specs.py": LAB_RUN_SPECS},
+        note="helm-run has HELM build every run before any starts. Here a lab's own run spec function "
+        "(`--plugins lab_run_specs.py`) refuses a value in its body, which no static check can see.",
+    ),
+    Example(
+        "HC0700",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "lokal", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "local", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="Checked before anything is compiled: a wrong engine flag starts nothing and writes nothing.",
+    ),
+    Example(
+        "HC0702",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "ray", "--ray-address", "127.0.0.1:9", "--disable-cache", "-m", "1", "--dry-run",
+              "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "ray", "--disable-cache", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="helm-run tries a TCP connection (3 s at most) before starting anything. Without "
+        "--ray-address, as in the fix, helm-run starts a Ray instance on this machine and stops it at the end.",
+    ),
+    Example(
+        "HC0703",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "slurm", "--disable-cache", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "slurm", "--slurm-cluster", "local", "-m", "1", "--dry-run", "--suite", "docs",
+                    "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="The fix runs the same submitit jobs with submitit's local executor, on this machine.",
+    ),
+    Example(
+        "HC0704",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-arg", "time:60", "-m", "1", "--dry-run",
+              "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-arg", "time=60", "-m", "1",
+                    "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+    ),
+    Example(
+        "HC0705",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-arg", "tiem=60", "-m", "1", "--dry-run",
+              "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-arg", "time=60", "-m", "1",
+                    "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="The keys are those of submitit's SlurmExecutor (its own list): `time` is in minutes, "
+        "`gpus_per_node`, `mem`, `partition`, `account` and the others are sbatch's options.",
+    ),
+    Example(
+        "HC0707",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--max-runs-per-provider", "0", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--max-runs-per-provider", "1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="Also for a flag of another engine (`--ray-address` without `--engine ray`), which would "
+        "otherwise be ignored without a word.",
+    ),
+    Example(
+        "HC0708",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-config", "runner.yml", "-m", "1",
+              "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--engine", "slurm", "--slurm-cluster", "local", "--slurm-config", "runner.yaml", "-m", "1",
+                    "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        extra_files={"runner.yaml": "# Slurm parameters of submitit's SlurmExecutor\ntime: 60\n"},
+        note="The runner config file is a YAML mapping of the same keys as --slurm-arg, which wins over it.",
     ),
     Example(
         "HC0901",
@@ -439,6 +534,7 @@ EXAMPLES += [
         deployments(deployment()),
         path=DEPLOYMENTS,
         extra_files=WITH_METADATA,
+        needs_helm=True,  # without crfm-helm there is no extra to miss
         note=f"Reported when crfm-helm is installed without the extra. HELM: {HELM_FIRST_REQUEST} "
         "(`OptionalDependencyNotInstalled`, or `ModuleNotFoundError` where a HELM module imports the package "
         "outside its guard, as openai_client.py does). The fix shown serves the model locally instead; "
@@ -474,6 +570,8 @@ EXAMPLES += [
 NO_EXAMPLE: dict[str, str] = {
     "HC0501": "the RunSpecs HELM builds at run time differ from the plan: a helmc bug to report",
     "HC0902": "helmc itself failed; it prints this one line instead of a traceback and exits 2",
+    "HC0701": "needs an environment without ray or submitit (tests/test_engines.py hides ray to test it)",
+    "HC0706": "needs a Slurm cluster (sbatch) or a running Ray cluster; tests/test_engines.py uses a stand-in sbatch",
     "HC0750": "the outside world (a folder where the journal goes, no permission, a full disk): one line, "
     "exit 2; docs/runtime.md shows it and tests/test_journal.py makes each case",
     "HC0751": "a damaged journal (garbage, wrong types, a torn line): a warning, the runs are redone; "

@@ -56,7 +56,9 @@ def test_example_triggers(example, tmp_path):
     data = json_output(out, err)
     diags = data["diagnostics"] if isinstance(data, dict) else data
     severities = {d["severity"] for d in diags if d["code"] == example.code}
-    if "error" in severities:
+    if example.exit_status is not None:
+        assert status == example.exit_status
+    elif "error" in severities:
         assert status == 1
     else:
         assert status in (0, 1)

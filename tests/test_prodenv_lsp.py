@@ -6,11 +6,14 @@ from __future__ import annotations
 import sys
 
 import pytest
-import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from test_lsp import range_of
+# The lsp and lsp-test extras are installed apart from crfm-helm: without them, skip (see test_lsp.py).
+pytest_lsp = pytest.importorskip("pytest_lsp", reason="the lsp-test extra (pytest-lsp) is not installed")
+pytest.importorskip("pygls", reason="the lsp extra (pygls) is not installed")
+from lsprotocol import types  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+
+from test_lsp import range_of  # noqa: E402
 
 pytestmark = pytest.mark.asyncio
 

@@ -20,7 +20,9 @@ EXIT_USAGE = 2  # also: crfm-helm missing, HELM setup refused, internal error
 EXIT_INTERRUPTED = 130
 
 # helmc's own flags: not forwarded to HELM, listed so the re-run command can be rebuilt.
-_HELMC_ONLY = {"conf_file", "parallel_runs", "allow_no_runs", "fresh", "only_runs", "format"}
+_HELMC_ONLY = {"conf_file", "parallel_runs", "allow_no_runs", "fresh", "only_runs", "format", "engine",
+               "ray_address", "ray_num_cpus", "ray_num_gpus", "slurm_cluster", "slurm_arg", "slurm_config",
+               "retries", "retry_backoff", "max_runs_per_provider"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -175,6 +177,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=["text", "json", "sarif", "github", "lsp"], default="text",
         help="Format of diagnostics (default text).",
     )
+    eng = parser.add_argument_group("helmc engines (docs/runtime.md)")
+    eng.add_argument(
+        "--engine", default="local", metavar="local|ray|slurm",
+        help="Where runs execute: worker processes here (local, the default), Ray tasks (extra `ray`) "
+        "or Slurm jobs through submitit (extra `slurm`).",
+    )
+    eng.add_argument(
+        "--retries", type=int, default=None, metavar="N",
+        help="Retry a run that fails or whose worker dies up to N times, with backoff "
+        "(default 0 with --engine local, 1 with ray and slurm).",
+    )
+    eng.add_argument(
+        "--retry-backoff", type=float, default=2.0, metavar="SECONDS",
+        help="Wait this long before a first retry, twice as long before a second... (default 2, at most 60).",
+    )
+    eng.add_argument(
+        "--max-runs-per-provider", type=int, default=None, metavar="N",
+        help="At most N runs at once per model host organisation (openai, together...); runs on "
+        "local models (simple/, huggingface/) are not limited.",
+    )
+    eng.add_argument("--ray-address", default=None, metavar="ADDR",
+                     help="A running Ray cluster (HOST:PORT, ray://HOST:PORT, auto); without it helm-run "
+                     "starts a Ray instance on this machine and stops it at the end.")
+    eng.add_argument("--ray-num-cpus", type=float, default=None, metavar="N", help="CPUs per run (default 1).")
+    eng.add_argument("--ray-num-gpus", type=float, default=None, metavar="N", help="GPUs per run (default 0).")
+    eng.add_argument("--slurm-cluster", choices=["slurm", "local"], default=None,
+                     help="slurm (sbatch, the default) or local: the same jobs run on this machine "
+                     "with submitit's local executor.")
+    eng.add_argument("--slurm-arg", nargs="+", action="extend", default=None, metavar="KEY=VALUE",
+                     help="A Slurm parameter of submitit's SlurmExecutor (partition, account, time in "
+                     "minutes, gpus_per_node, mem, ...); repeatable.")
+    eng.add_argument("--slurm-config", default=None, metavar="PATH",
+                     help="A YAML runner config file mapping Slurm parameters to values; --slurm-arg wins.")
     parser.set_defaults(_helm_run_parser=parser)
 
 
@@ -395,6 +430,9 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
     if args.parallel_runs < 1:
         err.print("error: --parallel-runs must be at least 1.", markup=False)
         return EXIT_USAGE
+    code = _check_engine(args)
+    if code is not None:
+        return code
     if args.run_specs:
         # HELM warns after the whole suite ran; a deprecation is worth saying up front.
         err.print(
@@ -452,7 +490,7 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
                 if e.description is not None
             ]
             built, build_errors = bridge.build_runs(helm_entries, settings)
-            if args.parallel_runs > 1 and not build_errors:
+            if args.parallel_runs > 1 and args.engine == "local" and not build_errors:
                 bridge.prewarm(built)
     except bridge.HelmUnavailable as e:
         err.print(f"error: crfm-helm cannot be imported.\n  = help: install it with: {e}", markup=False)
@@ -506,12 +544,12 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
         return EXIT_FAILED
 
     # 4. Execute.
-    from helmc.runtime.engine import LocalEngine
-
-    from helmc.runtime.journal import JournalError, SuiteLocked
+    from helmc.runtime.engines import make_engine
+    from helmc.runtime.journal import JournalError, SuiteLocked, journal_dir
     from helmc.runtime.rerun import invocation_words
 
-    engine = LocalEngine(workers=args.parallel_runs)
+    engine = make_engine(_engine_options(args),
+                         submit_folder=os.path.join(journal_dir(settings.output_path, settings.suite), "submitit"))
     try:
         result = run_suite(runs, settings, engine, out, workers=args.parallel_runs, resume=not args.fresh,
                            command=invocation_words(args),
@@ -533,9 +571,12 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
     skipped = sum(1 for o in result.outcomes if o.status == "skipped")
     failed = result.failed
     unfinished = result.unfinished
+    retried = result.retried
     out.print(
         f"{done} completed, {skipped} skipped (completed earlier), {len(failed)} failed"
         + (f", {len(unfinished)} not finished" if unfinished else "")
+        + (f"; {len(retried)} retried ({sum(1 for o in retried if o.status == 'completed')} of them completed)"
+           if retried else "")
         + f"; output in {os.path.join(settings.output_path, 'runs', settings.suite)}",
         markup=False,
     )
@@ -558,6 +599,41 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
     if unfinished:
         return EXIT_FAILED if args.exit_on_error else EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _engine_options(args: argparse.Namespace) -> Any:
+    from helmc.runtime.engines import EngineOptions
+
+    return EngineOptions(
+        engine=args.engine,
+        parallel_runs=args.parallel_runs,
+        retries=args.retries,
+        retry_backoff=args.retry_backoff,
+        max_runs_per_provider=args.max_runs_per_provider,
+        ray_address=args.ray_address,
+        ray_num_cpus=args.ray_num_cpus,
+        ray_num_gpus=args.ray_num_gpus,
+        slurm_cluster=args.slurm_cluster,
+        slurm_args=tuple(args.slurm_arg or ()),
+        slurm_config=args.slurm_config,
+    )
+
+
+def _check_engine(args: argparse.Namespace) -> int | None:
+    """The engine flags, before anything is compiled, started or written: exit 2 on a problem."""
+    from helmc.compiler.diagnostics import DiagnosticSink
+    from helmc.runtime.engines import check_engine
+
+    sink = DiagnosticSink()
+    check_engine(_engine_options(args), mongo_uri=args.mongo_uri, disable_cache=args.disable_cache,
+                 local_path=args.local_path, sink=sink)
+    if not sink.items:
+        return None
+    _emit(sink.sorted(), args.format, sys.stderr)
+    if sink.has_errors:
+        sys.stderr.write("helm-run: the engine flags are wrong; nothing was started.\n")
+        return EXIT_USAGE
+    return None
 
 
 def rerun_command(args: argparse.Namespace, run_names: Sequence[str]) -> str:

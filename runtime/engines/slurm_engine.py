@@ -1,0 +1,106 @@
+"""`--engine slurm`: one submitit job per run attempt (extra `helmc[slurm]`).
+
+`--slurm-cluster slurm` submits to Slurm with sbatch; `--slurm-cluster local` runs the very same
+pickled jobs with submitit's local executor (processes on this machine), which is how the tests
+run here. Every Slurm parameter (partition, account, time, gpus_per_node, mem, ...) comes from
+`--slurm-arg KEY=VALUE` or `--slurm-config FILE`; nothing is hard-coded. Runs that start
+together are submitted as one job array. A job that dies (SIGKILL, OOM, preemption, time limit)
+comes back as a failed attempt, and `--retries` decide.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from ..engine import Done, Engine, Executor, Task
+from . import RemoteExecutor, run_remote
+
+# submitit's local executor kills a job after `timeout_min` (2 minutes by default): a HELM run
+# may take hours, so locally there is no limit unless `--slurm-arg time=MINUTES` sets one.
+LOCAL_TIMEOUT_MIN = 7 * 24 * 60
+
+
+def _job(remote: RemoteExecutor, task: Task) -> tuple[bool, float, str | None]:
+    return run_remote(remote, task)
+
+
+class SlurmEngine(Engine):
+    kind = "slurm"
+
+    def __init__(self, slots: int, *, folder: str, cluster: str = "slurm",
+                 params: dict[str, Any] | None = None, **kw: Any) -> None:
+        super().__init__(slots, **kw)
+        self.folder = folder
+        self.cluster = cluster
+        self.params = dict(params or {})
+        self._jobs: dict[int, Any] = {}
+
+    def _open(self, executor: Executor, slots: int) -> None:
+        import submitit
+
+        folder = os.path.join(self.folder, "%j")
+        if self.cluster == "local":
+            ex: Any = submitit.LocalExecutor(folder=folder)
+            minutes = self.params.get("time")
+            ex.update_parameters(timeout_min=int(minutes) if minutes is not None else LOCAL_TIMEOUT_MIN)
+            if self.params.get("gpus_per_node"):
+                ex.update_parameters(gpus_per_node=int(self.params["gpus_per_node"]))
+        else:
+            ex = submitit.SlurmExecutor(folder=folder)
+            ex.update_parameters(**self.params)
+        self._ex = ex
+        # Local jobs watch helm-run and stop if it dies (a kill -9 must leave no orphan writing
+        # into a run folder that the next helm-run redoes); Slurm jobs run on other hosts.
+        watch = os.getpid() if self.cluster == "local" else None
+        self._remote = RemoteExecutor(executor, os.getcwd(), watch)
+        self._jobs = {}
+
+    def _submit(self, batch: list[tuple[int, Task]]) -> None:
+        if len(batch) > 1 and self.cluster != "local":
+            with self._ex.batch():  # one sbatch: a job array
+                jobs = [self._ex.submit(_job, self._remote, task) for _, task in batch]
+        else:
+            jobs = [self._ex.submit(_job, self._remote, task) for _, task in batch]
+        for (slot, _), job in zip(batch, jobs):
+            self._jobs[slot] = job
+
+    def _wait(self, timeout: float) -> list[Done]:
+        deadline = time.monotonic() + timeout
+        while True:
+            done: list[Done] = []
+            for slot, job in list(self._jobs.items()):
+                if not job.done():
+                    continue
+                del self._jobs[slot]
+                try:
+                    ok, duration, error = job.result()
+                except Exception as e:  # noqa: BLE001 - the job died: killed, OOM, preempted, timed out
+                    done.append(Done(slot, False, None, _job_error(job, e)))
+                else:
+                    done.append(Done(slot, ok, duration, error))
+            if done or time.monotonic() >= deadline:
+                return done
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def _close(self) -> None:
+        for job in self._jobs.values():
+            try:
+                job.cancel(check=False)
+            except Exception:  # noqa: BLE001
+                pass
+        self._jobs = {}
+
+    def worker_label(self, slot: int) -> str:
+        return f"job slot {slot + 1}"
+
+
+def _job_error(job: Any, e: BaseException) -> str:
+    try:
+        state = job.state
+    except Exception:  # noqa: BLE001
+        state = "unknown"
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    text = f"job {job.job_id} ended without a result (state {state}): {first}"
+    return text if len(text) <= 200 else text[:197] + "..."

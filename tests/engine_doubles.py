@@ -1,0 +1,35 @@
+"""A test double executor, importable by worker processes of every engine (Ray workers and
+submitit jobs import it by name: the tests put this folder on PYTHONPATH)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+from helmc.runtime.engine import Task
+
+
+@dataclass(frozen=True)
+class ScriptedExecutor:
+    """Behaviour per task payload: ok, raise, die (the process running it is SIGKILLed), slow,
+    flaky (dies on its first attempt only), fails-once (raises on its first attempt only).
+    Each attempt leaves a marker file NAME.PID.N in marker_dir."""
+
+    marker_dir: str
+
+    def execute(self, task: Task) -> None:
+        kind = task.payload.decode()
+        prior = [f for f in os.listdir(self.marker_dir) if f.startswith(task.name + ".")]
+        open(os.path.join(self.marker_dir, f"{task.name}.{os.getpid()}.{len(prior) + 1}"), "w").close()
+        if kind == "raise" or (kind == "fails-once" and not prior):
+            raise ValueError(f"boom in {task.name}")
+        if kind == "die" or (kind == "flaky" and not prior):
+            os.kill(os.getpid(), signal.SIGKILL)
+        if kind == "slow":
+            time.sleep(0.3)
+
+
+def attempts(marker_dir: str, name: str) -> int:
+    return sum(1 for f in os.listdir(marker_dir) if f.startswith(name + "."))

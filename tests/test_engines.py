@@ -1,0 +1,250 @@
+"""Engines, retries, per-provider limits and scheduling (issue 11), without HELM.
+
+The executor is a test double (engine_doubles.py); HELM's own execution under each engine is
+in test_engines_helm.py. Ray and submitit tests start real processes (a local Ray instance,
+submitit's local executor) and are marked `helm` with the other slow real-process tests."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine_doubles import ScriptedExecutor, attempts
+from helmc.runtime.engine import Finished, InlineEngine, LocalEngine, Started, Task
+from helmc.runtime.engines import EngineOptions, check_engine, task_of
+from helmc.runtime.scheduler import Scheduler
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def _finals(events) -> dict[str, Finished]:
+    return {e.name: e for e in events if isinstance(e, Finished) and e.retry_in is None}
+
+
+# ------------------------------------------------------------------------------ scheduler
+
+
+def test_longest_first_when_sizes_are_known():
+    tasks = [Task(f"t{i}", b"", "p", True, s) for i, s in enumerate([3, None, 10, 1, 10])]
+    s = Scheduler(tasks)
+    order = []
+    while (n := s.next(0.0)) is not None:
+        order.append(n[0].name)
+        s.finished(n[0], n[1], True, 0.0)
+    assert order == ["t2", "t4", "t0", "t3", "t1"]  # ties keep input order; unknown size last
+
+
+def test_providers_are_spread_out():
+    tasks = [Task(f"a{i}", b"", "openai", True, 5) for i in range(4)]
+    tasks += [Task(f"b{i}", b"", "together", True, 5) for i in range(4)]
+    s = Scheduler(tasks)
+    first4 = [s.next(0.0)[0].provider for _ in range(4)]
+    assert sorted(first4) == ["openai", "openai", "together", "together"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    providers=st.lists(st.sampled_from(["openai", "together", "anthropic", "simple", "huggingface"]),
+                       min_size=1, max_size=40),
+    limit=st.integers(1, 3),
+    slots=st.integers(1, 6),
+    retries=st.integers(0, 2),
+    seed=st.integers(0, 10**6),
+)
+def test_provider_limit_holds_and_every_run_ends_once(providers, limit, slots, retries, seed):
+    rnd = random.Random(seed)
+    tasks = [task_of(f"r{i}", b"", p + "/m", None, rnd.choice([None, 1, 5, 9])) for i, p in enumerate(providers)]
+    s = Scheduler(tasks, retries=retries, backoff=0.0, max_per_provider=limit)
+    running: list[tuple[Task, int]] = []
+    ended: dict[str, int] = {}
+    now = 0.0
+    while not s.exhausted() or running:
+        while len(running) < slots and (n := s.next(now)) is not None:
+            running.append(n)
+            per = {}
+            for t, _ in running:
+                if t.limited:
+                    per[t.provider] = per.get(t.provider, 0) + 1
+            assert all(v <= limit for v in per.values())
+        assert running, "nothing runs while runs are left: the scheduler is stuck"
+        t, a = running.pop(rnd.randrange(len(running)))
+        ok = rnd.random() < 0.6
+        if s.finished(t, a, ok, now) is None:
+            assert t.name not in ended
+            ended[t.name] = a
+            assert ok or a == retries + 1
+        now += 1.0
+    assert set(ended) == {t.name for t in tasks}
+
+
+def test_local_models_are_not_limited():
+    assert not task_of("x", b"", "simple/model1", "simple/model1", None).limited
+    assert not task_of("x", b"", "gpt2", "huggingface/gpt2", None).limited
+    t = task_of("x", b"", "meta/llama", "together/llama", None)
+    assert t.limited and t.provider == "together"
+
+
+def test_backoff_doubles():
+    t = Task("a", b"", None, False, None)
+    s = Scheduler([t], retries=3, backoff=1.5)
+    assert s.finished(*s.next(0.0), False, 10.0) == 1.5
+    assert s.next(10.0) is None and s.next(11.6)[1] == 2
+    assert s.finished(t, 2, False, 20.0) == 3.0
+
+
+# ------------------------------------------------------------------------------ local engine
+
+
+@pytest.mark.parametrize("kind", ["flaky", "fails-once"])
+def test_local_retry_after_a_failure_or_a_killed_worker(tmp_path, kind):
+    tasks = [Task("a", kind.encode()), Task("b", b"ok"), Task("c", b"die")]
+    events: list = []
+    LocalEngine(2, tick_interval=0.05, retries=1, backoff=0.0).run(tasks, ScriptedExecutor(str(tmp_path)),
+                                                                   events.append)
+    fin = _finals(events)
+    assert fin["a"].ok and fin["a"].attempt == 2
+    assert fin["b"].ok and fin["b"].attempt == 1
+    assert not fin["c"].ok and fin["c"].attempt == 2 and "signal 9" in fin["c"].error
+    retried = [e for e in events if isinstance(e, Finished) and e.retry_in is not None]
+    assert sorted(e.name for e in retried) == ["a", "c"]
+    assert attempts(str(tmp_path), "a") == 2 and attempts(str(tmp_path), "c") == 2
+
+
+def test_no_retry_by_default(tmp_path):
+    events: list = []
+    LocalEngine(1, tick_interval=0.05).run([Task("a", b"fails-once")], ScriptedExecutor(str(tmp_path)),
+                                           events.append)
+    assert not _finals(events)["a"].ok and attempts(str(tmp_path), "a") == 1
+
+
+def test_inline_engine_and_provider_limit_of_one(tmp_path):
+    tasks = [task_of(f"r{i}", b"ok", "openai/gpt", None, i) for i in range(5)]
+    events: list = []
+    InlineEngine(3, max_per_provider=1).run(tasks, ScriptedExecutor(str(tmp_path)), events.append)
+    depth = peak = 0
+    for e in events:
+        depth += 1 if isinstance(e, Started) else -1
+        peak = max(peak, depth)
+    assert peak == 1 and len(_finals(events)) == 5
+    assert [e.name for e in events if isinstance(e, Started)] == ["r4", "r3", "r2", "r1", "r0"]
+
+
+# ------------------------------------------------------------------------------ flag checks
+
+
+def _codes(mongo: str = "", disable_cache: bool = False, **kw) -> list[str]:
+    from helmc.compiler.diagnostics import DiagnosticSink
+
+    sink = DiagnosticSink()
+    check_engine(EngineOptions(**kw), mongo_uri=mongo, disable_cache=disable_cache, local_path="pe", sink=sink)
+    return [d.code for d in sink.items]
+
+
+def test_flag_checks():
+    assert _codes() == []
+    assert _codes(engine="rya") == ["HC0700"]
+    assert _codes(engine="local", ray_address="x:1") == ["HC0707"]
+    assert _codes(engine="slurm", slurm_cluster="local", slurm_args=("partition",)) == ["HC0704"]
+    assert _codes(engine="slurm", slurm_cluster="local", slurm_args=("partitoin=gpu",)) == ["HC0705"]
+    assert _codes(engine="slurm", slurm_cluster="local", slurm_args=("partition=gpu", "time=60")) == []
+    assert _codes(engine="ray", ray_address="127.0.0.1:1") == ["HC0702"]
+    assert _codes(engine="local", max_runs_per_provider=0) == ["HC0707"]
+
+
+def test_sqlite_cache_shared_by_hosts(tmp_path, monkeypatch):
+    sbatch = tmp_path / "sbatch"
+    sbatch.write_text("#!/bin/sh\nexit 1\n")
+    sbatch.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ["PATH"])
+    assert _codes(engine="slurm") == ["HC0706"]
+    assert _codes(engine="slurm", disable_cache=True) == []
+    assert _codes(engine="slurm", mongo="mongodb://db:27017/helm") == []
+    assert _codes(engine="slurm", slurm_cluster="local") == []  # one host: SQLite's locks hold
+    assert _codes(engine="ray") == []  # a Ray instance on this machine
+
+
+def test_missing_extra_names_the_pip_command(tmp_path):
+    code = (
+        "import sys; sys.modules['ray'] = None\n"
+        "from helmc.cli import helm_run_main\n"
+        "sys.exit(helm_run_main())"
+    )
+    r = subprocess.run([sys.executable, "-c", code, "-r", "simple1:model=simple/model1", "-m", "1",
+                        "--engine", "ray"], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "NO_COLOR": "1"}, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "HC0701" in r.stderr and "pip install 'helmc[ray]'" in r.stderr
+    assert "Traceback" not in r.stderr and os.listdir(tmp_path) == []
+
+
+def test_slurm_config_file(tmp_path):
+    good = tmp_path / "runner.yaml"
+    good.write_text("partition: gpu\ntime: 240\n")
+    assert _codes(engine="slurm", slurm_cluster="local", slurm_config=str(good)) == []
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- partition\n")
+    assert _codes(engine="slurm", slurm_cluster="local", slurm_config=str(bad)) == ["HC0708"]
+    assert _codes(engine="slurm", slurm_cluster="local", slurm_config=str(tmp_path / "none.yaml")) == ["HC0708"]
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("partion: gpu\n")
+    assert _codes(engine="slurm", slurm_cluster="local", slurm_config=str(typo)) == ["HC0705"]
+
+
+# ------------------------------------------------------------------------------ ray and submitit
+
+
+@pytest.fixture
+def importable_doubles(monkeypatch):
+    """Ray workers and submitit jobs are other Python processes: they import engine_doubles."""
+    monkeypatch.setenv("PYTHONPATH", TESTS + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def _distributed(engine, tmp_path) -> tuple[list, dict[str, Finished]]:
+    tasks = [Task("a", b"ok"), Task("b", b"raise"), Task("c", b"flaky"), Task("d", b"slow"), Task("e", b"die")]
+    events: list = []
+    engine.run(tasks, ScriptedExecutor(str(tmp_path)), events.append)
+    return events, _finals(events)
+
+
+def _check_distributed(tmp_path, events, fin):
+    assert set(fin) == {"a", "b", "c", "d", "e"}
+    assert fin["a"].ok and fin["d"].ok
+    assert fin["c"].ok and fin["c"].attempt == 2  # its process was SIGKILLed once
+    assert not fin["b"].ok and "ValueError: boom in b" in fin["b"].error and fin["b"].attempt == 2
+    assert not fin["e"].ok and fin["e"].attempt == 2
+    assert attempts(str(tmp_path), "a") == 1
+
+
+@pytest.mark.helm
+def test_ray_engine_with_a_real_local_instance(tmp_path, importable_doubles):
+    import ray
+
+    from helmc.runtime.engines.ray_engine import RayEngine
+
+    try:
+        events, fin = _distributed(RayEngine(2, retries=1, backoff=0.0, tick_interval=0.05), tmp_path)
+        _check_distributed(tmp_path, events, fin)
+        assert "Ray task failed" in fin["e"].error
+        assert not ray.is_initialized()  # helm-run started it, helm-run stopped it
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+
+
+@pytest.mark.helm
+def test_slurm_engine_with_submitit_local_executor(tmp_path, importable_doubles):
+    from helmc.runtime.engines.slurm_engine import SlurmEngine
+
+    markers = tmp_path / "m"
+    markers.mkdir()
+    engine = SlurmEngine(3, folder=str(tmp_path / "jobs"), cluster="local", params={"time": 10},
+                         retries=1, backoff=0.0, tick_interval=0.05)
+    events, fin = _distributed(engine, markers)
+    _check_distributed(markers, events, fin)
+    assert "ended without a result" in fin["e"].error

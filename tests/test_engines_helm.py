@@ -1,0 +1,177 @@
+"""Every engine through HELM itself, with real processes (issue 11): the differential against
+HELM's helm-run, a worker SIGKILLed in the middle of a run (retried, the suite ends complete),
+and helm-run itself killed with SIGKILL (the next helm-run resumes without redoing finished
+runs). Ray runs on a local Ray instance, Slurm on submitit's local executor. Marked `helm`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from test_runtime_helm import BENCH, HELMS, OURS, SLOW_CONF, _env, _runs, _write
+
+from helmc.runtime.journal import RunState, read_journal
+
+pytestmark = pytest.mark.helm
+
+ENGINES = {
+    "local": ["--engine", "local"],
+    "ray": ["--engine", "ray"],
+    "slurm": ["--engine", "slurm", "--slurm-cluster", "local"],
+}
+SUITE = "e"
+DELAY = "0.05"
+
+
+def _flags(tmp: str, out: str, pe: str) -> list[str]:
+    return ["--conf-paths", os.path.join(tmp, "slow.conf"), "-m", "4", "--suite", SUITE, "-o", out,
+            "--local-path", pe, "--plugins", os.path.join(BENCH, "helmc_bench_plugin.py"), "-n", "1"]
+
+
+def _setup(tmp: str, *prod_envs: str) -> None:
+    _write(os.path.join(tmp, "slow.conf"), SLOW_CONF)
+    for pe in prod_envs:
+        shutil.copytree(os.path.join(BENCH, "prod_env"), os.path.join(tmp, pe))
+
+
+@pytest.fixture(scope="module")
+def helm_reference(tmp_path_factory) -> dict:
+    """The slow suite run by HELM's own helm-run, once for this module."""
+    tmp = str(tmp_path_factory.mktemp("helm_ref"))
+    _setup(tmp, "pe")
+    r = subprocess.run(HELMS + _flags(tmp, "out", "pe"), cwd=tmp, env=_env(HELMC_BENCH_DELAY=DELAY),
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    runs = _runs(os.path.join(tmp, "out"), SUITE)
+    assert len(runs) == 7
+    return runs
+
+
+def _records(out: str) -> dict:
+    try:
+        return dict(read_journal(out, SUITE).records)  # read-only, as `helmc status`
+    except Exception:  # noqa: BLE001 - read while helm-run writes it
+        return {}
+
+
+def _holders(path: str) -> list[int]:
+    """The processes that have `path` open (a run's HELM log is open while the run executes)."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
+                    pids.append(int(pid))
+                    break
+        except OSError:
+            continue
+    return pids
+
+
+def _log(out: str, run: str) -> str:
+    return os.path.realpath(os.path.join(out, "helmc", SUITE, "logs", run.replace(os.sep, "_") + ".log"))
+
+
+def _wait_for(p: subprocess.Popen, cond, what: str, timeout: float = 300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = cond()
+        if got:
+            return got
+        if p.poll() is not None:
+            pytest.fail(f"helm-run ended before {what}")
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def session_reaper():
+    """Kill whatever a test's helm-run left behind (its process group), Ray included."""
+    groups: list[int] = []
+    yield groups
+    for pgid in groups:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_sigkill_a_worker_the_run_is_retried_and_the_suite_completes(tmp_path, engine, helm_reference,
+                                                                      session_reaper):
+    tmp = str(tmp_path)
+    _setup(tmp, "pe")
+    out = os.path.join(tmp, "out")
+    cmd = OURS + _flags(tmp, "out", "pe") + ENGINES[engine] + ["--parallel-runs", "2", "--retries", "1",
+                                                               "--retry-backoff", "0"]
+    p = subprocess.Popen(cmd, cwd=tmp, env=_env(HELMC_BENCH_DELAY=DELAY), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    session_reaper.append(p.pid)
+
+    def a_worker_in_a_run():
+        for name, rec in _records(out).items():
+            if rec.state is RunState.RUNNING:
+                pids = [q for q in _holders(_log(out, name)) if q != p.pid]
+                if pids:
+                    return name, pids
+        return None
+
+    victim, pids = _wait_for(p, a_worker_in_a_run, "a run was executing")
+    for q in pids:
+        os.kill(q, signal.SIGKILL)
+    stdout, _ = p.communicate(timeout=900)
+    assert p.returncode == 0, stdout[-4000:]
+    assert "Traceback" not in stdout
+    recs = _records(out)
+    assert all(r.state is RunState.DONE for r in recs.values()), recs
+    assert recs[victim].attempts == 2
+    assert "1 retried (1 of them completed)" in stdout
+    assert _runs(out, SUITE) == helm_reference  # the differential: HELM's folders and files
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_kill_9_helm_run_then_the_same_command_resumes(tmp_path, engine, helm_reference, session_reaper):
+    tmp = str(tmp_path)
+    _setup(tmp, "pe")
+    out = os.path.join(tmp, "out")
+    cmd = OURS + _flags(tmp, "out", "pe") + ENGINES[engine] + ["--parallel-runs", "2"]
+    env = _env(HELMC_BENCH_DELAY=DELAY)
+    p = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    session_reaper.append(p.pid)
+
+    def some_done_some_running():
+        states = [r.state for r in _records(out).values()]
+        return states.count(RunState.DONE) >= 1 and RunState.RUNNING in states
+
+    _wait_for(p, some_done_some_running, "a run completed and another was running")
+    os.kill(p.pid, signal.SIGKILL)  # helm-run alone: its workers must not outlive it
+    p.wait()
+    before = _records(out)
+    completed = {n for n, r in before.items() if r.state is RunState.DONE}
+    interrupted = {n for n, r in before.items() if r.state is RunState.RUNNING}
+    assert completed and interrupted
+    logs = [_log(out, n) for n in before]
+    deadline = time.monotonic() + 30
+    while any(_holders(path) for path in logs) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_holders(path) for path in logs), "a worker outlived helm-run and still writes a run"
+    stamps = {n: os.stat(os.path.join(out, "runs", SUITE, n, "stats.json")).st_mtime_ns for n in completed}
+
+    r = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=900, start_new_session=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    after = _records(out)
+    assert all(rec.state is RunState.DONE for rec in after.values())
+    for n in completed:
+        assert os.stat(os.path.join(out, "runs", SUITE, n, "stats.json")).st_mtime_ns == stamps[n], n
+        assert after[n].attempts == 1
+    for n in interrupted:
+        assert after[n].attempts == 2
+    assert _runs(out, SUITE) == helm_reference
