@@ -286,9 +286,6 @@ class Catalog:
         d = self.get_deployment(model)
         return d.name if d is not None else None
 
-    def is_known_model(self, name: str) -> bool:
-        return name in self.models
-
     def all_names(self) -> list[str]:
         """Every model and deployment name, for suggestions."""
         cached = self._cache.get("names")

@@ -73,9 +73,11 @@ _RULES = [
     Rule("HC0403", "entry-filtered", "info", "An entry produces no runs after filtering."),
     Rule("HC0404", "models-to-run-unknown", "error", "A --models-to-run value is no model or deployment HELM knows."),
     Rule("HC0405", "models-to-run-required", "error", "helm-run needs --models-to-run for these entries."),
+    Rule("HC0406", "duplicate-run-name", "warning", "Two runs get one run name; the later overwrites the earlier's folder."),
     # helm-run and HELM
     Rule("HC0501", "helm-plan-mismatch", "warning", "HELM built other RunSpecs than helmc planned for an entry."),
     Rule("HC0502", "helm-build-failed", "error", "HELM raised while building the RunSpecs of an entry."),
+    Rule("HC0503", "run-failed", "error", "A run failed while HELM ran it; the diagnostic points at the entry that planned it."),
     # HELM's config YAML files (prod_env)
     Rule("HC0601", "yaml-syntax", "error", "A HELM config file is not valid YAML."),
     Rule("HC0602", "yaml-value", "error", "A YAML value that yaml.safe_load cannot construct."),

@@ -1,7 +1,15 @@
-"""The Plan: plain, serializable data. The runtime never sees text or parse trees."""
+"""The Plan: plain, serializable data, and the program the runtime executes.
+
+Each PlannedRun carries what HELM builds it from (the ObjectSpec: run spec function and args,
+after --models-to-run rewriting), which of that ObjectSpec's RunSpecs it is, its expanders,
+model and deployment, HELM's run name where it is known, and a stable fingerprint. The runtime
+never sees text or parse trees.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -13,7 +21,26 @@ class EntryRef:
     column: int
     description: str
     priority: int | None
-    groups: list[str] | None
+    groups: tuple[str, ...] | None  # a tuple: plan data is hashable (sets, dedup)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSpecData:
+    """HELM's ObjectSpec for construct_run_specs: the run spec function and its args dict
+    (expanders included, in HELM's order), as parse_object_spec and --models-to-run leave it."""
+
+    function: str
+    args: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSpec:
+    """One construct_run_specs call HELM makes: every ObjectSpec of an entry that the priority
+    filter keeps, including those whose runs the model and group filters then remove."""
+
+    entry: EntryRef
+    spec: ObjectSpecData
+    runs: int  # how many RunSpecs construct_run_specs returns (before HELM's filters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +51,33 @@ class PlannedRun:
     expanders: dict[str, Any]  # expander name -> the one value this run takes
     model: str
     model_deployment: str | None
+    name: str | None = None  # HELM's run name (its output folder), None where not known statically
+    spec: ObjectSpecData | None = None  # what HELM builds this run from
+    index: int = 0  # this run's position among construct_run_specs(spec)'s RunSpecs
+    adapter: dict[str, Any] | None = None  # HELM's adapter settings, once HELM built the run
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity of what this run is: the ObjectSpec, its position, the entry's groups."""
+        blob = json.dumps(
+            [asdict(self.spec) if self.spec else None, self.index, self.model, self.model_deployment,
+             self.entry.groups], sort_keys=True, default=str,
+        )
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "entry": _jsonable(asdict(self.entry)),
+            "run_spec_function": self.run_spec_function,
+            "args": _jsonable(self.args),
+            "expanders": _jsonable(self.expanders),
+            "model": self.model,
+            "model_deployment": self.model_deployment,
+            "name": self.name,
+        }
+        if self.adapter is not None:
+            out["adapter"] = _jsonable(self.adapter)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +88,20 @@ class Dropped:
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
-    models_to_run: list[str] | None = None
-    groups_to_run: list[str] | None = None
+    """helm-run's selection flags: the one options object of check, plan and run."""
+
+    models_to_run: tuple[str, ...] | None = None
+    groups_to_run: tuple[str, ...] | None = None
     priority: int | None = None
     max_eval_instances: int | None = None
     num_train_trials: int | None = None
+
+    def __post_init__(self) -> None:
+        # Lists from argparse become tuples: options are hashable plain data.
+        for f in ("models_to_run", "groups_to_run"):
+            v = getattr(self, f)
+            if v is not None and not isinstance(v, tuple):
+                object.__setattr__(self, f, tuple(v))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +109,19 @@ class Plan:
     runs: tuple[PlannedRun, ...]
     dropped: tuple[Dropped, ...]
     options: PlanOptions = field(default_factory=PlanOptions)
+    specs: tuple[PlannedSpec, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "runs": [asdict(r) for r in self.runs],
-            "dropped": [asdict(d) for d in self.dropped],
+            "runs": [r.to_json() for r in self.runs],
+            "dropped": [_jsonable(asdict(d)) for d in self.dropped],
         }
+
+
+def _jsonable(value: Any) -> Any:
+    """asdict keeps tuples; JSON and its readers see lists."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

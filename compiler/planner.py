@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Catalog
-from .diagnostics import DiagnosticSink, Severity, diag
+from .diagnostics import Diagnostic, DiagnosticSink, Severity, diag
 from .ir import Entry
-from .plan import Dropped, EntryRef, Plan, PlannedRun, PlanOptions
-from .passes.resolve import check_entries, check_entry
+from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
+from .passes.resolve import ResolvedEntry, resolve_entries
 from .passes.suggest import closest, quote_list
+from .run_names import spec_run_names
 from .source import SourceFile
 
 
@@ -58,7 +59,7 @@ def entry_ref(e: Entry) -> EntryRef:
         column=col,
         description=e.description.text if e.description is not None else "",
         priority=e.priority,
-        groups=list(e.groups) if e.groups is not None else None,
+        groups=tuple(e.groups) if e.groups is not None else None,
     )
 
 
@@ -66,7 +67,7 @@ def _fmt_args(args: dict[str, Any]) -> str:
     return ",".join(f"{k}={v}" for k, v in args.items())
 
 
-def _validate_models_to_run(models: list[str], catalog: Catalog, sink: DiagnosticSink) -> None:
+def validate_models_to_run(models: tuple[str, ...], catalog: Catalog, sink: DiagnosticSink) -> None:
     """helm-run's check: each --models-to-run value must be a model or a deployment."""
     text = " ".join(models)
     src = SourceFile("<models-to-run>", text)
@@ -110,19 +111,18 @@ def _validate_models_to_run(models: list[str], catalog: Catalog, sink: Diagnosti
 
 
 def _expand_entry(
-    e: Entry,
+    resolved: ResolvedEntry,
     catalog: Catalog,
     options: PlanOptions,
     trace: Trace | None,
-) -> tuple[list[PlannedRun], list[Dropped]]:
-    desc = e.description
-    assert desc is not None
-    ref = entry_ref(e)
+) -> tuple[list[PlannedRun], list[Dropped], list[PlannedSpec]]:
+    ref = entry_ref(resolved.entry)
     runs: list[PlannedRun] = []
     dropped: list[Dropped] = []
+    specs: list[PlannedSpec] = []
     say = trace.steps.append if trace is not None else (lambda s: None)
 
-    parsed = desc.arg_dict()
+    parsed = resolved.arg_dict
     models_to_run = options.models_to_run
     model_arg = parsed.get("model", "")
     if models_to_run and "/" not in str(model_arg):
@@ -138,8 +138,10 @@ def _expand_entry(
             say(f"no `model=`: --models-to-run adds `model=` for each of {quote_list(models_to_run)}")
     else:
         variants = [parsed]
-    fn = catalog.functions[desc.name.value]
+    fn = resolved.function
+    assert fn is not None
     for args in variants:
+        spec = ObjectSpecData(fn.name, tuple(args.items()))
         expanders = [(k, v) for k, v in args.items() if k in catalog.expanders]
         fargs = {k: v for k, v in args.items() if k not in catalog.expanders}
         if not any(k == "model" for k, _ in expanders):
@@ -190,6 +192,11 @@ def _expand_entry(
                     else "which HELM has not set yet at that point (only `model_deployment=` or a three-part `model=` before it would)"
                 )
             states = nxt
+        specs.append(PlannedSpec(ref, spec, len(states)))
+        # HELM's names of this ObjectSpec's RunSpecs, where the catalog makes them exact
+        names = spec_run_names(catalog, fn.name, args.items(), groups=ref.groups)
+        if names is None or len(names) != len(states):
+            names = [None] * len(states)
         if not states and emptied_by:
             dropped.append(Dropped(ref, emptied_by))
             say("no runs: " + emptied_by)
@@ -199,7 +206,7 @@ def _expand_entry(
             say("no runs: the model group is empty")
             continue
         groups = fn.groups_for(fargs)
-        for st in states:
+        for index, st in enumerate(states):
             # alter_run_spec: infer the missing half of (model, deployment), then check the pair
             if not st.model and not st.deployment:
                 raise _EntryFailed("HELM finds neither a model nor a model deployment for this entry")
@@ -238,10 +245,13 @@ def _expand_entry(
                     expanders=dict(st.expanders),
                     model=st.model,
                     model_deployment=st.deployment or None,
+                    name=names[index],
+                    spec=spec,
+                    index=index,
                 )
             )
     say(f"{len(runs)} run(s)" + (f", {len(dropped)} filtered out" if dropped else ""))
-    return runs, dropped
+    return runs, dropped, specs
 
 
 def build_plan(
@@ -250,23 +260,24 @@ def build_plan(
     options: PlanOptions,
     sink: DiagnosticSink,
     *,
-    check: bool = True,
     traces: list[Trace] | None = None,
     report_empty: bool = True,
+    resolved: list[ResolvedEntry] | None = None,
+    validate_options: bool = True,
 ) -> Plan:
-    """Plan every entry; an entry with an error contributes no runs, the others are planned.
-
-    With check=True (the default) the resolution pass runs here and its diagnostics go to `sink`;
-    pass check=False when the caller has already run check_entries on these entries.
-    An entry that filters leave without runs gets HC0403 (info); a plan without any run gets
-    HC0402 unless report_empty=False."""
-    if options.models_to_run:
-        _validate_models_to_run(options.models_to_run, catalog, sink)
-    if check:
-        check_entries(entries, catalog, sink)
+    """Plan every entry of one run set; an entry with an error contributes no runs, the others
+    are planned. Resolution runs here (its diagnostics go to `sink`) unless the caller passes
+    `resolved`. An entry that filters leave without runs gets HC0403 (info); a plan without
+    any run gets HC0402 unless report_empty=False."""
+    if validate_options and options.models_to_run:
+        validate_models_to_run(options.models_to_run, catalog, sink)
+    if resolved is None:
+        resolved = resolve_entries(entries, catalog, sink, options.models_to_run)
     runs: list[PlannedRun] = []
     dropped: list[Dropped] = []
-    for e in entries:
+    specs: list[PlannedSpec] = []
+    for r in resolved:
+        e = r.entry
         ref = entry_ref(e) if e.description is not None else None
         trace = Trace(ref) if traces is not None and ref is not None else None
         if trace is not None:
@@ -278,13 +289,12 @@ def build_plan(
                 trace.steps.append(f"dropped: priority {e.priority} > --priority {options.priority}")
             continue
         # An entry with errors contributes no runs (its diagnostics say why).
-        local = DiagnosticSink()
-        if not check_entry(e, catalog, local.add):
+        if not r.ok:
             if trace is not None:
                 trace.steps.append("no runs: the entry has errors")
             continue
         try:
-            r, d = _expand_entry(e, catalog, options, trace)
+            new_runs, d, s = _expand_entry(r, catalog, options, trace)
         except _EntryFailed as failure:
             # A failure only visible after --models-to-run rewriting (a two-part deployment name
             # given as a model, or a rewritten model that an explicit model_deployment= does not
@@ -305,28 +315,45 @@ def build_plan(
             if trace is not None:
                 trace.steps.append("no runs: model and deployment cannot be paired")
             continue
-        runs.extend(r)
+        runs.extend(new_runs)
         dropped.extend(d)
-        if not r and d and e.description is not None:
+        specs.extend(s)
+        if not new_runs and d and e.description is not None:
             sink.add(
                 diag(
                     "HC0403",
                     "this entry produces no runs",
                     e.description.span,
                     "filtered out",
-                    notes=[x.reason for x in dict.fromkeys(d)][:3],
+                    notes=list(dict.fromkeys(x.reason for x in d))[:3],
                 )
             )
+    plan = Plan(runs=tuple(runs), dropped=tuple(dropped), options=options, specs=tuple(specs))
     if report_empty and entries and not runs:
-        first = next((e for e in entries if e.description is not None), entries[0])
-        sink.add(
-            diag(
-                "HC0402",
-                "nothing to run: " + ("the entry produces" if len(entries) == 1 else f"the {len(entries)} entries produce") + " no runs",
-                first.span,
-                "no runs from here on",
-                help="see `dropped` (or --explain) for what each filter removed",
-                notes=["HELM only says `There were no RunSpecs or they got filtered out`"],
-            )
-        )
-    return Plan(runs=tuple(runs), dropped=tuple(dropped), options=options)
+        sink.add(no_runs_diagnostic(plan, entries))
+    return plan
+
+
+def no_runs_diagnostic(plan: Plan, entries: list[Entry], *, run_flag: bool = False) -> Diagnostic:
+    """HC0402: HELM only logs "There were no RunSpecs or they got filtered out."; say why."""
+    reasons = [
+        f"{d.entry.path}:{d.entry.line}:{d.entry.column} `{d.entry.description}`: {d.reason}" for d in plan.dropped
+    ]
+    if not entries:
+        reasons.append("no run entries were given (use --run-entries, --conf-paths or --conf-file)")
+    first = next((e for e in entries if e.description is not None), entries[0] if entries else None)
+    span = first.span if first is not None else SourceFile("<helm-run>", "").span(0, 0)
+    notes = reasons[:20] + ([f"... and {len(reasons) - 20} more"] if len(reasons) > 20 else [])
+    notes.append("HELM only logs `There were no RunSpecs or they got filtered out` and exits 0")
+    o = plan.options
+    filters = [f for f, v in (("--priority", o.priority), ("--models-to-run", o.models_to_run),
+                              ("--groups-to-run", o.groups_to_run)) if v is not None]
+    return diag(
+        "HC0402",
+        "nothing to run: every run was filtered out" if plan.dropped else "nothing to run",
+        span,
+        "no runs from here on",
+        help=(f"check {', '.join(filters)}; " if filters else "")
+        + ("pass --allow-no-runs to make an empty suite succeed" if run_flag else "see `dropped` (or --explain) for what each filter removed"),
+        notes=notes,
+    )

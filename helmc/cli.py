@@ -38,12 +38,12 @@ def _available() -> dict[str, str]:
     return out
 
 
-def _build(prog: str, only: str | None, argv: Sequence[str]) -> tuple[argparse.ArgumentParser, dict]:
+def _build(prog: str, only: str | None, argv: Sequence[str]) -> argparse.ArgumentParser:
     if only is not None:
         parser = argparse.ArgumentParser(prog=prog, description=COMMANDS[only])
         _command(only).add_arguments(parser)
-        parser.set_defaults(_command=only)
-        return parser, {}
+        parser.set_defaults(_command=only, _parser=parser)
+        return parser
     from helmc import __version__
 
     parser = argparse.ArgumentParser(prog=prog, description="A grammar-driven front end for HELM.")
@@ -57,13 +57,16 @@ def _build(prog: str, only: str | None, argv: Sequence[str]) -> tuple[argparse.A
         p = sub.add_parser(name, help=help, description=help)
         if chosen is None or chosen == name:
             _command(name).add_arguments(p)
-    return parser, {}
+            p.set_defaults(_parser=p)  # a mistake in a subcommand's flags shows its own usage
+    return parser
 
 
 def _main(argv: Sequence[str] | None, prog: str, only: str | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser, _ = _build(prog, only, argv)
-    args = parser.parse_args(argv)
+    parser = _build(prog, only, argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        getattr(args, "_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     from helmc.stdio import OutputError, guarded_stdio
 
     try:

@@ -9,7 +9,12 @@ default) by compiler/emit/lsp.py, the converters `helm-check --format lsp` uses 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,11 +44,31 @@ class Analysis:
     diagnostics: list[Diagnostic]
 
 
+SYNC_CHECK_LIMIT = 256 * 1024  # characters: above, requests never wait for a check
+CHANGE_DEBOUNCE = 0.15  # seconds: typing is checked once it pauses
+
+
+class UnreadableDocument(Exception):
+    """A document the editor did not open, and that cannot be read from disk."""
+
+
 class HelmcServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("helmc", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.analyses: dict[str, Analysis] = {}
         self._catalogs: dict[tuple, Any] = {}
+        # Checks run in the background, one at a time, newest version only (see schedule).
+        self._pending: dict[str, asyncio.Task] = {}
+        self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="helmc-check")
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def window_log_message(self, params: types.LogMessageParams) -> None:  # type: ignore[override]
+        """Callable from the checking thread too: the message is sent from the event loop."""
+        loop = self._loop
+        if loop is None or threading.current_thread() is threading.main_thread():
+            super().window_log_message(params)
+        else:
+            loop.call_soon_threadsafe(super().window_log_message, params)
 
     # ------------------------------------------------------------------ helpers
 
@@ -93,23 +118,54 @@ class HelmcServer(LanguageServer):
         self._catalogs[key] = catalog
         return catalog
 
-    def analyze(self, uri: str) -> Analysis:
-        doc = self.workspace.get_text_document(uri)
+    def document_text(self, uri: str) -> str:
+        """The editor's text of an open document. One the editor never opened is read from
+        disk as helm-check reads files: a regular file, size-limited (never /dev/zero, never a
+        FIFO, which would block the server for good). Raises UnreadableDocument."""
+        doc = self.open_document(uri)
+        if doc is not None:
+            return doc.source
+        path = uris.to_fs_path(uri)
+        if not path:
+            raise UnreadableDocument(f"{uri} is not a file")
+        from helmc.compiler.reading import read_input_text
+
+        try:
+            return read_input_text(path)
+        except (OSError, ValueError) as e:
+            raise UnreadableDocument(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
+
+    def open_document(self, uri: str) -> Any:
+        """The document the editor opened (pygls keys them by unquoted URI), or None."""
+        from urllib.parse import unquote
+
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def version_of(self, uri: str) -> int | None:
+        return getattr(self.open_document(uri), "version", None)
+
+    def analyze(self, uri: str, text: str | None = None) -> Analysis:
+        if text is None:
+            text = self.document_text(uri)
         path = uris.to_fs_path(uri) or uri
         from helmc.compiler.prodenv import is_config_file
 
         if is_config_file(path):
-            return self.analyze_config(uri, path, doc.source)
-        source = SourceFile(path, doc.source)
+            return self.analyze_config(uri, path, text)
+        source = SourceFile(path, text)
         sink = DiagnosticSink()
         conf = parse_file(source, sink)
         settings = self.settings_for(path)
         if not settings.get("no-catalog"):
             catalog = self.catalog_for(settings)
             if catalog is not None:
-                from helmc.compiler.passes.resolve import check_entries
+                from helmc.compiler.plan import PlanOptions
+                from helmc.compiler.session import Options, compile_entries
 
-                check_entries(list(conf.entries), catalog, sink)
+                # helm-check's compile and verdict, for this one file
+                models = settings.get("models-to-run")
+                options = Options(selection=PlanOptions(models_to_run=tuple(models) if models else None))
+                compile_entries(list(conf.entries), catalog, options, sink, "check")
         from helmc.commands.check import _codes, filter_diagnostics
 
         kept = [d for d in sink.sorted() if d.span.source is source]
@@ -134,21 +190,75 @@ class HelmcServer(LanguageServer):
         self.analyses[uri] = result
         return result
 
-    def publish(self, uri: str) -> None:
+    def lsp_diagnostics(self, uri: str, text: str | None = None) -> list[types.Diagnostic]:
+        """The diagnostics to publish. helmc's own failure is published too, as an error at
+        the top of the file: an empty list would tell the editor that the file is clean."""
         try:
-            analysis = self.analyze(uri)
-            diagnostics = [
-                _converter.structure(lspconv.to_lsp(d, uri, self.encoding), types.Diagnostic) for d in analysis.diagnostics
-            ]
-        except Exception as e:  # helmc's own failure: tell the editor, keep serving
+            analysis = self.analyze(uri, text)
+            return [_converter.structure(lspconv.to_lsp(d, uri, self.encoding), types.Diagnostic)
+                    for d in analysis.diagnostics]
+        except Exception as e:  # noqa: BLE001 - helmc's own failure: tell the editor, keep serving
             log.exception("analysis failed")
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: internal error: {e}"))
-            diagnostics = []
-        version = getattr(self.workspace.get_text_document(uri), "version", None)
+            return [types.Diagnostic(
+                range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                message=f"helmc could not check this file (internal error: {type(e).__name__}: {e}); "
+                        "its diagnostics are unknown",
+                severity=types.DiagnosticSeverity.Error,
+                code="HC0902",
+                source="helmc",
+            )]
+
+    def publish(self, uri: str) -> None:
+        """Check now and publish (synchronously)."""
+        version = self.version_of(uri)
+        diagnostics = self.lsp_diagnostics(uri)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+
+    def schedule(self, uri: str, delay: float) -> None:
+        """Check in the background: after `delay` (edits in quick succession are checked
+        once), in the checking thread (the server keeps answering meanwhile), and only the
+        newest version: a version that a newer one replaced is neither checked nor published."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (called directly): check now
+            self.publish(uri)
+            return
+        self._loop = loop
+        old = self._pending.pop(uri, None)
+        if old is not None:
+            old.cancel()
+        self._pending[uri] = loop.create_task(self._check_later(uri, self.version_of(uri), delay))
+
+    async def _check_later(self, uri: str, version: int | None, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self.version_of(uri) != version or self.open_document(uri) is None:
+            return
+        text = self.document_text(uri)
+        loop = asyncio.get_running_loop()
+
+        def check() -> list[types.Diagnostic] | None:
+            if self.version_of(uri) != version:  # replaced while it waited for the thread
+                return None
+            return self.lsp_diagnostics(uri, text)
+
+        diagnostics = await loop.run_in_executor(self._checker, check)
+        if diagnostics is None or self.version_of(uri) != version or self.open_document(uri) is None:
+            return
+        self._pending.pop(uri, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
 
     def current(self, uri: str) -> Analysis:
-        return self.analyses.get(uri) or self.analyze(uri)
+        """The analysis of the text as it is now, for hover, completion and code actions. A
+        large document being checked in the background is not checked again here (that would
+        block the server): its last analysis answers."""
+        text = self.document_text(uri)
+        last = self.analyses.get(uri)
+        if last is not None and (last.source.text is text or last.source.text == text):
+            return last
+        if last is not None and len(text) > SYNC_CHECK_LIMIT:
+            return last
+        return self.analyze(uri, text)
 
     def to_offset(self, source: SourceFile, pos: types.Position) -> int:
         return lspconv.offset_of(source, pos.line, pos.character, self.encoding)
@@ -399,18 +509,21 @@ def build_server() -> HelmcServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: HelmcServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.publish(params.text_document.uri)
+        ls.schedule(params.text_document.uri, 0.0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: HelmcServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.publish(params.text_document.uri)
+        ls.schedule(params.text_document.uri, CHANGE_DEBOUNCE)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: HelmcServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.publish(params.text_document.uri)
+        ls.schedule(params.text_document.uri, 0.0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: HelmcServer, params: types.DidCloseTextDocumentParams) -> None:
+        pending = ls._pending.pop(params.text_document.uri, None)
+        if pending is not None:
+            pending.cancel()
         ls.analyses.pop(params.text_document.uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
@@ -421,7 +534,7 @@ def build_server() -> HelmcServer:
     def completion(ls: HelmcServer, params: types.CompletionParams) -> types.CompletionList:
         empty = types.CompletionList(is_incomplete=False, items=[])
         try:
-            analysis = ls.analyze(params.text_document.uri)  # the text as it is now
+            analysis = ls.current(params.text_document.uri)  # the text as it is now
             offset = ls.to_offset(analysis.source, params.position)
             cur = cursor_at(analysis.conf, offset)
             catalog = ls.catalog_for(ls.settings_for(analysis.source.path))
@@ -488,5 +601,113 @@ def build_server() -> HelmcServer:
     return server
 
 
-def main() -> None:
-    build_server().start_io()
+# ---------------------------------------------------------------------- the wire
+#
+# pygls's own reading loop trusts the framing: a header without Content-Length (or a negative
+# one) makes it read the next messages' bytes as headers, so it stays alive but never answers
+# again; a request whose params do not fit gets a window message instead of a response. helmc
+# reads the frames itself: a broken frame ends the server (exit 1, so the editor restarts it:
+# the stream cannot be trusted any more), a body that is no JSON gets a Parse error, and a
+# request with bad params gets an Invalid params error, both as JSON-RPC says.
+
+MAX_MESSAGE_BYTES = 512 * 1024 * 1024  # a 64 MB document in JSON, with room to spare
+
+
+class FramingError(Exception):
+    """The byte stream no longer follows the LSP base protocol."""
+
+
+async def read_frame(reader: Any) -> bytes | None:
+    """One message body, None at the end of input. Raises FramingError."""
+    headers: dict[bytes, bytes] = {}
+    while True:
+        line = await reader.readline()
+        if not line:
+            if headers:
+                raise FramingError("the input ended in the middle of a message's headers")
+            return None
+        if line in (b"\r\n", b"\n"):
+            if not headers:
+                continue  # a stray empty line between messages
+            break
+        name, sep, value = line.partition(b":")
+        if not sep or len(headers) > 16:
+            raise FramingError(f"a header line is malformed: {line[:80]!r}")
+        headers[name.strip().lower()] = value.strip()
+    raw = headers.get(b"content-length")
+    if raw is None:
+        raise FramingError("a message has no Content-Length header")
+    if not raw.isdigit():
+        raise FramingError(f"Content-Length is not a number of bytes: {raw[:40]!r}")
+    length = int(raw)
+    if length > MAX_MESSAGE_BYTES:
+        raise FramingError(f"Content-Length {length} is above the limit of {MAX_MESSAGE_BYTES} bytes")
+    try:
+        return await reader.readexactly(length)
+    except Exception as e:  # asyncio.IncompleteReadError: the input ended inside the body
+        raise FramingError(f"the input ended inside a message body ({e})") from None
+
+
+def dispatch(protocol: Any, body: bytes) -> None:
+    """Hand one message to pygls; answer requests that pygls would leave unanswered."""
+    from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidRequest, JsonRpcParseError
+
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        protocol._send_response(None, error=JsonRpcParseError().to_response_error())
+        return
+    if not isinstance(raw, dict):
+        protocol._send_response(None, error=JsonRpcInvalidRequest().to_response_error())
+        return
+    msg_id = raw.get("id")
+    is_request = "method" in raw and isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool)
+    try:
+        message = protocol.structure_message(raw)
+        if not hasattr(message, "jsonrpc"):
+            raise JsonRpcInvalidRequest()
+    except JsonRpcException as e:
+        log.warning("unusable message %s: %s", raw.get("method"), e)
+        if is_request:
+            protocol._send_response(msg_id, error=e.to_response_error())
+        return
+    try:
+        protocol.handle_message(message)
+    except Exception:  # noqa: BLE001 - pygls answers handler errors itself; this is its own failure
+        log.exception("cannot handle %s", raw.get("method"))
+        if is_request:
+            protocol._send_response(msg_id, error=JsonRpcInternalError().to_response_error())
+
+
+async def serve(server: "HelmcServer", reader: Any) -> int:
+    """The message loop; returns the exit code (1 on a broken stream)."""
+    server._loop = asyncio.get_running_loop()
+    while not server._stop_event.is_set():
+        try:
+            body = await read_frame(reader)
+        except FramingError as e:
+            print(f"helmc lsp: the message stream is broken ({e}); exiting so that the editor restarts the server",
+                  file=sys.stderr, flush=True)
+            return 1
+        if body is None:
+            return 0
+        dispatch(server.protocol, body)
+    return 0
+
+
+def main() -> int:
+    from pygls.io_ import StdinAsyncReader, StdoutWriter
+
+    server = build_server()
+    server._stop_event = threading.Event()
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    code = 0
+    try:
+        code = asyncio.run(serve(server, StdinAsyncReader(sys.stdin.buffer, server.thread_pool)))
+    except BrokenPipeError:
+        code = 1  # the editor went away
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.shutdown()
+    return code

@@ -21,6 +21,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
+from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
+
 from .engine import Task
 from .interrupts import checkpoint
 from .journal import fsync_dir, fsync_tree, journal_dir
@@ -59,40 +61,35 @@ class HelmSettings:
     enable_huggingface_models: tuple[str, ...] = ()
     enable_local_huggingface_models: tuple[str, ...] = ()
     log_config: str | None = None
-    max_eval_instances: int | None = None
-    num_train_trials: int | None = None
-    models_to_run: tuple[str, ...] | None = None
-    groups_to_run: tuple[str, ...] | None = None
-    priority: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EntryInput:
-    """One run entry as HELM reads it (RunEntry), with the key of its EntryRef in the plan."""
-
-    key: tuple[str, int, int]  # (path, line, column)
-    description: str
-    priority: int | None
-    groups: tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
 class BuiltRun:
-    """A RunSpec that HELM built, reduced to what helmc compares, plus the RunSpec itself."""
+    """A RunSpec that HELM built from the plan, with the planned run it realises."""
 
     name: str
-    entry_key: tuple[str, int, int]
+    planned: PlannedRun | None  # None: HELM built a run the plan does not have (see Mismatch)
     model: str
     model_deployment: str | None
     fingerprint: str
     payload: bytes  # the pickled RunSpec, for the worker
+    adapter: dict[str, Any] | None = None
     size: int | None = None  # max eval instances x train trials, for longest-first scheduling
 
 
 @dataclass(frozen=True, slots=True)
 class BuildError:
-    entry_key: tuple[str, int, int]
-    description: str
+    """construct_run_specs raised for this ObjectSpec: HELM stops the whole run here."""
+
+    spec: PlannedSpec
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """HELM built other runs from an ObjectSpec than the plan says (a helmc bug)."""
+
+    spec: PlannedSpec
     message: str
 
 
@@ -136,6 +133,10 @@ def redirect_output(path: str) -> Iterator[None]:
 
 def log_dir(settings: HelmSettings) -> str:
     return os.path.join(journal_dir(settings.output_path, settings.suite), "logs")
+
+
+def build_log_path(settings: HelmSettings) -> str:
+    return os.path.join(log_dir(settings), "_build.log")
 
 
 def run_log_path(settings: HelmSettings, run_name: str) -> str:
@@ -200,49 +201,119 @@ def fingerprint(run_spec_json: dict[str, Any], settings: HelmSettings) -> str:
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def build_runs(entries: Sequence[EntryInput], settings: HelmSettings) -> tuple[list[BuiltRun], list[BuildError]]:
-    """Build the RunSpecs of each entry with HELM's own run_entries_to_run_specs and flags.
+Key = tuple[str, int | None, str | None]  # (model, deployment, name) of one run
 
-    One call per entry (the function is a loop over entries, so the result is the same as one
-    call over all of them) tells which entry each RunSpec came from.
-    """
-    from helm.benchmark.presentation.run_entry import RunEntry
-    from helm.benchmark.run import run_entries_to_run_specs
+
+def _show(runs: Sequence[tuple[int, Key]]) -> str:
+    return ", ".join(
+        f"#{i} {m}" + (f" via {d}" if d and d != m else "") + (f" `{n}`" if n else "") for i, (m, d, n) in runs
+    ) or "none"
+
+
+def check_build(spec: PlannedSpec, planned: Sequence[PlannedRun], built: Sequence[tuple[int, Key]], total: int) -> str | None:
+    """The build step's assertion: HELM built, from this ObjectSpec, what the plan says.
+
+    `built` holds the (index, (model, deployment, name)) of each RunSpec that HELM's filters keep,
+    `total` how many construct_run_specs returned. A planned deployment or name of None is not
+    compared (the plan leaves it open). Returns what differs, or None."""
+    want = sorted((r.index, (r.model, r.model_deployment, r.name)) for r in planned)
+    got = sorted(built)
+    same = total == spec.runs and len(want) == len(got) and all(
+        wi == gi and wm == gm and (wd is None or wd == gd) and (wn is None or wn == gn)
+        for (wi, (wm, wd, wn)), (gi, (gm, gd, gn)) in zip(want, got)
+    )
+    if same:
+        return None
+    return (
+        f"HELM built {total} RunSpec(s) from `{spec.spec.function}` and kept {len(got)}: {_show(got)}; "
+        f"helmc planned {spec.runs} and kept {len(want)}: {_show(want)}"
+    )
+
+
+def _select_and_adapt(run_spec: Any, entry: PlannedSpec, options: PlanOptions) -> Any | None:
+    """What helm.benchmark.run.run_entries_to_run_specs does to each RunSpec that
+    construct_run_specs returns, line for line: the model and group filters, then the adapter
+    overrides, then the entry's groups appended to the name. None: filtered out."""
+    from dataclasses import replace
+
+    models_to_run = list(options.models_to_run) if options.models_to_run else None
+    groups_to_run = list(options.groups_to_run) if options.groups_to_run else None
+    if (
+        models_to_run
+        and run_spec.adapter_spec.model not in models_to_run
+        and run_spec.adapter_spec.model_deployment not in models_to_run
+    ):
+        return None
+    if groups_to_run and not any(group in groups_to_run for group in run_spec.groups):
+        return None
+    adapter_spec = run_spec.adapter_spec
+    if options.max_eval_instances is not None and adapter_spec.max_eval_instances is None:
+        adapter_spec = replace(adapter_spec, max_eval_instances=options.max_eval_instances)
+    if adapter_spec.max_train_instances == 0:
+        adapter_spec = replace(adapter_spec, num_train_trials=1)
+    elif options.num_train_trials is not None:
+        adapter_spec = replace(adapter_spec, num_train_trials=options.num_train_trials)
+    run_spec = replace(run_spec, adapter_spec=adapter_spec)
+    groups = entry.entry.groups
+    if groups is not None:
+        groups_name = "" if len(groups) == 0 else f",groups={'-'.join(sorted(groups))}"
+        run_spec = replace(run_spec, name=run_spec.name + groups_name, groups=run_spec.groups + list(groups))
+    return run_spec
+
+
+def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list[BuildError], list[Mismatch]]:
+    """Build every RunSpec of the plan with HELM's own construct_run_specs, from the plan's
+    ObjectSpecs (no text is parsed again), in HELM's order; check each against the plan."""
+    from helm.benchmark.run_spec_factory import construct_run_specs
     from helm.common.general import asdict_without_nones
+    from helm.common.object_spec import ObjectSpec
 
+    by_spec: dict[tuple[EntryRef, ObjectSpecData], list[PlannedRun]] = {}
+    for r in plan.runs:
+        if r.spec is not None:
+            by_spec.setdefault((r.entry, r.spec), []).append(r)
     built: list[BuiltRun] = []
     errors: list[BuildError] = []
-    for e in entries:
+    mismatches: list[Mismatch] = []
+    for ps in plan.specs:
         checkpoint()
-        entry = RunEntry(
-            description=e.description, priority=e.priority, groups=list(e.groups) if e.groups is not None else None
-        )
         try:
-            specs = run_entries_to_run_specs(
-                run_entries=[entry],
-                max_eval_instances=settings.max_eval_instances,
-                num_train_trials=settings.num_train_trials,
-                models_to_run=list(settings.models_to_run) if settings.models_to_run else None,
-                groups_to_run=list(settings.groups_to_run) if settings.groups_to_run else None,
-                priority=settings.priority,
-            )
-        except (Exception, SystemExit) as ex:  # noqa: BLE001 - a run spec function may raise anything
-            errors.append(BuildError(e.key, e.description, f"{type(ex).__name__}: {ex}"))
+            specs = construct_run_specs(ObjectSpec(ps.spec.function, dict(ps.spec.args)))
+        except (Exception, SystemExit) as ex:  # noqa: BLE001 - a run spec function may raise anything (even exit)
+            errors.append(BuildError(ps, f"{type(ex).__name__}: {ex}"))
             continue
-        for spec in specs:
-            built.append(
-                BuiltRun(
-                    name=spec.name,
-                    entry_key=e.key,
-                    model=spec.adapter_spec.model,
-                    model_deployment=spec.adapter_spec.model_deployment,
-                    fingerprint=fingerprint(asdict_without_nones(spec), settings),
-                    payload=pickle.dumps(spec),
-                    size=run_size(spec),
-                )
+        planned = {r.index: r for r in by_spec.get((ps.entry, ps.spec), [])}
+        kept: list[tuple[int, Any]] = []
+        for i, spec in enumerate(specs):
+            try:
+                spec = _select_and_adapt(spec, ps, plan.options)
+            except (Exception, SystemExit) as ex:  # noqa: BLE001 - as above: HELM would raise here too
+                errors.append(BuildError(ps, f"{type(ex).__name__}: {ex}"))
+                break
+            if spec is not None:
+                kept.append((i, spec))
+        else:
+            problem = check_build(
+                ps, list(planned.values()),
+                [(i, (s.adapter_spec.model, s.adapter_spec.model_deployment, s.name)) for i, s in kept], len(specs),
             )
+            if problem is not None:
+                mismatches.append(Mismatch(ps, problem))
+            for i, spec in kept:
+                built.append(
+                    BuiltRun(
+                        name=spec.name,
+                        planned=planned.get(i),
+                        model=spec.adapter_spec.model,
+                        model_deployment=spec.adapter_spec.model_deployment,
+                        fingerprint=fingerprint(asdict_without_nones(spec), settings),
+                        payload=pickle.dumps(spec),
+                        adapter=asdict_without_nones(spec.adapter_spec),
+                        size=run_size(spec),
+                    )
+                )
     checkpoint()
-    return built, errors
+    return built, errors, mismatches
 
 
 def run_size(spec: Any) -> int | None:

@@ -9,11 +9,57 @@ each step of its own (every entry built, every class preloaded, every tick of th
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from typing import Iterator
 
 _requested = False
+_guarding = False
+_saved_mask: set | None = None
+
+
+# A SIGINT landing inside a fork (in an at-fork hook of some library, or in the child before
+# it ignores SIGINT) would print "Exception ignored ... Traceback". While guarding, SIGINT is
+# blocked across every fork: the parent receives it right after, at an ordinary point; the
+# child (a worker: the parent alone decides what Ctrl-C does) ignores it.
+def _before_fork() -> None:
+    global _saved_mask
+    if _guarding:
+        _saved_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _after_fork_parent() -> None:
+    global _saved_mask
+    if _guarding and _saved_mask is not None:
+        mask, _saved_mask = _saved_mask, None
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _after_fork_child() -> None:
+    global _saved_mask, _guarding
+    if _guarding and _saved_mask is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        mask, _saved_mask, _guarding = _saved_mask, None, False
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+if hasattr(os, "register_at_fork") and hasattr(signal, "pthread_sigmask"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=_after_fork_child)
+
+
+def _unraisable(hook):  # type: ignore[no-untyped-def]
+    """A KeyboardInterrupt raised where Python cannot propagate it (a __del__, a callback) is
+    not news: it is remembered, and the next checkpoint stops the run. Anything else is
+    reported as Python would."""
+
+    def unraisable(info) -> None:  # type: ignore[no-untyped-def]
+        if info.exc_type is not None and issubclass(info.exc_type, KeyboardInterrupt):
+            return
+        hook(info)
+
+    return unraisable
 
 
 def _on_sigint(signum: int, frame: object) -> None:
@@ -32,7 +78,7 @@ def checkpoint() -> None:
 def sigint_guard() -> Iterator[None]:
     """Install the remembering handler, unless SIGINT is ignored (nohup, a background job of
     a script): then it stays ignored, as for HELM."""
-    global _requested
+    global _requested, _guarding
     _requested = False
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -42,7 +88,12 @@ def sigint_guard() -> Iterator[None]:
         yield
         return
     signal.signal(signal.SIGINT, _on_sigint)
+    hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable(hook)
+    _guarding = True
     try:
         yield
     finally:
+        _guarding = False
+        sys.unraisablehook = hook
         signal.signal(signal.SIGINT, previous)

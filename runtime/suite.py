@@ -50,20 +50,6 @@ class SuiteResult:
         return [o for o in self.outcomes if o.status == "interrupted"]
 
 
-def unique_runs(built: Sequence[BuiltRun]) -> tuple[list[BuiltRun], list[str]]:
-    """HELM runs a repeated RunSpec name again into the same folder; once is enough."""
-    seen: set[str] = set()
-    out: list[BuiltRun] = []
-    dups: list[str] = []
-    for b in built:
-        if b.name in seen:
-            dups.append(b.name)
-            continue
-        seen.add(b.name)
-        out.append(b)
-    return out, dups
-
-
 def run_suite(
     runs: Sequence[BuiltRun],
     settings: HelmSettings,

@@ -2,7 +2,7 @@
 
 This file is the single source of the examples: tests check that each `bad` input triggers
 its code and each `fixed` input does not, snapshot the output, and docs/diagnostics.md is
-generated from it (`python tests/gen_diagnostics_doc.py`).
+generated from it (`python tests/gen_docs.py`).
 
 An example is a conf file (`conf`), or helm-check arguments (`args`, run against the conf
 written to `run_entries.conf`), as its code needs.
@@ -60,7 +60,7 @@ EXAMPLES: list[Example] = [
     Example(
         "HC0003",
         "entries: [\n  {description: simple1^2, priority: 1}\n]\n",
-        conf("simple1"),
+        conf("simple1:model=simple/model1"),
     ),
     Example(
         "HC0004",
@@ -196,7 +196,15 @@ EXAMPLES: list[Example] = [
         conf("mmlu:subject=anatomy,model=eleutherai/pythia-1b"),
         conf("mmlu:subject=anatomy,model=eleutherai/pythia-1b-v0"),
     ),
-    Example("HC0309", conf("mmlu:subject=anatomy,model=txt"), conf("mmlu:subject=anatomy,model=text")),
+    Example(
+        "HC0309",
+        conf("mmlu:subject=anatomy,model=txt"),
+        conf("mmlu:subject=anatomy,model=text"),
+        fixed_args=("--models-to-run", "openai/gpt2"),
+        note="An error without --models-to-run (HELM finds no model of this name); a warning with it, since "
+        "HELM then replaces every `model=` without `/` by the --models-to-run values. A model group such as "
+        "`text` needs --models-to-run in helm-run (HC0405).",
+    ),
     Example(
         "HC0310",
         conf("summarization_xsum:temperature=0.3,model=openai/gpt2"),
@@ -256,7 +264,37 @@ EXAMPLES += [
         conf("simple1:model=simple/model1"),
         command="run",
         args=("-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
-        note="helm-run only: `helmc plan` and helm-check expand wildcards to every model of the group.",
+        note="helm-run and helm-check (which passes only what helm-run would start); `helmc plan` "
+        "expands wildcards to every model of the group, as HELM's run_entries_to_run_specs does.",
+    ),
+    Example(
+        "HC0406",
+        conf("simple1:model=simple/model1", "simple1:model=simple/model1").replace(
+            "priority: 1}\n]", "priority: 1, groups: []}\n]"
+        ),
+        conf("simple1:model=simple/model1"),
+        args=("-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        needs_helm=True,
+        note="`groups: []` appends nothing to the run name, so both entries name their run "
+        "`simple1:model=simple_model1`. HELM runs both into one folder; helm-run runs only the later one, "
+        "which is what HELM leaves. helm-check and `helmc plan` report it wherever the names are known "
+        "(`helmc plan --build` knows every name).",
+    ),
+    Example(
+        "HC0503",
+        conf("simple1:model=simple/model1,model_deployment=broken/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("-m", "1", "--local-path", ".", "--suite", "docs", "-o", "out"),
+        command="run",
+        needs_helm=True,
+        extra_files={
+            "model_deployments.yaml": "model_deployments:\n  - name: broken/model1\n    model_name: simple/model1\n"
+            "    tokenizer_name: simple/tokenizer1\n    max_sequence_length: 2048\n    client_spec:\n"
+            '      class_name: "helm.clients.simple_client.NoSuchClient"\n'
+        },
+        note="Every failed run points at the entry that planned it (at the argument or model that HELM's "
+        "message names), with HELM's exception and the run's log, in every --format.",
     ),
     Example(
         "HC0502",

@@ -299,3 +299,56 @@ def mutated_texts(draw) -> str:
         else:
             text = text[:i]
     return text
+
+
+# ------------------------------------------------------------------ entries HELM knows, and flags
+
+# Real run spec functions and expander values, near misses, wildcards, providers (no `/`),
+# deployments (three parts) and typos: what the planner and its filters see in practice.
+_FUNCTIONS = ["simple1", "mmlu", "med_qa", "summarization_cnndm", "synthetic_efficiency", "simpel1", "boolq"]
+_ARGS = [
+    "subject=anatomy", "max_train_instances=all", "max_train_instances=2", "temperature=0.5", "num_outputs=1",
+    "stop=hash", "data_augmentation=canonical", "eval_split=test", "subjet=x", "num_prompt_tokens=default_sweep",
+    "model_deployment=huggingface/gpt2", "tokenizer=default",
+]
+MODEL_VALUES = [
+    "simple/model1", "openai/gpt2", "text", "all", "code", "chat_run", "together", "", "openai/gtp2",
+    "huggingface/gpt2", "together/meta/llama-3-8b", "nosuch/model", "5",
+]
+
+
+@st.composite
+def helm_descriptions(draw) -> str:
+    name = draw(st.sampled_from(_FUNCTIONS))
+    args = draw(st.lists(st.sampled_from(_ARGS), max_size=3))
+    if draw(st.integers(0, 4)):
+        args.insert(draw(st.integers(0, len(args))), "model=" + draw(st.sampled_from(MODEL_VALUES)))
+    return name + (":" + ",".join(args) if args else "")
+
+
+@st.composite
+def helm_conf_files(draw) -> GenConf:
+    """A conf file (valid or damaged) whose entries name HELM's functions, expanders and models."""
+    gen = draw(conf_files(min_entries=1, max_entries=4) if draw(st.integers(0, 4)) else damaged_conf_files())
+    keep = [e for e in gen.entries if e.description]
+    subs = {e.description: draw(helm_descriptions()) for e in keep}
+    text = gen.text
+    for old, new in sorted(subs.items(), key=lambda kv: -len(kv[0])):
+        if old and f'"{old}"' in text:
+            text = text.replace(f'"{old}"', f'"{new}"')
+    return GenConf(text, gen.entries, gen.damage, gen.notes)
+
+
+@st.composite
+def selection_flags(draw) -> list[str]:
+    """Every combination of helm-run's selection flags, with models, deployments and wildcards."""
+    flags: list[str] = []
+    if draw(st.booleans()):
+        flags += ["--models-to-run", *draw(st.lists(st.sampled_from([m for m in MODEL_VALUES if m]), min_size=1, max_size=3))]
+    if draw(st.booleans()):
+        flags += ["--groups-to-run", *draw(st.lists(st.sampled_from(["mmlu", "simple1", "quickstart", "nope"]), min_size=1, max_size=2))]
+    if draw(st.booleans()):
+        flags += ["--priority", str(draw(st.integers(-1, 4)))]
+    if draw(st.booleans()):
+        flags += ["--max-eval-instances", str(draw(st.integers(0, 20)))]
+    return flags

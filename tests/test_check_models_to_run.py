@@ -14,15 +14,16 @@ CONF = (
 )
 
 
-def codes(tmp_path, *flags: str) -> list[tuple[str, str, int]]:
+def codes(tmp_path, *flags: str, status: int = 0) -> list[tuple[str, str, int]]:
     (tmp_path / "run_entries.conf").write_text(CONF, encoding="utf-8")
-    status, out, _ = run_cli(["check", "run_entries.conf", "--format", "json", *flags], tmp_path)
-    assert status == 0
+    got, out, _ = run_cli(["check", "run_entries.conf", "--format", "json", *flags], tmp_path)
+    assert got == status
     return [(d["code"], d["path"], d["line"]) for d in json.loads(out)]
 
 
-def test_without_models_to_run_wildcards_are_fine(tmp_path):
-    assert codes(tmp_path) == []
+def test_without_models_to_run_a_wildcard_fails_as_helm_run_does(tmp_path):
+    # helm-run refuses `model=text` without --models-to-run; helm-check passes only what helm-run starts
+    assert codes(tmp_path, status=1) == [("HC0405", "run_entries.conf", 2)]
 
 
 def test_models_to_run_values_and_filtered_entries(tmp_path):

@@ -74,10 +74,11 @@ def _suite_cmd(tmp: Path, *extra: str) -> list[str]:
 
 
 def _journal(tmp: Path) -> dict:
-    try:
-        return json.loads((tmp / "out" / "helmc" / "s" / "journal.json").read_text())["runs"]
-    except (OSError, ValueError, KeyError):
-        return {}
+    """Run name -> {state, fingerprint}, read as `helmc status` reads (read-only, while helm-run writes)."""
+    from helmc.runtime.journal import read_journal
+
+    return {n: {"state": r.state.value, "fingerprint": r.fingerprint}
+            for n, r in read_journal(str(tmp / "out"), "s").records.items()}
 
 
 def _children(pid: int) -> list[int]:
@@ -110,7 +111,7 @@ PHASES = {
     "start": lambda tmp, old: False,
     "first-running": lambda tmp, old: any(r["state"] == "running" for r in _journal(tmp).values()),
     "one-done": lambda tmp, old: (
-        any(r["state"] == "completed" and r["fingerprint"] != old[n]["fingerprint"] for n, r in _journal(tmp).items())
+        any(r["state"] == "done" and r["fingerprint"] != old[n]["fingerprint"] for n, r in _journal(tmp).items())
         and any(r["state"] == "running" for r in _journal(tmp).values())
     ),
 }
@@ -136,6 +137,7 @@ def test_a_changed_rerun_interrupted_anywhere_keeps_every_complete_run(tmp_path)
         cases = [("start", "SIGINT", 1.8), ("first-running", "SIGINT", 0.0), ("first-running", "SIGKILL-worker", 0.0),
                  ("one-done", "SIGKILL-group", 0.0), ("one-done", "SIGTERM", 0.0)]
     flag = 1
+    struck: list[tuple[str, bool]] = []
     for phase, strike, delay in cases:
         if strike == "SIGKILL-worker" and phase == "start":
             continue  # no worker exists before the first run
@@ -165,11 +167,16 @@ def test_a_changed_rerun_interrupted_anywhere_keeps_every_complete_run(tmp_path)
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
         where = f"{strike} at {phase} (+{delay}s)"
+        struck.append((where, reached))
         if strike == "SIGINT" and reached:
             assert p.returncode in (130, 0), where  # 0 only if the suite had just finished
             _no_internal_error(out.decode() + err.decode())
         after = _complete_runs(tmp_path / "out", "s")  # every folder complete, none torn
         assert set(after) == set(before), where  # no completed run lost
+    # A phase can be missed now and then (the suite outran the observer); never all its strikes.
+    missed = [ph for ph in PHASES if not any(reached for w, reached in struck if f" at {ph} " in w)]
+    assert not missed, f"these phases were never reached, so nothing was tested there: {missed}"
+    print(f"fault strikes: {len(struck)} tried, {sum(r for _, r in struck)} landed, 0 completed runs lost")
     # And then the same command to the end: the outputs equal HELM's for these flags.
     last = subprocess.run(_suite_cmd(tmp_path, "-t", "2"), env=env, capture_output=True, text=True, timeout=600)
     assert last.returncode == 0, last.stdout[-2000:] + last.stderr[-2000:]
@@ -530,3 +537,152 @@ def test_a_200_mb_line_prints_a_frame_not_a_page(tmp_path):
     caret = next(ln for ln in lines if "^" in ln)
     frame = lines[lines.index(caret) - 1]
     assert caret.index("^") < len(frame) and frame[caret.index("^")] == "s"  # still under `simple/...`
+
+
+# ------------------------------------------------------------------------------ language server
+
+pygls = pytest.importorskip  # the LSP extras are installed in CI (README's test command)
+
+
+class RawLsp:
+    """The server over raw stdio, for what a well-behaved client never sends."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.p = subprocess.Popen([sys.executable, "-m", "helmc", "lsp"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+        self.buf = b""
+        self.request(1, "initialize", {"capabilities": {}, "processId": None, "rootUri": None})
+        self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+
+    def raw(self, data: bytes) -> None:
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+
+    def send(self, obj: dict) -> None:
+        body = json.dumps(obj).encode()
+        self.raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def request(self, id_: int, method: str, params: object) -> dict:
+        self.send({"jsonrpc": "2.0", "id": id_, "method": method, "params": params})
+        return self.until(lambda m: m.get("id") == id_ and "method" not in m)
+
+    def messages(self, timeout: float) -> list[dict]:
+        import select
+
+        out = []
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            while b"\r\n\r\n" in self.buf:
+                head, rest = self.buf.split(b"\r\n\r\n", 1)
+                n = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
+                if len(rest) < n:
+                    break
+                out.append(json.loads(rest[:n]))
+                self.buf = rest[n:]
+            if out:
+                return out
+            ready, _, _ = select.select([self.p.stdout], [], [], 0.1)
+            if ready:
+                chunk = os.read(self.p.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    return out
+                self.buf += chunk
+        return out
+
+    def until(self, pred, timeout: float = 30) -> dict:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for m in self.messages(end - time.monotonic()):
+                if pred(m):
+                    return m
+        raise AssertionError("no answer: the server is deaf or blocked")
+
+    def close(self) -> None:
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+
+
+@pytest.fixture
+def raw_lsp(tmp_path):
+    pytest.importorskip("pygls")
+    s = RawLsp(tmp_path)
+    yield s
+    s.close()
+
+
+def _hover(uri: str) -> dict:
+    return {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 30}}
+
+
+def test_lsp_answers_bad_params_and_bad_json_and_keeps_serving(raw_lsp, tmp_path):
+    conf = tmp_path / "a.conf"
+    conf.write_text('entries: [{description: "simple1:model=simple/model1", priority: 1}]\n')
+    answer = raw_lsp.request(2, "textDocument/hover", {"foo": 1})
+    assert answer["error"]["code"] == -32602  # Invalid params
+    raw_lsp.raw(b"Content-Length: 5\r\n\r\n{{{{{")
+    parse_error = raw_lsp.until(lambda m: "error" in m and m.get("id") is None)
+    assert parse_error["error"]["code"] == -32700
+    answer = raw_lsp.request(3, "textDocument/hover", _hover(conf.as_uri()))
+    assert "simple1" in answer["result"]["contents"]["value"]
+
+
+@pytest.mark.parametrize("frame", [b"Content-Type: x\r\n\r\n{}", b"Content-Length: -5\r\n\r\n",
+                                   b"Content-Length: abc\r\n\r\n", b"garbage without a colon\r\n\r\n"])
+def test_lsp_exits_on_a_broken_stream_so_that_the_editor_restarts_it(raw_lsp, frame):
+    raw_lsp.raw(frame)
+    try:
+        code = raw_lsp.p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("alive but deaf after a framing error")
+    assert code == 1
+    assert b"stream is broken" in raw_lsp.p.stderr.read()
+
+
+def test_lsp_hover_on_unopened_special_files_answers_at_once(raw_lsp, tmp_path):
+    specials = _special_files(tmp_path)
+    for i, path in enumerate(specials):
+        answer = raw_lsp.request(10 + i, "textDocument/hover", _hover(Path(path).as_uri()))
+        assert answer.get("result") is None, (path, answer)
+    assert raw_lsp.p.poll() is None
+
+
+def test_lsp_checks_big_documents_in_the_background_and_publishes_only_the_newest(raw_lsp, tmp_path):
+    uri = (tmp_path / "big.conf").as_uri()
+    line = '  {description: "simple1:model=simple/modl1", priority: 1}\n'
+    big = "entries: [\n" + line * 20000 + "]\n"  # ~1.2 MB, 20000 errors: seconds to check
+    raw_lsp.send({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+                  "params": {"textDocument": {"uri": uri, "languageId": "hocon", "version": 1, "text": big}}})
+    small = 'entries: [{description: "simple1:model=simple/model1,nope=1", priority: 1}]\n'
+    for v in range(2, 6):  # quick edits while the first version is being checked
+        raw_lsp.send({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                      "params": {"textDocument": {"uri": uri, "version": v},
+                                 "contentChanges": [{"text": small if v == 5 else big}]}})
+    # The server answers meanwhile.
+    t0 = time.monotonic()
+    answer = raw_lsp.request(50, "textDocument/hover", _hover((tmp_path / "none.conf").as_uri()))
+    assert "result" in answer
+    waited = time.monotonic() - t0
+    published = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        m = raw_lsp.until(lambda m: m.get("method") == "textDocument/publishDiagnostics", timeout=120)
+        published.append(m["params"])
+        if m["params"].get("version") == 5:
+            break
+    versions = [p.get("version") for p in published]
+    assert versions[-1] == 5 and set(versions) <= {1, 5}, versions  # 2, 3 and 4 were replaced: never checked
+    codes = [d["code"] for d in published[-1]["diagnostics"]]
+    assert codes == ["HC0302"], codes
+    assert waited < 60
+
+
+def test_an_internal_error_in_the_server_is_never_a_clean_file(monkeypatch):
+    pytest.importorskip("pygls")
+    from helmc import server as srv
+
+    s = srv.build_server()
+    monkeypatch.setattr(s, "analyze", lambda uri, text=None: 1 / 0)
+    monkeypatch.setattr(s, "window_log_message", lambda params: None)
+    diags = s.lsp_diagnostics("file:///x.conf", "entries: []")
+    assert len(diags) == 1 and diags[0].code == "HC0902" and "internal error" in diags[0].message

@@ -132,7 +132,7 @@ def test_plan_json_contract() -> None:
     data = json.loads(out.stdout)
     assert set(data) == {"runs", "dropped", "diagnostics"}
     run = data["runs"][0]
-    assert set(run) == {"entry", "run_spec_function", "args", "expanders", "model", "model_deployment"}
+    assert set(run) == {"entry", "run_spec_function", "args", "expanders", "model", "model_deployment", "name"}
     assert set(run["entry"]) == {"path", "line", "column", "description", "priority", "groups"}
     assert run["entry"]["path"] == "<run-entries>" and run["entry"]["line"] == 1
     assert run["expanders"] == {"model": "openai/gpt2", "max_train_instances": 1}

@@ -9,9 +9,8 @@ import os
 import pytest
 
 from helmc.commands import run as run_cmd
-from helmc.compiler.plan import EntryRef, Plan, PlannedRun
+from helmc.compiler.plan import EntryRef, ObjectSpecData, PlannedRun, PlannedSpec
 from helmc.runtime import bridge
-from helmc.runtime.check import compare
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,23 +74,21 @@ def _ref(line: int) -> EntryRef:
     return EntryRef("x.conf", line, 3, f"d{line}", 1, None)
 
 
-def _planned(line: int, model: str, dep: str | None) -> PlannedRun:
-    return PlannedRun(_ref(line), "simple1", {}, {"model": model}, model, dep)
+SPEC = PlannedSpec(_ref(1), ObjectSpecData("simple1", (("model", "text"),)), 3)
 
 
-def _built(line: int, model: str, dep: str | None, name: str = "n") -> bridge.BuiltRun:
-    return bridge.BuiltRun(name, ("x.conf", line, 3), model, dep, "fp", b"")
+def _planned(index: int, model: str, dep: str | None, name: str | None = None) -> PlannedRun:
+    return PlannedRun(_ref(1), "simple1", {}, {"model": model}, model, dep, name, SPEC.spec, index)
 
 
-def test_compare_plan_with_what_helm_built():
-    plan = Plan(
-        runs=(_planned(1, "a/m", "a/m"), _planned(2, "a/m", "a/m"), _planned(2, "b/m", "b/m"), _planned(3, "c/m", None)),
-        dropped=(),
-    )
-    same = [_built(1, "a/m", "a/m"), _built(2, "b/m", "b/m"), _built(2, "a/m", "a/m"), _built(3, "c/m", "c/dep")]
-    assert compare(plan, same, {}) == []
-    diff = [_built(1, "a/m", "x/dep"), _built(2, "a/m", "a/m"), _built(4, "z/m", "z/m"), _built(3, "c/m", "c/dep")]
-    mismatches = {m.entry_key[1]: m for m in compare(plan, diff, {})}
-    assert set(mismatches) == {1, 2, 4}
-    assert "HELM built 1 run(s) for this entry, helmc planned 2" in mismatches[2].message()
-    assert "via x/dep" in mismatches[1].message()
+def test_the_build_step_asserts_that_helm_built_the_plan():
+    planned = [_planned(0, "a/m", "a/m"), _planned(2, "c/m", None, "simple1:model=c_m")]
+    same = [(2, ("c/m", "c/dep", "simple1:model=c_m")), (0, ("a/m", "a/m", "simple1:model=a_m"))]
+    assert bridge.check_build(SPEC, planned, same, 3) is None  # open deployment and name: not compared
+    # a deployment, a name, a count or an index that differs is a mismatch that says what HELM built
+    assert "via x/dep" in bridge.check_build(SPEC, planned, [(0, ("a/m", "x/dep", "n")), same[0]], 3)
+    assert bridge.check_build(SPEC, planned, [same[1], (2, ("c/m", "c/dep", "other"))], 3) is not None
+    msg = bridge.check_build(SPEC, planned, same, 4)
+    assert msg is not None and "HELM built 4 RunSpec(s)" in msg and "helmc planned 3" in msg
+    assert bridge.check_build(SPEC, planned, [(1, ("a/m", "a/m", "n")), same[0]], 3) is not None
+    assert bridge.check_build(SPEC, planned, [same[0]], 3) is not None

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
 
 from ..catalog import Catalog, Expander, Parameter, RunSpecFunction
 from ..diagnostics import Applicability, Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
 from ..ir import Argument, Description, Entry
 from .suggest import closest, quote_list, unique_close
-
-Emit = Callable[[Diagnostic], None]
 
 _FALSY_WORDS = {"false", "no", "off", "n", "f", "none", "null", "disable", "disabled"}
 NOTE_MODELS_TO_RUN = "with --models-to-run, HELM would replace this value without a word, since it has no `/`"
@@ -89,7 +88,7 @@ def _kind_of(value: Any) -> str:
 # ---------------------------------------------------------------- one argument against a parameter
 
 
-def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emit) -> None:
+def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, sink: DiagnosticSink) -> None:
     t = _base_type(p.annotation, p)
     v = a.value
     shown = f"`{a.raw.value}`" if a.raw.value else "an empty value"
@@ -99,9 +98,9 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emi
         help_ = "write a whole number"
         if isinstance(v, str) and v in ("None", "none", "null") and _optional(p.annotation):
             help_ = f"leave out `{p.name}=` to get None"
-        emit(diag("HC0305", f"`{p.name}` expects an integer, got {shown}", a.raw.span, "not an integer", help=help_, notes=notes))
+        sink.add(diag("HC0305", f"`{p.name}` expects an integer, got {shown}", a.raw.span, "not an integer", help=help_, notes=notes))
     elif t == "float" and isinstance(v, str):
-        emit(
+        sink.add(
             diag(
                 "HC0305",
                 f"`{p.name}` expects a number, got {shown}",
@@ -112,7 +111,7 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emi
             )
         )
     elif t == "bool" and isinstance(v, str) and v.strip().lower() in _FALSY_WORDS:
-        emit(
+        sink.add(
             diag(
                 "HC0306",
                 f"`{p.name}={a.raw.value}` turns `{p.name}` on: HELM passes the non-empty string {a.raw.value!r}, which is true",
@@ -130,15 +129,15 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, emit: Emi
 
 
 def _check_expander_value(
-    exp: Expander, a: Argument, catalog: Catalog, emit: Emit, fn: RunSpecFunction | None = None, given: dict[str, Argument] | None = None
+    exp: Expander, a: Argument, catalog: Catalog, sink: DiagnosticSink, fn: RunSpecFunction | None = None, given: dict[str, Argument] | None = None
 ) -> bool:
     """False when HELM would raise on this value (`fn` and the entry's arguments, when known,
     decide the cases that turn on the run's adapter method or on the model being set)."""
     v = a.value
-    if fn is not None and given is not None and not _check_expander_run(exp, a, catalog, emit, fn, given):
+    if fn is not None and given is not None and not _check_expander_run(exp, a, catalog, sink, fn, given):
         return False
     if exp.kind == "none":
-        emit(
+        sink.add(
             diag(
                 "HC0307",
                 f"run expander `{exp.name}` takes no value",
@@ -153,7 +152,7 @@ def _check_expander_value(
             return True
         sugg = closest(str(v), exp.choices)
         help_, fixes = _fix_help(str(v), sugg, a.raw.span, candidates=exp.choices)
-        emit(
+        sink.add(
             diag(
                 "HC0307",
                 f"`{a.raw.value}` is not a value of run expander `{exp.name}`",
@@ -174,7 +173,7 @@ def _check_expander_value(
             help_, fixes = _fix_help(str(v), sugg, a.raw.span, candidates=sets)
             what = "an integer" if t == "int" else "a number"
             label = f"neither {what} nor one of {quote_list(sets, 6)}" if sets else f"not {what}"
-            emit(
+            sink.add(
                 diag(
                     "HC0307",
                     f"`{a.raw.value}` is not a value of run expander `{exp.name}`",
@@ -192,11 +191,11 @@ def _check_expander_value(
             from ..run_names import adapter_method
 
             method = adapter_method(catalog, fn.name, {k: x.value for k, x in given.items() if k not in catalog.expanders})
-        _unknown_free_value(exp, a, emit, method)
+        _unknown_free_value(exp, a, sink, method)
     return True
 
 
-def _check_expander_run(exp: Expander, a: Argument, catalog: Catalog, emit: Emit, fn: RunSpecFunction, given: dict[str, Argument]) -> bool:
+def _check_expander_run(exp: Expander, a: Argument, catalog: Catalog, sink: DiagnosticSink, fn: RunSpecFunction, given: dict[str, Argument]) -> bool:
     """What expand() raises on for the run it meets: a method it refuses, a value no arm of the
     run's method names, a model looked up before `model=` has set it."""
     from ..run_names import adapter_method
@@ -216,24 +215,24 @@ def _check_expander_run(exp: Expander, a: Argument, catalog: Catalog, emit: Emit
             why = f"`{a.raw.value}` is not a value of run expander `{exp.name}` for `{method}` runs, which `{fn.name}` builds"
             sugg = closest(base, arm.get("values", ()))
             help_, fixes = _fix_help(str(a.value), [x + a.value[len(base):] for x in sugg], a.raw.span)
-            emit(diag("HC0307", why, a.raw.span, f"`{method}` accepts {quote_list(list(arm.get('values', ())), 6)}",
+            sink.add(diag("HC0307", why, a.raw.span, f"`{method}` accepts {quote_list(list(arm.get('values', ())), 6)}",
                       help=help_, fixes=fixes, notes=[f"HELM raises when {exp.cls} expands the run"]))
             return False
     if why is None and exp.reads_model_for and ("*" in exp.reads_model_for or a.value in exp.reads_model_for):
         keys = list(given)
         if "model" not in keys or keys.index("model") > keys.index(a.key.value):
             why = f"run expander `{exp.name}={a.raw.value}` looks up the run's model, which `model=` has not set yet at that point"
-            emit(diag("HC0307", why, a.raw.span, "HELM expands it before the model", help=f"give `model=` before `{exp.name}=`",
+            sink.add(diag("HC0307", why, a.raw.span, "HELM expands it before the model", help=f"give `model=` before `{exp.name}=`",
                       notes=["HELM applies run expanders in the entry's order, `model=` last when it is not given",
                              "HELM raises `No model metadata for model name: `"]))
             return False
     if why is not None:
-        emit(diag("HC0307", why, a.raw.span, "HELM raises on this run", notes=[f"HELM raises when {exp.cls} expands the run"]))
+        sink.add(diag("HC0307", why, a.raw.span, "HELM raises on this run", notes=[f"HELM raises when {exp.cls} expands the run"]))
         return False
     return True
 
 
-def _unknown_free_value(exp: Expander, a: Argument, emit: Emit, method: str | None = None) -> None:
+def _unknown_free_value(exp: Expander, a: Argument, sink: DiagnosticSink, method: str | None = None) -> None:
     """A value the expander's code never names (HC0313): what HELM does with it depends on
     the run's adapter method, which helmc does not compute, so a warning that says each case."""
     base = exp.base_value(str(a.value))
@@ -251,7 +250,7 @@ def _unknown_free_value(exp: Expander, a: Argument, emit: Emit, method: str | No
         )
     if arms and method is None and (exp.value_arms or {}).get("other_methods") == "raise":
         notes.append("for runs of any other adapter method HELM raises")
-    emit(
+    sink.add(
         diag(
             "HC0313",
             f"`{a.raw.value}` is not a value run expander `{exp.name}` knows",
@@ -267,12 +266,36 @@ def _unknown_free_value(exp: Expander, a: Argument, emit: Emit, method: str | No
 # ---------------------------------------------------------------- models
 
 
-def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit) -> bool:
+def _check_model(
+    a: Argument, args: dict[str, Any], catalog: Catalog, sink: DiagnosticSink, models_to_run: Sequence[str] | None
+) -> bool:
     v = a.value if isinstance(a.value, str) else str(a.value)
     groups = catalog.model_group_to_model_names()
+    if models_to_run and "/" not in v:
+        # run_entries_to_run_specs replaces a `model=` without `/` by each --models-to-run value
+        # before anything reads it: HELM builds the runs, whatever the value was.
+        if v not in groups:
+            sugg = closest(v, list(groups), cutoff=0.5) if v else []
+            help_, fixes = _fix_help(v, sugg, a.raw.span)
+            sink.add(
+                diag(
+                    "HC0309" if v else "HC0308",
+                    f"unknown model group `{v}`" if v else "empty model name",
+                    a.raw.span,
+                    "--models-to-run replaces this value",
+                    help=help_,
+                    fixes=fixes,
+                    notes=[
+                        f"HELM runs this entry on {quote_list(list(models_to_run), 4)} instead, without a word",
+                        "without --models-to-run, HELM raises: no model has this name",
+                    ],
+                    severity=Severity.WARNING,
+                )
+            )
+        return True
     if v in groups:
         if not groups[v]:
-            emit(
+            sink.add(
                 diag(
                     "HC0311",
                     f"model group `{v}` is empty: all its models are deprecated or unsupported",
@@ -284,7 +307,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
             )
         return True
     if v == "":
-        emit(diag("HC0308", "empty model name", a.raw.span, "no model here", help="name a model such as `openai/gpt2`, or a model group such as `text`", notes=[NOTE_MODELS_TO_RUN]))
+        sink.add(diag("HC0308", "empty model name", a.raw.span, "no model here", help="name a model such as `openai/gpt2`, or a model group such as `text`", notes=[NOTE_MODELS_TO_RUN]))
         return False
     parts = v.split("/")
     model = "/".join(parts[-2:])
@@ -292,7 +315,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
         # No model is named without an organization: this is a wildcard or a typo of one.
         sugg = closest(v, list(groups), cutoff=0.5) or closest(v, catalog.all_names())
         help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=[*groups, *catalog.all_names()])
-        emit(
+        sink.add(
             diag(
                 "HC0309",
                 f"unknown model group `{v}`",
@@ -308,10 +331,10 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
         # replace_model_in_run_spec: a name of more than two parts is a deployment
         d = catalog.get_deployment(v)
         if d is None:
-            _unknown_deployment(v, a, catalog, emit, "HELM reads a `model=` value with more than two parts as a model deployment")
+            _unknown_deployment(v, a, catalog, sink, "HELM reads a `model=` value with more than two parts as a model deployment")
             return False
         if d.model_name != model and "model_deployment" not in args:
-            emit(
+            sink.add(
                 diag(
                     "HC0312",
                     f"model deployment `{v}` serves `{d.model_name}`, not `{model}`",
@@ -321,7 +344,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
                 )
             )
             return False
-        _deprecated(model, a, catalog, emit)
+        _deprecated(model, a, catalog, sink)
         return True
     known = catalog.models.get(v)
     if known is None and catalog.default_deployment(v) is None:
@@ -330,7 +353,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
         notes = ["with --models-to-run, HELM would drop this entry's runs without a word"]
         if "model_deployment" not in args:
             notes.append("without it, HELM raises `Unknown model or no default model deployment found`")
-        emit(diag("HC0308", f"unknown model `{v}`", a.raw.span, "no model or model deployment has this name", help=help_, fixes=fixes, notes=notes))
+        sink.add(diag("HC0308", f"unknown model `{v}`", a.raw.span, "no model or model deployment has this name", help=help_, fixes=fixes, notes=notes))
         return False
     if known is None and "model_deployment" not in args and not catalog.deployments_of(v):
         d = catalog.get_deployment(v)
@@ -342,7 +365,7 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
             if fixes and fixes[0].safe and _digits_apart(v, fixes[0].replacement):
                 # `openai/o5` for `openai/o3`: maybe a model newer than the catalog, not a typo.
                 fixes = (Fix(fixes[0].span, fixes[0].replacement, Applicability.UNSAFE),)
-            emit(
+            sink.add(
                 diag(
                     "HC0308",
                     f"unknown model `{v}`",
@@ -358,14 +381,14 @@ def _check_model(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit
                 )
             )
         return True
-    _deprecated(v, a, catalog, emit)
+    _deprecated(v, a, catalog, sink)
     return True
 
 
-def _unknown_deployment(v: str, a: Argument, catalog: Catalog, emit: Emit, note: str) -> None:
+def _unknown_deployment(v: str, a: Argument, catalog: Catalog, sink: DiagnosticSink, note: str) -> None:
     sugg = closest(v, list(catalog.deployments))
     help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.deployments)
-    emit(
+    sink.add(
         diag(
             "HC0308",
             f"unknown model deployment `{v}`",
@@ -378,12 +401,12 @@ def _unknown_deployment(v: str, a: Argument, catalog: Catalog, emit: Emit, note:
     )
 
 
-def _deprecated(model: str, a: Argument, catalog: Catalog, emit: Emit) -> None:
+def _deprecated(model: str, a: Argument, catalog: Catalog, sink: DiagnosticSink) -> None:
     m = catalog.models.get(model)
     if m is None or not (m.deprecated or m.unsupported):
         return
     what = "deprecated" if m.deprecated else "unsupported"
-    emit(
+    sink.add(
         diag(
             "HC0311",
             f"model `{model}` is {what} in HELM",
@@ -394,13 +417,13 @@ def _deprecated(model: str, a: Argument, catalog: Catalog, emit: Emit) -> None:
     )
 
 
-def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit: Emit) -> bool:
+def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, sink: DiagnosticSink) -> bool:
     v = a.value if isinstance(a.value, str) else str(a.value)
     d = catalog.get_deployment(v)
     if d is None:
         sugg = closest(v, list(catalog.deployments))
         help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.deployments)
-        emit(diag("HC0308", f"unknown model deployment `{v}`", a.raw.span, "no model deployment has this name", help=help_, fixes=fixes, notes=["HELM raises `Model deployment ... not found`"]))
+        sink.add(diag("HC0308", f"unknown model deployment `{v}`", a.raw.span, "no model deployment has this name", help=help_, fixes=fixes, notes=["HELM raises `Model deployment ... not found`"]))
         return False
     model = args.get("model")
     if isinstance(model, str) and "/" in model and not catalog.is_wildcard(model):
@@ -411,7 +434,7 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit:
                 v,
                 a,
                 catalog,
-                emit,
+                sink,
                 f"HELM's `{d.origin.split(':', 1)[1]}` generator would make a deployment for model `{d.model_name}`, "
                 f"not `{mname}`, and HELM raises `Invalid RunSpec`",
             )
@@ -419,7 +442,7 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit:
         if d.model_name != mname:
             sugg = [x.name for x in catalog.deployments_of(mname)]
             help_, fixes = _fix_help(v, sugg[-1:], a.raw.span, f" (a deployment of `{mname}`)")
-            emit(
+            sink.add(
                 diag(
                     "HC0312",
                     f"model deployment `{v}` serves `{d.model_name}`, not `{mname}`",
@@ -437,14 +460,16 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, emit:
 # ---------------------------------------------------------------- one entry
 
 
-def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
+def check_description(
+    desc: Description, catalog: Catalog, sink: DiagnosticSink, models_to_run: Sequence[str] | None = None
+) -> bool:
     """Check one parsed description; True when HELM would build its run specs without raising."""
     ok = True
     fn = catalog.functions.get(desc.name.value)
     if fn is None:
         sugg = closest(desc.name.value, catalog.functions)
         help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span, candidates=catalog.functions)
-        emit(
+        sink.add(
             diag(
                 "HC0301",
                 f"unknown run spec function `{desc.name.value}`",
@@ -461,7 +486,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
     for a in desc.args:
         key = a.key.value
         if key in first:
-            emit(
+            sink.add(
                 diag(
                     "HC0304",
                     f"argument `{key}` is given twice",
@@ -481,7 +506,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
         exp = catalog.expanders.get(key)
         if exp is not None:
             if fn is not None and fn.param(key) is not None:
-                emit(
+                sink.add(
                     diag(
                         "HC0310",
                         f"`{key}` goes to the run expander `{key}`, not to `{fn.name}`'s parameter `{key}`",
@@ -491,11 +516,11 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
                     )
                 )
             if exp.kind == "model":
-                ok = _check_model(a, args, catalog, emit) and ok
+                ok = _check_model(a, args, catalog, sink, models_to_run) and ok
             elif exp.name == "model_deployment":
-                ok = _check_deployment(a, args, catalog, emit) and ok
+                ok = _check_deployment(a, args, catalog, sink) and ok
             else:
-                ok = _check_expander_value(exp, a, catalog, emit, fn, last) and ok
+                ok = _check_expander_value(exp, a, catalog, sink, fn, last) and ok
             continue
         if fn is None:
             continue
@@ -511,7 +536,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
             if guess and fn.param(guess) is not None and guess not in args:
                 suggested.add(guess)  # the fix supplies it: no second diagnostic
             params = [q.name for q in fn.params]
-            emit(
+            sink.add(
                 diag(
                     "HC0302",
                     f"`{fn.name}` has no parameter `{key}`",
@@ -529,7 +554,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
             )
             ok = False
             continue
-        _check_param_value(fn, p, a, emit)
+        _check_param_value(fn, p, a, sink)
         if _base_type(p.annotation, p) in ("int", "float") and isinstance(a.value, str):
             ok = False
     if fn is not None:
@@ -540,7 +565,7 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
             if p.name in catalog.expanders and p.name in args:
                 notes.append(f"`{p.name}=` goes to the run expander of that name, not to the function")
             notes.append("HELM raises a TypeError (missing required argument)")
-            emit(
+            sink.add(
                 diag(
                     "HC0303",
                     f"`{fn.name}` needs the argument `{p.name}`",
@@ -554,21 +579,65 @@ def check_description(desc: Description, catalog: Catalog, emit: Emit) -> bool:
     return ok
 
 
-def check_entry(entry: Entry, catalog: Catalog, emit: Emit) -> bool:
-    """True when the entry can be planned (no error of this pass and its syntax is fine)."""
+@dataclass(frozen=True, slots=True)
+class ResolvedEntry:
+    """An entry after resolution: what the planner consumes, so nothing is resolved twice."""
+
+    entry: Entry
+    function: RunSpecFunction | None
+    args: tuple[tuple[str, Any], ...]  # HELM's args dict, in its order (a later duplicate wins in place)
+    diagnostics: tuple[Diagnostic, ...]  # this entry's resolution diagnostics
+    ok: bool  # HELM builds this entry's runs without raising (syntax, schema and resolution)
+
+    @property
+    def arg_dict(self) -> dict[str, Any]:
+        return dict(self.args)
+
+
+def resolve_entry(entry: Entry, catalog: Catalog, models_to_run: Sequence[str] | None = None) -> ResolvedEntry:
     desc = entry.description
-    if desc is None or not desc.ok:
-        return False
-    errors = 0
+    if desc is None:
+        return ResolvedEntry(entry, None, (), (), False)
+    local = DiagnosticSink()
+    ok = desc.ok and check_description(desc, catalog, local, models_to_run) and not local.has_errors
+    fn = catalog.functions.get(desc.name.value)
+    return ResolvedEntry(entry, fn, tuple(desc.arg_dict().items()), tuple(local.items), ok and entry.plannable and fn is not None)
 
-    def counted(d: Diagnostic) -> None:
-        nonlocal errors
-        if d.severity is Severity.ERROR:
-            errors += 1
-        emit(d)
 
-    ok = check_description(desc, catalog, counted)
-    return ok and errors == 0
+def resolve_entries(
+    entries: Sequence[Entry], catalog: Catalog, sink: DiagnosticSink, models_to_run: Sequence[str] | None = None
+) -> list[ResolvedEntry]:
+    """The resolution pass over one run set: each entry once, plus duplicate entries (HC0401)."""
+    out: list[ResolvedEntry] = []
+    seen: dict[tuple, Entry] = {}
+    for e in entries:
+        r = resolve_entry(e, catalog, models_to_run)
+        sink.extend(r.diagnostics)
+        out.append(r)
+        ident = entry_identity(e)
+        if ident is None:
+            continue
+        if ident in seen:
+            sink.add(_duplicate(seen[ident], e))
+        else:
+            seen[ident] = e
+    return out
+
+
+def _duplicate(prev: Entry, e: Entry) -> Diagnostic:
+    pl, pc = prev.span.start_line_col
+    where = f"{prev.path}:{pl}:{pc}" if prev.path != e.path else f"line {pl}"
+    desc = e.description
+    assert desc is not None
+    return diag(
+        "HC0401",
+        f"this entry produces the same runs as the entry at {where}",
+        desc.span,
+        "same function, arguments and groups",
+        secondary=[Label(prev.description.span if prev.description else prev.span, "first here")],
+        help="remove one of the two entries",
+        notes=["HELM runs both; the second run overwrites the first's output"],
+    )
 
 
 def entry_identity(entry: Entry) -> tuple | None:
@@ -581,30 +650,6 @@ def entry_identity(entry: Entry) -> tuple | None:
     return (desc.name.value, tuple((k, repr(v)) for k, v in sorted(args.items())), tuple(sorted(entry.groups)) if entry.groups is not None else None)
 
 
-def check_entries(entries: list[Entry], catalog: Catalog, sink: DiagnosticSink) -> None:
-    """The resolution pass over all entries, plus duplicate entries (HC0401)."""
-    seen: dict[tuple, Entry] = {}
-    for e in entries:
-        check_entry(e, catalog, sink.add)
-        ident = entry_identity(e)
-        if ident is None:
-            continue
-        if ident in seen:
-            prev = seen[ident]
-            pl, pc = prev.span.start_line_col
-            where = f"{prev.path}:{pl}:{pc}" if prev.path != e.path else f"line {pl}"
-            desc = e.description
-            assert desc is not None
-            sink.add(
-                diag(
-                    "HC0401",
-                    f"this entry produces the same runs as the entry at {where}",
-                    desc.span,
-                    "same function, arguments and groups",
-                    secondary=[Label(prev.description.span if prev.description else prev.span, "first here")],
-                    help="remove one of the two entries",
-                    notes=["HELM runs both; the second run overwrites the first's output"],
-                )
-            )
-        else:
-            seen[ident] = e
+def check_entries(entries: Sequence[Entry], catalog: Catalog, sink: DiagnosticSink) -> None:
+    """resolve_entries for callers that only want the diagnostics."""
+    resolve_entries(entries, catalog, sink)

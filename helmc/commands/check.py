@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity
 from helmc.compiler.emit import FORMATS, emit
-from helmc.compiler.frontend import conf_files_under, gc_paused, load_entries
+from helmc.compiler.frontend import conf_files_under, gc_paused
 
 
 class UsageError(Exception):
@@ -33,12 +33,18 @@ def _codes(values: list[str] | None) -> list[str] | None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Defaults are None so that settings from pyproject.toml can fill what the flags leave out.
+    from helmc.commands.common import add_selection_arguments
+
     parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help="conf files, folders of *.conf files, or HELM config YAML files (model_deployments.yaml, ...)"
+        "paths", nargs="*", metavar="PATH",
+        help="conf files (each checked as `helm-run --conf-paths FILE` reads it), folders of *.conf files, "
+        "or HELM config YAML files (model_deployments.yaml, ...)",
     )
-    parser.add_argument("--run-entries", nargs="+", default=[], metavar="ENTRY", help="run entries to check too")
+    add_selection_arguments(parser)
+    parser.add_argument(
+        "--allow-no-runs", action="store_true", help="as helm-run's flag: nothing left to run is no error"
+    )
     parser.add_argument("--format", choices=FORMATS, default=None, help="output format (default: text)")
-    parser.add_argument("--models-to-run", nargs="+", default=None, metavar="MODEL", help="as helm-run's flag")
     parser.add_argument("--local-path", default=None, help="HELM's local config folder (default: prod_env)")
     parser.add_argument("--plugins", nargs="+", default=None, metavar="MODULE", help="plugin modules or paths")
     parser.add_argument("--enable-huggingface-models", nargs="+", default=None, metavar="MODEL")
@@ -117,31 +123,15 @@ def apply_settings(args: argparse.Namespace) -> list[str]:
     return warnings
 
 
-def semantic_checks(entries, args, sink: DiagnosticSink) -> None:
-    """Resolve names against the catalog (functions, arguments, expanders, models)."""
-    from helmc.commands.common import catalog_from_args
-    from helmc.compiler.passes.resolve import check_entries
-
-    catalog = catalog_from_args(args, sink)
-    if catalog is None:
-        return
-    check_entries(entries, catalog, sink)
-    if getattr(args, "models_to_run", None):
-        # As helm-run would: its --models-to-run checks, and entries it would filter to nothing.
-        from helmc.compiler.plan import PlanOptions
-        from helmc.compiler.planner import build_plan
-
-        build_plan(entries, catalog, PlanOptions(models_to_run=args.models_to_run), sink, check=False, report_empty=False)
-
-
 def fix_files(files: list[str], config_paths: list[str], args: argparse.Namespace) -> list:
     """--fix: the fixes of the selected diagnostics, applied to each conf file and HELM config
     YAML file in place."""
-    from helmc.commands.common import catalog_from_args
+    from helmc.commands.common import options_from_args
     from helmc.compiler.fixes import check_config_source, check_source, fix_files as apply_to_files
+    from helmc.compiler.session import load_catalog_for
 
     # The catalog's own problems are reported by the check that follows, not twice.
-    catalog = None if args.no_catalog else catalog_from_args(args, DiagnosticSink())
+    catalog = None if args.no_catalog else load_catalog_for(options_from_args(args), DiagnosticSink())
     configs = set(config_paths)
 
     def check_of(path: str):
@@ -200,8 +190,8 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as e:
         print(f"helm-check: {e}", file=sys.stderr)
         return 2
-    if not args.paths and not args.run_entries:
-        print("helm-check: give at least one conf file, folder or --run-entries", file=sys.stderr)
+    if not args.paths and not args.run_entries and not args.conf_paths and not args.conf_file:
+        print("helm-check: give at least one conf file, folder, -c/--conf-paths or --run-entries", file=sys.stderr)
         return 2
     if args.statistics and args.format not in ("text", "json"):
         print(f"helm-check: --statistics prints a table (text) or JSON, not {args.format}; "
@@ -215,12 +205,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from helmc.commands.common import options_from_args
     from helmc.compiler.prodenv import check_paths, split_paths
+    from helmc.compiler.session import check_run_sets, compile_run_sets
 
     sink = DiagnosticSink()
     conf_paths, config_paths = split_paths(args.paths, sink)  # HELM's config YAML files: HC06xx
-    files = conf_files_under(conf_paths, sink)
-    if args.paths and not files and not config_paths:
+    found = conf_files_under(conf_paths, sink)
+    run_sets = check_run_sets(found, [*args.conf_paths, *args.conf_file], args.run_entries)
+    files = [f for rs in run_sets for f in conf_files_under(list(rs.conf_paths))]
+    if args.paths and not found and not config_paths:
         print(f"helm-check: warning: no *.conf files under {', '.join(args.paths)}", file=sys.stderr)
     if args.output_file:
         clash = _input_named(args.output_file, files + config_paths + [p for p in args.plugins if os.path.isfile(p)])
@@ -229,9 +223,7 @@ def _check(args: argparse.Namespace) -> int:
                   "refusing to write over an input", file=sys.stderr)
             return 2
     fixed = fix_files(files, config_paths, args) if getattr(args, "fix", False) else None
-    entries = load_entries(files, args.run_entries, sink)
-    if not args.no_catalog:
-        semantic_checks(entries, args, sink)
+    compile_run_sets(run_sets, options_from_args(args), sink, "check")
     checked = check_paths(config_paths, args.local_path, sink, args.plugins, names=not args.no_catalog)
     kept = filter_diagnostics(sink.items, args.select, args.ignore)
     # To a file: render into memory first, so a failure never leaves a half-written file.

@@ -23,5 +23,4 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from helmc.server import main
 
-    main()
-    return 0
+    return main()  # 1 when the message stream broke: the editor restarts the server

@@ -9,20 +9,20 @@ from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-c", "--conf-paths", nargs="+", default=[], metavar="PATH", help="run entries conf files (or folders)")
-    parser.add_argument("--conf-file", action="append", default=[], metavar="PATH", help="a conf file (same as -c)")
-    parser.add_argument("-r", "--run-entries", nargs="*", default=[], metavar="ENTRY", help="run entries")
-    parser.add_argument("--models-to-run", nargs="+", default=None, metavar="MODEL")
-    parser.add_argument("--groups-to-run", nargs="+", default=None, metavar="GROUP")
-    parser.add_argument("--priority", type=int, default=None, help="drop entries whose priority is greater")
-    parser.add_argument("--max-eval-instances", type=int, default=None)
-    parser.add_argument("--num-train-trials", type=int, default=None)
+    from helmc.commands.common import add_selection_arguments
+
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="conf files or folders (same as -c)")
+    add_selection_arguments(parser)
     parser.add_argument("--local-path", default="prod_env", help="HELM's local config folder (default: prod_env)")
     parser.add_argument("--plugins", nargs="+", default=[], metavar="MODULE")
     parser.add_argument("--enable-huggingface-models", nargs="+", default=[], metavar="MODEL")
     parser.add_argument("--enable-local-huggingface-models", nargs="+", default=[], metavar="PATH")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--explain", action="store_true", help="show each entry's way from description to runs")
+    parser.add_argument(
+        "--build", action="store_true",
+        help="build every RunSpec with HELM's own functions (needs crfm-helm): exact run names and adapter settings",
+    )
 
 
 def _diag_dicts(diags: list) -> list[dict[str, Any]]:
@@ -40,25 +40,38 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from helmc.commands.common import catalog_from_args, plan_options
-    from helmc.compiler.diagnostics import DiagnosticSink, Severity
-    from helmc.compiler.frontend import load_entries
-    from helmc.compiler.planner import Trace, build_plan
+    from helmc.commands.common import options_from_args
+    from helmc.compiler.diagnostics import Severity
+    from helmc.compiler.planner import Trace
+    from helmc.compiler.session import RunSet
+    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.session import Session
 
-    conf_paths = list(args.conf_paths) + list(args.conf_file)
+    conf_paths = [*args.paths, *args.conf_paths, *args.conf_file]
     if not conf_paths and not args.run_entries:
-        print("helmc plan: give -c/--conf-paths or --run-entries", file=sys.stderr)
-        return 2
-    sink = DiagnosticSink()
-    entries = load_entries(conf_paths, list(args.run_entries or []), sink)
-    catalog = catalog_from_args(args, sink)
-    if catalog is None:
+        args._parser.error("give a conf file (PATH or -c/--conf-paths) or --run-entries")
+    traces: list[Trace] | None = [] if args.explain else None
+    options = options_from_args(args)
+    session = Session(options, RunSet(tuple(conf_paths), tuple(args.run_entries or ())), HelmSettings(
+        local_path=args.local_path, plugins=options.catalog.plugins,
+        enable_huggingface_models=options.catalog.enable_huggingface_models,
+        enable_local_huggingface_models=options.catalog.enable_local_huggingface_models,
+    ))
+    sink = session.sink
+    plan = session.compile("plan", traces=traces)
+    if plan is None:
         from helmc.compiler.emit import emit
 
         emit(sink.items, "json" if args.format == "json" else "text", sys.stdout)
         return 2
-    traces: list[Trace] | None = [] if args.explain else None
-    plan = build_plan(entries, catalog, plan_options(args), sink, traces=traces)
+    if args.build:
+        named = session.name_with_helm(plan)
+        if named is None:
+            from helmc.runtime.bridge import INSTALL_HINT
+
+            print(f"helmc plan: --build needs crfm-helm: {INSTALL_HINT}", file=sys.stderr)
+            return 2
+        plan = named
     has_errors = any(d.severity is Severity.ERROR for d in sink.items)
     if args.format == "json":
         out = plan.to_json()
@@ -94,19 +107,23 @@ def _print_text(plan, diagnostics: list, traces) -> None:
         emit(diagnostics, "text", sys.stderr)
     console = Console(file=sys.stdout, soft_wrap=False)
     table = Table(title=f"{len(plan.runs)} run(s)", show_lines=False)
-    for col in ("where", "function", "args", "expanders", "model", "deployment"):
+    for col in ("where", "run name", "model", "deployment"):
         table.add_column(col, overflow="fold")
     for r in plan.runs:
         e = r.entry
+        # An unknown name shows what HELM builds the run from instead, marked `?`.
+        what = ",".join(f"{k}={v}" for k, v in {**r.args, **r.expanders}.items() if k != "model")
         table.add_row(*map(_safe, (
             f"{e.path}:{e.line}:{e.column}",
-            r.run_spec_function,
-            ",".join(f"{k}={v}" for k, v in r.args.items()),
-            ",".join(f"{k}={v}" for k, v in r.expanders.items() if k != "model"),
+            r.name if r.name is not None else f"? {r.run_spec_function}" + (f":{what}" if what else ""),
             r.model,
             r.model_deployment or "",
         )))
     console.print(table)
+    if any(r.name is None for r in plan.runs):
+        console.print("?: HELM's run name is not known without running its run spec function (--build gives it); "
+                      "shown instead: the function and arguments HELM builds the run from",
+                      markup=False, highlight=False, soft_wrap=True)
     if plan.dropped:
         dt = Table(title=f"{len(plan.dropped)} dropped", show_lines=False)
         dt.add_column("where", overflow="fold")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import traceback
 from typing import Any, Sequence
@@ -135,7 +134,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--suite", type=str, default="default",
-        help="Name of the suite this run belongs to (default is today's date).",
+        help="Name of the suite this run belongs to (default: default). HELM's own help says "
+        "\"default is today's date\", but its default is `default` too.",
     )
     parser.add_argument(
         "--local-path", type=str, default="prod_env", help="If running locally, the path for `ServerService`."
@@ -225,9 +225,13 @@ def run(args: argparse.Namespace) -> int:
     from helmc.runtime.interrupts import sigint_guard
     from helmc.stdio import OutputError
 
+    report = _Report(args.format)
     try:
         with sigint_guard():
-            return _run(args, out, err)
+            try:
+                return _run(args, out, err, report)
+            finally:
+                report.close()
     except KeyboardInterrupt:
         err.print("helm-run: interrupted; run the same command again to resume.", markup=False)
         return EXIT_INTERRUPTED
@@ -246,133 +250,6 @@ def run(args: argparse.Namespace) -> int:
             markup=False,
         )
         return EXIT_USAGE
-
-
-# ------------------------------------------------------------------------------ compile
-
-
-def _compile(args: argparse.Namespace, sink: Any) -> tuple[Any, list[Any]]:
-    """Front end + planner: (Plan, entries). Imported here so helm-run starts fast."""
-    from helmc.compiler.frontend import load_entries
-    from helmc.commands.common import plan_options
-
-    conf_paths = list(args.conf_paths) + list(args.conf_file)
-    run_entries = list(args.run_entries) + list(args.run_specs)
-    entries = load_entries(conf_paths, run_entries, sink)
-    options = plan_options(args)
-    plan = _build_plan(entries, args, options, sink)
-    return plan, entries
-
-
-def _build_plan(entries: list[Any], args: argparse.Namespace, options: Any, sink: Any) -> Any:
-    from helmc.compiler.catalog import UserAdditions, load_catalog
-    from helmc.compiler.planner import build_plan
-
-    catalog = load_catalog(
-        UserAdditions(
-            local_path=args.local_path,
-            plugins=tuple(args.plugins or ()),
-            enable_huggingface_models=tuple(args.enable_huggingface_models or ()),
-            enable_local_huggingface_models=tuple(args.enable_local_huggingface_models or ()),
-        )
-    )
-    # helm-run says itself why nothing is left to run (HC0402, with --allow-no-runs).
-    return build_plan(entries, catalog, options, sink, report_empty=False)
-
-
-_WILDCARD = re.compile(
-    r"\bmodel=(?:all|text_code|text|code|instruction_following|full_functionality_text|limited_functionality_text)\b"
-)
-_HAS_MODEL = re.compile(r"\bmodel=\b")
-
-
-def _models_to_run_checks(entries: Sequence[Any], sink: Any) -> None:
-    """HELM's helm_run checks without --models-to-run (same regexes, over every entry, before
-    any filter), as diagnostics at the entry instead of a bare Exception."""
-    from helmc.compiler.diagnostics import diag
-
-    described = [e for e in entries if e.description is not None]
-    for e in described:
-        m = _WILDCARD.search(e.description.text)
-        if m:
-            span = _model_arg_span(e) or e.description.span
-            sink.add(
-                diag(
-                    "HC0405",
-                    f"`{m.group(0)}` expands to many models, so helm-run needs --models-to-run",
-                    span,
-                    "a model wildcard",
-                    help="pass the models to evaluate, e.g. `--models-to-run openai/gpt2`",
-                    notes=["HELM 0.5.16 refuses this too: --models-to-run must be set "
-                           "(because the `model=` run expander expands to multiple models)"],
-                )
-            )
-    if described and not any(_HAS_MODEL.search(e.description.text) for e in described):
-        e = described[0]
-        sink.add(
-            diag(
-                "HC0405",
-                "no entry says `model=`, so helm-run needs --models-to-run",
-                e.description.span,
-                "no `model=` here",
-                help="add `model=ORG/NAME` to the entries, or pass `--models-to-run ORG/NAME`",
-                notes=["HELM 0.5.16 refuses this too: --models-to-run must be set "
-                       "(because the `model=` run expander is omitted)"],
-            )
-        )
-
-
-def _model_arg_span(entry: Any) -> Any:
-    for a in reversed(entry.description.args):
-        if a.key.value == "model":
-            return a.span
-    return None
-
-
-def _no_runs(plan: Any, entries: Sequence[Any], sink: Any, args: argparse.Namespace) -> None:
-    """HELM only logs "There were no RunSpecs or they got filtered out."; say why."""
-    from helmc.compiler.diagnostics import diag
-    from helmc.compiler.source import SourceFile
-
-    reasons: list[str] = []
-    for d in plan.dropped:
-        where = f"{d.entry.path}:{d.entry.line}:{d.entry.column}"
-        reasons.append(f"{where} `{d.entry.description}`: {d.reason}")
-    if not entries:
-        reasons.append("no run entries were given (use --run-entries, --conf-paths or --conf-file)")
-    span = entries[0].span if entries else SourceFile("<helm-run>", "").span(0, 0)
-    notes = reasons[:20] + ([f"... and {len(reasons) - 20} more"] if len(reasons) > 20 else [])
-    notes.append("HELM only logs `There were no RunSpecs or they got filtered out` and exits 0")
-    filters = [f for f, v in (("--priority", args.priority), ("--models-to-run", args.models_to_run),
-                              ("--groups-to-run", args.groups_to_run)) if v is not None]
-    sink.add(
-        diag(
-            "HC0402",
-            "nothing to run: every run was filtered out" if plan.dropped else "nothing to run",
-            span,
-            "no runs from here on",
-            help=(f"check {', '.join(filters)}; " if filters else "")
-            + "pass --allow-no-runs to make an empty suite succeed",
-            notes=notes,
-        )
-    )
-
-
-def _emit(diags: list[Any], fmt: str, stream: Any) -> None:
-    try:
-        from helmc.compiler.emit import emit
-    except ImportError:
-        emit = None
-    if emit is not None:
-        emit(diags, fmt, stream)
-        return
-    for d in diags:  # minimal fallback until the emitters land
-        line, col = d.span.start_line_col
-        stream.write(f"{d.severity.value}[{d.code}]: {d.message}\n  --> {d.path}:{line}:{col}\n")
-        if d.help:
-            stream.write(f"  = help: {d.help}\n")
-        for n in d.notes:
-            stream.write(f"  = note: {n}\n")
 
 
 # ------------------------------------------------------------------------------ run
@@ -401,21 +278,48 @@ def _settings(args: argparse.Namespace) -> Any:
         enable_huggingface_models=tuple(args.enable_huggingface_models or ()),
         enable_local_huggingface_models=tuple(args.enable_local_huggingface_models or ()),
         log_config=args.log_config,
-        max_eval_instances=args.max_eval_instances,
-        num_train_trials=args.num_train_trials,
-        models_to_run=tuple(args.models_to_run) if args.models_to_run else None,
-        groups_to_run=tuple(args.groups_to_run) if args.groups_to_run else None,
-        priority=args.priority,
     )
 
 
-def _entry_key(e: Any) -> tuple[str, int, int]:
-    line, col = e.span.start_line_col
-    return (e.span.path, line, col)
+class _Report:
+    """Diagnostics through --format, on stderr: text as they come (before the runs start, and
+    the failed runs at the end); a machine format as one document when helm-run ends."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.shown = 0
+        self.pending: list[Any] = []
+
+    def show(self, diagnostics: Sequence[Any]) -> None:
+        new = list(diagnostics[self.shown :])
+        self.shown = len(diagnostics)
+        if self.fmt == "text":
+            self._write(new)
+        else:
+            self.pending.extend(new)
+
+    def finish(self, diagnostics: Sequence[Any]) -> None:
+        """The last diagnostics, before helm-run's closing line."""
+        self.show(diagnostics)
+        self.close()
+
+    def close(self) -> None:
+        self._write(self.pending)
+        self.pending = []
+
+    def _write(self, diagnostics: list[Any]) -> None:
+        from helmc.compiler.diagnostics import Diagnostic
+        from helmc.compiler.emit import emit
+
+        if diagnostics:
+            emit(sorted(diagnostics, key=Diagnostic.sort_key), self.fmt, sys.stderr)
+            sys.stderr.flush()
 
 
-def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
-    from helmc.compiler.diagnostics import DiagnosticSink, Severity, diag
+def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
+    from helmc.commands.common import options_from_args
+    from helmc.compiler.session import RunSet
+    from helmc.runtime.session import Session, errors_in
 
     if args.cache_instances_only and not args.cache_instances:
         err.print("error: if --cache-instances-only is set, --cache-instances must also be set.", markup=False)
@@ -441,34 +345,29 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
             markup=False,
         )
 
-    # 1. Compile everything. Any error: stop before a single run starts, write nothing.
-    from helmc.compiler.catalog import CatalogError
-
-    sink = DiagnosticSink()
-    try:
-        plan, entries = _compile(args, sink)
-    except CatalogError as e:
-        err.print(f"error: cannot load HELM's catalog: {e}", markup=False)
+    # 1. Compile everything, with helm-check's verdict. Any error: stop before a single run
+    # starts, write nothing.
+    run_set = RunSet(tuple(args.conf_paths) + tuple(args.conf_file), tuple(args.run_entries) + tuple(args.run_specs))
+    session = Session(options_from_args(args), run_set, _settings(args))
+    plan = session.compile("run")
+    if plan is None:
+        report.finish(session.sink.items)
+        err.print("error: helm-run cannot load HELM's catalog; nothing was run.", markup=False)
         return EXIT_USAGE
-    if not args.models_to_run:
-        _models_to_run_checks(entries, sink)
-    if not sink.has_errors and not plan.runs and not args.allow_no_runs:
-        _no_runs(plan, entries, sink, args)
-    diags = sink.sorted()
-    if diags:
-        _emit(diags, args.format, sys.stderr)
-    if sink.has_errors:
-        n = sum(1 for d in diags if d.severity is Severity.ERROR)
-        err.print(f"helm-run: {n} error(s); nothing was run.", markup=False)
+    if session.sink.has_errors:
+        report.finish(session.sink.items)
+        err.print(f"helm-run: {errors_in(session.sink.items)} error(s); nothing was run.", markup=False)
         return EXIT_FAILED
     if not plan.runs:
+        report.finish(session.sink.items)
         out.print("helm-run: nothing to run.", markup=False)
         return EXIT_OK
 
-    # 2. HELM: configure it as helm_run does, and let it build the RunSpecs.
+    # 2. HELM: configure it as helm_run does, and let it build each RunSpec from the plan.
     from helmc.runtime import bridge
 
     if not bridge.helm_available():
+        report.finish(session.sink.items)
         err.print(
             "error: helm-run needs crfm-helm, which is not installed in this environment.\n"
             f"  = help: install it with: {bridge.INSTALL_HINT}\n"
@@ -476,60 +375,28 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
             markup=False,
         )
         return EXIT_USAGE
-    settings = _settings(args)
-    build_log = os.path.join(bridge.log_dir(settings), "_build.log")
+    settings = session.settings
+    build_log = bridge.build_log_path(settings)
     try:
         with bridge.redirect_output(build_log):
             bridge.prepare(settings)
-            helm_entries = [
-                bridge.EntryInput(
-                    _entry_key(e), e.description.text, e.priority,
-                    tuple(e.groups) if e.groups is not None else None,
-                )
-                for e in entries
-                if e.description is not None
-            ]
-            built, build_errors = bridge.build_runs(helm_entries, settings)
-            if args.parallel_runs > 1 and args.engine == "local" and not build_errors:
-                bridge.prewarm(built)
+            runs = session.build(plan)
+            if args.parallel_runs > 1 and args.engine == "local" and runs:
+                bridge.prewarm(runs)
     except bridge.HelmUnavailable as e:
+        report.finish(session.sink.items)
         err.print(f"error: crfm-helm cannot be imported.\n  = help: install it with: {e}", markup=False)
         return EXIT_USAGE
     except bridge.HelmSetupError as e:
+        report.finish(session.sink.items)
         err.print(f"error: HELM refused its configuration: {e}\n  = note: HELM's log: {build_log}", markup=False)
         return EXIT_USAGE
-
-    # 3. Check HELM's RunSpecs against the plan.
-    from helmc.runtime.check import compare
-
-    by_key = {_entry_key(e): e for e in entries}
-    post = DiagnosticSink()
-    for be in build_errors:
-        e = by_key.get(be.entry_key)
-        if e is not None:
-            post.add(diag("HC0502", f"HELM could not build the runs of this entry: {be.message}",
-                          e.description.span if e.description else e.span, "HELM raised here",
-                          notes=[f"HELM's log: {build_log}"]))
-    descriptions = {k: (e.description.text if e.description else "") for k, e in by_key.items()}
-    failed_keys = {be.entry_key for be in build_errors}
-    for mm in compare(plan, built, descriptions):
-        e = by_key.get(mm.entry_key)
-        if e is not None and mm.entry_key not in failed_keys:
-            post.add(diag("HC0501", "HELM built other runs than helmc planned for this entry",
-                          e.description.span if e.description else e.span, "this entry",
-                          notes=[mm.message(), "helm-run runs what HELM built; please report this helmc bug"]))
-    if post.items:
-        _emit(post.sorted(), args.format, sys.stderr)
-    if post.has_errors:
+    if runs is None:
+        report.finish(session.sink.items)
         err.print("helm-run: HELM could not build every run; nothing was run.", markup=False)
         return EXIT_FAILED
+    report.show(session.sink.items)  # HC0406, HC0501: said before anything runs
 
-    from helmc.runtime.suite import run_suite, unique_runs
-
-    runs, dups = unique_runs(built)
-    if dups:
-        err.print(f"note: {len(dups)} RunSpec name(s) repeated; each runs once: {', '.join(sorted(set(dups)))}",
-                  markup=False)
     if args.only_runs:
         wanted = set(args.only_runs)
         unknown = wanted - {r.name for r in runs}
@@ -540,20 +407,23 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
         if args.allow_no_runs:
             out.print("helm-run: nothing to run.", markup=False)
             return EXIT_OK
-        err.print("error[HC0402]: nothing to run: HELM built no RunSpec for these entries.", markup=False)
+        err.print("helm-run: nothing to run: HELM built no RunSpec for these entries.", markup=False)
         return EXIT_FAILED
 
-    # 4. Execute.
+    # 4. Execute; every failed run becomes a diagnostic at its entry.
     from helmc.runtime.engines import make_engine
     from helmc.runtime.journal import JournalError, SuiteLocked, journal_dir
+    from helmc.runtime.progress import summary_table
     from helmc.runtime.rerun import invocation_words
 
     engine = make_engine(_engine_options(args),
                          submit_folder=os.path.join(journal_dir(settings.output_path, settings.suite), "submitit"))
     try:
-        result = run_suite(runs, settings, engine, out, workers=args.parallel_runs, resume=not args.fresh,
-                           command=invocation_words(args),
-                           on_warning=lambda w: err.print(f"warning[HC0751]: {w}", markup=False, soft_wrap=True))
+        result = session.execute(
+            runs, engine, out, workers=args.parallel_runs, resume=not args.fresh,
+            command=invocation_words(args),
+            on_warning=lambda w: err.print(f"warning[HC0751]: {w}", markup=False, soft_wrap=True),
+        )
     except SuiteLocked as e:
         err.print(f"error: another helm-run is running suite `{settings.suite}` in this output folder "
                   f"(lock held on {e}/lock); wait for it to finish.", markup=False)
@@ -564,9 +434,8 @@ def _run(args: argparse.Namespace, out: Any, err: Any) -> int:
                   markup=False, soft_wrap=True)
         return EXIT_USAGE
 
-    from helmc.runtime.progress import summary_table
-
     out.print(summary_table(result.outcomes))
+    report.show(session.sink.items)
     done = sum(1 for o in result.outcomes if o.status == "completed")
     skipped = sum(1 for o in result.outcomes if o.status == "skipped")
     failed = result.failed
@@ -629,7 +498,7 @@ def _check_engine(args: argparse.Namespace) -> int | None:
                  local_path=args.local_path, sink=sink)
     if not sink.items:
         return None
-    _emit(sink.sorted(), args.format, sys.stderr)
+    _Report(args.format).finish(sink.items)
     if sink.has_errors:
         sys.stderr.write("helm-run: the engine flags are wrong; nothing was started.\n")
         return EXIT_USAGE

@@ -1,0 +1,225 @@
+"""One compile for every command: run sets -> entries -> resolution -> plan -> verdict.
+
+helm-check, `helmc plan`, helm-run and the language server all come through here, so that
+given the same flags helm-check passes if and only if helm-run would start. The verdict
+(`helm_run_verdict`) adds what helm-run itself decides before building anything: HELM's
+--models-to-run checks (HC0405) and an empty suite (HC0402).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+from .catalog import Catalog, load_catalog_with_additions
+from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
+from .frontend import conf_files_under, load_entries
+from .ir import Entry
+from .passes.resolve import resolve_entries
+from .plan import Plan, PlannedRun, PlanOptions
+from .planner import Trace, build_plan, entry_ref, no_runs_diagnostic, validate_models_to_run
+from .source import Span
+
+Purpose = Literal["check", "plan", "run"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSet:
+    """Entries that run together: one helm-run invocation's conf files and run entries."""
+
+    conf_paths: tuple[str, ...] = ()
+    run_entries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogOptions:
+    """Where HELM's catalog gets the user's additions (helm-run's flags of the same names)."""
+
+    local_path: str | None = "prod_env"
+    plugins: tuple[str, ...] = ()
+    enable_huggingface_models: tuple[str, ...] = ()
+    enable_local_huggingface_models: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything the compile reads from a command line, parsed once by the CLI."""
+
+    selection: PlanOptions = field(default_factory=PlanOptions)
+    catalog: CatalogOptions = field(default_factory=CatalogOptions)
+    allow_no_runs: bool = False  # helm-run's --allow-no-runs: an empty suite is no error
+    no_catalog: bool = False  # helm-check --no-catalog: syntax and schema only
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    run_set: RunSet
+    entries: tuple[Entry, ...]
+    plan: Plan | None  # None with --no-catalog, or when no catalog could be loaded
+
+
+def load_catalog_for(options: Options, sink: DiagnosticSink) -> Catalog | None:
+    c = options.catalog
+    return load_catalog_with_additions(
+        local_path=c.local_path,
+        plugins=c.plugins,
+        enable_huggingface_models=c.enable_huggingface_models,
+        enable_local_huggingface_models=c.enable_local_huggingface_models,
+        sink=sink,
+    )
+
+
+def compile_run_sets(
+    run_sets: Sequence[RunSet],
+    options: Options,
+    sink: DiagnosticSink,
+    purpose: Purpose,
+    *,
+    traces: list[Trace] | None = None,
+    catalog: Catalog | None = None,
+) -> list[Compiled]:
+    """Compile each run set on its own (duplicates and an empty suite are per run set); the
+    --models-to-run values are checked once."""
+    if catalog is None and not options.no_catalog:
+        catalog = load_catalog_for(options, sink)
+    if catalog is not None and options.selection.models_to_run:
+        validate_models_to_run(options.selection.models_to_run, catalog, sink)
+    out: list[Compiled] = []
+    for rs in run_sets:
+        local = DiagnosticSink()
+        entries = load_entries(list(rs.conf_paths), list(rs.run_entries), local)
+        plan = None
+        if catalog is not None:
+            plan = compile_entries(entries, catalog, options, local, purpose, traces=traces)
+        sink.extend(local.items)
+        out.append(Compiled(rs, tuple(entries), plan))
+    return out
+
+
+def compile_entries(
+    entries: list[Entry],
+    catalog: Catalog,
+    options: Options,
+    sink: DiagnosticSink,
+    purpose: Purpose,
+    *,
+    traces: list[Trace] | None = None,
+) -> Plan:
+    """Resolution, planning and (for check and run) helm-run's verdict over one run set."""
+    sel = options.selection
+    resolved = resolve_entries(entries, catalog, sink, sel.models_to_run)
+    plan = build_plan(
+        entries, catalog, sel, sink, traces=traces, report_empty=False, resolved=resolved, validate_options=False
+    )
+    if purpose != "run":  # helm-run reports them from the names HELM builds
+        report_name_clashes(plan, entries, sink)
+    if purpose == "plan":
+        if entries and not plan.runs:
+            sink.add(no_runs_diagnostic(plan, entries))
+    else:
+        helm_run_verdict(entries, plan, options, sink)
+    return plan
+
+
+def name_clash(name: str, later: Span, earlier: Span | None) -> Diagnostic:
+    """HC0406: two runs with one name; HELM runs both into one folder, the later one stays."""
+    return diag(
+        "HC0406",
+        f"two runs are named `{name}`: the later one overwrites the earlier one's folder",
+        later,
+        "this run's output replaces the earlier one",
+        secondary=[Label(earlier, "the earlier run with this name")] if earlier is not None else [],
+        help="make the entries differ in an argument that is part of the run name, or remove one",
+        notes=["HELM runs both into one folder; helm-run runs only this later one, which is what HELM leaves"],
+    )
+
+
+def report_name_clashes(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
+    """HC0406 for each known run name that two planned runs share (once per name)."""
+    spans = {entry_ref(e): e.description.span for e in entries if e.description is not None}
+    first: dict[str, PlannedRun] = {}
+    last: dict[str, PlannedRun] = {}
+    for r in plan.runs:
+        if r.name is None or r.entry not in spans:
+            continue
+        if r.name not in first:
+            first[r.name] = r
+        elif not same_run(r, first[r.name]):
+            last[r.name] = r
+    for name, later in last.items():
+        sink.add(name_clash(name, spans[later.entry], spans[first[name].entry]))
+
+
+def same_run(a: PlannedRun, b: PlannedRun) -> bool:
+    """The very same run planned twice (duplicate entries, which HC0401 reports, or a model
+    that HELM's model group lists twice): nothing of one is lost to the other."""
+    return (a.spec, a.expanders, a.model, a.model_deployment, a.entry.groups) == (
+        b.spec, b.expanders, b.model, b.model_deployment, b.entry.groups
+    )
+
+
+_WILDCARD = re.compile(
+    r"\bmodel=(?:all|text_code|text|code|instruction_following|full_functionality_text|limited_functionality_text)\b"
+)
+_HAS_MODEL = re.compile(r"\bmodel=\b")
+
+
+def helm_run_verdict(entries: Sequence[Entry], plan: Plan, options: Options, sink: DiagnosticSink) -> None:
+    """What helm-run decides before it builds anything, as diagnostics at the entries.
+
+    HELM's helm_run checks without --models-to-run (the same regexes, over every entry, before
+    any filter), then an empty suite: HELM logs "There were no RunSpecs or they got filtered
+    out" and exits 0; helm-run calls it an error unless --allow-no-runs."""
+    if not options.selection.models_to_run:
+        described = [e for e in entries if e.description is not None]
+        for e in described:
+            assert e.description is not None
+            m = _WILDCARD.search(e.description.text)
+            if m:
+                sink.add(
+                    diag(
+                        "HC0405",
+                        f"`{m.group(0)}` expands to many models, so helm-run needs --models-to-run",
+                        _model_arg_span(e) or e.description.span,
+                        "a model wildcard",
+                        help="pass the models to evaluate, e.g. `--models-to-run openai/gpt2`",
+                        notes=["HELM 0.5.16 refuses this too: --models-to-run must be set "
+                               "(because the `model=` run expander expands to multiple models)"],
+                    )
+                )
+        # An entry whose syntax is broken already stops the run; its missing `model=` is a cascade.
+        syntax_ok = all(e.description.ok for e in described if e.description is not None)
+        if syntax_ok and described and not any(_HAS_MODEL.search(e.description.text) for e in described if e.description):
+            e = described[0]
+            assert e.description is not None
+            sink.add(
+                diag(
+                    "HC0405",
+                    "no entry says `model=`, so helm-run needs --models-to-run",
+                    e.description.span,
+                    "no `model=` here",
+                    help="add `model=ORG/NAME` to the entries, or pass `--models-to-run ORG/NAME`",
+                    notes=["HELM 0.5.16 refuses this too: --models-to-run must be set "
+                           "(because the `model=` run expander is omitted)"],
+                )
+            )
+    if not sink.has_errors and not plan.runs and not options.allow_no_runs:
+        sink.add(no_runs_diagnostic(plan, list(entries), run_flag=True))
+
+
+def _model_arg_span(entry: Entry):
+    assert entry.description is not None
+    for a in reversed(entry.description.args):
+        if a.key.value == "model":
+            return a.span
+    return None
+
+
+def check_run_sets(paths: Sequence[str], conf_paths: Sequence[str], run_entries: Sequence[str]) -> list[RunSet]:
+    """helm-check's run sets: each file given as PATH (or found under a folder) on its own, as
+    `helm-run --conf-paths FILE` reads it; -c/--conf-file files and -r entries together."""
+    sets = [RunSet((f,)) for f in conf_files_under(list(paths))]
+    if conf_paths or run_entries:
+        sets.append(RunSet(tuple(conf_paths), tuple(run_entries)))
+    return sets

@@ -1,0 +1,185 @@
+"""A helm-run session: compile -> plan -> build -> execute, each step returning diagnostics.
+
+helm-run and `helmc plan --build` drive this; the command line only parses flags into
+Options and HelmSettings, and prints what comes back. Every problem of every step is a
+Diagnostic at the entry that planned it, so it goes through the chosen --format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+from rich.console import Console
+
+from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity, diag
+from helmc.compiler.ir import Entry
+from helmc.compiler.plan import EntryRef, Plan, PlannedRun
+from helmc.compiler.planner import Trace, entry_ref
+from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets, name_clash, same_run
+from helmc.compiler.source import SourceFile, Span
+
+from . import bridge
+from .bridge import BuiltRun, HelmSettings
+from .engine import Engine
+from .suite import SuiteResult, run_suite
+
+
+@dataclass(slots=True)
+class Session:
+    options: Options
+    run_set: RunSet
+    settings: HelmSettings
+    sink: DiagnosticSink = field(default_factory=DiagnosticSink)
+    compiled: Compiled | None = None
+    _entries: dict[EntryRef, Entry] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ compile and plan
+
+    def compile(self, purpose: Purpose = "run", traces: list[Trace] | None = None) -> Plan | None:
+        """The same compile and verdict as helm-check's; None when no catalog could be loaded."""
+        (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose, traces=traces)
+        self._entries = {entry_ref(e): e for e in self.compiled.entries if e.description is not None}
+        return self.compiled.plan
+
+    # ------------------------------------------------------------------ build
+
+    def build(self, plan: Plan) -> list[BuiltRun] | None:
+        """HELM builds every RunSpec from the plan (HELM must be prepared). None when HELM
+        raised for an entry (HC0502, as HELM stops the whole run); otherwise the runs to
+        execute, a repeated run name once (the later run, as HELM's folder ends up)."""
+        built, errors, mismatches = bridge.build_plan(plan, self.settings)
+        self._report_build(errors, mismatches, f"HELM's log: {bridge.build_log_path(self.settings)}")
+        if errors:
+            return None
+        return self.name_clashes(built)
+
+    def _report_build(self, errors: Sequence[bridge.BuildError], mismatches: Sequence[bridge.Mismatch], log: str) -> None:
+        for err in errors:
+            self.sink.add(
+                diag(
+                    "HC0502",
+                    f"HELM could not build the runs of this entry: {err.message}",
+                    self._cause_span(err.spec.entry, err.message),
+                    "HELM raised here",
+                    notes=[log],
+                )
+            )
+        for mm in mismatches:
+            self.sink.add(
+                diag(
+                    "HC0501",
+                    "HELM built other runs than helmc planned for this entry",
+                    self._entry_span(mm.spec.entry),
+                    "this entry",
+                    notes=[mm.message, "helm-run runs what HELM built; please report this helmc bug"],
+                )
+            )
+
+    def name_with_helm(self, plan: Plan) -> Plan | None:
+        """`helmc plan --build`: HELM builds every RunSpec (in a scratch output folder, its log
+        there too); the plan gets HELM's run names and adapter settings. None without crfm-helm."""
+        import tempfile
+
+        if not bridge.helm_available():
+            return None
+        with tempfile.TemporaryDirectory(prefix="helmc-plan-") as scratch:
+            settings = replace(self.settings, output_path=scratch)
+            log = f"{scratch}/build.log"
+            try:
+                # fds 1 and 2, and Python's own streams where a caller has replaced them
+                with bridge.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
+                        contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
+                    bridge.prepare(settings)
+                    built, errors, mismatches = bridge.build_plan(plan, settings)
+            except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
+                self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
+                return plan
+        self._report_build(errors, mismatches, "see `helmc plan --build` (HELM's log is not kept)")
+        self.name_clashes(built)
+        return self.named_plan(plan, built)
+
+    def named_plan(self, plan: Plan, built: Sequence[BuiltRun]) -> Plan:
+        """The plan with HELM's run names and adapter settings from the RunSpecs it built."""
+        by_run = {id(b.planned): b for b in built if b.planned is not None}
+        runs = tuple(
+            replace(r, name=by_run[id(r)].name, adapter=by_run[id(r)].adapter) if id(r) in by_run else r
+            for r in plan.runs
+        )
+        return replace(plan, runs=runs)
+
+    def name_clashes(self, built: Sequence[BuiltRun]) -> list[BuiltRun]:
+        """HC0406 for each run name given twice; keep the later run, as HELM's folder does."""
+        last: dict[str, int] = {b.name: i for i, b in enumerate(built)}
+        first: dict[str, BuiltRun] = {}
+        for i, b in enumerate(built):
+            if b.name not in first:
+                first[b.name] = b
+            elif last[b.name] == i and not (
+                b.planned and first[b.name].planned and same_run(b.planned, first[b.name].planned)  # HC0401's case
+            ):
+                self.sink.add(self.clash(b, first[b.name]))
+        return [b for i, b in enumerate(built) if last[b.name] == i]
+
+    def clash(self, later: BuiltRun, earlier: BuiltRun) -> Diagnostic:
+        return name_clash(
+            later.name,
+            self._entry_span(later.planned.entry) if later.planned else _nowhere(),
+            self._entry_span(earlier.planned.entry) if earlier.planned else None,
+        )
+
+    # ------------------------------------------------------------------ execute
+
+    def execute(self, runs: Sequence[BuiltRun], engine: Engine, console: Console, **how: Any) -> SuiteResult:
+        """Run the built runs (journal, resume, progress: runtime/suite.py); each failed run
+        becomes HC0503 at its entry. Raises SuiteLocked or JournalError as run_suite does."""
+        result = run_suite(runs, self.settings, engine, console, **how)
+        by_name = {r.name: r for r in runs}
+        for o in result.failed:
+            if o.name in by_name:
+                self.run_failed(by_name[o.name], o.error, o.log)
+        return result
+
+    def run_failed(self, run: BuiltRun, error: str | None, log: str | None) -> None:
+        """HC0503: a run that failed, at the entry (or the argument or model it names) that planned it."""
+        ref = run.planned.entry if run.planned else None
+        notes = [f"HELM raised: {error}" if error else "HELM raised (see the log)"]
+        if log:
+            notes.append(f"HELM's log of this run: {log}")
+        self.sink.add(
+            diag(
+                "HC0503",
+                f"run `{run.name}` failed",
+                self._cause_span(ref, error or "") if ref else _nowhere(),
+                "the entry that planned this run (at the value HELM's error names)",
+                notes=notes,
+            )
+        )
+
+    # ------------------------------------------------------------------ spans
+
+    def _entry_span(self, ref: EntryRef) -> Span:
+        e = self._entries.get(ref)
+        if e is None:
+            return _nowhere()
+        return e.description.span if e.description is not None else e.span
+
+    def _cause_span(self, ref: EntryRef, message: str) -> Span:
+        """The argument (or model) whose value HELM's message names, else the description."""
+        e = self._entries.get(ref)
+        if e is None or e.description is None:
+            return self._entry_span(ref)
+        named = [a for a in e.description.args if a.raw.value and len(a.raw.value) > 1 and a.raw.value in message]
+        if named:  # the value HELM's message names first is the one it was working on
+            return min(named, key=lambda a: (message.index(a.raw.value), -len(a.raw.value))).raw.span
+        return e.description.span
+
+
+def _nowhere() -> Span:
+    return SourceFile("<helm-run>", "").span(0, 0)
+
+
+def errors_in(diagnostics: Sequence[Diagnostic]) -> int:
+    return sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+
