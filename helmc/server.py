@@ -459,6 +459,36 @@ def quick_fixes(ls: "HelmcServer", uri: str, analysis: Analysis, rng: types.Rang
     return actions
 
 
+def changed_part(ls: "HelmcServer", src: SourceFile, new: str) -> types.TextEdit:
+    """One edit that turns `src`'s text into `new`: the part between what they share at the
+    start and at the end (so the editor keeps its cursor and folds elsewhere)."""
+    old = src.text
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
+        end += 1
+    return types.TextEdit(ls.to_range(src, start, len(old) - end), new[start : len(new) - end])
+
+
+def format_edits(ls: "HelmcServer", uri: str) -> list[types.TextEdit] | None:
+    """textDocument/formatting: `helmc fmt`'s layout for the editor's text, with the indent
+    width of [tool.helmc.format], so that the editor and `helmc fmt --check` agree. A text with
+    a syntax error is left as it is (None); an already formatted one gets no edit."""
+    from helmc.compiler.conf.format import format_text
+
+    doc = ls.workspace.get_text_document(uri)
+    path = uris.to_fs_path(uri) or uri
+    indent = (ls.settings_for(path).get("fmt") or {}).get("indent-width", 2)
+    new = format_text(doc.source, path, indent)
+    if new is None:
+        return None
+    if new == doc.source:
+        return []
+    return [changed_part(ls, SourceFile(path, doc.source), new)]
+
+
 def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeAction]:
     """`helm-check --fix` on the editor's text: every safe fix, to a fixed point, as one edit
     over the part of the text that changes. None when nothing would change."""
@@ -478,14 +508,7 @@ def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeA
     result = fix_source(src, check, wanted=lambda d: is_selected(d.code, select, ignore or []))
     if not result.changed:
         return []
-    old, new = result.original, result.text
-    start = 0
-    while start < min(len(old), len(new)) and old[start] == new[start]:
-        start += 1
-    end = 0
-    while end < min(len(old), len(new)) - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
-        end += 1
-    edit = types.TextEdit(ls.to_range(src, start, len(old) - end), new[start : len(new) - end])
+    edit = changed_part(ls, src, result.text)
     n = len(result.applied)
     return [
         types.CodeAction(
@@ -597,6 +620,15 @@ def build_server() -> HelmcServer:
             log.exception("code action failed")
             ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: code action failed: {e}"))
             return []
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING, types.DocumentFormattingOptions())
+    def formatting(ls: HelmcServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+        try:
+            return format_edits(ls, params.text_document.uri)
+        except Exception as e:  # the formatter's own failure (FormatError) leaves the text alone
+            log.exception("formatting failed")
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: formatting failed: {e}"))
+            return None
 
     return server
 

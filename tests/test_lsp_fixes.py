@@ -107,3 +107,49 @@ async def test_fix_all_in_a_config_yaml_file(client: LanguageClient, tmp_path):
     whole = types.Range(types.Position(0, 0), types.Position(0, 0))
     [action] = await actions_for(client, uri, whole, [], only=[types.CodeActionKind.SourceFixAll])
     assert apply(text, action.edit.changes[uri]) == text.replace("tokenizr_name", "tokenizer_name")
+
+
+UNFORMATTED = """\
+# \U0001F917 the layout of helmc fmt, comments kept
+entries=[
+    {description:"mmlu:subject=anatomy,model=openai/gpt2",priority:1} , // first
+
+
+    {description: "mmlu:subject=virology,model=openai/gpt2", priority: 2}]
+"""
+
+
+async def format_doc(client: LanguageClient, uri: str) -> list[types.TextEdit] | None:
+    return await client.text_document_formatting_async(
+        types.DocumentFormattingParams(types.TextDocumentIdentifier(uri), types.FormattingOptions(tab_size=4, insert_spaces=True))
+    )
+
+
+async def test_formatting_gives_helmc_fmts_layout(client: LanguageClient, tmp_path):
+    from helmc.compiler.conf.format import format_text
+
+    uri = (tmp_path / "f.conf").as_uri()
+    await open_doc(client, uri, UNFORMATTED)
+    edits = await format_doc(client, uri)
+    assert edits
+    formatted = apply(UNFORMATTED, edits)
+    assert formatted == format_text(UNFORMATTED, str(tmp_path / "f.conf"), 2) != UNFORMATTED
+    assert "// first" in formatted and "\U0001F917" in formatted
+    await change_doc(client, uri, 2, formatted)
+    again = await format_doc(client, uri)
+    assert again is not None and list(again) == []  # formatted already: no edit (None would mean "broken")
+
+
+async def test_formatting_leaves_a_broken_file_alone(client: LanguageClient, tmp_path):
+    uri = (tmp_path / "b.conf").as_uri()
+    broken = 'entries: [\n  {description: "mmlu:subject=anatomy,model=openai/gpt2", priority 1}\n]\n'
+    await open_doc(client, uri, broken)
+    assert not await format_doc(client, uri)
+
+
+async def test_formatting_follows_the_projects_indent_width(client: LanguageClient, tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.helmc.format]\nindent-width = 4\n", encoding="utf-8")
+    uri = (tmp_path / "w.conf").as_uri()
+    await open_doc(client, uri, UNFORMATTED)
+    formatted = apply(UNFORMATTED, await format_doc(client, uri) or [])
+    assert '\n    {description: "mmlu:subject=anatomy' in formatted
