@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
+
+
+_LINE_END = re.compile(r"\r\n?|\n")
 
 
 @dataclass(eq=False, slots=True)
@@ -19,10 +23,15 @@ class SourceFile:
     def __post_init__(self) -> None:
         starts = [0]
         text = self.text
-        i = text.find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = text.find("\n", i + 1)
+        if "\r" in text:
+            # A lone CR ends a line too, as in Python's universal newlines (what HELM's open()
+            # gives pyhocon, and what the reader follows) and in the LSP; CRLF is one ending.
+            starts.extend(m.end() for m in _LINE_END.finditer(text))
+        else:
+            i = text.find("\n")
+            while i != -1:
+                starts.append(i + 1)
+                i = text.find("\n", i + 1)
         self._line_starts = starts
 
     def span(self, start: int, end: int) -> "Span":

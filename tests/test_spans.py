@@ -50,3 +50,18 @@ def test_run_entry_entries_get_priority_1():
     sink = DiagnosticSink()
     (e,) = run_entry_entries(["simple1:model=simple/model1"], sink)
     assert e.priority == 1 and e.groups is None and e.line_col == (1, 1)
+
+
+def test_lines_end_at_cr_lf_and_crlf_as_helm_reads_them(tmp_path):
+    # HELM's open() reads with universal newlines: a lone CR ends a line, as CRLF and LF do.
+    # Entries and diagnostics must name the line HELM (and an editor) shows.
+    for nl in ("\r", "\r\n", "\n"):
+        text = nl.join(["entries: [", '  {description: "mmlu:subject=anatomy"}', '  {description: "mmlu:subjet=anatomy"}', "]", ""])
+        path = tmp_path / "t.conf"
+        path.write_bytes(text.encode())
+        code, out, _ = run_cli(["parse", str(path), "--format", "json"], tmp_path)
+        doc = json.loads(out)
+        assert [(e["line"], e["column"]) for e in doc["files"][0]["entries"]] == [(2, 3), (3, 3)], repr(nl)
+        code, out, _ = run_cli(["check", str(path), "--format", "json"], tmp_path)
+        [d] = [d for d in json.loads(out) if d["code"] == "HC0302"]
+        assert (d["line"], d["column"], d["end_line"], d["end_column"]) == (3, 23, 3, 29), repr(nl)
