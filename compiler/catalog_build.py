@@ -164,6 +164,16 @@ def _src(node: ast.AST | None, text: str) -> str | None:
     return ast.get_source_segment(text, node)
 
 
+def _const_in(mods: "_Modules", module: str, e: ast.expr) -> Any:
+    """A literal's value, or the value of a name defined at the top of `module`; None when it
+    is neither."""
+    if isinstance(e, ast.Name):
+        ok, v = mods.constant(module, e.id)
+        return v if ok else None
+    ok, v = _literal(e)
+    return v if ok else None
+
+
 def _literal(node: ast.AST | None) -> tuple[bool, Any]:
     """(True, value) when the node is a JSON-representable literal."""
     if node is None:
@@ -1063,11 +1073,7 @@ def _value_arms(fn: ast.FunctionDef, cls: ast.ClassDef, mods: _Modules) -> dict[
         return None
 
     def const(e: ast.expr) -> Any:
-        if isinstance(e, ast.Name):
-            ok, v = mods.constant(_RE, e.id)
-            return v if ok else None
-        ok, v = _literal(e)
-        return v if ok else None
+        return _const_in(mods, _RE, e)
 
     arms: dict[str, Any] = {}
     node: ast.If | None = top
@@ -1118,11 +1124,7 @@ def _expand_needs(cls: ast.ClassDef, mro: list[ast.ClassDef], mods: _Modules) ->
         return out
 
     def const(e: ast.expr) -> Any:
-        if isinstance(e, ast.Name):
-            ok, v = mods.constant(_RE, e.id)
-            return v if ok else None
-        ok, v = _literal(e)
-        return v if ok else None
+        return _const_in(mods, _RE, e)
 
     for st in ast.walk(expand):
         if (
@@ -1305,11 +1307,7 @@ def build_alter_steps(mods: _Modules) -> list[dict[str, Any]]:
         raise CatalogBuildError("alter_run_spec not found in run_spec_factory.py")
 
     def const(e: ast.expr) -> Any:
-        if isinstance(e, ast.Name):
-            ok, v = mods.constant(_FACTORY, e.id)
-            return v if ok else None
-        ok, v = _literal(e)
-        return v if ok else None
+        return _const_in(mods, _FACTORY, e)
 
     steps: list[dict[str, Any]] = []
 

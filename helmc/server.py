@@ -29,6 +29,7 @@ from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink
 from helmc.compiler.emit import lsp as lspconv
 from helmc.compiler.frontend import parse_file
 from helmc.compiler.ir import ConfFile, Description, Entry
+from helmc.compiler.passes.suggest import common_ends
 from helmc.compiler.source import SourceFile
 
 log = logging.getLogger("helmc.server")
@@ -463,12 +464,7 @@ def changed_part(ls: "HelmcServer", src: SourceFile, new: str) -> types.TextEdit
     """One edit that turns `src`'s text into `new`: the part between what they share at the
     start and at the end (so the editor keeps its cursor and folds elsewhere)."""
     old = src.text
-    start = 0
-    while start < min(len(old), len(new)) and old[start] == new[start]:
-        start += 1
-    end = 0
-    while end < min(len(old), len(new)) - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
-        end += 1
+    start, end = common_ends(old, new)
     return types.TextEdit(ls.to_range(src, start, len(old) - end), new[start : len(new) - end])
 
 

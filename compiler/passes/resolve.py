@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 from ..catalog import Catalog, Expander, Parameter, RunSpecFunction
 from ..diagnostics import Applicability, Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
 from ..ir import Argument, Description, Entry
-from .suggest import closest, quote_list, unique_close
+from .suggest import closest, common_ends, quote_list, unique_close
 
 _FALSY_WORDS = {"false", "no", "off", "n", "f", "none", "null", "disable", "disabled"}
 NOTE_MODELS_TO_RUN = "with --models-to-run, HELM would replace this value without a word, since it has no `/`"
@@ -43,12 +43,7 @@ def _fix_help(
 def _digits_apart(a: str, b: str) -> bool:
     """Whether two names differ only in digits (a version or a date), once their common
     beginning and end are set aside."""
-    i = 0
-    while i < min(len(a), len(b)) and a[i] == b[i]:
-        i += 1
-    j = 0
-    while j < min(len(a), len(b)) - i and a[len(a) - 1 - j] == b[len(b) - 1 - j]:
-        j += 1
+    i, j = common_ends(a, b)
     return (a[i : len(a) - j] + b[i : len(b) - j]).isdigit()
 
 

@@ -77,6 +77,17 @@ def closest(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.
     return list(_closest(word, cands, n, cutoff))
 
 
+def common_ends(a: str, b: str) -> tuple[int, int]:
+    """The lengths of what two strings share at the start and, after that, at the end."""
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < min(len(a), len(b)) - i and a[len(a) - 1 - j] == b[len(b) - 1 - j]:
+        j += 1
+    return i, j
+
+
 def quote_list(names: list[str], limit: int = 8) -> str:
     shown = ", ".join(f"`{n}`" for n in names[:limit])
     more = len(names) - limit
