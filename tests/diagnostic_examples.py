@@ -23,6 +23,7 @@ class Example:
     command: str = "check"  # "check" or "plan"
     note: str = ""  # what the docs say about the case, beyond the rule's summary
     needs_helm: bool = False  # the example needs crfm-helm installed (runs HELM, or asks what it has)
+    requires: tuple[str, ...] = ()  # modules of optional extras it needs (ray, submitit)
     extra_files: dict[str, str] = field(default_factory=dict)
     exit_status: int | None = None  # when not the default (1 for an error): helm-run's bad usage is 2
     path: str = "run_entries.conf"  # the file `bad` and `fixed` are written to (a HELM config YAML for HC06xx)
@@ -326,6 +327,7 @@ EXAMPLES += [
         fixed_args=("--engine", "ray", "--disable-cache", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
         command="run",
         exit_status=2,
+        requires=("ray",),
         note="helm-run tries a TCP connection (3 s at most) before starting anything. Without "
         "--ray-address, as in the fix, helm-run starts a Ray instance on this machine and stops it at the end.",
     ),

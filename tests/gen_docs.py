@@ -28,6 +28,12 @@ def _fence(text: str, lang: str = "") -> str:
     return f"```{lang}\n{text.rstrip()}\n```\n"
 
 
+def _installed(modules: tuple[str, ...]) -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
 def _sections(text: str) -> dict[str, str]:
     """The `## HCxxxx` sections of a diagnostics page, by code."""
     parts = text.split("\n## ")
@@ -39,7 +45,8 @@ def diagnostics_md() -> str:
     # Without crfm-helm, the examples that run HELM cannot be replayed: their sections stay as
     # they are (tests/test_diagnostic_codes.py replays them where HELM is installed).
     page = DOCS / "diagnostics.md"
-    kept = {} if HELM_INSTALLED or not page.exists() else _sections(page.read_text(encoding="utf-8"))
+    complete = HELM_INSTALLED and all(_installed(e.requires) for e in EXAMPLES)
+    kept = {} if complete or not page.exists() else _sections(page.read_text(encoding="utf-8"))
     out = [
         "# Diagnostics\n",
         "Every diagnostic helmc reports, by code. Codes are stable: they are never renumbered.",
@@ -71,7 +78,7 @@ def diagnostics_md() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         for code, rule in CODES.items():
             ex = by_code.get(code)
-            if ex is not None and ex.needs_helm and code in kept:
+            if ex is not None and (ex.needs_helm or not _installed(ex.requires)) and code in kept:
                 out.append(kept[code].rstrip("\n") + "\n")
                 continue
             out.append(f"## {code} `{rule.name}` ({rule.severity})\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -13,12 +14,16 @@ from helpers import run_example, shown_output
 
 
 def cases(examples):
-    """Examples as pytest params; those that run HELM need it, and are marked `helm`."""
+    """Examples as pytest params; those that run HELM need it, and are marked `helm`; those that
+    need an optional extra's module skip without it."""
     needs = pytest.mark.skipif(not HELM_INSTALLED, reason="needs crfm-helm")
-    return [
-        pytest.param(e, id=e.code, marks=[pytest.mark.helm, needs] if e.needs_helm else [])
-        for e in examples
-    ]
+
+    def marks(e):
+        missing = [m for m in e.requires if importlib.util.find_spec(m) is None]
+        extra = [pytest.mark.skip(reason=f"needs {', '.join(missing)}")] if missing else []
+        return ([pytest.mark.helm, needs] if e.needs_helm else []) + extra
+
+    return [pytest.param(e, id=e.code, marks=marks(e)) for e in examples]
 
 
 def reported(code: str, stdout: str, stderr: str) -> bool:
