@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+
+from bench_parse import wall  # the same whole-process timing as the parse benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "helm-conf"
@@ -36,15 +36,6 @@ def _cpu(fn, reps: int) -> float:
         fn()
         best = min(best, time.process_time() - t)
     return best
-
-
-def _wall(cmd: list[str], reps: int) -> float:
-    ts = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, cwd=tempfile.gettempdir())
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
 
 
 def measure(paths: list[str], reps: int) -> dict:
@@ -68,8 +59,8 @@ def measure(paths: list[str], reps: int) -> dict:
     return {
         "parse_cpu": _cpu(parse, reps),
         "fmt_cpu": _cpu(fmt, reps),
-        "parse_wall": _wall([HELMC, "parse", *paths], reps),
-        "fmt_wall": _wall([HELMC, "fmt", "--check", *paths], reps),
+        "parse_wall": wall([HELMC, "parse", *paths], reps),
+        "fmt_wall": wall([HELMC, "fmt", "--check", *paths], reps),
     }
 
 

@@ -198,20 +198,21 @@ def with_mistakes(lines: list[str], n: int, share: float, folder: Path, seed: in
     return path
 
 
+def wall(cmd: list[str], reps: int) -> float:
+    """The median wall time of a whole process, run `reps` times."""
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, cwd=tempfile.gettempdir())
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
 def cold_start(reps: int, small: Path) -> dict:
     helm_check = str(Path(PY).parent / "helm-check")
-
-    def wall(cmd: list[str]) -> float:
-        ts = []
-        for _ in range(reps):
-            t = time.perf_counter()
-            subprocess.run(cmd, capture_output=True, cwd=tempfile.gettempdir())
-            ts.append(time.perf_counter() - t)
-        return statistics.median(ts)
-
-    base = wall([PY, "-c", "import lark, rich"])
-    full = wall([helm_check, str(small)])
-    bare = wall([helm_check, "--no-catalog", str(small)])
+    base = wall([PY, "-c", "import lark, rich"], reps)
+    full = wall([helm_check, str(small)], reps)
+    bare = wall([helm_check, "--no-catalog", str(small)], reps)
     return {"import_lark_rich": base, "helm_check": full, "helm_check_no_catalog": bare}
 
 
