@@ -334,11 +334,20 @@ def build_plan(
     return plan
 
 
+def _reasons(reasons: list[str], shown: int = 3) -> str:
+    """An entry's distinct reasons, the first few, and how many runs each covers when not all."""
+    distinct = list(dict.fromkeys(reasons))
+    text = "; ".join(distinct[:shown]) + (f"; and {len(distinct) - shown} more" if len(distinct) > shown else "")
+    return text + (f" ({len(reasons)} runs)" if len(reasons) > 1 else "")
+
+
 def no_runs_diagnostic(plan: Plan, entries: list[Entry], *, run_flag: bool = False) -> Diagnostic:
     """HC0402: HELM only logs "There were no RunSpecs or they got filtered out."; say why."""
-    reasons = [
-        f"{d.entry.path}:{d.entry.line}:{d.entry.column} `{d.entry.description}`: {d.reason}" for d in plan.dropped
-    ]
+    # one note per entry (an entry of many runs drops each of them), its distinct reasons in order
+    why: dict[EntryRef, list[str]] = {}
+    for d in plan.dropped:
+        why.setdefault(d.entry, []).append(d.reason)
+    reasons = [f"{r.path}:{r.line}:{r.column} `{r.description}`: {_reasons(rs)}" for r, rs in why.items()]
     if not entries:
         reasons.append("no run entries were given (use --run-entries, --conf-paths or --conf-file)")
     first = next((e for e in entries if e.description is not None), entries[0] if entries else None)

@@ -126,3 +126,14 @@ def test_plan_names_are_helms_or_null_on_the_corpus():
                     known += 1
                     wrong += g != w
     assert known > 500 and wrong == 0, (known, wrong)
+
+
+def test_nothing_to_run_names_each_dropped_entry_once(tmp_path):
+    # max_train_instances=all gives six runs of one entry; every one is filtered out
+    many = "mmlu:subject=anatomy,model=openai/gpt2,max_train_instances=all"
+    status, out, _ = run_cli(["check", "-r", many, "simple1:model=simple/model1",
+                              "--models-to-run", "anthropic/claude-v1.3"], tmp_path)
+    no_runs = out[out.index("error[HC0402]"):].split("\n\n")[0]
+    notes = [n for n in no_runs.split("= note: ")[1:] if n.startswith("<run-entries>")]
+    assert status == 1 and [n.split(" ", 1)[0] for n in notes] == ["<run-entries>:1:1", "<run-entries>:2:1"], no_runs
+    assert notes[0].rstrip().endswith("is not in --models-to-run (6 runs)") and not notes[1].rstrip().endswith("runs)")
