@@ -89,6 +89,31 @@ def test_an_include_is_one_diagnostic_and_the_rest_is_read(include):
     assert entries == [("a", 1, None)]
 
 
+@pytest.mark.parametrize(
+    "text, included, read",
+    [
+        ('include "other.conf"\n', 'entries: [{description: "a:x=1", priority: 1}]\n', []),
+        # helmc keeps the entry, without a description, and plans nothing from it
+        ('entries: [{include "other.conf", priority: 2}]\n', 'description: "a:x=1"\n', [(None, 2, None)]),
+    ],
+)
+def test_what_an_include_may_hold_is_not_reported_missing(text, included, read, tmp_path, monkeypatch):
+    """HELM reads the included file (relative to its working folder: parse_string), so the
+    `entries` or `description` it holds are there for HELM; helmc, which does not follow
+    includes, says so (HC0004) and does not claim they are missing (HC0101, HC0104)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "other.conf").write_text(included)
+    assert len(helm_entries(text)) == 1
+    entries, diagnostics = helmc_read(text)
+    assert _codes(diagnostics) == ["HC0004"]
+    assert entries == read
+
+
+def test_an_include_does_not_hide_a_missing_entries_list_elsewhere():
+    text = 'include "other.conf"\nentries: [{priority: 1}]\nx { include "y.conf" }\n'
+    assert sorted(_codes(helmc_read(text)[1])) == ["HC0004", "HC0004", "HC0104", "HC0106"]
+
+
 @pytest.mark.parametrize("parts", [201, 500, 5000])
 def test_a_long_dotted_key_is_refused_not_a_recursion_error(parts):
     text = "entries: []\n" + "a." * parts + "b: 1\n"

@@ -27,11 +27,12 @@ SYNTHETIC = "\x00"  # the value of a token inserted by error recovery: no real t
 class MObject:
     """An object under construction: HOCON merges duplicate keys before anything reads it."""
 
-    __slots__ = ("fields", "span")
+    __slots__ = ("fields", "span", "includes")
 
     def __init__(self, span: Span) -> None:
         self.fields: dict[str, list] = {}  # key -> [key_span, value, field_span]
         self.span = span
+        self.includes = False  # see HObject.includes
 
 
 # A piece of a value as the readers hand it over: a token, or a bracket already built.
@@ -118,12 +119,14 @@ class Builder:
     def merge(self, into: MObject, other: MObject, lost: list[str] | None = None) -> None:
         for k, (ks, v, fs) in other.fields.items():
             self.set(into, [k], ks, v, fs, lost)
+        into.includes = into.includes or other.includes
 
     def freeze(self, v) -> HValue:
         if isinstance(v, MObject):
             return HObject(
                 tuple(HField(k, ks, self.freeze(val), fs) for k, (ks, val, fs) in v.fields.items()),
                 v.span,
+                v.includes,
             )
         return v
 

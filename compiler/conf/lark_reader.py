@@ -363,7 +363,10 @@ class TreeToIR(Transformer_NonRecursive):
             b = self.b
             for f in fields.items:
                 key = f.key
-                if key is None or key.keys is None:
+                if key is None:  # an include, reported
+                    obj.includes = True
+                    continue
+                if key.keys is None:
                     continue
                 b.set(obj, key.keys, b.span(key.start, key.end), f.value, b.span(key.start, f.end))
         return obj
