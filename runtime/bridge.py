@@ -144,14 +144,19 @@ def run_log_path(settings: HelmSettings, run_name: str) -> str:
 
 
 _PREPARED = False  # inherited by forked workers; a spawned worker prepares HELM itself
+_REGISTRIES: bytes | None = None  # set by prepare(); see registries()
 
 
-def prepare(settings: HelmSettings) -> None:
+def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
     """Configure HELM in this process exactly as helm_run does, up to building RunSpecs.
 
-    Raises HelmUnavailable or HelmSetupError; never lets HELM's own exceptions escape.
+    `registries`: the state of HELM's registries after helm-run prepared HELM (`registries()`
+    there), for a worker on another process or host: it takes that state instead of reading
+    HELM's YAML files again (about 1 CPU second per worker); plugins are still imported, for
+    their other side effects. Raises HelmUnavailable or HelmSetupError; never lets HELM's own
+    exceptions escape.
     """
-    global _PREPARED
+    global _PREPARED, _REGISTRIES
     if not helm_available():
         raise HelmUnavailable(INSTALL_HINT)
     try:
@@ -168,17 +173,23 @@ def prepare(settings: HelmSettings) -> None:
     except ImportError as e:
         raise HelmUnavailable(f"{INSTALL_HINT} (importing crfm-helm failed: {e})") from None
     try:
-        register_builtin_configs_from_helm_package()
-        register_configs_from_directory(settings.local_path)
+        state = _load_registries(registries)
+        if state is None:
+            register_builtin_configs_from_helm_package()
+            register_configs_from_directory(settings.local_path)
+        else:
+            _apply_registries(state)  # what plugins see on import, as after HELM's YAML files
         load_entry_point_plugins()
         if settings.plugins:
             import_user_plugins(list(settings.plugins))
-        if settings.enable_huggingface_models:
+        if state is not None:
+            _apply_registries(state)  # plugins' own registrations, and the HF models, once
+        elif settings.enable_huggingface_models:
             from helm.benchmark.huggingface_registration import register_huggingface_hub_model_from_flag_value
 
             for name in settings.enable_huggingface_models:
                 register_huggingface_hub_model_from_flag_value(name)
-        if settings.enable_local_huggingface_models:
+        if state is None and settings.enable_local_huggingface_models:
             from helm.benchmark.huggingface_registration import register_huggingface_local_model_from_flag_value
 
             for path in settings.enable_local_huggingface_models:
@@ -186,12 +197,66 @@ def prepare(settings: HelmSettings) -> None:
         # As helm_run: run spec functions may cache files under the benchmark output path.
         ensure_directory_exists(settings.output_path)
         set_benchmark_output_path(settings.output_path)
+        _REGISTRIES = registries if state is not None else _snapshot_registries()
         _PREPARED = True
     except Exception as e:  # noqa: BLE001 - HELM raises bare Exceptions for configuration problems
         raise HelmSetupError(f"{type(e).__name__}: {e}") from None
     except SystemExit as e:  # a plugin that calls sys.exit() on import must not end helm-run "successfully"
         raise HelmSetupError(f"sys.exit({e.code!r}) was called while HELM loaded its configuration and plugins "
                              f"(--plugins {' '.join(settings.plugins) or '(none)'})") from None
+
+
+# HELM's registries that prepare() fills: module -> its global lists and dicts (filled in
+# place), then the runner config (a global that is replaced).
+_REGISTRY_GLOBALS = (
+    ("helm.benchmark.model_metadata_registry", ("ALL_MODELS_METADATA", "MODEL_NAME_TO_MODEL_METADATA")),
+    ("helm.benchmark.tokenizer_config_registry", ("ALL_TOKENIZER_CONFIGS", "TOKENIZER_NAME_TO_CONFIG")),
+    ("helm.benchmark.model_deployment_registry", ("ALL_MODEL_DEPLOYMENTS", "DEPLOYMENT_NAME_TO_MODEL_DEPLOYMENT")),
+    ("helm.benchmark.runner_config_registry", ("RUNNER_CONFIG",)),
+)
+
+
+def registries() -> bytes | None:
+    """HELM's registries as prepare() left them in this process (None before, or when this
+    HELM keeps them elsewhere): for workers that are not forked from this process."""
+    return _REGISTRIES
+
+
+def _snapshot_registries() -> bytes | None:
+    import importlib
+
+    try:
+        state = {
+            (module, name): getattr(importlib.import_module(module), name)
+            for module, names in _REGISTRY_GLOBALS
+            for name in names
+        }
+        return pickle.dumps(state)  # one pickle: metadata shared by several entries stays shared
+    except Exception:  # noqa: BLE001 - another HELM version: workers read the YAML files themselves
+        return None
+
+
+def _load_registries(blob: bytes | None) -> dict[tuple[str, str], Any] | None:
+    if blob is None:
+        return None
+    try:
+        return pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - a class that moved: read the YAML files instead
+        return None
+
+
+def _apply_registries(state: dict[tuple[str, str], Any]) -> None:
+    import importlib
+
+    for (module, name), value in state.items():
+        target = getattr(importlib.import_module(module), name)
+        if isinstance(target, list):
+            target[:] = value
+        elif isinstance(target, dict):
+            target.clear()
+            target.update(value)
+        else:
+            setattr(importlib.import_module(module), name, value)
 
 
 def fingerprint(run_spec_json: dict[str, Any], settings: HelmSettings) -> str:
@@ -561,6 +626,7 @@ class HelmExecutor:
 
     def __init__(self, settings: HelmSettings) -> None:
         self.settings = settings
+        self.registries = registries()  # for workers that are not forked (Ray, Slurm)
         self._runner: Any = None
 
     def _make_runner(self) -> Any:
@@ -618,7 +684,7 @@ class HelmExecutor:
             try:
                 if self._runner is None:
                     if not _PREPARED:  # a spawned (not forked) worker: configure HELM here
-                        prepare(s)
+                        prepare(s, self.registries)
                     self._runner = self._make_runner()
                 run_spec = pickle.loads(task.payload)
                 runner = self._runner
