@@ -8,7 +8,7 @@ Two layers:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 from .source import SourceFile, Span
@@ -111,18 +111,74 @@ class Argument:
 
 
 @dataclass(frozen=True, slots=True)
-class Description:
-    """A run entry description, `name:key=value,...`, parsed as parse_object_spec reads it."""
+class ArgShape:
+    """One `key=value` of a description, in its string's decoded characters: key [start, eq),
+    value (eq, end). The same for every occurrence of one description text."""
 
-    text: str
-    span: Span
-    name: Text
-    args: tuple[Argument, ...]
+    key: str
+    raw: str  # the value as written
+    value: int | float | str  # as parse_object_spec coerces it
+    start: int
+    eq: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptionShape:
+    """What a description's text says, without positions in a file: the name [0, name_end)
+    and the arguments. Shared by every entry with the same text (conf files repeat them)."""
+
+    name: str
+    name_end: int
+    args: tuple[ArgShape, ...]
+    spaced: bool = False  # a name, key or value with spaces at an end (HC0205's check)
+
+
+@dataclass(frozen=True, slots=True)
+class Description:
+    """A run entry description, `name:key=value,...`, parsed as parse_object_spec reads it.
+
+    Its shape is kept in decoded characters; `name` and `args`, with their spans in the file,
+    are made from it on first use, since most entries are only read, not resolved (`helmc
+    parse` never looks at them) and a description's pieces are ~20 objects."""
+
+    lit: HString  # the string it was read from: its text, and the file positions of its characters
+    shape: DescriptionShape
     ok: bool  # False when the run-entry syntax pass reported an error
+    _parts: tuple[Text, tuple[Argument, ...]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        return self.lit.value
+
+    @property
+    def span(self) -> Span:
+        return self.lit.span
+
+    @property
+    def name(self) -> Text:
+        return (self._parts or self._make_parts())[0]
+
+    @property
+    def args(self) -> tuple[Argument, ...]:
+        return (self._parts or self._make_parts())[1]
+
+    def _make_parts(self) -> tuple[Text, tuple[Argument, ...]]:
+        span_of = self.lit.span_of
+        shape = self.shape
+        parts = (
+            Text(shape.name, span_of(0, shape.name_end)),
+            tuple(
+                Argument(Text(a.key, span_of(a.start, a.eq)), Text(a.raw, span_of(a.eq + 1, a.end)), a.value, span_of(a.start, a.end))
+                for a in shape.args
+            ),
+        )
+        object.__setattr__(self, "_parts", parts)  # a memo: the same objects on every access
+        return parts
 
     def arg_dict(self) -> dict[str, int | float | str]:
         """The args as HELM's dict sees them: a later duplicate key wins."""
-        return {a.key.value: a.value for a in self.args}
+        return {a.key: a.value for a in self.shape.args}
 
 
 @dataclass(frozen=True, slots=True)

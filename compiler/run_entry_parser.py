@@ -13,7 +13,7 @@ from lark import Lark, Token, Tree
 
 from ..grammar import grammar_text
 from .diagnostics import Applicability, Diagnostic, Fix, diag
-from .ir import Argument, Description, HString, Text
+from .ir import ArgShape, Description, DescriptionShape, HString, Text
 from .source import Span
 
 
@@ -65,46 +65,56 @@ def _coerce(value: str) -> int | float | str:
 # The error-free sentences of run_entry.lark, as one regex over its own terminals:
 #   NAME (COLON KEY EQUALS VALUE? (COMMA KEY EQUALS VALUE?)*)?
 # with NAME = [^:]+, KEY = [^,=]+, VALUE = [^,]+. Such a description (almost every real one)
-# is read by `_parse_simple` with str.split, which gives the same tree-shaped result as Lark
+# is read by `_split_simple` with str.split, which gives the same tree-shaped result as Lark
 # at a tenth of the cost; anything else (every error alternative) goes through Lark.
 # tests/test_properties.py checks that both readings agree on arbitrary text.
 _SIMPLE = re.compile(r"[^:]+(?::[^,=]+=[^,]*(?:,[^,=]+=[^,]*)*)?\Z")
 
 
 def parse_description(lit: HString, diagnostics: list[Diagnostic]) -> Description:
-    if _SIMPLE.match(lit.value):
-        return _parse_simple(lit, diagnostics)
-    return parse_description_lark(lit, diagnostics)
+    shape = _simple_shape(lit.value)
+    if shape is None:
+        return parse_description_lark(lit, diagnostics)
+    desc = Description(lit, shape, True)
+    if shape.spaced:
+        _check_spaces(lit, shape, diagnostics)
+    return desc
 
 
-def _parse_simple(lit: HString, diagnostics: list[Diagnostic]) -> Description:
-    """A description without errors: NAME, then `key=value` pairs (see _SIMPLE)."""
-    text = lit.value
-    if lit.offsets is None:  # no escapes: the offset of character i is base + i
-        source = lit.span.source
-        base = lit.span.start + (1 if lit.quoted else 0)
+def _simple_shape(text: str) -> DescriptionShape | None:
+    """The shape of a description without errors (see _SIMPLE), else None. Conf files repeat
+    descriptions (one per model, per file): each text is split once."""
+    try:
+        return _SHAPES[text]
+    except KeyError:
+        pass
+    shape = _split_simple(text) if _SIMPLE.match(text) else None
+    if len(text) <= 4096:  # long texts are rare, and would keep their memory
+        if len(_SHAPES) > 65536:
+            _SHAPES.clear()
+        _SHAPES[text] = shape
+    return shape
 
-        def span(start: int, end: int) -> Span:
-            return Span(source, base + start, base + end)
 
-    else:
-        span = lit.span_of
-    name_str, colon, rest = text.partition(":")
-    name = Text(name_str, span(0, len(name_str)))
-    args: list[Argument] = []
+_SHAPES: dict[str, DescriptionShape | None] = {}
+
+
+def _split_simple(text: str) -> DescriptionShape:
+    """NAME, then `key=value` pairs: str.split, with the offsets of each piece."""
+    name, colon, rest = text.partition(":")
+    args: list[ArgShape] = []
+    spaced = name != name.strip()
     if colon:
-        pos = len(name_str) + 1
+        pos = len(name) + 1
         for piece in rest.split(","):
             key, _, raw = piece.partition("=")
-            kend = pos + len(key)
-            vend = kend + 1 + len(raw)
-            arg = Argument(Text(key, span(pos, kend)), Text(raw, span(kend + 1, vend)), coerce(raw), span(pos, vend))
+            eq = pos + len(key)
+            end = eq + 1 + len(raw)
+            arg = ArgShape(key, raw, coerce(raw), pos, eq, end)
             args.append(arg)
-            _check_whitespace(arg, diagnostics)
-            pos = vend + 1
-    if name_str != name_str.strip():
-        diagnostics.append(_whitespace_diag(name, "run spec function name"))
-    return Description(text, lit.span, name, tuple(args), True)
+            spaced = spaced or _has_spaces(arg)
+            pos = end + 1
+    return DescriptionShape(name, len(name), tuple(args), spaced)
 
 
 def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Description:
@@ -116,16 +126,10 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
     def span(start: int, end: int) -> Span:
         return lit.span_of(start, end)
 
-    def tok_text(t: Token) -> Text:
-        return Text(t.value, span(t.start_pos, t.end_pos))
-
     children = tree.children
     name_tok = children[0] if children and isinstance(children[0], Token) and children[0].type == "NAME" else None
     colon = next((c for c in children if isinstance(c, Token) and c.type == "COLON"), None)
-    if name_tok is not None:
-        name = tok_text(name_tok)
-    else:
-        name = Text("", span(0, 0))
+    if name_tok is None:
         ok = False
         diagnostics.append(
             diag(
@@ -136,7 +140,7 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
                 help="start the run entry with a run spec function name, as in `mmlu:subject=anatomy`",
             )
         )
-    args: list[Argument] = []
+    args: list[ArgShape] = []
     arguments = next((c for c in children if isinstance(c, Tree)), None)
     if arguments is not None:
         # Positions of empty arguments come from the commas around them.
@@ -152,16 +156,10 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
                 key_tok, _eq = toks[0], toks[1]
                 value_tok = toks[2] if len(toks) > 2 else None
                 raw = value_tok.value if value_tok is not None else ""
-                vstart = value_tok.start_pos if value_tok is not None else _eq.end_pos
                 vend = value_tok.end_pos if value_tok is not None else _eq.end_pos
-                arg = Argument(
-                    key=tok_text(key_tok),
-                    raw=Text(raw, span(vstart, vend)),
-                    value=coerce(raw),
-                    span=span(key_tok.start_pos, vend),
-                )
+                arg = ArgShape(key_tok.value, raw, coerce(raw), key_tok.start_pos, _eq.start_pos, vend)
                 args.append(arg)
-                _check_whitespace(arg, diagnostics)
+                _check_arg_spaces(lit, arg, diagnostics)
             elif kind == "missing_equals":
                 ok = False
                 key_tok = toks[0]
@@ -225,9 +223,10 @@ def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Descr
                             fixes=[Fix(span(at, prev_end), "", Applicability.SAFE)] if text[at:prev_end] == ":" else [],
                         )
                     )
-    if name_tok is not None and name_tok.value != name_tok.value.strip():
-        diagnostics.append(_whitespace_diag(name, "run spec function name"))
-    return Description(text=text, span=lit.span, name=name, args=tuple(args), ok=ok)
+    name = name_tok.value if name_tok is not None else ""
+    shape = DescriptionShape(name, len(name), tuple(args))
+    _check_name_spaces(lit, shape, diagnostics)
+    return Description(lit, shape, ok)
 
 
 def _whitespace_diag(t: Text, what: str) -> Diagnostic:
@@ -243,13 +242,27 @@ def _whitespace_diag(t: Text, what: str) -> Diagnostic:
     )
 
 
-def _check_whitespace(arg: Argument, diagnostics: list[Diagnostic]) -> None:
-    key = arg.key.value
-    raw = arg.raw.value
-    if not (key[:1].isspace() or key[-1:].isspace() or raw[:1].isspace() or raw[-1:].isspace()):
+def _has_spaces(arg: ArgShape) -> bool:
+    key, raw = arg.key, arg.raw
+    return key[:1].isspace() or key[-1:].isspace() or raw[:1].isspace() or raw[-1:].isspace()
+
+
+def _check_spaces(lit: HString, shape: DescriptionShape, diagnostics: list[Diagnostic]) -> None:
+    for arg in shape.args:
+        _check_arg_spaces(lit, arg, diagnostics)
+    _check_name_spaces(lit, shape, diagnostics)
+
+
+def _check_name_spaces(lit: HString, shape: DescriptionShape, diagnostics: list[Diagnostic]) -> None:
+    if shape.name != shape.name.strip():
+        diagnostics.append(_whitespace_diag(Text(shape.name, lit.span_of(0, shape.name_end)), "run spec function name"))
+
+
+def _check_arg_spaces(lit: HString, arg: ArgShape, diagnostics: list[Diagnostic]) -> None:
+    if not _has_spaces(arg):
         return  # the common case, without building stripped copies
-    if arg.key.value != arg.key.value.strip():
-        diagnostics.append(_whitespace_diag(arg.key, "argument name"))
+    if arg.key != arg.key.strip():
+        diagnostics.append(_whitespace_diag(Text(arg.key, lit.span_of(arg.start, arg.eq)), "argument name"))
     # int(" 5") is 5 in HELM too, so only string values keep their spaces.
-    if isinstance(arg.value, str) and arg.raw.value != arg.raw.value.strip():
-        diagnostics.append(_whitespace_diag(arg.raw, "value"))
+    if isinstance(arg.value, str) and arg.raw != arg.raw.strip():
+        diagnostics.append(_whitespace_diag(Text(arg.raw, lit.span_of(arg.eq + 1, arg.end)), "value"))
