@@ -20,6 +20,9 @@ from . import RemoteExecutor, run_remote
 # submitit's local executor kills a job after `timeout_min` (2 minutes by default): a HELM run
 # may take hours, so locally there is no limit unless `--slurm-arg time=MINUTES` sets one.
 LOCAL_TIMEOUT_MIN = 7 * 24 * 60
+# What helm-run changes in submitit's sbatch defaults: no time limit of its own (None: no
+# `--time` line), and a job name that says what the job is in squeue.
+SLURM_DEFAULTS: dict[str, Any] = {"time": None, "job_name": "helm-run"}
 
 
 def _job(remote: RemoteExecutor, task: Task) -> tuple[bool, float, str | None]:
@@ -49,7 +52,9 @@ class SlurmEngine(Engine):
                 ex.update_parameters(gpus_per_node=int(self.params["gpus_per_node"]))
         else:
             ex = submitit.SlurmExecutor(folder=folder)
-            ex.update_parameters(**self.params)
+            # submitit would write `--time=5` (minutes) unless told otherwise, and HELM runs take
+            # hours: without --slurm-arg time=..., the partition's own default limit applies.
+            ex.update_parameters(**{**SLURM_DEFAULTS, **self.params})
         self._ex = ex
         # Local jobs watch helm-run and stop if it dies (a kill -9 must leave no orphan writing
         # into a run folder that the next helm-run redoes); Slurm jobs run on other hosts.
