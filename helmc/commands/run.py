@@ -1,4 +1,5 @@
-"""`helm-run` (= `helmc run`): compile everything, then execute the plan through HELM.
+"""`helm-run` (= `helmc run`): its flags, parsed into a HelmRunRequest; runtime/helm_run.py
+runs it (compile everything, then execute the plan through HELM); this prints what comes back.
 
 Exit codes: 0 every run completed (or was completed earlier); 1 errors in the inputs (nothing
 ran, nothing was written) or at least one run failed; 2 bad usage, crfm-helm not installed,
@@ -12,16 +13,6 @@ import os
 import sys
 import traceback
 from typing import Any, Sequence
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2  # also: crfm-helm missing, HELM setup refused, internal error
-EXIT_INTERRUPTED = 130
-
-# helmc's own flags: not forwarded to HELM, listed so the re-run command can be rebuilt.
-_HELMC_ONLY = {"conf_file", "parallel_runs", "allow_no_runs", "fresh", "only_runs", "format", "engine",
-               "ray_address", "ray_num_cpus", "ray_num_gpus", "slurm_cluster", "slurm_arg", "slurm_config",
-               "retries", "retry_backoff", "max_runs_per_provider"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -222,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
         out = Console(highlight=False, width=160)  # logs and pipes: wide enough for run names
     err = Console(stderr=True, highlight=False)
     from helmc.cli import outside_world
+    from helmc.runtime.helm_run import EXIT_INTERRUPTED, EXIT_USAGE
     from helmc.runtime.interrupts import sigint_guard
     from helmc.stdio import OutputError
 
@@ -319,155 +311,52 @@ class _Report:
 def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     from helmc.commands.common import options_from_args
     from helmc.compiler.session import RunSet
-    from helmc.runtime.session import Session, errors_in
-
-    if args.cache_instances_only and not args.cache_instances:
-        err.print("error: if --cache-instances-only is set, --cache-instances must also be set.", markup=False)
-        return EXIT_USAGE
-    from helmc.runtime.bridge import suite_name_problem
-
-    problem = suite_name_problem(args.suite)
-    if problem is not None:
-        err.print(f"error: --suite: {problem}\n  = help: use a plain name such as `v1` or `2026-11-27`",
-                  markup=False, soft_wrap=True)
-        return EXIT_USAGE
-    if args.parallel_runs < 1:
-        err.print("error: --parallel-runs must be at least 1.", markup=False)
-        return EXIT_USAGE
-    code = _check_engine(args)
-    if code is not None:
-        return code
-    if args.run_specs:
-        # HELM warns after the whole suite ran; a deprecation is worth saying up front.
-        err.print(
-            "warning: --run-specs is deprecated and will be removed in a future HELM release; "
-            "use --run-entries instead (same meaning).",
-            markup=False,
-        )
-
-    # 1. Compile everything, with helm-check's verdict. Any error: stop before a single run
-    # starts, write nothing.
-    run_set = RunSet(tuple(args.conf_paths) + tuple(args.conf_file), tuple(args.run_entries) + tuple(args.run_specs))
-    session = Session(options_from_args(args), run_set, _settings(args))
-    plan = session.compile("run")
-    if plan is None:
-        report.finish(session.sink.items)
-        err.print("error: helm-run cannot load HELM's catalog; nothing was run.", markup=False)
-        return EXIT_USAGE
-    if session.sink.has_errors:
-        report.finish(session.sink.items)
-        err.print(f"helm-run: {errors_in(session.sink.items)} error(s); nothing was run.", markup=False)
-        return EXIT_FAILED
-    if not plan.runs:
-        report.finish(session.sink.items)
-        out.print("helm-run: nothing to run.", markup=False)
-        return EXIT_OK
-
-    # 2. HELM: configure it as helm_run does, and let it build each RunSpec from the plan.
-    from helmc.runtime import bridge
-
-    if not bridge.helm_available():
-        report.finish(session.sink.items)
-        err.print(
-            "error: helm-run needs crfm-helm, which is not installed in this environment.\n"
-            f"  = help: install it with: {bridge.INSTALL_HINT}\n"
-            "  = note: `helmc plan` and `helm-check` work without it.",
-            markup=False,
-        )
-        return EXIT_USAGE
-    settings = session.settings
-    build_log = bridge.build_log_path(settings)
-    try:
-        with bridge.redirect_output(build_log):
-            bridge.prepare(settings)
-            runs = session.build(plan)
-            if args.parallel_runs > 1 and args.engine == "local" and runs:
-                bridge.prewarm(runs)
-    except bridge.HelmUnavailable as e:
-        report.finish(session.sink.items)
-        err.print(f"error: crfm-helm cannot be imported.\n  = help: install it with: {e}", markup=False)
-        return EXIT_USAGE
-    except bridge.HelmSetupError as e:
-        report.finish(session.sink.items)
-        err.print(f"error: HELM refused its configuration: {e}\n  = note: HELM's log: {build_log}", markup=False)
-        return EXIT_USAGE
-    if runs is None:
-        report.finish(session.sink.items)
-        err.print("helm-run: HELM could not build every run; nothing was run.", markup=False)
-        return EXIT_FAILED
-    report.show(session.sink.items)  # HC0406, HC0501: said before anything runs
-
-    if args.only_runs:
-        wanted = set(args.only_runs)
-        unknown = wanted - {r.name for r in runs}
-        if unknown:
-            err.print(f"warning: --only-runs names no planned run: {', '.join(sorted(unknown))}", markup=False)
-        runs = [r for r in runs if r.name in wanted]
-    if not runs:
-        if args.allow_no_runs:
-            out.print("helm-run: nothing to run.", markup=False)
-            return EXIT_OK
-        err.print("helm-run: nothing to run: HELM built no RunSpec for these entries.", markup=False)
-        return EXIT_FAILED
-
-    # 4. Execute; every failed run becomes a diagnostic at its entry.
-    from helmc.runtime.engines import make_engine
-    from helmc.runtime.journal import JournalError, SuiteLocked, journal_dir
+    from helmc.runtime.helm_run import Ending, HelmRunRequest, helm_run
     from helmc.runtime.progress import summary_table
     from helmc.runtime.rerun import invocation_words
 
-    engine = make_engine(_engine_options(args),
-                         submit_folder=os.path.join(journal_dir(settings.output_path, settings.suite), "submitit"))
-    try:
-        result = session.execute(
-            runs, engine, out, workers=args.parallel_runs, resume=not args.fresh,
-            command=invocation_words(args),
-            on_warning=lambda w: err.print(f"warning[HC0751]: {w}", markup=False, soft_wrap=True),
-        )
-    except SuiteLocked as e:
-        err.print(f"error: another helm-run is running suite `{settings.suite}` in this output folder "
-                  f"(lock held on {e}/lock); wait for it to finish.", markup=False)
-        return EXIT_USAGE
-    except JournalError as e:
-        err.print(f"error[HC0750]: cannot write the journal {e.path}: {e.error.strerror or e.error}\n"
-                  "  = help: -o must name a folder helm-run can write; remove what is in the way",
-                  markup=False, soft_wrap=True)
-        return EXIT_USAGE
-
-    out.print(summary_table(result.outcomes))
-    report.show(session.sink.items)
-    done = sum(1 for o in result.outcomes if o.status == "completed")
-    skipped = sum(1 for o in result.outcomes if o.status == "skipped")
-    failed = result.failed
-    unfinished = result.unfinished
-    retried = result.retried
-    out.print(
-        f"{done} completed, {skipped} skipped (completed earlier), {len(failed)} failed"
-        + (f", {len(unfinished)} not finished" if unfinished else "")
-        + (f"; {len(retried)} retried ({sum(1 for o in retried if o.status == 'completed')} of them completed)"
-           if retried else "")
-        + f"; output in {os.path.join(settings.output_path, 'runs', settings.suite)}",
-        markup=False,
+    request = HelmRunRequest(
+        run_set=RunSet(tuple(args.conf_paths) + tuple(args.conf_file), tuple(args.run_entries) + tuple(args.run_specs)),
+        options=options_from_args(args),
+        settings=_settings(args),
+        engine=_engine_options(args),
+        only_runs=tuple(args.only_runs) if args.only_runs else None,
+        fresh=args.fresh,
+        run_specs_given=bool(args.run_specs),
+        command=tuple(invocation_words(args)),
     )
-    if unfinished:
+    result = helm_run(request, out, show=report.show,
+                      warn=lambda text: err.print(text, markup=False, soft_wrap=True))
+    suite = result.suite
+    if suite is not None:
+        settings = request.settings
+        out.print(summary_table(suite.outcomes))
+        report.show(result.diagnostics)
+        done = sum(1 for o in suite.outcomes if o.status == "completed")
+        skipped = sum(1 for o in suite.outcomes if o.status == "skipped")
+        failed, unfinished, retried = suite.failed, suite.unfinished, suite.retried
         out.print(
-            f"{len(unfinished)} run(s) did not finish: run the same command again to resume "
-            "(completed runs are skipped, the others are redone).",
+            f"{done} completed, {skipped} skipped (completed earlier), {len(failed)} failed"
+            + (f", {len(unfinished)} not finished" if unfinished else "")
+            + (f"; {len(retried)} retried ({sum(1 for o in retried if o.status == 'completed')} of them completed)"
+               if retried else "")
+            + f"; output in {os.path.join(settings.output_path, 'runs', settings.suite)}",
             markup=False,
         )
-    if result.storage_error:
-        err.print(f"error: helm-run stopped: {result.storage_error}\n"
-                  "  = help: free space or make the output folder writable, then run the same command again",
-                  markup=False, soft_wrap=True)
-        return EXIT_USAGE
-    if failed:
+        if unfinished:
+            out.print(
+                f"{len(unfinished)} run(s) did not finish: run the same command again to resume "
+                "(completed runs are skipped, the others are redone).",
+                markup=False,
+            )
+    else:
+        report.finish(result.diagnostics)
+    if result.message is not None:
+        (out if result.ending is Ending.NOTHING_TO_RUN else err).print(result.message, markup=False, soft_wrap=True)
+    if result.ending is Ending.RUNS_FAILED and suite is not None:
         out.print("To run only the failed runs again:", markup=False)
-        out.print("  " + rerun_command(args, [o.name for o in failed]), markup=False, soft_wrap=True)
-    if failed:
-        return EXIT_FAILED
-    if unfinished:
-        return EXIT_FAILED if args.exit_on_error else EXIT_INTERRUPTED
-    return EXIT_OK
+        out.print("  " + rerun_command(args, [o.name for o in suite.failed]), markup=False, soft_wrap=True)
+    return result.exit_code
 
 
 def _engine_options(args: argparse.Namespace) -> Any:
@@ -486,23 +375,6 @@ def _engine_options(args: argparse.Namespace) -> Any:
         slurm_args=tuple(args.slurm_arg or ()),
         slurm_config=args.slurm_config,
     )
-
-
-def _check_engine(args: argparse.Namespace) -> int | None:
-    """The engine flags, before anything is compiled, started or written: exit 2 on a problem."""
-    from helmc.compiler.diagnostics import DiagnosticSink
-    from helmc.runtime.engines import check_engine
-
-    sink = DiagnosticSink()
-    check_engine(_engine_options(args), mongo_uri=args.mongo_uri, disable_cache=args.disable_cache,
-                 local_path=args.local_path, sink=sink)
-    if not sink.items:
-        return None
-    _Report(args.format).finish(sink.items)
-    if sink.has_errors:
-        sys.stderr.write("helm-run: the engine flags are wrong; nothing was started.\n")
-        return EXIT_USAGE
-    return None
 
 
 def rerun_command(args: argparse.Namespace, run_names: Sequence[str]) -> str:

@@ -1,0 +1,183 @@
+"""helm-run's flow, from checked flags to an ending: what runs, and which exit code follows.
+
+flags checked -> engine made -> compile with helm-check's verdict -> HELM prepared, builds
+every run from the plan -> --only-runs -> execute (journal, resume) -> an Ending. Every step
+that stops the flow says why in `HelmRunResult.message`; the command line (helmc/commands/run.py)
+turns flags into a HelmRunRequest, calls `helm_run`, and prints what comes back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Callable, Sequence
+
+from rich.console import Console
+
+from helmc.compiler.diagnostics import Diagnostic
+from helmc.compiler.session import Options, RunSet
+
+from . import bridge
+from .bridge import BuiltRun, HelmSettings
+from .engines import EngineOptions
+from .session import Session, errors_in
+from .suite import SuiteResult
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2  # also: crfm-helm missing, HELM setup refused, the journal or the disk failing, internal error
+EXIT_INTERRUPTED = 130
+
+
+class Ending(Enum):
+    """How a helm-run ended; the exit code follows from it (HelmRunResult.exit_code)."""
+
+    COMPLETED = "completed"  # every run completed, now or earlier
+    NOTHING_TO_RUN = "nothing to run"  # an empty plan that is no error (its message goes to stdout)
+    INPUT_ERRORS = "input errors"  # errors in the inputs, or HELM could not build a run: nothing ran
+    RUNS_FAILED = "runs failed"  # at least one run failed
+    UNFINISHED = "unfinished"  # runs left unfinished (Ctrl-C in a worker, --exit-on-error)
+    REFUSED = "refused"  # bad usage, crfm-helm missing, HELM refusing its configuration, journal or disk
+
+
+@dataclass(frozen=True, slots=True)
+class HelmRunRequest:
+    """One helm-run invocation, parsed from its flags once."""
+
+    run_set: RunSet
+    options: Options  # the compile's: selection, catalog additions, --allow-no-runs
+    settings: HelmSettings  # what HELM reads
+    engine: EngineOptions
+    only_runs: tuple[str, ...] | None = None
+    fresh: bool = False  # ignore the journal
+    run_specs_given: bool = False  # HELM's deprecated --run-specs was used
+    command: tuple[str, ...] = ()  # this invocation's words, journaled for the re-run command
+
+
+@dataclass(slots=True)
+class HelmRunResult:
+    ending: Ending
+    diagnostics: list[Diagnostic]
+    message: str | None = None  # why the flow stopped, or what it found nothing to do
+    runs: list[BuiltRun] = field(default_factory=list)  # what was (to be) executed
+    suite: SuiteResult | None = None  # None: execution never started
+    exit_on_error: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return {
+            Ending.COMPLETED: EXIT_OK,
+            Ending.NOTHING_TO_RUN: EXIT_OK,
+            Ending.INPUT_ERRORS: EXIT_FAILED,
+            Ending.RUNS_FAILED: EXIT_FAILED,
+            Ending.UNFINISHED: EXIT_FAILED if self.exit_on_error else EXIT_INTERRUPTED,
+            Ending.REFUSED: EXIT_USAGE,
+        }[self.ending]
+
+
+Show = Callable[[Sequence[Diagnostic]], None]  # the diagnostics so far, to be shown now
+Warn = Callable[[str], None]  # a one-line warning, now
+
+
+def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: Warn) -> HelmRunResult:
+    """Run one helm-run. `console` gets the progress display; `show` and `warn` are called where
+    helm-run says something before the end (before any run starts, and as the journal opens)."""
+    settings = request.settings
+    session = Session(request.options, request.run_set, settings)
+    sink = session.sink
+
+    def stop(ending: Ending, message: str | None = None, **more) -> HelmRunResult:
+        return HelmRunResult(ending, sink.items, message, exit_on_error=settings.exit_on_error, **more)
+
+    # 0. Flags that no compile can fix: exit 2 before anything is compiled, started or written.
+    if settings.cache_instances_only and not settings.cache_instances:
+        return stop(Ending.REFUSED, "error: if --cache-instances-only is set, --cache-instances must also be set.")
+    problem = bridge.suite_name_problem(settings.suite)
+    if problem is not None:
+        return stop(Ending.REFUSED, f"error: --suite: {problem}\n  = help: use a plain name such as `v1` or `2026-11-27`")
+    if request.engine.parallel_runs < 1:
+        return stop(Ending.REFUSED, "error: --parallel-runs must be at least 1.")
+    from .engines import check_engine, make_engine
+    from .journal import journal_dir
+
+    check_engine(request.engine, mongo_uri=settings.mongo_uri, disable_cache=settings.disable_cache,
+                 local_path=settings.local_path, sink=sink)
+    show(sink.items)
+    if sink.has_errors:
+        return stop(Ending.REFUSED, "helm-run: the engine flags are wrong; nothing was started.")
+    engine = make_engine(request.engine,
+                         submit_folder=os.path.join(journal_dir(settings.output_path, settings.suite), "submitit"))
+    if request.run_specs_given:
+        # HELM warns after the whole suite ran; a deprecation is worth saying up front.
+        warn("warning: --run-specs is deprecated and will be removed in a future HELM release; "
+             "use --run-entries instead (same meaning).")
+
+    # 1. Compile everything, with helm-check's verdict. Any error: stop before a single run
+    # starts, write nothing.
+    plan = session.compile("run")
+    if plan is None:
+        return stop(Ending.REFUSED, "error: helm-run cannot load HELM's catalog; nothing was run.")
+    if sink.has_errors:
+        return stop(Ending.INPUT_ERRORS, f"helm-run: {errors_in(sink.items)} error(s); nothing was run.")
+    if not plan.runs:
+        return stop(Ending.NOTHING_TO_RUN, "helm-run: nothing to run.")
+
+    # 2. HELM: configure it as helm_run does, and let it build each RunSpec from the plan.
+    if not bridge.helm_available():
+        return stop(Ending.REFUSED,
+                    "error: helm-run needs crfm-helm, which is not installed in this environment.\n"
+                    f"  = help: install it with: {bridge.INSTALL_HINT}\n"
+                    "  = note: `helmc plan` and `helm-check` work without it.")
+    build_log = bridge.build_log_path(settings)
+    try:
+        with bridge.redirect_output(build_log):
+            bridge.prepare(settings)
+            runs = session.build(plan)
+            if request.engine.parallel_runs > 1 and request.engine.engine == "local" and runs:
+                bridge.prewarm(runs)
+    except bridge.HelmUnavailable as e:
+        return stop(Ending.REFUSED, f"error: crfm-helm cannot be imported.\n  = help: install it with: {e}")
+    except bridge.HelmSetupError as e:
+        return stop(Ending.REFUSED, f"error: HELM refused its configuration: {e}\n  = note: HELM's log: {build_log}")
+    if runs is None:
+        return stop(Ending.INPUT_ERRORS, "helm-run: HELM could not build every run; nothing was run.")
+    show(sink.items)  # HC0406, HC0501: said before anything runs
+
+    # 3. --only-runs (the re-run command) picks runs by name.
+    if request.only_runs:
+        wanted = set(request.only_runs)
+        unknown = wanted - {r.name for r in runs}
+        if unknown:
+            warn(f"warning: --only-runs names no planned run: {', '.join(sorted(unknown))}")
+        runs = [r for r in runs if r.name in wanted]
+    if not runs:
+        if request.options.allow_no_runs:
+            return stop(Ending.NOTHING_TO_RUN, "helm-run: nothing to run.")
+        return stop(Ending.INPUT_ERRORS, "helm-run: nothing to run: HELM built no RunSpec for these entries.")
+
+    # 4. Execute; every failed run becomes a diagnostic at its entry.
+    from .journal import JournalError, SuiteLocked
+
+    try:
+        result = session.execute(
+            runs, engine, console, workers=request.engine.parallel_runs, resume=not request.fresh,
+            command=list(request.command), on_warning=lambda w: warn(f"warning[HC0751]: {w}"),
+        )
+    except SuiteLocked as e:
+        return stop(Ending.REFUSED, f"error: another helm-run is running suite `{settings.suite}` in this output "
+                    f"folder (lock held on {e}/lock); wait for it to finish.", runs=runs)
+    except JournalError as e:
+        return stop(Ending.REFUSED, f"error[HC0750]: cannot write the journal {e.path}: {e.error.strerror or e.error}\n"
+                    "  = help: -o must name a folder helm-run can write; remove what is in the way", runs=runs)
+    if result.storage_error:
+        ending = Ending.REFUSED
+        message = (f"error: helm-run stopped: {result.storage_error}\n"
+                   "  = help: free space or make the output folder writable, then run the same command again")
+    elif result.failed:
+        ending, message = Ending.RUNS_FAILED, None
+    elif result.unfinished:
+        ending, message = Ending.UNFINISHED, None
+    else:
+        ending, message = Ending.COMPLETED, None
+    return stop(ending, message, runs=runs, suite=result)
