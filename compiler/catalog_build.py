@@ -174,6 +174,19 @@ def _const_in(mods: "_Modules", module: str, e: ast.expr) -> Any:
     return v if ok else None
 
 
+def _registered_by(tree: ast.Module, decorator: str) -> Iterator[tuple[ast.FunctionDef, Any]]:
+    """The module's functions registered with `@decorator("literal", ...)`, with that literal
+    (HELM's registries: model deployment and tokenizer config generators)."""
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for dec in node.decorator_list:
+            if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Name) and dec.func.id == decorator and dec.args:
+                ok, value = _literal(dec.args[0])
+                if ok:
+                    yield node, value
+
+
 def _literal(node: ast.AST | None) -> tuple[bool, Any]:
     """(True, value) when the node is a JSON-representable literal."""
     if node is None:
@@ -1461,33 +1474,21 @@ def build_wildcard_guard(mods: _Modules) -> list[str]:
 def build_generators(mods: _Modules) -> list[dict[str, Any]]:
     out = []
     for rel in mods.src.modules_in("helm/benchmark/model_deployments"):
-        text, tree = mods.get(rel)
-        for node in tree.body:
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            for dec in node.decorator_list:
-                if (
-                    isinstance(dec, ast.Call)
-                    and isinstance(dec.func, ast.Name)
-                    and dec.func.id == "model_deployment_generator"
-                    and dec.args
-                ):
-                    ok, prefix = _literal(dec.args[0])
-                    if not ok:
-                        continue
-                    body = ast.unparse(node)
-                    # All generators of 0.5.16 name the model with the last two parts.
-                    rule = "last_two_parts" if "name_parts[-2:]" in body else None
-                    min_parts = 3 if "len(name_parts) < 3" in body else 2
-                    out.append(
-                        {
-                            "prefix": prefix.strip("/") + "/",
-                            "module": rel[:-3].replace("/", "."),
-                            "model_name": rule,
-                            "min_parts": min_parts,
-                            "network": "create_tokenizer" in body,
-                        }
-                    )
+        _, tree = mods.get(rel)
+        for node, prefix in _registered_by(tree, "model_deployment_generator"):
+            body = ast.unparse(node)
+            # All generators of 0.5.16 name the model with the last two parts.
+            rule = "last_two_parts" if "name_parts[-2:]" in body else None
+            min_parts = 3 if "len(name_parts) < 3" in body else 2
+            out.append(
+                {
+                    "prefix": prefix.strip("/") + "/",
+                    "module": rel[:-3].replace("/", "."),
+                    "model_name": rule,
+                    "min_parts": min_parts,
+                    "network": "create_tokenizer" in body,
+                }
+            )
     return out
 
 

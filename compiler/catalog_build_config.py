@@ -20,7 +20,7 @@ import ast
 import re
 from typing import Any
 
-from .catalog_build import CatalogBuildError, HelmSource, _literal, _Modules, _src
+from .catalog_build import CatalogBuildError, HelmSource, _literal, _Modules, _registered_by, _src
 
 CONFIG_FORMAT = 1
 
@@ -446,18 +446,9 @@ def build_tokenizer_generators(mods: _Modules) -> list[str]:
     out = []
     for rel in mods.src.modules_in("helm/benchmark/tokenizer_configs"):
         _, tree = mods.get(rel)
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef):
-                for dec in node.decorator_list:
-                    if (
-                        isinstance(dec, ast.Call)
-                        and isinstance(dec.func, ast.Name)
-                        and dec.func.id == "tokenizer_config_generator"
-                        and dec.args
-                    ):
-                        ok, prefix = _literal(dec.args[0])
-                        if ok and isinstance(prefix, str):
-                            out.append(prefix.strip("/") + "/")
+        for _node, prefix in _registered_by(tree, "tokenizer_config_generator"):
+            if isinstance(prefix, str):
+                out.append(prefix.strip("/") + "/")
     return out
 
 

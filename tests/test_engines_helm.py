@@ -79,6 +79,16 @@ def _log(out: str, run: str) -> str:
     return os.path.realpath(os.path.join(out, "helmc", SUITE, "logs", run.replace(os.sep, "_") + ".log"))
 
 
+def _executing(out: str, helm_run: int) -> tuple[str, list[int]] | None:
+    """A run that is executing, and the processes that execute it (they hold its HELM log)."""
+    for name, rec in _records(out).items():
+        if rec.state is RunState.RUNNING:
+            pids = [q for q in _holders(_log(out, name)) if q != helm_run]
+            if pids:
+                return name, pids
+    return None
+
+
 def _wait_for(p: subprocess.Popen, cond, what: str, timeout: float = 300):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -115,15 +125,7 @@ def test_sigkill_a_worker_the_run_is_retried_and_the_suite_completes(tmp_path, e
                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
     session_reaper.append(p.pid)
 
-    def a_worker_in_a_run():
-        for name, rec in _records(out).items():
-            if rec.state is RunState.RUNNING:
-                pids = [q for q in _holders(_log(out, name)) if q != p.pid]
-                if pids:
-                    return name, pids
-        return None
-
-    victim, pids = _wait_for(p, a_worker_in_a_run, "a run was executing")
+    victim, pids = _wait_for(p, lambda: _executing(out, p.pid), "a run was executing")
     for q in pids:
         os.kill(q, signal.SIGKILL)
     stdout, _ = p.communicate(timeout=900)

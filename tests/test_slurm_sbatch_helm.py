@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from test_engines_helm import SUITE, _flags, _holders, _log, _records, _setup, _wait_for, helm_reference  # noqa: F401
+from test_engines_helm import SUITE, _executing, _flags, _records, _setup, _wait_for, helm_reference  # noqa: F401
 from test_runtime_helm import OURS, _env, _runs
 
 from helmc.runtime.journal import RunState
@@ -74,15 +74,7 @@ def test_a_job_killed_on_its_node_is_retried(tmp_path, helm_reference) -> None:
     p = subprocess.Popen(cmd, cwd=tmp, env=_slurm_env(state), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, start_new_session=True)
     try:
-        def a_job_in_a_run():
-            for name, rec in _records(out).items():
-                if rec.state is RunState.RUNNING:
-                    pids = [q for q in _holders(_log(out, name)) if q != p.pid]
-                    if pids:
-                        return name, pids
-            return None
-
-        victim, pids = _wait_for(p, a_job_in_a_run, "a run was executing in a job")
+        victim, pids = _wait_for(p, lambda: _executing(out, p.pid), "a run was executing in a job")
         for q in pids:
             os.kill(q, signal.SIGKILL)  # the node's OOM killer, say
         stdout, _ = p.communicate(timeout=900)
