@@ -40,17 +40,11 @@ def run(args: argparse.Namespace) -> int:
     if args.name is not None:
         print(f"helmc catalog {args.what}: unexpected argument `{args.name}`", file=sys.stderr)
         return 2
-    from helmc.compiler.catalog import CatalogError, UserAdditions, load_catalog
+    from helmc.commands.common import options_from_args
+    from helmc.compiler.catalog import CatalogError, load_catalog
 
     try:
-        cat = load_catalog(
-            UserAdditions(
-                local_path=args.local_path,
-                plugins=tuple(args.plugins),
-                enable_huggingface_models=tuple(args.enable_huggingface_models),
-                enable_local_huggingface_models=tuple(args.enable_local_huggingface_models),
-            )
-        )
+        cat = load_catalog(options_from_args(args).catalog)
     except CatalogError as e:
         print(f"helmc catalog: {e}", file=sys.stderr)
         return 2
