@@ -639,23 +639,9 @@ def load_catalog(additions: UserAdditions | None = None) -> Catalog:
     return catalog_from_json(load_catalog_data(), additions)
 
 
-def load_catalog_with_additions(
-    local_path: str | None = "prod_env",
-    plugins: list[str] | tuple[str, ...] = (),
-    enable_huggingface_models: list[str] | tuple[str, ...] = (),
-    enable_local_huggingface_models: list[str] | tuple[str, ...] = (),
-    sink: Any = None,
-    entry_points: bool = True,
-) -> Catalog | None:
+def load_catalog_with_additions(add: UserAdditions, sink: Any = None) -> Catalog | None:
     """load_catalog for the command line: a user addition that cannot be read becomes a
     diagnostic in `sink` (HC0901) and the catalog without additions is used."""
-    add = UserAdditions(
-        local_path=local_path,
-        plugins=tuple(plugins or ()),
-        entry_points=entry_points,
-        enable_huggingface_models=tuple(enable_huggingface_models or ()),
-        enable_local_huggingface_models=tuple(enable_local_huggingface_models or ()),
-    )
     try:
         return load_catalog(add)
     except CatalogError as e:

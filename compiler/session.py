@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
-from .catalog import Catalog, load_catalog_with_additions
+from .catalog import Catalog, UserAdditions, load_catalog_with_additions
 from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
 from .frontend import conf_files_under, load_entries
 from .ir import Entry
@@ -33,21 +33,11 @@ class RunSet:
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogOptions:
-    """Where HELM's catalog gets the user's additions (helm-run's flags of the same names)."""
-
-    local_path: str | None = "prod_env"
-    plugins: tuple[str, ...] = ()
-    enable_huggingface_models: tuple[str, ...] = ()
-    enable_local_huggingface_models: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Options:
     """Everything the compile reads from a command line, parsed once by the CLI."""
 
     selection: PlanOptions = field(default_factory=PlanOptions)
-    catalog: CatalogOptions = field(default_factory=CatalogOptions)
+    catalog: UserAdditions = field(default_factory=UserAdditions)  # HelmSettings holds the same object
     allow_no_runs: bool = False  # helm-run's --allow-no-runs: an empty suite is no error
     no_catalog: bool = False  # helm-check --no-catalog: syntax and schema only
 
@@ -60,14 +50,7 @@ class Compiled:
 
 
 def load_catalog_for(options: Options, sink: DiagnosticSink) -> Catalog | None:
-    c = options.catalog
-    return load_catalog_with_additions(
-        local_path=c.local_path,
-        plugins=c.plugins,
-        enable_huggingface_models=c.enable_huggingface_models,
-        enable_local_huggingface_models=c.enable_local_huggingface_models,
-        sink=sink,
-    )
+    return load_catalog_with_additions(options.catalog, sink)
 
 
 def compile_run_sets(

@@ -101,16 +101,15 @@ class HelmcServer(LanguageServer):
         if key in self._catalogs:
             return self._catalogs[key]
         try:
-            from helmc.compiler.catalog import load_catalog_with_additions
+            from helmc.compiler.catalog import UserAdditions, load_catalog_with_additions
 
             side = DiagnosticSink()
-            catalog = load_catalog_with_additions(
+            catalog = load_catalog_with_additions(UserAdditions(
                 local_path=settings.get("local-path", "prod_env"),
-                plugins=settings.get("plugins", []),
-                enable_huggingface_models=settings.get("enable-huggingface-models", []),
-                enable_local_huggingface_models=settings.get("enable-local-huggingface-models", []),
-                sink=side,
-            )
+                plugins=tuple(settings.get("plugins", [])),
+                enable_huggingface_models=tuple(settings.get("enable-huggingface-models", [])),
+                enable_local_huggingface_models=tuple(settings.get("enable-local-huggingface-models", [])),
+            ), side)
             for d in side.items:  # the catalog's own problems are no file's: log them once
                 self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"helmc: {d.message}"))
         except Exception as e:  # a broken catalog must not take the server down

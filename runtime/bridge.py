@@ -18,9 +18,10 @@ import pickle
 import shutil
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
+from helmc.compiler.catalog import UserAdditions
 from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
 
 from .engine import Task
@@ -44,7 +45,9 @@ class HelmSettings:
 
     output_path: str = "benchmark_output"
     suite: str = "default"
-    local_path: str = "prod_env"
+    # --local-path, --plugins, --enable-(local-)huggingface-models: the compile's own object
+    # (Options.catalog), so that the catalog and HELM take the same additions
+    catalog: UserAdditions = field(default_factory=UserAdditions)
     num_threads: int = 4
     dry_run: bool = False
     skip_instances: bool = False
@@ -57,9 +60,6 @@ class HelmSettings:
     disable_cache: bool = False
     server_url: str | None = None
     api_key_path: str = "proxy_api_key.txt"
-    plugins: tuple[str, ...] = ()
-    enable_huggingface_models: tuple[str, ...] = ()
-    enable_local_huggingface_models: tuple[str, ...] = ()
     log_config: str | None = None
 
 
@@ -176,23 +176,23 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
         state = _load_registries(registries)
         if state is None:
             register_builtin_configs_from_helm_package()
-            register_configs_from_directory(settings.local_path)
+            register_configs_from_directory(settings.catalog.local_path)
         else:
             _apply_registries(state)  # what plugins see on import, as after HELM's YAML files
         load_entry_point_plugins()
-        if settings.plugins:
-            import_user_plugins(list(settings.plugins))
+        if settings.catalog.plugins:
+            import_user_plugins(list(settings.catalog.plugins))
         if state is not None:
             _apply_registries(state)  # plugins' own registrations, and the HF models, once
-        elif settings.enable_huggingface_models:
+        elif settings.catalog.enable_huggingface_models:
             from helm.benchmark.huggingface_registration import register_huggingface_hub_model_from_flag_value
 
-            for name in settings.enable_huggingface_models:
+            for name in settings.catalog.enable_huggingface_models:
                 register_huggingface_hub_model_from_flag_value(name)
-        if state is None and settings.enable_local_huggingface_models:
+        if state is None and settings.catalog.enable_local_huggingface_models:
             from helm.benchmark.huggingface_registration import register_huggingface_local_model_from_flag_value
 
-            for path in settings.enable_local_huggingface_models:
+            for path in settings.catalog.enable_local_huggingface_models:
                 register_huggingface_local_model_from_flag_value(path)
         # As helm_run: run spec functions may cache files under the benchmark output path.
         ensure_directory_exists(settings.output_path)
@@ -203,7 +203,7 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
         raise HelmSetupError(f"{type(e).__name__}: {e}") from None
     except SystemExit as e:  # a plugin that calls sys.exit() on import must not end helm-run "successfully"
         raise HelmSetupError(f"sys.exit({e.code!r}) was called while HELM loaded its configuration and plugins "
-                             f"(--plugins {' '.join(settings.plugins) or '(none)'})") from None
+                             f"(--plugins {' '.join(settings.catalog.plugins) or '(none)'})") from None
 
 
 # HELM's registries that prepare() fills: module -> its global lists and dicts (filled in
@@ -650,13 +650,13 @@ class HelmExecutor:
             if s.mongo_uri:
                 mongo_cfg = MongoCacheBackendConfig(s.mongo_uri)
             else:
-                cache_path = os.path.join(s.local_path, CACHE_DIR)
+                cache_path = os.path.join(s.catalog.local_path, CACHE_DIR)
                 ensure_directory_exists(cache_path)
                 sqlite_cfg = SqliteCacheBackendConfig(cache_path)
         execution_spec = ExecutionSpec(
             auth=auth,
             url=s.server_url,
-            local_path=s.local_path,
+            local_path=s.catalog.local_path,
             parallelism=s.num_threads,
             dry_run=s.dry_run,
             sqlite_cache_backend_config=sqlite_cfg,

@@ -102,7 +102,7 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     from .journal import journal_dir
 
     check_engine(request.engine, mongo_uri=settings.mongo_uri, disable_cache=settings.disable_cache,
-                 local_path=settings.local_path, sink=sink)
+                 local_path=settings.catalog.local_path, sink=sink)
     show(sink.items)
     if sink.has_errors:
         return stop(Ending.REFUSED, "helm-run: the engine flags are wrong; nothing was started.")

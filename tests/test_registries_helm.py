@@ -23,7 +23,9 @@ SCRIPT = r"""
 import json, sys
 from helmc.runtime import bridge
 mode, blob_path, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-settings = bridge.HelmSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()})
+from helmc.compiler.catalog import UserAdditions
+additions = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.pop("catalog").items()}
+settings = bridge.HelmSettings(catalog=UserAdditions(**additions), **settings)
 if mode == "driver":
     bridge.prepare(settings)
     open(blob_path, "wb").write(bridge.registries())
@@ -60,8 +62,10 @@ def _state(mode: str, blob: str, settings: dict, cwd: str) -> dict:
 def test_a_worker_given_the_registries_ends_as_one_that_read_helms_files(tmp_path) -> None:
     settings = {
         "output_path": str(tmp_path / "out"),
-        "local_path": os.path.join(BENCH, "prod_env"),  # adds the benchmark's slow model
-        "plugins": [os.path.join(BENCH, "helmc_bench_plugin.py")],
+        "catalog": {
+            "local_path": os.path.join(BENCH, "prod_env"),  # adds the benchmark's slow model
+            "plugins": [os.path.join(BENCH, "helmc_bench_plugin.py")],
+        },
     }
     blob = str(tmp_path / "registries.pickle")
     driver = _state("driver", blob, settings, str(tmp_path))

@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
-import os
 import sys
 from typing import Any
 
@@ -40,17 +40,11 @@ def run(args: argparse.Namespace) -> int:
     if args.name is not None:
         print(f"helmc catalog {args.what}: unexpected argument `{args.name}`", file=sys.stderr)
         return 2
-    from helmc.compiler.catalog import CatalogError, UserAdditions, load_catalog
+    from helmc.commands.common import options_from_args
+    from helmc.compiler.catalog import CatalogError, load_catalog
 
     try:
-        cat = load_catalog(
-            UserAdditions(
-                local_path=args.local_path,
-                plugins=tuple(args.plugins),
-                enable_huggingface_models=tuple(args.enable_huggingface_models),
-                enable_local_huggingface_models=tuple(args.enable_local_huggingface_models),
-            )
-        )
+        cat = load_catalog(options_from_args(args).catalog)
     except CatalogError as e:
         print(f"helmc catalog: {e}", file=sys.stderr)
         return 2
@@ -84,11 +78,8 @@ def _build(args: argparse.Namespace) -> int:
         print(f"helmc catalog build: cannot write {args.config_output}: {e.strerror}", file=sys.stderr)
         return 2
     if args.output:
-        tmp = args.output + ".tmp"
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                cb.dump_catalog(data, f, compact=not args.pretty)
-            os.replace(tmp, args.output)
+            _write_json(data, args.output, args.pretty)
         except OSError as e:
             print(f"helmc catalog build: cannot write {args.output}: {e.strerror}", file=sys.stderr)
             return 2
@@ -124,10 +115,11 @@ def _schema(args: argparse.Namespace) -> int:
 def _write_json(data: dict[str, Any], path: str, pretty: bool) -> None:
     from helmc.compiler.catalog_build import dump_catalog
 
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        dump_catalog(data, f, compact=not pretty)
-    os.replace(tmp, path)
+    from helmc.compiler.atomic_write import write_atomically
+
+    text = io.StringIO()
+    dump_catalog(data, text, compact=not pretty)
+    write_atomically(path, text.getvalue())
 
 
 # ---------------------------------------------------------------- listing

@@ -26,9 +26,11 @@ def add_selection_arguments(parser: Any, *, run_entries_nargs: str = "*") -> Non
 
 
 def options_from_args(args: argparse.Namespace):
-    """The one options object of a command line (selection, catalog additions, verdict flags)."""
+    """The one options object of a command line (selection, catalog additions, verdict flags);
+    its catalog additions are also what HELM is given (HelmSettings.catalog)."""
+    from helmc.compiler.catalog import UserAdditions
     from helmc.compiler.plan import PlanOptions
-    from helmc.compiler.session import CatalogOptions, Options
+    from helmc.compiler.session import Options
 
     return Options(
         selection=PlanOptions(
@@ -38,7 +40,7 @@ def options_from_args(args: argparse.Namespace):
             max_eval_instances=getattr(args, "max_eval_instances", None),
             num_train_trials=getattr(args, "num_train_trials", None),
         ),
-        catalog=CatalogOptions(
+        catalog=UserAdditions(
             local_path=getattr(args, "local_path", None),
             plugins=tuple(getattr(args, "plugins", None) or ()),
             enable_huggingface_models=tuple(getattr(args, "enable_huggingface_models", None) or ()),

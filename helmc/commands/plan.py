@@ -52,11 +52,8 @@ def _plan(args: argparse.Namespace) -> int:
         args._parser.error("give a conf file (PATH or -c/--conf-paths) or --run-entries")
     traces: list[Trace] | None = [] if args.explain else None
     options = options_from_args(args)
-    session = Session(options, RunSet(tuple(conf_paths), tuple(args.run_entries or ())), HelmSettings(
-        local_path=args.local_path, plugins=options.catalog.plugins,
-        enable_huggingface_models=options.catalog.enable_huggingface_models,
-        enable_local_huggingface_models=options.catalog.enable_local_huggingface_models,
-    ))
+    session = Session(options, RunSet(tuple(conf_paths), tuple(args.run_entries or ())),
+                      HelmSettings(catalog=options.catalog))
     sink = session.sink
     plan = session.compile("plan", traces=traces)
     if plan is None:

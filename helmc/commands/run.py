@@ -247,13 +247,14 @@ def run(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ run
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace, catalog: Any) -> Any:
+    """What HELM reads of the flags; `catalog` is the compile's catalog additions (one object)."""
     from helmc.runtime.bridge import HelmSettings
 
     return HelmSettings(
         output_path=args.output_path,
         suite=args.suite,
-        local_path=args.local_path,
+        catalog=catalog,
         num_threads=args.num_threads,
         dry_run=args.dry_run,
         skip_instances=args.skip_instances,
@@ -266,9 +267,6 @@ def _settings(args: argparse.Namespace) -> Any:
         disable_cache=args.disable_cache,
         server_url=args.server_url,
         api_key_path=args.api_key_path,
-        plugins=tuple(args.plugins or ()),
-        enable_huggingface_models=tuple(args.enable_huggingface_models or ()),
-        enable_local_huggingface_models=tuple(args.enable_local_huggingface_models or ()),
         log_config=args.log_config,
     )
 
@@ -315,10 +313,11 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     from helmc.runtime.progress import summary_table
     from helmc.runtime.rerun import invocation_words
 
+    options = options_from_args(args)
     request = HelmRunRequest(
         run_set=RunSet(tuple(args.conf_paths) + tuple(args.conf_file), tuple(args.run_entries) + tuple(args.run_specs)),
-        options=options_from_args(args),
-        settings=_settings(args),
+        options=options,
+        settings=_settings(args, options.catalog),
         engine=_engine_options(args),
         only_runs=tuple(args.only_runs) if args.only_runs else None,
         fresh=args.fresh,
