@@ -13,13 +13,11 @@ lets its arguments be checked).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterable
 
+from .atomic_write import write_atomically
 from .diagnostics import Diagnostic, DiagnosticSink, Fix
 from .source import SourceFile
 
@@ -223,25 +221,3 @@ def fix_files(
             continue
         applied.extend(result.applied)
     return applied, errors
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write `text` as UTF-8 beside the file, then rename it over the file: a reader sees the
-    old file or the new one, never half of it. A symlink keeps pointing at the file it names;
-    the file keeps its permissions."""
-    target = Path(os.path.realpath(path))
-    mode = target.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".helmc-fix", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -11,7 +11,8 @@ import pytest
 
 from diagnostic_examples import EXAMPLES
 from helmc.compiler.diagnostics import Applicability, Fix
-from helmc.compiler.fixes import apply_fixes, check_source, fix_source, non_overlapping, write_atomically
+from helmc.compiler.atomic_write import write_atomically
+from helmc.compiler.fixes import apply_fixes, check_source, fix_source, non_overlapping
 from helmc.compiler.passes.suggest import unique_close
 from helmc.compiler.source import SourceFile
 from helpers import run_cli
@@ -312,12 +313,12 @@ def test_fix_run_snapshot(tmp_path, snapshot):
 
 
 def test_a_file_that_cannot_be_written_is_left_as_it_was(tmp_path, monkeypatch):
-    import helmc.compiler.fixes as fixes_module
+    import helmc.compiler.atomic_write as atomic_write
 
     def refuse(src, dst):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(fixes_module.os, "replace", refuse)
+    monkeypatch.setattr(atomic_write.os, "replace", refuse)
     p = write(tmp_path, TYPOS)
     status, out, err = check(tmp_path, "--fix", p.name)
     assert "cannot write `run_entries.conf`: Permission denied; left as it was" in err

@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
-import os
 import sys
 from typing import Any
 
@@ -78,11 +78,8 @@ def _build(args: argparse.Namespace) -> int:
         print(f"helmc catalog build: cannot write {args.config_output}: {e.strerror}", file=sys.stderr)
         return 2
     if args.output:
-        tmp = args.output + ".tmp"
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                cb.dump_catalog(data, f, compact=not args.pretty)
-            os.replace(tmp, args.output)
+            _write_json(data, args.output, args.pretty)
         except OSError as e:
             print(f"helmc catalog build: cannot write {args.output}: {e.strerror}", file=sys.stderr)
             return 2
@@ -118,10 +115,11 @@ def _schema(args: argparse.Namespace) -> int:
 def _write_json(data: dict[str, Any], path: str, pretty: bool) -> None:
     from helmc.compiler.catalog_build import dump_catalog
 
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        dump_catalog(data, f, compact=not pretty)
-    os.replace(tmp, path)
+    from helmc.compiler.atomic_write import write_atomically
+
+    text = io.StringIO()
+    dump_catalog(data, text, compact=not pretty)
+    write_atomically(path, text.getvalue())
 
 
 # ---------------------------------------------------------------- listing

@@ -226,7 +226,7 @@ def _check(args: argparse.Namespace) -> int:
     compile_run_sets(run_sets, options_from_args(args), sink, "check")
     checked = check_paths(config_paths, args.local_path, sink, args.plugins, names=not args.no_catalog)
     kept = filter_diagnostics(sink.items, args.select, args.ignore)
-    # To a file: render into memory first, so a failure never leaves a half-written file.
+    # To a file: render into memory, then write it aside and rename: never a half-written file.
     # To stdout: write directly, so the text format keeps its colours on a terminal.
     out: TextIO = io.StringIO() if args.output_file else sys.stdout
     if args.statistics:
@@ -238,9 +238,10 @@ def _check(args: argparse.Namespace) -> int:
         )
     if args.output_file:
         assert isinstance(out, io.StringIO)
+        from helmc.compiler.atomic_write import write_atomically
+
         try:
-            with open(args.output_file, "w", encoding="utf-8") as f:
-                f.write(out.getvalue())
+            write_atomically(args.output_file, out.getvalue())
         except OSError as e:
             print(f"helm-check: cannot write `{args.output_file}`: {e.strerror or e}", file=sys.stderr)
             return 2
