@@ -67,6 +67,9 @@ class HObject:
     # Resolved fields in first-definition order, duplicates already merged as HOCON does.
     fields: tuple[HField, ...]
     span: Span
+    # An `include` was dropped here (HC0004): HOCON would take keys from the included file,
+    # so a key missing here may not be missing for HELM.
+    includes: bool = False
 
     def get(self, key: str) -> HField | None:
         for f in self.fields:

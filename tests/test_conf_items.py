@@ -89,6 +89,56 @@ def test_an_include_is_one_diagnostic_and_the_rest_is_read(include):
     assert entries == [("a", 1, None)]
 
 
+@pytest.mark.parametrize(
+    "text, included, read",
+    [
+        ('include "other.conf"\n', 'entries: [{description: "a:x=1", priority: 1}]\n', []),
+        # helmc keeps the entry, without a description, and plans nothing from it
+        ('entries: [{include "other.conf", priority: 2}]\n', 'description: "a:x=1"\n', [(None, 2, None)]),
+    ],
+)
+def test_what_an_include_may_hold_is_not_reported_missing(text, included, read, tmp_path, monkeypatch):
+    """HELM reads the included file (relative to its working folder: parse_string), so the
+    `entries` or `description` it holds are there for HELM; helmc, which does not follow
+    includes, says so (HC0004) and does not claim they are missing (HC0101, HC0104)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "other.conf").write_text(included)
+    assert len(helm_entries(text)) == 1
+    entries, diagnostics = helmc_read(text)
+    assert _codes(diagnostics) == ["HC0004"]
+    assert entries == read
+
+
+def test_an_include_does_not_hide_a_missing_entries_list_elsewhere():
+    text = 'include "other.conf"\nentries: [{priority: 1}]\nx { include "y.conf" }\n'
+    assert sorted(_codes(helmc_read(text)[1])) == ["HC0004", "HC0004", "HC0104", "HC0106"]
+
+
+@pytest.mark.parametrize(
+    "text, at",
+    [
+        ('entries: [{description: "a:x=1", priority: 1}]\n\ufeff', (2, 1)),  # files joined: a BOM after the last line
+        ('entries: [{description: "a:x=1", priority: 1}]\n\ufeff\ufeff  \n', (2, 1)),
+        ('entries: [{description: "a:x=1", priority: 1}]\r\n\ufeff', (2, 1)),
+        ('entries: [{description: "a:x=1", priority: 1}]\n\ufeffgroups_note: 1\n', (2, 1)),
+        ('x: 1\n\ufeffentries: [{description: "a:x=1", priority: 1}]\n', (2, 1)),
+    ],
+)
+def test_a_byte_order_mark_where_a_key_should_be_is_named_at_the_character(text, at):
+    with pytest.raises(Exception):
+        helm_entries(text)  # pyhocon fails on it
+    entries, diagnostics = helmc_read(text)
+    assert _codes(errors(diagnostics)) == ["HC0003"]  # and HC0106 for an unknown key, as without the mark
+    assert entries == [("a:x=1", 1, None)]  # read on, as after the fix
+    d = errors(diagnostics)[0]
+    assert d.span.start_line_col == at and set(d.span.text) == {"\ufeff"}
+    assert "byte order mark" in d.message
+    fix = d.fixes[0]
+    fixed = text[: fix.span.start] + fix.replacement + text[fix.span.end :]
+    assert helm_entries(fixed) == helmc_read(fixed)[0] == [("a:x=1", 1, None)]
+    assert errors(helmc_read(fixed)[1]) == []
+
+
 @pytest.mark.parametrize("parts", [201, 500, 5000])
 def test_a_long_dotted_key_is_refused_not_a_recursion_error(parts):
     text = "entries: []\n" + "a." * parts + "b: 1\n"

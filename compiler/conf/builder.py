@@ -27,11 +27,12 @@ SYNTHETIC = "\x00"  # the value of a token inserted by error recovery: no real t
 class MObject:
     """An object under construction: HOCON merges duplicate keys before anything reads it."""
 
-    __slots__ = ("fields", "span")
+    __slots__ = ("fields", "span", "includes")
 
     def __init__(self, span: Span) -> None:
         self.fields: dict[str, list] = {}  # key -> [key_span, value, field_span]
         self.span = span
+        self.includes = False  # see HObject.includes
 
 
 # A piece of a value as the readers hand it over: a token, or a bracket already built.
@@ -58,18 +59,26 @@ class Builder:
             return [self.decode_quoted(toks[0].value, toks[0].start_pos, toks[0].end_pos)[0]]
         text = self.text[span.start : span.end]
         if not KEY_CHARS.match(text):
-            bad = next((i for i, c in enumerate(text) if not KEY_CHARS.match(c)), 0)
-            self.diagnostics.append(
-                diag(
-                    "HC0003",
-                    f"`{text[bad]}` cannot appear in an unquoted key",
-                    self.source.span(span.start + bad, span.start + bad + 1),
-                    "not allowed in a key",
-                    help=f'quote the key: "{text}"',
-                    fixes=[],
+            if BOM in text:  # the key reads on without it, as the fix will have it
+                first = text.index(BOM)
+                last = first + len(text[first:]) - len(text[first:].lstrip(BOM))
+                self.diagnostics.append(stray_bom(self.source, span.start + first, span.start + last))
+            bad = next((i for i, c in enumerate(text) if c != BOM and not KEY_CHARS.match(c)), None)
+            if bad is not None:
+                self.diagnostics.append(
+                    diag(
+                        "HC0003",
+                        f"`{text[bad]}` cannot appear in an unquoted key",
+                        self.source.span(span.start + bad, span.start + bad + 1),
+                        "not allowed in a key",
+                        help=f'quote the key: "{text}"',
+                        fixes=[],
+                    )
                 )
-            )
-            return None
+                return None
+            text = text.replace(BOM, "")
+            if not text.strip():
+                return None
         parts = text.split(".")
         if any(p.strip() == "" for p in parts):
             self.diagnostics.append(
@@ -118,12 +127,14 @@ class Builder:
     def merge(self, into: MObject, other: MObject, lost: list[str] | None = None) -> None:
         for k, (ks, v, fs) in other.fields.items():
             self.set(into, [k], ks, v, fs, lost)
+        into.includes = into.includes or other.includes
 
     def freeze(self, v) -> HValue:
         if isinstance(v, MObject):
             return HObject(
                 tuple(HField(k, ks, self.freeze(val), fs) for k, (ks, val, fs) in v.fields.items()),
                 v.span,
+                v.includes,
             )
         return v
 
@@ -403,6 +414,23 @@ def _quoted(text: str, limit: int = 120) -> str:
     if len(text) > limit:
         text = text[: limit // 2] + "..." + text[-limit // 2 :]
     return '"' + text.replace('"', '\\"') + '"'
+
+
+BOM = "\ufeff"
+
+
+def stray_bom(source: SourceFile, start: int, end: int) -> Diagnostic:
+    """HC0003 for U+FEFF where a key is read (often what joining files that start with a byte
+    order mark leaves): pyhocon fails there, and the character is invisible in an editor."""
+    return diag(
+        "HC0003",
+        "a byte order mark (U+FEFF) where a key should be, which HELM cannot read",
+        source.span(start, end),
+        "invisible byte order mark",
+        help="remove the byte order mark",
+        notes=["a byte order mark is only ever meant as a file's first character; pyhocon fails on it here"],
+        fixes=[Fix(source.span(start, end), "", Applicability.SAFE)],
+    )
 
 
 def single_quoted(source: SourceFile, start: int, text: str) -> Diagnostic:

@@ -21,7 +21,7 @@ from ..diagnostics import Diagnostic, Label, diag
 from ..ir import HArray, HObject, HValue
 from ..source import SourceFile, Span
 from .brackets import might_not_balance, missing_closers
-from .builder import MAX_DEPTH, SYNTHETIC, Builder, MObject, single_quoted
+from .builder import BOM, MAX_DEPTH, SYNTHETIC, Builder, MObject, single_quoted
 from .lexer import LexState, SeparatorPostLex
 
 _TOKEN_NAMES = {
@@ -147,7 +147,15 @@ class Recovery:
         ip = e.interactive_parser
         accepts = ip.accepts()
         if tok.type == "$END":
-            self._report_unclosed(accepts)
+            key = self.state.key_first
+            if self.state.in_key and key is not None and key is self.state.prev and not key.value.strip(BOM):
+                # The file ends in byte order marks where a key would start (files joined):
+                # give that key an empty value, so that the builder reports the marks.
+                for kind in ("COLON", "UNQUOTED"):
+                    ip.feed_token(Token(kind, SYNTHETIC, start_pos=key.end_pos, end_pos=key.end_pos))
+                accepts = ip.accepts()
+            if "$END" not in accepts:
+                self._report_unclosed(accepts)
             # Close whatever is open, so the entries read so far survive.
             for _ in range(MAX_DEPTH + 2):
                 acc = ip.accepts()
@@ -363,7 +371,10 @@ class TreeToIR(Transformer_NonRecursive):
             b = self.b
             for f in fields.items:
                 key = f.key
-                if key is None or key.keys is None:
+                if key is None:  # an include, reported
+                    obj.includes = True
+                    continue
+                if key.keys is None:
                     continue
                 b.set(obj, key.keys, b.span(key.start, key.end), f.value, b.span(key.start, f.end))
         return obj

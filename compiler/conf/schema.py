@@ -54,7 +54,8 @@ def entries_of(root: HValue, source: SourceFile, diagnostics: list[Diagnostic]) 
         if f.key != "entries" and field is not None and not isinstance(f.value, HError):
             diagnostics.append(_unknown_key(f, ("entries",), "the conf file", ("entries",)))
     if field is None:
-        diagnostics.append(_missing_entries(root, source))
+        if not root.includes:  # else `entries` may come from the include, which HC0004 reports
+            diagnostics.append(_missing_entries(root, source))
         return []
     value = field.value
     if isinstance(value, HError):
@@ -184,15 +185,16 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
     desc_field = item.get("description")
     if desc_field is None:
         ok = False
-        diagnostics.append(
-            diag(
-                "HC0104",
-                "this entry has no `description`",
-                item.span.source.span(item.span.start, item.span.start + 1),
-                "entry without a description",
-                help='add `description: "name:key=value"`',
+        if not item.includes:  # else it may come from the include, which HC0004 reports
+            diagnostics.append(
+                diag(
+                    "HC0104",
+                    "this entry has no `description`",
+                    item.span.source.span(item.span.start, item.span.start + 1),
+                    "entry without a description",
+                    help='add `description: "name:key=value"`',
+                )
             )
-        )
     elif isinstance(desc_field.value, HString):
         description = parse_description(desc_field.value, diagnostics)
     elif not isinstance(desc_field.value, HError):
