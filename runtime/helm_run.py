@@ -157,19 +157,23 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
         return stop(Ending.INPUT_ERRORS, "helm-run: nothing to run: HELM built no RunSpec for these entries.")
 
     # 4. Execute; every failed run becomes a diagnostic at its entry.
-    from .journal import JournalError, SuiteLocked
+    from .journal import JournalError, SuiteLocked, damage_diagnostic, unusable_diagnostic
+
+    def damaged(damage) -> None:  # HC0751, said as the journal opens, before any run starts
+        sink.add(damage_diagnostic(damage))
+        show(sink.items)
 
     try:
         result = session.execute(
             runs, engine, console, workers=request.engine.parallel_runs, resume=not request.fresh,
-            command=list(request.command), on_warning=lambda w: warn(f"warning[HC0751]: {w}"),
+            command=list(request.command), on_warning=damaged,
         )
     except SuiteLocked as e:
         return stop(Ending.REFUSED, f"error: another helm-run is running suite `{settings.suite}` in this output "
                     f"folder (lock held on {e}/lock); wait for it to finish.", runs=runs)
     except JournalError as e:
-        return stop(Ending.REFUSED, f"error[HC0750]: cannot write the journal {e.path}: {e.error.strerror or e.error}\n"
-                    "  = help: -o must name a folder helm-run can write; remove what is in the way", runs=runs)
+        sink.add(unusable_diagnostic(e, "write"))
+        return stop(Ending.REFUSED, runs=runs)
     if result.storage_error:
         ending = Ending.REFUSED
         message = (f"error: helm-run stopped: {result.storage_error}\n"

@@ -27,11 +27,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from helmc.compiler.diagnostics import Diagnostic
 
 JOURNAL_VERSION = 2
 LOG_NAME = "journal.jsonl"
@@ -81,6 +85,29 @@ class Session:
     cwd: str = ""  # where the command ran (its paths may be relative)
 
 
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """What of a journal does not fit its format and was ignored (those runs are redone): the
+    file, what was ignored, and the damaged lines (number, text, why) where there are lines."""
+
+    path: str
+    message: str
+    lines: tuple[tuple[int, str, str], ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+_SHOWN = 10_000  # characters of a damaged line kept to show it (a line may be a gigabyte)
+_MORE_LINES = 3  # damaged lines shown beside the first one
+
+
+def _shown(raw: bytes) -> str:
+    """A damaged line as text: undecodable bytes replaced, and a CR (which would start a line
+    in a source position) as its control picture, which the text emitter shows anyway."""
+    return raw[:_SHOWN].decode("utf-8", "replace").replace("\r", "\u240d")
+
+
 class JournalError(Exception):
     """The journal cannot be written: `path` and the OS error say why."""
 
@@ -110,7 +137,7 @@ class JournalView:
     path: str
     records: dict[str, RunRecord] = field(default_factory=dict)
     session: Session | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Damage] = field(default_factory=list)
     found: bool = False  # a journal (new or old) exists for the suite
 
 
@@ -160,16 +187,18 @@ def _parse_log(data: bytes, path: str, view: JournalView) -> None:
     lines.pop()
     if not lines:
         if data:
-            view.warnings.append(f"{path}: not a helmc journal (no complete line); ignored")
+            view.warnings.append(Damage(path, "not a helmc journal (no complete line); ignored",
+                                        ((1, _shown(data), "no line end"),)))
         return
     try:
         header = _json_line(lines[0])
     except _Unfit:
         header = None
     if not isinstance(header, dict) or header.get("helmc_journal") != JOURNAL_VERSION:
-        view.warnings.append(f"{path}: not a helmc journal of version {JOURNAL_VERSION}; ignored (its runs are redone)")
+        view.warnings.append(Damage(path, f"not a helmc journal of version {JOURNAL_VERSION}; ignored (its runs are redone)",
+                                    ((1, _shown(lines[0]), f"not the header of a version {JOURNAL_VERSION} journal"),)))
         return
-    bad: list[str] = []
+    bad: list[tuple[int, str]] = []  # (line number, why)
     last: dict[str, tuple[int, dict]] = {}  # a run's last line: only it is validated
     for number, obj in enumerate(_json_lines(lines[1:]), start=2):
         try:
@@ -188,17 +217,21 @@ def _parse_log(data: bytes, path: str, view: JournalView) -> None:
             else:
                 raise _Unfit(f"unknown kind {kind[:40]!r}")
         except _Unfit as e:
-            bad.append(f"line {number}: {e}")
+            bad.append((number, str(e)))
     for name, (number, value) in last.items():
         try:
             view.records[name] = _record(value)
         except _Unfit as e:  # its last state is unknown: the run is redone
-            bad.append(f"line {number}: {e}")
+            bad.append((number, str(e)))
     if bad:
-        bad.sort(key=lambda b: int(b.split(":", 1)[0][5:]))
-        view.warnings.append(
-            f"{path}: {len(bad)} line(s) ignored ({bad[0]}{', ...' if len(bad) > 1 else ''}); those runs are redone"
-        )
+        bad.sort()
+        first, why = bad[0]
+        view.warnings.append(Damage(
+            path,
+            f"{len(bad)} line(s) of the journal ignored (line {first}: {why}{', ...' if len(bad) > 1 else ''}); "
+            "those runs are redone",
+            tuple((n, _shown(lines[n - 1]), w) for n, w in bad[: 1 + _MORE_LINES]),
+        ))
 
 
 def _json_lines(lines: list[bytes]) -> list[Any]:
@@ -222,7 +255,7 @@ def _parse_old(data: bytes, path: str, view: JournalView) -> None:
         if not isinstance(runs, dict):
             raise _Unfit("`runs` is not an object")
     except _Unfit as e:
-        view.warnings.append(f"{path}: {e}; ignored (its runs are redone)")
+        view.warnings.append(Damage(path, f"{e}; ignored (its runs are redone)"))
         return
     bad = 0
     for name, value in runs.items():
@@ -234,7 +267,7 @@ def _parse_old(data: bytes, path: str, view: JournalView) -> None:
         except _Unfit:
             bad += 1
     if bad:
-        view.warnings.append(f"{path}: {bad} run record(s) ignored (wrong types); those runs are redone")
+        view.warnings.append(Damage(path, f"{bad} run record(s) ignored (wrong types); those runs are redone"))
 
 
 def _json_line(raw: bytes) -> Any:
@@ -345,7 +378,7 @@ class Journal:
         self.path = path
         self.records: dict[str, RunRecord] = {}
         self.session: Session | None = None
-        self.warnings: list[str] = []  # what was ignored on open; the caller shows them
+        self.warnings: list[Damage] = []  # what was ignored on open; the caller shows them
         self._fd: int | None = None
         self._buffer: list[bytes] = []
         self._dirty = False  # written lines that should reach the disk (not only `running`)
@@ -558,3 +591,47 @@ def fsync_tree(folder: str) -> None:
             finally:
                 os.close(fd)
         fsync_dir(root)
+
+
+# ------------------------------------------------------------------------------ diagnostics
+
+
+def damage_diagnostic(damage: Damage) -> "Diagnostic":
+    """HC0751 at the journal's first damaged line (the next few as secondary labels), or at
+    the file where no line can be named (helmc 0.1's one-document journal)."""
+    from helmc.compiler.diagnostics import Label, diag
+    from helmc.compiler.source import SourceFile
+
+    notes = ["helm-run rewrites the journal without what was ignored when it next runs this suite"]
+    if not damage.lines:
+        return diag("HC0751", damage.message, SourceFile(damage.path, "").span(0, 0), "", notes=notes)
+    texts = {n: text for n, text, _ in damage.lines}
+    # only the damaged lines' text, each on its own line number: positions as in the file
+    src = SourceFile(damage.path, "\n".join(texts.get(n, "") for n in range(1, max(texts) + 1)))
+
+    def span(n: int, why: str):
+        """The key that `why` names (`attempts` is not a count), else the whole line."""
+        start, text = src.line_start(n), texts[n]
+        named = re.match(r"`(\w+)`", why)
+        keys = list(re.finditer(rf'(?<!\\)"{named.group(1)}"\s*:', text)) if named else []
+        if keys:
+            return src.span(start + keys[-1].start(), start + keys[-1].start() + len(named.group(1)) + 2)
+        return src.span(start, start + len(text))
+
+    (first, _, why), *more = damage.lines
+    return diag("HC0751", damage.message, span(first, why), why, notes=notes,
+                secondary=[Label(span(n, w), w) for n, _, w in more])
+
+
+def unusable_diagnostic(error: JournalError, doing: str) -> "Diagnostic":
+    """HC0750: the journal (or its folder) cannot be read or written; `doing` is "read" or "write"."""
+    from helmc.compiler.diagnostics import diag
+    from helmc.compiler.source import SourceFile
+
+    return diag(
+        "HC0750",
+        f"cannot {doing} the journal {error.path}: {error.error.strerror or error.error}",
+        SourceFile(error.path, "").span(0, 0),
+        "unreadable" if doing == "read" else "unwritable",
+        help="-o must name a folder helm-run can write; remove what is in the way" if doing == "write" else None,
+    )

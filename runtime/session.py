@@ -176,6 +176,33 @@ class Session:
         return e.description.span
 
 
+@dataclass(slots=True)
+class PlanResult:
+    """What `helmc plan` shows: the plan (None when there is none to show), its diagnostics,
+    and the exit code that follows."""
+
+    plan: Plan | None
+    diagnostics: list[Diagnostic]
+    exit_code: int
+    problem: str | None = None  # why there is no plan, beyond the diagnostics (one line)
+
+
+def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, build: bool = False,
+              traces: list[Trace] | None = None) -> PlanResult:
+    """`helmc plan`: compile with the plan's verdict; with `build`, HELM names every run. Exit 0
+    without errors, 1 with errors in the inputs, 2 without a catalog or (--build) crfm-helm."""
+    session = Session(options, run_set, settings)
+    plan = session.compile("plan", traces=traces)
+    if plan is None:
+        return PlanResult(None, session.sink.items, 2)
+    if build:
+        named = session.name_with_helm(plan)
+        if named is None:
+            return PlanResult(None, session.sink.items, 2, f"--build needs crfm-helm: {bridge.INSTALL_HINT}")
+        plan = named
+    return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0)
+
+
 def _nowhere() -> Span:
     return SourceFile("<helm-run>", "").span(0, 0)
 

@@ -11,7 +11,21 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from .journal import JournalView, RunRecord, RunState, Session, read_journal
+from helmc.compiler.diagnostics import Diagnostic, diag
+from helmc.compiler.source import SourceFile
+
+from .bridge import suite_name_problem
+from .journal import (
+    Damage,
+    JournalError,
+    JournalView,
+    RunRecord,
+    RunState,
+    Session,
+    damage_diagnostic,
+    read_journal,
+    unusable_diagnostic,
+)
 from .rerun import rerun_command
 
 # The order runs are shown in, and the keys of `counts`.
@@ -45,7 +59,7 @@ class SuiteStatus:
     alive: bool | None = None  # the session's helm-run still runs (None: cannot tell from here)
     runs: list[RunStatus] = field(default_factory=list)
     rerun: str | None = None  # the command for what is left
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Damage] = field(default_factory=list)
 
     def count(self, state: str) -> int:
         return sum(1 for r in self.runs if r.state == state)
@@ -66,8 +80,45 @@ class SuiteStatus:
                       "error": r.error, "log": r.log, "started": r.started, "updated": r.updated,
                       "duration": r.duration} for r in self.runs],
             "rerun": self.rerun,
-            "warnings": list(self.warnings),
+            "warnings": [str(w) for w in self.warnings],
         }
+
+
+EXIT_OK, EXIT_NO_JOURNAL, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(slots=True)
+class StatusReport:
+    """What `helmc status` shows: the suite's state (None when there is none to show), the
+    diagnostics (HC0750, HC0751, HC0752), and the exit code that follows."""
+
+    exit_code: int
+    status: SuiteStatus | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    usage: str | None = None  # bad usage, in one line
+
+
+def status_report(output_path: str, suite: str) -> StatusReport:
+    """Exit 0: the state is shown; 1: no journal for this suite here (HC0752); 2: bad usage,
+    or a journal that cannot be read (HC0750)."""
+    problem = suite_name_problem(suite)
+    if problem:
+        return StatusReport(EXIT_USAGE, usage=f"--suite: {problem}")
+    try:
+        status = suite_status(output_path, suite)
+    except JournalError as e:
+        return StatusReport(EXIT_USAGE, diagnostics=[unusable_diagnostic(e, "read")])
+    diagnostics = [damage_diagnostic(w) for w in status.warnings]
+    if not status.found:
+        diagnostics.append(diag(
+            "HC0752",
+            f"no journal of suite `{suite}` in {output_path} (looked for {status.journal})",
+            SourceFile(status.journal, "").span(0, 0),
+            "not found",
+            help="pass the --suite and -o (--output-path) that helm-run was given",
+        ))
+        return StatusReport(EXIT_NO_JOURNAL, diagnostics=diagnostics)
+    return StatusReport(EXIT_OK, status, diagnostics)
 
 
 def suite_status(output_path: str, suite: str) -> SuiteStatus:

@@ -22,7 +22,7 @@ from .bridge import (
 from .engine import Engine, Event, Executor, Finished, Started
 from .engines import task_of
 from .interrupts import checkpoint
-from .journal import Journal, RunState, lock_suite
+from .journal import Damage, Journal, RunState, lock_suite
 from .progress import Outcome, ProgressDisplay
 
 
@@ -59,7 +59,7 @@ def run_suite(
     workers: int,
     resume: bool = True,
     command: Sequence[str] = (),
-    on_warning: Callable[[str], None] | None = None,
+    on_warning: Callable[[Damage], None] | None = None,
     executor: Executor | None = None,
 ) -> SuiteResult:
     """`command` is this helm-run's command line (journaled for `helmc status`'s re-run

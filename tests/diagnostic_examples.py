@@ -20,7 +20,7 @@ class Example:
     fixed: str
     args: tuple[str, ...] = ()  # extra arguments of the command
     fixed_args: tuple[str, ...] | None = None  # arguments for `fixed`, when not `args`
-    command: str = "check"  # "check" or "plan"
+    command: str = "check"  # "check", "plan", "run" or "status"
     note: str = ""  # what the docs say about the case, beyond the rule's summary
     needs_helm: bool = False  # the example needs crfm-helm installed (runs HELM, or asks what it has)
     requires: tuple[str, ...] = ()  # modules of optional extras it needs (ray, submitit)
@@ -617,6 +617,43 @@ EXAMPLES += [
     ),
 ]
 
+# A suite's journal as helm-run leaves it (helm-run's own files: `path` of the status examples).
+JOURNAL = "out/helmc/docs/journal.jsonl"
+
+
+def journal(*attempts: str) -> str:
+    runs = ("mmlu:subject=anatomy,method=multiple_choice_joint,model=openai_gpt2",
+            "mmlu:subject=virology,method=multiple_choice_joint,model=openai_gpt2")
+    return '{"helmc_journal": 2}\n' + "".join(
+        f'{{"run": {{"name": "{name}", "fingerprint": "f{i}", "state": "done", "attempts": {a}, "duration": 41.5}}}}\n'
+        for i, (name, a) in enumerate(zip(runs, attempts))
+    )
+
+
+EXAMPLES += [
+    Example(
+        "HC0751",
+        journal("1", '"1"'),
+        journal("1", "1"),
+        args=("--suite", "docs", "-o", "out"),
+        command="status",
+        path=JOURNAL,
+        note="helm-run says the same as it opens the journal, before any run starts, redoes the runs "
+        "whose lines were ignored, and rewrites the journal without them.",
+    ),
+    Example(
+        "HC0752",
+        journal("1", "1"),
+        journal("1", "1"),
+        args=("--suite", "doc", "-o", "out"),
+        fixed_args=("--suite", "docs", "-o", "out"),
+        command="status",
+        path=JOURNAL,
+        note="The failing example asks for suite `doc`, and helm-run wrote suite `docs`: the fix is "
+        "`--suite docs`, the journal stays as it is.",
+    ),
+]
+
 # Codes with no example input: each line says why.
 NO_EXAMPLE: dict[str, str] = {
     "HC0501": "the RunSpecs HELM builds at run time differ from the plan: a helmc bug to report",
@@ -625,7 +662,4 @@ NO_EXAMPLE: dict[str, str] = {
     "HC0706": "needs a Slurm cluster (sbatch) or a running Ray cluster; tests/test_engines.py uses a stand-in sbatch",
     "HC0750": "the outside world (a folder where the journal goes, no permission, a full disk): one line, "
     "exit 2; docs/runtime.md shows it and tests/test_journal.py makes each case",
-    "HC0751": "a damaged journal (garbage, wrong types, a torn line): a warning, the runs are redone; "
-    "tests/test_journal.py generates such journals",
-    "HC0752": "`helmc status` on a suite with no journal: one line, exit 1; docs/cli.md shows it",
 }

@@ -97,12 +97,12 @@ def diagnostics_md() -> str:
             if ex.note:
                 out.append(ex.note + "\n")
             cwd = Path(tmp)
-            lang = "yaml" if ex.path.endswith(".yaml") else "hocon"
+            lang = "yaml" if ex.path.endswith(".yaml") else "json" if ex.path.endswith(".jsonl") else "hocon"
             if ex.bad:
                 out.append(f"Failing example, `{ex.path}`:\n")
                 out.append(_fence(ex.bad, lang))
             argv = example_argv(ex, "text")[:-2]
-            prog = {"check": "helm-check", "run": "helm-run", "plan": "helmc plan"}[ex.command]
+            prog = {"check": "helm-check", "run": "helm-run", "plan": "helmc plan", "status": "helmc status"}[ex.command]
             out.append(f"`{prog} {' '.join(argv[1:])}` prints:\n")
             _, stdout, stderr = run_example(ex, "text", cwd)
             out.append(_fence(shown_output(ex, stdout, stderr)))

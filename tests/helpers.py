@@ -33,6 +33,8 @@ def example_argv(example, fmt: str, fixed: bool = False) -> list[str]:
     args = list(example.fixed_args if fixed and example.fixed_args is not None else example.args)
     if example.command == "check" and example.path != EXAMPLE_FILE:
         return ["check", example.path, *args, "--format", fmt]
+    if example.command == "status":  # `path` is the journal; args name the suite and output folder
+        return ["status", *args, "--format", fmt]
     if example.command == "check":
         paths = [a for a in args if a.endswith(".conf")] or [EXAMPLE_FILE]
         rest = [a for a in args if not a.endswith(".conf")]

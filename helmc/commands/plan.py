@@ -41,45 +41,37 @@ def run(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from helmc.commands.common import options_from_args
-    from helmc.compiler.diagnostics import Severity
     from helmc.compiler.planner import Trace
     from helmc.compiler.session import RunSet
     from helmc.runtime.bridge import HelmSettings
-    from helmc.runtime.session import Session
+    from helmc.runtime.session import plan_runs
 
     conf_paths = [*args.paths, *args.conf_paths, *args.conf_file]
     if not conf_paths and not args.run_entries:
         args._parser.error("give a conf file (PATH or -c/--conf-paths) or --run-entries")
     traces: list[Trace] | None = [] if args.explain else None
     options = options_from_args(args)
-    session = Session(options, RunSet(tuple(conf_paths), tuple(args.run_entries or ())),
-                      HelmSettings(catalog=options.catalog))
-    sink = session.sink
-    plan = session.compile("plan", traces=traces)
+    result = plan_runs(options, RunSet(tuple(conf_paths), tuple(args.run_entries or ())),
+                       HelmSettings(catalog=options.catalog), build=args.build, traces=traces)
+    plan = result.plan
+    if result.problem is not None:
+        print(f"helmc plan: {result.problem}", file=sys.stderr)
+        return result.exit_code
     if plan is None:
         from helmc.compiler.emit import emit
 
-        emit(sink.items, "json" if args.format == "json" else "text", sys.stdout)
-        return 2
-    if args.build:
-        named = session.name_with_helm(plan)
-        if named is None:
-            from helmc.runtime.bridge import INSTALL_HINT
-
-            print(f"helmc plan: --build needs crfm-helm: {INSTALL_HINT}", file=sys.stderr)
-            return 2
-        plan = named
-    has_errors = any(d.severity is Severity.ERROR for d in sink.items)
+        emit(result.diagnostics, "json" if args.format == "json" else "text", sys.stdout)
+        return result.exit_code
     if args.format == "json":
         out = plan.to_json()
-        out["diagnostics"] = _diag_dicts(sink.items)
+        out["diagnostics"] = _diag_dicts(result.diagnostics)
         if traces is not None:
             out["explain"] = [{"entry": _ref(t.entry), "steps": t.steps} for t in traces]
         json.dump(out, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        _print_text(plan, sink.items, traces)
-    return 1 if has_errors else 0
+        _print_text(plan, result.diagnostics, traces)
+    return result.exit_code
 
 
 def _ref(ref) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """`helmc status`: the state of each run of a suite, read from its journal.
 
-Read-only and lock-free, so it works while a helm-run of the suite is in progress. Exit codes:
-0 the state was shown; 1 no journal for this suite in this output folder (HC0752); 2 bad
-usage, or a journal that cannot be read (HC0750).
+Read-only and lock-free, so it works while a helm-run of the suite is in progress. What to
+show and the exit code come from runtime/status.py (`status_report`); diagnostics go through
+--format: on stderr, or inside the JSON document when there is a state to show.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import sys
 import time
 from typing import Any, TextIO
 
-EXIT_OK, EXIT_NO_JOURNAL, EXIT_USAGE = 0, 1, 2
 _LISTED = 50  # runs listed per state in text; --format json lists every run
 
 
@@ -25,33 +24,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helmc.runtime.bridge import suite_name_problem
-    from helmc.runtime.journal import JournalError
-    from helmc.runtime.status import suite_status
+    from helmc.compiler.emit import emit
+    from helmc.runtime.status import status_report
 
-    problem = suite_name_problem(args.suite)
-    if problem:
-        print(f"error: --suite: {_clean(problem)}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        status = suite_status(args.output_path, args.suite)
-    except JournalError as e:
-        print(f"error[HC0750]: cannot read the journal {_clean(e.path)}: {e.error.strerror or e.error}",
-              file=sys.stderr)
-        return EXIT_USAGE
-    for w in status.warnings:
-        print(f"warning[HC0751]: {_clean(w)}", file=sys.stderr)
-    if not status.found:
-        print(f"error[HC0752]: no journal of suite `{_clean(args.suite)}` in {_clean(args.output_path)} "
-              f"(looked for {_clean(status.journal)})\n"
-              "  = help: pass the --suite and -o (--output-path) that helm-run was given", file=sys.stderr)
-        return EXIT_NO_JOURNAL
-    if args.format == "json":
-        json.dump(status.to_json(), sys.stdout, indent=1)
+    report = status_report(args.output_path, args.suite)
+    if report.usage is not None:
+        print(f"error: {_clean(report.usage)}", file=sys.stderr)
+        return report.exit_code
+    status = report.status
+    if args.format == "json" and status is not None:  # one document, its diagnostics inside
+        from helmc.compiler.emit.json import to_dict
+
+        doc = status.to_json()
+        doc["diagnostics"] = [to_dict(d) for d in report.diagnostics]
+        json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
-    else:
+        return report.exit_code
+    if report.diagnostics:
+        emit(report.diagnostics, args.format, sys.stderr)
+    if status is not None:
         _text(status, sys.stdout)
-    return EXIT_OK
+    return report.exit_code
 
 
 def _text(status: Any, out: TextIO) -> None:
