@@ -26,6 +26,31 @@ def test_spans_map_through_escapes():
     assert text[d.span.start + 1 : d.span.start + 3] == "z="
 
 
+def test_one_description_text_in_many_places_gets_each_place_s_spans():
+    """Descriptions with one text share their parsed shape; every entry's pieces still point at
+    its own characters, with or without escapes, spaces (HC0205) included."""
+    written = ['"mmlu:subject= anatomy,model=openai/gpt2"', '"mmlu:subject\\= anatomy,model=openai/gpt2"',
+               '"mmlu:subject= anatomy,model=openai/gpt2"', "mmlu:subject= anatomy"]
+    text = "entries: [\n" + "".join(f"  {{description: {w}}}\n" for w in written) + "]\n"
+    for _ in range(2):  # the second parse takes every shape from the cache
+        sink = DiagnosticSink()
+        entries = parse_file(SourceFile("t.conf", text), sink).entries
+        assert [e.description.text for e in entries] == ["mmlu:subject= anatomy,model=openai/gpt2"] * 3 + ["mmlu:subject= anatomy"]
+        for e, w in zip(entries, written):
+            d = e.description
+            start = text.index(w, e.span.start)
+            assert (d.span.start, d.span.end) == (start, start + len(w))
+            assert d.name.span.text == "mmlu"
+            subject = d.args[0]
+            assert (subject.key.span.text, subject.raw.span.text) == ("subject", " anatomy")  # `\=` is the `=`
+            assert subject.span.start == subject.key.span.start and subject.span.end == subject.raw.span.end
+            assert len(d.args) == 1 or d.args[1].raw.span.text == "openai/gpt2"
+            assert d.args is d.args and d.name is d.name  # made once
+        spaced = sorted((x for x in sink.items if x.code == "HC0205"), key=lambda x: x.span.start)
+        assert [x.span.text for x in spaced] == [" anatomy"] * 4
+        assert [e.description.args[0].raw.span for e in entries] == [x.span for x in spaced]
+
+
 def test_spans_in_triple_quoted_and_concatenated_strings():
     text = 'entries: [{description: """a:b""" ",c"}]\n'
     sink = DiagnosticSink()
