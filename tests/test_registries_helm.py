@@ -1,6 +1,8 @@
 """A worker that is not forked (Ray, Slurm) takes HELM's registries from helm-run instead of
 reading HELM's YAML files again (runtime/bridge.prepare's `registries`): it must end in the
-same state as a worker that prepared HELM itself, with --local-path configs and --plugins; a snapshot it cannot read falls back to reading the files."""
+same state as a worker that prepared HELM itself, with --local-path configs and --plugins; a
+snapshot it cannot read falls back to reading the files. helm-run reads HELM's own YAML files
+with libyaml, which must give the registries that HELM's own loader gives."""
 
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ settings = bridge.HelmSettings(catalog=UserAdditions(**additions), **settings)
 if mode == "driver":
     bridge.prepare(settings)
     open(blob_path, "wb").write(bridge.registries())
+elif mode == "pure-yaml":  # HELM's own loader for HELM's own files, as HELM reads them
+    bridge.FAST_YAML = False
+    bridge.prepare(settings)
 else:
     blob = open(blob_path, "rb").read() if mode == "worker" else b"not a pickle"
     bridge.prepare(settings, blob)
@@ -75,3 +80,5 @@ def test_a_worker_given_the_registries_ends_as_one_that_read_helms_files(tmp_pat
     assert worker == driver
     fallback = _state("unreadable", blob, settings, str(tmp_path))  # reads HELM's files itself
     assert fallback == driver
+    # helm-run reads HELM's own files with libyaml: the registries are those of HELM's loader
+    assert _state("pure-yaml", blob, settings, str(tmp_path)) == driver
