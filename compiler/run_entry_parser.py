@@ -89,7 +89,9 @@ def _simple_shape(text: str) -> DescriptionShape | None:
     except KeyError:
         pass
     shape = _split_simple(text) if _SIMPLE.match(text) else None
-    if len(text) <= 4096:  # long texts are rare, and would keep their memory
+    # Bounded for the long-running language server: at most 65536 texts of at most 1024
+    # characters (real descriptions are under 300).
+    if len(text) <= 1024:
         if len(_SHAPES) > 65536:
             _SHAPES.clear()
         _SHAPES[text] = shape
