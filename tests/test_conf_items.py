@@ -139,6 +139,44 @@ def test_a_byte_order_mark_where_a_key_should_be_is_named_at_the_character(text,
     assert errors(helmc_read(fixed)[1]) == []
 
 
+@pytest.mark.parametrize("char", ["\u00a0", "\u2028", "\u2029", "\ufeff"])
+@pytest.mark.parametrize(
+    "template",
+    [
+        'entries: [{description: "a:x=1",{c}priority: 1}]\n',  # pasted from a web page
+        'entries:{c}[{description: "a:x=1", priority: 1}]\n',
+        'entries: [{description: "a:x=1", priority: 1}]{c}\n',
+        'entries: [{description: "a:x=1", priority: 1 {c}}]\n',
+    ],
+)
+def test_a_space_that_pyhocon_does_not_take_for_one_is_an_error_at_it(template, char):
+    text = template.replace("{c}", char)
+    try:
+        helm = helm_entries(text)
+    except Exception:
+        helm = None  # pyhocon fails, or keeps the character in a value:
+    assert helm != [("a:x=1", 1, None)]
+    entries, diagnostics = helmc_read(text)
+    if char == "\ufeff" and template[template.index("{c}") - 1] not in " ,":
+        # Touching a bracket, U+FEFF is a piece of the value for both readers: a string
+        # concatenated with a list, which pyhocon refuses too.
+        assert helm is None and _codes(diagnostics) == ["HC0006"]
+        return
+    assert _codes(diagnostics) == ["HC0003"]
+    d = diagnostics[0]
+    assert d.span.text == char and char in d.message or f"U+{ord(char):04X}" in d.message
+    fix = d.fixes[0]
+    fixed = text[: fix.span.start] + fix.replacement + text[fix.span.end :]
+    assert helm_entries(fixed) == helmc_read(fixed)[0] == entries == [("a:x=1", 1, None)]
+    assert helmc_read(fixed)[1] == []
+
+
+@pytest.mark.parametrize("char", ["\u00a0", "\u2028", "\u2029", "\ufeff"])
+def test_those_spaces_in_strings_and_comments_are_text(char):
+    text = f'entries: [{{description: "a:x=1{char}", priority: 1}}]  # note{char}\n'
+    assert helmc_read(text) == ([(f"a:x=1{char}", 1, None)], []) and helm_entries(text) == [(f"a:x=1{char}", 1, None)]
+
+
 @pytest.mark.parametrize("parts", [201, 500, 5000])
 def test_a_long_dotted_key_is_refused_not_a_recursion_error(parts):
     text = "entries: []\n" + "a." * parts + "b: 1\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from lark import Token
@@ -67,7 +68,44 @@ def check_bytes(source: SourceFile, diagnostics: list[Diagnostic]) -> str:
             )
         )
         text = text.replace("\x00", " ")
+    if _ODD_SPACE.search(text) is not None:
+        _check_odd_spaces(source, text, diagnostics)
     return text
+
+
+# Characters that conf.lark skips as spaces between tokens, but pyhocon does not: it takes only
+# spaces and tabs there, fails on these (or, for U+FEFF, keeps it in the value it follows).
+_ODD_SPACES = {
+    "\u00a0": "a no-break space",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+    "\ufeff": "a byte order mark",
+}
+_ODD_SPACE = re.compile("[" + "".join(_ODD_SPACES) + "]+")
+
+
+def _check_odd_spaces(source: SourceFile, text: str, diagnostics: list[Diagnostic]) -> None:
+    """One HC0003 per run of them between tokens (inside strings and comments they are text),
+    with a safe fix: a plain space, or nothing for a byte order mark."""
+    for tok in iter_tokens(text):
+        if tok.type != "WS":
+            continue
+        for m in _ODD_SPACE.finditer(tok.value):
+            name = _ODD_SPACES[m.group()[0]]
+            code_point = f"U+{ord(m.group()[0]):04X}"
+            span = source.span(tok.start_pos + m.start(), tok.start_pos + m.end())
+            bom = m.group()[0] == "\ufeff"
+            diagnostics.append(
+                diag(
+                    "HC0003",
+                    f"{name} ({code_point}) outside a quoted string, which HELM does not read as a space",
+                    span,
+                    "invisible " + name.removeprefix("a "),
+                    help="remove it" if bom else "replace it with a plain space",
+                    notes=["pyhocon takes only spaces and tabs between values: it fails here, or keeps the character in the value"],
+                    fixes=[Fix(span, "" if bom else " " * len(m.group()), Applicability.SAFE)],
+                )
+            )
 
 
 def check_depth(source: SourceFile) -> Diagnostic | None:
