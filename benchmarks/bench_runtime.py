@@ -32,7 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLUGIN = os.path.join(HERE, "helmc_bench_plugin.py")
 PROD_ENV = os.path.join(HERE, "prod_env")
-OURS = [sys.executable, "-c", "import sys; from helmc.cli import helm_run_main; sys.exit(helm_run_main())"]
+OURS = [sys.executable, "-c", "from helmc.cli import helm_run_entry; helm_run_entry()"]  # the helm-run command
 CONTENDERS = {
     "helm": [sys.executable, "-m", "helm.benchmark.run"],
     "p1": OURS + ["--parallel-runs", "1"],

@@ -133,3 +133,30 @@ def helm_check_main(argv: Sequence[str] | None = None) -> int:
 
 def helm_run_main(argv: Sequence[str] | None = None) -> int:
     return _main(argv, "helm-run", "run")
+
+
+def helm_run_entry() -> None:
+    """The `helm-run` command: helm_run_main, then exit_now."""
+    exit_now(helm_run_main())
+
+
+def exit_now(code: int) -> None:
+    """Exit without tearing the interpreter down. A helm-run that loaded HELM (scikit-learn,
+    scipy, nltk...) spends about a second freeing its modules after its summary is printed,
+    none of it helm-run's work: the journal and the logs are closed and the workers stopped by
+    then. The standard streams are flushed and the atexit handlers run (logging, multiprocessing)
+    as at a normal exit; a thread still working (not a daemon) gets the normal exit instead."""
+    import atexit
+    import threading
+
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    busy = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if run_exitfuncs is None or busy:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed or gone stream: nothing left to say there
+            pass
+    run_exitfuncs()
+    os._exit(code)
