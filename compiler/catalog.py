@@ -279,12 +279,16 @@ class Catalog:
     def default_deployment(self, model: str) -> str | None:
         """get_default_model_deployment_for_model: the last non-deprecated deployment of the
         model, else its last deployment, else a generated deployment named like the model."""
-        avail = self.deployments_of(model)
-        if avail:
-            live = [d for d in avail if not d.deprecated]
-            return (live or avail)[-1].name
-        d = self.get_deployment(model)
-        return d.name if d is not None else None
+        memo: dict[str, str | None] = self._cache.setdefault("default_deployment", {})  # a plan asks per run
+        if model not in memo:
+            avail = self.deployments_of(model)
+            if avail:
+                live = [d for d in avail if not d.deprecated]
+                memo[model] = (live or avail)[-1].name
+            else:
+                d = self.get_deployment(model)
+                memo[model] = d.name if d is not None else None
+        return memo[model]
 
     def all_names(self) -> list[str]:
         """Every model and deployment name, for suggestions."""

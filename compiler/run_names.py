@@ -163,8 +163,24 @@ def _last_two(model: str) -> str:
 def _alter(catalog: Catalog, name: str, model: str, method: str | None) -> str | None:
     """Step 3 for the run's model (its metadata's tags; unknown metadata gets HELM's defaults)
     and adapter method (None: not known)."""
+    effects = _alter_effects(catalog, model, method)
+    if effects is None:
+        return None
+    for effect, value in effects:
+        name = _append(name, effect, value)
+    return name
+
+
+def _alter_effects(catalog: Catalog, model: str, method: str | None) -> tuple[tuple[Mapping[str, Any], str], ...] | None:
+    """What step 3 appends to the name of a run of `model` (the same for every run of the
+    model: a plan asks once per run, a model wildcard has hundreds); None when not known."""
+    memo: dict[tuple[str, str | None], Any] = catalog._cache.setdefault("alter_effects", {})
+    key = (model, method)
+    if key in memo:
+        return memo[key]
     meta = catalog.models.get(model)
     tags = set(meta.tags) if meta is not None else set(catalog.unknown_model_tags)
+    out: list[tuple[Mapping[str, Any], str]] | None = []
     for step in catalog.alter_steps:
         effect = step.get("run_name")
         if effect is not None and effect.get("keep"):
@@ -175,13 +191,16 @@ def _alter(catalog: Catalog, name: str, model: str, method: str | None) -> str |
             continue
         if step.get("method_in") is not None:
             if method is None:
-                return None  # it may change the name, on the method helmc does not know
+                out = None  # it may change the name, on the method helmc does not know
+                break
             if method not in step["method_in"]:
                 continue
         if effect is None or step.get("other"):
-            return None  # it may change the name, on a condition helmc does not evaluate
-        name = _append(name, effect, str(step.get("value")))
-    return name
+            out = None  # it may change the name, on a condition helmc does not evaluate
+            break
+        out.append((effect, str(step.get("value"))))
+    memo[key] = None if out is None else tuple(out)
+    return memo[key]
 
 
 def _finish(catalog: Catalog, name: str | None, model: str, groups: Sequence[str] | None, method: str | None) -> str | None:

@@ -17,7 +17,7 @@ from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
 from .frontend import conf_files_under, load_entries
 from .ir import Entry
 from .passes.resolve import resolve_entries
-from .plan import Plan, PlannedRun, PlanOptions
+from .plan import EntryRef, Plan, PlannedRun, PlanOptions
 from .planner import Trace, build_plan, entry_ref, no_runs_diagnostic, validate_models_to_run
 from .source import Span
 
@@ -105,21 +105,39 @@ def compile_entries(
     return plan
 
 
-def name_clash(name: str, later: Span, earlier: Span | None) -> Diagnostic:
-    """HC0406: two runs with one name; HELM runs both into one folder, the later one stays."""
+def name_clash(name: str, later: Span, earlier: Span | None, more: Sequence[str] = ()) -> Diagnostic:
+    """HC0406: two runs with one name; HELM runs both into one folder, the later one stays.
+    `more`: the other names that the same two entries share (one diagnostic per pair of
+    entries: a model wildcard would otherwise repeat it for every model)."""
+    if more:
+        message = (f"{1 + len(more)} runs of this entry are named as runs of an earlier entry, e.g. `{name}`: "
+                   "the later ones overwrite the earlier ones' folders")
+        label = "these runs' outputs replace the earlier ones"
+    else:
+        message = f"two runs are named `{name}`: the later one overwrites the earlier one's folder"
+        label = "this run's output replaces the earlier one"
+    notes = ["HELM runs both into one folder; helm-run runs only this later one, which is what HELM leaves"
+             if not more else
+             "HELM runs each two runs of one name into one folder; helm-run runs only the later one, which is "
+             "what HELM leaves"]
+    if more:
+        shown = ", ".join(f"`{n}`" for n in more[:3])
+        notes.append(f"also {shown}" + (f" and {len(more) - 3} more" if len(more) > 3 else ""))
     return diag(
         "HC0406",
-        f"two runs are named `{name}`: the later one overwrites the earlier one's folder",
+        message,
         later,
-        "this run's output replaces the earlier one",
-        secondary=[Label(earlier, "the earlier run with this name")] if earlier is not None else [],
+        label,
+        secondary=[Label(earlier, "the earlier run with this name" if not more else "the earlier entry")]
+        if earlier is not None else [],
         help="make the entries differ in an argument that is part of the run name, or remove one",
-        notes=["HELM runs both into one folder; helm-run runs only this later one, which is what HELM leaves"],
+        notes=notes,
     )
 
 
 def report_name_clashes(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
-    """HC0406 for each known run name that two planned runs share (once per name)."""
+    """HC0406 for each pair of entries whose planned runs share known run names (once per pair,
+    naming the first shared name)."""
     spans = {entry_ref(e): e.description.span for e in entries if e.description is not None}
     first: dict[str, PlannedRun] = {}
     last: dict[str, PlannedRun] = {}
@@ -130,8 +148,11 @@ def report_name_clashes(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSi
             first[r.name] = r
         elif not same_run(r, first[r.name]):
             last[r.name] = r
+    pairs: dict[tuple[EntryRef, EntryRef], list[str]] = {}
     for name, later in last.items():
-        sink.add(name_clash(name, spans[later.entry], spans[first[name].entry]))
+        pairs.setdefault((later.entry, first[name].entry), []).append(name)
+    for (later_ref, earlier_ref), names in pairs.items():
+        sink.add(name_clash(names[0], spans[later_ref], spans[earlier_ref], names[1:]))
 
 
 def same_run(a: PlannedRun, b: PlannedRun) -> bool:
