@@ -185,16 +185,8 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
             import_user_plugins(list(settings.catalog.plugins))
         if state is not None:
             _apply_registries(state)  # plugins' own registrations, and the HF models, once
-        elif settings.catalog.enable_huggingface_models:
-            from helm.benchmark.huggingface_registration import register_huggingface_hub_model_from_flag_value
-
-            for name in settings.catalog.enable_huggingface_models:
-                register_huggingface_hub_model_from_flag_value(name)
-        if state is None and settings.catalog.enable_local_huggingface_models:
-            from helm.benchmark.huggingface_registration import register_huggingface_local_model_from_flag_value
-
-            for path in settings.catalog.enable_local_huggingface_models:
-                register_huggingface_local_model_from_flag_value(path)
+        else:
+            _register_huggingface(settings)
         # As helm_run: run spec functions may cache files under the benchmark output path.
         ensure_directory_exists(settings.output_path)
         set_benchmark_output_path(settings.output_path)
@@ -205,6 +197,23 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
     except SystemExit as e:  # a plugin that calls sys.exit() on import must not end helm-run "successfully"
         raise HelmSetupError(f"sys.exit({e.code!r}) was called while HELM loaded its configuration and plugins "
                              f"(--plugins {' '.join(settings.catalog.plugins) or '(none)'})") from None
+
+
+def _register_huggingface(settings: HelmSettings) -> None:
+    """--enable-huggingface-models and --enable-local-huggingface-models, as helm_run does.
+    Imported only when given: HELM's module imports transformers (about 3 CPU seconds)."""
+    hub, local = settings.catalog.enable_huggingface_models, settings.catalog.enable_local_huggingface_models
+    if not hub and not local:
+        return
+    from helm.benchmark.huggingface_registration import (
+        register_huggingface_hub_model_from_flag_value,
+        register_huggingface_local_model_from_flag_value,
+    )
+
+    for name in hub:
+        register_huggingface_hub_model_from_flag_value(name)
+    for path in local:
+        register_huggingface_local_model_from_flag_value(path)
 
 
 FAST_YAML = True  # tests turn it off to compare
