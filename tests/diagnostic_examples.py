@@ -280,7 +280,8 @@ EXAMPLES += [
         note="`groups: []` appends nothing to the run name, so both entries name their run "
         "`simple1:model=simple_model1`. HELM runs both into one folder; helm-run runs only the later one, "
         "which is what HELM leaves. helm-check and `helmc plan` report it wherever the names are known "
-        "(`helmc plan --build` knows every name).",
+        "(`helmc plan --build` knows every name), once per pair of entries: when a model wildcard makes many "
+        "runs of two entries share names, one HC0406 counts them and names the first few.",
     ),
     Example(
         "HC0503",
