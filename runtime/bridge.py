@@ -736,5 +736,7 @@ class HelmExecutor:
                 disk = _storage_oserror(e)
                 if disk is not None:
                     where = disk.filename or staged
-                    raise StorageError(f"cannot write `{where}`: {disk.strerror}") from None
+                    # The OS error first: the one-line error that crosses back to helm-run is cut
+                    # at 200 characters, and a run's staging path alone can be longer.
+                    raise StorageError(f"{disk.strerror}, writing `{where}`") from None
                 raise
