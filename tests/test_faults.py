@@ -125,7 +125,10 @@ def test_a_changed_rerun_interrupted_anywhere_keeps_every_complete_run(tmp_path)
 
     shutil.copytree(BENCH / "prod_env", tmp_path / "pe")
     (tmp_path / "slow.conf").write_text(SLOW_CONF)
-    env = _env(HELMC_BENCH_DELAY="0.03")
+    # Model calls long enough that "one run done, another running" lasts longer than the
+    # journal's group commit (0.25 s) and this observer's polling: a faster helm-run start and
+    # end left that window too short to see, and the phase unstruck.
+    env = _env(HELMC_BENCH_DELAY="0.15")
     first = subprocess.run(_suite_cmd(tmp_path), env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
     before = _complete_runs(tmp_path / "out", "s")
