@@ -586,14 +586,11 @@ class _AdapterMethod:
 
     def of_function(self, rel: str, fn: ast.FunctionDef, params: set[str]) -> Any:
         _, tree = self.mods.get(rel)
-        t = _Templates(fn, params)
-        calls = t.run_spec_calls(fn)
-        if len(calls) != 1:
+        found = _run_spec_keyword(fn, params, "adapter_spec")
+        if found is None:
             return None
-        kw = next((k for k in calls[0].keywords if k.arg == "adapter_spec"), None)
-        if kw is None:
-            return None
-        return self._spec(kw.value, rel, t, tree, {}, 0)
+        t, value = found
+        return self._spec(value, rel, t, tree, {}, 0)
 
     def _spec(self, e: ast.expr, rel: str, t: _Templates, tree: ast.Module, env: dict[str, Any], depth: int) -> Any:
         if depth > 6:
@@ -719,14 +716,22 @@ def _groups_templates(fn: ast.FunctionDef, params: set[str]) -> list[str] | None
 def _name_expr(fn: ast.FunctionDef, params: set[str], tree: ast.Module, constant: Callable[[str], tuple[bool, Any]] | None = None) -> Any:
     """The `name=` of the one RunSpec(...) the function builds, as a _NameExpr tree over its
     arguments (before RunSpec.__post_init__ turns `/` into `_`); None when not exact."""
+    found = _run_spec_keyword(fn, params, "name")
+    if found is None:
+        return None
+    t, value = found
+    return _NameExpr(t, tree, constant).of(value, {})
+
+
+def _run_spec_keyword(fn: ast.FunctionDef, params: set[str], keyword: str) -> tuple[_Templates, ast.expr] | None:
+    """The value of `keyword=` in the one RunSpec(...) the function builds, with the function's
+    templates; None when it builds several or none, or leaves the keyword out."""
     t = _Templates(fn, params)
     calls = t.run_spec_calls(fn)
     if len(calls) != 1:
         return None
-    kw = next((k for k in calls[0].keywords if k.arg == "name"), None)
-    if kw is None:
-        return None
-    return _NameExpr(t, tree, constant).of(kw.value, {})
+    kw = next((k for k in calls[0].keywords if k.arg == keyword), None)
+    return None if kw is None else (t, kw.value)
 
 
 def _scan_run_spec_functions(mods: _Modules, rel: str, module: str) -> list[dict[str, Any]]:
