@@ -1,9 +1,10 @@
 """One compile for every command: run sets -> entries -> resolution -> plan -> verdict.
 
 helm-check, `helmc plan`, helm-run and the language server all come through here, so that
-given the same flags helm-check passes if and only if helm-run would start. The verdict
-(`helm_run_verdict`) adds what helm-run itself decides before building anything: HELM's
---models-to-run checks (HC0405) and an empty suite (HC0402).
+given the same flags helm-check passes if and only if helm-run would start. The verdict adds
+what helm-run itself decides before building anything: HELM's --models-to-run checks
+(`models_to_run_refusal`, HC0405; a run set they refuse is not planned, as HELM plans
+nothing) and an empty suite (`helm_run_verdict`, HC0402).
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ def compile_entries(
     """Resolution, planning and (for check and run) helm-run's verdict over one run set."""
     sel = options.selection
     resolved = resolve_entries(entries, catalog, sink, sel.models_to_run)
+    if purpose != "plan":
+        refusal = models_to_run_refusal(entries, options)
+        if refusal:
+            # HELM raises these before it constructs any RunSpec: helm-run plans nothing, and the
+            # runs a wildcard would give are not the runs --models-to-run will give (planning
+            # every model of every wildcard cost helm-check ~7 µs per run, 937k runs on HELM's
+            # own conf files).
+            sink.extend(refusal)
+            return Plan(runs=(), dropped=(), options=sel)
     plan = build_plan(
         entries, catalog, sel, sink, traces=traces, report_empty=False, resolved=resolved, validate_options=False
     )
@@ -169,45 +179,55 @@ _WILDCARD = re.compile(
 _HAS_MODEL = re.compile(r"\bmodel=\b")
 
 
-def helm_run_verdict(entries: Sequence[Entry], plan: Plan, options: Options, sink: DiagnosticSink) -> None:
-    """What helm-run decides before it builds anything, as diagnostics at the entries.
+_NOT_PLANNED = ("HELM raises this before it builds any run, so no run of these entries is planned or checked "
+                "(duplicate names, filters) until --models-to-run is given")
 
-    HELM's helm_run checks without --models-to-run (the same regexes, over every entry, before
-    any filter), then an empty suite: HELM logs "There were no RunSpecs or they got filtered
-    out" and exits 0; helm-run calls it an error unless --allow-no-runs."""
-    if not options.selection.models_to_run:
-        described = [e for e in entries if e.description is not None]
-        for e in described:
-            assert e.description is not None
-            m = _WILDCARD.search(e.description.text)
-            if m:
-                sink.add(
-                    diag(
-                        "HC0405",
-                        f"`{m.group(0)}` expands to many models, so helm-run needs --models-to-run",
-                        _model_arg_span(e) or e.description.span,
-                        "a model wildcard",
-                        help="pass the models to evaluate, e.g. `--models-to-run openai/gpt2`",
-                        notes=["HELM 0.5.16 refuses this too: --models-to-run must be set "
-                               "(because the `model=` run expander expands to multiple models)"],
-                    )
-                )
-        # An entry whose syntax is broken already stops the run; its missing `model=` is a cascade.
-        syntax_ok = all(e.description.ok for e in described if e.description is not None)
-        if syntax_ok and described and not any(_HAS_MODEL.search(e.description.text) for e in described if e.description):
-            e = described[0]
-            assert e.description is not None
-            sink.add(
+
+def models_to_run_refusal(entries: Sequence[Entry], options: Options) -> list[Diagnostic]:
+    """HC0405: helm-run's checks without --models-to-run (HELM's regexes over every entry's
+    text, before any filter and before any RunSpec is built); empty when helm-run goes on."""
+    if options.selection.models_to_run:
+        return []
+    out: list[Diagnostic] = []
+    described = [e for e in entries if e.description is not None]
+    for e in described:
+        assert e.description is not None
+        m = _WILDCARD.search(e.description.text)
+        if m:
+            out.append(
                 diag(
                     "HC0405",
-                    "no entry says `model=`, so helm-run needs --models-to-run",
-                    e.description.span,
-                    "no `model=` here",
-                    help="add `model=ORG/NAME` to the entries, or pass `--models-to-run ORG/NAME`",
+                    f"`{m.group(0)}` expands to many models, so helm-run needs --models-to-run",
+                    _model_arg_span(e) or e.description.span,
+                    "a model wildcard",
+                    help="pass the models to evaluate, e.g. `--models-to-run openai/gpt2`",
                     notes=["HELM 0.5.16 refuses this too: --models-to-run must be set "
-                           "(because the `model=` run expander is omitted)"],
+                           "(because the `model=` run expander expands to multiple models)", _NOT_PLANNED],
                 )
             )
+    # An entry whose syntax is broken already stops the run; its missing `model=` is a cascade.
+    syntax_ok = all(e.description.ok for e in described if e.description is not None)
+    if syntax_ok and described and not any(_HAS_MODEL.search(e.description.text) for e in described if e.description):
+        e = described[0]
+        assert e.description is not None
+        out.append(
+            diag(
+                "HC0405",
+                "no entry says `model=`, so helm-run needs --models-to-run",
+                e.description.span,
+                "no `model=` here",
+                help="add `model=ORG/NAME` to the entries, or pass `--models-to-run ORG/NAME`",
+                notes=["HELM 0.5.16 refuses this too: --models-to-run must be set "
+                       "(because the `model=` run expander is omitted)", _NOT_PLANNED],
+            )
+        )
+    return out
+
+
+def helm_run_verdict(entries: Sequence[Entry], plan: Plan, options: Options, sink: DiagnosticSink) -> None:
+    """What helm-run decides after its --models-to-run checks (models_to_run_refusal) and
+    before it builds anything: an empty suite. HELM logs "There were no RunSpecs or they got
+    filtered out" and exits 0; helm-run calls it an error unless --allow-no-runs."""
     if not sink.has_errors and not plan.runs and not options.allow_no_runs:
         sink.add(no_runs_diagnostic(plan, list(entries), run_flag=True))
 

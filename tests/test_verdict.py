@@ -137,3 +137,21 @@ def test_nothing_to_run_names_each_dropped_entry_once(tmp_path):
     notes = [n for n in no_runs.split("= note: ")[1:] if n.startswith("<run-entries>")]
     assert status == 1 and [n.split(" ", 1)[0] for n in notes] == ["<run-entries>:1:1", "<run-entries>:2:1"], no_runs
     assert notes[0].rstrip().endswith("is not in --models-to-run (6 runs)") and not notes[1].rstrip().endswith("runs)")
+
+
+def test_a_run_set_helm_run_refuses_is_not_planned(tmp_path):
+    """HELM raises HC0405's errors before it builds any run: helm-check plans nothing of that
+    run set (no duplicate names of runs that no helm-run makes), and checks the runs once
+    --models-to-run gives the models that replace the wildcard."""
+    # `groups: []` adds nothing to the run name: both entries name their runs alike
+    _write(tmp_path, "w.conf",
+           '  {description: "mmlu:subject=anatomy,model=text", priority: 1}\n',
+           '  {description: "mmlu:subject=anatomy,model=all", priority: 1, groups: []}\n')
+    status, out, _ = run_cli(["check", "w.conf", "--format", "json"], tmp_path)
+    assert status == 1 and _codes(out) == ["HC0405", "HC0405"]
+    status, out, _ = run_cli(["check", "w.conf", "--models-to-run", "openai/gpt2", "--format", "json"], tmp_path)
+    assert status == 0 and _codes(out) == ["HC0406"]
+    # `helmc plan` still lists every run a wildcard names, as HELM would build them
+    status, out, _ = run_cli(["plan", "w.conf", "--format", "json"], tmp_path)
+    runs = json.loads(out)["runs"]
+    assert status == 0 and len(runs) > 100 and {r["model"] for r in runs} >= {"openai/gpt2"}

@@ -38,5 +38,5 @@ def emit(diagnostics: list[Diagnostic], stream: TextIO, fixed: list | None = Non
     else:
         items = [{**to_dict(a.diagnostic), "fixed": True} for a in fixed]
         items += [{**to_dict(d), "fixed": False} for d in diagnostics]
-    json.dump(items, stream, indent=2, ensure_ascii=False)
+    stream.write(json.dumps(items, indent=2, ensure_ascii=False))  # one write: json.dump writes each token
     stream.write("\n")

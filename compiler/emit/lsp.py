@@ -125,5 +125,5 @@ def emit(diagnostics: list[Diagnostic], stream: TextIO, **_: Any) -> None:
     for path, ds in by_path.items():
         uri = path_uri(path)
         out.append({"uri": uri, "path": path, "diagnostics": [to_lsp(d, uri) for d in ds]})
-    json.dump(out, stream, indent=2, ensure_ascii=False)
+    stream.write(json.dumps(out, indent=2, ensure_ascii=False))  # one write: json.dump writes each token
     stream.write("\n")

@@ -127,5 +127,5 @@ def emit(diagnostics: list[Diagnostic], stream: TextIO, **_: Any) -> None:
             }
         ],
     }
-    json.dump(log, stream, indent=2, ensure_ascii=False)
+    stream.write(json.dumps(log, indent=2, ensure_ascii=False))  # one write: json.dump writes each token
     stream.write("\n")
