@@ -135,6 +135,13 @@ class Engine(ABC):
     def worker_label(self, slot: int) -> str:
         return f"worker {slot + 1}"
 
+    def start_early(self) -> None:
+        """Begin what takes long and needs no task yet (starting Ray), in the background, while
+        the caller still prepares the tasks. The caller then calls `release` in any case."""
+
+    def release(self) -> None:
+        """Stop what `start_early` began, if `run` did not (the caller stopped before running)."""
+
     # ---------------------------------------------------------------- the loop
 
     def run(

@@ -16,10 +16,12 @@ from typing import Callable, Sequence
 from rich.console import Console
 
 from helmc.compiler.diagnostics import Diagnostic
+from helmc.compiler.plan import Plan
 from helmc.compiler.session import Options, RunSet
 
 from . import bridge
 from .bridge import BuiltRun, HelmSettings
+from .engine import Engine
 from .engines import EngineOptions
 from .session import Session, errors_in
 from .suite import SuiteResult
@@ -123,12 +125,25 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     if not plan.runs:
         return stop(Ending.NOTHING_TO_RUN, "helm-run: nothing to run.")
 
-    # 2. HELM: configure it as helm_run does, and let it build each RunSpec from the plan.
     if not bridge.helm_available():
         return stop(Ending.REFUSED,
                     "error: helm-run needs crfm-helm, which is not installed in this environment.\n"
                     f"  = help: install it with: {bridge.INSTALL_HINT}\n"
                     "  = note: `helmc plan` and `helm-check` work without it.")
+    # 2-4. The engine's slow start (Ray) overlaps HELM's build; it is stopped in any case.
+    engine.start_early()
+    try:
+        return _build_and_execute(request, session, engine, plan, console, show=show, warn=warn, stop=stop)
+    finally:
+        engine.release()
+
+
+def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine, plan: Plan, console: Console, *,
+                       show: Show, warn: Warn, stop: Callable[..., HelmRunResult]) -> HelmRunResult:
+    settings = request.settings
+    sink = session.sink
+
+    # 2. HELM: configure it as helm_run does, and let it build each RunSpec from the plan.
     build_log = bridge.build_log_path(settings)
     try:
         with bridge.redirect_output(build_log):

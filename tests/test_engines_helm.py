@@ -177,3 +177,35 @@ def test_kill_9_helm_run_then_the_same_command_resumes(tmp_path, engine, helm_re
     for n in interrupted:  # a failed attempt before the kill would show here: its error is kept
         assert after[n].attempts == 2, (before[n], after[n])
     assert _runs(out, SUITE) == helm_reference
+
+
+def _group(pgid: int) -> list[str]:
+    """The live processes of a process group (zombies left out: they are gone, not yet reaped)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(pid)
+    return found
+
+
+def test_ray_started_early_is_stopped_when_helm_run_stops_before_running(tmp_path, session_reaper):
+    """helm-run starts Ray while HELM builds the runs; when it then stops without running any
+    (here --only-runs names no run), it stops Ray too: nothing of its process group is left."""
+    tmp = str(tmp_path)
+    _setup(tmp, "pe")
+    cmd = OURS + _flags(tmp, "out", "pe") + ENGINES["ray"] + ["--only-runs", "no-such-run"]
+    p = subprocess.Popen(cmd, cwd=tmp, env=_env(HELMC_BENCH_DELAY=DELAY), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    session_reaper.append(p.pid)
+    stdout, _ = p.communicate(timeout=300)
+    assert p.returncode == 1, stdout[-3000:]
+    assert "nothing to run" in stdout and "Traceback" not in stdout
+    deadline = time.monotonic() + 10
+    while _group(p.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _group(p.pid) == []

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any
 
 from ..engine import Done, Engine, Executor, Task
@@ -99,27 +100,65 @@ class RayEngine(Engine):
         self._options: list[dict[str, Any]] = []  # each host's actor options
         self._host_of: list[int] = []  # slot -> host
         self._running: dict[int, Any] = {}  # slot -> the host handle its attempt was given to
+        self._keeper: threading.Thread | None = None  # start_early's thread
+        self._ready = threading.Event()  # Ray is up (or failed to start: _init_error)
+        self._release = threading.Event()  # the keeper may end
+        self._init_error: BaseException | None = None
+
+    def _init(self, slots: int) -> None:
+        import ray
+
+        if ray.is_initialized():
+            return
+        if self.address:
+            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+        else:
+            # A private instance for this helm-run. Runs mostly wait on model APIs, so it
+            # offers at least enough logical CPUs for --parallel-runs runs at once.
+            ray.init(
+                address="local",  # a new instance, never one that another process left running
+                num_cpus=max(os.cpu_count() or 1, int(slots * self.num_cpus + 0.999)),
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+                object_store_memory=80 * 1024 * 1024,
+                configure_logging=True,
+            )
+            self._started_ray = True
+
+    def start_early(self) -> None:
+        """Start Ray (about 3 s on 2 cores) while helm-run builds the RunSpecs. In a thread that
+        lives until `_close`: Ray's daemons (GCS, raylet) are started with PR_SET_PDEATHSIG,
+        which fires when the *thread* that started them ends."""
+        if self._keeper is not None:
+            return
+
+        def keep() -> None:
+            try:
+                self._init(self.slots)
+            except BaseException as e:  # noqa: BLE001 - raised again by _open, in the caller's thread
+                self._init_error = e
+            finally:
+                self._ready.set()
+            self._release.wait()
+
+        self._keeper = threading.Thread(target=keep, name="helmc-ray", daemon=True)
+        self._keeper.start()
+
+    def release(self) -> None:
+        if self._keeper is not None:
+            self._close()
 
     def _open(self, executor: Executor, slots: int) -> None:
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        if not ray.is_initialized():
-            if self.address:
-                ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
-            else:
-                # A private instance for this helm-run. Runs mostly wait on model APIs, so it
-                # offers at least enough logical CPUs for --parallel-runs runs at once.
-                ray.init(
-                    address="local",  # a new instance, never one that another process left running
-                    num_cpus=max(os.cpu_count() or 1, int(slots * self.num_cpus + 0.999)),
-                    include_dashboard=False,
-                    logging_level=logging.WARNING,
-                    log_to_driver=False,
-                    object_store_memory=80 * 1024 * 1024,
-                    configure_logging=True,
-                )
-                self._started_ray = True
+        if self._keeper is not None:
+            self._ready.wait()
+            if self._init_error is not None:
+                raise self._init_error
+        else:
+            self._init(slots)
         self._remote = ray.put(RemoteExecutor(executor, os.getcwd(), os.getpid() if self._started_ray else None))
         self._host_cls = ray.remote(_Host)
         self._hosts, self._options, self._host_of, self._running, self._refs = [], [], [], {}, {}
@@ -186,14 +225,38 @@ class RayEngine(Engine):
                 except Exception:  # noqa: BLE001 - already gone, or the cluster is
                     pass
             self._hosts, self._options, self._host_of, self._running, self._refs = [], [], [], {}, {}
+            if self._keeper is not None:
+                self._ready.wait()
             if self._started_ray:
+                _kill_autoscaler_monitor()
                 ray.shutdown()
                 self._started_ray = False
         except Exception:  # noqa: BLE001 - shutting down must not hide the suite's result
             pass
+        finally:
+            if self._keeper is not None:
+                self._release.set()
+                self._keeper.join(timeout=5)
+                self._keeper = None
 
     def worker_label(self, slot: int) -> str:
         return f"ray task {slot + 1}"
+
+
+def _kill_autoscaler_monitor() -> None:
+    """SIGKILL the autoscaler monitor of the Ray instance this process started, before
+    ray.shutdown: it outlives SIGTERM, and ray.shutdown waits 1 s for it before it kills it (of
+    about 1.6 s in all). A one-node private instance has nothing to autoscale or to save. Best
+    effort (Ray's private API); ray.shutdown stops everything else as usual."""
+    try:
+        import ray
+
+        for info in ray._private.worker._global_node.all_processes.get("monitor", []):
+            if info.process.poll() is None:
+                info.process.kill()
+                info.process.wait(timeout=5)
+    except Exception:  # noqa: BLE001 - another Ray version: ray.shutdown alone
+        pass
 
 
 def _ray_error(e: BaseException) -> str:
