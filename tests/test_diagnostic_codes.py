@@ -56,6 +56,18 @@ def test_examples_have_unique_keys_and_variants_say_what_they_show():
             assert e.code in firsts and e.note, e.key  # shown after the first, explained by its note
 
 
+@pytest.mark.parametrize("example", cases(e for e in EXAMPLES if e.code == "HC0003"))
+def test_invalid_characters_are_what_pyhocon_fails_on(example):
+    """HC0003 is an error because HELM's reader fails: pyhocon raises on each failing example
+    (reserved characters, byte order marks, invisible spaces) and reads its fix."""
+    from pyhocon import ConfigFactory
+    from pyparsing import ParseBaseException
+
+    with pytest.raises(ParseBaseException):  # pyhocon's parse errors are pyparsing's
+        ConfigFactory.parse_string(example.bad)
+    assert ConfigFactory.parse_string(example.fixed).get("entries")
+
+
 def test_codes_are_unique_and_well_formed():
     names = [r.name for r in CODES.values()]
     assert len(names) == len(set(names))
