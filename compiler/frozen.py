@@ -18,8 +18,10 @@ T = TypeVar("T", bound=type)
 def fast_init(cls: T) -> T:
     params = cls.__dataclass_params__  # type: ignore[attr-defined]
     fields = dataclasses.fields(cls)
-    assert params.frozen and "__slots__" in cls.__dict__ and not hasattr(cls, "__post_init__"), cls
-    assert all(f.init and f.default_factory is dataclasses.MISSING for f in fields), cls
+    if not (params.frozen and "__slots__" in cls.__dict__ and not hasattr(cls, "__post_init__")) or not all(
+        f.init and f.default_factory is dataclasses.MISSING for f in fields
+    ):
+        raise TypeError(f"fast_init: {cls.__name__} is not a frozen slots dataclass of plain fields")
     env: dict[str, object] = {}
     args: list[str] = []
     body: list[str] = []
