@@ -28,7 +28,8 @@ _RULES = [
     # conf syntax
     Rule("HC0001", "unexpected-token", "error", "The conf file is not valid HOCON at this token."),
     Rule("HC0002", "unterminated-string", "error", "A quoted string is not closed before the end of its line."),
-    Rule("HC0003", "invalid-character", "error", "A character that HOCON reserves appears outside a quoted string."),
+    Rule("HC0003", "invalid-character", "error", "A character that HOCON reserves, or that pyhocon cannot read there "
+         "(a byte order mark, an invisible space or line separator, a NUL byte), appears outside a quoted string."),
     Rule("HC0004", "include-unsupported", "error", "`include` is not supported in run entries conf files."),
     Rule("HC0005", "substitution-unsupported", "error", "`${...}` substitutions are not supported in run entries conf files."),
     Rule("HC0006", "invalid-concatenation", "error", "Values of different kinds are concatenated on one line."),
@@ -127,7 +128,7 @@ CODES: dict[str, Rule] = {r.code: r for r in _RULES}
 # examples agree with this table, and docs/diagnostics.md shows it.
 FIXES: dict[str, str] = {
     "HC0001": "unsafe, for a bracket that indentation says is never closed",
-    "HC0003": "safe, for a byte order mark",
+    "HC0003": "safe, for a byte order mark or an invisible space between tokens",
     "HC0009": "safe",
     "HC0101": "unique, for a top-level key one typo from `entries`",
     "HC0105": "safe, for quotes around a number",

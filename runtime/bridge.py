@@ -427,11 +427,13 @@ def prewarm(runs: Sequence[BuiltRun]) -> None:
     annotators, clients, tokenizers): forked workers then inherit them instead of each paying
     the imports (scipy, sklearn, nltk... about 2 s for simple1) on its first run. Best effort:
     anything that fails to import here fails again, with its message, inside the run."""
-    import importlib
+    import_classes(prewarm_names(runs))
 
+
+def prewarm_names(runs: Sequence[BuiltRun]) -> tuple[str, ...]:
+    """The classes (and `module.*` modules) the runs load lazily, for `import_classes`."""
     from helm.benchmark.model_deployment_registry import get_model_deployment
     from helm.benchmark.tokenizer_config_registry import get_tokenizer_config
-    from helm.common.object_spec import get_class_by_name
 
     names: set[str] = set()
     deployments: set[str] = set()
@@ -457,7 +459,16 @@ def prewarm(runs: Sequence[BuiltRun]) -> None:
     for module in ("helm.benchmark.window_services.window_service_factory",
                    "helm.benchmark.adaptation.adapters.adapter_factory"):
         names.add(module + ".*")
-    for name in sorted(names):
+    return tuple(sorted(names))
+
+
+def import_classes(names: Sequence[str]) -> None:
+    """Import each class (or `module.*`) of `names`; best effort (see prewarm)."""
+    import importlib
+
+    from helm.common.object_spec import get_class_by_name
+
+    for name in names:
         checkpoint()
         try:
             if name.endswith(".*"):
@@ -654,12 +665,29 @@ def storage_failure(error: str | None) -> str | None:
 
 
 class HelmExecutor:
-    """Runs one RunSpec with HELM's Runner in a worker process (one Runner per worker)."""
+    """Runs one RunSpec with HELM's Runner in a worker process (one Runner per worker).
 
-    def __init__(self, settings: HelmSettings) -> None:
+    `warm`: the classes the runs load (`prewarm_names`), for `warm_up` in a process that is
+    not helm-run but forks the workers that execute runs (a Ray host, engines/ray_engine.py)."""
+
+    def __init__(self, settings: HelmSettings, warm: Sequence[str] = ()) -> None:
         self.settings = settings
         self.registries = registries()  # for workers that are not forked (Ray, Slurm)
+        self.warm = tuple(warm)
         self._runner: Any = None
+
+    def warm_up(self) -> None:
+        """Configure HELM and import the runs' classes once, in a process whose forked workers
+        then start warm. Best effort: a failure here happens again, with its message, in the
+        run (its log); HELM's own messages go to the suite's warm-up log."""
+        s = self.settings
+        with redirect_output(os.path.join(log_dir(s), "warm-up.log")):
+            try:
+                if not _PREPARED:
+                    prepare(s, self.registries)
+                import_classes(self.warm)
+            except (HelmUnavailable, HelmSetupError):
+                pass
 
     def _make_runner(self) -> Any:
         # As helm.benchmark.run.run_benchmarking, for this worker's share of the suite.

@@ -58,7 +58,10 @@ Event = Started | Finished
 
 
 class Executor(Protocol):
-    """Runs one task in a worker. Raises on failure. Must be picklable for non-fork engines."""
+    """Runs one task in a worker. Raises on failure. Must be picklable for non-fork engines.
+
+    It may also have a `warm_up()` method: engines whose workers are forked from a process
+    other than the caller's (a Ray host) call it there once, before the first fork."""
 
     def execute(self, task: Task) -> None: ...
 
@@ -94,6 +97,7 @@ class Engine(ABC):
     `_submit`, `_wait`, `_close`), with `slots` attempts in flight at most."""
 
     kind = "engine"
+    warms_up = False  # whether workers fork from a process of the engine's that calls `warm_up`
 
     def __init__(
         self,

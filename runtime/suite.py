@@ -13,6 +13,7 @@ from .bridge import (
     HelmExecutor,
     HelmSettings,
     discard_staging,
+    prewarm_names,
     outputs_present,
     recover_run_folder,
     run_log_path,
@@ -72,9 +73,15 @@ def run_suite(
                 if on_warning is not None:
                     on_warning(w)
             return _run_suite(runs, settings, engine, console, journal, workers=workers, resume=resume,
-                              command=command, executor=executor or HelmExecutor(settings))
+                              command=command, executor=executor or _helm_executor(runs, settings, engine))
     finally:
         os.close(lock_fd)
+
+
+def _helm_executor(runs: Sequence[BuiltRun], settings: HelmSettings, engine: Engine) -> HelmExecutor:
+    """HELM's executor; it names the classes to import beforehand where workers fork from a
+    process that is not helm-run (helm-run itself imports them before forking: prewarm)."""
+    return HelmExecutor(settings, warm=prewarm_names(runs) if engine.warms_up and runs else ())
 
 
 def _run_suite(

@@ -5,7 +5,9 @@ its code and each `fixed` input does not, snapshot the output, and docs/diagnost
 generated from it (`python tests/gen_docs.py`).
 
 An example is a conf file (`conf`), or helm-check arguments (`args`, run against the conf
-written to `run_entries.conf`), as its code needs.
+written to `run_entries.conf`), as its code needs. A code may have more than one: the first is its
+example, each further one a `variant` (another form of the diagnostic, or another cause), keyed
+`CODE-variant` in test ids and snapshots and shown after the first in docs/diagnostics.md.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ class Example:
     extra_files: dict[str, str] = field(default_factory=dict)
     exit_status: int | None = None  # when not the default (1 for an error): helm-run's bad usage is 2
     path: str = "run_entries.conf"  # the file `bad` and `fixed` are written to (a HELM config YAML for HC06xx)
+    variant: str = ""  # a further example of the code: a short name (its `note` says what it shows)
+
+    @property
+    def key(self) -> str:
+        """The example's name in test ids and snapshots: the code, or `CODE-variant`."""
+        return f"{self.code}-{self.variant}" if self.variant else self.code
 
 
 def conf(*descriptions: str, extra: str = "") -> str:
@@ -62,6 +70,50 @@ EXAMPLES: list[Example] = [
         "HC0003",
         "entries: [\n  {description: simple1^2, priority: 1}\n]\n",
         conf("simple1:model=simple/model1"),
+    ),
+    Example(
+        "HC0003",
+        "\ufeff" + conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        variant="bom",
+        note="The file starts with a byte order mark (U+FEFF, invisible above), as some Windows editors save "
+        "UTF-8. HELM opens conf files as plain UTF-8, so pyhocon reads the mark as text and fails.",
+    ),
+    Example(
+        "HC0003",
+        conf("simple1:model=simple/model1").replace('", priority', '",\u00a0priority'),
+        conf("simple1:model=simple/model1"),
+        variant="no-break-space",
+        note="The space after the comma is a no-break space (U+00A0, as pasted from a web page or a word "
+        "processor). helmc's grammar would skip it like a space, but pyhocon takes only spaces and tabs "
+        "between values, so HELM fails there. The fix puts a plain space in its place.",
+    ),
+    Example(
+        "HC0003",
+        conf("simple1:model=simple/model1").replace("[\n", "[\u2029\n").replace("}\n", "}\u2028\n"),
+        conf("simple1:model=simple/model1"),
+        variant="line-separators",
+        note="A paragraph separator (U+2029) after `[` and a line separator (U+2028) after `}`: Unicode's "
+        "own line breaks, which editors may show as nothing at all. pyhocon does not read them as spaces "
+        "or line ends; each gets its own HC0003, whose fix puts a plain space in its place.",
+    ),
+    Example(
+        "HC0003",
+        conf("simple1:model=simple/model1").replace('", priority', '", \ufeffpriority'),
+        conf("simple1:model=simple/model1"),
+        variant="byte-order-mark-between-tokens",
+        note="A byte order mark (U+FEFF) before `priority`, invisible above: what pasting text that began "
+        "with one leaves. Between values pyhocon fails on it (or, right after a value, keeps it in the "
+        "value); the fix removes it.",
+    ),
+    Example(
+        "HC0003",
+        "# written by make_confs.py\n" + "\ufeff" + conf("simple1:model=simple/model1"),
+        "# written by make_confs.py\n" + conf("simple1:model=simple/model1"),
+        variant="byte-order-mark-of-a-joined-file",
+        note="A header joined before the entries (`cat header.conf entries.conf > run_entries.conf`): the "
+        "second file began with a byte order mark (U+FEFF), which now starts line 2, invisible above, where "
+        "the key `entries` should be. pyhocon fails on it; the fix removes it.",
     ),
     Example(
         "HC0004",
@@ -282,6 +334,19 @@ EXAMPLES += [
         "which is what HELM leaves. helm-check and `helmc plan` report it wherever the names are known "
         "(`helmc plan --build` knows every name), once per pair of entries: when a model wildcard makes many "
         "runs of two entries share names, one HC0406 counts them and names the first few.",
+    ),
+    Example(
+        "HC0406",
+        conf("mmlu:subject=anatomy,model=text", "mmlu:subject=anatomy,model=text").replace(
+            "priority: 1}\n]", "priority: 1, groups: []}\n]"
+        ),
+        conf("mmlu:subject=anatomy,model=text"),
+        args=("--models-to-run", "openai/gpt2", "openai/gpt-3.5-turbo-0613", "openai/gpt-4-0613",
+              "anthropic/claude-2.1", "meta/llama-2-7b"),
+        variant="many-runs",
+        note="A model wildcard with five models to run: the two entries plan five runs each, and each run "
+        "of the second has the name of a run of the first. One HC0406 for the pair counts them, shows "
+        "the first name and lists up to three more, instead of one warning per model.",
     ),
     Example(
         "HC0503",

@@ -14,7 +14,9 @@ from helmc.runtime.engine import Task
 @dataclass(frozen=True)
 class ScriptedExecutor:
     """Behaviour per task payload: ok, raise, die (the process running it is SIGKILLed), slow,
-    flaky (dies on its first attempt only), fails-once (raises on its first attempt only).
+    flaky (dies on its first attempt only), fails-once (raises on its first attempt only),
+    kills-host (first attempt: SIGKILLs the process that forked it, a Ray host, then itself;
+    for the Ray engine only: under the local engine that would be helm-run).
     Each attempt leaves a marker file NAME.PID.N in marker_dir."""
 
     marker_dir: str
@@ -27,7 +29,10 @@ class ScriptedExecutor:
             raise ValueError(f"boom in {task.name}")
         if kind == "die" or (kind == "flaky" and not prior):
             os.kill(os.getpid(), signal.SIGKILL)
-        if kind == "slow":
+        if kind == "kills-host" and not prior:
+            os.kill(os.getppid(), signal.SIGKILL)
+            os.kill(os.getpid(), signal.SIGKILL)
+        if kind in ("slow", "kills-host"):
             time.sleep(0.3)
 
 

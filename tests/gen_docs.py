@@ -40,8 +40,34 @@ def _sections(text: str) -> dict[str, str]:
     return {p.split(" ", 1)[0]: "## " + p for p in parts[1:]}
 
 
+def _example_md(ex, cwd: Path) -> list[str]:
+    """An example as the docs show it: the failing input, what helmc prints, the fix, and the file
+    as `--fix` leaves it."""
+    out: list[str] = []
+    lang = "yaml" if ex.path.endswith(".yaml") else "json" if ex.path.endswith(".jsonl") else "hocon"
+    if ex.bad:
+        out.append(f"Failing example, `{ex.path}`:\n")
+        out.append(_fence(ex.bad, lang))
+    argv = example_argv(ex, "text")[:-2]
+    prog = {"check": "helm-check", "run": "helm-run", "plan": "helmc plan", "status": "helmc status"}[ex.command]
+    out.append(f"`{prog} {' '.join(argv[1:])}` prints:\n")
+    _, stdout, stderr = run_example(ex, "text", cwd)
+    out.append(_fence(shown_output(ex, stdout, stderr)))
+    out.append("Fixed:\n")
+    out.append(_fence(ex.fixed, lang))
+    if ex.command == "check" and ex.code in FIXES:
+        run_cli([*example_argv(ex, "text")[:-2], "--fix"], cwd)  # the file as `--fix` leaves it
+        after = (cwd / ex.path).read_text(encoding="utf-8")
+        if after != ex.bad:
+            out.append("`helm-check --fix` rewrites it as:\n")
+            out.append(_fence(after, lang))
+    return out
+
+
 def diagnostics_md() -> str:
-    by_code = {e.code: e for e in EXAMPLES}
+    by_code: dict[str, list] = {}
+    for e in sorted(EXAMPLES, key=lambda e: bool(e.variant)):  # the first example, then the variants
+        by_code.setdefault(e.code, []).append(e)
     # Without crfm-helm, the examples that run HELM cannot be replayed: their sections stay as
     # they are (tests/test_diagnostic_codes.py replays them where HELM is installed).
     page = DOCS / "diagnostics.md"
@@ -77,8 +103,8 @@ def diagnostics_md() -> str:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for code, rule in CODES.items():
-            ex = by_code.get(code)
-            if ex is not None and (ex.needs_helm or not _installed(ex.requires)) and code in kept:
+            examples = by_code.get(code, [])
+            if any(e.needs_helm or not _installed(e.requires) for e in examples) and code in kept:
                 out.append(kept[code].rstrip("\n") + "\n")
                 continue
             out.append(f"## {code} `{rule.name}` ({rule.severity})\n")
@@ -91,29 +117,16 @@ def diagnostics_md() -> str:
                     "unique": "`--fix` applies it when one known name is closer than every other, `--unsafe-fixes` otherwise",
                 }.get(kind, "see the table above")
                 out.append(f"Fix: {FIXES[code]}; {how}.\n")
-            if ex is None:
+            if not examples:
                 out.append(f"No example input: {NO_EXAMPLE[code]}.\n")
                 continue
-            if ex.note:
-                out.append(ex.note + "\n")
-            cwd = Path(tmp)
-            lang = "yaml" if ex.path.endswith(".yaml") else "json" if ex.path.endswith(".jsonl") else "hocon"
-            if ex.bad:
-                out.append(f"Failing example, `{ex.path}`:\n")
-                out.append(_fence(ex.bad, lang))
-            argv = example_argv(ex, "text")[:-2]
-            prog = {"check": "helm-check", "run": "helm-run", "plan": "helmc plan", "status": "helmc status"}[ex.command]
-            out.append(f"`{prog} {' '.join(argv[1:])}` prints:\n")
-            _, stdout, stderr = run_example(ex, "text", cwd)
-            out.append(_fence(shown_output(ex, stdout, stderr)))
-            out.append("Fixed:\n")
-            out.append(_fence(ex.fixed, lang))
-            if ex.command == "check" and code in FIXES:
-                run_cli([*example_argv(ex, "text")[:-2], "--fix"], cwd)  # the file as `--fix` leaves it
-                after = (cwd / ex.path).read_text(encoding="utf-8")
-                if after != ex.bad:
-                    out.append("`helm-check --fix` rewrites it as:\n")
-                    out.append(_fence(after, lang))
+            for ex in examples:
+                cwd = Path(tempfile.mkdtemp(dir=tmp))  # each example in a folder of its own
+                if ex.variant:
+                    out.append(f"### {code}: {ex.variant}\n")
+                if ex.note:
+                    out.append(ex.note + "\n")
+                out.extend(_example_md(ex, cwd))
     return "\n".join(out)
 
 

@@ -23,7 +23,7 @@ def cases(examples):
         extra = [pytest.mark.skip(reason=f"needs {', '.join(missing)}")] if missing else []
         return ([pytest.mark.helm, needs] if e.needs_helm else []) + extra
 
-    return [pytest.param(e, id=e.code, marks=marks(e)) for e in examples]
+    return [pytest.param(e, id=e.key, marks=marks(e)) for e in examples]
 
 
 def reported(code: str, stdout: str, stderr: str) -> bool:
@@ -44,6 +44,28 @@ def json_output(stdout: str, stderr: str):
 
 def test_every_code_has_an_example_or_a_reason():
     assert {e.code for e in EXAMPLES} | set(NO_EXAMPLE) == set(CODES)
+
+
+def test_examples_have_unique_keys_and_variants_say_what_they_show():
+    keys = [e.key for e in EXAMPLES]
+    assert len(keys) == len(set(keys))
+    firsts = [e.code for e in EXAMPLES if not e.variant]
+    assert len(firsts) == len(set(firsts))  # one first example per code; the others are variants
+    for e in EXAMPLES:
+        if e.variant:
+            assert e.code in firsts and e.note, e.key  # shown after the first, explained by its note
+
+
+@pytest.mark.parametrize("example", cases(e for e in EXAMPLES if e.code == "HC0003"))
+def test_invalid_characters_are_what_pyhocon_fails_on(example):
+    """HC0003 is an error because HELM's reader fails: pyhocon raises on each failing example
+    (reserved characters, byte order marks, invisible spaces) and reads its fix."""
+    from pyhocon import ConfigFactory
+    from pyparsing import ParseBaseException
+
+    with pytest.raises(ParseBaseException):  # pyhocon's parse errors are pyparsing's
+        ConfigFactory.parse_string(example.bad)
+    assert ConfigFactory.parse_string(example.fixed).get("entries")
 
 
 def test_codes_are_unique_and_well_formed():

@@ -240,6 +240,44 @@ def test_ray_engine_with_a_real_local_instance(tmp_path, importable_doubles):
 
 
 @pytest.mark.helm
+def test_ray_a_host_that_dies_is_replaced_and_its_runs_retried(tmp_path, importable_doubles):
+    """Runs fork from a Ray host (one actor for both slots here): SIGKILL the host in the middle
+    of two runs, both attempts fail as Ray task failures, and both runs complete on a new host."""
+    import ray
+
+    from helmc.runtime.engines.ray_engine import RayEngine
+
+    try:
+        events: list = []
+        tasks = [Task("x", b"kills-host"), Task("y", b"slow"), Task("z", b"ok")]
+        RayEngine(2, retries=1, backoff=0.0, tick_interval=0.05).run(tasks, ScriptedExecutor(str(tmp_path)),
+                                                                     events.append)
+        fin = _finals(events)
+        assert all(fin[n].ok for n in "xyz"), fin
+        assert fin["x"].attempt == 2
+        first = next(e for e in events if isinstance(e, Finished) and e.name == "x" and e.attempt == 1)
+        assert not first.ok and first.error.startswith("Ray task failed:")
+        assert not ray.is_initialized()
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+
+
+def test_ray_hosts_fill_each_node_as_far_as_its_cpus_hold():
+    from helmc.runtime.engines.ray_engine import host_sizes
+
+    nodes = [{"Alive": True, "NodeID": "a", "Resources": {"CPU": 2.0}},
+             {"Alive": False, "NodeID": "dead", "Resources": {"CPU": 64.0}},
+             {"Alive": True, "NodeID": "b", "Resources": {"CPU": 8.0}}]
+    assert host_sizes(4, 1.0, 0.0, nodes) == [(4, "b")]
+    assert host_sizes(9, 1.0, 0.0, nodes) == [(8, "b"), (1, "a")]
+    assert host_sizes(12, 1.0, 0.0, nodes) == [(8, "b"), (2, "a"), (1, None), (1, None)]  # they wait
+    assert host_sizes(3, 3.0, 0.0, nodes) == [(2, "b"), (1, None)]  # 8 CPUs hold two 3-CPU runs
+    assert host_sizes(2, 0.5, 0.0, nodes) == [(2, "b")]
+    assert host_sizes(2, 1.0, 1.0, nodes) == [(1, None), (1, None)]  # a GPU run sees its own GPUs
+
+
+@pytest.mark.helm
 def test_slurm_engine_with_submitit_local_executor(tmp_path, importable_doubles):
     from helmc.runtime.engines.slurm_engine import SlurmEngine
 

@@ -300,7 +300,7 @@ def test_unique_close_on_typos_of_every_catalog_name():
 # ---------------------------------------------------------------- the examples
 
 
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.command == "check"], ids=lambda e: e.code)
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.command == "check"], ids=lambda e: e.key)
 def test_safe_fixes_of_every_example_clear_their_code(example, tmp_path):
     """Each example whose diagnostic carries a safe fix: --fix clears the code and leaves a file
     that checks clean of syntax errors; an example without one is left byte for byte."""
@@ -328,7 +328,7 @@ def _example_fixes(example, tmp_path) -> list[str]:
     return [f["applicability"] for d in data if d["code"] == example.code for f in d["fixes"]]
 
 
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.command == "check"], ids=lambda e: e.code)
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.command == "check"], ids=lambda e: e.key)
 def test_registry_says_which_codes_have_which_fixes(example, tmp_path):
     """compiler/codes.py's FIXES (docs/diagnostics.md's fix column) agrees with the fixes made."""
     from helmc.compiler.codes import FIXES

@@ -1,10 +1,20 @@
 """`--engine ray`: one Ray task per run attempt (extra `helmc[ray]`).
 
 Without `--ray-address`, helm-run starts a Ray instance on this machine and stops it at the end;
-with one, it connects to that cluster and leaves it running. Each task asks for
-`--ray-num-cpus` CPUs and `--ray-num-gpus` GPUs. Ray's own retries are off (`max_retries=0`):
-a task whose worker process or node dies comes back as a failed attempt, and helm-run's
-`--retries` decide, as for every engine.
+with one, it connects to that cluster and leaves it running.
+
+Runs execute on **hosts**: one Ray actor per node (or per run when runs ask for GPUs), holding
+the CPUs (`--ray-num-cpus` per run) and GPUs of as many concurrent runs as it has slots. A host
+imports and configures HELM once (`warm_up`: registries from helm-run, the runs' scenario,
+metric and client classes), then each run is one call of its `run` method (a Ray actor task),
+which forks a child of the warm host to execute it, as the local engine forks its workers from
+helm-run. Without hosts, every Ray worker paid HELM's imports itself (about 3 CPU seconds each,
+sklearn and scipy included) before its first run.
+
+Ray's own retries are off (`max_restarts=0`, `max_task_retries=0`): an attempt whose process
+dies (the forked child, or the host and its node) comes back as a failed attempt, and
+helm-run's `--retries` decide, as for every engine. A host that died is replaced by a new one
+(on any node: Ray places it) for the attempts that follow.
 """
 
 from __future__ import annotations
@@ -14,15 +24,61 @@ import os
 from typing import Any
 
 from ..engine import Done, Engine, Executor, Task
-from . import RemoteExecutor, run_remote
+from . import RemoteExecutor, enter, run_forked
 
 
-def _ray_run(remote: RemoteExecutor, task: Task) -> tuple[bool, float, str | None]:
-    return run_remote(remote, task)
+class _Host:
+    """A Ray actor that runs attempts in forked children of itself (see the module's doc)."""
+
+    def __init__(self, remote: RemoteExecutor) -> None:
+        enter(remote)
+        warm_up = getattr(remote.executor, "warm_up", None)
+        if warm_up is not None:
+            try:
+                warm_up()
+            except Exception:  # noqa: BLE001 - best effort: the run says what is wrong, in its log
+                pass
+        self._remote = remote
+
+    def run(self, task: Task) -> tuple[bool, float | None, str | None]:
+        ok, duration, error = run_forked(self._remote, task)
+        if duration is None:
+            error = f"Ray task failed: {error}"
+        return ok, duration, error
+
+
+def host_sizes(slots: int, num_cpus: float, num_gpus: float,
+               nodes: list[dict[str, Any]]) -> list[tuple[int, str | None]]:
+    """How many slots each host gets, and its node: as many runs per alive node as its CPUs
+    (and GPUs) hold, largest nodes first; runs that ask for GPUs get a host each (a run sees
+    only its own GPUs, as a Ray task would); slots that fit on no node get a host each, left to
+    Ray's scheduler (they wait for resources, as tasks would)."""
+    if num_gpus > 0:
+        return [(1, None)] * slots
+    capacity = []
+    for n in nodes:
+        if not n.get("Alive", False):
+            continue
+        cpus = n.get("Resources", {}).get("CPU", 0.0)
+        fits = int(cpus // num_cpus + 1e-9) if num_cpus > 0 else slots
+        if fits > 0:
+            capacity.append((fits, n.get("NodeID")))
+    capacity.sort(key=lambda c: -c[0])
+    sizes: list[tuple[int, str | None]] = []
+    left = slots
+    for fits, node in capacity:
+        if left <= 0:
+            break
+        k = min(fits, left)
+        sizes.append((k, node))
+        left -= k
+    sizes += [(1, None)] * left
+    return sizes
 
 
 class RayEngine(Engine):
     kind = "ray"
+    warms_up = True
 
     def __init__(
         self,
@@ -39,16 +95,21 @@ class RayEngine(Engine):
         self.num_gpus = num_gpus
         self._started_ray = False
         self._refs: dict[Any, int] = {}
+        self._hosts: list[Any] = []  # the actor handles
+        self._options: list[dict[str, Any]] = []  # each host's actor options
+        self._host_of: list[int] = []  # slot -> host
+        self._running: dict[int, Any] = {}  # slot -> the host handle its attempt was given to
 
     def _open(self, executor: Executor, slots: int) -> None:
         import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         if not ray.is_initialized():
             if self.address:
                 ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
             else:
                 # A private instance for this helm-run. Runs mostly wait on model APIs, so it
-                # offers at least enough logical CPUs for --parallel-runs tasks at once.
+                # offers at least enough logical CPUs for --parallel-runs runs at once.
                 ray.init(
                     address="local",  # a new instance, never one that another process left running
                     num_cpus=max(os.cpu_count() or 1, int(slots * self.num_cpus + 0.999)),
@@ -59,13 +120,37 @@ class RayEngine(Engine):
                     configure_logging=True,
                 )
                 self._started_ray = True
-        self._fn = ray.remote(max_retries=0, num_cpus=self.num_cpus, num_gpus=self.num_gpus)(_ray_run)
         self._remote = ray.put(RemoteExecutor(executor, os.getcwd(), os.getpid() if self._started_ray else None))
-        self._refs = {}
+        self._host_cls = ray.remote(_Host)
+        self._hosts, self._options, self._host_of, self._running, self._refs = [], [], [], {}, {}
+        for k, node in host_sizes(slots, self.num_cpus, self.num_gpus, ray.nodes()):
+            options: dict[str, Any] = dict(
+                num_cpus=k * self.num_cpus, num_gpus=k * self.num_gpus, max_concurrency=k,
+                max_restarts=0, max_task_retries=0,
+            )
+            if node is not None:  # soft: if that node is gone, Ray places it elsewhere
+                options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=True)
+            self._host_of += [len(self._hosts)] * k
+            self._options.append(options)
+            self._hosts.append(self._host_cls.options(**options).remote(self._remote))
+
+    def _replace_host(self, slot: int) -> None:
+        """The host that ran this slot's attempt died: the next attempts go to a new one."""
+        import ray
+
+        h = self._host_of[slot]
+        dead = self._running.get(slot)
+        if dead is not None and self._hosts[h] is dead:
+            try:
+                ray.kill(dead, no_restart=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+            self._hosts[h] = self._host_cls.options(**self._options[h]).remote(self._remote)
 
     def _submit(self, batch: list[tuple[int, Task]]) -> None:
         for slot, task in batch:
-            self._refs[self._fn.remote(self._remote, task)] = slot
+            host = self._running[slot] = self._hosts[self._host_of[slot]]
+            self._refs[host.run.remote(task)] = slot
 
     def _wait(self, timeout: float) -> list[Done]:
         import ray
@@ -82,7 +167,9 @@ class RayEngine(Engine):
             slot = self._refs.pop(ref)
             try:
                 ok, duration, error = ray.get(ref)
-            except ray.exceptions.RayError as e:  # the worker process or its node died
+            except ray.exceptions.RayError as e:  # the host process or its node died
+                if isinstance(e, ray.exceptions.RayActorError):
+                    self._replace_host(slot)
                 done.append(Done(slot, False, None, f"Ray task failed: {_ray_error(e)}"))
             else:
                 done.append(Done(slot, ok, duration, error))
@@ -92,12 +179,13 @@ class RayEngine(Engine):
         try:
             import ray
 
-            for ref in list(self._refs):
+            # Runs still going (interrupted) stop with their host: its children watch it.
+            for host in self._hosts:
                 try:
-                    ray.cancel(ref, force=True)
-                except Exception:  # noqa: BLE001 - already finished, or the cluster is gone
+                    ray.kill(host, no_restart=True)
+                except Exception:  # noqa: BLE001 - already gone, or the cluster is
                     pass
-            self._refs = {}
+            self._hosts, self._options, self._host_of, self._running, self._refs = [], [], [], {}, {}
             if self._started_ray:
                 ray.shutdown()
                 self._started_ray = False

@@ -1,0 +1,230 @@
+"""helm-check's flow, from settled flags to an exit status: which paths are conf files and which
+are HELM config YAML files, --fix, one compile per run set with helm-run's verdict, the HC06xx
+checks, --select/--ignore, and the exit status.
+
+The command line (helmc/commands/check.py) fills the flags it was not given from [tool.helmc]
+(`settle_flags`), makes a HelmCheckRequest, calls `helm_check` and prints what comes back. The
+language server keeps diagnostics with the same selectors (`parse_codes`, `filter_diagnostics`)
+and fixes with the same checks (`fix_check`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+from .catalog import Catalog
+from .codes import CODES
+from .diagnostics import Diagnostic, DiagnosticSink, Severity
+from .emit import FORMATS
+from .fixes import Applied, CheckText
+from .frontend import conf_files_under
+from .session import Options, RunSet
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+EXIT_USAGE = 2  # bad usage or bad settings (ruff's convention; an internal failure too)
+
+
+class UsageError(Exception):
+    """Bad flags or settings: reported in one line, exit code 2."""
+
+
+# ---------------------------------------------------------------- --select / --ignore
+
+
+def parse_codes(values: Iterable[str] | None) -> list[str] | None:
+    """`--select HC03,HC0106 --select HC01` -> ["HC03", "HC0106", "HC01"]; None when not given."""
+    if values is None:
+        return None
+    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+
+
+def check_selectors(codes: Iterable[str], flag: str) -> None:
+    for c in codes:
+        if not any(code.startswith(c) for code in CODES):
+            raise UsageError(f"{flag} {c}: no diagnostic code starts with `{c}` (codes look like HC0308)")
+
+
+def is_selected(code: str, select: Sequence[str] | None, ignore: Sequence[str] | None) -> bool:
+    """The most specific matching prefix decides; on a tie --ignore wins. No --select: all."""
+    best_select = max((len(s) for s in select if code.startswith(s)), default=-1) if select else 0
+    best_ignore = max((len(s) for s in (ignore or ()) if code.startswith(s)), default=-1)
+    if best_select < 0:
+        return False
+    return best_ignore < best_select or best_ignore < 0
+
+
+def filter_diagnostics(
+    diagnostics: Iterable[Diagnostic], select: Sequence[str] | None, ignore: Sequence[str] | None
+) -> list[Diagnostic]:
+    return [d for d in diagnostics if is_selected(d.code, select, ignore)]
+
+
+# ---------------------------------------------------------------- flags and [tool.helmc]
+
+# The flags [tool.helmc] may set (setting name -> default when neither gives it). Their
+# command-line defaults are None, so that a flag left out can be told from one given.
+SETTING_DEFAULTS: tuple[tuple[str, Any], ...] = (
+    ("format", "text"),
+    ("local-path", "prod_env"),
+    ("plugins", []),
+    ("models-to-run", None),
+    ("enable-huggingface-models", []),
+    ("enable-local-huggingface-models", []),
+    ("no-catalog", False),
+    ("output-file", None),
+)
+
+
+def settle_flags(flags: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The flags that settings can give, by their argparse names: a flag given wins, then the
+    setting, then the default; `select` and `ignore` parsed into codes and checked. --ignore
+    adds to the settings' list, so a one-off ignore keeps the project's own. Raises UsageError."""
+    out: dict[str, Any] = {}
+    for key, default in SETTING_DEFAULTS:
+        attr = key.replace("-", "_")
+        given = flags.get(attr)
+        out[attr] = given if given is not None else settings.get(key, default)
+    if out["format"] not in FORMATS:
+        raise UsageError(f"format `{out['format']}` in [tool.helmc] is none of {', '.join(FORMATS)}")
+    select = parse_codes(flags.get("select"))
+    out["select"] = select if select is not None else parse_codes(settings.get("select"))
+    out["ignore"] = (parse_codes(settings.get("ignore")) or []) + (parse_codes(flags.get("ignore")) or [])
+    check_selectors(out["select"] or [], "--select")
+    check_selectors(out["ignore"], "--ignore")
+    return out
+
+
+# ---------------------------------------------------------------- the flow
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """How the result is to be shown: the flow refuses what cannot be shown, and an output file
+    that is one of the inputs."""
+
+    format: str = "text"
+    statistics: bool = False
+    output_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HelmCheckRequest:
+    """One helm-check invocation, its flags settled once."""
+
+    paths: tuple[str, ...] = ()  # PATH...: each conf file on its own; folders; HELM config YAML files
+    run_set: RunSet = field(default_factory=RunSet)  # -c/--conf-paths/--conf-file and -r, read together
+    options: Options = field(default_factory=Options)  # the compile's: selection, catalog additions
+    select: tuple[str, ...] | None = None  # None: every code
+    ignore: tuple[str, ...] = ()
+    fix: bool = False
+    unsafe_fixes: bool = False
+    report: Report = field(default_factory=Report)
+
+
+@dataclass(slots=True)
+class HelmCheckResult:
+    diagnostics: list[Diagnostic]  # the selected ones, in the order found
+    files: int = 0  # conf files and HELM config files checked
+    fixed: list[Applied] | None = None  # --fix: the fixes applied; None without --fix
+    notes: list[str] = field(default_factory=list)  # one line each, to say before the report
+    refusal: str | None = None  # bad usage: why nothing was checked
+
+    @property
+    def exit_code(self) -> int:
+        if self.refusal is not None:
+            return EXIT_USAGE
+        return EXIT_ERRORS if any(d.severity is Severity.ERROR for d in self.diagnostics) else EXIT_OK
+
+
+def usage_problem(request: HelmCheckRequest) -> str | None:
+    """What makes the request unusable before anything is read, if anything."""
+    if not request.paths and not request.run_set.run_entries and not request.run_set.conf_paths:
+        return "give at least one conf file, folder, -c/--conf-paths or --run-entries"
+    report = request.report
+    if report.statistics and report.format not in ("text", "json"):
+        return (f"--statistics prints a table (text) or JSON, not {report.format}; "
+                "use --format text or --format json with it")
+    if request.unsafe_fixes and not request.fix:
+        return "--unsafe-fixes applies fixes only with --fix"
+    return None
+
+
+def helm_check(request: HelmCheckRequest) -> HelmCheckResult:
+    """Check every input of one helm-check invocation; with --fix, fix the files first."""
+    from .prodenv import check_paths, split_paths
+    from .session import check_run_sets, compile_run_sets
+
+    problem = usage_problem(request)
+    if problem is not None:
+        return HelmCheckResult([], refusal=problem)
+    options = request.options
+    sink = DiagnosticSink()
+    notes: list[str] = []
+    conf_paths, config_paths = split_paths(request.paths, sink)  # HELM's config YAML files: HC06xx
+    found = conf_files_under(conf_paths, sink)
+    run_sets = check_run_sets(found, request.run_set.conf_paths, request.run_set.run_entries)
+    files = [f for rs in run_sets for f in conf_files_under(list(rs.conf_paths))]
+    if request.paths and not found and not config_paths:
+        notes.append(f"warning: no *.conf files under {', '.join(request.paths)}")
+    output_file = request.report.output_file
+    if output_file:
+        plugin_files = [p for p in options.catalog.plugins if os.path.isfile(p)]
+        clash = _input_named(output_file, files + config_paths + plugin_files)
+        if clash is not None:
+            return HelmCheckResult([], notes=notes, refusal=f"-o/--output-file `{output_file}` is the input `{clash}`; "
+                                   "refusing to write over an input")
+    fixed = None
+    if request.fix:
+        fixed, errors = _fix_files(request, files, config_paths)
+        notes += errors
+    compile_run_sets(run_sets, options, sink, "check")
+    checked = check_paths(config_paths, options.catalog.local_path, sink, options.catalog.plugins,
+                          names=not options.no_catalog)
+    kept = filter_diagnostics(sink.items, request.select, request.ignore)
+    return HelmCheckResult(kept, len(files) + checked, fixed, notes)
+
+
+def fix_check(config: bool, catalog: Catalog | None, plugins: Iterable[str], names: bool) -> CheckText:
+    """The check that --fix (and the editor's "fix all") runs on a file's text: the HC06xx checks
+    for a HELM config YAML file, else the conf file's check."""
+    from .fixes import check_config_source, check_source
+
+    if config:
+        return lambda s: check_config_source(s, plugins, names)
+    return lambda s: check_source(s, catalog)
+
+
+def _fix_files(request: HelmCheckRequest, files: list[str], config_paths: list[str]) -> tuple[list[Applied], list[str]]:
+    """--fix: the fixes of the selected diagnostics, applied to each conf file and HELM config
+    YAML file in place; and a line for each file that could not be written."""
+    from .fixes import fix_files
+    from .session import load_catalog_for
+
+    options = request.options
+    # The catalog's own problems are reported by the check that follows, not twice.
+    catalog = None if options.no_catalog else load_catalog_for(options, DiagnosticSink())
+    configs = set(config_paths)
+    plugins, names = options.catalog.plugins, not options.no_catalog
+    return fix_files(
+        files + config_paths, lambda path: fix_check(path in configs, catalog, plugins, names),
+        unsafe=request.unsafe_fixes, wanted=lambda d: is_selected(d.code, request.select, request.ignore),
+    )
+
+
+def _input_named(output: str, inputs: list[str]) -> str | None:
+    """The input that `output` names (the same file, whatever the spelling or link), if any."""
+    try:
+        out = os.stat(output)
+    except OSError:
+        return None  # it does not exist yet, so it is no input
+    for p in inputs:
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
+            return p
+    return None
