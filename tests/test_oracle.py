@@ -3,40 +3,27 @@
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-
 import pytest
 
 from helmc.compiler.catalog import load_catalog
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.frontend import load_entries
-from helmc.compiler.plan import PlanOptions
 from helmc.compiler.planner import build_plan
 
-from conftest import CORPUS, ORACLE
+from conftest import CORPUS, needs_oracle, oracle_options, oracle_rows
 
-pytestmark = pytest.mark.skipif(not (ORACLE.is_file() and CORPUS.is_dir()), reason="../shared oracle or corpus absent")
+pytestmark = needs_oracle
 
 # HELM failing at run time (downloads, optional modules), not a mistake in the entry
 RUNTIME_FAILURES = ("HTTPError", "URLError", "ModuleNotFoundError", "OSError", "ConnectionError")
 
 
-def _rows() -> dict[str, list[dict]]:
-    by_file: dict[str, list[dict]] = defaultdict(list)
-    with open(ORACLE, encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            by_file[row["file"]].append(row)
-    return by_file
-
-
 def test_oracle_agreement() -> None:
     cat = load_catalog()
-    options = PlanOptions(models_to_run=["openai/gpt2"], max_eval_instances=10)
+    options = oracle_options()
     total = agree = 0
     disagreements = []
-    for name, rows in sorted(_rows().items()):
+    for name, rows in sorted(oracle_rows().items()):
         sink = DiagnosticSink()
         entries = load_entries([str(CORPUS / name)], [], sink)
         assert len(entries) == len(rows), name
@@ -65,7 +52,7 @@ def test_oracle_groups_where_known() -> None:
     """run_spec.groups read statically agree with HELM's wherever helmc claims to know them."""
     cat = load_catalog()
     known = 0
-    for name, rows in sorted(_rows().items()):
+    for name, rows in sorted(oracle_rows().items()):
         entries = load_entries([str(CORPUS / name)], [], DiagnosticSink())
         for entry, row in zip(entries, rows):
             if "error" in row or not row["runs"]:

@@ -3,19 +3,12 @@ the corpus entries (../shared oracle): every name helmc claims must be HELM's.""
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-
 import pytest
 
 from helmc.compiler.catalog import load_catalog
-from helmc.compiler.diagnostics import DiagnosticSink
-from helmc.compiler.frontend import load_entries
-from helmc.compiler.plan import PlanOptions
-from helmc.compiler.planner import build_plan
 from helmc.compiler.run_names import adapter_method, base_name, run_name, spec_run_names
 
-from conftest import CORPUS, ORACLE
+from conftest import needs_oracle, oracle_plans
 
 
 @pytest.fixture(scope="module")
@@ -23,36 +16,25 @@ def cat():
     return load_catalog()
 
 
-@pytest.mark.skipif(not (ORACLE.is_file() and CORPUS.is_dir()), reason="../shared oracle or corpus absent")
+@needs_oracle
 def test_names_agree_with_helm_on_the_corpus(cat) -> None:
-    by_file: dict[str, list[dict]] = defaultdict(list)
-    with open(ORACLE, encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            by_file[row["file"]].append(row)
-    options = PlanOptions(models_to_run=["openai/gpt2"], max_eval_instances=10)
     known = unknown = methods = 0
     wrong = []
-    for name, rows in sorted(by_file.items()):
-        entries = load_entries([str(CORPUS / name)], [], DiagnosticSink())
-        for entry, row in zip(entries, rows):
-            if "error" in row:
-                continue
-            plan = build_plan([entry], cat, options, DiagnosticSink(), report_empty=False)
-            assert len(plan.runs) == len(row["runs"]), row["description"]
-            for run, want in zip(plan.runs, row["runs"]):
-                method = adapter_method(cat, run.run_spec_function, run.args)
-                if method is not None:
-                    methods += 1
-                    if method != want["method"]:
-                        wrong.append((row["description"], method, want["method"]))
-                got = run_name(cat, run.run_spec_function, run.args, run.expanders, run.model, run.model_deployment, run.entry.groups)
-                if got is None:
-                    unknown += 1
-                elif got == want["name"]:
-                    known += 1
-                else:
-                    wrong.append((row["description"], got, want["name"]))
+    for entry, row, plan in oracle_plans(cat):
+        assert len(plan.runs) == len(row["runs"]), row["description"]
+        for run, want in zip(plan.runs, row["runs"]):
+            method = adapter_method(cat, run.run_spec_function, run.args)
+            if method is not None:
+                methods += 1
+                if method != want["method"]:
+                    wrong.append((row["description"], method, want["method"]))
+            got = run_name(cat, run.run_spec_function, run.args, run.expanders, run.model, run.model_deployment, run.entry.groups)
+            if got is None:
+                unknown += 1
+            elif got == want["name"]:
+                known += 1
+            else:
+                wrong.append((row["description"], got, want["name"]))
     print(f"run names: {known} exact, {unknown} unknown; adapter methods known for {methods}; {len(wrong)} wrong")
     assert wrong == []
     assert known > unknown  # the static reading covers most of the corpus

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import HELM_INSTALLED
+from conftest import HELM_INSTALLED, needs_oracle, oracle_plans
 from helpers import run_cli
 
 ENTRY = '  {description: "simple1:model=simple/model1", priority: 1}\n'
@@ -89,42 +89,22 @@ def test_plan_build_gives_helms_names_and_adapter(tmp_path):
     assert not list(tmp_path.iterdir())  # HELM built in a scratch folder
 
 
+@needs_oracle
 def test_plan_names_are_helms_or_null_on_the_corpus():
     """Every name the plan gives (without --build) is the one HELM 0.5.16 gave, on every entry
     of the 46 corpus files that HELM built; a name helmc cannot know is null, never wrong."""
-    from collections import defaultdict
-
-    from conftest import CORPUS, ORACLE
-
     from helmc.compiler.catalog import load_catalog
-    from helmc.compiler.diagnostics import DiagnosticSink
-    from helmc.compiler.frontend import load_entries
-    from helmc.compiler.plan import PlanOptions
-    from helmc.compiler.planner import build_plan
 
-    if not (ORACLE.is_file() and CORPUS.is_dir()):
-        pytest.skip("../shared oracle or corpus absent")
-    rows: dict[str, list[dict]] = defaultdict(list)
-    for line in ORACLE.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        rows[row["file"]].append(row)
-    cat = load_catalog()
-    options = PlanOptions(models_to_run=("openai/gpt2",), max_eval_instances=10)
     known = wrong = 0
-    for name, file_rows in sorted(rows.items()):
-        entries = load_entries([str(CORPUS / name)], [], DiagnosticSink())
-        for entry, row in zip(entries, file_rows):
-            if "error" in row:
-                continue
-            plan = build_plan([entry], cat, options, DiagnosticSink(), report_empty=False)
-            want = [r["name"] for r in row["runs"]]
-            got = [r.name for r in plan.runs]
-            if len(got) != len(want):
-                continue  # a count disagreement is test_oracle's to report
-            for g, w in zip(got, want):
-                if g is not None:
-                    known += 1
-                    wrong += g != w
+    for entry, row, plan in oracle_plans(load_catalog()):
+        want = [r["name"] for r in row["runs"]]
+        got = [r.name for r in plan.runs]
+        if len(got) != len(want):
+            continue  # a count disagreement is test_oracle's to report
+        for g, w in zip(got, want):
+            if g is not None:
+                known += 1
+                wrong += g != w
     assert known > 500 and wrong == 0, (known, wrong)
 
 
