@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .codes import CODES
+from .frozen import fast_init
 from .source import Span
 
 
@@ -15,6 +16,7 @@ class Severity(str, Enum):
     INFO = "info"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Label:
     span: Span
@@ -33,6 +35,7 @@ class Applicability(str, Enum):
     UNSAFE = "unsafe"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Fix:
     """An edit: replace the text of `span` with `replacement`. The place that makes a fix says
@@ -47,6 +50,7 @@ class Fix:
         return self.applicability is Applicability.SAFE
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     code: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from .frozen import fast_init
 from .source import SourceFile, Span
 
 Scalar = Union[str, int, float, bool, None]
@@ -19,6 +20,7 @@ Scalar = Union[str, int, float, bool, None]
 # ---------------------------------------------------------------- HOCON values
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HString:
     value: str
@@ -36,6 +38,7 @@ class HString:
         return Span(self.span.source, self.offsets[start], self.offsets[end])
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HNumber:
     value: int | float
@@ -43,17 +46,20 @@ class HNumber:
     span: Span
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HBool:
     value: bool
     span: Span
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HNull:
     span: Span
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HField:
     key: str
@@ -62,6 +68,7 @@ class HField:
     span: Span
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HObject:
     # Resolved fields in first-definition order, duplicates already merged as HOCON does.
@@ -78,12 +85,14 @@ class HObject:
         return None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HArray:
     items: tuple["HValue", ...]
     span: Span
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HError:
     """A value that could not be read; its diagnostic is already reported."""
@@ -97,22 +106,36 @@ HValue = Union[HString, HNumber, HBool, HNull, HObject, HArray, HError]
 # ---------------------------------------------------------------- run entries
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A piece of a description as written, with its span in the source."""
+    """A piece of a description as written: decoded characters [start, end) of the string
+    `lit`. Its span in the file is made on use: most pieces are checked, few are reported."""
 
     value: str
-    span: Span
+    lit: "HString"
+    start: int
+    end: int
+
+    @property
+    def span(self) -> Span:
+        return self.lit.span_of(self.start, self.end)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Argument:
     key: Text
     raw: Text  # the value as written
     value: int | float | str  # as parse_object_spec coerces it
-    span: Span  # the whole `key=value`
+
+    @property
+    def span(self) -> Span:
+        """The whole `key=value`."""
+        return self.key.lit.span_of(self.key.start, self.raw.end)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ArgShape:
     """One `key=value` of a description, in its string's decoded characters: key [start, eq),
@@ -126,6 +149,7 @@ class ArgShape:
     end: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DescriptionShape:
     """What a description's text says, without positions in a file: the name [0, name_end)
@@ -141,9 +165,9 @@ class DescriptionShape:
 class Description:
     """A run entry description, `name:key=value,...`, parsed as parse_object_spec reads it.
 
-    Its shape is kept in decoded characters; `name` and `args`, with their spans in the file,
-    are made from it on first use, since most entries are only read, not resolved (`helmc
-    parse` never looks at them) and a description's pieces are ~20 objects."""
+    Its shape is kept in decoded characters; `name` and `args` are made from it on first use,
+    since most entries are only read, not resolved (`helmc parse` never looks at them), and
+    their spans in the file on each use, since most pieces are checked but never reported."""
 
     lit: HString  # the string it was read from: its text, and the file positions of its characters
     shape: DescriptionShape
@@ -167,14 +191,11 @@ class Description:
         return (self._parts or self._make_parts())[1]
 
     def _make_parts(self) -> tuple[Text, tuple[Argument, ...]]:
-        span_of = self.lit.span_of
+        lit = self.lit
         shape = self.shape
         parts = (
-            Text(shape.name, span_of(0, shape.name_end)),
-            tuple(
-                Argument(Text(a.key, span_of(a.start, a.eq)), Text(a.raw, span_of(a.eq + 1, a.end)), a.value, span_of(a.start, a.end))
-                for a in shape.args
-            ),
+            Text(shape.name, lit, 0, shape.name_end),
+            tuple(Argument(Text(a.key, lit, a.start, a.eq), Text(a.raw, lit, a.eq + 1, a.end), a.value) for a in shape.args),
         )
         object.__setattr__(self, "_parts", parts)  # a memo: the same objects on every access
         return parts
@@ -184,6 +205,7 @@ class Description:
         return {a.key: a.value for a in self.shape.args}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One run entry, from a conf file's `entries` or from --run-entries."""
@@ -212,6 +234,7 @@ class Entry:
         return self.span.start_line_col
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ConfFile:
     source: SourceFile

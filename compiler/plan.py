@@ -13,7 +13,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .frozen import fast_init
 
+
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EntryRef:
     path: str
@@ -24,6 +27,7 @@ class EntryRef:
     groups: tuple[str, ...] | None  # a tuple: plan data is hashable (sets, dedup)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ObjectSpecData:
     """HELM's ObjectSpec for construct_run_specs: the run spec function and its args dict
@@ -33,6 +37,7 @@ class ObjectSpecData:
     args: tuple[tuple[str, Any], ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PlannedSpec:
     """One construct_run_specs call HELM makes: every ObjectSpec of an entry that the priority
@@ -43,6 +48,7 @@ class PlannedSpec:
     runs: int  # how many RunSpecs construct_run_specs returns (before HELM's filters)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PlannedRun:
     entry: EntryRef
@@ -80,6 +86,7 @@ class PlannedRun:
         return out
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Dropped:
     entry: EntryRef

@@ -257,14 +257,14 @@ def _check_spaces(lit: HString, shape: DescriptionShape, diagnostics: list[Diagn
 
 def _check_name_spaces(lit: HString, shape: DescriptionShape, diagnostics: list[Diagnostic]) -> None:
     if shape.name != shape.name.strip():
-        diagnostics.append(_whitespace_diag(Text(shape.name, lit.span_of(0, shape.name_end)), "run spec function name"))
+        diagnostics.append(_whitespace_diag(Text(shape.name, lit, 0, shape.name_end), "run spec function name"))
 
 
 def _check_arg_spaces(lit: HString, arg: ArgShape, diagnostics: list[Diagnostic]) -> None:
     if not _has_spaces(arg):
         return  # the common case, without building stripped copies
     if arg.key != arg.key.strip():
-        diagnostics.append(_whitespace_diag(Text(arg.key, lit.span_of(arg.start, arg.eq)), "argument name"))
+        diagnostics.append(_whitespace_diag(Text(arg.key, lit, arg.start, arg.eq), "argument name"))
     # int(" 5") is 5 in HELM too, so only string values keep their spaces.
     if isinstance(arg.value, str) and arg.raw != arg.raw.strip():
-        diagnostics.append(_whitespace_diag(Text(arg.raw, lit.span_of(arg.eq + 1, arg.end)), "value"))
+        diagnostics.append(_whitespace_diag(Text(arg.raw, lit, arg.eq + 1, arg.end), "value"))

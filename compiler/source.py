@@ -6,6 +6,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from .frozen import fast_init
+
 
 _LINE_END = re.compile(r"\r\n?|\n")
 
@@ -60,6 +62,7 @@ class SourceFile:
         return len(self._line_starts)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Span:
     """A half-open range of code-point offsets [start, end) in one source."""

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pyhocon
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diagnostic_examples import EXAMPLES
 from helmc.compiler.diagnostics import Applicability, Fix
@@ -250,6 +252,49 @@ def test_unique_close():
     assert unique_close("mmlu_", names) == "mmlu"
     assert unique_close("mmmu", names) is None  # one typo from both `mmlu` and `mmmlu`
     assert unique_close("", names) is None
+
+
+def _one_typo_reference(word: str, candidates: list[str]) -> str | None:
+    """unique_close by its definition: the candidates equal but for case, else those one
+    deletion, insertion, substitution or swap of neighbours away, case-insensitively."""
+    low = word.lower()
+    same = [c for c in dict.fromkeys(candidates) if c.lower() == low and c != word]
+    if same:
+        return same[0] if len(same) == 1 else None
+    splits = [(low[:i], low[i:]) for i in range(len(low) + 1)]
+    alphabet = {ch for c in candidates for ch in c.lower()}
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + ch + b[1:] for a, b in splits if b for ch in alphabet}
+    edits |= {a + ch + b for a, b in splits for ch in alphabet}
+    edits.discard(low)
+    near = [c for c in dict.fromkeys(candidates) if c.lower() in edits]
+    return near[0] if len(near) == 1 else None
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="abcAB_-/1", max_size=7),
+    st.lists(st.text(alphabet="abcAB_-/1", max_size=7), max_size=12),
+)
+def test_unique_close_is_one_typo_by_definition(word, candidates):
+    assert unique_close(word, candidates) == (_one_typo_reference(word, candidates) if word else None)
+
+
+def test_unique_close_on_typos_of_every_catalog_name():
+    import random
+
+    from helmc.compiler.catalog import load_catalog
+
+    cat = load_catalog()
+    names = tuple(cat.all_names())
+    rng = random.Random(7)
+    for name in rng.sample(names, 150):
+        i = rng.randrange(len(name))
+        swapped = name[:i] + name[i + 1:i + 2] + name[i] + name[i + 2:]
+        for typo in (name[:i] + name[i + 1:], name[:i] + "x" + name[i:], name[:i] + "x" + name[i + 1:], swapped):
+            if typo:
+                assert unique_close(typo, names) == _one_typo_reference(typo, list(names)), typo
 
 
 # ---------------------------------------------------------------- the examples

@@ -8,7 +8,8 @@ model and deployment names, and difflib scores every candidate in Python. So:
 - rapidfuzz's Indel similarity, 2*LCS/(len(a)+len(b)), is computed in C for all keys at once. It
   bounds difflib's ratio from above (difflib's matching characters are a common subsequence),
   so the keys it drops below the cutoff are exactly keys difflib would drop too;
-- difflib then scores the few that remain, as get_close_matches does, so ties and order are its;
+- difflib then scores the few that remain, as get_close_matches does, so ties and order are its,
+  in decreasing Indel order, stopping once no remaining key can reach the top n;
 - the same misspelling against the same candidates is answered from a cache.
 """
 
@@ -40,16 +41,26 @@ def _index(candidates: tuple[str, ...]) -> _Index:
     return _Index(tuple(originals), {k: tuple(v) for k, v in originals.items()})
 
 
-def _difflib_best(word: str, keys: Iterable[str], n: int, cutoff: float) -> list[str]:
-    """get_close_matches's own loop and ranking, over the keys given."""
+def _difflib_best(word: str, bounded: Iterable[tuple[str, float]], n: int, cutoff: float) -> list[str]:
+    """get_close_matches's own scoring and ranking, over keys given with an upper bound of
+    their ratio in decreasing order: once a bound is below the n-th best ratio so far, no
+    later key can enter the top n, and the rest are not scored."""
+    if n <= 0:
+        return []
     s = difflib.SequenceMatcher()
     s.set_seq2(word)
-    scored = []
-    for x in keys:
+    best: list[tuple[float, str]] = []  # min-heap of the n largest (ratio, key), heapq.nlargest's order
+    for x, bound in bounded:
+        if len(best) == n and bound + _SLACK < best[0][0]:
+            break
         s.set_seq1(x)
         if s.real_quick_ratio() >= cutoff and s.quick_ratio() >= cutoff and s.ratio() >= cutoff:
-            scored.append((s.ratio(), x))
-    return [x for _, x in heapq.nlargest(n, scored)]
+            item = (s.ratio(), x)
+            if len(best) < n:
+                heapq.heappush(best, item)
+            elif item > best[0]:
+                heapq.heapreplace(best, item)
+    return [x for _, x in sorted(best, reverse=True)]
 
 
 @lru_cache(maxsize=8192)
@@ -66,8 +77,9 @@ def _closest(word: str, candidates: tuple[str, ...], n: int, cutoff: float) -> t
         low, index.keys, scorer=Indel.normalized_similarity, processor=None, limit=None, score_cutoff=min(1.0, max(0.0, cutoff - _SLACK))
     )
     # `low` itself can only be a key here as the word's own spelling, which is never suggested.
-    keys = (key for key, _, _ in survivors if key != low)
-    return tuple(index.originals[k][0] for k in _difflib_best(low, keys, n, cutoff))
+    # extract gives the best Indel scores first: difflib's ratios in decreasing upper bounds.
+    bounded = ((key, score) for key, score, _ in survivors if key != low)
+    return tuple(index.originals[k][0] for k in _difflib_best(low, bounded, n, cutoff))
 
 
 def closest(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
@@ -94,18 +106,6 @@ def quote_list(names: list[str], limit: int = 8) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _edits1(word: str, alphabet: str) -> set[str]:
-    """Every string one edit from `word`: a deletion, a transposition, a substitution or an
-    insertion (Norvig's generator; transpositions make it the optimal string alignment distance)."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    out = {a + b[1:] for a, b in splits if b}
-    out.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
-    out.update(a + c + b[1:] for a, b in splits if b for c in alphabet)
-    out.update(a + c + b for a, b in splits for c in alphabet)
-    out.discard(word)
-    return out
-
-
 def unique_close(word: str, candidates: Iterable[str]) -> str | None:
     """The one candidate that is the single right replacement for `word`, or None.
 
@@ -119,28 +119,27 @@ def unique_close(word: str, candidates: Iterable[str]) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def _alphabet(candidates: tuple[str, ...]) -> str:
-    return "".join(sorted({ch for key in _index(candidates).keys for ch in key}))
-
-
-@lru_cache(maxsize=64)
 def _longest(candidates: tuple[str, ...]) -> int:
     return max((len(k) for k in _index(candidates).keys), default=0)
 
 
 @lru_cache(maxsize=8192)
 def _unique_close(word: str, candidates: tuple[str, ...]) -> str | None:
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
     index = _index(candidates)
     low = word.lower()
     same = [c for c in index.originals.get(low, ()) if c != word]
     if same:
         return same[0] if len(same) == 1 else None
     if len(low) > _longest(candidates) + 1:
-        # One edit changes the length by at most one; and the edits of a long word (a 200 KB
-        # value) would take O(length² × alphabet) memory to list.
-        return None
-    near = [c for e in _edits1(low, _alphabet(candidates)) for c in index.originals.get(e, ())]
-    return near[0] if len(near) == 1 else None
+        return None  # one edit changes the length by at most one
+    # One typo is an optimal string alignment distance of 1 (a deletion, an insertion, a
+    # substitution or two neighbouring letters swapped), computed in C over every key.
+    near = process.extract(low, index.keys, scorer=OSA.distance, processor=None, limit=None, score_cutoff=1)
+    found = [c for key, _, _ in near if key != low for c in index.originals[key]]
+    return found[0] if len(found) == 1 else None
 
 
 def did_you_mean_applicability(word: str, guess: str, candidates: Iterable[str]):
