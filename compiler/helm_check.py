@@ -41,6 +41,11 @@ def parse_codes(values: Iterable[str] | None) -> list[str] | None:
     return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
 
 
+def selectors_of(settings: Mapping[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+    """(select, ignore) of [tool.helmc] alone: what the language server, which has no flags, keeps."""
+    return parse_codes(settings.get("select")), parse_codes(settings.get("ignore"))
+
+
 def check_selectors(codes: Iterable[str], flag: str) -> None:
     for c in codes:
         if not any(code.startswith(c) for code in CODES):
@@ -89,9 +94,10 @@ def settle_flags(flags: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[
         out[attr] = given if given is not None else settings.get(key, default)
     if out["format"] not in FORMATS:
         raise UsageError(f"format `{out['format']}` in [tool.helmc] is none of {', '.join(FORMATS)}")
-    select = parse_codes(flags.get("select"))
-    out["select"] = select if select is not None else parse_codes(settings.get("select"))
-    out["ignore"] = (parse_codes(settings.get("ignore")) or []) + (parse_codes(flags.get("ignore")) or [])
+    select, ignore = parse_codes(flags.get("select")), parse_codes(flags.get("ignore"))
+    settings_select, settings_ignore = selectors_of(settings)
+    out["select"] = select if select is not None else settings_select
+    out["ignore"] = (settings_ignore or []) + (ignore or [])
     check_selectors(out["select"] or [], "--select")
     check_selectors(out["ignore"], "--ignore")
     return out

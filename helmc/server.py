@@ -166,10 +166,9 @@ class HelmcServer(LanguageServer):
                 models = settings.get("models-to-run")
                 options = Options(selection=PlanOptions(models_to_run=tuple(models) if models else None))
                 compile_entries(list(conf.entries), catalog, options, sink, "check")
-        from helmc.compiler.helm_check import filter_diagnostics, parse_codes
+        from helmc.compiler.helm_check import filter_diagnostics, selectors_of
 
-        kept = [d for d in sink.sorted() if d.span.source is source]
-        kept = filter_diagnostics(kept, parse_codes(settings.get("select")), parse_codes(settings.get("ignore")))
+        kept = filter_diagnostics((d for d in sink.sorted() if d.span.source is source), *selectors_of(settings))
         result = Analysis(source, conf, kept)
         self.analyses[uri] = result
         return result
@@ -177,15 +176,14 @@ class HelmcServer(LanguageServer):
     def analyze_config(self, uri: str, path: str, text: str) -> Analysis:
         """A HELM config YAML file (model_deployments.yaml, ...): the HC06xx checks, with the
         editor's text for this file and its siblings as they are on disk."""
-        from helmc.compiler.helm_check import filter_diagnostics, parse_codes
+        from helmc.compiler.helm_check import filter_diagnostics, selectors_of
         from helmc.compiler.prodenv import check_document
 
         settings = self.settings_for(path)
         sink = DiagnosticSink()
         source = check_document(path, text, sink, settings.get("plugins", []), names=not settings.get("no-catalog"))
         source = source or SourceFile(path, text)
-        kept = [d for d in sink.sorted() if d.span.source is source]
-        kept = filter_diagnostics(kept, parse_codes(settings.get("select")), parse_codes(settings.get("ignore")))
+        kept = filter_diagnostics((d for d in sink.sorted() if d.span.source is source), *selectors_of(settings))
         result = Analysis(source, ConfFile(source, ()), kept)
         self.analyses[uri] = result
         return result
@@ -488,7 +486,7 @@ def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeA
     """`helm-check --fix` on the editor's text: every safe fix, to a fixed point, as one edit
     over the part of the text that changes. None when nothing would change."""
     from helmc.compiler.fixes import fix_source
-    from helmc.compiler.helm_check import fix_check, is_selected, parse_codes
+    from helmc.compiler.helm_check import fix_check, is_selected, selectors_of
     from helmc.compiler.prodenv import is_config_file
 
     src = analysis.source
@@ -496,7 +494,7 @@ def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeA
     config, names = is_config_file(src.path), not settings.get("no-catalog")
     catalog = ls.catalog_for(settings) if names and not config else None
     check = fix_check(config, catalog, settings.get("plugins", []), names)
-    select, ignore = parse_codes(settings.get("select")), parse_codes(settings.get("ignore"))
+    select, ignore = selectors_of(settings)
     result = fix_source(src, check, wanted=lambda d: is_selected(d.code, select, ignore or []))
     if not result.changed:
         return []
