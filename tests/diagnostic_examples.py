@@ -173,6 +173,15 @@ EXAMPLES: list[Example] = [
         conf("simple1:model=simple/model1"),
     ),
     Example(
+        "HC0105",
+        conf("simple1:model=simple/model1").replace("priority: 1}", "priority: 1\ufeff}"),
+        conf("simple1:model=simple/model1"),
+        variant="invisible-character",
+        note="A byte order mark (U+FEFF) right after `1`, invisible above, as pasting text that began with "
+        "one can leave. pyhocon keeps it in the unquoted value, so HELM reads the priority as the string "
+        "\"1\\ufeff\" and stops; the diagnostic names the character and the safe fix removes it.",
+    ),
+    Example(
         "HC0106",
         'entries: [\n  {description: "simple1:model=simple/model1", prioirty: 1}\n]\n',
         conf("simple1:model=simple/model1"),

@@ -16,6 +16,15 @@ from ..diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from ..ir import HArray, HBool, HError, HField, HNull, HNumber, HObject, HString, HValue
 from ..source import SourceFile, Span
 
+# Characters that conf.lark skips as spaces between tokens, but pyhocon does not: it takes only
+# spaces and tabs there, fails on these (or, for U+FEFF, keeps it in the value it follows).
+ODD_SPACES = {
+    "\u00a0": "a no-break space",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+    "\ufeff": "a byte order mark",
+}
+
 # pyhocon's number (with its lookahead replaced by "the whole value"), its escapes, its keys.
 NUMBER = re.compile(r"[+-]?(\d*\.\d+|\d+(\.\d+)?)([eE][+\-]?\d+)?\Z")
 ESCAPES = {"\\\\": "\\", "\\\n": "\n", "\\n": "\n", "\\r": "\r", "\\t": "\t", "\\=": "=", "\\#": "#", "\\!": "!", '\\"': '"'}

@@ -11,7 +11,7 @@ from lark.exceptions import UnexpectedInput
 from ..diagnostics import Applicability, Diagnostic, Fix, diag
 from ..ir import HError, HValue
 from ..source import SourceFile
-from .builder import MAX_DEPTH
+from .builder import MAX_DEPTH, ODD_SPACES
 from .fast_reader import fast_parse
 from .lark_reader import iter_tokens, parse_tree, read_tree
 
@@ -73,15 +73,7 @@ def check_bytes(source: SourceFile, diagnostics: list[Diagnostic]) -> str:
     return text
 
 
-# Characters that conf.lark skips as spaces between tokens, but pyhocon does not: it takes only
-# spaces and tabs there, fails on these (or, for U+FEFF, keeps it in the value it follows).
-_ODD_SPACES = {
-    "\u00a0": "a no-break space",
-    "\u2028": "a line separator",
-    "\u2029": "a paragraph separator",
-    "\ufeff": "a byte order mark",
-}
-_ODD_SPACE = re.compile("[" + "".join(_ODD_SPACES) + "]+")
+_ODD_SPACE = re.compile("[" + "".join(ODD_SPACES) + "]+")
 
 
 def _check_odd_spaces(source: SourceFile, text: str, diagnostics: list[Diagnostic]) -> None:
@@ -91,7 +83,7 @@ def _check_odd_spaces(source: SourceFile, text: str, diagnostics: list[Diagnosti
         if tok.type != "WS":
             continue
         for m in _ODD_SPACE.finditer(tok.value):
-            name = _ODD_SPACES[m.group()[0]]
+            name = ODD_SPACES[m.group()[0]]
             code_point = f"U+{ord(m.group()[0]):04X}"
             span = source.span(tok.start_pos + m.start(), tok.start_pos + m.end())
             bom = m.group()[0] == "\ufeff"

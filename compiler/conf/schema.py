@@ -15,6 +15,7 @@ from ..ir import Entry, HArray, HError, HNull, HNumber, HObject, HString, HValue
 from ..run_entry_parser import parse_description
 from ..source import SourceFile
 from ..passes.suggest import unique_close
+from .builder import ODD_SPACES
 
 ENTRY_KEYS = ("description", "priority", "groups")
 
@@ -225,9 +226,11 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
             ok = False
             hint = "priorities are integers, 1 being the highest"
             fixes: list[Fix] = []
-            if isinstance(v, HString) and v.value.strip().lstrip("+-").isdigit():
-                number = str(int(v.value.strip()))
-                hint = f"remove the quotes: `priority: {number}`"
+            visible = "".join(ch for ch in v.value if ch not in ODD_SPACES).strip() if isinstance(v, HString) else ""
+            if isinstance(v, HString) and visible.lstrip("+-").isdigit():
+                number = str(int(visible))
+                hint = (f"remove the invisible character: `priority: {number}`" if _invisible(v)
+                        else f"remove the quotes: `priority: {number}`")
                 fixes.append(Fix(v.span, number, Applicability.SAFE))
             diagnostics.append(_wrong_type(prio_field, "an integer", hint, fixes))
     groups = None
@@ -267,13 +270,25 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
 
 
 def _wrong_type(f, expected: str, hint: str, fixes: list[Fix] | None = None) -> Diagnostic:
+    invisible = _invisible(f.value)
     return diag(
         "HC0105",
         f"`{f.key}` is {_kind(f.value)}, but HELM expects {expected}",
         f.value.span,
         f"expected {expected}",
         help=hint,
-        notes=["HELM's dacite reading would stop the whole run with a type error here"],
+        notes=([invisible] if invisible else []) + ["HELM's dacite reading would stop the whole run with a type error here"],
         secondary=[Label(f.key_span, "for this key")],
         fixes=fixes or [],
     )
+
+
+def _invisible(v: HValue) -> str | None:
+    """A note naming the invisible characters in a string value: after an unquoted value,
+    pyhocon keeps a byte order mark in it, so `priority: 1` followed by one is a string."""
+    if not isinstance(v, HString):
+        return None
+    found = [f"{name} (U+{ord(ch):04X})" for ch, name in ODD_SPACES.items() if ch in v.value]
+    if not found:
+        return None
+    return f"the value holds {' and '.join(found)}, invisible here: HELM reads the string {json.dumps(v.value)}"
