@@ -227,7 +227,7 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
             hint = "priorities are integers, 1 being the highest"
             fixes: list[Fix] = []
             visible = "".join(ch for ch in v.value if ch not in ODD_SPACES).strip() if isinstance(v, HString) else ""
-            if isinstance(v, HString) and visible.lstrip("+-").isdigit():
+            if visible.lstrip("+-").isdigit():  # "" for anything but a string
                 number = str(int(visible))
                 hint = (f"remove the invisible character: `priority: {number}`" if _invisible(v)
                         else f"remove the quotes: `priority: {number}`")
