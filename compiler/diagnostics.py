@@ -85,6 +85,10 @@ class Diagnostic:
         return (span.source.path, line, col, self.code)
 
 
+# Severity(value) goes through EnumType.__call__, a microsecond for each of thousands of diagnostics.
+_SEVERITIES = {s.value: s for s in Severity}
+
+
 def diag(
     code: str,
     message: str,
@@ -101,7 +105,7 @@ def diag(
     rule = CODES[code]
     return Diagnostic(
         code=code,
-        severity=severity or Severity(rule.severity),
+        severity=severity or _SEVERITIES[rule.severity],
         message=message,
         primary=Label(span, label),
         secondary=tuple(secondary),

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic
 from ..ir import HArray, HField, HObject, HValue
-from ..source import SourceFile
+from ..source import SourceFile, Span
 from .builder import KEY_CHARS, MAX_DEPTH, Builder
 from .lark_reader import basic_lexer
 
@@ -77,8 +77,17 @@ def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | No
     return value
 
 
+# Token kinds that _skip passes over: between fields and items, and after a key or separator.
+_SEPARATORS = ("NL", "COMMA")
+# A token right after a value that makes it a concatenation (or an error): Lark's path.
+_CONCATENATING = frozenset({"STRING", "UNQUOTED", "COLON", "LBRACE", "LSQB"})
+
+
 class _Reader:
-    """Recursive descent over the token list; every surprise is a _GiveUp."""
+    """Recursive descent over the token list; every surprise is a _GiveUp.
+
+    The separators are skipped inline, not by a method call: a run of them is rare and a call
+    for every token boundary was a tenth of the reading time."""
 
     __slots__ = ("toks", "i", "builder", "source")
 
@@ -99,7 +108,7 @@ class _Reader:
         return skipped
 
     def root(self) -> HValue:
-        self._skip(("NL", "COMMA"))
+        self._skip(_SEPARATORS)
         kind = self.toks[self.i][0]
         if kind == "$END":
             return HObject((), self.source.span(0, len(self.source.text)))
@@ -110,7 +119,7 @@ class _Reader:
         else:
             fields, first, last = self._fields("$END")
             value = HObject(fields, self.source.span(first, last))
-        self._skip(("NL", "COMMA"))
+        self._skip(_SEPARATORS)
         if self.toks[self.i][0] != "$END":
             raise _GiveUp
         return value
@@ -122,8 +131,7 @@ class _Reader:
         seen: set[str] = set()
         first = last = -1
         while True:
-            kind = toks[self.i][0]
-            if kind == closer:
+            if toks[self.i][0] == closer:
                 break
             field = self._field()
             if field.key in seen:
@@ -133,44 +141,58 @@ class _Reader:
             if first < 0:
                 first = field.span.start
             last = field.span.end
-            if toks[self.i][0] == closer:
+            i = self.i
+            kind = toks[i][0]
+            if kind == closer:
                 break
-            if not self._skip(("NL", "COMMA")):
+            if kind != "NL" and kind != "COMMA":
                 raise _GiveUp  # two things on one line: concatenation or an error
+            i += 1
+            while toks[i][0] in _SEPARATORS:
+                i += 1
+            self.i = i
         return tuple(fields), first, last
 
     def _field(self) -> HField:
         toks = self.toks
-        kind, value, start, end = toks[self.i]
+        i = self.i
+        kind, value, start, end = toks[i]
         if kind == "UNQUOTED":
-            if "." in value or value == "include" or not _plain_key(value):
+            if "." in value or value == "include" or KEY_CHARS.match(value) is None:
                 raise _GiveUp
             key = value
         elif kind == "STRING":
             key = self.builder.decode_quoted(value, start, end)[0]
         else:
             raise _GiveUp
-        key_span = self.source.span(start, end)
-        self.i += 1
-        self._skip(("NL",))
-        sep = toks[self.i][0]
+        source = self.source
+        key_span = Span(source, start, end)
+        i += 1
+        while toks[i][0] == "NL":
+            i += 1
+        sep = toks[i][0]
         if sep == "LBRACE":
+            self.i = i
             obj = self._object()
         elif sep == "COLON" or sep == "EQUAL":
-            self.i += 1
-            self._skip(("NL",))
+            i += 1
+            while toks[i][0] == "NL":
+                i += 1
+            self.i = i
             obj = self._value()
         else:
             raise _GiveUp
-        return HField(key, key_span, obj, self.source.span(start, obj.span.end))
+        return HField(key, key_span, obj, Span(source, start, obj.span.end))
 
     def _value(self) -> HValue:
-        kind, value, start, end = self.toks[self.i]
+        toks = self.toks
+        i = self.i
+        kind, value, start, end = toks[i]
         if kind in _VALUE_TOKENS:
             if value[0] == "'":
                 raise _GiveUp  # single quotes: the builder's HC0111 on the Lark path
-            self.i += 1
-            if self.toks[self.i][0] in _VALUE_TOKENS or self.toks[self.i][0] in ("COLON", "LBRACE", "LSQB"):
+            self.i = i + 1
+            if toks[i + 1][0] in _CONCATENATING:
                 raise _GiveUp  # concatenation
             return self.builder.leaf(kind, value, start, end)
         if kind == "LBRACE":
@@ -179,38 +201,46 @@ class _Reader:
             v = self._array()
         else:
             raise _GiveUp
-        if self.toks[self.i][0] in _VALUE_TOKENS or self.toks[self.i][0] in ("COLON", "LBRACE", "LSQB"):
+        if toks[self.i][0] in _CONCATENATING:
             raise _GiveUp  # concatenation
         return v
 
     def _object(self) -> HObject:
-        start = self.toks[self.i][2]
-        self.i += 1
-        self._skip(("NL", "COMMA"))
+        toks = self.toks
+        i = self.i
+        start = toks[i][2]
+        i += 1
+        while toks[i][0] in _SEPARATORS:
+            i += 1
+        self.i = i
         fields, _, _ = self._fields("RBRACE")
-        self._skip(("NL", "COMMA"))
-        kind, _, _, end = self.toks[self.i]
+        i = self.i
+        while toks[i][0] in _SEPARATORS:
+            i += 1
+        kind, _, _, end = toks[i]
         if kind != "RBRACE":
             raise _GiveUp
-        self.i += 1
-        return HObject(fields, self.source.span(start, end))
+        self.i = i + 1
+        return HObject(fields, Span(self.source, start, end))
 
     def _array(self) -> HArray:
         toks = self.toks
         start = toks[self.i][2]
         self.i += 1
-        self._skip(("NL", "COMMA"))
+        self._skip(_SEPARATORS)
         items: list[HValue] = []
         while toks[self.i][0] != "RSQB":
             items.append(self._value())
-            if toks[self.i][0] == "RSQB":
+            i = self.i
+            kind = toks[i][0]
+            if kind == "RSQB":
                 break
-            if not self._skip(("NL", "COMMA")):
+            if kind != "NL" and kind != "COMMA":
                 raise _GiveUp
+            i += 1
+            while toks[i][0] in _SEPARATORS:
+                i += 1
+            self.i = i
         end = toks[self.i][3]
         self.i += 1
-        return HArray(tuple(items), self.source.span(start, end))
-
-
-def _plain_key(key: str) -> bool:
-    return KEY_CHARS.match(key) is not None
+        return HArray(tuple(items), Span(self.source, start, end))
