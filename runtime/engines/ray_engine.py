@@ -265,12 +265,14 @@ OBJECT_STORE_BYTES = 80 * 1024 * 1024  # runs pass little through Ray: their out
 
 
 def _start_head_node(num_cpus: int) -> Any:
-    """Start a one-machine Ray head node as `ray.init(address="local")` does, without the two
-    daemons that such an instance has no use for: the autoscaler monitor (one node, nothing to
-    scale) and the log monitor (workers' logs are not sent to helm-run: log_to_driver=False).
-    Their start, about 0.9 CPU seconds of Python imports, competed with Ray's own start and the
-    hosts' warm-up on a small machine. None when this Ray's private API (`ray._private.node`)
-    differs: the caller then uses ray.init."""
+    """Start a one-machine Ray head node as `ray.init(address="local")` does, without the three
+    Python daemons that helm-run's private instance has no use for: the autoscaler monitor (one
+    node, nothing to scale), the log monitor (workers' logs are not sent to helm-run:
+    log_to_driver=False) and the dashboard's API server (include_dashboard=False leaves it only
+    usage statistics; no one submits jobs to an instance that ends with helm-run). Their starts,
+    about 1.5 CPU seconds of imports, one of them waited for, made up a third of Ray's start on
+    a 2-core machine. None when this Ray's private API (`ray._private.node`) differs: the caller
+    then uses ray.init."""
     try:
         from ray._private.node import Node
         from ray._private.parameter import RayParams
@@ -279,8 +281,13 @@ def _start_head_node(num_cpus: int) -> Any:
                            no_monitor=True, include_log_monitor=False)
     except (ImportError, TypeError):
         return None
+
+    class HeadNode(Node):  # type: ignore[misc, valid-type]
+        def start_api_server(self, **_: Any) -> None:
+            pass
+
     # As ray.init does: a reaper process stops the node if helm-run dies (kill -9).
-    return Node(params, head=True, shutdown_at_exit=False, spawn_reaper=True, ray_init_cluster=True)
+    return HeadNode(params, head=True, shutdown_at_exit=False, spawn_reaper=True, ray_init_cluster=True)
 
 
 class _ThreadWarningFilter(logging.Filter):
