@@ -80,8 +80,9 @@ class Diagnostic:
         return text
 
     def sort_key(self) -> tuple:
-        line, col = self.span.start_line_col
-        return (self.path, line, col, self.code)
+        span = self.primary.span  # not the properties: every emitter sorts every diagnostic
+        line, col = span.source.line_col(span.start)
+        return (span.source.path, line, col, self.code)
 
 
 def diag(

@@ -187,6 +187,54 @@ def test_lsp_position_round_trips(pieces, data):
     assert offset_of(src, pos["line"], pos["character"]) == offset
 
 
+# ---------------------------------------------------------------- the JSON emitter's encoder
+
+# Text that json must escape or pass through: quotes, backslashes, control characters, non-ASCII
+# (kept as is: ensure_ascii=False), lone surrogates, and the stand-in the encoder uses for fixes.
+_JSON_TEXT = st.text(
+    st.sampled_from(['"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "\u2028", "\ud800", "\U0001F917", "a", " ", ":", "{", "]", ","])
+    | st.characters(),
+    max_size=12,
+) | st.sampled_from(['"fixes": 0', 'x", "fixes": 0', "fixes", "{}", "[]"])
+
+
+@st.composite
+def _diagnostics(draw):
+    from helmc.compiler.diagnostics import Applicability, Diagnostic, Fix, Label, Severity
+
+    src = SourceFile(draw(_JSON_TEXT), "".join(draw(st.lists(st.sampled_from(["a", "\n", "\r\n", "\r", "é"]), max_size=20))))
+    n = len(src.text)
+
+    def span():
+        a, b = sorted((draw(st.integers(0, n)), draw(st.integers(0, n))))
+        return src.span(a, b)
+
+    fixes = tuple(
+        Fix(span(), draw(_JSON_TEXT), draw(st.sampled_from(list(Applicability))))
+        for _ in range(draw(st.integers(0, 3)))
+    )
+    return Diagnostic(
+        code=draw(st.sampled_from(sorted(CODES)) | _JSON_TEXT),
+        severity=draw(st.sampled_from(list(Severity))),
+        message=draw(_JSON_TEXT),
+        primary=Label(span()),
+        help=draw(st.none() | _JSON_TEXT),
+        fixes=fixes,
+    )
+
+
+@given(st.lists(_diagnostics(), max_size=4), st.lists(st.booleans(), max_size=4))
+def test_json_encoder_writes_the_bytes_of_json_dumps_indent_2(diagnostics, fixed):
+    """compiler.emit.json.dumps builds json.dumps(indent=2)'s text from C-encoded pieces; any
+    difference in a byte would change helm-check's output contract."""
+    from helmc.compiler.emit.json import dumps, to_dict
+
+    items = [to_dict(d) for d in diagnostics]
+    for item, flag in zip(items, fixed):  # the --fix shape: "fixed" after "fixes"
+        item["fixed"] = flag
+    assert dumps(items) == json.dumps(items, indent=2, ensure_ascii=False)
+
+
 # ---------------------------------------------------------------- selection, statistics, output
 
 

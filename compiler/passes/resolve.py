@@ -459,8 +459,19 @@ def check_description(
     desc: Description, catalog: Catalog, sink: DiagnosticSink, models_to_run: Sequence[str] | None = None
 ) -> bool:
     """Check one parsed description; True when HELM would build its run specs without raising."""
+    return _check_description(desc, catalog.functions.get(desc.shape.name), desc.arg_dict(), catalog, sink, models_to_run)
+
+
+def _check_description(
+    desc: Description,
+    fn: RunSpecFunction | None,
+    args: dict[str, Any],
+    catalog: Catalog,
+    sink: DiagnosticSink,
+    models_to_run: Sequence[str] | None,
+) -> bool:
+    """check_description with the function and HELM's args dict already looked up."""
     ok = True
-    fn = catalog.functions.get(desc.name.value)
     if fn is None:
         sugg = closest(desc.name.value, catalog.functions)
         help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span, candidates=catalog.functions)
@@ -476,10 +487,12 @@ def check_description(
             )
         )
         ok = False
-    args = desc.arg_dict()
     first: dict[str, Argument] = {}
+    # the value HELM keeps for each key is the last one, at the place of the first; check that argument
+    last: dict[str, Argument] = {}
     for a in desc.args:
         key = a.key.value
+        last[key] = a
         if key in first:
             sink.add(
                 diag(
@@ -494,8 +507,6 @@ def check_description(
             )
         else:
             first[key] = a
-    # the value HELM keeps for each key is the last one; check that argument
-    last: dict[str, Argument] = {a.key.value: a for a in desc.args}
     suggested: set[str] = set()
     for key, a in last.items():
         exp = catalog.expanders.get(key)
@@ -593,10 +604,11 @@ def resolve_entry(entry: Entry, catalog: Catalog, models_to_run: Sequence[str] |
     desc = entry.description
     if desc is None:
         return ResolvedEntry(entry, None, (), (), False)
+    fn = catalog.functions.get(desc.shape.name)
+    args = desc.arg_dict()
     local = DiagnosticSink()
-    ok = desc.ok and check_description(desc, catalog, local, models_to_run) and not local.has_errors
-    fn = catalog.functions.get(desc.name.value)
-    return ResolvedEntry(entry, fn, tuple(desc.arg_dict().items()), tuple(local.items), ok and entry.plannable and fn is not None)
+    ok = desc.ok and _check_description(desc, fn, args, catalog, local, models_to_run) and not local.has_errors
+    return ResolvedEntry(entry, fn, tuple(args.items()), tuple(local.items), ok and entry.plannable and fn is not None)
 
 
 def resolve_entries(
@@ -609,7 +621,7 @@ def resolve_entries(
         r = resolve_entry(e, catalog, models_to_run)
         sink.extend(r.diagnostics)
         out.append(r)
-        ident = entry_identity(e)
+        ident = _identity(e, r.args)
         if ident is None:
             continue
         if ident in seen:
@@ -639,10 +651,16 @@ def entry_identity(entry: Entry) -> tuple | None:
     """What makes two entries produce the same runs: the function, the args as HELM's dict holds
     them (order matters only for expanders, whose order is kept) and the groups."""
     desc = entry.description
+    return None if desc is None else _identity(entry, tuple(desc.arg_dict().items()))
+
+
+def _identity(entry: Entry, args: tuple[tuple[str, Any], ...]) -> tuple | None:
+    """entry_identity from HELM's args, as ResolvedEntry holds them (their keys are unique)."""
+    desc = entry.description
     if desc is None or not desc.ok:
         return None
-    args = desc.arg_dict()
-    return (desc.name.value, tuple((k, repr(v)) for k, v in sorted(args.items())), tuple(sorted(entry.groups)) if entry.groups is not None else None)
+    groups = entry.groups
+    return (desc.shape.name, tuple([(k, repr(v)) for k, v in sorted(args)]), tuple(sorted(groups)) if groups is not None else None)
 
 
 def check_entries(entries: Sequence[Entry], catalog: Catalog, sink: DiagnosticSink) -> None:

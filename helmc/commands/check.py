@@ -108,8 +108,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"helm-check: {e}", file=sys.stderr)
         return 2
     with gc_paused():  # held through the output too: see gc_paused
-        result = helm_check(request)
-        return _print(request, result)
+        # No name holds the result: refcounting frees it before the collector is back, which
+        # would otherwise scan all of it (every object made while paused is in generation 0).
+        return _print(request, helm_check(request))
 
 
 def _print(request: HelmCheckRequest, result: HelmCheckResult) -> int:
