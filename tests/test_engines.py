@@ -224,16 +224,38 @@ def _check_distributed(tmp_path, events, fin):
 
 
 @pytest.mark.helm
-def test_ray_engine_with_a_real_local_instance(tmp_path, importable_doubles):
+@pytest.mark.parametrize("start", ["head node", "ray.init"])
+def test_ray_engine_with_a_real_local_instance(tmp_path, importable_doubles, monkeypatch, start):
+    """Both ways helm-run starts its own Ray: a head node without the monitors (Ray's private
+    API), and ray.init where that API differs. Either way, everything it started is stopped."""
     import ray
 
+    from helmc.runtime.engines import ray_engine
     from helmc.runtime.engines.ray_engine import RayEngine
 
+    nodes: list = []
+    started: dict = {}  # the head node's processes as it started them (stopping empties its table)
+    real = ray_engine._start_head_node
+
+    def start_head_node(num_cpus: int):
+        nodes.append(real(num_cpus) if start == "head node" else None)
+        if nodes[-1] is not None:
+            started.update({kind: list(infos) for kind, infos in nodes[-1].all_processes.items()})
+        return nodes[-1]
+
+    monkeypatch.setattr(ray_engine, "_start_head_node", start_head_node)
     try:
         events, fin = _distributed(RayEngine(2, retries=1, backoff=0.0, tick_interval=0.05), tmp_path)
         _check_distributed(tmp_path, events, fin)
         assert "Ray task failed" in fin["e"].error
         assert not ray.is_initialized()  # helm-run started it, helm-run stopped it
+        assert len(nodes) == 1
+        if start == "head node":
+            assert nodes[0] is not None
+            assert not {"monitor", "log_monitor", "dashboard"} & set(started)
+            assert "raylet" in started and "gcs_server" in started
+            alive = [kind for kind, infos in started.items() for i in infos if i.process.poll() is None]
+            assert alive == []
     finally:
         if ray.is_initialized():
             ray.shutdown()

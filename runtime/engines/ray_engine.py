@@ -19,10 +19,11 @@ helm-run's `--retries` decide, as for every engine. A host that died is replaced
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 from ..engine import Done, Engine, Executor, Task
 from . import RemoteExecutor, enter, run_forked
@@ -95,6 +96,7 @@ class RayEngine(Engine):
         self.num_cpus = num_cpus
         self.num_gpus = num_gpus
         self._started_ray = False
+        self._node: Any = None  # the head node of _start_head_node, if it started this Ray
         self._refs: dict[Any, int] = {}
         self._hosts: list[Any] = []  # the actor handles
         self._options: list[dict[str, Any]] = []  # each host's actor options
@@ -112,19 +114,31 @@ class RayEngine(Engine):
             return
         if self.address:
             ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
-        else:
-            # A private instance for this helm-run. Runs mostly wait on model APIs, so it
-            # offers at least enough logical CPUs for --parallel-runs runs at once.
+            return
+        # A private instance for this helm-run. Runs mostly wait on model APIs, so it offers
+        # at least enough logical CPUs for --parallel-runs runs at once.
+        num_cpus = max(os.cpu_count() or 1, int(slots * self.num_cpus + 0.999))
+        self._node = _start_head_node(num_cpus)
+        if self._node is not None:
+            try:
+                with _quiet_thread_warning():
+                    ray.init(address=self._node.address, logging_level=logging.WARNING, log_to_driver=False,
+                             configure_logging=True)
+            except BaseException:
+                _stop_head_node(self._node)
+                self._node = None
+                raise
+        else:  # this Ray's private API differs: its public start, monitors and all
             ray.init(
                 address="local",  # a new instance, never one that another process left running
-                num_cpus=max(os.cpu_count() or 1, int(slots * self.num_cpus + 0.999)),
+                num_cpus=num_cpus,
                 include_dashboard=False,
                 logging_level=logging.WARNING,
                 log_to_driver=False,
-                object_store_memory=80 * 1024 * 1024,
+                object_store_memory=OBJECT_STORE_BYTES,
                 configure_logging=True,
             )
-            self._started_ray = True
+        self._started_ray = True
 
     def start_early(self) -> None:
         """Start Ray (about 3 s on 2 cores) while helm-run builds the RunSpecs. In a thread that
@@ -228,8 +242,12 @@ class RayEngine(Engine):
             if self._keeper is not None:
                 self._ready.wait()
             if self._started_ray:
-                _kill_autoscaler_monitor()
-                ray.shutdown()
+                if self._node is None:
+                    _kill_autoscaler_monitor()
+                ray.shutdown()  # for a node of _start_head_node, only disconnects
+                if self._node is not None:
+                    _stop_head_node(self._node)
+                    self._node = None
                 self._started_ray = False
         except Exception:  # noqa: BLE001 - shutting down must not hide the suite's result
             pass
@@ -241,6 +259,62 @@ class RayEngine(Engine):
 
     def worker_label(self, slot: int) -> str:
         return f"ray task {slot + 1}"
+
+
+OBJECT_STORE_BYTES = 80 * 1024 * 1024  # runs pass little through Ray: their outputs go to files
+
+
+def _start_head_node(num_cpus: int) -> Any:
+    """Start a one-machine Ray head node as `ray.init(address="local")` does, without the three
+    Python daemons that helm-run's private instance has no use for: the autoscaler monitor (one
+    node, nothing to scale), the log monitor (workers' logs are not sent to helm-run:
+    log_to_driver=False) and the dashboard's API server (include_dashboard=False leaves it only
+    usage statistics; no one submits jobs to an instance that ends with helm-run). Their starts,
+    about 1.5 CPU seconds of imports, one of them waited for, made up a third of Ray's start on
+    a 2-core machine. None when this Ray's private API (`ray._private.node`) differs: the caller
+    then uses ray.init."""
+    try:
+        from ray._private.node import Node
+        from ray._private.parameter import RayParams
+
+        params = RayParams(num_cpus=num_cpus, include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES,
+                           no_monitor=True, include_log_monitor=False)
+    except (ImportError, TypeError):
+        return None
+
+    class HeadNode(Node):  # type: ignore[misc, valid-type]
+        def start_api_server(self, **_: Any) -> None:
+            pass
+
+    # As ray.init does: a reaper process stops the node if helm-run dies (kill -9).
+    return HeadNode(params, head=True, shutdown_at_exit=False, spawn_reaper=True, ray_init_cluster=True)
+
+
+class _ThreadWarningFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("SIGTERM handler is not set")
+
+
+@contextlib.contextmanager
+def _quiet_thread_warning() -> Iterator[None]:
+    """ray.init warns, once the head node has set up Ray's logging, that it sets no SIGTERM
+    handler outside the main thread: start_early calls it from its keeper thread on purpose, and
+    helm-run handles its own signals. Only that message is dropped."""
+    log = logging.getLogger("ray._private.worker")
+    f = _ThreadWarningFilter()
+    log.addFilter(f)
+    try:
+        yield
+    finally:
+        log.removeFilter(f)
+
+
+def _stop_head_node(node: Any) -> None:
+    """What ray.shutdown does for the head node that ray.init started."""
+    try:
+        node.destroy_external_storage()
+    finally:
+        node.kill_all_processes(check_alive=False, allow_graceful=True)
 
 
 def _kill_autoscaler_monitor() -> None:
