@@ -190,7 +190,7 @@ def test_lsp_position_round_trips(pieces, data):
 # ---------------------------------------------------------------- the JSON emitter's encoder
 
 # Text that json must escape or pass through: quotes, backslashes, control characters, non-ASCII
-# (kept as is: ensure_ascii=False), lone surrogates, and the stand-in the encoder uses for fixes.
+# (kept as is: ensure_ascii=False), lone surrogates, and text that looks like JSON.
 _JSON_TEXT = st.text(
     st.sampled_from(['"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "\u2028", "\ud800", "\U0001F917", "a", " ", ":", "{", "]", ","])
     | st.characters(),
@@ -223,16 +223,21 @@ def _diagnostics(draw):
     )
 
 
-@given(st.lists(_diagnostics(), max_size=4), st.lists(st.booleans(), max_size=4))
-def test_json_encoder_writes_the_bytes_of_json_dumps_indent_2(diagnostics, fixed):
-    """compiler.emit.json.dumps builds json.dumps(indent=2)'s text from C-encoded pieces; any
-    difference in a byte would change helm-check's output contract."""
+@given(st.lists(_diagnostics(), max_size=4), st.none() | st.lists(_diagnostics().filter(lambda d: d.fixes), max_size=3))
+def test_json_emitter_writes_the_bytes_of_json_dumps_indent_2(diagnostics, fixed):
+    """compiler.emit.json writes json.dumps(indent=2)'s text of to_dict's items directly; any
+    difference in a byte would change helm-check's output contract. `fixed`: the --fix shape,
+    the fixed diagnostics first with "fixed": true after "fixes", then the rest with false."""
     from helmc.compiler.emit.json import dumps, to_dict
+    from helmc.compiler.fixes import Applied
 
-    items = [to_dict(d) for d in diagnostics]
-    for item, flag in zip(items, fixed):  # the --fix shape: "fixed" after "fixes"
-        item["fixed"] = flag
-    assert dumps(items) == json.dumps(items, indent=2, ensure_ascii=False)
+    applied = None if fixed is None else [Applied(d, d.fixes[0]) for d in fixed]
+    if applied is None:
+        items = [to_dict(d) for d in diagnostics]
+    else:
+        items = [{**to_dict(a.diagnostic), "fixed": True} for a in applied]
+        items += [{**to_dict(d), "fixed": False} for d in diagnostics]
+    assert dumps(diagnostics, applied) == json.dumps(items, indent=2, ensure_ascii=False)
 
 
 # ---------------------------------------------------------------- selection, statistics, output

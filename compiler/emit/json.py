@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import json.encoder
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, Fix
 
 
 def position(span) -> dict[str, int]:
@@ -16,10 +15,11 @@ def position(span) -> dict[str, int]:
 
 
 def to_dict(d: Diagnostic) -> dict[str, Any]:
+    """The contract's shape of one diagnostic (helm-check's JSON is a list of these)."""
     span = d.primary.span
     line, column = span.start_line_col
     end_line, end_column = span.end_line_col
-    return {  # one literal: the emitter makes one for each of thousands of diagnostics
+    return {  # one literal: helmc parse, plan and status make one for each diagnostic
         "code": d.code,
         "severity": d.severity.value,
         "message": d.message,
@@ -35,69 +35,56 @@ def to_dict(d: Diagnostic) -> dict[str, Any]:
     }
 
 
-# The bytes of json.dumps(items, indent=2, ensure_ascii=False), made faster. With `indent` set,
-# CPython's json runs its pure-Python encoder, a generator per value. A flat object (no list or
-# object among its values) indented at depth k is exactly its compact C encoding with
-# ",\n" + 2k spaces between members, opened by "{\n" + 2k spaces and closed by "\n" + 2(k-1)
-# spaces + "}" (an empty one is "{}" both ways). A diagnostic is flat but for `fixes`, a list of
-# flat objects; tests/test_formats.py checks the equality against json.dumps over generated
-# diagnostics.
+# helm-check's output is json.dumps([to_dict(d), ...], indent=2, ensure_ascii=False), but with
+# `indent` set CPython's json runs its pure-Python encoder, a generator per value, and the dicts
+# cost as much again. So the text is written directly: strings through the very function json
+# uses for them (encode_basestring, in C), integers as json writes them (int's repr), None as
+# null, in to_dict's order and json's indentation. tests/test_formats.py checks the bytes against
+# json.dumps(to_dict(...)) over generated diagnostics (escapes, non-ASCII, lone surrogates, fixes,
+# --fix's "fixed").
+_string = json.encoder.encode_basestring
 
 
-def _compact(item_separator: str) -> Callable[[Any], str]:
-    """json's C encoder with these separators, made once: JSONEncoder.encode makes one per call
-    (a third of its time on a diagnostic). No circular check: the objects are to_dict's."""
-    enc = json.JSONEncoder(ensure_ascii=False, separators=(item_separator, ": "), check_circular=False)
-    make = json.encoder.c_make_encoder
-    if make is None:  # no C accelerator: JSONEncoder's compact path is the same text
-        return enc.encode
-    # the arguments JSONEncoder.iterencode passes when indent is None
-    c = make(None, enc.default, json.encoder.encode_basestring, None, ": ", item_separator, False, False, True)
-    return lambda o: "".join(c(o, 0))
+def _fix_text(f: Fix) -> str:
+    span = f.span
+    line, column = span.source.line_col(span.start)
+    end_line, end_column = span.source.line_col(span.end)
+    return (
+        f'      {{\n        "line": {line},\n        "column": {column},\n        "end_line": {end_line},\n'
+        f'        "end_column": {end_column},\n        "replacement": {_string(f.replacement)},\n'
+        f'        "applicability": {_string(f.applicability.value)}\n      }}'
+    )
 
 
-_ITEM = _compact(",\n    ")  # a diagnostic, depth 2
-_FIX = _compact(",\n        ")  # a fix, depth 4
-# The stand-in for `fixes` while the diagnostic is encoded. `"fixes": 0` can occur in the
-# encoding only as that member: inside an encoded string every quote is escaped, so the quote
-# after `fixes` closes a string followed by ": ", a key, and no other key ends in `"fixes`.
-_FIXES_STUB = '"fixes": 0'
+def _item_text(d: Diagnostic, fixed: bool | None = None) -> str:
+    """One diagnostic as an element of the top-level array; `fixed` adds --fix's last key."""
+    span = d.primary.span
+    source = span.source
+    line, column = source.line_col(span.start)
+    end_line, end_column = source.line_col(span.end)
+    help_ = "null" if d.help is None else _string(d.help)
+    fixes = "[\n" + ",\n".join(map(_fix_text, d.fixes)) + "\n    ]" if d.fixes else "[]"
+    flag = "" if fixed is None else (',\n    "fixed": true' if fixed else ',\n    "fixed": false')
+    return (
+        f'  {{\n    "code": {_string(d.code)},\n    "severity": {_string(d.severity.value)},\n'
+        f'    "message": {_string(d.message)},\n    "path": {_string(source.path)},\n'
+        f'    "line": {line},\n    "column": {column},\n    "end_line": {end_line},\n    "end_column": {end_column},\n'
+        f'    "help": {help_},\n    "fixes": {fixes}{flag}\n  }}'
+    )
 
 
-def _flat(encoded: str, indent: str) -> str:
-    """A flat object's compact encoding, made with ",\\n" + indent + "  " between members, as
-    indent=2 writes it when its closing brace is at `indent`."""
-    if encoded == "{}":
-        return encoded
-    return "{\n  " + indent + encoded[1:-1] + "\n" + indent + "}"
-
-
-def _encode_item(item: dict[str, Any]) -> str:
-    """One `to_dict` item as json.dumps(indent=2) writes it inside the top-level array."""
-    fixes = item["fixes"]
-    if not fixes:  # an empty list is "[]" in both encoders
-        return _flat(_ITEM(item), "  ")
-    head = _flat(_ITEM({**item, "fixes": 0}), "  ")
-    listed = "[\n      " + ",\n      ".join(_flat(_FIX(f), "      ") for f in fixes) + "\n    ]"
-    return head.replace(_FIXES_STUB, '"fixes": ' + listed, 1)
-
-
-def dumps(items: list[dict[str, Any]]) -> str:
-    """json.dumps(items, indent=2, ensure_ascii=False) for a list of `to_dict` items (with or
-    without "fixed")."""
-    if not items:
-        return "[]"
-    return "[\n  " + ",\n  ".join(map(_encode_item, items)) + "\n]"
+def dumps(diagnostics: list[Diagnostic], fixed: list | None = None) -> str:
+    """json.dumps(items, indent=2, ensure_ascii=False) of emit's items (see emit)."""
+    if fixed is None:
+        texts = list(map(_item_text, diagnostics))
+    else:
+        texts = [_item_text(a.diagnostic, True) for a in fixed] + [_item_text(d, False) for d in diagnostics]
+    return "[\n" + ",\n".join(texts) + "\n]" if texts else "[]"
 
 
 def emit(diagnostics: list[Diagnostic], stream: TextIO, fixed: list | None = None, **_: Any) -> None:
-    """With helm-check --fix (`fixed`, compiler.fixes.Applied items), the array holds the fixed
-    diagnostics too, as found before their fix and marked `"fixed": true`; what is left is
-    marked `"fixed": false`."""
-    if fixed is None:
-        items = [to_dict(d) for d in diagnostics]
-    else:
-        items = [{**to_dict(a.diagnostic), "fixed": True} for a in fixed]
-        items += [{**to_dict(d), "fixed": False} for d in diagnostics]
-    stream.write(dumps(items))  # one write: json.dump writes each token
+    """A list of to_dict items. With helm-check --fix (`fixed`, compiler.fixes.Applied items),
+    the array holds the fixed diagnostics too, as found before their fix and marked
+    `"fixed": true`; what is left is marked `"fixed": false`."""
+    stream.write(dumps(diagnostics, fixed))  # one write: json.dump writes each token
     stream.write("\n")
