@@ -64,6 +64,8 @@ def is_selected(code: str, select: Sequence[str] | None, ignore: Sequence[str] |
 def filter_diagnostics(
     diagnostics: Iterable[Diagnostic], select: Sequence[str] | None, ignore: Sequence[str] | None
 ) -> list[Diagnostic]:
+    if not select and not ignore:
+        return list(diagnostics)  # is_selected keeps every code
     return [d for d in diagnostics if is_selected(d.code, select, ignore)]
 
 
