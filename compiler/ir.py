@@ -125,14 +125,33 @@ class Text:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class Argument:
-    key: Text
-    raw: Text  # the value as written
-    value: int | float | str  # as parse_object_spec coerces it
+    """One `key=value` of a description in a file: its shape in the string `lit`. Its pieces
+    are made on use, like spans: resolution reads every argument's key and value, but reports
+    on few (`shape.key` is the key's text without making a Text)."""
+
+    shape: ArgShape
+    lit: "HString"
+
+    @property
+    def key(self) -> Text:
+        s = self.shape
+        return Text(s.key, self.lit, s.start, s.eq)
+
+    @property
+    def raw(self) -> Text:
+        """The value as written."""
+        s = self.shape
+        return Text(s.raw, self.lit, s.eq + 1, s.end)
+
+    @property
+    def value(self) -> int | float | str:
+        """As parse_object_spec coerces it."""
+        return self.shape.value
 
     @property
     def span(self) -> Span:
         """The whole `key=value`."""
-        return self.key.lit.span_of(self.key.start, self.raw.end)
+        return self.lit.span_of(self.shape.start, self.shape.end)
 
 
 @fast_init
@@ -195,7 +214,7 @@ class Description:
         shape = self.shape
         parts = (
             Text(shape.name, lit, 0, shape.name_end),
-            tuple(Argument(Text(a.key, lit, a.start, a.eq), Text(a.raw, lit, a.eq + 1, a.end), a.value) for a in shape.args),
+            tuple([Argument(a, lit) for a in shape.args]),
         )
         object.__setattr__(self, "_parts", parts)  # a memo: the same objects on every access
         return parts

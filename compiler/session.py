@@ -235,7 +235,7 @@ def helm_run_verdict(entries: Sequence[Entry], plan: Plan, options: Options, sin
 def _model_arg_span(entry: Entry):
     assert entry.description is not None
     for a in reversed(entry.description.args):
-        if a.key.value == "model":
+        if a.shape.key == "model":
             return a.span
     return None
 

@@ -86,7 +86,8 @@ def _kind_of(value: Any) -> str:
 def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, sink: DiagnosticSink) -> None:
     t = _base_type(p.annotation, p)
     v = a.value
-    shown = f"`{a.raw.value}`" if a.raw.value else "an empty value"
+    raw = a.shape.raw
+    shown = f"`{raw}`" if raw else "an empty value"
     ann = p.annotation or (type(p.default_value).__name__ if p.has_default_value else "?")
     if t == "int" and not isinstance(v, int):
         notes = [f"`{fn.name}` declares `{p.name}: {ann}`; HELM passes {_kind_of(v)} through unchanged"]
@@ -491,7 +492,7 @@ def _check_description(
     # the value HELM keeps for each key is the last one, at the place of the first; check that argument
     last: dict[str, Argument] = {}
     for a in desc.args:
-        key = a.key.value
+        key = a.shape.key
         last[key] = a
         if key in first:
             sink.add(
