@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from ..catalog import Catalog, Expander, Parameter, RunSpecFunction
 from ..diagnostics import Applicability, Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
+from ..frozen import fast_init
 from ..ir import Argument, Description, Entry
 from .suggest import closest, common_ends, quote_list, unique_close
 
@@ -586,6 +587,7 @@ def _check_description(
     return ok
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ResolvedEntry:
     """An entry after resolution: what the planner consumes, so nothing is resolved twice."""
@@ -608,7 +610,7 @@ def resolve_entry(entry: Entry, catalog: Catalog, models_to_run: Sequence[str] |
     fn = catalog.functions.get(desc.shape.name)
     args = desc.arg_dict()
     local = DiagnosticSink()
-    ok = desc.ok and _check_description(desc, fn, args, catalog, local, models_to_run) and not local.has_errors
+    ok = desc.ok and _check_description(desc, fn, args, catalog, local, models_to_run) and not (local.items and local.has_errors)
     return ResolvedEntry(entry, fn, tuple(args.items()), tuple(local.items), ok and entry.plannable and fn is not None)
 
 
