@@ -285,6 +285,50 @@ def test_ray_a_host_that_dies_is_replaced_and_its_runs_retried(tmp_path, importa
             ray.shutdown()
 
 
+def test_ray_head_node_start_waits_for_its_registration_by_polling():
+    """helm-run's head node asks the GCS for its node every 20 ms instead of Ray's 1 s retry."""
+    from helmc.runtime.engines.ray_engine import _wait_for_registration
+
+    class Key:
+        def __init__(self, h: str) -> None:
+            self.h = h
+
+        def hex(self) -> str:
+            return self.h
+
+    class Client:
+        def __init__(self, answers: list) -> None:
+            self.answers, self.calls = answers, 0
+
+        def get_all_node_info(self, timeout: float) -> dict:
+            self.calls += 1
+            answer = self.answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+    class FakeNode:
+        node_id = "abc"
+
+        def __init__(self, client: Client) -> None:
+            self.client = client
+
+        def get_gcs_client(self) -> Client:
+            return self.client
+
+    registered = Client([{}, {Key("other"): None}, {Key("other"): None, Key("abc"): None}, {}])
+    _wait_for_registration(FakeNode(registered))
+    assert registered.calls == 3  # it stopped at the first answer that holds this node
+
+    failing = Client([{}, RuntimeError("GCS gone")])
+    _wait_for_registration(FakeNode(failing))  # no error: Node's own wait decides then
+    assert failing.calls == 2
+
+    never = Client([{}] * 1000)
+    _wait_for_registration(FakeNode(never), timeout=0.05)
+    assert 1 <= never.calls < 1000
+
+
 def test_ray_hosts_fill_each_node_as_far_as_its_cpus_hold():
     from helmc.runtime.engines.ray_engine import host_sizes
 

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from typing import Any, Iterator
 
 from ..engine import Done, Engine, Executor, Task
@@ -286,8 +287,28 @@ def _start_head_node(num_cpus: int) -> Any:
         def start_api_server(self, **_: Any) -> None:
             pass
 
+        def start_ray_processes(self) -> None:
+            super().start_ray_processes()
+            _wait_for_registration(self)
+
     # As ray.init does: a reaper process stops the node if helm-run dies (kill -9).
     return HeadNode(params, head=True, shutdown_at_exit=False, spawn_reaper=True, ray_init_cluster=True)
+
+
+def _wait_for_registration(node: Any, timeout: float = 30.0) -> None:
+    """Return once the raylet has registered this node with the GCS, polling every 20 ms. Node's
+    own wait, which follows, asks with a call that sleeps a whole second before it asks again;
+    the raylet registers 0.5 to 2 s after its start, so that sleep cost 0.5 s on average. Best
+    effort: on any error, Node's own wait decides."""
+    try:
+        client = node.get_gcs_client()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(key.hex() == node.node_id for key in client.get_all_node_info(timeout=1)):
+                return
+            time.sleep(0.02)
+    except Exception:  # noqa: BLE001 - another Ray version: Node's wait alone
+        return
 
 
 class _ThreadWarningFilter(logging.Filter):
