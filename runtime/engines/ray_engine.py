@@ -278,8 +278,12 @@ def _start_head_node(num_cpus: int) -> Any:
         from ray._private.node import Node
         from ray._private.parameter import RayParams
 
+        # No idle workers started when helm-run connects (one per logical CPU, by default): runs
+        # go to one host per node, so all but one would only compete with its warm-up; and the
+        # raylet's starting them held up helm-run's connection (ray.init ended 0.8-1 s later).
         params = RayParams(num_cpus=num_cpus, include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES,
-                           no_monitor=True, include_log_monitor=False)
+                           no_monitor=True, include_log_monitor=False,
+                           _system_config={"prestart_worker_first_driver": False})
     except (ImportError, TypeError):
         return None
 
