@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -722,14 +723,25 @@ def main() -> int:
 
     server = build_server()
     server._stop_event = threading.Event()
-    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    # The protocol closes its writer on `exit`: give it a descriptor of its own, so that closing
+    # it leaves the process's standard output (flushed once more at the end) open.
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    server.protocol.set_writer(StdoutWriter(out))
     code = 0
     try:
         code = asyncio.run(serve(server, StdinAsyncReader(sys.stdin.buffer, server.thread_pool)))
     except BrokenPipeError:
         code = 1  # the editor went away
-    except (KeyboardInterrupt, SystemExit):
+    except SystemExit as e:
+        # `exit`: 0 after `shutdown`, 1 without it (the protocol's own rule)
+        code = e.code if isinstance(e.code, int) else 0
+    except KeyboardInterrupt:
         pass
     finally:
         server.shutdown()
+        try:
+            out.close()
+        except OSError:
+            pass  # the editor closed the pipe; nothing is left to say
     return code
