@@ -79,6 +79,8 @@ _RULES = [
     Rule("HC0501", "helm-plan-mismatch", "warning", "HELM built other RunSpecs than helmc planned for an entry."),
     Rule("HC0502", "helm-build-failed", "error", "HELM raised while building the RunSpecs of an entry."),
     Rule("HC0503", "run-failed", "error", "A run failed while HELM ran it; the diagnostic points at the entry that planned it."),
+    Rule("HC0504", "run-folder-occupied", "error", "Something helm-run did not write (a file, a symbolic link) stands where a run's "
+         "folder goes: the run is not started, and what is there is left as it is."),
     # HELM's config YAML files (prod_env)
     Rule("HC0601", "yaml-syntax", "error", "A HELM config file is not valid YAML."),
     Rule("HC0602", "yaml-value", "error", "A YAML value that yaml.safe_load cannot construct."),

@@ -16,6 +16,7 @@ import json
 import os
 import pickle
 import shutil
+import stat
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -516,6 +517,38 @@ def outputs_present(settings: HelmSettings, run_name: str) -> bool:
     return all(os.path.isfile(os.path.join(folder, f)) for f in HELM_OUTPUT_FILES)
 
 
+@dataclass(frozen=True, slots=True)
+class Occupant:
+    """Something helm-run did not write, at the path of a run's folder."""
+
+    kind: str  # "a file", "a symbolic link", ...
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} that helm-run did not write stands where this run's folder goes: `{self.path}`"
+
+
+def foreign_occupant(settings: HelmSettings, run_name: str) -> Occupant | None:
+    """What stands at the run's folder path that helm-run may not replace, or None.
+
+    helm-run replaces only folders: the ones it swapped in itself, and HELM's layout of an
+    earlier run, whose files it keeps (_carry_over). Anything else there (a file, a symbolic
+    link, a FIFO) is the user's: HELM's own helm-run fails that run with FileExistsError, and
+    so does helm-run here, without starting it and without touching what is there."""
+    final = run_folder(settings, run_name)
+    try:
+        st = os.lstat(final)
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # nothing there (a file higher up fails the run as the disk says)
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return Occupant("a symbolic link", final)
+    if stat.S_ISREG(st.st_mode):
+        return Occupant("a file", final)
+    return Occupant("something that is not a folder", final)
+
+
 # ------------------------------------------------------------------ run folders, swapped in whole
 #
 # HELM writes a run's files straight into OUTPUT/runs/SUITE/RUN_NAME, so a run interrupted or
@@ -612,6 +645,10 @@ def commit_run_folder(settings: HelmSettings, run_name: str) -> None:
     final = run_folder(settings, run_name)
     parent = os.path.dirname(final)
     os.makedirs(parent, exist_ok=True)
+    occupant = foreign_occupant(settings, run_name)
+    if occupant is not None:  # appeared while the run ran: it stays, this attempt goes
+        shutil.rmtree(staged, ignore_errors=True)
+        raise FileExistsError(errno.EEXIST, str(occupant), final)
     if os.path.isdir(final):
         if not os.listdir(staged):
             # HELM wrote nothing (--skip-instances, --cache-instances-only): it leaves the

@@ -137,9 +137,25 @@ class Session:
         result = run_suite(runs, self.settings, engine, console, **how)
         by_name = {r.name: r for r in runs}
         for o in result.failed:
-            if o.name in by_name:
+            if o.name in result.occupied:
+                self.run_folder_occupied(by_name[o.name], result.occupied[o.name])
+            elif o.name in by_name:
                 self.run_failed(by_name[o.name], o.error, o.log)
         return result
+
+    def run_folder_occupied(self, run: BuiltRun, occupant: bridge.Occupant) -> None:
+        """HC0504: the run's folder path holds what the user put there; the run did not start."""
+        self.sink.add(
+            diag(
+                "HC0504",
+                f"{occupant.kind} that helm-run did not write stands where run `{run.name}` writes its folder",
+                self._entry_span(run.planned.entry) if run.planned else _nowhere(),
+                "the entry that planned this run, which was not started",
+                help="move it away (or choose another --suite or --output-path), then run the same command again",
+                notes=[f"it is `{occupant.path}`, left as it is: helm-run replaces only the run folders it wrote",
+                       "HELM's own helm-run fails this run with FileExistsError"],
+            )
+        )
 
     def run_failed(self, run: BuiltRun, error: str | None, log: str | None) -> None:
         """HC0503: a run that failed, at the entry (or the argument or model it names) that planned it."""

@@ -12,7 +12,9 @@ from .bridge import (
     BuiltRun,
     HelmExecutor,
     HelmSettings,
+    Occupant,
     discard_staging,
+    foreign_occupant,
     prewarm_names,
     outputs_present,
     recover_run_folder,
@@ -36,6 +38,7 @@ class SuiteResult:
     outcomes: list[Outcome] = field(default_factory=list)
     interrupted: bool = False  # Ctrl-C, or --exit-on-error stopped the suite
     storage_error: str | None = None  # the disk failed (full, read-only): the suite stopped
+    occupied: dict[str, Occupant] = field(default_factory=dict)  # run -> what of the user's stands at its folder
 
     @property
     def failed(self) -> list[Outcome]:
@@ -116,6 +119,13 @@ def _run_suite(
             continue
         todo.append(b)
 
+    # Only what helm-run wrote may be replaced: a run whose folder path holds something else
+    # fails here, before it costs anything, and what is there stays.
+    for b in todo:
+        occupant = foreign_occupant(settings, b.name)
+        if occupant is not None:
+            result.occupied[b.name] = occupant
+
     journal.begin([b.name for b in runs], command)
     for b in todo:
         journal.set(b.name, b.fingerprint, RunState.PENDING, save=False)
@@ -152,7 +162,13 @@ def _run_suite(
             journal.tick()  # group commit: the last runs that finished reach the disk
             display.refresh()
 
-        tasks = [task_of(b.name, b.payload, b.model, b.model_deployment, b.size) for b in todo]
+        for name, occupant in result.occupied.items():
+            b = by_name[name]
+            journal.set(name, b.fingerprint, RunState.FAILED, error=str(occupant), duration=0.0)
+            finished[name] = Outcome(name, "failed", 0.0, str(occupant), None, 0)
+            display.on_event(Finished(name, -1, False, 0.0, str(occupant)))
+        tasks = [task_of(b.name, b.payload, b.model, b.model_deployment, b.size) for b in todo
+                 if b.name not in result.occupied]
         try:
             engine.run(
                 tasks,

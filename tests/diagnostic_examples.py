@@ -373,6 +373,21 @@ EXAMPLES += [
         "message names), with HELM's exception and the run's log, in every --format.",
     ),
     Example(
+        "HC0504",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("-m", "1", "--suite", "docs", "-o", "out"),
+        fixed_args=("-m", "1", "--suite", "docs-2", "-o", "out"),
+        command="run",
+        needs_helm=True,
+        extra_files={"out/runs/docs/simple1:model=simple_model1": "notes the user keeps here\n"},
+        note="helm-run writes each run aside and swaps the finished folder in; it replaces only folders (its own, "
+        "or HELM's layout of an earlier run, whose other files it keeps). A file, a symbolic link or a FIFO at "
+        "a run folder's path is the user's: that run is not started (no request is sent), the others run, and "
+        "what is there stays, however often the suite is run again. The fix here chooses another suite; "
+        "moving the file away works as well.",
+    ),
+    Example(
         "HC0502",
         conf("lab_simple:split=test,model=simple/model1"),
         conf("lab_simple:split=valid,model=simple/model1"),
