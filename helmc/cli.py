@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "lsp": "Start the language server on stdio",
     "fmt": "Format conf files",
 }
+# One-shot commands that may work long before they print: a line on the terminal says they
+# live (helmc/heartbeat.py). helm-run and status have displays of their own; lsp is no terminal's.
+QUIET_WORK = frozenset({"parse", "check", "plan", "catalog", "fmt"})
 
 
 def _command(name: str):
@@ -70,8 +73,13 @@ def _main(argv: Sequence[str] | None, prog: str, only: str | None) -> int:
     from helmc.stdio import OutputError, guarded_stdio
 
     try:
-        with guarded_stdio():
-            return _run_command(args, prog)
+        with guarded_stdio() as (out, err):
+            if args._command not in QUIET_WORK:
+                return _run_command(args, prog)
+            from helmc.heartbeat import heartbeat
+
+            with heartbeat(f"{prog} {args._command}" if prog == "helmc" else prog, (out, err), sys.__stderr__):
+                return _run_command(args, prog)
     except OutputError as e:
         _say(f"{prog}: error: {e}")
         return 2

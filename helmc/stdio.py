@@ -12,7 +12,7 @@ import contextlib
 import errno
 import os
 import sys
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 
 class OutputError(Exception):
@@ -50,6 +50,7 @@ class GuardedStream:
         self._label = label
         self._fd = fd
         self.reader_gone = False
+        self.before_write: Callable[[], None] | None = None  # helmc/heartbeat.py clears its line
 
     def _fail(self, e: OSError) -> OutputError:
         name = _describe(self._fd, self._label)
@@ -71,6 +72,8 @@ class GuardedStream:
             raise self._fail(e) from None
 
     def write(self, s: str) -> int:
+        if self.before_write is not None:
+            self.before_write()
         return self._guard("write", s)
 
     def flush(self) -> None:
