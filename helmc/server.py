@@ -90,26 +90,18 @@ class HelmcServer(LanguageServer):
 
     def catalog_for(self, settings: dict[str, Any], sink: DiagnosticSink | None = None):
         """The catalog with the user's additions from [tool.helmc], loaded once per setting."""
-        key = tuple(
-            (k, tuple(v) if isinstance(v, list) else v)
-            for k, v in sorted(settings.items())
-            if k in ("local-path", "plugins", "enable-huggingface-models", "enable-local-huggingface-models")
-        )
         from helmc.compiler.prodenv import folder_stamp
+        from helmc.options import catalog_additions
 
-        key += (folder_stamp(settings.get("local-path", "prod_env")),)  # prod_env edited: reload
+        additions = catalog_additions(settings)  # as helm-check reads the same settings
+        key = (additions, folder_stamp(additions.local_path))  # prod_env edited: reload
         if key in self._catalogs:
             return self._catalogs[key]
         try:
-            from helmc.compiler.catalog import UserAdditions, load_catalog_with_additions
+            from helmc.compiler.catalog import load_catalog_with_additions
 
             side = DiagnosticSink()
-            catalog = load_catalog_with_additions(UserAdditions(
-                local_path=settings.get("local-path", "prod_env"),
-                plugins=tuple(settings.get("plugins", [])),
-                enable_huggingface_models=tuple(settings.get("enable-huggingface-models", [])),
-                enable_local_huggingface_models=tuple(settings.get("enable-local-huggingface-models", [])),
-            ), side)
+            catalog = load_catalog_with_additions(additions, side)
             for d in side.items:  # the catalog's own problems are no file's: log them once
                 self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"helmc: {d.message}"))
         except Exception as e:  # a broken catalog must not take the server down

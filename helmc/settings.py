@@ -12,20 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# key -> (expected type, is a path to resolve). Keys may be written with `-` or `_`.
-KNOWN: dict[str, tuple[type, bool]] = {
-    "select": (list, False),
-    "ignore": (list, False),
-    "format": (str, False),
-    "local-path": (str, True),
-    "plugins": (list, True),
-    "models-to-run": (list, False),
-    "enable-huggingface-models": (list, False),
-    "enable-local-huggingface-models": (list, True),
-    "output-file": (str, True),
-    "no-catalog": (bool, False),
-}
+from helmc.options import SETTINGS, Kind
 
+# What TOML gives for each kind of option that [tool.helmc] may set.
+_TOML_TYPES: dict[Kind, type] = {Kind.STR: str, Kind.LIST: list, Kind.BOOL: bool}
 
 class SettingsError(Exception):
     """The settings cannot be used: a wrong type or an unreadable pyproject.toml."""
@@ -100,16 +90,16 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
         if key == "format" and isinstance(value, dict):  # [tool.helmc.format]: helmc fmt's options
             out.values["fmt"] = _format_options(pyproject, value)
             continue
-        if key not in KNOWN:
-            out.warnings.append(f"{pyproject}: unknown setting `{raw_key}` in [tool.helmc] (known: {', '.join(KNOWN)})")
+        option = SETTINGS.get(key)
+        if option is None:
+            out.warnings.append(f"{pyproject}: unknown setting `{raw_key}` in [tool.helmc] (known: {', '.join(SETTINGS)})")
             continue
-        kind, is_path = KNOWN[key]
+        kind = _TOML_TYPES[option.kind]
         if kind is list and isinstance(value, str):
             value = [value]
         if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
-            want = {list: "a list of strings", str: "a string", bool: "true or false"}[kind]
-            raise SettingsError(f"{pyproject}: [tool.helmc] `{raw_key}` must be {want}")
-        if is_path:
+            raise SettingsError(f"{pyproject}: [tool.helmc] `{raw_key}` must be {option.kind.value}")
+        if option.is_path:
             if isinstance(value, str):
                 value = str(base / value)
             else:

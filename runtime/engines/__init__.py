@@ -10,6 +10,7 @@ imported.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import pickle
 import shutil
@@ -214,7 +215,10 @@ def check_engine(options: EngineOptions, *, mongo_uri: str, disable_cache: bool,
     for flag, value, low in (("--retries", o.retries, 0), ("--max-runs-per-provider", o.max_runs_per_provider, 1),
                              ("--ray-num-cpus", o.ray_num_cpus, 0), ("--ray-num-gpus", o.ray_num_gpus, 0),
                              ("--retry-backoff", o.retry_backoff, 0)):
-        if value is not None and (value < low or (flag == "--ray-num-cpus" and value == 0)):
+        if value is not None and not math.isfinite(value):  # nan passes every comparison
+            sink.add(diag("HC0707", f"{flag} must be a finite number", _span(flag, str(value)), "not a number",
+                          help=f"give {flag} a finite value"))
+        elif value is not None and (value < low or (flag == "--ray-num-cpus" and value == 0)):
             bound = "more than 0" if flag == "--ray-num-cpus" else f"at least {low}"
             sink.add(diag("HC0707", f"{flag} must be {bound}", _span(flag, str(value)), "out of range",
                           help=f"give {flag} a value {bound}"))
