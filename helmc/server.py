@@ -25,6 +25,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import default_converter
 
 from helmc import __version__
+from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink
 from helmc.compiler.emit import lsp as lspconv
 from helmc.compiler.frontend import parse_file
@@ -413,17 +414,6 @@ def _wants(only: list[str], kind: types.CodeActionKind) -> bool:
     return not only or any(k == o or k.startswith(o + ".") for o in only)
 
 
-def _fix_title(fix) -> str:
-    old, new = fix.span.text, fix.replacement
-    if "\n" in old + new or len(old) + len(new) > 80:
-        return "Rewrite in the current format" if new.startswith("entries: [") else "Apply the suggested edit"
-    if not new:
-        return f"Remove `{old}`"
-    if not old:
-        return f"Insert `{new}`"
-    return f"Replace `{old}` with `{new}`"
-
-
 def quick_fixes(ls: "HelmcServer", uri: str, analysis: Analysis, rng: types.Range) -> list[types.CodeAction]:
     """One quick fix per fix of each diagnostic under the range; the safe ones are preferred
     (what `helm-check --fix` would apply)."""
@@ -437,7 +427,7 @@ def quick_fixes(ls: "HelmcServer", uri: str, analysis: Analysis, rng: types.Rang
         for fix in d.fixes:
             actions.append(
                 types.CodeAction(
-                    title=_fix_title(fix),
+                    title=CODES[d.code].title_of(fix.span.text, fix.replacement),  # the rule's own
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[lsp_diag],
                     is_preferred=fix.safe,
