@@ -7,6 +7,7 @@ are relative to the pyproject.toml that holds them, as ruff reads its own settin
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,8 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
     from helmc.compiler.reading import read_input_text
 
     try:
-        data = toml.loads(read_input_text(pyproject))
+        text = read_input_text(pyproject)
+        data = toml.loads(text)
     except OSError as e:
         raise SettingsError(f"{pyproject}: cannot read: {e.strerror or e}") from None
     except ValueError as e:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ValueErrors
@@ -88,17 +90,18 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
         if key == "format" and isinstance(value, dict):  # [tool.helmc.format]: helmc fmt's options
-            out.values["fmt"] = _format_options(pyproject, value)
+            out.values["fmt"] = _format_options(pyproject, text, value)
             continue
         option = SETTINGS.get(key)
+        where = _at(pyproject, text, ("tool", "helmc"), raw_key)
         if option is None:
-            out.warnings.append(f"{pyproject}: unknown setting `{raw_key}` in [tool.helmc] (known: {', '.join(SETTINGS)})")
+            out.warnings.append(f"{where}: unknown setting `{raw_key}` in [tool.helmc] (known: {', '.join(SETTINGS)})")
             continue
         kind = _TOML_TYPES[option.kind]
         if kind is list and isinstance(value, str):
             value = [value]
         if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
-            raise SettingsError(f"{pyproject}: [tool.helmc] `{raw_key}` must be {option.kind.value}")
+            raise SettingsError(f"{where}: [tool.helmc] `{raw_key}` must be {option.kind.value}")
         if option.is_path:
             if isinstance(value, str):
                 value = str(base / value)
@@ -112,14 +115,48 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
 FORMAT_KNOWN: dict[str, tuple[type, int, int]] = {"indent-width": (int, 1, 16)}
 
 
-def _format_options(pyproject: Path, table: dict) -> dict[str, Any]:
+def _format_options(pyproject: Path, text: str, table: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
+        where = _at(pyproject, text, ("tool", "helmc", "format"), raw_key)
         if key not in FORMAT_KNOWN:
-            raise SettingsError(f"{pyproject}: unknown setting `{raw_key}` in [tool.helmc.format] (known: {', '.join(FORMAT_KNOWN)})")
+            raise SettingsError(f"{where}: unknown setting `{raw_key}` in [tool.helmc.format] (known: {', '.join(FORMAT_KNOWN)})")
         kind, low, high = FORMAT_KNOWN[key]
         if not isinstance(value, kind) or isinstance(value, bool) or not low <= value <= high:
-            raise SettingsError(f"{pyproject}: [tool.helmc.format] `{raw_key}` must be an integer from {low} to {high}")
+            raise SettingsError(f"{where}: [tool.helmc.format] `{raw_key}` must be an integer from {low} to {high}")
         out[key] = value
     return out
+
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _dotted(path: tuple[str, ...]) -> str:
+    """A TOML dotted key as a regex: each part bare or quoted, dots with optional spaces."""
+    parts = [f"""(?:{re.escape(p)}|"{re.escape(p)}"|'{re.escape(p)}')""" for p in path]
+    return r"\s*\.\s*".join(parts)
+
+
+def _at(pyproject: Path, text: str, table: tuple[str, ...], key: str) -> str:
+    """`path:line:column` of `key` in `table` (a `[tool.helmc]` header then `key = ...`, or a
+    dotted `helmc.key = ...` under `[tool]`, or `tool.helmc.key = ...` at the top), or the path
+    alone where TOML spells it some other way (an inline table)."""
+    current: tuple[str, ...] = ()
+    header = re.compile(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+    for n, line in enumerate(text.splitlines(), 1):
+        m = header.match(line)
+        if m:
+            current = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
+            continue
+        if table[: len(current)] != current:
+            continue
+        rest = table[len(current):]
+        k = re.match(r"\s*(" + _dotted((*rest, key)) + r")\s*=", line)
+        if k:
+            start = k.start(1)
+            dot = line.rfind(".", 0, k.end(1)) if rest else -1
+            column = (dot + 1 if dot >= start else start) + 1
+            column += len(line[column - 1:]) - len(line[column - 1:].lstrip())
+            return f"{pyproject}:{n}:{column}"
+    return str(pyproject)
