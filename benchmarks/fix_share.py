@@ -1,4 +1,4 @@
-"""The share of one-typo mutants that `helm-check --fix` restores byte for byte (issue 12).
+"""The share of one-typo mutants that `helm-check --fix` restores byte for byte.
 
     .venv/bin/python benchmarks/fix_share.py [CONF_OR_FOLDER...] [--per-entry N] [--seed S]
 

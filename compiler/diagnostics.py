@@ -5,15 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .codes import CODES
+from .codes import CODES, Severity  # noqa: F401 - Severity is the registry's, used here and by importers
 from .frozen import fast_init
 from .source import Span
-
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
 
 
 @fast_init
@@ -85,10 +79,6 @@ class Diagnostic:
         return (span.source.path, line, col, self.code)
 
 
-# Severity(value) goes through EnumType.__call__, a microsecond for each of thousands of diagnostics.
-_SEVERITIES = {s.value: s for s in Severity}
-
-
 def diag(
     code: str,
     message: str,
@@ -105,7 +95,7 @@ def diag(
     rule = CODES[code]
     return Diagnostic(
         code=code,
-        severity=severity or _SEVERITIES[rule.severity],
+        severity=severity or rule.severity,
         message=message,
         primary=Label(span, label),
         secondary=tuple(secondary),

@@ -3,7 +3,7 @@ are HELM config YAML files, --fix, one compile per run set with helm-run's verdi
 checks, --select/--ignore, and the exit status.
 
 The command line (helmc/commands/check.py) fills the flags it was not given from [tool.helmc]
-(`settle_flags`), makes a HelmCheckRequest, calls `helm_check` and prints what comes back. The
+(helmc/options.py: `settle_flags`), makes a HelmCheckRequest, calls `helm_check` and prints what comes back. The
 language server keeps diagnostics with the same selectors (`parse_codes`, `filter_diagnostics`)
 and fixes with the same checks (`fix_check`).
 """
@@ -17,7 +17,6 @@ from typing import Any, Iterable, Mapping, Sequence
 from .catalog import Catalog
 from .codes import CODES
 from .diagnostics import Diagnostic, DiagnosticSink, Severity
-from .emit import FORMATS
 from .fixes import Applied, CheckText
 from .frontend import conf_files_under
 from .session import Options, RunSet
@@ -67,42 +66,6 @@ def filter_diagnostics(
     if not select and not ignore:
         return list(diagnostics)  # is_selected keeps every code
     return [d for d in diagnostics if is_selected(d.code, select, ignore)]
-
-
-# ---------------------------------------------------------------- flags and [tool.helmc]
-
-# The flags [tool.helmc] may set (setting name -> default when neither gives it). Their
-# command-line defaults are None, so that a flag left out can be told from one given.
-SETTING_DEFAULTS: tuple[tuple[str, Any], ...] = (
-    ("format", "text"),
-    ("local-path", "prod_env"),
-    ("plugins", []),
-    ("models-to-run", None),
-    ("enable-huggingface-models", []),
-    ("enable-local-huggingface-models", []),
-    ("no-catalog", False),
-    ("output-file", None),
-)
-
-
-def settle_flags(flags: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The flags that settings can give, by their argparse names: a flag given wins, then the
-    setting, then the default; `select` and `ignore` parsed into codes and checked. --ignore
-    adds to the settings' list, so a one-off ignore keeps the project's own. Raises UsageError."""
-    out: dict[str, Any] = {}
-    for key, default in SETTING_DEFAULTS:
-        attr = key.replace("-", "_")
-        given = flags.get(attr)
-        out[attr] = given if given is not None else settings.get(key, default)
-    if out["format"] not in FORMATS:
-        raise UsageError(f"format `{out['format']}` in [tool.helmc] is none of {', '.join(FORMATS)}")
-    select, ignore = parse_codes(flags.get("select")), parse_codes(flags.get("ignore"))
-    settings_select, settings_ignore = selectors_of(settings)
-    out["select"] = select if select is not None else settings_select
-    out["ignore"] = (settings_ignore or []) + (ignore or [])
-    check_selectors(out["select"] or [], "--select")
-    check_selectors(out["ignore"], "--ignore")
-    return out
 
 
 # ---------------------------------------------------------------- the flow

@@ -2,14 +2,13 @@
 
 Each PlannedRun carries what HELM builds it from (the ObjectSpec: run spec function and args,
 after --models-to-run rewriting), which of that ObjectSpec's RunSpecs it is, its expanders,
-model and deployment, HELM's run name where it is known, and a stable fingerprint. The runtime
-never sees text or parse trees.
+model and deployment, and HELM's run name where it is known. The runtime never sees text or
+parse trees; its journal keys each run by the fingerprint of the RunSpec HELM built
+(runtime/bridge.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -61,15 +60,6 @@ class PlannedRun:
     spec: ObjectSpecData | None = None  # what HELM builds this run from
     index: int = 0  # this run's position among construct_run_specs(spec)'s RunSpecs
     adapter: dict[str, Any] | None = None  # HELM's adapter settings, once HELM built the run
-
-    @property
-    def fingerprint(self) -> str:
-        """Stable identity of what this run is: the ObjectSpec, its position, the entry's groups."""
-        blob = json.dumps(
-            [asdict(self.spec) if self.spec else None, self.index, self.model, self.model_deployment,
-             self.entry.groups], sort_keys=True, default=str,
-        )
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
         out = {

@@ -261,16 +261,13 @@ def build_plan(
     sink: DiagnosticSink,
     *,
     traces: list[Trace] | None = None,
-    report_empty: bool = True,
     resolved: list[ResolvedEntry] | None = None,
-    validate_options: bool = True,
 ) -> Plan:
     """Plan every entry of one run set; an entry with an error contributes no runs, the others
     are planned. Resolution runs here (its diagnostics go to `sink`) unless the caller passes
-    `resolved`. An entry that filters leave without runs gets HC0403 (info); a plan without
-    any run gets HC0402 unless report_empty=False."""
-    if validate_options and options.models_to_run:
-        validate_models_to_run(options.models_to_run, catalog, sink)
+    `resolved`. An entry that filters leave without runs gets HC0403 (info). The flags'
+    own checks (validate_models_to_run) and an empty plan (no_runs_diagnostic) are the
+    compile's (compiler/session.py), which knows the command it serves."""
     if resolved is None:
         resolved = resolve_entries(entries, catalog, sink, options.models_to_run)
     runs: list[PlannedRun] = []
@@ -328,10 +325,7 @@ def build_plan(
                     notes=list(dict.fromkeys(x.reason for x in d))[:3],
                 )
             )
-    plan = Plan(runs=tuple(runs), dropped=tuple(dropped), options=options, specs=tuple(specs))
-    if report_empty and entries and not runs:
-        sink.add(no_runs_diagnostic(plan, entries))
-    return plan
+    return Plan(runs=tuple(runs), dropped=tuple(dropped), options=options, specs=tuple(specs))
 
 
 def _reasons(reasons: list[str], shown: int = 3) -> str:

@@ -19,6 +19,8 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .catalog_data import SNAPSHOT_VERSION, cache_dir, data_path, installed_version, load_catalog_data
+from .config_file import ConfigFile
 from .diagnostics import Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
 from .passes.suggest import closest, did_you_mean_applicability
 from .prodenv_fields import TOP_LISTS as _TOP, check_structure
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
     from .config_yaml import YamlDoc, YNode
 
 CONFIG_FILES = ("model_metadata.yaml", "tokenizer_configs.yaml", "model_deployments.yaml", "runner_config.yaml")
-_SNAPSHOT_VERSION = "0.5.16"
 
 # ---------------------------------------------------------------- the config catalog
 
@@ -40,14 +41,12 @@ def load_config_catalog() -> dict[str, Any]:
     another version (cached like the main catalog)."""
     if "data" in _CFG:
         return _CFG["data"]
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", f"helm-config-{_SNAPSHOT_VERSION}.json")
+    here = data_path(f"helm-config-{SNAPSHOT_VERSION}.json")
     with open(here, encoding="utf-8") as f:
         data = json.load(f)
-    from .catalog import _cache_dir, _installed_version
-
-    inst = _installed_version()
+    inst = installed_version()
     if inst and inst != data.get("helm_version"):
-        cache = os.path.join(_cache_dir(), f"helm-config-{inst}.json")
+        cache = os.path.join(cache_dir(), f"helm-config-{inst}.json")
         try:
             with open(cache, encoding="utf-8") as f:
                 data = json.load(f)
@@ -72,14 +71,6 @@ def is_config_file(path: str) -> bool:
 
 
 # ---------------------------------------------------------------- reading, once
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigFile:
-    name: str  # model_deployments.yaml, ...
-    source: SourceFile
-    doc: YamlDoc
-    diagnostics: tuple[Diagnostic, ...]  # from reading and parsing
 
 
 _READ: dict[tuple, ConfigFile | None] = {}
@@ -611,8 +602,6 @@ def check_names(folder: ConfigFolder, names: _Names, report: set[str], sink: Dia
 
 
 def _unknown_tags() -> list[str]:
-    from .catalog import load_catalog_data
-
     return list(load_catalog_data().get("unknown_model_tags") or ())
 
 
@@ -628,8 +617,6 @@ def check_folder(
 ) -> None:
     """Every check of the folder's files; diagnostics only for the files named in `report`
     (default: all of them), while the others still define names."""
-    from .catalog import load_catalog_data
-
     cfg = load_config_catalog()
     wanted = set(report) if report is not None else set(folder.files)
     for name, cf in folder.files.items():

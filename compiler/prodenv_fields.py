@@ -17,7 +17,7 @@ from .source import Span
 
 if TYPE_CHECKING:
     from .config_yaml import YNode
-    from .prodenv import ConfigFile
+    from .config_file import ConfigFile
 
 # The top-level list of each file (`model_deployments: [...]`).
 TOP_LISTS = {"model_deployments.yaml": "model_deployments", "model_metadata.yaml": "models", "tokenizer_configs.yaml": "tokenizer_configs"}

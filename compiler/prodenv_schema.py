@@ -21,7 +21,7 @@ def schema_names() -> list[str]:
 
 
 def _builtin_names() -> dict[str, list[str]]:
-    from .catalog import load_catalog_data
+    from .catalog_data import load_catalog_data
 
     data = load_catalog_data()
     return {

@@ -102,9 +102,7 @@ def compile_entries(
             # own conf files).
             sink.extend(refusal)
             return Plan(runs=(), dropped=(), options=sel)
-    plan = build_plan(
-        entries, catalog, sel, sink, traces=traces, report_empty=False, resolved=resolved, validate_options=False
-    )
+    plan = build_plan(entries, catalog, sel, sink, traces=traces, resolved=resolved)
     if purpose != "run":  # helm-run reports them from the names HELM builds
         report_name_clashes(plan, entries, sink)
     if purpose == "plan":

@@ -26,6 +26,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import default_converter
 
 from helmc import __version__
+from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink
 from helmc.compiler.emit import lsp as lspconv
 from helmc.compiler.frontend import parse_file
@@ -91,26 +92,18 @@ class HelmcServer(LanguageServer):
 
     def catalog_for(self, settings: dict[str, Any], sink: DiagnosticSink | None = None):
         """The catalog with the user's additions from [tool.helmc], loaded once per setting."""
-        key = tuple(
-            (k, tuple(v) if isinstance(v, list) else v)
-            for k, v in sorted(settings.items())
-            if k in ("local-path", "plugins", "enable-huggingface-models", "enable-local-huggingface-models")
-        )
         from helmc.compiler.prodenv import folder_stamp
+        from helmc.options import catalog_additions
 
-        key += (folder_stamp(settings.get("local-path", "prod_env")),)  # prod_env edited: reload
+        additions = catalog_additions(settings)  # as helm-check reads the same settings
+        key = (additions, folder_stamp(additions.local_path))  # prod_env edited: reload
         if key in self._catalogs:
             return self._catalogs[key]
         try:
-            from helmc.compiler.catalog import UserAdditions, load_catalog_with_additions
+            from helmc.compiler.catalog import load_catalog_with_additions
 
             side = DiagnosticSink()
-            catalog = load_catalog_with_additions(UserAdditions(
-                local_path=settings.get("local-path", "prod_env"),
-                plugins=tuple(settings.get("plugins", [])),
-                enable_huggingface_models=tuple(settings.get("enable-huggingface-models", [])),
-                enable_local_huggingface_models=tuple(settings.get("enable-local-huggingface-models", [])),
-            ), side)
+            catalog = load_catalog_with_additions(additions, side)
             for d in side.items:  # the catalog's own problems are no file's: log them once
                 self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"helmc: {d.message}"))
         except Exception as e:  # a broken catalog must not take the server down
@@ -422,17 +415,6 @@ def _wants(only: list[str], kind: types.CodeActionKind) -> bool:
     return not only or any(k == o or k.startswith(o + ".") for o in only)
 
 
-def _fix_title(fix) -> str:
-    old, new = fix.span.text, fix.replacement
-    if "\n" in old + new or len(old) + len(new) > 80:
-        return "Rewrite in the current format" if new.startswith("entries: [") else "Apply the suggested edit"
-    if not new:
-        return f"Remove `{old}`"
-    if not old:
-        return f"Insert `{new}`"
-    return f"Replace `{old}` with `{new}`"
-
-
 def quick_fixes(ls: "HelmcServer", uri: str, analysis: Analysis, rng: types.Range) -> list[types.CodeAction]:
     """One quick fix per fix of each diagnostic under the range; the safe ones are preferred
     (what `helm-check --fix` would apply)."""
@@ -446,7 +428,7 @@ def quick_fixes(ls: "HelmcServer", uri: str, analysis: Analysis, rng: types.Rang
         for fix in d.fixes:
             actions.append(
                 types.CodeAction(
-                    title=_fix_title(fix),
+                    title=CODES[d.code].title_of(fix.span.text, fix.replacement),  # the rule's own
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[lsp_diag],
                     is_preferred=fix.safe,

@@ -7,25 +7,16 @@ are relative to the pyproject.toml that holds them, as ruff reads its own settin
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# key -> (expected type, is a path to resolve). Keys may be written with `-` or `_`.
-KNOWN: dict[str, tuple[type, bool]] = {
-    "select": (list, False),
-    "ignore": (list, False),
-    "format": (str, False),
-    "local-path": (str, True),
-    "plugins": (list, True),
-    "models-to-run": (list, False),
-    "enable-huggingface-models": (list, False),
-    "enable-local-huggingface-models": (list, True),
-    "output-file": (str, True),
-    "no-catalog": (bool, False),
-}
+from helmc.options import SETTINGS, Kind
 
+# What TOML gives for each kind of option that [tool.helmc] may set.
+_TOML_TYPES: dict[Kind, type] = {Kind.STR: str, Kind.LIST: list, Kind.BOOL: bool}
 
 class SettingsError(Exception):
     """The settings cannot be used: a wrong type or an unreadable pyproject.toml."""
@@ -80,7 +71,8 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
     from helmc.compiler.reading import read_input_text
 
     try:
-        data = toml.loads(read_input_text(pyproject))
+        text = read_input_text(pyproject)
+        data = toml.loads(text)
     except OSError as e:
         raise SettingsError(f"{pyproject}: cannot read: {e.strerror or e}") from None
     except ValueError as e:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ValueErrors
@@ -98,18 +90,19 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
         if key == "format" and isinstance(value, dict):  # [tool.helmc.format]: helmc fmt's options
-            out.values["fmt"] = _format_options(pyproject, value)
+            out.values["fmt"] = _format_options(pyproject, text, value)
             continue
-        if key not in KNOWN:
-            out.warnings.append(f"{pyproject}: unknown setting `{raw_key}` in [tool.helmc] (known: {', '.join(KNOWN)})")
+        option = SETTINGS.get(key)
+        where = _at(pyproject, text, ("tool", "helmc"), raw_key)
+        if option is None:
+            out.warnings.append(f"{where}: unknown setting `{raw_key}` in [tool.helmc] (known: {', '.join(SETTINGS)})")
             continue
-        kind, is_path = KNOWN[key]
+        kind = _TOML_TYPES[option.kind]
         if kind is list and isinstance(value, str):
             value = [value]
         if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
-            want = {list: "a list of strings", str: "a string", bool: "true or false"}[kind]
-            raise SettingsError(f"{pyproject}: [tool.helmc] `{raw_key}` must be {want}")
-        if is_path:
+            raise SettingsError(f"{where}: [tool.helmc] `{raw_key}` must be {option.kind.value}")
+        if option.is_path:
             if isinstance(value, str):
                 value = str(base / value)
             else:
@@ -122,14 +115,48 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
 FORMAT_KNOWN: dict[str, tuple[type, int, int]] = {"indent-width": (int, 1, 16)}
 
 
-def _format_options(pyproject: Path, table: dict) -> dict[str, Any]:
+def _format_options(pyproject: Path, text: str, table: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
+        where = _at(pyproject, text, ("tool", "helmc", "format"), raw_key)
         if key not in FORMAT_KNOWN:
-            raise SettingsError(f"{pyproject}: unknown setting `{raw_key}` in [tool.helmc.format] (known: {', '.join(FORMAT_KNOWN)})")
+            raise SettingsError(f"{where}: unknown setting `{raw_key}` in [tool.helmc.format] (known: {', '.join(FORMAT_KNOWN)})")
         kind, low, high = FORMAT_KNOWN[key]
         if not isinstance(value, kind) or isinstance(value, bool) or not low <= value <= high:
-            raise SettingsError(f"{pyproject}: [tool.helmc.format] `{raw_key}` must be an integer from {low} to {high}")
+            raise SettingsError(f"{where}: [tool.helmc.format] `{raw_key}` must be an integer from {low} to {high}")
         out[key] = value
     return out
+
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _dotted(path: tuple[str, ...]) -> str:
+    """A TOML dotted key as a regex: each part bare or quoted, dots with optional spaces."""
+    parts = [f"""(?:{re.escape(p)}|"{re.escape(p)}"|'{re.escape(p)}')""" for p in path]
+    return r"\s*\.\s*".join(parts)
+
+
+def _at(pyproject: Path, text: str, table: tuple[str, ...], key: str) -> str:
+    """`path:line:column` of `key` in `table` (a `[tool.helmc]` header then `key = ...`, or a
+    dotted `helmc.key = ...` under `[tool]`, or `tool.helmc.key = ...` at the top), or the path
+    alone where TOML spells it some other way (an inline table)."""
+    current: tuple[str, ...] = ()
+    header = re.compile(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+    for n, line in enumerate(text.splitlines(), 1):
+        m = header.match(line)
+        if m:
+            current = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
+            continue
+        if table[: len(current)] != current:
+            continue
+        rest = table[len(current):]
+        k = re.match(r"\s*(" + _dotted((*rest, key)) + r")\s*=", line)
+        if k:
+            start = k.start(1)
+            dot = line.rfind(".", 0, k.end(1)) if rest else -1
+            column = (dot + 1 if dot >= start else start) + 1
+            column += len(line[column - 1:]) - len(line[column - 1:].lstrip())
+            return f"{pyproject}:{n}:{column}"
+    return str(pyproject)

@@ -26,14 +26,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Callable, Protocol, Sequence
 
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    name: str
-    payload: bytes
-    provider: str | None = None  # the model's host organisation, for --max-runs-per-provider
-    limited: bool = False  # whether --max-runs-per-provider applies (not for local models)
-    size: int | None = None  # expected work (max eval instances x train trials), if known
+from .task import Task  # noqa: F401 - the scheduler's unit too: its own module, so neither imports the other
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Iterable
 
-from .engine import Task
+from .task import Task
 
 MAX_BACKOFF = 60.0
 

@@ -52,7 +52,7 @@ def oracle_plans(catalog: Any) -> Iterator[tuple[Any, dict, Any]]:
         entries = load_entries([str(CORPUS / name)], [], DiagnosticSink())
         for entry, row in zip(entries, rows, strict=True):
             if "error" not in row:
-                yield entry, row, build_plan([entry], catalog, options, DiagnosticSink(), report_empty=False)
+                yield entry, row, build_plan([entry], catalog, options, DiagnosticSink())
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -98,7 +98,7 @@ def diagnostics_md() -> str:
         "closer than every other (one typo away, or equal but for case), unsafe otherwise.\n",
         "| code | name | severity | fix |",
         "|---|---|---|---|",
-        *(f"| [{c}](#{c.lower()}-{r.name}-{r.severity}) | `{r.name}` | {r.severity} | {FIXES.get(c, '')} |" for c, r in CODES.items()),
+        *(f"| [{c}](#{c.lower()}-{r.name}-{r.severity.value}) | `{r.name}` | {r.severity.value} | {FIXES.get(c, '')} |" for c, r in CODES.items()),
         "",
     ]
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,7 +107,7 @@ def diagnostics_md() -> str:
             if any(e.needs_helm or not _installed(e.requires) for e in examples) and code in kept:
                 out.append(kept[code].rstrip("\n") + "\n")
                 continue
-            out.append(f"## {code} `{rule.name}` ({rule.severity})\n")
+            out.append(f"## {code} `{rule.name}` ({rule.severity.value})\n")
             out.append(rule.summary + "\n")
             if code in FIXES:
                 kind = FIXES[code].split()[0].rstrip(",;")

@@ -1,4 +1,4 @@
-"""The conf reader's answers to issues 9 and 14: each case against HELM's own reading
+"""The conf reader's answers on the items of a conf file: each case against HELM's own reading
 (tests/helm_reading.py: pyhocon + dacite, as read_run_entries does) where HELM reads it."""
 
 from __future__ import annotations

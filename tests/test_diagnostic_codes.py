@@ -6,6 +6,8 @@ import importlib.util
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import HELM_INSTALLED
 from diagnostic_examples import EXAMPLES, NO_EXAMPLE
@@ -118,3 +120,25 @@ def test_example_text_snapshot(example, tmp_path, snapshot):
 def test_example_json_snapshot(example, tmp_path, snapshot):
     _, out, err = run_example(example, "json", tmp_path)
     assert json_output(out, err) == snapshot
+
+
+def test_the_registry_is_data_severity_an_enum_and_fixes_declared_with_the_rule():
+    from helmc.compiler.codes import FIXES, Severity
+
+    for rule in CODES.values():
+        assert isinstance(rule.severity, Severity)
+        assert (rule.code in FIXES) == bool(rule.fixes)
+        assert rule.fix_title is None or rule.fixes, f"{rule.code} names a fix title but makes no fix"
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+@given(old=st.text(max_size=60), new=st.text(max_size=60))
+def test_every_rule_titles_its_quick_fix(code, old, new):
+    """The title an editor shows for a fix is the rule's own when it declares one, else one line
+    that says the edit (never empty, never two lines)."""
+    title = CODES[code].title_of(old, new)
+    if CODES[code].fix_title is not None:
+        assert title == CODES[code].fix_title
+    assert title and "\n" not in title and len(title) <= 200
+    if "\n" not in old + new and 0 < len(old) + len(new) <= 80 and old and new:
+        assert title == f"Replace `{old}` with `{new}`" or CODES[code].fix_title

@@ -66,7 +66,7 @@ def helmc_runs(desc: str) -> tuple[list[tuple[str | None, str, str | None, str |
     cat = load_catalog()
     sink = DiagnosticSink()
     entries = load_entries([], [desc], sink)
-    plan = build_plan(entries, cat, PlanOptions(models_to_run=MODELS), sink, report_empty=False)
+    plan = build_plan(entries, cat, PlanOptions(models_to_run=MODELS), sink)
     errors = [f"{d.code} {d.message}" for d in sink.items if d.severity is Severity.ERROR]
     runs = [
         (

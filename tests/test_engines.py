@@ -1,4 +1,4 @@
-"""Engines, retries, per-provider limits and scheduling (issue 11), without HELM.
+"""Engines, retries, per-provider limits and scheduling, without HELM.
 
 The executor is a test double (engine_doubles.py); HELM's own execution under each engine is
 in test_engines_helm.py. Ray and submitit tests start real processes (a local Ray instance,

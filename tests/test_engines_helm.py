@@ -1,4 +1,4 @@
-"""Every engine through HELM itself, with real processes (issue 11): the differential against
+"""Every engine through HELM itself, with real processes: the differential against
 HELM's helm-run, a worker SIGKILLed in the middle of a run (retried, the suite ends complete),
 and helm-run itself killed with SIGKILL (the next helm-run resumes without redoing finished
 runs). Ray runs on a local Ray instance, Slurm on submitit's local executor. Marked `helm`."""

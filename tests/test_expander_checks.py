@@ -16,7 +16,7 @@ from helmc.compiler.planner import build_plan
 def _codes(desc: str) -> list[tuple[str, str]]:
     sink = DiagnosticSink()
     entries = load_entries([], [desc], sink)
-    build_plan(entries, load_catalog(), PlanOptions(models_to_run=["openai/gpt2"]), sink, report_empty=False)
+    build_plan(entries, load_catalog(), PlanOptions(models_to_run=["openai/gpt2"]), sink)
     return [(d.code, d.severity.value if hasattr(d.severity, "value") else str(d.severity)) for d in sink.items if d.severity is not Severity.INFO]
 
 

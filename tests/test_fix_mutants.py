@@ -1,4 +1,4 @@
-"""issue 12's measure: one-typo mutants of HELM's conf files are restored byte for byte by
+"""The fixes' measure: one-typo mutants of HELM's conf files are restored byte for byte by
 `helm-check --fix` wherever the suggestion is unique, and files without mistakes are left as
 they are. benchmarks/fix_share.py prints the same share over every entry of the corpus."""
 

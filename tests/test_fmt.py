@@ -254,3 +254,56 @@ def test_settings_indent_width(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.helmc.format]\nindent-width = 0\n")
     code, _, err = run_cli(["fmt", str(f)], tmp_path)
     assert code == 2 and "indent-width" in err
+
+
+# An unformatted file that --fix also edits (a key one typo from `priority`): both writers see it.
+_MESSY = 'entries: [\n{description: "simple1:model=simple/model1",   prioirty: 1}\n]\n'
+
+
+@pytest.mark.parametrize("argv", [["fmt", "x.conf"], ["check", "--fix", "--isolated", "x.conf"]],
+                         ids=["fmt", "check --fix"])
+@pytest.mark.parametrize("failing_at", [0, 1, 7])
+def test_a_write_cut_short_leaves_the_users_file_whole(tmp_path, monkeypatch, argv, failing_at):
+    """`helmc fmt` writes through the same atomic writer as `--fix`: a write cut short at any
+    point (a full disk, a kill) leaves the file as it was, and no temporary file beside it."""
+    import os as _os
+
+    path = tmp_path / "x.conf"
+    path.write_text(_MESSY, encoding="utf-8")
+    real_fdopen = _os.fdopen
+
+    class _Cut:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            self.f.write(data[:failing_at])
+            raise OSError(28, "No space left on device", str(path))
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr("helmc.compiler.atomic_write.os.fdopen", lambda *a, **k: _Cut(real_fdopen(*a, **k)))
+    status, out, err = run_cli(argv, tmp_path)
+    assert path.read_text(encoding="utf-8") == _MESSY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.conf"]
+    assert "Traceback" not in out + err
+    assert any("x.conf" in line and "No space left on device" in line for line in err.splitlines())
+    if argv[0] == "fmt":
+        assert status == 2  # the outside world failed: one line, exit 2
+
+
+def test_fmt_keeps_a_symlink_and_the_file_mode(tmp_path):
+    real = tmp_path / "real.conf"
+    real.write_text(_MESSY, encoding="utf-8")
+    real.chmod(0o640)
+    (tmp_path / "link.conf").symlink_to(real)
+    status, _, _ = run_cli(["fmt", "link.conf"], tmp_path)
+    assert status == 0 and (tmp_path / "link.conf").is_symlink()
+    assert real.read_text(encoding="utf-8") != _MESSY and (real.stat().st_mode & 0o777) == 0o640

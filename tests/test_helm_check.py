@@ -17,8 +17,8 @@ from helmc.compiler.helm_check import (
     filter_diagnostics,
     helm_check,
     is_selected,
-    settle_flags,
 )
+from helmc.options import settle_flags
 from helmc.compiler.plan import PlanOptions
 from helmc.compiler.session import Options, RunSet
 

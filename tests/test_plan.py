@@ -12,7 +12,7 @@ from helmc.compiler.catalog import load_catalog
 from helmc.compiler.diagnostics import DiagnosticSink
 from helmc.compiler.frontend import load_entries, parse_file
 from helmc.compiler.plan import PlanOptions
-from helmc.compiler.planner import Trace, build_plan
+from helmc.compiler.planner import Trace, build_plan, no_runs_diagnostic, validate_models_to_run
 from helmc.compiler.source import SourceFile
 
 
@@ -22,9 +22,16 @@ def cat():
 
 
 def plan(cat, *descriptions: str, **options):
+    """As `helmc plan` compiles: the flags checked, the entries planned, an empty plan reported."""
     sink = DiagnosticSink()
     entries = load_entries([], list(descriptions), sink)
-    return build_plan(entries, cat, PlanOptions(**options), sink), sink
+    selection = PlanOptions(**options)
+    if selection.models_to_run:
+        validate_models_to_run(selection.models_to_run, cat, sink)
+    p = build_plan(entries, cat, selection, sink)
+    if entries and not p.runs:
+        sink.add(no_runs_diagnostic(p, entries))
+    return p, sink
 
 
 def test_value_set_expansion(cat) -> None:

@@ -1,4 +1,4 @@
-"""The measurement of issue 13: a realistic lab prod_env (tests/data/prodenv_lab: a Hugging Face
+"""The prod_env measurement: a realistic lab prod_env (tests/data/prodenv_lab: a Hugging Face
 model, a vLLM server, a Together model, their metadata and a tokenizer), then one mistake of
 each kind. helm-check must flag every mistake at its line in its file and report no error on
 the clean folder; HELM's own reaction to each is recorded by loading the folder with HELM's

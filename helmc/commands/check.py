@@ -16,45 +16,23 @@ from typing import TextIO
 
 from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic
-from helmc.compiler.emit import FORMATS, emit
+from helmc.compiler.emit import emit
 from helmc.compiler.frontend import gc_paused
-from helmc.compiler.helm_check import HelmCheckRequest, HelmCheckResult, Report, UsageError, helm_check, settle_flags
+from helmc.compiler.helm_check import HelmCheckRequest, HelmCheckResult, Report, UsageError, helm_check
+from helmc.options import settle_flags
 from helmc.compiler.session import RunSet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # Defaults are None so that settings from pyproject.toml can fill what the flags leave out.
-    from helmc.commands.common import add_selection_arguments
+    # Flags that [tool.helmc] may give default to None, so that settings fill what is left out.
+    from helmc.options import Where, add_flags
 
     parser.add_argument(
         "paths", nargs="*", metavar="PATH",
         help="conf files (each checked as `helm-run --conf-paths FILE` reads it), folders of *.conf files, "
         "or HELM config YAML files (model_deployments.yaml, ...)",
     )
-    add_selection_arguments(parser)
-    parser.add_argument(
-        "--allow-no-runs", action="store_true", help="as helm-run's flag: nothing left to run is no error"
-    )
-    parser.add_argument("--format", choices=FORMATS, default=None, help="output format (default: text)")
-    parser.add_argument("--local-path", default=None, help="HELM's local config folder (default: prod_env)")
-    parser.add_argument("--plugins", nargs="+", default=None, metavar="MODULE", help="plugin modules or paths")
-    parser.add_argument("--enable-huggingface-models", nargs="+", default=None, metavar="MODEL")
-    parser.add_argument("--enable-local-huggingface-models", nargs="+", default=None, metavar="PATH")
-    parser.add_argument(
-        "--no-catalog", action="store_true", default=None, help="check syntax and schema only, not names against HELM's catalog"
-    )
-    parser.add_argument(
-        "--select", action="append", default=None, metavar="CODES",
-        help="report only these codes or prefixes, comma-separated (e.g. HC03,HC0106)",
-    )
-    parser.add_argument(
-        "--ignore", action="append", default=None, metavar="CODES", help="never report these codes or prefixes"
-    )
-    parser.add_argument("--statistics", action="store_true", help="print the number of diagnostics per code instead")
-    parser.add_argument("--output-file", "-o", default=None, metavar="FILE", help="write the output to FILE")
-    parser.add_argument("--isolated", action="store_true", help="ignore [tool.helmc] in pyproject.toml")
-    parser.add_argument("--fix", action="store_true", help="apply every safe fix to the files in place")
-    parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix, apply the unsafe fixes too")
+    add_flags(parser, Where.CHECK)
 
 
 def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) -> None:

@@ -1,28 +1,9 @@
-"""What several commands share: helm-run's flags, declared once and parsed into one Options."""
+"""What several commands share: their parsed flags (declared once, in helmc/options.py) as one Options."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
-
-
-def add_selection_arguments(parser: Any, *, run_entries_nargs: str = "*") -> None:
-    """helm-run's selection flags, with helm-run's names and meaning (check and plan take them)."""
-    parser.add_argument("-c", "--conf-paths", nargs="+", default=[], metavar="PATH",
-                        help="conf files (or folders of them) read together, as helm-run reads them")
-    parser.add_argument("--conf-file", nargs="+", action="extend", default=[], metavar="PATH",
-                        help="same as --conf-paths (the spelling in HELM's documentation)")
-    parser.add_argument("-r", "--run-entries", nargs=run_entries_nargs, default=[], metavar="ENTRY",
-                        help="run entries, read together with --conf-paths")
-    parser.add_argument("--models-to-run", nargs="+", default=None, metavar="MODEL",
-                        help="as helm-run: only runs of these models (a `model=` without `/` is replaced by each)")
-    parser.add_argument("--groups-to-run", nargs="+", default=None, metavar="GROUP",
-                        help="as helm-run: only runs of these scenario groups")
-    parser.add_argument("--priority", type=int, default=None,
-                        help="as helm-run: drop entries whose priority is greater than this")
-    parser.add_argument("-m", "--max-eval-instances", type=int, default=None,
-                        help="as helm-run: the adapter's max_eval_instances where the run spec leaves it unset")
-    parser.add_argument("-t", "--num-train-trials", type=int, default=None, help="as helm-run")
 
 
 def options_from_args(args: argparse.Namespace):

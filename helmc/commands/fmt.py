@@ -11,6 +11,7 @@ import difflib
 import sys
 from pathlib import Path
 
+from helmc.compiler.atomic_write import write_atomically
 from helmc.compiler.conf.format import format_source
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.emit import emit
@@ -97,8 +98,8 @@ def _files(args: argparse.Namespace) -> int:
         elif args.check:
             print(f"would reformat {path}")
         else:
-            with open(path, "w", encoding="utf-8", newline="") as f:
-                f.write(result.text)
+            # as --fix writes: a kill mid-write leaves the old file or the new, never half of one
+            write_atomically(path, result.text)
     diagnostics = sink.sorted()
     if diagnostics:
         emit(diagnostics, "text", sys.stderr, files=len(paths))

@@ -9,20 +9,10 @@ from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from helmc.commands.common import add_selection_arguments
+    from helmc.options import Where, add_flags
 
     parser.add_argument("paths", nargs="*", metavar="PATH", help="conf files or folders (same as -c)")
-    add_selection_arguments(parser)
-    parser.add_argument("--local-path", default="prod_env", help="HELM's local config folder (default: prod_env)")
-    parser.add_argument("--plugins", nargs="+", default=[], metavar="MODULE")
-    parser.add_argument("--enable-huggingface-models", nargs="+", default=[], metavar="MODEL")
-    parser.add_argument("--enable-local-huggingface-models", nargs="+", default=[], metavar="PATH")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--explain", action="store_true", help="show each entry's way from description to runs")
-    parser.add_argument(
-        "--build", action="store_true",
-        help="build every RunSpec with HELM's own functions (needs crfm-helm): exact run names and adapter settings",
-    )
+    add_flags(parser, Where.PLAN)
 
 
 def _diag_dicts(diags: list) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ import time
 from typing import Any, Iterator
 
 from ..engine import Done, Engine, Executor, Task
-from . import RemoteExecutor, enter, run_forked
+from .remote import RemoteExecutor, enter, run_forked
 
 
 class _Host:

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from ..engine import Done, Engine, Executor, Task
-from . import RemoteExecutor, run_remote
+from .remote import RemoteExecutor, run_remote
 
 # submitit's local executor kills a job after `timeout_min` (2 minutes by default): a HELM run
 # may take hours, so locally there is no limit unless `--slurm-arg time=MINUTES` sets one.
