@@ -452,6 +452,8 @@ def _may_declare_helm_entry_points() -> bool:
     """
     import sys
 
+    from .reading import read_input_text
+
     for folder in sys.path:
         try:
             names = os.listdir(folder or ".")
@@ -460,12 +462,11 @@ def _may_declare_helm_entry_points() -> bool:
         for name in names:
             if name.endswith((".dist-info", ".egg-info")):
                 try:
-                    with open(os.path.join(folder or ".", name, "entry_points.txt"), encoding="utf-8") as f:
-                        if "[helm]" in f.read():
-                            return True
+                    if "[helm]" in read_input_text(os.path.join(folder or ".", name, "entry_points.txt")):
+                        return True
                 except FileNotFoundError:
                     continue
-                except OSError:
+                except (OSError, ValueError):  # not UTF-8 either: in doubt
                     return True
             elif name.endswith(".egg-link") or name.endswith(".pth"):
                 continue
@@ -554,8 +555,10 @@ def _cache_dir() -> str:
 
 
 def _read_json(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    """A catalog file (the snapshot, a cache, $HELMC_CATALOG): OSError or ValueError."""
+    from .reading import read_input_bytes
+
+    return json.loads(read_input_bytes(path))
 
 
 def snapshot_path() -> str:

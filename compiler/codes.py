@@ -100,6 +100,7 @@ _RULES = [
     Rule("HC0618", "coerced-value", "warning", "HELM converts a value to the field's type, changing its meaning."),
     Rule("HC0619", "missing-class-argument", "error", "A required constructor parameter that neither `args` nor HELM provides."),
     Rule("HC0620", "config-duplicate-key", "warning", "A key is set twice in one YAML mapping; the later value wins."),
+    Rule("HC0621", "yaml-too-deep", "error", "YAML collections are nested deeper than helmc reads."),
     # helm-run engines (issue 11)
     Rule("HC0700", "unknown-engine", "error", "--engine names no engine helm-run has."),
     Rule("HC0701", "engine-extra-missing", "error", "The chosen engine needs an extra that is not installed."),

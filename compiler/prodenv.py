@@ -14,7 +14,6 @@ the checks and the catalog's --local-path additions share the parse.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
@@ -41,16 +40,14 @@ def load_config_catalog() -> dict[str, Any]:
     if "data" in _CFG:
         return _CFG["data"]
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", f"helm-config-{_SNAPSHOT_VERSION}.json")
-    with open(here, encoding="utf-8") as f:
-        data = json.load(f)
-    from .catalog import _cache_dir, _installed_version
+    from .catalog import _cache_dir, _installed_version, _read_json
 
+    data = _read_json(here)
     inst = _installed_version()
     if inst and inst != data.get("helm_version"):
         cache = os.path.join(_cache_dir(), f"helm-config-{inst}.json")
         try:
-            with open(cache, encoding="utf-8") as f:
-                data = json.load(f)
+            data = _read_json(cache)
         except (OSError, ValueError):
             from . import catalog_build as cb
             from .catalog_build_config import build_config_catalog
@@ -87,7 +84,8 @@ _READ: dict[tuple, ConfigFile | None] = {}
 
 def read_config_file(path: str, text: str | None = None) -> ConfigFile | None:
     """Read and compose one config file; the same path with the same content is parsed once.
-    None when the file does not exist (HELM skips it then)."""
+    None when nothing has the name (HELM skips it then). HELM skips a FIFO, a folder, a broken
+    or looping link there too, without a word: helmc reads it as any input, so it says why."""
     from .config_yaml import YamlDoc, read_yaml  # PyYAML: imported only when a config file is read
     from .frontend import read_source
 
@@ -95,7 +93,10 @@ def read_config_file(path: str, text: str | None = None) -> ConfigFile | None:
         try:
             st = os.stat(path)
         except OSError:
-            return None
+            try:
+                st = os.lstat(path)  # a broken or looping link: read_source says which
+            except OSError:
+                return None
         key: tuple = (os.path.abspath(path), path, st.st_mtime_ns, st.st_size)
     else:
         key = (os.path.abspath(path), path, "text", text)

@@ -422,7 +422,8 @@ def construction_diagnostics(cf: ConfigFile, sink: DiagnosticSink) -> None:
                 )
             )
         else:
-            text = node.span.text if node.kind == "scalar" else node.span.text.split("\n", 1)[0]
+            # a collection: its tag as written (`!!python/object/apply:os.system`), not its items
+            text = node.span.text if node.kind == "scalar" else (node.span.text.split() or [""])[0]
             sink.add(diag("HC0602", f"YAML cannot construct `{text}`: {node.error}", node.span, "yaml.safe_load fails here"))
 
 

@@ -8,6 +8,7 @@ Diagnostic at the entry that planned it, so it goes through the chosen --format.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
@@ -17,6 +18,7 @@ from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity, dia
 from helmc.compiler.ir import Entry
 from helmc.compiler.plan import EntryRef, Plan, PlannedRun
 from helmc.compiler.planner import Trace, entry_ref
+from helmc.compiler.reading import open_for_append
 from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets, name_clash, same_run
 from helmc.compiler.source import SourceFile, Span
 
@@ -89,7 +91,7 @@ class Session:
             log = f"{scratch}/build.log"
             try:
                 # fds 1 and 2, and Python's own streams where a caller has replaced them
-                with bridge.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
+                with bridge.redirect_output(log), os.fdopen(open_for_append(log), "a", encoding="utf-8") as py_log, \
                         contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
                     bridge.prepare(settings)
                     built, errors, mismatches = bridge.build_plan(plan, settings)
