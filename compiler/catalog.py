@@ -608,7 +608,7 @@ def load_catalog_data() -> dict[str, Any]:
         try:
             data = _read_json(env)
         except (OSError, ValueError) as e:
-            raise CatalogError(f"cannot read HELMC_CATALOG={env}: {e}") from e
+            raise CatalogError(f"cannot read HELMC_CATALOG={env}: {getattr(e, 'strerror', None) or e}") from e
     else:
         data = _read_json(snapshot_path())
         inst = _installed_version()
@@ -649,6 +649,7 @@ def load_catalog(additions: UserAdditions | None = None) -> Catalog:
 def load_catalog_with_additions(add: UserAdditions, sink: Any = None) -> Catalog | None:
     """load_catalog for the command line: a user addition that cannot be read becomes a
     diagnostic in `sink` (HC0901) and the catalog without additions is used."""
+    said = None
     try:
         return load_catalog(add)
     except CatalogError as e:
@@ -657,12 +658,15 @@ def load_catalog_with_additions(add: UserAdditions, sink: Any = None) -> Catalog
         from .diagnostics import diag
         from .source import SourceFile
 
+        said = str(e)
         src = SourceFile("<catalog>", "")
-        sink.add(diag("HC0901", str(e), src.span(0, 0), "", help="fix or leave out the flag that names it"))
+        env = said.startswith("cannot read HELMC_CATALOG=")
+        sink.add(diag("HC0901", said, src.span(0, 0), "",
+                      help="fix HELMC_CATALOG or unset it" if env else "fix or leave out the flag that names it"))
     try:
         return load_catalog()
     except (CatalogError, OSError, ValueError) as e:
-        if sink is not None:
+        if sink is not None and str(e) != said:  # the same file again ($HELMC_CATALOG): said once
             from .diagnostics import diag
             from .source import SourceFile
 

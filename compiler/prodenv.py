@@ -642,6 +642,22 @@ def check_folder(
         check_names(folder, _Names(cfg, load_catalog_data(), plugins), wanted, sink)
 
 
+def unreadable_configs(local_path: str | None, sink: DiagnosticSink) -> None:
+    """helm-run's preflight over the --local-path config files: what stops HELM reading them at
+    all, as helm-check reports it. A file that cannot be read (HC0901: HELM skips a FIFO or a
+    folder without a word, and reads /dev/zero's kin to the end), that is no YAML (HC0601) or
+    nests past the bound (HC0621), or holds a value yaml.safe_load cannot construct (HC0602,
+    HC0606): HELM stops on each with a traceback that names no line."""
+    from .prodenv_fields import construction_diagnostics
+
+    if not local_path or not os.path.isdir(local_path):
+        return
+    for cf in read_folder(local_path).files.values():
+        sink.extend(cf.diagnostics)
+        if not cf.doc.syntax_error:
+            construction_diagnostics(cf, sink)
+
+
 def check_paths(
     config_paths: list[str], local_path: str | None, sink: DiagnosticSink, plugins: Iterable[str] = (), names: bool = True
 ) -> int:

@@ -19,7 +19,7 @@ import shutil
 import sys
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from helmc.compiler.catalog import UserAdditions
 from helmc.compiler.reading import open_for_append, read_input_text
@@ -210,12 +210,15 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
 _LOG_CONFIG_HELP = "give a YAML file in the schema of Python's logging.config.dictConfig (`version: 1`, `handlers:`, `loggers:`)"
 
 
-def check_flag_files(settings: HelmSettings) -> str | None:
+def check_flag_files(settings: HelmSettings, warn: Callable[[str], None]) -> str | None:
     """Before anything is compiled: the files that flags name and HELM reads, read as helmc
     reads every input (a FIFO refused at once, /dev/zero never read, YAML nesting bounded).
     The one-line error for helm-run to exit 2 with, or None; never imports HELM."""
     try:
-        if settings.log_config and os.path.exists(settings.log_config):  # HELM skips a missing one
+        if settings.log_config and not os.path.lexists(settings.log_config):
+            warn(f"warning: --log-config `{settings.log_config}` does not exist; HELM ignores it without a word "
+                 "and logs as by default")
+        elif settings.log_config:  # a broken or looping link too, which HELM would skip: the reader says why
             read_log_config(settings.log_config)
         if settings.server_url and not settings.skip_instances:  # HELM reads the key only then
             read_api_key(settings.api_key_path)
@@ -257,7 +260,7 @@ def read_api_key(path: str) -> str:
 def _setup_logging(setup_default_logging: Any, path: str | None) -> None:
     """HELM's setup_default_logging(--log-config), with the file checked first (it opens it with
     a bare open(), which waits on a FIFO for good) and its refusal said as the user's mistake."""
-    if path and os.path.exists(path):
+    if path and os.path.lexists(path):
         read_log_config(path)
     try:
         setup_default_logging(path)

@@ -95,7 +95,7 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     # 0. Flags that no compile can fix: exit 2 before anything is compiled, started or written.
     if settings.cache_instances_only and not settings.cache_instances:
         return stop(Ending.REFUSED, "error: if --cache-instances-only is set, --cache-instances must also be set.")
-    problem = bridge.check_flag_files(settings)  # --log-config, --api-key-path: read as every input
+    problem = bridge.check_flag_files(settings, warn)  # --log-config, --api-key-path: read as every input
     if problem is not None:
         return stop(Ending.REFUSED, problem)
     problem = bridge.suite_name_problem(settings.suite)

@@ -41,6 +41,10 @@ class Session:
 
     def compile(self, purpose: Purpose = "run", traces: list[Trace] | None = None) -> Plan | None:
         """The same compile and verdict as helm-check's; None when no catalog could be loaded."""
+        if purpose == "run":  # the --local-path files HELM will read: helm-check's own diagnostics
+            from helmc.compiler.prodenv import unreadable_configs
+
+            unreadable_configs(self.options.catalog.local_path, self.sink)
         (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose, traces=traces)
         self._entries = {entry_ref(e): e for e in self.compiled.entries if e.description is not None}
         return self.compiled.plan
