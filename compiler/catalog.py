@@ -447,6 +447,8 @@ def _may_declare_helm_entry_points() -> bool:
     """
     import sys
 
+    from .reading import read_input_text
+
     for folder in sys.path:
         try:
             names = os.listdir(folder or ".")
@@ -455,12 +457,11 @@ def _may_declare_helm_entry_points() -> bool:
         for name in names:
             if name.endswith((".dist-info", ".egg-info")):
                 try:
-                    with open(os.path.join(folder or ".", name, "entry_points.txt"), encoding="utf-8") as f:
-                        if "[helm]" in f.read():
-                            return True
+                    if "[helm]" in read_input_text(os.path.join(folder or ".", name, "entry_points.txt")):
+                        return True
                 except FileNotFoundError:
                     continue
-                except OSError:
+                except (OSError, ValueError):  # not UTF-8 either: in doubt
                     return True
             elif name.endswith(".egg-link") or name.endswith(".pth"):
                 continue
@@ -551,6 +552,7 @@ def load_catalog(additions: UserAdditions | None = None) -> Catalog:
 def load_catalog_with_additions(add: UserAdditions, sink: Any = None) -> Catalog | None:
     """load_catalog for the command line: a user addition that cannot be read becomes a
     diagnostic in `sink` (HC0901) and the catalog without additions is used."""
+    said = None
     try:
         return load_catalog(add)
     except CatalogError as e:
@@ -559,12 +561,15 @@ def load_catalog_with_additions(add: UserAdditions, sink: Any = None) -> Catalog
         from .diagnostics import diag
         from .source import SourceFile
 
+        said = str(e)
         src = SourceFile("<catalog>", "")
-        sink.add(diag("HC0901", str(e), src.span(0, 0), "", help="fix or leave out the flag that names it"))
+        env = said.startswith("cannot read HELMC_CATALOG=")
+        sink.add(diag("HC0901", said, src.span(0, 0), "",
+                      help="fix HELMC_CATALOG or unset it" if env else "fix or leave out the flag that names it"))
     try:
         return load_catalog()
     except (CatalogError, OSError, ValueError) as e:
-        if sink is not None:
+        if sink is not None and str(e) != said:  # the same file again ($HELMC_CATALOG): said once
             from .diagnostics import diag
             from .source import SourceFile
 

@@ -19,6 +19,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from .reading import read_input_text
+
 CATALOG_FORMAT = 1
 
 
@@ -45,10 +47,9 @@ class HelmSource:
                 raise CatalogBuildError(f"{rel} is not in {self.root}") from e
         path = os.path.join(self.root, rel)
         try:
-            with open(path, encoding="utf-8") as f:
-                return f.read()
-        except OSError as e:
-            raise CatalogBuildError(f"cannot read {path}: {e.strerror}") from e
+            return read_input_text(path)
+        except (OSError, ValueError) as e:
+            raise CatalogBuildError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from e
 
     def exists(self, rel: str) -> bool:
         if self.wheel is not None:
@@ -99,11 +100,10 @@ def _version_near(root: str) -> str | None:
         if n.startswith("crfm_helm-") and n.endswith(".dist-info"):
             meta = os.path.join(root, n, "METADATA")
             try:
-                with open(meta, encoding="utf-8") as f:
-                    for line in f:
-                        if line.startswith("Version:"):
-                            return line.split(":", 1)[1].strip()
-            except OSError:
+                for line in read_input_text(meta).splitlines():
+                    if line.startswith("Version:"):
+                        return line.split(":", 1)[1].strip()
+            except (OSError, ValueError):
                 pass
             return n[len("crfm_helm-") : -len(".dist-info")]
     return None

@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from .catalog_build import CatalogBuildError, HelmSource, _literal, _Modules, _registered_by, _src
+from .reading import read_input_text
 
 CONFIG_FORMAT = 1
 
@@ -433,9 +434,8 @@ def _metadata_text(src: HelmSource) -> str:
     for n in names:
         if n.startswith("crfm_helm-") and n.endswith(".dist-info"):
             try:
-                with open(os.path.join(src.root, n, "METADATA"), encoding="utf-8") as f:
-                    return f.read()
-            except OSError:
+                return read_input_text(os.path.join(src.root, n, "METADATA"))
+            except (OSError, ValueError):
                 return ""
     return ""
 

@@ -24,9 +24,11 @@ def cache_dir() -> str:
     return os.path.join(base, "helmc")
 
 
-def _read_json(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+def read_json(path: str) -> dict[str, Any]:
+    """A catalog file (the snapshot, a cache, $HELMC_CATALOG): OSError or ValueError."""
+    from .reading import read_input_bytes
+
+    return json.loads(read_input_bytes(path))
 
 
 def data_path(name: str) -> str:
@@ -79,11 +81,11 @@ def load_catalog_data() -> dict[str, Any]:
         return _RAW[key]
     if env:
         try:
-            data = _read_json(env)
+            data = read_json(env)
         except (OSError, ValueError) as e:
-            raise CatalogError(f"cannot read HELMC_CATALOG={env}: {e}") from e
+            raise CatalogError(f"cannot read HELMC_CATALOG={env}: {getattr(e, 'strerror', None) or e}") from e
     else:
-        data = _read_json(snapshot_path())
+        data = read_json(snapshot_path())
         inst = installed_version()
         if inst and inst != data.get("helm_version"):
             data = _catalog_for_installed(inst) or data
@@ -94,7 +96,7 @@ def load_catalog_data() -> dict[str, Any]:
 def _catalog_for_installed(version: str) -> dict[str, Any] | None:
     cache = os.path.join(cache_dir(), f"catalog-{version}.json")
     try:
-        return _read_json(cache)
+        return read_json(cache)
     except (OSError, ValueError):
         pass
     from . import catalog_build as cb

@@ -133,6 +133,7 @@ _RULES = [
     Rule("HC0618", "coerced-value", Severity.WARNING, "HELM converts a value to the field's type, changing its meaning.", fixes="unsafe"),
     Rule("HC0619", "missing-class-argument", Severity.ERROR, "A required constructor parameter that neither `args` nor HELM provides."),
     Rule("HC0620", "config-duplicate-key", Severity.WARNING, "A key is set twice in one YAML mapping; the later value wins."),
+    Rule("HC0621", "yaml-too-deep", Severity.ERROR, "YAML collections are nested deeper than helmc reads."),
     # helm-run engines
     Rule("HC0700", "unknown-engine", Severity.ERROR, "--engine names no engine helm-run has."),
     Rule("HC0701", "engine-extra-missing", Severity.ERROR, "The chosen engine needs an extra that is not installed."),

@@ -17,10 +17,51 @@ import yaml
 from .diagnostics import diag
 from .source import SourceFile, Span
 
-# yaml.safe_load's own loader: libyaml's CSafeLoader disagrees with it on edge cases ("'>\t'")
-_Loader = yaml.SafeLoader
+# How deep collections may nest. PyYAML's composer recurses about twice per level, so
+# yaml.safe_load itself fails with a RecursionError near 490 levels (the exact depth varies with
+# the caller's stack); HELM's own config files nest at most 6 deep. One bound for every YAML
+# file helmc reads, well below Python's limit, so no walk over the tree can hit it either.
+MAX_YAML_DEPTH = 200
+
+
+class YamlTooDeep(yaml.MarkedYAMLError):
+    """Collections nested more than MAX_YAML_DEPTH deep; the mark is where the limit is passed."""
+
+
+class _Loader(yaml.SafeLoader):
+    """yaml.safe_load's own loader (libyaml's CSafeLoader disagrees with it on edge cases such
+    as "'>\t'"), refusing to compose deeper than MAX_YAML_DEPTH instead of overflowing the stack."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_YAML_DEPTH and self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            raise YamlTooDeep(None, None, f"collections are nested more than {MAX_YAML_DEPTH} deep",
+                              self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load(text), nesting bounded: raises yaml.YAMLError (YamlTooDeep too deep)."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _unknown_tag(node: yaml.Node, constructor: yaml.constructor.SafeConstructor) -> str | None:
+    """Why safe_load refuses a collection's tag (`!!python/object/apply:os.system [...]`), as its
+    own ConstructorError says; None for a tag it constructs."""
+    if node.tag in constructor.yaml_constructors:
+        return None
+    return f"could not determine a constructor for the tag '{node.tag}'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,18 +135,18 @@ def _convert(source: SourceFile, node: yaml.Node, constructor: yaml.constructor.
         return seen[key]
     span = _span(source, node)
     if isinstance(node, yaml.MappingNode):
-        error = None
+        error = _unknown_tag(node, constructor)
         try:
             constructor.flatten_mapping(node)  # `<<: *anchor` merges, as safe_load does
         except yaml.YAMLError as e:
-            error = _error_text(e)
+            error = error or _error_text(e)
         out = YNode("map", span, (), node.tag, error)
         seen[key] = out
         pairs = tuple((_convert(source, k, constructor, seen), _convert(source, v, constructor, seen)) for k, v in node.value)
         object.__setattr__(out, "value", pairs)
         return out
     if isinstance(node, yaml.SequenceNode):
-        out = YNode("seq", span, (), node.tag)
+        out = YNode("seq", span, (), node.tag, _unknown_tag(node, constructor))
         seen[key] = out
         object.__setattr__(out, "value", tuple(_convert(source, i, constructor, seen) for i in node.value))
         return out
@@ -148,6 +189,19 @@ def read_yaml(source: SourceFile, sink) -> YamlDoc:
     """Compose the text; a syntax error is reported at the parser's own mark (HC0601)."""
     try:
         node = yaml.compose(source.text, Loader=_Loader)
+    except YamlTooDeep as e:
+        at = min(e.problem_mark.index, len(source.text))
+        sink.add(
+            diag(
+                "HC0621",
+                f"YAML collections are nested more than {MAX_YAML_DEPTH} deep",
+                source.span(at, at + 1 if at < len(source.text) else at),
+                "nested too deep",
+                notes=[f"helmc reads at most {MAX_YAML_DEPTH} levels; HELM's config files need at most 6, and "
+                       "HELM's yaml.safe_load fails with a RecursionError (no file, no line) near 490"],
+            )
+        )
+        return YamlDoc(source, None, syntax_error=True)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         at = mark.index if mark is not None else 0

@@ -14,12 +14,11 @@ the checks and the catalog's --local-path additions share the parse.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .catalog_data import SNAPSHOT_VERSION, cache_dir, data_path, installed_version, load_catalog_data
+from .catalog_data import SNAPSHOT_VERSION, cache_dir, data_path, installed_version, load_catalog_data, read_json
 from .config_file import ConfigFile
 from .diagnostics import Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
 from .passes.suggest import closest, did_you_mean_applicability
@@ -42,14 +41,12 @@ def load_config_catalog() -> dict[str, Any]:
     if "data" in _CFG:
         return _CFG["data"]
     here = data_path(f"helm-config-{SNAPSHOT_VERSION}.json")
-    with open(here, encoding="utf-8") as f:
-        data = json.load(f)
+    data = read_json(here)
     inst = installed_version()
     if inst and inst != data.get("helm_version"):
         cache = os.path.join(cache_dir(), f"helm-config-{inst}.json")
         try:
-            with open(cache, encoding="utf-8") as f:
-                data = json.load(f)
+            data = read_json(cache)
         except (OSError, ValueError):
             from . import catalog_build as cb
             from .catalog_build_config import build_config_catalog
@@ -78,7 +75,8 @@ _READ: dict[tuple, ConfigFile | None] = {}
 
 def read_config_file(path: str, text: str | None = None) -> ConfigFile | None:
     """Read and compose one config file; the same path with the same content is parsed once.
-    None when the file does not exist (HELM skips it then)."""
+    None when nothing has the name (HELM skips it then). HELM skips a FIFO, a folder, a broken
+    or looping link there too, without a word: helmc reads it as any input, so it says why."""
     from .config_yaml import YamlDoc, read_yaml  # PyYAML: imported only when a config file is read
     from .frontend import read_source
 
@@ -86,7 +84,10 @@ def read_config_file(path: str, text: str | None = None) -> ConfigFile | None:
         try:
             st = os.stat(path)
         except OSError:
-            return None
+            try:
+                st = os.lstat(path)  # a broken or looping link: read_source says which
+            except OSError:
+                return None
         key: tuple = (os.path.abspath(path), path, st.st_mtime_ns, st.st_size)
     else:
         key = (os.path.abspath(path), path, "text", text)
@@ -626,6 +627,22 @@ def check_folder(
         check_structure(cf, cfg, sink)
     if names:
         check_names(folder, _Names(cfg, load_catalog_data(), plugins), wanted, sink)
+
+
+def unreadable_configs(local_path: str | None, sink: DiagnosticSink) -> None:
+    """helm-run's preflight over the --local-path config files: what stops HELM reading them at
+    all, as helm-check reports it. A file that cannot be read (HC0901: HELM skips a FIFO or a
+    folder without a word, and reads /dev/zero's kin to the end), that is no YAML (HC0601) or
+    nests past the bound (HC0621), or holds a value yaml.safe_load cannot construct (HC0602,
+    HC0606): HELM stops on each with a traceback that names no line."""
+    from .prodenv_fields import construction_diagnostics
+
+    if not local_path or not os.path.isdir(local_path):
+        return
+    for cf in read_folder(local_path).files.values():
+        sink.extend(cf.diagnostics)
+        if not cf.doc.syntax_error:
+            construction_diagnostics(cf, sink)
 
 
 def check_paths(

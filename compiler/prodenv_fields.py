@@ -422,8 +422,12 @@ def construction_diagnostics(cf: ConfigFile, sink: DiagnosticSink) -> None:
                 )
             )
         else:
-            text = node.span.text if node.kind == "scalar" else node.span.text.split("\n", 1)[0]
-            sink.add(diag("HC0602", f"YAML cannot construct `{text}`: {node.error}", node.span, "yaml.safe_load fails here"))
+            # a collection: its tag as written (`!!python/object/apply:os.system`), not its items
+            text = node.span.text if node.kind == "scalar" else (node.span.text.split() or [""])[0]
+            tag = node.error.startswith("could not determine a constructor")  # `!!python/...`, `!custom`
+            sink.add(diag("HC0602", f"YAML cannot construct `{text}`: {node.error}", node.span, "yaml.safe_load fails here",
+                          help="write the value as plain YAML, without the tag: yaml.safe_load builds no Python "
+                               "objects and no custom types" if tag else None))
 
 
 def check_structure(cf: ConfigFile, cfg: dict[str, Any], sink: DiagnosticSink) -> None:

@@ -1,9 +1,12 @@
-"""Reading input files safely: every path a user names goes through here.
+"""Reading input files safely: every file helmc reads, and every file it appends to, goes
+through here.
 
 Only regular files are read (a FIFO would block for ever, /dev/zero never ends, a folder is
 no file), and only up to a size limit: HELM's largest conf file is 60 KB, so 64 MB is far
-beyond any real input and still small enough to check. Errors are OSErrors carrying the path
-and a sentence, so every caller's `except OSError` reports them as it reports a missing file.
+beyond any real input and still small enough to check. Files helmc writes into (logs, the
+journal, the suite's lock) are opened the same way: never a FIFO (opening one for writing
+waits for a reader) nor a device. Errors are OSErrors carrying the path and a sentence, so
+every caller's `except OSError` reports them as it reports a missing file.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from typing import BinaryIO
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -65,6 +69,45 @@ def read_input_bytes(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES)
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def read_stream_bytes(stream: BinaryIO, name: str, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """At most `limit` bytes of an open stream (standard input: a pipe is fine there, but
+    `< /dev/zero` never ends)."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise too_large(name, None, limit)
+    return data
+
+
+def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o644) -> int:
+    """A descriptor on a regular file for helmc to write (`flags`: os.O_WRONLY | os.O_APPEND,
+    os.O_RDWR, with os.O_CREAT...). A FIFO, a device or a folder in its place is refused without
+    blocking, with the same OSErrors as read_input_bytes."""
+    path = os.fspath(path)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0), mode)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # O_NONBLOCK | O_WRONLY on a FIFO nobody reads
+            raise OSError(errno.ENXIO, f"{_kind(stat.S_IFIFO)}, not a regular file; helmc writes only files", path) from None
+        if e.errno == errno.EISDIR:
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", path) from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, f"{_kind(st.st_mode)}, not a regular file; helmc writes only files", path)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)  # a regular file: blocking as any other write
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_for_append(path: str | os.PathLike[str], mode: int = 0o644) -> int:
+    """open_regular for appending, creating the file if needed (logs, the journal)."""
+    return open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode)
 
 
 def read_input_text(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> str:

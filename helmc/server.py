@@ -129,6 +129,11 @@ class HelmcServer(LanguageServer):
         except (OSError, ValueError) as e:
             raise UnreadableDocument(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
 
+    def unreadable(self, e: UnreadableDocument) -> None:
+        """A request on a document that cannot be read: the user's file, not helmc's failure,
+        so one line in the editor's log and no traceback."""
+        self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"helmc: {e}"))
+
     def open_document(self, uri: str) -> Any:
         """The document the editor opened (pygls keys them by unquoted URI), or None."""
         from urllib.parse import unquote
@@ -189,6 +194,12 @@ class HelmcServer(LanguageServer):
             analysis = self.analyze(uri, text)
             return [_converter.structure(lspconv.to_lsp(d, uri, self.encoding), types.Diagnostic)
                     for d in analysis.diagnostics]
+        except UnreadableDocument as e:  # the file itself: helm-check's HC0901, not an internal error
+            self.unreadable(e)
+            return [types.Diagnostic(
+                range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                message=str(e), severity=types.DiagnosticSeverity.Error, code="HC0901", source="helmc",
+            )]
         except Exception as e:  # noqa: BLE001 - helmc's own failure: tell the editor, keep serving
             log.exception("analysis failed")
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: internal error: {e}"))
@@ -454,15 +465,15 @@ def format_edits(ls: "HelmcServer", uri: str) -> list[types.TextEdit] | None:
     a syntax error is left as it is (None); an already formatted one gets no edit."""
     from helmc.compiler.conf.format import format_text
 
-    doc = ls.workspace.get_text_document(uri)
+    text = ls.document_text(uri)  # never pygls's own reading: it would wait on a FIFO for good
     path = uris.to_fs_path(uri) or uri
     indent = (ls.settings_for(path).get("fmt") or {}).get("indent-width", 2)
-    new = format_text(doc.source, path, indent)
+    new = format_text(text, path, indent)
     if new is None:
         return None
-    if new == doc.source:
+    if new == text:
         return []
-    return [changed_part(ls, SourceFile(path, doc.source), new)]
+    return [changed_part(ls, SourceFile(path, text), new)]
 
 
 def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeAction]:
@@ -548,6 +559,9 @@ def build_server() -> HelmcServer:
                 for i, (label, kind, detail, insert) in enumerate(completions(catalog, cur))
             ]
             return types.CompletionList(is_incomplete=False, items=items)
+        except UnreadableDocument as e:
+            ls.unreadable(e)
+            return empty
         except Exception as e:
             log.exception("completion failed")
             ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: completion failed: {e}"))
@@ -569,6 +583,9 @@ def build_server() -> HelmcServer:
                 contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
                 range=ls.to_range(analysis.source, cur.start, cur.end),
             )
+        except UnreadableDocument as e:
+            ls.unreadable(e)
+            return None
         except Exception as e:
             log.exception("hover failed")
             ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: hover failed: {e}"))
@@ -589,6 +606,9 @@ def build_server() -> HelmcServer:
             if only and _wants(only, types.CodeActionKind.SourceFixAll):
                 actions.extend(fix_all(ls, uri, analysis))
             return actions
+        except UnreadableDocument as e:
+            ls.unreadable(e)
+            return []
         except Exception as e:
             log.exception("code action failed")
             ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: code action failed: {e}"))
@@ -598,6 +618,9 @@ def build_server() -> HelmcServer:
     def formatting(ls: HelmcServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
         try:
             return format_edits(ls, params.text_document.uri)
+        except UnreadableDocument as e:
+            ls.unreadable(e)
+            return None
         except Exception as e:  # the formatter's own failure (FormatError) leaves the text alone
             log.exception("formatting failed")
             ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: formatting failed: {e}"))

@@ -38,7 +38,7 @@ def find_pyproject(start: str | os.PathLike[str]) -> Path | None:
         here = here.parent
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.lexists(candidate):  # a FIFO, a folder or a broken link too: load_settings says why
             return candidate
     return None
 

@@ -20,9 +20,10 @@ import stat
 import sys
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from helmc.compiler.catalog import UserAdditions
+from helmc.compiler.reading import open_for_append, read_input_text
 from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
 
 from .engine import Task
@@ -38,6 +39,11 @@ class HelmUnavailable(Exception):
 
 class HelmSetupError(Exception):
     """HELM refused the configuration (a plugin that fails to import, a bad --local-path...)."""
+
+
+class FlagFileError(HelmSetupError):
+    """A file a flag names (--log-config, --api-key-path) is unusable: the user's mistake, said
+    with the flag and the path (helm-run exits 2, as for any bad flag value)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +123,7 @@ def redirect_output(path: str) -> Iterator[None]:
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    fd = open_for_append(path)  # a FIFO in its place would block helm-run with nothing said
     try:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
@@ -162,8 +168,10 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
         raise HelmUnavailable(INSTALL_HINT)
     try:
         from helm.common.hierarchical_logger import setup_default_logging
-
-        setup_default_logging(settings.log_config)
+    except ImportError as e:
+        raise HelmUnavailable(f"{INSTALL_HINT} (importing crfm-helm failed: {e})") from None
+    _setup_logging(setup_default_logging, settings.log_config)
+    try:
         from helm.benchmark.config_registry import (
             register_builtin_configs_from_helm_package,
             register_configs_from_directory,
@@ -198,6 +206,70 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
     except SystemExit as e:  # a plugin that calls sys.exit() on import must not end helm-run "successfully"
         raise HelmSetupError(f"sys.exit({e.code!r}) was called while HELM loaded its configuration and plugins "
                              f"(--plugins {' '.join(settings.catalog.plugins) or '(none)'})") from None
+
+
+_LOG_CONFIG_HELP = "give a YAML file in the schema of Python's logging.config.dictConfig (`version: 1`, `handlers:`, `loggers:`)"
+
+
+def check_flag_files(settings: HelmSettings, warn: Callable[[str], None]) -> str | None:
+    """Before anything is compiled: the files that flags name and HELM reads, read as helmc
+    reads every input (a FIFO refused at once, /dev/zero never read, YAML nesting bounded).
+    The one-line error for helm-run to exit 2 with, or None; never imports HELM."""
+    try:
+        if settings.log_config and not os.path.lexists(settings.log_config):
+            warn(f"warning: --log-config `{settings.log_config}` does not exist; HELM ignores it without a word "
+                 "and logs as by default")
+        elif settings.log_config:  # a broken or looping link too, which HELM would skip: the reader says why
+            read_log_config(settings.log_config)
+        if settings.server_url and not settings.skip_instances:  # HELM reads the key only then
+            read_api_key(settings.api_key_path)
+    except FlagFileError as e:
+        return f"error: {e}"
+    return None
+
+
+def read_log_config(path: str) -> dict[str, Any]:
+    """The --log-config file as HELM's setup_default_logging reads it (yaml.safe_load), through
+    helmc's reader. Raises FlagFileError."""
+    from helmc.compiler.config_yaml import load_yaml
+    import yaml
+
+    try:
+        config = load_yaml(read_input_text(path))
+    except OSError as e:
+        raise FlagFileError(f"--log-config `{path}`: cannot read it: {e.strerror or e}") from None
+    except ValueError as e:  # not UTF-8
+        raise FlagFileError(f"--log-config `{path}`: cannot read it: {e}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise FlagFileError(f"--log-config `{path}` is not valid YAML{where}: {what}\n  = help: {_LOG_CONFIG_HELP}") from None
+    if not isinstance(config, dict):
+        raise FlagFileError(f"--log-config `{path}` holds {type(config).__name__ if config is not None else 'nothing'}, "
+                            f"not a mapping of logging settings\n  = help: {_LOG_CONFIG_HELP}")
+    return config
+
+
+def read_api_key(path: str) -> str:
+    try:
+        return read_input_text(path).strip()
+    except (OSError, ValueError) as e:
+        raise FlagFileError(f"--api-key-path `{path}`: cannot read it: {getattr(e, 'strerror', None) or e}") from None
+
+
+def _setup_logging(setup_default_logging: Any, path: str | None) -> None:
+    """HELM's setup_default_logging(--log-config), with the file checked first (it opens it with
+    a bare open(), which waits on a FIFO for good) and its refusal said as the user's mistake."""
+    if path and os.path.lexists(path):
+        read_log_config(path)
+    try:
+        setup_default_logging(path)
+    except Exception as e:  # noqa: BLE001 - dictConfig raises ValueError, TypeError, ImportError...
+        cause = f"{type(e).__name__}: {e}" + (f" ({e.__cause__})" if e.__cause__ is not None else "")
+        cause = cause.splitlines()[0]  # dictConfig says which handler; its cause says why
+        raise FlagFileError(f"--log-config `{path}`: Python's logging cannot be configured from it: {cause}\n"
+                            f"  = help: {_LOG_CONFIG_HELP}") from None
 
 
 def _register_huggingface(settings: HelmSettings) -> None:
@@ -740,8 +812,7 @@ class HelmExecutor:
         if s.skip_instances or not s.server_url:
             auth = Authentication("")
         else:
-            with open(s.api_key_path) as f:
-                auth = Authentication(api_key=f.read().strip())
+            auth = Authentication(api_key=read_api_key(s.api_key_path))
         sqlite_cfg = mongo_cfg = None
         if not s.disable_cache:
             if s.mongo_uri:

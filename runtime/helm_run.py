@@ -95,6 +95,9 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     # 0. Flags that no compile can fix: exit 2 before anything is compiled, started or written.
     if settings.cache_instances_only and not settings.cache_instances:
         return stop(Ending.REFUSED, "error: if --cache-instances-only is set, --cache-instances must also be set.")
+    problem = bridge.check_flag_files(settings, warn)  # --log-config, --api-key-path: read as every input
+    if problem is not None:
+        return stop(Ending.REFUSED, problem)
     problem = bridge.suite_name_problem(settings.suite)
     if problem is not None:
         return stop(Ending.REFUSED, f"error: --suite: {problem}\n  = help: use a plain name such as `v1` or `2026-11-27`")
@@ -153,6 +156,8 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
                 bridge.prewarm(runs)
     except bridge.HelmUnavailable as e:
         return stop(Ending.REFUSED, f"error: crfm-helm cannot be imported.\n  = help: install it with: {e}")
+    except bridge.FlagFileError as e:  # the user's file (a --log-config that logging refuses)
+        return stop(Ending.REFUSED, f"error: {e}")
     except bridge.HelmSetupError as e:
         return stop(Ending.REFUSED, f"error: HELM refused its configuration: {e}\n  = note: HELM's log: {build_log}")
     if runs is None:

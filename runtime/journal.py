@@ -34,6 +34,8 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from helmc.compiler.reading import open_regular, read_input_bytes
+
 if TYPE_CHECKING:
     from helmc.compiler.diagnostics import Diagnostic
 
@@ -43,6 +45,7 @@ OLD_NAME = "journal.json"  # helmc 0.1: the whole journal rewritten on every cha
 _HEADER = {"helmc_journal": JOURNAL_VERSION}
 _MAX_LINE = 1 << 30  # a session line lists every planned run name (about 8 MB at 10^5 runs)
 _MAX_ATTEMPTS = 1 << 31
+_MAX_JOURNAL = 1 << 31  # bytes read at most: two of the longest session lines
 _MAX_ERROR = 500
 SYNC_INTERVAL = 0.2  # seconds: at most one fdatasync per interval (group commit)
 
@@ -111,9 +114,10 @@ def _shown(raw: bytes) -> str:
 class JournalError(Exception):
     """The journal cannot be written: `path` and the OS error say why."""
 
-    def __init__(self, path: str, error: OSError) -> None:
+    def __init__(self, path: str, error: OSError, doing: str | None = None) -> None:
         self.path = path
         self.error = error
+        self.doing = doing  # "read" when reading failed (the caller's word otherwise)
         reason = error.strerror or str(error) or type(error).__name__
         super().__init__(f"{path}: {reason}")
 
@@ -167,13 +171,13 @@ def _load_into(view: JournalView, folder: str) -> None:
 
 
 def _read_bytes(path: str) -> bytes | None:
+    # helmc's one reader: a FIFO or a device in the journal's place is refused, never waited on
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        return read_input_bytes(path, _MAX_JOURNAL)
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise JournalError(path, e) from None
+        raise JournalError(path, e, "read") from None
 
 
 class _Unfit(Exception):
@@ -413,7 +417,7 @@ class Journal:
             lines.append(_line("session", _session_json(self.session)))
         lines.extend(_line("run", _record_json(r)) for r in self.records.values())
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            fd = open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             try:
                 _write_all(fd, b"".join(lines))
                 os.fsync(fd)
@@ -421,7 +425,7 @@ class Journal:
                 os.close(fd)
             os.replace(tmp, self.path)
             fsync_dir(folder)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            self._fd = open_regular(self.path, os.O_WRONLY | os.O_APPEND)
         except OSError as e:
             _remove_quietly(tmp)
             raise JournalError(self.path, e) from None
@@ -553,7 +557,7 @@ def lock_suite(output_path: str, suite: str) -> int:
     path = os.path.join(folder, "lock")
     try:
         os.makedirs(folder, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_regular(path, os.O_RDWR | os.O_CREAT)
     except OSError as e:
         raise JournalError(path if os.path.isdir(folder) else folder, e) from None
     try:
@@ -628,6 +632,7 @@ def unusable_diagnostic(error: JournalError, doing: str) -> "Diagnostic":
     from helmc.compiler.diagnostics import diag
     from helmc.compiler.source import SourceFile
 
+    doing = error.doing or doing
     return diag(
         "HC0750",
         f"cannot {doing} the journal {error.path}: {error.error.strerror or error.error}",

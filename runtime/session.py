@@ -8,6 +8,7 @@ Diagnostic at the entry that planned it, so it goes through the chosen --format.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
@@ -17,6 +18,7 @@ from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity, dia
 from helmc.compiler.ir import Entry
 from helmc.compiler.plan import EntryRef, Plan, PlannedRun
 from helmc.compiler.planner import Trace, entry_ref
+from helmc.compiler.reading import open_for_append
 from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets, name_clash, same_run
 from helmc.compiler.source import SourceFile, Span
 
@@ -39,6 +41,10 @@ class Session:
 
     def compile(self, purpose: Purpose = "run", traces: list[Trace] | None = None) -> Plan | None:
         """The same compile and verdict as helm-check's; None when no catalog could be loaded."""
+        if purpose == "run":  # the --local-path files HELM will read: helm-check's own diagnostics
+            from helmc.compiler.prodenv import unreadable_configs
+
+            unreadable_configs(self.options.catalog.local_path, self.sink)
         (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose, traces=traces)
         self._entries = {entry_ref(e): e for e in self.compiled.entries if e.description is not None}
         return self.compiled.plan
@@ -89,7 +95,7 @@ class Session:
             log = f"{scratch}/build.log"
             try:
                 # fds 1 and 2, and Python's own streams where a caller has replaced them
-                with bridge.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
+                with bridge.redirect_output(log), os.fdopen(open_for_append(log), "a", encoding="utf-8") as py_log, \
                         contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
                     bridge.prepare(settings)
                     built, errors, mismatches = bridge.build_plan(plan, settings)

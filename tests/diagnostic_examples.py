@@ -551,6 +551,17 @@ EXAMPLES += [
         note=f"HELM: `yaml.safe_load` raises ValueError; {HELM_LOAD}.",
     ),
     Example(
+        "HC0602",
+        deployments(deployment(args="pretrained_model_name_or_path: !!python/object/apply:os.getcwd []")),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        variant="python-tag",
+        note="A Python tag (`!!python/object/apply:`, `!!python/object/new:`, `!!python/object:`, `!!python/name:`) "
+        "on any value: `yaml.safe_load` constructs none of them and raises ConstructorError, so helm-run stops "
+        "while it reads the file, before any run.",
+    ),
+    Example(
         "HC0603",
         deployments(deployment()).replace("tokenizer_name:", "tokenizr_name:"),
         deployments(deployment()),
@@ -704,6 +715,15 @@ EXAMPLES += [
         path=DEPLOYMENTS,
         extra_files=WITH_METADATA,
         note="HELM: `yaml.safe_load` keeps the later value without a word.",
+    ),
+    Example(
+        "HC0621",
+        deployments(deployment(args="pretrained_model_name_or_path: " + "[" * 250 + "]" * 250)),
+        deployments(deployment()),
+        path=DEPLOYMENTS,
+        extra_files=WITH_METADATA,
+        note="HELM: `yaml.safe_load` fails with a RecursionError near 490 levels (a traceback that names neither the "
+        "file nor the line); helmc stops at 200, which no config file of HELM comes near (its deepest nests 6).",
     ),
 ]
 

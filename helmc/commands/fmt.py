@@ -57,7 +57,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _stdin(args: argparse.Namespace) -> int:
-    text = sys.stdin.read()
+    from helmc.compiler.reading import read_stream_bytes
+
+    try:  # bounded as every input: `< /dev/zero` never ends
+        text = read_stream_bytes(sys.stdin.buffer, STDIN_PATH).decode(sys.stdin.encoding or "utf-8", sys.stdin.errors or "strict")
+    except (OSError, ValueError) as e:
+        print(f"helmc fmt: cannot read {STDIN_PATH}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
+        return 1
     result = format_source(SourceFile(STDIN_PATH, text), _indent_width("."))
     if result.text is None:
         sys.stdout.write(text)  # left as it was

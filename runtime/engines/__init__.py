@@ -157,15 +157,19 @@ def _read_slurm_config(path: str, sink: Any) -> list[tuple[str, Any, Any]]:
     """A runner config file: a YAML mapping of Slurm parameters, e.g. `partition: gpu`."""
     import yaml
 
+    from helmc.compiler.config_yaml import load_yaml
     from helmc.compiler.diagnostics import diag
+    from helmc.compiler.reading import read_input_text
     from helmc.compiler.source import SourceFile
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        data = yaml.safe_load(text)
+    try:  # helmc's one reader and YAML depth bound: a FIFO or /dev/zero is refused, not read
+        text = read_input_text(path)
+        data = load_yaml(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e).splitlines()[0]
+        mark = getattr(e, "problem_mark", None)
+        if mark is not None:
+            reason += f" (line {mark.line + 1}, column {mark.column + 1})"
         sink.add(diag("HC0708", f"cannot read the runner config file `{path}`: {reason}",
                       _span("--slurm-config", path), "this file",
                       help="give a YAML file that maps Slurm parameters to values, e.g. `partition: gpu`"))
