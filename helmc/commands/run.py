@@ -331,17 +331,8 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
         settings = request.settings
         out.print(summary_table(suite.outcomes))
         report.show(result.diagnostics)
-        done = sum(1 for o in suite.outcomes if o.status == "completed")
-        skipped = sum(1 for o in suite.outcomes if o.status == "skipped")
-        failed, unfinished, retried = suite.failed, suite.unfinished, suite.retried
-        out.print(
-            f"{done} completed, {skipped} skipped (completed earlier), {len(failed)} failed"
-            + (f", {len(unfinished)} not finished" if unfinished else "")
-            + (f"; {len(retried)} retried ({sum(1 for o in retried if o.status == 'completed')} of them completed)"
-               if retried else "")
-            + f"; output in {os.path.join(settings.output_path, 'runs', settings.suite)}",
-            markup=False,
-        )
+        unfinished = suite.unfinished
+        out.print(suite.summary(os.path.join(settings.output_path, 'runs', settings.suite)), markup=False)
         if unfinished:
             out.print(
                 f"{len(unfinished)} run(s) did not finish: run the same command again to resume "
