@@ -165,6 +165,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Run only the RunSpecs with these names (the re-run command for failed runs uses this).",
     )
     helmc.add_argument(
+        "--only-runs-file", default=None, metavar="FILE",
+        help="Run only the RunSpecs named in FILE, one name a line or a JSON array (the re-run command uses "
+             "this when its list is too long for a command line).",
+    )
+    helmc.add_argument(
         "--format", choices=["text", "json", "sarif", "github", "lsp"], default="text",
         help="Format of diagnostics (default text).",
     )
@@ -320,6 +325,7 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
         settings=_settings(args, options.catalog),
         engine=_engine_options(args),
         only_runs=tuple(args.only_runs) if args.only_runs else None,
+        only_runs_file=args.only_runs_file,
         fresh=args.fresh,
         run_specs_given=bool(args.run_specs),
         command=tuple(invocation_words(args)),
@@ -368,10 +374,15 @@ def _engine_options(args: argparse.Namespace) -> Any:
 
 
 def rerun_command(args: argparse.Namespace, run_names: Sequence[str]) -> str:
-    """The command line of this invocation, rebuilt from the parsed flags, limited to the runs."""
-    from helmc.runtime.rerun import invocation_words, rerun_command as limited_to
+    """The command line of this invocation, rebuilt from the parsed flags, limited to the runs
+    (listed in a file in helmc's folder of the suite when they are too many for a command line)."""
+    from helmc.runtime.journal import journal_dir
+    from helmc.runtime.rerun import RunListError, invocation_words, rerun_command as limited_to
 
-    return limited_to(invocation_words(args), run_names)
+    try:
+        return limited_to(invocation_words(args), run_names, journal_dir(args.output_path, args.suite))
+    except RunListError as e:
+        return f"(too many runs for one command line, and their list could not be written: {e})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
