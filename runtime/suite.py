@@ -148,7 +148,10 @@ def _run_suite(
     by_name = {b.name: b for b in todo}
     finished: dict[str, Outcome] = {}
 
-    with ProgressDisplay(console, len(todo), len(skipped), workers, label=engine.worker_label) as display:
+    tasks = [task_of(b.name, b.payload, b.model, b.model_deployment, b.size) for b in todo]
+    # The workers used, not those asked for: --parallel-runs 10000 with 30 runs uses 30.
+    used = min(workers, engine.slots_for(tasks))
+    with ProgressDisplay(console, len(todo), len(skipped), used, label=engine.worker_label) as display:
 
         def on_event(ev: Event) -> None:
             b = by_name[ev.name]
@@ -178,7 +181,6 @@ def _run_suite(
             journal.tick()  # group commit: the last runs that finished reach the disk
             display.refresh()
 
-        tasks = [task_of(b.name, b.payload, b.model, b.model_deployment, b.size) for b in todo]
         try:
             engine.run(
                 tasks,

@@ -131,3 +131,48 @@ def test_helm_run_refuses_a_bad_only_runs_file_before_anything_starts(tmp_path, 
     assert err.strip().splitlines()[0].startswith(f"error: --only-runs-file {path}: ")
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------------------ the workers used
+
+_PROVIDERS = st.sampled_from(["openai", "together", "anthropic", "simple", "huggingface"])
+
+
+class _Nothing:
+    def execute(self, task) -> None:  # noqa: ANN001 - the Executor protocol
+        return None
+
+
+@settings(max_examples=60, deadline=None)
+@given(providers=st.lists(_PROVIDERS, min_size=1, max_size=30), parallel=st.sampled_from([1, 2, 5, 30, 10000]),
+       limit=st.one_of(st.none(), st.integers(1, 3)))
+def test_the_header_says_how_many_workers_are_used(tmp_path_factory, providers, parallel, limit):
+    """`--parallel-runs 10000` with 30 runs uses 30 workers, and --max-runs-per-provider fewer:
+    the header names the number of attempts the engine put in flight at once."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    from helmc.runtime.bridge import BuiltRun, HelmSettings
+    from helmc.runtime.engine import Finished, InlineEngine, Started
+    from helmc.runtime.suite import run_suite
+
+    out = str(tmp_path_factory.mktemp("out"))
+    runs = [BuiltRun(f"r{i}", None, f"{p}/m", f"{p}/m", "fp", b"") for i, p in enumerate(providers)]
+    engine = InlineEngine(parallel, max_per_provider=limit)
+    events: list = []
+    wrapped_run = engine.run
+
+    def run(tasks, executor, on_event, **kw):  # noqa: ANN001 - watch what the engine does
+        return wrapped_run(tasks, executor, lambda ev: (events.append(ev), on_event(ev)), **kw)
+
+    engine.run = run  # type: ignore[method-assign]
+    text = io.StringIO()
+    run_suite(runs, HelmSettings(output_path=out, suite="s"), engine, Console(file=text, width=200),
+              workers=parallel, executor=_Nothing())
+    first_end = next(i for i, e in enumerate(events) if isinstance(e, Finished))
+    in_flight = sum(1 for e in events[:first_end] if isinstance(e, Started))  # the first batch fills every slot
+    header = text.getvalue().splitlines()[0]
+    assert re.fullmatch(rf"helm-run: {len(runs)} run\(s\) to do with {in_flight} worker\(s\)", header), header
+    assert in_flight <= min(parallel, len(runs))
