@@ -190,6 +190,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("only-runs", Kind.LIST, None,
            "Run only the RunSpecs with these names (the re-run command for failed runs uses this).", _R,
            metavar="RUN_NAME", nargs="+", group=_HELMC),
+    Option("only-runs-file", Kind.STR, None,
+           "Run only the RunSpecs named in FILE, one name a line or a JSON array (the re-run command uses "
+           "this when its list is too long for a command line).", _R, metavar="FILE", group=_HELMC),
     Option("engine", Kind.STR, "local",
            "Where runs execute: worker processes here (local, the default), Ray tasks (extra `ray`) "
            "or Slurm jobs through submitit (extra `slurm`).", _R, metavar="local|ray|slurm", group=_ENGINES),

@@ -581,7 +581,16 @@ HELM_OUTPUT_FILES = ("run_spec.json", "scenario.json", "scenario_state.json", "s
 
 def writes_outputs(settings: HelmSettings) -> bool:
     """Whether HELM's Runner writes the run folder's files with these flags."""
-    return not (settings.skip_instances or settings.cache_instances_only)
+    return unwritten_flag(settings) is None
+
+
+def unwritten_flag(settings: HelmSettings) -> str | None:
+    """The flag under which HELM's Runner.run_one returns before writing a run's files."""
+    if settings.cache_instances_only:
+        return "--cache-instances-only"
+    if settings.skip_instances:
+        return "--skip-instances"
+    return None
 
 
 def outputs_present(settings: HelmSettings, run_name: str) -> bool:
@@ -773,6 +782,10 @@ def storage_failure(error: str | None) -> str | None:
     return rest if head == "" or head.endswith(".") else None
 
 
+class RunWroteNothing(Exception):
+    """Runner.run_one returned, but the run folder lacks HELM's output files."""
+
+
 class HelmExecutor:
     """Runs one RunSpec with HELM's Runner in a worker process (one Runner per worker).
 
@@ -866,6 +879,12 @@ class HelmExecutor:
                 with htrack_block(f"Running {run_spec.name}"):
                     runner.run_one(run_spec)
                 commit_run_folder(s, task.name)
+                missing = [f for f in HELM_OUTPUT_FILES if not os.path.isfile(os.path.join(final, f))]
+                if writes_outputs(s) and missing:
+                    # Whatever the Runner (a --runner-class-name writing elsewhere, one that
+                    # returns early): a run whose files are not there is not completed.
+                    raise RunWroteNothing(f"HELM's Runner returned without writing {', '.join(missing)} "
+                                          f"into {final}")
             except BaseException as e:
                 traceback.print_exc()
                 shutil.rmtree(staged, ignore_errors=True)  # frees the space a full disk needs

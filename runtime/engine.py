@@ -128,6 +128,18 @@ class Engine(ABC):
     def worker_label(self, slot: int) -> str:
         return f"worker {slot + 1}"
 
+    def slots_for(self, tasks: Sequence[Task]) -> int:
+        """How many attempts can be in flight at once for these tasks: never more than there
+        are tasks, nor more than --max-runs-per-provider lets each provider's runs take."""
+        usable = len(tasks)
+        if self.max_per_provider is not None:
+            per: dict[str | None, int] = {}
+            for t in tasks:
+                key = t.provider if t.limited else None
+                per[key] = per.get(key, 0) + 1
+            usable = sum(n if key is None else min(n, self.max_per_provider) for key, n in per.items())
+        return max(1, min(self.slots, usable)) if tasks else 0
+
     def start_early(self) -> None:
         """Begin what takes long and needs no task yet (starting Ray), in the background, while
         the caller still prepares the tasks. The caller then calls `release` in any case."""
@@ -156,7 +168,7 @@ class Engine(ABC):
         sched = Scheduler(tasks, retries=self.retries, backoff=self.backoff, max_per_provider=self.max_per_provider)
         if sched.exhausted():
             return
-        slots = min(self.slots, len(tasks))
+        slots = self.slots_for(tasks)
         free = list(range(slots - 1, -1, -1))  # pop() gives slot 0 first
         running: dict[int, tuple[Task, int, float]] = {}
         stopping = False

@@ -9,7 +9,7 @@ turns flags into a HelmRunRequest, calls `helm_run`, and prints what comes back.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Callable, Sequence
 
@@ -52,6 +52,7 @@ class HelmRunRequest:
     settings: HelmSettings  # what HELM reads
     engine: EngineOptions
     only_runs: tuple[str, ...] | None = None
+    only_runs_file: str | None = None  # more names for only_runs, one a line (or a JSON array)
     fresh: bool = False  # ignore the journal
     run_specs_given: bool = False  # HELM's deprecated --run-specs was used
     command: tuple[str, ...] = ()  # this invocation's words, journaled for the re-run command
@@ -103,6 +104,14 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
         return stop(Ending.REFUSED, f"error: --suite: {problem}\n  = help: use a plain name such as `v1` or `2026-11-27`")
     if request.engine.parallel_runs < 1:
         return stop(Ending.REFUSED, "error: --parallel-runs must be at least 1.")
+    if request.only_runs_file is not None:
+        from .rerun import RunListError, read_run_list
+
+        try:
+            listed = read_run_list(request.only_runs_file)
+        except RunListError as e:
+            return stop(Ending.REFUSED, f"error: --only-runs-file {e}")
+        request = replace(request, only_runs=(*(request.only_runs or ()), *listed), only_runs_file=None)
     from .engines import check_engine, make_engine
     from .journal import journal_dir
 
@@ -167,9 +176,10 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
     # 3. --only-runs (the re-run command) picks runs by name.
     if request.only_runs:
         wanted = set(request.only_runs)
-        unknown = wanted - {r.name for r in runs}
+        unknown = sorted(wanted - {r.name for r in runs})
         if unknown:
-            warn(f"warning: --only-runs names no planned run: {', '.join(sorted(unknown))}")
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            warn(f"warning: --only-runs names no planned run: {', '.join(unknown[:10])}{more}")
         runs = [r for r in runs if r.name in wanted]
     if not runs:
         if request.options.allow_no_runs:

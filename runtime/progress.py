@@ -26,10 +26,13 @@ from .engine import Event, Finished, Started
 REFRESH_SECONDS = 0.5
 
 
+WROTE_NOTHING = "wrote nothing"  # ran under --skip-instances or --cache-instances-only
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     name: str
-    status: str  # "completed" | "failed" | "skipped" | "interrupted"
+    status: str  # "completed" | "failed" | "skipped" | "interrupted" | WROTE_NOTHING
     duration: float | None = None
     error: str | None = None
     log: str | None = None
@@ -163,7 +166,7 @@ def summary_table(outcomes: list[Outcome]) -> Table:
     table.add_column("status")
     table.add_column("time", justify="right")
     table.add_column("error / log", overflow="fold", ratio=2)
-    style = {"completed": "green", "failed": "bold red", "skipped": "dim", "interrupted": "yellow"}
+    style = {"completed": "green", "failed": "bold red", "skipped": "dim", "interrupted": "yellow", WROTE_NOTHING: "dim"}
     for o in outcomes:
         detail = o.error or ""
         if o.status == "failed" and o.log:

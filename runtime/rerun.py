@@ -2,27 +2,37 @@
 
 helm-run journals the words of its own invocation (`invocation_words`), rebuilt from the parsed
 flags without `--only-runs`; either tool then appends the runs that are left (`rerun_command`).
+A command longer than MAX_COMMAND (133,333 run names make 7 MB, and Linux refuses an argument
+list over 2 MB, a single argument over 128 KiB) lists the runs in a file instead, in helmc's
+folder of the suite, and reads them back with `--only-runs-file`.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shlex
 import sys
 from typing import Sequence
 
+# Bytes of a command line that can be pasted and executed anywhere: far below Linux's 2 MB
+# for arguments and environment together, and below its 128 KiB for one argument.
+MAX_COMMAND = 32 * 1024
+_FILE_FLAGS = ("only_runs", "only_runs_file")
+
 
 def invocation_words(args: argparse.Namespace) -> list[str]:
     """This helm-run's command line, rebuilt from the parsed flags (non-default values only,
-    long spellings), without `--only-runs`."""
+    long spellings), without `--only-runs` and `--only-runs-file`."""
     parser: argparse.ArgumentParser | None = getattr(args, "_helm_run_parser", None)
     prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "helm-run"
     words: list[str] = ["helm-run"] if prog in ("helm-run", "") or prog.endswith(".py") else ["helmc", "run"]
     if parser is None:
         return words
     for action in parser._actions:  # argparse has no public iterator over its options
-        if not action.option_strings or action.dest in ("help", "only_runs"):
+        if not action.option_strings or action.dest == "help" or action.dest in _FILE_FLAGS:
             continue
         value = getattr(args, action.dest, None)
         if value == action.default or value is None:
@@ -38,6 +48,79 @@ def invocation_words(args: argparse.Namespace) -> list[str]:
     return words
 
 
-def rerun_command(words: Sequence[str], run_names: Sequence[str]) -> str:
-    """`words` limited to the runs named, as one shell-quoted line."""
-    return shlex.join([*words, "--only-runs", *run_names])
+class RunListError(Exception):
+    """The list of runs could not be written (or read): `path` and the OS error say why."""
+
+    def __init__(self, path: str, why: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {why}")
+
+
+def rerun_command(words: Sequence[str], run_names: Sequence[str], folder: str | None = None) -> str:
+    """`words` limited to the runs named, as one shell-quoted line. Past MAX_COMMAND bytes, and
+    given `folder` (helmc's folder of the suite), the names go to a file there and the command
+    reads it with `--only-runs-file`. Raises RunListError when that file cannot be written."""
+    cmd = shlex.join([*words, "--only-runs", *run_names])
+    if folder is None or len(cmd.encode("utf-8", "surrogateescape")) <= MAX_COMMAND:
+        return cmd
+    path = write_run_list(folder, run_names)
+    return shlex.join([*words, "--only-runs-file", path])
+
+
+def run_list_file(folder: str, run_names: Sequence[str]) -> tuple[str, bytes]:
+    """Where `write_run_list` puts these names (absolute), and what it writes: one name a line,
+    or a JSON array where lines would not read back the same (a name with a line break, or a
+    first name that starts with `[`). Named by its content, so two lists never overwrite each
+    other and the same list is one file."""
+    text = "".join(f"{n}\n" for n in run_names)
+    if _lines(text) != list(run_names):
+        text = json.dumps(list(run_names), ensure_ascii=False) + "\n"
+    data = text.encode("utf-8", "surrogateescape")
+    return os.path.abspath(os.path.join(folder, f"rerun-{hashlib.sha256(data).hexdigest()[:16]}.txt")), data
+
+
+def write_run_list(folder: str, run_names: Sequence[str]) -> str:
+    """The names in a file of `folder` (`run_list_file`), written aside and renamed, so a reader
+    never sees half a list; its absolute path. Raises RunListError."""
+    path, data = run_list_file(folder, run_names)
+    tmp = f"{path}.tmp.{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise RunListError(path, e.strerror or str(e)) from None
+    return path
+
+
+def read_run_list(path: str) -> list[str]:
+    """The run names of an `--only-runs-file`: one a line (blank lines ignored), or a JSON array
+    of strings. Raises RunListError naming the path and what is wrong."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RunListError(path, e.strerror or str(e)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RunListError(path, f"not UTF-8 text (byte {e.start})") from None
+    if text.lstrip().startswith("["):
+        try:
+            names = json.loads(text)
+        except (ValueError, RecursionError) as e:
+            raise RunListError(path, f"not a JSON array of run names ({type(e).__name__})") from None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise RunListError(path, "not a JSON array of run names")
+        return names
+    return _lines(text)
+
+
+def _lines(text: str) -> list[str]:
+    if text.lstrip().startswith("["):
+        return []  # read as JSON
+    return [line.removesuffix("\r") for line in text.split("\n") if line.strip()]

@@ -26,7 +26,7 @@ from .journal import (
     read_journal,
     unusable_diagnostic,
 )
-from .rerun import rerun_command
+from .rerun import RunListError, rerun_command
 
 # The order runs are shown in, and the keys of `counts`.
 STATES = ("done", "failed", "interrupted", "running", "pending")
@@ -59,6 +59,7 @@ class SuiteStatus:
     alive: bool | None = None  # the session's helm-run still runs (None: cannot tell from here)
     runs: list[RunStatus] = field(default_factory=list)
     rerun: str | None = None  # the command for what is left
+    rerun_error: str | None = None  # why there is none although runs are left (its list of runs could not be written)
     warnings: list[Damage] = field(default_factory=list)
 
     def count(self, state: str) -> int:
@@ -80,6 +81,7 @@ class SuiteStatus:
                       "error": r.error, "log": r.log, "started": r.started, "updated": r.updated,
                       "duration": r.duration} for r in self.runs],
             "rerun": self.rerun,
+            "rerun_error": self.rerun_error,
             "warnings": [str(w) for w in self.warnings],
         }
 
@@ -128,7 +130,10 @@ def suite_status(output_path: str, suite: str) -> SuiteStatus:
     if view.session is not None:
         status.alive = _alive(view.session)
     status.runs = [_run_status(name, view, status.alive) for name in _shown(view)]
-    status.rerun = _rerun(status)
+    try:
+        status.rerun = _rerun(status)
+    except RunListError as e:
+        status.rerun_error = f"the runs left are too many for one command line, and their list could not be written: {e}"
     return status
 
 
@@ -150,7 +155,8 @@ def _run_status(name: str, view: JournalView, alive: bool | None) -> RunStatus:
 
 
 def _rerun(status: SuiteStatus) -> str | None:
-    """Failed runs, plus (once helm-run is gone) the interrupted and pending ones."""
+    """Failed runs, plus (once helm-run is gone) the interrupted and pending ones. Too many for
+    a command line: their list goes to a file beside the journal. Raises RunListError."""
     s = status.session
     if s is None or not s.command:
         return None
@@ -158,7 +164,7 @@ def _rerun(status: SuiteStatus) -> str | None:
     names = [r.name for r in status.runs if r.state in left]
     if not names:
         return None
-    cmd = rerun_command(s.command, names)
+    cmd = rerun_command(s.command, names, os.path.dirname(status.journal))
     if s.cwd and s.cwd != _cwd():
         cmd = f"cd {_quote(s.cwd)} && {cmd}"
     return cmd

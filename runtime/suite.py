@@ -20,13 +20,14 @@ from .bridge import (
     recover_run_folder,
     run_log_path,
     storage_failure,
+    unwritten_flag,
     writes_outputs,
 )
 from .engine import Engine, Event, Executor, Finished, Started
 from .engines import task_of
 from .interrupts import checkpoint
 from .journal import Damage, Journal, RunState, lock_suite
-from .progress import Outcome, ProgressDisplay
+from .progress import WROTE_NOTHING, Outcome, ProgressDisplay
 
 
 class _DiskFailed(Exception):
@@ -39,6 +40,7 @@ class SuiteResult:
     interrupted: bool = False  # Ctrl-C, or --exit-on-error stopped the suite
     storage_error: str | None = None  # the disk failed (full, read-only): the suite stopped
     occupied: dict[str, Occupant] = field(default_factory=dict)  # run -> what of the user's stands at its folder
+    unjournaled: str | None = None  # the flag under which HELM wrote no run files (nothing journaled)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -52,6 +54,25 @@ class SuiteResult:
     @property
     def unfinished(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "interrupted"]
+
+    def summary(self, where: str) -> str:
+        """The closing line: what happened to the runs, and where the output is."""
+        def count(status: str) -> int:
+            return sum(1 for o in self.outcomes if o.status == status)
+
+        failed, unfinished, retried = self.failed, self.unfinished, self.retried
+        if self.unjournaled is not None:
+            head = (f"{count(WROTE_NOTHING)} ran without writing run files ({self.unjournaled}: HELM writes "
+                    "none; the journal is left as it was)")
+        else:
+            head = f"{count('completed')} completed, {count('skipped')} skipped (completed earlier)"
+        return (
+            f"{head}, {len(failed)} failed"
+            + (f", {len(unfinished)} not finished" if unfinished else "")
+            + (f"; {len(retried)} retried ({sum(1 for o in retried if o.status in ('completed', WROTE_NOTHING))} of them completed)"
+               if retried else "")
+            + f"; output in {where}"
+        )
 
 
 def run_suite(
@@ -104,49 +125,59 @@ def _run_suite(
     for name in {b.name for b in runs}:
         recover_run_folder(settings, name)
     discard_staging(settings)
-    check_files = writes_outputs(settings)
+    # The journal says what the run folders hold. With --skip-instances or
+    # --cache-instances-only HELM's Runner writes no run files, so such a helm-run changes
+    # nothing the journal records: it runs every run (as HELM's helm-run does) and journals
+    # none of it, so a completed run stays completed and is not redone by the next normal run.
+    writes = writes_outputs(settings)
     todo: list[BuiltRun] = []
     result = SuiteResult()
     skipped: dict[str, Outcome] = {}
     for b in runs:
         rec = journal.records.get(b.name)
-        if (
-            resume
-            and journal.is_completed(b.name, b.fingerprint)
-            and (not check_files or outputs_present(settings, b.name))
-        ):
+        if resume and writes and journal.is_completed(b.name, b.fingerprint) and outputs_present(settings, b.name):
             skipped[b.name] = Outcome(b.name, "skipped", rec.duration if rec else None, "completed earlier")
             continue
         todo.append(b)
 
     # Only what helm-run wrote may be replaced: a run whose folder path holds something else
-    # fails here, before it costs anything, and what is there stays.
+    # fails here, before it costs anything, and what is there stays (HELM's Runner creates the
+    # run folder first whatever its flags, so HELM fails such a run too).
     for b in todo:
         occupant = foreign_occupant(settings, b.name)
         if occupant is not None:
             result.occupied[b.name] = occupant
 
-    journal.begin([b.name for b in runs], command)
-    for b in todo:
-        journal.set(b.name, b.fingerprint, RunState.PENDING, save=False)
-    journal.save()
+    if writes:
+        journal.begin([b.name for b in runs], command)
+        for b in todo:
+            journal.set(b.name, b.fingerprint, RunState.PENDING, save=False)
+        journal.save()
+    else:
+        result.unjournaled = unwritten_flag(settings)
 
     by_name = {b.name: b for b in todo}
     finished: dict[str, Outcome] = {}
 
-    with ProgressDisplay(console, len(todo), len(skipped), workers, label=engine.worker_label) as display:
+    tasks = [task_of(b.name, b.payload, b.model, b.model_deployment, b.size) for b in todo
+             if b.name not in result.occupied]
+    # The workers used, not those asked for: --parallel-runs 10000 with 30 runs uses 30.
+    used = min(workers, engine.slots_for(tasks))
+    with ProgressDisplay(console, len(todo), len(skipped), used, label=engine.worker_label) as display:
 
         def on_event(ev: Event) -> None:
             b = by_name[ev.name]
             if isinstance(ev, Started):
-                journal.set(b.name, b.fingerprint, RunState.RUNNING, log=run_log_path(settings, b.name))
+                if writes:
+                    journal.set(b.name, b.fingerprint, RunState.RUNNING, log=run_log_path(settings, b.name))
             elif isinstance(ev, Finished):
-                state = RunState.COMPLETED if ev.ok else RunState.FAILED
-                journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration)
+                if writes:
+                    state = RunState.COMPLETED if ev.ok else RunState.FAILED
+                    journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration)
                 if ev.retry_in is None:
                     finished[b.name] = Outcome(
                         b.name,
-                        "completed" if ev.ok else "failed",
+                        ("completed" if writes else WROTE_NOTHING) if ev.ok else "failed",
                         ev.duration,
                         ev.error,
                         None if ev.ok else run_log_path(settings, b.name),
@@ -163,12 +194,10 @@ def _run_suite(
             display.refresh()
 
         for name, occupant in result.occupied.items():
-            b = by_name[name]
-            journal.set(name, b.fingerprint, RunState.FAILED, error=str(occupant), duration=0.0)
+            if writes:
+                journal.set(name, by_name[name].fingerprint, RunState.FAILED, error=str(occupant), duration=0.0)
             finished[name] = Outcome(name, "failed", 0.0, str(occupant), None, 0)
             display.on_event(Finished(name, -1, False, 0.0, str(occupant)))
-        tasks = [task_of(b.name, b.payload, b.model, b.model_deployment, b.size) for b in todo
-                 if b.name not in result.occupied]
         try:
             engine.run(
                 tasks,

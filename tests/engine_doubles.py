@@ -16,7 +16,8 @@ class ScriptedExecutor:
     """Behaviour per task payload: ok, raise, die (the process running it is SIGKILLed), slow,
     flaky (dies on its first attempt only), fails-once (raises on its first attempt only),
     kills-host (first attempt: SIGKILLs the process that forked it, a Ray host, then itself;
-    for the Ray engine only: under the local engine that would be helm-run).
+    for the Ray engine only: under the local engine that would be helm-run), signal-N (the
+    process running it gets signal N), exit-N (it exits with code N, without a result).
     Each attempt leaves a marker file NAME.PID.N in marker_dir."""
 
     marker_dir: str
@@ -32,6 +33,11 @@ class ScriptedExecutor:
         if kind == "kills-host" and not prior:
             os.kill(os.getppid(), signal.SIGKILL)
             os.kill(os.getpid(), signal.SIGKILL)
+        if kind.startswith("signal-"):  # the process running it gets this signal
+            os.kill(os.getpid(), int(kind.removeprefix("signal-")))
+            time.sleep(5)
+        if kind.startswith("exit-"):  # the process running it exits with this code, no result
+            os._exit(int(kind.removeprefix("exit-")))
         if kind in ("slow", "kills-host"):
             time.sleep(0.3)
 

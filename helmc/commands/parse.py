@@ -20,12 +20,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def entry_json(e) -> dict:
     line, column = e.line_col
     return {
-        "description": e.description.text if e.description is not None else None,
+        "description": as_written(e.description.lit) if e.description is not None else None,
         "priority": e.priority,
         "groups": list(e.groups) if e.groups is not None else None,
         "line": line,
         "column": column,
     }
+
+
+def as_written(lit) -> str:
+    """A string's value with the NUL bytes of its file: the reader blanks them to spaces so the
+    rest of the file can be parsed (HC0003), and the output must show what is there."""
+    value, source = lit.value, lit.span.source.text
+    if "\x00" not in source or " " not in value:
+        return value
+    return "".join("\x00" if ch == " " and source[lit.span_of(i, i + 1).start] == "\x00" else ch
+                   for i, ch in enumerate(value))
 
 
 def parse_paths(paths: list[str]) -> tuple[list[dict], DiagnosticSink]:

@@ -140,6 +140,7 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
         settings=_settings(args, options.catalog),
         engine=_engine_options(args),
         only_runs=tuple(args.only_runs) if args.only_runs else None,
+        only_runs_file=args.only_runs_file,
         fresh=args.fresh,
         run_specs_given=bool(args.run_specs),
         command=tuple(invocation_words(args)),
@@ -151,17 +152,8 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
         settings = request.settings
         out.print(summary_table(suite.outcomes))
         report.show(result.diagnostics)
-        done = sum(1 for o in suite.outcomes if o.status == "completed")
-        skipped = sum(1 for o in suite.outcomes if o.status == "skipped")
-        failed, unfinished, retried = suite.failed, suite.unfinished, suite.retried
-        out.print(
-            f"{done} completed, {skipped} skipped (completed earlier), {len(failed)} failed"
-            + (f", {len(unfinished)} not finished" if unfinished else "")
-            + (f"; {len(retried)} retried ({sum(1 for o in retried if o.status == 'completed')} of them completed)"
-               if retried else "")
-            + f"; output in {os.path.join(settings.output_path, 'runs', settings.suite)}",
-            markup=False,
-        )
+        unfinished = suite.unfinished
+        out.print(suite.summary(os.path.join(settings.output_path, 'runs', settings.suite)), markup=False)
         if unfinished:
             out.print(
                 f"{len(unfinished)} run(s) did not finish: run the same command again to resume "
@@ -197,7 +189,9 @@ def _engine_options(args: argparse.Namespace) -> Any:
 
 
 def rerun_command(args: argparse.Namespace, run_names: Sequence[str]) -> str:
-    """The command line of this invocation, rebuilt from the parsed flags, limited to the runs."""
-    from helmc.runtime.rerun import invocation_words, rerun_command as limited_to
+    """The command line of this invocation, rebuilt from the parsed flags, limited to the runs
+    (listed in a file in helmc's folder of the suite when they are too many for a command line)."""
+    from helmc.runtime.journal import journal_dir
+    from helmc.runtime.rerun import RunListError, invocation_words, rerun_command as limited_to
 
     return limited_to(invocation_words(args), run_names)

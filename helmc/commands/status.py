@@ -84,6 +84,8 @@ def _text(status: Any, out: TextIO) -> None:
         out.write(f"\nTo run {what} again:\n  {_clean(status.rerun)}\n")
         if status.alive:
             out.write("  (once the running helm-run has finished: it holds the suite's lock)\n")
+    elif status.rerun_error:
+        out.write(f"\nerror: {_clean(status.rerun_error)}\n")
 
 
 def _when(t: float) -> str:

@@ -45,7 +45,9 @@ class SlurmEngine(Engine):
 
         folder = os.path.join(self.folder, "%j")
         if self.cluster == "local":
-            ex: Any = submitit.LocalExecutor(folder=folder)
+            from .slurm_local import LocalExecutor
+
+            ex: Any = LocalExecutor(folder=folder)
             minutes = self.params.get("time")
             ex.update_parameters(timeout_min=int(minutes) if minutes is not None else LOCAL_TIMEOUT_MIN)
             if self.params.get("gpus_per_node"):
@@ -79,6 +81,14 @@ class SlurmEngine(Engine):
                 if not job.done():
                     continue
                 del self._jobs[slot]
+                if self.cluster == "local" and not job.paths.result_pickle.exists():
+                    # A local job writes its result before its process exits, and the controller
+                    # ends after it: no result now is none ever (job.result() would wait 15 s).
+                    from .slurm_local import how_it_ended
+
+                    why = how_it_ended(job._process.returncode if job._process is not None else None)
+                    done.append(Done(slot, False, None, f"job {job.job_id} ended without a result: {why}"))
+                    continue
                 try:
                     ok, duration, error = job.result()
                 except Exception as e:  # noqa: BLE001 - the job died: killed, OOM, preempted, timed out
