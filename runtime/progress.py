@@ -15,11 +15,10 @@ from typing import Callable
 
 from rich.console import Console, Group
 from rich.live import Live
-from rich.markup import escape
 from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 
+from ..compiler.emit.table import Column, print_table
 from ..compiler.emit.text import clean  # run names and errors quote the conf files
 from .engine import Event, Finished, Started
 
@@ -157,13 +156,10 @@ class ProgressDisplay:
         return Group(*rows)
 
 
-def summary_table(outcomes: list[Outcome]) -> Table:
-    table = Table(title="helm-run summary", title_justify="left", show_lines=False)
-    table.add_column("run", overflow="fold", ratio=3)
-    table.add_column("status")
-    table.add_column("time", justify="right")
-    table.add_column("error / log", overflow="fold", ratio=2)
+def print_summary(console: Console, outcomes: list[Outcome]) -> None:
+    """helm-run's summary: one row per run, names whole (see print_table)."""
     style = {"completed": "green", "failed": "bold red", "skipped": "dim", "interrupted": "yellow"}
+    rows = []
     for o in outcomes:
         detail = o.error or ""
         if o.status == "failed" and o.log:
@@ -171,10 +167,6 @@ def summary_table(outcomes: list[Outcome]) -> Table:
         status = Text(o.status, style=style.get(o.status, ""))
         if o.attempts > 1:
             status.append(f" ({o.attempts} attempts)", "yellow")
-        table.add_row(
-            escape(clean(o.name)),
-            status,
-            f"{o.duration:.1f}s" if o.duration is not None else "",
-            escape(clean(detail, keep_newlines=True)),
-        )
-    return table
+        rows.append([o.name, status, f"{o.duration:.1f}s" if o.duration is not None else "", detail])
+    columns = [Column("run"), Column("status"), Column("time", justify="right"), Column("error / log", wrap=True)]
+    print_table(console, "helm-run summary", columns, rows)

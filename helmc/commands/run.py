@@ -206,12 +206,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Never raises and never prints a traceback (unless HELMC_DEBUG=1)."""
-    from rich.console import Console
+    from helmc.compiler.emit.table import console_for
 
-    out = Console(highlight=False)
-    if not out.is_terminal and "COLUMNS" not in os.environ:
-        out = Console(highlight=False, width=160)  # logs and pipes: wide enough for run names
-    err = Console(stderr=True, highlight=False)
+    out = console_for()  # logs and pipes: nothing wrapped, run names and commands stay whole
+    err = console_for(stderr=True)
     from helmc.cli import outside_world
     from helmc.runtime.helm_run import EXIT_INTERRUPTED, EXIT_USAGE
     from helmc.runtime.interrupts import sigint_guard
@@ -310,7 +308,7 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     from helmc.commands.common import options_from_args
     from helmc.compiler.session import RunSet
     from helmc.runtime.helm_run import Ending, HelmRunRequest, helm_run
-    from helmc.runtime.progress import summary_table
+    from helmc.runtime.progress import print_summary
     from helmc.runtime.rerun import invocation_words
 
     options = options_from_args(args)
@@ -329,7 +327,7 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     suite = result.suite
     if suite is not None:
         settings = request.settings
-        out.print(summary_table(suite.outcomes))
+        print_summary(out, suite.outcomes)
         report.show(result.diagnostics)
         done = sum(1 for o in suite.outcomes if o.status == "completed")
         skipped = sum(1 for o in suite.outcomes if o.status == "skipped")
