@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from helmc.compiler.catalog import UserAdditions
+from helmc.compiler.extras import install_hint
 from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
 
 from .engine import Task
 from .interrupts import checkpoint
 from .journal import fsync_dir, fsync_tree, journal_dir
 
-INSTALL_HINT = "pip install 'helmc[helm]'"
+INSTALL_HINT = install_hint("helm")
 
 
 class HelmUnavailable(Exception):
