@@ -28,11 +28,11 @@ REFRESH_SECONDS = 0.5
 @dataclass(frozen=True, slots=True)
 class Outcome:
     name: str
-    status: str  # "completed" | "failed" | "skipped" | "interrupted"
+    status: str  # "completed" | "failed" | "skipped" | "interrupted" (started, cut short) | "pending" (never started)
     duration: float | None = None
     error: str | None = None
     log: str | None = None
-    attempts: int = 1
+    attempts: int = 1  # starts of this run over every helm-run of the suite (the journal's count)
 
 
 def _worker(slot: int) -> str:
@@ -158,7 +158,7 @@ class ProgressDisplay:
 
 def print_summary(console: Console, outcomes: list[Outcome]) -> None:
     """helm-run's summary: one row per run, names whole (see print_table)."""
-    style = {"completed": "green", "failed": "bold red", "skipped": "dim", "interrupted": "yellow"}
+    style = {"completed": "green", "failed": "bold red", "skipped": "dim", "interrupted": "yellow", "pending": "yellow"}
     rows = []
     for o in outcomes:
         detail = o.error or ""

@@ -25,6 +25,7 @@ from .engines import task_of
 from .interrupts import checkpoint
 from .journal import Damage, Journal, RunState, lock_suite
 from .progress import Outcome, ProgressDisplay
+from .status import SuiteStatus, status_of
 
 
 class _DiskFailed(Exception):
@@ -36,6 +37,7 @@ class SuiteResult:
     outcomes: list[Outcome] = field(default_factory=list)
     interrupted: bool = False  # Ctrl-C, or --exit-on-error stopped the suite
     storage_error: str | None = None  # the disk failed (full, read-only): the suite stopped
+    status: SuiteStatus | None = None  # the journal as this helm-run leaves it: the counts every view shows
 
     @property
     def failed(self) -> list[Outcome]:
@@ -48,7 +50,8 @@ class SuiteResult:
 
     @property
     def unfinished(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "interrupted"]
+        """Started and not finished (interrupted), or never started (pending)."""
+        return [o for o in self.outcomes if o.status in ("interrupted", "pending")]
 
 
 def run_suite(
@@ -140,7 +143,7 @@ def _run_suite(
                         ev.duration,
                         ev.error,
                         None if ev.ok else run_log_path(settings, b.name),
-                        ev.attempt,
+                        journal.records[b.name].attempts,  # over every helm-run, as `helmc status` counts
                     )
             display.on_event(ev)
             if isinstance(ev, Finished) and not ev.ok and storage_failure(ev.error):
@@ -176,7 +179,12 @@ def _run_suite(
             result.outcomes.append(skipped[b.name])
         elif b.name in finished:
             result.outcomes.append(finished[b.name])
-        else:
-            result.outcomes.append(Outcome(b.name, "interrupted"))
+        else:  # as the journal has it: started and cut short, or never started
+            rec = journal.records.get(b.name)
+            started = rec is not None and rec.state is RunState.INTERRUPTED
+            result.outcomes.append(Outcome(b.name, "interrupted" if started else "pending",
+                                           attempts=rec.attempts if rec is not None else 0))
             result.interrupted = True
+    result.status = status_of(settings.suite, settings.output_path, journal.path, journal.records, journal.session,
+                              alive=False)
     return result

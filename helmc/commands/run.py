@@ -325,34 +325,23 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     result = helm_run(request, out, show=report.show,
                       warn=lambda text: err.print(text, markup=False, soft_wrap=True))
     suite = result.suite
+    status = suite.status if suite is not None else None
     if suite is not None:
         settings = request.settings
         print_summary(out, suite.outcomes)
         report.show(result.diagnostics)
-        done = sum(1 for o in suite.outcomes if o.status == "completed")
         skipped = sum(1 for o in suite.outcomes if o.status == "skipped")
-        failed, unfinished, retried = suite.failed, suite.unfinished, suite.retried
-        out.print(
-            f"{done} completed, {skipped} skipped (completed earlier), {len(failed)} failed"
-            + (f", {len(unfinished)} not finished" if unfinished else "")
-            + (f"; {len(retried)} retried ({sum(1 for o in retried if o.status == 'completed')} of them completed)"
-               if retried else "")
-            + f"; output in {os.path.join(settings.output_path, 'runs', settings.suite)}",
-            markup=False,
-        )
-        if unfinished:
-            out.print(
-                f"{len(unfinished)} run(s) did not finish: run the same command again to resume "
-                "(completed runs are skipped, the others are redone).",
-                markup=False,
-            )
+        # The counts as the journal has them, the very line `helmc status` prints.
+        counts = status.counts_line() if status is not None else f"{len(suite.outcomes)} planned"
+        out.print(f"{counts}; {skipped} of the done runs completed earlier (skipped); "
+                  f"output in {os.path.join(settings.output_path, 'runs', settings.suite)}", markup=False)
     else:
         report.finish(result.diagnostics)
     if result.message is not None:
         (out if result.ending is Ending.NOTHING_TO_RUN else err).print(result.message, markup=False, soft_wrap=True)
-    if result.ending is Ending.RUNS_FAILED and suite is not None:
-        out.print("To run only the failed runs again:", markup=False)
-        out.print("  " + rerun_command(args, [o.name for o in suite.failed]), markup=False, soft_wrap=True)
+    if status is not None and status.rerun is not None and result.ending in (Ending.RUNS_FAILED, Ending.UNFINISHED):
+        out.print(status.rerun_advice, markup=False)
+        out.print("  " + status.rerun, markup=False, soft_wrap=True)
     return result.exit_code
 
 
