@@ -53,6 +53,20 @@ class Rule:
         return f"Replace `{old}` with `{new}`"
 
 
+# The ranges, as docs/diagnostics.md lists them (tests/gen_docs.py renders this table, and
+# tests/test_docs.py checks that every code falls in one): prefix -> what its codes are about.
+RANGES: dict[str, str] = {
+    "HC00": "conf file syntax (HOCON, as pyhocon reads it)",
+    "HC01": "conf file schema (what HELM's `RunEntries` dataclass reads)",
+    "HC02": "run entry syntax (what `parse_object_spec` reads)",
+    "HC03": "names and values against HELM's catalog",
+    "HC04": "planning: filters, empty suites, duplicates",
+    "HC05": "running through HELM",
+    "HC06": "HELM's config YAML files (`prod_env/`: model deployments, model metadata, tokenizer configs, runner config)",
+    "HC07": "execution: helm-run's engines (HC0700-HC0749), the journal and `helmc status` (HC0750-HC0799)",
+    "HC09": "inputs and helmc itself",
+}
+
 _RULES = [
     # conf syntax
     Rule("HC0001", "unexpected-token", Severity.ERROR, "The conf file is not valid HOCON at this token.", fixes="unsafe, for a bracket that indentation says is never closed"),

@@ -17,7 +17,7 @@ from .catalog import Catalog, UserAdditions, load_catalog_with_additions
 from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
 from .frontend import conf_files_under, load_entries
 from .ir import Entry
-from .passes.resolve import resolve_entries
+from .passes.resolve import entry_identity, resolve_entries
 from .plan import EntryRef, Plan, PlannedRun, PlanOptions
 from .planner import Trace, build_plan, entry_ref, no_runs_diagnostic, validate_models_to_run
 from .source import Span
@@ -103,6 +103,7 @@ def compile_entries(
             sink.extend(refusal)
             return Plan(runs=(), dropped=(), options=sel)
     plan = build_plan(entries, catalog, sel, sink, traces=traces, resolved=resolved)
+    report_duplicate_runs(plan, entries, sink)
     if purpose != "run":  # helm-run reports them from the names HELM builds
         report_name_clashes(plan, entries, sink)
     if purpose == "plan":
@@ -161,6 +162,58 @@ def report_name_clashes(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSi
         pairs.setdefault((later.entry, first[name].entry), []).append(name)
     for (later_ref, earlier_ref), names in pairs.items():
         sink.add(name_clash(names[0], spans[later_ref], spans[earlier_ref], names[1:]))
+
+
+def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
+    """HC0401 on the plan, after every selection flag: an entry whose runs an earlier entry of
+    another text already plans (`model=text` beside `model=openai/gpt2` once --models-to-run
+    rewrites or filters the wildcard). Entries of one text got HC0401 from resolution already;
+    once per pair of entries."""
+    by_ref = {entry_ref(e): e for e in entries if e.description is not None}
+    first: dict[tuple, PlannedRun] = {}
+    shared: dict[tuple[EntryRef, EntryRef], list[PlannedRun]] = {}
+    total: dict[EntryRef, int] = {}
+    for r in plan.runs:
+        total[r.entry] = total.get(r.entry, 0) + 1
+        key = _run_key(r)
+        earlier = first.setdefault(key, r)
+        if earlier is r or earlier.entry == r.entry:  # a model group that lists a model twice
+            continue
+        shared.setdefault((r.entry, earlier.entry), []).append(r)
+    for (later_ref, earlier_ref), runs in shared.items():
+        later, earlier = by_ref.get(later_ref), by_ref.get(earlier_ref)
+        if later is None or earlier is None or entry_identity(later) == entry_identity(earlier):
+            continue
+        sink.add(duplicate_runs(later, earlier, runs, total[later_ref]))
+
+
+def _run_key(r: PlannedRun) -> tuple:
+    """same_run as a dict key."""
+    return (r.spec, r.index, tuple(sorted((k, repr(v)) for k, v in r.expanders.items())), r.model,
+            r.model_deployment, r.entry.groups)
+
+
+def duplicate_runs(later: Entry, earlier: Entry, runs: Sequence[PlannedRun], of: int) -> Diagnostic:
+    assert later.description is not None and earlier.description is not None
+    pl, _ = earlier.span.start_line_col
+    where = f"{earlier.path}:{pl}" if earlier.path != later.path else f"line {pl}"
+    run = runs[0]
+    shown = f"`{run.name}`" if run.name else f"the `{run.model}` run"
+    if len(runs) == of:
+        message = f"this entry produces the same runs as the entry at {where}"
+    else:
+        message = f"{len(runs)} of this entry's {of} runs are also runs of the entry at {where}"
+    return diag(
+        "HC0401",
+        message,
+        later.description.span,
+        "the same run after the selection flags",
+        secondary=[Label(earlier.description.span, "first here")],
+        help="remove one of the two entries, or narrow this one's model",
+        notes=[f"the texts differ, but with the selection flags (a model without `/` rewritten by --models-to-run, "
+               f"a wildcard expanded and filtered) both plan {shown}",
+               "HELM runs both; the second run overwrites the first's output"],
+    )
 
 
 def same_run(a: PlannedRun, b: PlannedRun) -> bool:

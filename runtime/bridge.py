@@ -24,13 +24,14 @@ from typing import Any, Callable, Iterator, Sequence
 
 from helmc.compiler.catalog import UserAdditions
 from helmc.compiler.reading import open_for_append, read_input_text
+from helmc.compiler.extras import install_hint
 from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
 
 from .engine import Task
 from .interrupts import checkpoint
 from .journal import fsync_dir, fsync_tree, journal_dir
 
-INSTALL_HINT = "pip install 'helmc[helm]'"
+INSTALL_HINT = install_hint("helm")
 
 
 class HelmUnavailable(Exception):

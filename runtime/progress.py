@@ -15,11 +15,10 @@ from typing import Callable
 
 from rich.console import Console, Group
 from rich.live import Live
-from rich.markup import escape
 from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 
+from ..compiler.emit.table import Column, print_table
 from ..compiler.emit.text import clean  # run names and errors quote the conf files
 from .engine import Event, Finished, Started
 
@@ -32,11 +31,11 @@ WROTE_NOTHING = "wrote nothing"  # ran under --skip-instances or --cache-instanc
 @dataclass(frozen=True, slots=True)
 class Outcome:
     name: str
-    status: str  # "completed" | "failed" | "skipped" | "interrupted" | WROTE_NOTHING
+    status: str  # "completed" | "failed" | "skipped" | "interrupted" (started, cut short) | "pending" (never started) | WROTE_NOTHING
     duration: float | None = None
     error: str | None = None
     log: str | None = None
-    attempts: int = 1
+    attempts: int = 1  # starts of this run over every helm-run of the suite (the journal's count)
 
 
 def _worker(slot: int) -> str:
@@ -160,13 +159,11 @@ class ProgressDisplay:
         return Group(*rows)
 
 
-def summary_table(outcomes: list[Outcome]) -> Table:
-    table = Table(title="helm-run summary", title_justify="left", show_lines=False)
-    table.add_column("run", overflow="fold", ratio=3)
-    table.add_column("status")
-    table.add_column("time", justify="right")
-    table.add_column("error / log", overflow="fold", ratio=2)
-    style = {"completed": "green", "failed": "bold red", "skipped": "dim", "interrupted": "yellow", WROTE_NOTHING: "dim"}
+def print_summary(console: Console, outcomes: list[Outcome]) -> None:
+    """helm-run's summary: one row per run, names whole (see print_table)."""
+    style = {"completed": "green", "failed": "bold red", "skipped": "dim", "interrupted": "yellow", "pending": "yellow",
+             WROTE_NOTHING: "dim"}
+    rows = []
     for o in outcomes:
         detail = o.error or ""
         if o.status == "failed" and o.log:
@@ -174,10 +171,6 @@ def summary_table(outcomes: list[Outcome]) -> Table:
         status = Text(o.status, style=style.get(o.status, ""))
         if o.attempts > 1:
             status.append(f" ({o.attempts} attempts)", "yellow")
-        table.add_row(
-            escape(clean(o.name)),
-            status,
-            f"{o.duration:.1f}s" if o.duration is not None else "",
-            escape(clean(detail, keep_newlines=True)),
-        )
-    return table
+        rows.append([o.name, status, f"{o.duration:.1f}s" if o.duration is not None else "", detail])
+    columns = [Column("run"), Column("status"), Column("time", justify="right"), Column("error / log", wrap=True)]
+    print_table(console, "helm-run summary", columns, rows)

@@ -1,8 +1,8 @@
 """The command that runs again only some runs of a suite: helm-run's summary and `helmc status`.
 
 helm-run journals the words of its own invocation (`invocation_words`), rebuilt from the parsed
-flags without `--only-runs`; either tool then appends the runs that are left (`rerun_command`).
-A command longer than MAX_COMMAND (133,333 run names make 7 MB, and Linux refuses an argument
+flags; run again as they are, they resume the suite. `rerun_command` limits them to the runs
+named (the failed ones), in place of an `--only-runs` or `--only-runs-file` they had. A command longer than MAX_COMMAND (133,333 run names make 7 MB, and Linux refuses an argument
 list over 2 MB, a single argument over 128 KiB) lists the runs in a file instead, in helmc's
 folder of the suite, and reads them back with `--only-runs-file`.
 """
@@ -20,19 +20,19 @@ from typing import Sequence
 # Bytes of a command line that can be pasted and executed anywhere: far below Linux's 2 MB
 # for arguments and environment together, and below its 128 KiB for one argument.
 MAX_COMMAND = 32 * 1024
-_FILE_FLAGS = ("only_runs", "only_runs_file")
+_LIMITS = ("--only-runs", "--only-runs-file")  # the flags rerun_command replaces
 
 
 def invocation_words(args: argparse.Namespace) -> list[str]:
     """This helm-run's command line, rebuilt from the parsed flags (non-default values only,
-    long spellings), without `--only-runs` and `--only-runs-file`."""
+    long spellings): run again as it is, it resumes the suite."""
     parser: argparse.ArgumentParser | None = getattr(args, "_helm_run_parser", None)
     prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "helm-run"
     words: list[str] = ["helm-run"] if prog in ("helm-run", "") or prog.endswith(".py") else ["helmc", "run"]
     if parser is None:
         return words
     for action in parser._actions:  # argparse has no public iterator over its options
-        if not action.option_strings or action.dest == "help" or action.dest in _FILE_FLAGS:
+        if not action.option_strings or action.dest == "help":
             continue
         value = getattr(args, action.dest, None)
         if value == action.default or value is None:
@@ -60,11 +60,20 @@ def rerun_command(words: Sequence[str], run_names: Sequence[str], folder: str | 
     """`words` limited to the runs named, as one shell-quoted line. Past MAX_COMMAND bytes, and
     given `folder` (helmc's folder of the suite), the names go to a file there and the command
     reads it with `--only-runs-file`. Raises RunListError when that file cannot be written."""
-    cmd = shlex.join([*words, "--only-runs", *run_names])
+    kept: list[str] = []
+    skipping = False
+    for w in words:
+        if w in _LIMITS:
+            skipping = True
+        elif skipping and w.startswith("-"):
+            skipping = False
+        if not skipping:
+            kept.append(w)
+    cmd = shlex.join([*kept, "--only-runs", *run_names])
     if folder is None or len(cmd.encode("utf-8", "surrogateescape")) <= MAX_COMMAND:
         return cmd
     path = write_run_list(folder, run_names)
-    return shlex.join([*words, "--only-runs-file", path])
+    return shlex.join([*kept, "--only-runs-file", path])
 
 
 def run_list_file(folder: str, run_names: Sequence[str]) -> tuple[str, bytes]:
@@ -100,9 +109,10 @@ def write_run_list(folder: str, run_names: Sequence[str]) -> str:
 def read_run_list(path: str) -> list[str]:
     """The run names of an `--only-runs-file`: one a line (blank lines ignored), or a JSON array
     of strings. Raises RunListError naming the path and what is wrong."""
+    from helmc.compiler.reading import read_input_bytes
+
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_input_bytes(path)  # a FIFO or /dev/zero given by mistake: refused, never read
     except OSError as e:
         raise RunListError(path, e.strerror or str(e)) from None
     try:

@@ -7,9 +7,10 @@ is `running` is reported `interrupted` when the helm-run that started it is gone
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from helmc.compiler.diagnostics import Diagnostic, diag
 from helmc.compiler.source import SourceFile
@@ -18,7 +19,6 @@ from .bridge import suite_name_problem
 from .journal import (
     Damage,
     JournalError,
-    JournalView,
     RunRecord,
     RunState,
     Session,
@@ -30,6 +30,7 @@ from .rerun import RunListError, rerun_command
 
 # The order runs are shown in, and the keys of `counts`.
 STATES = ("done", "failed", "interrupted", "running", "pending")
+_UNFINISHED = frozenset({"interrupted", "running", "pending"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,30 @@ class SuiteStatus:
     def count(self, state: str) -> int:
         return sum(1 for r in self.runs if r.state == state)
 
+    def counts(self) -> dict[str, int]:
+        """The suite's counts: `helmc status` (text and JSON) and helm-run's summary show these."""
+        return {"planned": len(self.runs), **{st: self.count(st) for st in STATES},
+                "retried": sum(1 for r in self.runs if r.retried)}
+
+    def counts_line(self) -> str:
+        c = self.counts()
+        states = ", ".join(f"{c[st]} {st}" for st in STATES)
+        return f"{states} ({c['planned']} planned); {c['retried']} started more than once (retried or redone)"
+
+    @property
+    def rerun_advice(self) -> str | None:
+        """What `rerun` does, in words."""
+        if self.rerun is None:
+            return None
+        if self.resumes:
+            return "To resume (the same command: completed runs are skipped, the others are redone):"
+        return "To run only the failed runs again:"
+
+    @property
+    def resumes(self) -> bool:
+        """Runs are left unfinished and their helm-run is gone: the same command resumes them."""
+        return self.alive is False and any(r.state in _UNFINISHED for r in self.runs)
+
     def to_json(self) -> dict[str, Any]:
         s = self.session
         return {
@@ -75,8 +100,7 @@ class SuiteStatus:
                 "pid": s.pid, "host": s.host, "started": s.started, "cwd": s.cwd or None,
                 "command": list(s.command), "running": self.alive,
             },
-            "counts": {"planned": len(self.runs), **{st: self.count(st) for st in STATES},
-                       "retried": sum(1 for r in self.runs if r.retried)},
+            "counts": self.counts(),
             "runs": [{"name": r.name, "state": r.state, "attempts": r.attempts, "retried": r.retried,
                       "error": r.error, "log": r.log, "started": r.started, "updated": r.updated,
                       "duration": r.duration} for r in self.runs],
@@ -126,10 +150,18 @@ def status_report(output_path: str, suite: str) -> StatusReport:
 def suite_status(output_path: str, suite: str) -> SuiteStatus:
     """Raises JournalError when the journal exists but cannot be read."""
     view = read_journal(output_path, suite)
-    status = SuiteStatus(suite, output_path, view.path, view.found, view.session, warnings=view.warnings)
-    if view.session is not None:
-        status.alive = _alive(view.session)
-    status.runs = [_run_status(name, view, status.alive) for name in _shown(view)]
+    alive = _alive(view.session) if view.session is not None else None
+    return status_of(suite, output_path, view.path, view.records, view.session, alive,
+                     found=view.found, warnings=view.warnings)
+
+
+def status_of(suite: str, output_path: str, journal: str, records: Mapping[str, RunRecord], session: Session | None,
+              alive: bool | None, *, found: bool = True, warnings: Sequence[Damage] = ()) -> SuiteStatus:
+    """The suite's state from a journal's records and session: `helmc status` reads them from
+    the file, helm-run's summary from the journal it has just written (alive False: it ends)."""
+    status = SuiteStatus(suite, output_path, journal, found, session, alive=alive, warnings=list(warnings))
+    names = list(dict.fromkeys(session.planned)) if session is not None else sorted(records)
+    status.runs = [_run_status(name, records, alive) for name in names]
     try:
         status.rerun = _rerun(status)
     except RunListError as e:
@@ -137,15 +169,8 @@ def suite_status(output_path: str, suite: str) -> SuiteStatus:
     return status
 
 
-def _shown(view: JournalView) -> list[str]:
-    """The runs the last helm-run planned, in its order; without a session, every record."""
-    if view.session is not None:
-        return list(dict.fromkeys(view.session.planned))
-    return sorted(view.records)
-
-
-def _run_status(name: str, view: JournalView, alive: bool | None) -> RunStatus:
-    rec: RunRecord | None = view.records.get(name)
+def _run_status(name: str, records: Mapping[str, RunRecord], alive: bool | None) -> RunStatus:
+    rec: RunRecord | None = records.get(name)
     if rec is None:  # planned, its pending line not read yet
         return RunStatus(name, "pending")
     state = rec.state.value
@@ -155,16 +180,19 @@ def _run_status(name: str, view: JournalView, alive: bool | None) -> RunStatus:
 
 
 def _rerun(status: SuiteStatus) -> str | None:
-    """Failed runs, plus (once helm-run is gone) the interrupted and pending ones. Too many for
-    a command line: their list goes to a file beside the journal. Raises RunListError."""
+    """Once helm-run is gone with runs unfinished: its own command, which resumes the suite
+    (failed runs included), as helm-run says. Otherwise the failed runs by name; too many for a
+    command line, their list goes to a file beside the journal (raises RunListError)."""
     s = status.session
     if s is None or not s.command:
         return None
-    left = {"failed"} if status.alive else {"failed", "interrupted", "pending", "running"}
-    names = [r.name for r in status.runs if r.state in left]
-    if not names:
-        return None
-    cmd = rerun_command(s.command, names, os.path.dirname(status.journal))
+    if status.resumes:
+        cmd = shlex.join(s.command)
+    else:
+        failed = [r.name for r in status.runs if r.state == "failed"]
+        if not failed:
+            return None
+        cmd = rerun_command(s.command, failed, os.path.dirname(status.journal))
     if s.cwd and s.cwd != _cwd():
         cmd = f"cd {_quote(s.cwd)} && {cmd}"
     return cmd
@@ -207,6 +235,4 @@ def _cwd() -> str:
 
 
 def _quote(path: str) -> str:
-    import shlex
-
     return shlex.quote(path)

@@ -28,6 +28,7 @@ from .engines import task_of
 from .interrupts import checkpoint
 from .journal import Damage, Journal, RunState, lock_suite
 from .progress import WROTE_NOTHING, Outcome, ProgressDisplay
+from .status import SuiteStatus, status_of
 
 
 class _DiskFailed(Exception):
@@ -41,6 +42,7 @@ class SuiteResult:
     storage_error: str | None = None  # the disk failed (full, read-only): the suite stopped
     occupied: dict[str, Occupant] = field(default_factory=dict)  # run -> what of the user's stands at its folder
     unjournaled: str | None = None  # the flag under which HELM wrote no run files (nothing journaled)
+    status: SuiteStatus | None = None  # the journal as this helm-run leaves it: the counts every view shows
 
     @property
     def failed(self) -> list[Outcome]:
@@ -53,26 +55,25 @@ class SuiteResult:
 
     @property
     def unfinished(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "interrupted"]
+        """Started and not finished (interrupted), or never started (pending)."""
+        return [o for o in self.outcomes if o.status in ("interrupted", "pending")]
 
     def summary(self, where: str) -> str:
-        """The closing line: what happened to the runs, and where the output is."""
+        """The closing line: the counts as the journal has them (the very line `helmc status`
+        prints), or, where HELM wrote no run files and nothing was journaled, what ran."""
         def count(status: str) -> int:
             return sum(1 for o in self.outcomes if o.status == status)
 
-        failed, unfinished, retried = self.failed, self.unfinished, self.retried
         if self.unjournaled is not None:
-            head = (f"{count(WROTE_NOTHING)} ran without writing run files ({self.unjournaled}: HELM writes "
-                    "none; the journal is left as it was)")
-        else:
-            head = f"{count('completed')} completed, {count('skipped')} skipped (completed earlier)"
-        return (
-            f"{head}, {len(failed)} failed"
-            + (f", {len(unfinished)} not finished" if unfinished else "")
-            + (f"; {len(retried)} retried ({sum(1 for o in retried if o.status in ('completed', WROTE_NOTHING))} of them completed)"
-               if retried else "")
-            + f"; output in {where}"
-        )
+            failed, unfinished = self.failed, self.unfinished
+            return (
+                f"{count(WROTE_NOTHING)} ran without writing run files ({self.unjournaled}: HELM writes "
+                f"none; the journal is left as it was), {len(failed)} failed"
+                + (f", {len(unfinished)} not finished" if unfinished else "")
+                + f"; output in {where}"
+            )
+        counts = self.status.counts_line() if self.status is not None else f"{len(self.outcomes)} planned"
+        return f"{counts}; {count('skipped')} of the done runs completed earlier (skipped); output in {where}"
 
 
 def run_suite(
@@ -181,7 +182,7 @@ def _run_suite(
                         ev.duration,
                         ev.error,
                         None if ev.ok else run_log_path(settings, b.name),
-                        ev.attempt,
+                        journal.records[b.name].attempts,  # over every helm-run, as `helmc status` counts
                     )
             display.on_event(ev)
             if isinstance(ev, Finished) and not ev.ok and storage_failure(ev.error):
@@ -221,7 +222,12 @@ def _run_suite(
             result.outcomes.append(skipped[b.name])
         elif b.name in finished:
             result.outcomes.append(finished[b.name])
-        else:
-            result.outcomes.append(Outcome(b.name, "interrupted"))
+        else:  # as the journal has it: started and cut short, or never started
+            rec = journal.records.get(b.name)
+            started = rec is not None and rec.state is RunState.INTERRUPTED
+            result.outcomes.append(Outcome(b.name, "interrupted" if started else "pending",
+                                           attempts=rec.attempts if rec is not None else 0))
             result.interrupted = True
+    result.status = status_of(settings.suite, settings.output_path, journal.path, journal.records, journal.session,
+                              alive=False)
     return result

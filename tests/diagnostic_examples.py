@@ -284,6 +284,16 @@ EXAMPLES: list[Example] = [
         conf("mmlu:subject=anatomy,model=openai/gpt2", "mmlu:subject=anatomy,model=openai/gpt2"),
         conf("mmlu:subject=anatomy,model=openai/gpt2"),
     ),
+    Example(
+        "HC0401",
+        conf("mmlu:subject=anatomy,model=openai/gpt2", "mmlu:subject=anatomy,model=text"),
+        conf("mmlu:subject=anatomy,model=openai/gpt2"),
+        args=("--models-to-run", "openai/gpt2"),
+        variant="after-selection",
+        note="The texts differ, but `--models-to-run openai/gpt2` filters the wildcard `model=text` to the very run "
+        "the first entry plans. Duplicates are found on the plan, after every selection flag (--models-to-run, "
+        "--groups-to-run, --priority), so a wildcard, a model group or a model without `/` is covered too.",
+    ),
 ]
 
 # Codes that come from planning, running or the tool itself: their examples run other commands.

@@ -16,7 +16,7 @@ from diagnostic_examples import EXAMPLES, NO_EXAMPLE  # noqa: E402
 from helpers import example_argv, run_cli, run_example, shown_output  # noqa: E402
 
 from conftest import HELM_INSTALLED  # noqa: E402
-from helmc.compiler.codes import CODES, FIXES  # noqa: E402
+from helmc.compiler.codes import CODES, FIXES, RANGES  # noqa: E402
 from helmc.grammar import grammar_text  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -82,14 +82,8 @@ def diagnostics_md() -> str:
         "this page is up to date.\n",
         "| range | what |",
         "|---|---|",
-        "| HC00xx | conf file syntax (HOCON, as pyhocon reads it) |",
-        "| HC01xx | conf file schema (what HELM's `RunEntries` dataclass reads) |",
-        "| HC02xx | run entry syntax (what `parse_object_spec` reads) |",
-        "| HC03xx | names and values against HELM's catalog |",
-        "| HC04xx | planning: filters, empty suites, duplicates |",
-        "| HC05xx | running through HELM |",
-        "| HC06xx | HELM's config YAML files (`prod_env/`: model deployments, model metadata, tokenizer configs, runner config) |",
-        "| HC09xx | inputs and helmc itself |\n",
+        *(f"| {prefix}xx | {what} |" for prefix, what in RANGES.items()),
+        "",
         "Severities: `error` makes helm-check exit 1 and stops helm-run before anything runs;",
         "`warning` and `info` do not.\n",
         "The **fix** column says which diagnostics carry a fix and how `helm-check --fix` treats it",

@@ -11,12 +11,20 @@ model and deployment names, and difflib scores every candidate in Python. So:
 - difflib then scores the few that remain, as get_close_matches does, so ties and order are its,
   in decreasing Indel order, stopping once no remaining key can reach the top n;
 - the same misspelling against the same candidates is answered from a cache.
+
+Ranked by what users mistype, before difflib's order: a name that differs only in case; the one
+name a single typo away (unique_close, so the first suggestion is the safe fix); then names that
+extend what was typed at a separator, as a version or size suffix does (`openai/gpt-4o` ->
+`openai/gpt-4o-2024-05-13`: users type a family and leave out its date), a date or version
+suffix first, the shortest suffix first; then difflib's closest.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import heapq
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
@@ -27,10 +35,17 @@ from typing import Iterable
 _SLACK = 1e-3
 
 
+_SEPARATORS = "-_./:@"
+_MIN_PREFIX = 3  # shorter words are extended by too many names to mean one
+_VERSION = re.compile(r"[-_.:@]v?\d")  # `-2024-05-13`, `-v0`, `-0613`, `.5`: a date or version
+
+
 @dataclass(frozen=True, slots=True)
 class _Index:
     keys: tuple[str, ...]  # lower-cased candidates, first appearance order
     originals: dict[str, tuple[str, ...]]  # key -> the candidates that lower-case to it, in order
+    ordered: tuple[str, ...]  # the keys sorted, for the names that extend a prefix
+    position: dict[str, int]  # key -> its place in `keys`
 
 
 @lru_cache(maxsize=64)
@@ -38,7 +53,24 @@ def _index(candidates: tuple[str, ...]) -> _Index:
     originals: dict[str, list[str]] = {}
     for c in dict.fromkeys(candidates):
         originals.setdefault(c.lower(), []).append(c)
-    return _Index(tuple(originals), {k: tuple(v) for k, v in originals.items()})
+    keys = tuple(originals)
+    return _Index(keys, {k: tuple(v) for k, v in originals.items()}, tuple(sorted(keys)),
+                  {k: i for i, k in enumerate(keys)})
+
+
+def extensions(low: str, index: _Index, n: int) -> list[str]:
+    """The keys that extend `low` at a separator, a date or version suffix first, then the
+    shortest, then in the candidates' order."""
+    if len(low) < _MIN_PREFIX or low[-1] in _SEPARATORS:
+        return []
+    found = []
+    for k in index.ordered[bisect.bisect_right(index.ordered, low):]:
+        if not k.startswith(low):
+            break
+        if k[len(low)] in _SEPARATORS:
+            found.append(k)
+    found.sort(key=lambda k: (not _VERSION.match(k, len(low)), len(k), index.position[k]))
+    return found[:n]
 
 
 def _difflib_best(word: str, bounded: Iterable[tuple[str, float]], n: int, cutoff: float) -> list[str]:
@@ -73,13 +105,20 @@ def _closest(word: str, candidates: tuple[str, ...], n: int, cutoff: float) -> t
     same = [c for c in index.originals.get(low, ()) if c != word]
     if same:  # the name differs only in case
         return tuple(same[:n])
+    first: list[str] = []
+    typo = _unique_close(word, candidates)
+    if typo is not None and difflib.SequenceMatcher(None, low, typo.lower()).ratio() >= cutoff:
+        first.append(typo.lower())
+    first += [k for k in extensions(low, index, n) if k not in first]
+    if len(first) >= n:
+        return tuple(index.originals[k][0] for k in first[:n])
     survivors = process.extract(
         low, index.keys, scorer=Indel.normalized_similarity, processor=None, limit=None, score_cutoff=min(1.0, max(0.0, cutoff - _SLACK))
     )
     # `low` itself can only be a key here as the word's own spelling, which is never suggested.
     # extract gives the best Indel scores first: difflib's ratios in decreasing upper bounds.
-    bounded = ((key, score) for key, score, _ in survivors if key != low)
-    return tuple(index.originals[k][0] for k in _difflib_best(low, bounded, n, cutoff))
+    bounded = ((key, score) for key, score, _ in survivors if key != low and key not in first)
+    return tuple(index.originals[k][0] for k in [*first, *_difflib_best(low, bounded, n - len(first), cutoff)])
 
 
 def closest(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:

@@ -181,52 +181,29 @@ def _as_json(cat, what: str) -> Any:
 
 
 def _text(cat, what: str) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from helmc.compiler.emit.table import Column, console_for, print_table
 
-    console = Console(file=sys.stdout)
-
-    class Table(Table):  # every cell is plain text: `Optional[int]` is not rich markup
-        def add_row(self, *cells: str) -> None:  # type: ignore[override]
-            super().add_row(*(escape(c) for c in cells))
-
+    console = console_for(sys.stdout)
     if what in ("list", "functions"):
-        t = Table(title=f"{len(cat.functions)} run spec functions (crfm-helm {cat.helm_version})")
-        for c in ("name", "parameters", "module"):
-            t.add_column(c, overflow="fold")
-        for f in cat.functions.values():
-            t.add_row(f.name, f.signature(), f.module.removeprefix("helm.benchmark.run_specs."))
-        console.print(t)
+        print_table(console, f"{len(cat.functions)} run spec functions (crfm-helm {cat.helm_version})",
+                    [Column("name"), Column("parameters", wrap=True), Column("module")],
+                    [[f.name, f.signature(), f.module.removeprefix("helm.benchmark.run_specs.")]
+                     for f in cat.functions.values()])
     if what in ("list", "expanders"):
-        t = Table(title=f"{len(cat.expanders)} run expanders")
-        for c in ("name", "accepts"):
-            t.add_column(c, overflow="fold")
-        for e in cat.expanders.values():
-            t.add_row(e.name, _accepts(e))
-        console.print(t)
+        print_table(console, f"{len(cat.expanders)} run expanders", [Column("name"), Column("accepts", wrap=True)],
+                    [[e.name, _accepts(e)] for e in cat.expanders.values()])
     if what in ("list", "wildcards"):
-        t = Table(title="model groups (wildcards)")
-        t.add_column("name")
-        t.add_column("models", justify="right")
-        for k, v in cat.model_group_to_model_names().items():
-            t.add_row(k, str(len(v)))
-        console.print(t)
+        print_table(console, "model groups (wildcards)", [Column("name"), Column("models", justify="right")],
+                    [[k, str(len(v))] for k, v in cat.model_group_to_model_names().items()])
     if what in ("list", "models"):
-        t = Table(title=f"{len(cat.models)} models")
-        for c in ("name", "status", "default deployment"):
-            t.add_column(c, overflow="fold")
-        for m in cat.models.values():
-            status = "deprecated" if m.deprecated else "unsupported" if m.unsupported else ""
-            t.add_row(m.name, status, cat.default_deployment(m.name) or "")
-        console.print(t)
+        print_table(console, f"{len(cat.models)} models", [Column("name"), Column("status"), Column("default deployment")],
+                    [[m.name, "deprecated" if m.deprecated else "unsupported" if m.unsupported else "",
+                      cat.default_deployment(m.name) or ""] for m in cat.models.values()])
     if what == "deployments":
-        t = Table(title=f"{len(cat.deployment_list)} model deployments")
-        for c in ("name", "model", "tokenizer", "deprecated"):
-            t.add_column(c, overflow="fold")
-        for d in cat.deployment_list:
-            t.add_row(d.name, d.model_name, d.tokenizer_name or "", "yes" if d.deprecated else "")
-        console.print(t)
+        print_table(console, f"{len(cat.deployment_list)} model deployments",
+                    [Column("name"), Column("model"), Column("tokenizer"), Column("deprecated")],
+                    [[d.name, d.model_name, d.tokenizer_name or "", "yes" if d.deprecated else ""]
+                     for d in cat.deployment_list])
 
 
 def _accepts(e) -> str:

@@ -15,9 +15,11 @@ def run(args: argparse.Namespace) -> int:
         import lsprotocol  # noqa: F401
         import pygls  # noqa: F401
     except ImportError:
+        from helmc.compiler.extras import install_hint
+
         print(
             "helmc lsp: the language server needs pygls and lsprotocol\n"
-            "  = help: install them with `pip install 'helmc[lsp]'`",
+            f"  = help: install them with: {install_hint('lsp')}",
             file=sys.stderr,
         )
         return 2

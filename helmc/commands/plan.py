@@ -71,48 +71,41 @@ def _ref(ref) -> dict[str, Any]:
 
 
 def _print_text(plan, diagnostics: list, traces) -> None:
-    from rich.console import Console
     from rich.markup import escape
 
-    from helmc.compiler.emit.text import clean
-
-    def _safe(text: str) -> str:  # text from the conf files: no escape sequence reaches the terminal
-        return escape(clean(text))
-    from rich.table import Table
-
     from helmc.compiler.emit import emit
+    from helmc.compiler.emit.table import Column, console_for, print_table
+    from helmc.compiler.emit.text import clean
 
     if diagnostics:
         emit(diagnostics, "text", sys.stderr)
-    console = Console(file=sys.stdout, soft_wrap=False)
-    table = Table(title=f"{len(plan.runs)} run(s)", show_lines=False)
-    for col in ("where", "run name", "model", "deployment"):
-        table.add_column(col, overflow="fold")
+    console = console_for(sys.stdout)
+    rows = []
     for r in plan.runs:
         e = r.entry
         # An unknown name shows what HELM builds the run from instead, marked `?`.
         what = ",".join(f"{k}={v}" for k, v in {**r.args, **r.expanders}.items() if k != "model")
-        table.add_row(*map(_safe, (
+        rows.append([
             f"{e.path}:{e.line}:{e.column}",
             r.name if r.name is not None else f"? {r.run_spec_function}" + (f":{what}" if what else ""),
             r.model,
             r.model_deployment or "",
-        )))
-    console.print(table)
+        ])
+    print_table(console, f"{len(plan.runs)} run(s)",
+                [Column("where"), Column("run name"), Column("model"), Column("deployment")], rows)
     if any(r.name is None for r in plan.runs):
         console.print("?: HELM's run name is not known without running its run spec function (--build gives it); "
                       "shown instead: the function and arguments HELM builds the run from",
                       markup=False, highlight=False, soft_wrap=True)
     if plan.dropped:
-        dt = Table(title=f"{len(plan.dropped)} dropped", show_lines=False)
-        dt.add_column("where", overflow="fold")
-        dt.add_column("description", overflow="fold")
-        dt.add_column("reason", overflow="fold")
-        for d in plan.dropped:
-            dt.add_row(*map(_safe, (f"{d.entry.path}:{d.entry.line}:{d.entry.column}", d.entry.description, d.reason)))
-        console.print(dt)
+        print_table(console, f"{len(plan.dropped)} dropped",
+                    [Column("where"), Column("description"), Column("reason", wrap=True)],
+                    [[f"{d.entry.path}:{d.entry.line}:{d.entry.column}", d.entry.description, d.reason]
+                     for d in plan.dropped])
     if traces:
         for t in traces:
-            console.print(f"[bold]{_safe(f'{t.entry.path}:{t.entry.line}:{t.entry.column}')}[/bold] {_safe(t.entry.description)}", markup=True, highlight=False, soft_wrap=True)
+            where = escape(clean(f"{t.entry.path}:{t.entry.line}:{t.entry.column}"))
+            console.print(f"[bold]{where}[/bold] {escape(clean(t.entry.description))}", markup=True, highlight=False,
+                          soft_wrap=True)
             for s in t.steps:
                 console.print(f"  -> {clean(s)}", markup=False, highlight=False, soft_wrap=True)

@@ -26,12 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Never raises and never prints a traceback (unless HELMC_DEBUG=1)."""
-    from rich.console import Console
+    from helmc.compiler.emit.table import console_for
 
-    out = Console(highlight=False)
-    if not out.is_terminal and "COLUMNS" not in os.environ:
-        out = Console(highlight=False, width=160)  # logs and pipes: wide enough for run names
-    err = Console(stderr=True, highlight=False)
+    out = console_for()  # logs and pipes: nothing wrapped, run names and commands stay whole
+    err = console_for(stderr=True)
     from helmc.cli import outside_world
     from helmc.runtime.helm_run import EXIT_INTERRUPTED, EXIT_USAGE
     from helmc.runtime.interrupts import sigint_guard
@@ -130,7 +128,7 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     from helmc.commands.common import options_from_args
     from helmc.compiler.session import RunSet
     from helmc.runtime.helm_run import Ending, HelmRunRequest, helm_run
-    from helmc.runtime.progress import summary_table
+    from helmc.runtime.progress import print_summary
     from helmc.runtime.rerun import invocation_words
 
     options = options_from_args(args)
@@ -148,25 +146,19 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     result = helm_run(request, out, show=report.show,
                       warn=lambda text: err.print(text, markup=False, soft_wrap=True))
     suite = result.suite
+    status = suite.status if suite is not None else None
     if suite is not None:
         settings = request.settings
-        out.print(summary_table(suite.outcomes))
+        print_summary(out, suite.outcomes)
         report.show(result.diagnostics)
-        unfinished = suite.unfinished
         out.print(suite.summary(os.path.join(settings.output_path, 'runs', settings.suite)), markup=False)
-        if unfinished:
-            out.print(
-                f"{len(unfinished)} run(s) did not finish: run the same command again to resume "
-                "(completed runs are skipped, the others are redone).",
-                markup=False,
-            )
     else:
         report.finish(result.diagnostics)
     if result.message is not None:
         (out if result.ending is Ending.NOTHING_TO_RUN else err).print(result.message, markup=False, soft_wrap=True)
-    if result.ending is Ending.RUNS_FAILED and suite is not None:
-        out.print("To run only the failed runs again:", markup=False)
-        out.print("  " + rerun_command(args, [o.name for o in suite.failed]), markup=False, soft_wrap=True)
+    if status is not None and status.rerun is not None and result.ending in (Ending.RUNS_FAILED, Ending.UNFINISHED):
+        out.print(status.rerun_advice, markup=False)
+        out.print("  " + status.rerun, markup=False, soft_wrap=True)
     return result.exit_code
 
 

@@ -48,17 +48,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(status: Any, out: TextIO) -> None:
-    from helmc.runtime.status import STATES
-
     out.write(f"suite `{_clean(status.suite)}` in {_clean(status.output_path)}\n")
     s = status.session
     if s is not None:
         now = {True: "still running", False: "not running any more", None: "cannot tell if it still runs"}
         out.write(f"helm-run: pid {s.pid} on {_clean(s.host)}, started {_when(s.started)}, "
                   f"{now[status.alive]}\n")
-    counts = ", ".join(f"{status.count(st)} {st}" for st in STATES)
-    retried = sum(1 for r in status.runs if r.retried)
-    out.write(f"{counts} ({len(status.runs)} planned); {retried} retried\n")
+    out.write(status.counts_line() + "\n")  # the line helm-run's summary ends with
     for st in ("failed", "interrupted", "running", "pending", "done"):
         runs = [r for r in status.runs if r.state == st]
         if not runs:
@@ -80,8 +76,7 @@ def _text(status: Any, out: TextIO) -> None:
         if len(runs) > _LISTED:
             out.write(f"  ... and {len(runs) - _LISTED} more (--format json lists every run)\n")
     if status.rerun:
-        what = "the failed runs" if status.alive else "what is left"
-        out.write(f"\nTo run {what} again:\n  {_clean(status.rerun)}\n")
+        out.write(f"\n{status.rerun_advice}\n  {_clean(status.rerun)}\n")
         if status.alive:
             out.write("  (once the running helm-run has finished: it holds the suite's lock)\n")
     elif status.rerun_error:

@@ -17,10 +17,11 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
+from ...compiler.extras import install_hint
 from ..engine import Engine, Task
 
 ENGINES = ("local", "ray", "slurm")
-EXTRA = {"ray": ("ray", "pip install 'helmc[ray]'"), "slurm": ("submitit", "pip install 'helmc[slurm]'")}
+EXTRA = {"ray": ("ray", install_hint("ray")), "slurm": ("submitit", install_hint("slurm"))}
 # Runs on these hosts are computed on this machine (HELM's SimpleClient, local Hugging Face
 # models): --max-runs-per-provider, which protects a provider's API rate limit, does not cap them.
 LOCAL_PROVIDERS = frozenset({"simple", "huggingface"})
