@@ -33,7 +33,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "helm-conf"
+# The shared corpus beside the checkout (a worktree sits one folder deeper).
+CORPUS = next((p / "shared" / "corpus" / "helm-conf" for p in REPO.parents if (p / "shared" / "corpus" / "helm-conf").is_dir()),
+              REPO.parent / "shared" / "corpus" / "helm-conf")
 BIN = Path(sys.executable).parent
 PY = sys.executable
 # Compiled bytecode is kept and used, as on a user's install.
@@ -49,6 +51,14 @@ for p in sys.argv[1:]:
     n += len([(e.get("description"), e.get("priority", None), e.get("groups", None)) for e in conf.get("entries", [])])
 print(n)
 """
+
+
+def tool(name: str) -> list[str]:
+    """The command `helmc` or `helm-check`: the installed script, or with --pythonpath another
+    checkout's code (a tree laid out as the installed package) through `python -m helmc`."""
+    if not ENV.get("PYTHONPATH"):
+        return [str(BIN / name)]
+    return [PY, "-m", "helmc"] + (["check"] if name == "helm-check" else [])
 
 
 def run(cmd: list[str]) -> dict:
@@ -91,8 +101,8 @@ def files_cmd(a) -> dict:
     print(f"{'':<34} {'pyhocon':>10} {'helmc':>10} {'ratio':>8}")
     py = best([PY, "-c", PYHOCON, *files], a.reps)
     out = {"files": len(files), "bytes": size, "pyhocon": py}
-    for key, cmd in (("parse", [str(BIN / "helmc"), "parse", "--format", "json", *files]),
-                     ("check", [str(BIN / "helm-check"), "--format", "json", *files])):
+    for key, cmd in (("parse", [*tool("helmc"), "parse", "--format", "json", *files]),
+                     ("check", [*tool("helm-check"), "--format", "json", *files])):
         out[key] = best(cmd, a.reps)
         print(row(f"helmc {key} --format json", py, out[key]), flush=True)
     return out
@@ -133,10 +143,10 @@ def scale_cmd(a) -> dict:
             size = path.stat().st_size
             f = str(path)
             cmds = {
-                "check": [str(BIN / "helm-check"), "--format", "json", "--models-to-run", "openai/gpt2", f],
-                "fmt": [str(BIN / "helmc"), "fmt", "--check", f],
-                "plan": [str(BIN / "helmc"), "plan", "--format", "json", "--models-to-run", "openai/gpt2", "-c", f],
-                "parse": [str(BIN / "helmc"), "parse", "--format", "json", f],
+                "check": [*tool("helm-check"), f, "--format", "json", "--models-to-run", "openai/gpt2"],
+                "fmt": [*tool("helmc"), "fmt", "--check", f],
+                "plan": [*tool("helmc"), "plan", "-c", f, "--format", "json", "--models-to-run", "openai/gpt2"],
+                "parse": [*tool("helmc"), "parse", "--format", "json", f],
             }
             row_: dict = {"bytes": size}
             if n <= a.pyhocon_max:
@@ -165,7 +175,7 @@ def cold_cmd(a) -> dict:
         base, check = [], []
         for _ in range(a.reps):  # alternated, so a busy spell hits both
             base.append(run([PY, "-c", "import lark, rich"]))
-            check.append(run([str(BIN / "helm-check"), str(one)]))
+            check.append(run([*tool("helm-check"), str(one)]))
     b = min(r["cpu"] for r in base)
     c = min(r["cpu"] for r in check)
     bw = min(r["wall"] for r in base)
@@ -187,7 +197,11 @@ def main() -> int:
     s.add_argument("--reps", type=int, default=1)
     c = sub.add_parser("cold")
     c.add_argument("--reps", type=int, default=11)
+    ap.add_argument("--pythonpath", help="run the helmc code under this folder (a tree laid out as the package "
+                    "helmc/, helmc/compiler/, ...) instead of the installed one, e.g. a baseline commit")
     a = ap.parse_args()
+    if a.pythonpath:
+        ENV["PYTHONPATH"] = a.pythonpath
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs, python {sys.version.split()[0]}")
     result = {"files": files_cmd, "scale": scale_cmd, "cold": cold_cmd}[a.what](a)
     if os.environ.get("BENCH_JSON"):

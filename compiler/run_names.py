@@ -298,9 +298,11 @@ def spec_run_names(
             for v in values:
                 n_model, n_dep = model, dep
                 if exp.kind == "model":
-                    n_model = _last_two(str(v))
-                    if len(str(v).split("/")) > 2:
-                        n_dep = str(v)
+                    text_v = str(v)
+                    parts = text_v.split("/")
+                    n_model = "/".join(parts[-2:])  # _last_two
+                    if len(parts) > 2:
+                        n_dep = text_v
                 elif key == "model_deployment":
                     n_dep = str(v)
                 n_name = name
@@ -312,7 +314,7 @@ def spec_run_names(
                         if kind == "given":
                             text: str | None = str(value)
                         elif kind == "model":
-                            text = _last_two(str(v))
+                            text = n_model if exp.kind == "model" else _last_two(str(v))
                         elif v is None:
                             text = None  # a choice key helmc could not read
                         else:
@@ -321,4 +323,21 @@ def spec_run_names(
                 nxt.append((n_name, n_model, n_dep))
         states = nxt
     method = adapter_method(catalog, function, fargs)
-    return [_finish(catalog, name, model, groups, method) for name, model, _ in states]
+    # _finish for every run, its step 3 asked once per model: what _alter appends depends on the
+    # name only through whether it holds a `:` (_append's separator), so the suffix is memoized
+    # by (model, method, that). A model wildcard gives hundreds of runs an entry.
+    memo: dict[tuple[str, str | None, bool], str | None] = catalog._cache.setdefault("alter_suffix", {})
+    tail = f",groups={'-'.join(sorted(groups))}" if groups else ""
+    out: list[str | None] = []
+    for name, model, _ in states:
+        if name is None:
+            out.append(None)
+            continue
+        key = (model, method, ":" in name)
+        if key in memo:
+            suffix = memo[key]
+        else:
+            altered = _alter(catalog, name, model, method)
+            suffix = memo[key] = None if altered is None else altered[len(name):]
+        out.append(None if suffix is None else (name + suffix + tail).replace(os.path.sep, "_"))
+    return out
