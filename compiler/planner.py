@@ -151,11 +151,11 @@ def _pair(catalog: Catalog, model: str, deployment: str, models_to_run: tuple[st
 
 def _expand_entry(
     resolved: ResolvedEntry,
+    ref: EntryRef,
     catalog: Catalog,
     options: PlanOptions,
     trace: Trace | None,
 ) -> tuple[list[PlannedRun], list[Dropped], list[PlannedSpec]]:
-    ref = entry_ref(resolved.entry)
     runs: list[PlannedRun] = []
     dropped: list[Dropped] = []
     specs: list[PlannedSpec] = []
@@ -166,7 +166,9 @@ def _expand_entry(
     model_arg = parsed.get("model", "")
     if models_to_run and "/" not in str(model_arg):
         variants = [{**parsed, "model": m} for m in models_to_run]
-        if "model" in parsed:
+        if trace is None:
+            pass  # what follows only explains (--explain); a model group's members are many
+        elif "model" in parsed:
             say(f"--models-to-run replaces `model={model_arg}` (no `/`) with each of {quote_list(models_to_run)}")
             if catalog.is_wildcard(model_arg):
                 members = set(catalog.expand_model_value(model_arg))
@@ -186,7 +188,8 @@ def _expand_entry(
         if not any(k == "model" for k, _ in expanders):
             expanders.append(("model", "all"))
             say("no `model=`: HELM adds `model=all`")
-        say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
+        if trace is not None:
+            say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
         # the function's own AdapterSpec may name a model and deployment (simple1 does)
         from .run_names import adapter_field
 
@@ -197,11 +200,11 @@ def _expand_entry(
             nxt: list[_Run] = []
             if exp.kind == "model":
                 values = catalog.expand_model_value(value)
-                if catalog.is_wildcard(value):
+                if trace is not None and catalog.is_wildcard(value):
                     say(f"model={value} expands to {len(values)} model(s) (deprecated and unsupported left out)")
             else:
                 values = exp.values_for(value)
-                if len(values) != 1:
+                if trace is not None and len(values) != 1:
                     say(f"{name}={value} expands to {len(values)} runs: {quote_list([str(v) for v in values])}")
             per_deployment = exp.per_deployment(value) is not None
             if exp.kind == "model" and not per_deployment:
@@ -329,7 +332,7 @@ def build_plan(
                 trace.steps.append("no runs: the entry has errors")
             continue
         try:
-            new_runs, d, s = _expand_entry(r, catalog, options, trace)
+            new_runs, d, s = _expand_entry(r, ref if ref is not None else entry_ref(e), catalog, options, trace)
         except _EntryFailed as failure:
             # A failure only visible after --models-to-run rewriting (a two-part deployment name
             # given as a model, or a rewritten model that an explicit model_deployment= does not
