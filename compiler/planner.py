@@ -110,13 +110,52 @@ def validate_models_to_run(models: tuple[str, ...], catalog: Catalog, sink: Diag
         )
 
 
+def _model_values(catalog: Catalog, value: Any, values: list[Any]) -> list[tuple[str, str, bool]]:
+    """A model group's members as (name, its last two parts, whether it has three or more
+    parts: then it names the deployment too), memoized per group value."""
+    memo: dict[tuple[type, Any], list[tuple[str, str, bool]]] = catalog._cache.setdefault("model_values", {})
+    key = (type(value), value)
+    if key not in memo:
+        out = []
+        for v in values:
+            s = str(v)
+            parts = s.split("/")
+            out.append((s, "/".join(parts[-2:]), len(parts) > 2))
+        memo[key] = out
+    return memo[key]
+
+
+def _pair(catalog: Catalog, model: str, deployment: str, models_to_run: tuple[str, ...] | None) -> str:
+    """alter_run_spec: infer the missing half of (model, deployment), then check the pair; the
+    deployment HELM settles on, or _EntryFailed as HELM raises."""
+    if not model and not deployment:
+        raise _EntryFailed("HELM finds neither a model nor a model deployment for this entry")
+    if model and not deployment:
+        dep = catalog.default_deployment(model)
+        if dep is None:
+            raise _EntryFailed(f"HELM finds no model deployment for model `{model}`")
+        deployment = dep
+    d = catalog.get_deployment(deployment)
+    if d is None:
+        raise _EntryFailed(f"HELM finds no model deployment `{deployment}`")
+    if d.model_name != model:
+        better = None
+        if model in (models_to_run or ()) and d.model_name in catalog.models:
+            better = f"pass the model name `{d.model_name}` to --models-to-run, not the deployment `{model}`"
+        raise _EntryFailed(
+            f"HELM pairs model `{model}` with deployment `{deployment}`, which serves `{d.model_name}`",
+            better,
+        )
+    return deployment
+
+
 def _expand_entry(
     resolved: ResolvedEntry,
+    ref: EntryRef,
     catalog: Catalog,
     options: PlanOptions,
     trace: Trace | None,
 ) -> tuple[list[PlannedRun], list[Dropped], list[PlannedSpec]]:
-    ref = entry_ref(resolved.entry)
     runs: list[PlannedRun] = []
     dropped: list[Dropped] = []
     specs: list[PlannedSpec] = []
@@ -127,7 +166,9 @@ def _expand_entry(
     model_arg = parsed.get("model", "")
     if models_to_run and "/" not in str(model_arg):
         variants = [{**parsed, "model": m} for m in models_to_run]
-        if "model" in parsed:
+        if trace is None:
+            pass  # what follows only explains (--explain); a model group's members are many
+        elif "model" in parsed:
             say(f"--models-to-run replaces `model={model_arg}` (no `/`) with each of {quote_list(models_to_run)}")
             if catalog.is_wildcard(model_arg):
                 members = set(catalog.expand_model_value(model_arg))
@@ -147,7 +188,8 @@ def _expand_entry(
         if not any(k == "model" for k, _ in expanders):
             expanders.append(("model", "all"))
             say("no `model=`: HELM adds `model=all`")
-        say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
+        if trace is not None:
+            say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
         # the function's own AdapterSpec may name a model and deployment (simple1 does)
         from .run_names import adapter_field
 
@@ -158,13 +200,22 @@ def _expand_entry(
             nxt: list[_Run] = []
             if exp.kind == "model":
                 values = catalog.expand_model_value(value)
-                if catalog.is_wildcard(value):
+                if trace is not None and catalog.is_wildcard(value):
                     say(f"model={value} expands to {len(values)} model(s) (deprecated and unsupported left out)")
             else:
                 values = exp.values_for(value)
-                if len(values) != 1:
+                if trace is not None and len(values) != 1:
                     say(f"{name}={value} expands to {len(values)} runs: {quote_list([str(v) for v in values])}")
             per_deployment = exp.per_deployment(value) is not None
+            if exp.kind == "model" and not per_deployment:
+                # A model group: each model's name split once, not once for every state.
+                for st in states:
+                    for s, model, three_parts in _model_values(catalog, value, values):
+                        n = _Run(model, s if three_parts else st.deployment, dict(st.expanders))
+                        n.expanders[name] = s
+                        nxt.append(n)
+                states = nxt
+                continue
             for st in states:
                 # TokenizerRunExpander's `default` looks up the deployment the run has so far
                 for v in exp.values_for(value, st.deployment) if per_deployment else values:
@@ -206,26 +257,13 @@ def _expand_entry(
             say("no runs: the model group is empty")
             continue
         groups = fn.groups_for(fargs)
+        paired: dict[tuple[str, str], str] = {}  # (model, deployment) -> the deployment HELM settles on
         for index, st in enumerate(states):
-            # alter_run_spec: infer the missing half of (model, deployment), then check the pair
-            if not st.model and not st.deployment:
-                raise _EntryFailed("HELM finds neither a model nor a model deployment for this entry")
-            if st.model and not st.deployment:
-                dep = catalog.default_deployment(st.model)
-                if dep is None:
-                    raise _EntryFailed(f"HELM finds no model deployment for model `{st.model}`")
-                st.deployment = dep
-            d = catalog.get_deployment(st.deployment)
-            if d is None:
-                raise _EntryFailed(f"HELM finds no model deployment `{st.deployment}`")
-            if d.model_name != st.model:
-                better = None
-                if st.model in (models_to_run or ()) and d.model_name in catalog.models:
-                    better = f"pass the model name `{d.model_name}` to --models-to-run, not the deployment `{st.model}`"
-                raise _EntryFailed(
-                    f"HELM pairs model `{st.model}` with deployment `{st.deployment}`, which serves `{d.model_name}`",
-                    better,
-                )
+            key = (st.model, st.deployment)
+            if key in paired:
+                st.deployment = paired[key]
+            else:
+                st.deployment = paired[key] = _pair(catalog, st.model, st.deployment, models_to_run)
             if models_to_run and st.model not in models_to_run and st.deployment not in models_to_run:
                 dropped.append(Dropped(ref, f"model `{st.model}` (deployment `{st.deployment}`) is not in --models-to-run"))
                 continue
@@ -242,7 +280,7 @@ def _expand_entry(
                     entry=ref,
                     run_spec_function=fn.name,
                     args=dict(fargs),
-                    expanders=dict(st.expanders),
+                    expanders=st.expanders,  # each state's own dict, made for it above
                     model=st.model,
                     model_deployment=st.deployment or None,
                     name=names[index],
@@ -291,7 +329,7 @@ def build_plan(
                 trace.steps.append("no runs: the entry has errors")
             continue
         try:
-            new_runs, d, s = _expand_entry(r, catalog, options, trace)
+            new_runs, d, s = _expand_entry(r, ref if ref is not None else entry_ref(e), catalog, options, trace)
         except _EntryFailed as failure:
             # A failure only visible after --models-to-run rewriting (a two-part deployment name
             # given as a model, or a rewritten model that an explicit model_deployment= does not

@@ -20,6 +20,7 @@ adapter settings that helmc does not compute): a wrong name is worse than none.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -103,23 +104,46 @@ def eval_name_expr(e: Any, values: Mapping[str, Any], kwargs: Mapping[str, Any],
 def base_name(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str | None:
     """Step 1: the name the run spec function gives its RunSpec for these function arguments
     (expanders already peeled off), or None."""
-    fn = catalog.functions.get(function)
-    return _eval_fn_expr(fn, fn.run_name if fn is not None else None, args)
+    return _fn_expr(catalog, function, "run_name", args)
 
 
 def adapter_method(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str | None:
     """The adapter method of the AdapterSpec the run spec function builds for these function
     arguments (`generation`, `multiple_choice_joint`, ...), or None where not known statically.
     Run expanders never change it."""
-    fn = catalog.functions.get(function)
-    return _eval_fn_expr(fn, fn.adapter_method if fn is not None else None, args)
+    return _fn_expr(catalog, function, "adapter_method", args)
 
 
 def adapter_field(catalog: Catalog, function: str, args: Mapping[str, Any], field: str) -> str | None:
     """`model` or `model_deployment` of the AdapterSpec the function builds, before any
     expander ("" when the function leaves it at its default), or None where not known."""
+    return _fn_expr(catalog, function, f"adapter_{field}", args)
+
+
+def _fn_expr(catalog: Catalog, function: str, field: str, args: Mapping[str, Any]) -> str | None:
+    """_eval_fn_expr of one of the function's expressions, memoized per arguments: a conf file
+    repeats a function with the same arguments over many entries and models, and each entry
+    asks for its name, method and adapter model. The key holds each value's type, since 1,
+    1.0 and True are equal keys but are written differently in a name."""
     fn = catalog.functions.get(function)
-    return _eval_fn_expr(fn, getattr(fn, f"adapter_{field}") if fn is not None else None, args)
+    if fn is None:
+        return None
+    expr = getattr(fn, field)
+    env_read: dict[tuple[str, str], bool] = catalog._cache.setdefault("fn_expr_reads_env", {})
+    reads_env = env_read.get((function, field))
+    if reads_env is None:  # an `env` op reads os.environ at each call: never memoized
+        reads_env = env_read[(function, field)] = '"env"' in json.dumps(expr, default=str)
+    if reads_env:
+        return _eval_fn_expr(fn, expr, args)
+    memo: dict[tuple, str | None] = catalog._cache.setdefault("fn_expr", {})
+    key = (function, field, tuple([(k, type(v), v) for k, v in args.items()]))
+    try:
+        if key in memo:
+            return memo[key]
+    except TypeError:  # a value that cannot be hashed: no memo
+        return _eval_fn_expr(fn, expr, args)
+    out = memo[key] = _eval_fn_expr(fn, expr, args)
+    return out
 
 
 def _eval_fn_expr(fn: Any, expr: Any, args: Mapping[str, Any]) -> str | None:
@@ -298,9 +322,11 @@ def spec_run_names(
             for v in values:
                 n_model, n_dep = model, dep
                 if exp.kind == "model":
-                    n_model = _last_two(str(v))
-                    if len(str(v).split("/")) > 2:
-                        n_dep = str(v)
+                    text_v = str(v)
+                    parts = text_v.split("/")
+                    n_model = "/".join(parts[-2:])  # _last_two
+                    if len(parts) > 2:
+                        n_dep = text_v
                 elif key == "model_deployment":
                     n_dep = str(v)
                 n_name = name
@@ -312,7 +338,7 @@ def spec_run_names(
                         if kind == "given":
                             text: str | None = str(value)
                         elif kind == "model":
-                            text = _last_two(str(v))
+                            text = n_model if exp.kind == "model" else _last_two(str(v))
                         elif v is None:
                             text = None  # a choice key helmc could not read
                         else:
@@ -321,4 +347,21 @@ def spec_run_names(
                 nxt.append((n_name, n_model, n_dep))
         states = nxt
     method = adapter_method(catalog, function, fargs)
-    return [_finish(catalog, name, model, groups, method) for name, model, _ in states]
+    # _finish for every run, its step 3 asked once per model: what _alter appends depends on the
+    # name only through whether it holds a `:` (_append's separator), so the suffix is memoized
+    # by (model, method, that). A model wildcard gives hundreds of runs an entry.
+    memo: dict[tuple[str, str | None, bool], str | None] = catalog._cache.setdefault("alter_suffix", {})
+    tail = f",groups={'-'.join(sorted(groups))}" if groups else ""
+    out: list[str | None] = []
+    for name, model, _ in states:
+        if name is None:
+            out.append(None)
+            continue
+        key = (model, method, ":" in name)
+        if key in memo:
+            suffix = memo[key]
+        else:
+            altered = _alter(catalog, name, model, method)
+            suffix = memo[key] = None if altered is None else altered[len(name):]
+        out.append(None if suffix is None else (name + suffix + tail).replace(os.path.sep, "_"))
+    return out

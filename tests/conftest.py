@@ -12,7 +12,8 @@ from typing import Any, Iterator
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# The shared data beside the checkout; a git worktree sits one folder deeper (wt/NAME).
+SHARED = next((p / "shared" for p in REPO.parents if (p / "shared" / "corpus").is_dir()), REPO.parent / "shared")
 CORPUS = SHARED / "corpus" / "helm-conf"
 ORACLE = SHARED / "oracle" / "helm-0.5.16-openai_gpt2.jsonl"
 

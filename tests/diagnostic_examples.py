@@ -31,10 +31,21 @@ class Example:
     path: str = "run_entries.conf"  # the file `bad` and `fixed` are written to (a HELM config YAML for HC06xx)
     variant: str = ""  # a further example of the code: a short name (its `note` says what it shows)
 
+    def __post_init__(self) -> None:
+        # An example that picks an engine of an extra needs that extra's module, whether or not
+        # it says so: it skips without it instead of failing on the HC0701 it gets.
+        engines = [b for args in (self.args, self.fixed_args or ()) for a, b in zip(args, args[1:]) if a == "--engine"]
+        implied = tuple(ENGINE_EXTRAS[e] for e in engines if e in ENGINE_EXTRAS)
+        object.__setattr__(self, "requires", tuple(dict.fromkeys(self.requires + implied)))
+
     @property
     def key(self) -> str:
         """The example's name in test ids and snapshots: the code, or `CODE-variant`."""
         return f"{self.code}-{self.variant}" if self.variant else self.code
+
+
+# helm-run's engines that come with an extra, and the module each extra installs.
+ENGINE_EXTRAS = {"ray": "ray", "slurm": "submitit"}
 
 
 def conf(*descriptions: str, extra: str = "") -> str:

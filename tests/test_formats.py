@@ -240,6 +240,62 @@ def test_json_emitter_writes_the_bytes_of_json_dumps_indent_2(diagnostics, fixed
     assert dumps(diagnostics, applied) == json.dumps(items, indent=2, ensure_ascii=False)
 
 
+class _Text(str):
+    """A str subclass: json.dumps writes it as a string; the direct writer must give way to it."""
+
+
+_JSON_SCALARS = (
+    _JSON_TEXT
+    | st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | _JSON_TEXT.map(_Text)
+)
+_JSON_TREES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.lists(inner, max_size=3).map(tuple)
+    | st.dictionaries(_JSON_TEXT, inner, max_size=4)
+    | st.dictionaries(st.integers(-5, 5) | st.booleans() | st.none(), inner, max_size=3),
+    max_leaves=25,
+)
+
+
+@given(_JSON_TREES)
+def test_dumps_indented_writes_the_bytes_of_json_dumps_indent_2(value):
+    """`helmc parse --format json` writes its tree with dumps_indented in one piece; every tree
+    the commands could hand it (and the ones it gives to json itself) must come out as
+    json.dumps(indent=2, ensure_ascii=False) writes it."""
+    from helmc.compiler.emit.json import dumps_indented
+
+    assert dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
+    assert dumps_indented({"files": [value], "k": [[value]]}) == json.dumps(
+        {"files": [value], "k": [[value]]}, indent=2, ensure_ascii=False
+    )
+
+
+def test_parse_json_output_is_json_dumps_of_its_tree(tmp_path, monkeypatch, capsys):
+    """The command itself, on a file with entries, groups, escapes and a mistake."""
+    from helmc.cli import main
+    from helmc.commands.parse import parse_paths
+    from helmc.compiler.emit.json import to_dict
+
+    monkeypatch.chdir(tmp_path)
+    Path("a.conf").write_text(
+        'entries: [\n  {description: "mmlu:subject=anatomy,model=openai/gpt2", priority: 1, groups: ["x", "é"]}\n'
+        '  {description: "boolq:tag=\\"q\\"\\u00e9", priority: 2}\n  {description: "x:", groups: []}\n  {priority: 3}\n]\n',
+        encoding="utf-8",
+    )
+    code = main(["parse", "--format", "json", "a.conf"])
+    out = capsys.readouterr().out
+    files, sink = parse_paths(["a.conf"])
+    expected = {"files": files, "diagnostics": [to_dict(d) for d in sink.sorted()]}
+    assert expected["diagnostics"] and len(files[0]["entries"]) == 4
+    assert out == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+    assert code == 1
+
+
 # ---------------------------------------------------------------- selection, statistics, output
 
 

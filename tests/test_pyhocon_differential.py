@@ -17,7 +17,8 @@ from helm_reading import helm_entries
 
 pytest.importorskip("pyhocon")
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "helm-conf"
+from conftest import CORPUS  # noqa: E402 - the shared corpus, wherever the checkout sits
+
 FILES = sorted(CORPUS.glob("*.conf")) if CORPUS.is_dir() else []
 
 needs_files = pytest.mark.skipif(not FILES, reason=f"no shared corpus at {CORPUS}")

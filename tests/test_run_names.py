@@ -4,6 +4,8 @@ the corpus entries (../shared oracle): every name helmc claims must be HELM's.""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helmc.compiler.catalog import load_catalog
 from helmc.compiler.run_names import adapter_method, base_name, run_name, spec_run_names
@@ -93,3 +95,36 @@ def test_name_expressions(cat, monkeypatch) -> None:
     )
     # `.lower()` of an int argument: HELM raises, so no name
     assert base_name(cat, "math", {"subject": "algebra", "level": 1, "use_chain_of_thought": 1}) is None
+
+
+_CATALOG = load_catalog()
+_VALUES = st.one_of(st.integers(-3, 3), st.floats(-2, 2, allow_nan=False), st.booleans(),
+                    st.sampled_from(["1", "1.0", "True", "x", "all", ""]))
+
+
+@st.composite
+def _calls(draw):
+    function = draw(st.sampled_from(sorted(_CATALOG.functions)))
+    params = [p.name for p in _CATALOG.functions[function].params]
+    keys = draw(st.lists(st.sampled_from(params + ["extra"]) if params else st.just("extra"), max_size=3, unique=True))
+    return function, {k: draw(_VALUES) for k in keys}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_calls(), min_size=1, max_size=6))
+def test_memoized_expressions_equal_a_fresh_evaluation(calls):
+    """base_name, adapter_method and adapter_field are memoized per function and arguments in
+    the catalog; 1, 1.0 and True are equal keys but different names, so across many calls
+    (one catalog, the memo filling up) each answer must be what the expression gives afresh."""
+    from helmc.compiler.run_names import _eval_fn_expr, adapter_field
+
+    for function, args in calls:
+        fn = _CATALOG.functions[function]
+        assert base_name(_CATALOG, function, args) == _eval_fn_expr(fn, fn.run_name, args)
+        assert adapter_method(_CATALOG, function, args) == _eval_fn_expr(fn, fn.adapter_method, args)
+        assert adapter_field(_CATALOG, function, args, "model") == _eval_fn_expr(fn, fn.adapter_model, args)
+
+
+def test_memo_tells_equal_values_of_other_types_apart(cat):
+    names = [base_name(cat, "math", {"subject": "algebra", "level": v}) for v in (1, 1.0, True, 1)]
+    assert names[0] == names[3] and len(set(names)) == 3, names

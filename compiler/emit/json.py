@@ -88,3 +88,38 @@ def emit(diagnostics: list[Diagnostic], stream: TextIO, fixed: list | None = Non
     `"fixed": true`; what is left is marked `"fixed": false`."""
     stream.write(dumps(diagnostics, fixed))  # one write: json.dump writes each token
     stream.write("\n")
+
+
+def dumps_indented(value: Any, indent: str = "") -> str:
+    """json.dumps(value, indent=2, ensure_ascii=False), the same bytes, for the plain trees the
+    commands print (dicts with str keys, lists, str, int, None, bool). `indent` is the
+    indentation of the line `value` starts on. json's own indenting encoder is pure Python, a
+    generator per value, and json.dump then writes every token through the guarded stdout;
+    this builds the text in one piece. Anything else (floats, subclasses, other keys) goes
+    through json.dumps itself, re-indented: its strings hold no raw newline."""
+    t = type(value)
+    if t is str:
+        return _string(value)
+    if t is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    inner = indent + "  "
+    if t is dict:
+        if not value:
+            return "{}"
+        if all(type(k) is str for k in value):
+            return (
+                "{\n"
+                + ",\n".join(f"{inner}{_string(k)}: {dumps_indented(v, inner)}" for k, v in value.items())
+                + f"\n{indent}}}"
+            )
+    elif t is list or t is tuple:
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(inner + dumps_indented(v, inner) for v in value) + f"\n{indent}]"
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.emit import emit
-from helmc.compiler.emit.json import to_dict
+from helmc.compiler.emit.json import dumps_indented, to_dict
 from helmc.compiler.frontend import conf_files_under, gc_paused, parse_file, read_source
 
 
@@ -58,13 +57,8 @@ def run(args: argparse.Namespace) -> int:
 def _print(files: list[dict], sink: DiagnosticSink, fmt: str) -> int:
     diagnostics = sink.sorted()
     if fmt == "json":
-        json.dump(
-            {"files": files, "diagnostics": [to_dict(d) for d in diagnostics]},
-            sys.stdout,
-            indent=2,
-            ensure_ascii=False,
-        )
-        sys.stdout.write("\n")
+        # One write of json.dumps(..., indent=2, ensure_ascii=False)'s bytes: see dumps_indented.
+        sys.stdout.write(dumps_indented({"files": files, "diagnostics": [to_dict(d) for d in diagnostics]}) + "\n")
     else:
         from helmc.compiler.emit.text import clean  # text from the files: nothing reaches the terminal raw
 

@@ -57,8 +57,7 @@ def _plan(args: argparse.Namespace) -> int:
         out["diagnostics"] = _diag_dicts(result.diagnostics)
         if traces is not None:
             out["explain"] = [{"entry": _ref(t.entry), "steps": t.steps} for t in traces]
-        json.dump(out, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")  # one write: json.dump writes each chunk
     else:
         _print_text(plan, result.diagnostics, traces)
     return result.exit_code
