@@ -143,6 +143,8 @@ class JournalView:
     session: Session | None = None
     warnings: list[Damage] = field(default_factory=list)
     found: bool = False  # a journal (new or old) exists for the suite
+    foreign: tuple[str, ...] = ()  # files in the journal's places that helmc did not write (no header)
+    migrated: str | None = None  # helmc 0.1's journal.json, read: the log replaces it
 
 
 def read_journal(output_path: str, suite: str) -> JournalView:
@@ -168,6 +170,8 @@ def _load_into(view: JournalView, folder: str) -> None:
     if data is not None:
         view.found = True
         _parse_old(data, old, view)
+        if old not in view.foreign:
+            view.migrated = old
 
 
 def _read_bytes(path: str) -> bytes | None:
@@ -184,6 +188,20 @@ class _Unfit(Exception):
     """A value of the journal that does not fit its schema."""
 
 
+def _aside(path: str) -> str:
+    """Where a file that helmc did not write goes when helm-run needs its place."""
+    n = 1
+    while os.path.lexists(f"{path}.not-helmc.{n}"):
+        n += 1
+    return f"{path}.not-helmc.{n}"
+
+
+def _foreign(view: JournalView, path: str) -> str:
+    """Mark `path` as not helmc's; the words that say where helm-run keeps it."""
+    view.foreign += (path,)
+    return f"; helm-run keeps it as `{os.path.basename(_aside(path))}`"
+
+
 def _parse_log(data: bytes, path: str, view: JournalView) -> None:
     lines = data.split(b"\n")
     # The last element is what follows the last newline: a line still being written (or torn
@@ -191,7 +209,8 @@ def _parse_log(data: bytes, path: str, view: JournalView) -> None:
     lines.pop()
     if not lines:
         if data:
-            view.warnings.append(Damage(path, "not a helmc journal (no complete line); ignored",
+            kept = _foreign(view, path)
+            view.warnings.append(Damage(path, f"not a helmc journal (no complete line); ignored{kept}",
                                         ((1, _shown(data), "no line end"),)))
         return
     try:
@@ -199,7 +218,8 @@ def _parse_log(data: bytes, path: str, view: JournalView) -> None:
     except _Unfit:
         header = None
     if not isinstance(header, dict) or header.get("helmc_journal") != JOURNAL_VERSION:
-        view.warnings.append(Damage(path, f"not a helmc journal of version {JOURNAL_VERSION}; ignored (its runs are redone)",
+        kept = _foreign(view, path)
+        view.warnings.append(Damage(path, f"not a helmc journal of version {JOURNAL_VERSION}; ignored (its runs are redone){kept}",
                                     ((1, _shown(lines[0]), f"not the header of a version {JOURNAL_VERSION} journal"),)))
         return
     bad: list[tuple[int, str]] = []  # (line number, why)
@@ -259,7 +279,8 @@ def _parse_old(data: bytes, path: str, view: JournalView) -> None:
         if not isinstance(runs, dict):
             raise _Unfit("`runs` is not an object")
     except _Unfit as e:
-        view.warnings.append(Damage(path, f"{e}; ignored (its runs are redone)"))
+        kept = _foreign(view, path)
+        view.warnings.append(Damage(path, f"{e}; ignored (its runs are redone){kept}"))
         return
     bad = 0
     for name, value in runs.items():
@@ -388,6 +409,7 @@ class Journal:
         self._dirty = False  # written lines that should reach the disk (not only `running`)
         self._force_sync = False
         self._last_sync = time.monotonic()
+        self._migrated: str | None = None
 
     @classmethod
     def open(cls, output_path: str, suite: str) -> "Journal":
@@ -402,11 +424,22 @@ class Journal:
         view = JournalView(j.path)
         _load_into(view, folder)
         j.records, j.session, j.warnings = view.records, view.session, view.warnings
+        j._keep_foreign(view.foreign)
+        j._migrated = view.migrated
         for name, rec in j.records.items():
             if rec.state is RunState.RUNNING:  # we hold the lock: whoever ran it is gone
                 j.records[name] = replace(rec, state=RunState.INTERRUPTED)
         j._compact()
         return j
+
+    def _keep_foreign(self, paths: Sequence[str]) -> None:
+        """A file in the journal's place that helmc did not write (no helmc header) is moved
+        aside, never overwritten or deleted: only what helmc wrote may be replaced."""
+        for path in paths:
+            try:
+                os.rename(path, _aside(path))
+            except OSError as e:
+                raise JournalError(path, e) from None
 
     def _compact(self) -> None:
         """Rewrite the log with one line per run: aside, fsync, rename, fsync the folder."""
@@ -429,9 +462,9 @@ class Journal:
         except OSError as e:
             _remove_quietly(tmp)
             raise JournalError(self.path, e) from None
-        old = os.path.join(folder, OLD_NAME)
-        if os.path.isfile(old):  # migrated (or ignored with a warning): the log replaces it
-            _remove_quietly(old)
+        if self._migrated is not None:  # helmc 0.1's journal, read: the log replaces it
+            _remove_quietly(self._migrated)
+            self._migrated = None
 
     def is_completed(self, name: str, fingerprint: str) -> bool:
         rec = self.records.get(name)
