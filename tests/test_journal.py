@@ -341,3 +341,59 @@ def test_group_commit_bounds_fdatasyncs_and_close_makes_everything_durable(tmp_p
     assert len(calls) - 1 <= 1 + elapsed / journal_module.SYNC_INTERVAL  # not one per change
     j.close()
     assert len(calls) >= 2 and not j._dirty  # closing makes the last ones durable
+
+
+# ---------------------------------------------------------------- only what helmc wrote is replaced
+
+USERS_FILES = {
+    "notes": b"my notes about this suite\n",
+    "one-line": b"no line end",
+    "json": b'{"version": 2, "runs": []}\n',
+    "binary": bytes(range(256)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(USERS_FILES))
+@pytest.mark.parametrize("place", [LOG_NAME, "journal.json"])
+def test_a_file_helmc_did_not_write_is_kept_aside(tmp_path, name, place):
+    folder = journal_dir(str(tmp_path), "s")
+    os.makedirs(folder)
+    content = USERS_FILES[name]
+    with open(os.path.join(folder, place), "wb") as f:
+        f.write(content)
+    for first in (True, False):  # and again: the one kept stays where it was put
+        with Journal.open(str(tmp_path), "s") as j:
+            if first:
+                assert [w for w in j.warnings if f"`{place}.not-helmc.1`" in w.message], j.warnings
+            else:
+                assert not j.warnings
+            j.set("r", "f", RunState.DONE)
+    kept = os.path.join(folder, f"{place}.not-helmc.1")
+    with open(kept, "rb") as f:
+        assert f.read() == content
+    assert not os.path.exists(os.path.join(folder, f"{place}.not-helmc.2"))
+    assert read_journal(str(tmp_path), "s").records["r"].state is RunState.DONE
+
+
+def test_journal_json_beside_a_journal_is_left_alone(tmp_path):
+    folder = journal_dir(str(tmp_path), "s")
+    with Journal.open(str(tmp_path), "s") as j:
+        j.set("r", "f", RunState.DONE)
+    users = os.path.join(folder, "journal.json")
+    with open(users, "w") as f:
+        f.write("kept")
+    with Journal.open(str(tmp_path), "s"):
+        pass
+    with open(users) as f:
+        assert f.read() == "kept"
+
+
+def test_a_helmc_0_1_journal_is_migrated_and_removed(tmp_path):
+    folder = journal_dir(str(tmp_path), "s")
+    os.makedirs(folder)
+    old = os.path.join(folder, "journal.json")
+    with open(old, "w") as f:
+        json.dump({"version": 1, "runs": {"r": {"fingerprint": "f", "state": "completed"}}}, f)
+    with Journal.open(str(tmp_path), "s") as j:
+        assert j.is_completed("r", "f") and not j.warnings
+    assert not os.path.exists(old)
