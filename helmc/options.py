@@ -288,6 +288,13 @@ def settle_flags(flags: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[
     return out
 
 
+def setting(values: Mapping[str, Any], name: str) -> Any:
+    """A setting of [tool.helmc] (load_settings' values), else the table's default: what the
+    language server, which has no flags, reads."""
+    value = values.get(name)
+    return SETTINGS[name].default if value is None else value
+
+
 def catalog_additions(values: Mapping[str, Any]) -> Any:
     """The catalog additions (UserAdditions) of a set of values keyed by option name, with the
     table's defaults for those missing: what helm-run gives HELM, and what the language server
