@@ -131,7 +131,7 @@ OPTIONS: tuple[Option, ...] = (
            _S | _T, metavar="MODEL", nargs="+"),
     Option("enable-local-huggingface-models", Kind.LIST, [], "Hugging Face models from a local path",
            _S | _T, metavar="PATH", nargs="+", is_path=True),
-    Option("allow-no-runs", Kind.BOOL, False, "as helm-run's flag: nothing left to run is no error",
+    Option("allow-no-runs", Kind.BOOL, False, "nothing left to run after the filters is no error (exit 0)",
            _C | _R, group=_HELMC),
     Option("format", Kind.STR, "text", "output format of diagnostics (default: text)", _C | _P | _R | _T,
            choices={_C: FORMATS, _R: FORMATS, _P: ("text", "json"), _T: FORMATS}, group=_HELMC),
@@ -289,6 +289,13 @@ def settle_flags(flags: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[
     check_selectors(out["select"] or [], "--select")
     check_selectors(out["ignore"], "--ignore")
     return out
+
+
+def setting(values: Mapping[str, Any], name: str) -> Any:
+    """A setting of [tool.helmc] (load_settings' values), else the table's default: what the
+    language server, which has no flags, reads."""
+    value = values.get(name)
+    return SETTINGS[name].default if value is None else value
 
 
 def catalog_additions(values: Mapping[str, Any]) -> Any:

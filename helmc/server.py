@@ -33,6 +33,7 @@ from helmc.compiler.frontend import parse_file
 from helmc.compiler.ir import ConfFile, Description, Entry
 from helmc.compiler.passes.suggest import common_ends
 from helmc.compiler.source import SourceFile
+from helmc.options import setting
 
 log = logging.getLogger("helmc.server")
 _converter = default_converter()
@@ -155,14 +156,14 @@ class HelmcServer(LanguageServer):
         sink = DiagnosticSink()
         conf = parse_file(source, sink)
         settings = self.settings_for(path)
-        if not settings.get("no-catalog"):
+        if not setting(settings, "no-catalog"):
             catalog = self.catalog_for(settings)
             if catalog is not None:
                 from helmc.compiler.plan import PlanOptions
                 from helmc.compiler.session import Options, compile_entries
 
                 # helm-check's compile and verdict, for this one file
-                models = settings.get("models-to-run")
+                models = setting(settings, "models-to-run")
                 options = Options(selection=PlanOptions(models_to_run=tuple(models) if models else None))
                 compile_entries(list(conf.entries), catalog, options, sink, "check")
         from helmc.compiler.helm_check import filter_diagnostics, selectors_of
@@ -180,7 +181,7 @@ class HelmcServer(LanguageServer):
 
         settings = self.settings_for(path)
         sink = DiagnosticSink()
-        source = check_document(path, text, sink, settings.get("plugins", []), names=not settings.get("no-catalog"))
+        source = check_document(path, text, sink, setting(settings, "plugins"), names=not setting(settings, "no-catalog"))
         source = source or SourceFile(path, text)
         kept = filter_diagnostics((d for d in sink.sorted() if d.span.source is source), *selectors_of(settings))
         result = Analysis(source, ConfFile(source, ()), kept)
@@ -485,9 +486,9 @@ def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeA
 
     src = analysis.source
     settings = ls.settings_for(src.path)
-    config, names = is_config_file(src.path), not settings.get("no-catalog")
+    config, names = is_config_file(src.path), not setting(settings, "no-catalog")
     catalog = ls.catalog_for(settings) if names and not config else None
-    check = fix_check(config, catalog, settings.get("plugins", []), names)
+    check = fix_check(config, catalog, setting(settings, "plugins"), names)
     select, ignore = selectors_of(settings)
     result = fix_source(src, check, wanted=lambda d: is_selected(d.code, select, ignore or []))
     if not result.changed:

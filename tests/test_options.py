@@ -87,3 +87,12 @@ def test_every_setting_is_read_from_pyproject_and_typed_by_the_table(tmp_path, o
     (tmp_path / "pyproject.toml").write_text(f"[tool.helmc]\n{option.name} = {bad}\n")
     with pytest.raises(SettingsError, match=f"`{option.name}` must be {option.kind.value}"):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("option", list(SETTINGS.values()), ids=list(SETTINGS))
+def test_what_the_language_server_reads_is_the_setting_else_the_tables_default(option):
+    from helmc.options import setting
+
+    assert setting({}, option.name) == option.default
+    given = {Kind.STR: "v", Kind.LIST: ["a"], Kind.BOOL: True}[option.kind]
+    assert setting({option.name: given}, option.name) == given
