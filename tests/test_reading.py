@@ -97,6 +97,8 @@ READ_PATHS = [
     ReadPath("helm-check model_deployments.yaml", "cfg/model_deployments.yaml", (*HELM_CHECK, "{file}"), 1,
              kinds=("fifo", "chardev", "loop", "oversized")),
     ReadPath("helm-run --local-path", "pe/model_deployments.yaml", (*HELM_RUN, *RUN), 1),
+    ReadPath("helm-check credentials.conf", "pe/credentials.conf", CHECK, 1),  # HELM's workers read it
+    ReadPath("helm-run credentials.conf", "pe/credentials.conf", (*HELM_RUN, *RUN), 1),
     ReadPath("pyproject.toml", "pyproject.toml", (*HELM_CHECK, "ok.conf"), 2),
     ReadPath("HELMC_CATALOG", "catalog.json", (*HELM_CHECK, "ok.conf"), 1, env={"HELMC_CATALOG": "{file}"}),
     # the suite's journal, read by `helmc status` and helm-run
