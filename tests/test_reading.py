@@ -184,6 +184,47 @@ def test_every_read_path_refuses_what_is_not_a_regular_file_at_once(tmp_path: Pa
             assert {"stdout": r.stdout.replace(tmp, "<tmp>"), "stderr": r.stderr.replace(tmp, "<tmp>")} == snapshot
 
 
+@settings(max_examples=80, deadline=None)
+@given(kind=st.sampled_from(["regular", "link", *KINDS]), data=st.binary(max_size=3000), limit=st.integers(0, 2048))
+def test_the_reader_takes_regular_files_up_to_the_limit_and_refuses_the_rest(kind: str, data: bytes, limit: int) -> None:
+    """compiler/reading.py itself: the bytes of a regular file (or a link to one) of at most
+    `limit` bytes, exactly; an OSError naming the path for anything else; and the append helper
+    appends to a regular file of any size and refuses the rest, never blocking."""
+    import errno
+    import tempfile
+
+    from helmc.compiler.reading import open_for_append, read_input_bytes
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "f"
+        if kind in ("regular", "link"):
+            (Path(d) / "real").write_bytes(data)
+            path.symlink_to("real") if kind == "link" else (Path(d) / "real").rename(path)
+        else:
+            plant(path, kind, limit)
+        readable = kind in ("regular", "link") and len(data) <= limit
+        try:
+            got = read_input_bytes(path, limit)
+        except OSError as e:
+            assert not readable and e.filename == str(path), (kind, e)
+            if kind in ("regular", "link", "oversized"):
+                assert e.errno == errno.EFBIG and "too large" in e.strerror
+        else:
+            assert readable and got == data
+        regular = kind in ("regular", "link", "oversized")
+        try:
+            fd = open_for_append(path)
+        except OSError as e:
+            assert not regular and e.filename == str(path), (kind, e)
+        else:
+            assert regular
+            try:
+                os.write(fd, b"+")
+            finally:
+                os.close(fd)
+            assert path.stat().st_size == (len(data) if kind != "oversized" else limit + 1) + 1
+
+
 def test_fmt_stdin_from_a_device_is_bounded(tmp_path: Path) -> None:
     with open("/dev/zero", "rb") as zero:
         r = _run([*HELMC, "fmt", "--stdin"], tmp_path, stdin=zero)
