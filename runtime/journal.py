@@ -115,7 +115,7 @@ def _shown(raw: bytes) -> str:
 
 
 class JournalError(Exception):
-    """The journal cannot be written: `path` and the OS error say why."""
+    """The journal cannot be read or written: `path` and the OS error say why."""
 
     def __init__(self, path: str, error: OSError, doing: str | None = None) -> None:
         self.path = path
