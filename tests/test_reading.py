@@ -470,3 +470,23 @@ def test_a_tag_safe_load_refuses_is_an_error_where_helm_fails(tagged: str, where
     src = errors[0].span.source
     assert src.line_col(errors[0].span.start) == (mark.line + 1, mark.column + 1)
     assert tagged.split()[0] in errors[0].message
+
+
+@pytest.mark.parametrize("tagged", ["!!python/object/apply:os.getcwd []", "!!python/object/new:os.getcwd []",
+                                    "!!python/object:os.stat_result {}"])
+def test_helm_check_and_helm_run_refuse_a_python_tag_at_the_same_place(tmp_path: Path, tagged: str) -> None:
+    """HELM's yaml.safe_load refuses the file and helm-run would exit 2 with a traceback: helm-check
+    and helm-run's compile both fail there first, with the same positioned HC0602, nothing run."""
+    _setup(tmp_path)
+    (tmp_path / "pe" / "model_deployments.yaml").write_text(
+        "model_deployments:\n- name: simple/model1\n  model_name: simple/model1\n  tokenizer_name: simple/tokenizer1\n"
+        f"  client_spec:\n    class_name: helm.clients.simple_client.SimpleClient\n    args: {tagged}\n")
+    found = []
+    for argv in ([*HELM_CHECK, "ok.conf", "--local-path", "pe", "--format", "json"], [*HELM_RUN, *RUN, "--format", "json"]):
+        r = _run(argv, tmp_path)
+        _clean(r.stdout + r.stderr)
+        assert r.returncode == 1, (argv, r.stdout[-2000:], r.stderr[-2000:])
+        found.append([(d["path"], d["line"], d["column"]) for d in _json_document(r.stdout, r.stderr)
+                      if d["code"] == "HC0602"])
+    assert found[0] == found[1] == [("pe/model_deployments.yaml", 7, 11)], found
+    assert not (tmp_path / "out" / "runs").exists()
