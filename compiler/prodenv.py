@@ -643,6 +643,23 @@ def unreadable_configs(local_path: str | None, sink: DiagnosticSink) -> None:
         sink.extend(cf.diagnostics)
         if not cf.doc.syntax_error:
             construction_diagnostics(cf, sink)
+    unreadable_credentials(local_path, sink)
+
+
+def unreadable_credentials(local_path: str, sink: DiagnosticSink) -> None:
+    """HC0901 when HELM would read `credentials.conf` of the folder and could not: its workers
+    open it whenever it exists (get_credentials, unless $HELM_CREDENTIALS is set), so a FIFO there
+    blocks every run for good and /dev/zero fills the memory. Only read, never shown: it holds keys."""
+    from .reading import read_input_bytes
+
+    path = os.path.join(local_path, "credentials.conf")
+    if os.environ.get("HELM_CREDENTIALS") or not os.path.lexists(path):
+        return
+    try:
+        read_input_bytes(path)
+    except OSError as e:
+        sink.add(diag("HC0901", f"cannot read `{path}`: {e.strerror or e}", SourceFile(path, "").span(0, 0), "unreadable",
+                      notes=["HELM reads it in every worker before a run; helm-run would wait or fail there"]))
 
 
 def check_paths(
@@ -663,6 +680,7 @@ def check_paths(
         key = os.path.normpath(local_path)
         match = next((d for d in folders if os.path.normpath(d or ".") == key), None)
         folders[match if match is not None else local_path] = None  # the whole folder
+        unreadable_credentials(local_path, sink)  # as helm-run's compile does
     count = 0
     for d, only in folders.items():
         folder = read_folder(d)

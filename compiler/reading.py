@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -71,9 +71,9 @@ def read_input_bytes(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES)
         os.close(fd)
 
 
-def read_stream_bytes(stream: BinaryIO, name: str, limit: int = MAX_INPUT_BYTES) -> bytes:
-    """At most `limit` bytes of an open stream (standard input: a pipe is fine there, but
-    `< /dev/zero` never ends)."""
+def read_stream(stream: BinaryIO | TextIO, name: str, limit: int = MAX_INPUT_BYTES) -> bytes | str:
+    """At most `limit` bytes (characters, from a text stream) of an open stream: standard input,
+    where a pipe is fine but `< /dev/zero` never ends."""
     data = stream.read(limit + 1)
     if len(data) > limit:
         raise too_large(name, None, limit)

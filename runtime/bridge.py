@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
 from helmc.compiler.catalog import UserAdditions
-from helmc.compiler.reading import open_for_append, read_input_text
 from helmc.compiler.extras import install_hint
 from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
+from helmc.compiler.reading import open_for_append, read_input_text
 
 from .engine import Task
 from .interrupts import checkpoint
@@ -232,8 +232,9 @@ def check_flag_files(settings: HelmSettings, warn: Callable[[str], None]) -> str
 def read_log_config(path: str) -> dict[str, Any]:
     """The --log-config file as HELM's setup_default_logging reads it (yaml.safe_load), through
     helmc's reader. Raises FlagFileError."""
-    from helmc.compiler.config_yaml import load_yaml
     import yaml
+
+    from helmc.compiler.config_yaml import load_yaml
 
     try:
         config = load_yaml(read_input_text(path))
@@ -267,6 +268,8 @@ def _setup_logging(setup_default_logging: Any, path: str | None) -> None:
     try:
         setup_default_logging(path)
     except Exception as e:  # noqa: BLE001 - dictConfig raises ValueError, TypeError, ImportError...
+        if not path:  # HELM's default logging: HELM's own refusal
+            raise HelmSetupError(f"{type(e).__name__}: {e}") from None
         cause = f"{type(e).__name__}: {e}" + (f" ({e.__cause__})" if e.__cause__ is not None else "")
         cause = cause.splitlines()[0]  # dictConfig says which handler; its cause says why
         raise FlagFileError(f"--log-config `{path}`: Python's logging cannot be configured from it: {cause}\n"

@@ -24,6 +24,7 @@ not a rewrite of every record as helmc 0.1's journal.json did (O(n) per change).
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -46,6 +47,8 @@ _HEADER = {"helmc_journal": JOURNAL_VERSION}
 _MAX_LINE = 1 << 30  # a session line lists every planned run name (about 8 MB at 10^5 runs)
 _MAX_ATTEMPTS = 1 << 31
 _MAX_JOURNAL = 1 << 31  # bytes read at most: two of the longest session lines
+# what compiler/reading.py refuses: a folder, a FIFO or device, a link loop, a file too large
+_NOT_A_JOURNAL = (errno.EISDIR, errno.EINVAL, errno.ELOOP, errno.ENXIO, errno.EFBIG)
 _MAX_ERROR = 500
 SYNC_INTERVAL = 0.2  # seconds: at most one fdatasync per interval (group commit)
 
@@ -112,7 +115,7 @@ def _shown(raw: bytes) -> str:
 
 
 class JournalError(Exception):
-    """The journal cannot be written: `path` and the OS error say why."""
+    """The journal cannot be read or written: `path` and the OS error say why."""
 
     def __init__(self, path: str, error: OSError, doing: str | None = None) -> None:
         self.path = path
@@ -671,5 +674,7 @@ def unusable_diagnostic(error: JournalError, doing: str) -> "Diagnostic":
         f"cannot {doing} the journal {error.path}: {error.error.strerror or error.error}",
         SourceFile(error.path, "").span(0, 0),
         "unreadable" if doing == "read" else "unwritable",
-        help="-o must name a folder helm-run can write; remove what is in the way" if doing == "write" else None,
+        help="-o must name a folder helm-run can write; remove what is in the way" if doing == "write"
+        else "the journal is a regular file that helm-run writes; remove or rename what is in its place"
+        if error.error.errno in _NOT_A_JOURNAL else None,
     )

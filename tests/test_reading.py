@@ -97,6 +97,8 @@ READ_PATHS = [
     ReadPath("helm-check model_deployments.yaml", "cfg/model_deployments.yaml", (*HELM_CHECK, "{file}"), 1,
              kinds=("fifo", "chardev", "loop", "oversized")),
     ReadPath("helm-run --local-path", "pe/model_deployments.yaml", (*HELM_RUN, *RUN), 1),
+    ReadPath("helm-check credentials.conf", "pe/credentials.conf", CHECK, 1),  # HELM's workers read it
+    ReadPath("helm-run credentials.conf", "pe/credentials.conf", (*HELM_RUN, *RUN), 1),
     ReadPath("pyproject.toml", "pyproject.toml", (*HELM_CHECK, "ok.conf"), 2),
     ReadPath("HELMC_CATALOG", "catalog.json", (*HELM_CHECK, "ok.conf"), 1, env={"HELMC_CATALOG": "{file}"}),
     # the suite's journal, read by `helmc status` and helm-run
@@ -162,7 +164,8 @@ def test_the_table_covers_every_kind_of_each_path():
 
 
 @pytest.mark.parametrize("row,kind", list(_cases()))
-def test_every_read_path_refuses_what_is_not_a_regular_file_at_once(tmp_path: Path, row: ReadPath, kind: str) -> None:
+def test_every_read_path_refuses_what_is_not_a_regular_file_at_once(tmp_path: Path, row: ReadPath, kind: str,
+                                                                    snapshot) -> None:
     _setup(tmp_path)
     target = tmp_path / row.file
     plant(target, kind, row.limit)
@@ -176,6 +179,50 @@ def test_every_read_path_refuses_what_is_not_a_regular_file_at_once(tmp_path: Pa
     _clean(out)
     if kind == "fifo":
         assert target.exists() and not target.is_file()  # nothing replaced the user's FIFO
+        if not row.needs:  # the text as the user sees it (HELM's runs print timings: not snapshotted)
+            tmp = str(tmp_path.resolve())
+            assert {"stdout": r.stdout.replace(tmp, "<tmp>"), "stderr": r.stderr.replace(tmp, "<tmp>")} == snapshot
+
+
+@settings(max_examples=80, deadline=None)
+@given(kind=st.sampled_from(["regular", "link", *KINDS]), data=st.binary(max_size=3000), limit=st.integers(0, 2048))
+def test_the_reader_takes_regular_files_up_to_the_limit_and_refuses_the_rest(kind: str, data: bytes, limit: int) -> None:
+    """compiler/reading.py itself: the bytes of a regular file (or a link to one) of at most
+    `limit` bytes, exactly; an OSError naming the path for anything else; and the append helper
+    appends to a regular file of any size and refuses the rest, never blocking."""
+    import errno
+    import tempfile
+
+    from helmc.compiler.reading import open_for_append, read_input_bytes
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "f"
+        if kind in ("regular", "link"):
+            (Path(d) / "real").write_bytes(data)
+            path.symlink_to("real") if kind == "link" else (Path(d) / "real").rename(path)
+        else:
+            plant(path, kind, limit)
+        readable = kind in ("regular", "link") and len(data) <= limit
+        try:
+            got = read_input_bytes(path, limit)
+        except OSError as e:
+            assert not readable and e.filename == str(path), (kind, e)
+            if kind in ("regular", "link", "oversized"):
+                assert e.errno == errno.EFBIG and "too large" in e.strerror
+        else:
+            assert readable and got == data
+        regular = kind in ("regular", "link", "oversized")
+        try:
+            fd = open_for_append(path)
+        except OSError as e:
+            assert not regular and e.filename == str(path), (kind, e)
+        else:
+            assert regular
+            try:
+                os.write(fd, b"+")
+            finally:
+                os.close(fd)
+            assert path.stat().st_size == (len(data) if kind != "oversized" else limit + 1) + 1
 
 
 def test_fmt_stdin_from_a_device_is_bounded(tmp_path: Path) -> None:
@@ -423,3 +470,23 @@ def test_a_tag_safe_load_refuses_is_an_error_where_helm_fails(tagged: str, where
     src = errors[0].span.source
     assert src.line_col(errors[0].span.start) == (mark.line + 1, mark.column + 1)
     assert tagged.split()[0] in errors[0].message
+
+
+@pytest.mark.parametrize("tagged", ["!!python/object/apply:os.getcwd []", "!!python/object/new:os.getcwd []",
+                                    "!!python/object:os.stat_result {}"])
+def test_helm_check_and_helm_run_refuse_a_python_tag_at_the_same_place(tmp_path: Path, tagged: str) -> None:
+    """HELM's yaml.safe_load refuses the file and helm-run would exit 2 with a traceback: helm-check
+    and helm-run's compile both fail there first, with the same positioned HC0602, nothing run."""
+    _setup(tmp_path)
+    (tmp_path / "pe" / "model_deployments.yaml").write_text(
+        "model_deployments:\n- name: simple/model1\n  model_name: simple/model1\n  tokenizer_name: simple/tokenizer1\n"
+        f"  client_spec:\n    class_name: helm.clients.simple_client.SimpleClient\n    args: {tagged}\n")
+    found = []
+    for argv in ([*HELM_CHECK, "ok.conf", "--local-path", "pe", "--format", "json"], [*HELM_RUN, *RUN, "--format", "json"]):
+        r = _run(argv, tmp_path)
+        _clean(r.stdout + r.stderr)
+        assert r.returncode == 1, (argv, r.stdout[-2000:], r.stderr[-2000:])
+        found.append([(d["path"], d["line"], d["column"]) for d in _json_document(r.stdout, r.stderr)
+                      if d["code"] == "HC0602"])
+    assert found[0] == found[1] == [("pe/model_deployments.yaml", 7, 11)], found
+    assert not (tmp_path / "out" / "runs").exists()

@@ -135,7 +135,7 @@ def test_no_journal_is_exit_1(tmp_path, capsys):
 def test_a_folder_where_the_journal_goes_is_exit_2_naming_it(tmp_path, capsys):
     os.makedirs(os.path.join(journal_dir(str(tmp_path), "s"), LOG_NAME))
     code, _, stderr = status(capsys, str(tmp_path))
-    assert code == 2 and "error[HC0750]" in stderr and LOG_NAME in stderr and "Is a directory" in stderr
+    assert code == 2 and "error[HC0750]" in stderr and LOG_NAME in stderr and "is a folder" in stderr
 
 
 @pytest.mark.parametrize("suite", ["", ".", "..", "../x", "/abs", "a/b"])

@@ -57,10 +57,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _stdin(args: argparse.Namespace) -> int:
-    from helmc.compiler.reading import read_stream_bytes
+    from helmc.compiler.reading import read_stream
 
     try:  # bounded as every input: `< /dev/zero` never ends
-        text = read_stream_bytes(sys.stdin.buffer, STDIN_PATH).decode(sys.stdin.encoding or "utf-8", sys.stdin.errors or "strict")
+        data = read_stream(getattr(sys.stdin, "buffer", sys.stdin), STDIN_PATH)
+        text = data.decode(sys.stdin.encoding or "utf-8", sys.stdin.errors or "strict") if isinstance(data, bytes) else data
     except (OSError, ValueError) as e:
         print(f"helmc fmt: cannot read {STDIN_PATH}: {getattr(e, 'strerror', None) or e}", file=sys.stderr)
         return 1
