@@ -82,6 +82,7 @@ _RULES = [
     Rule("HC0311", "deprecated-model", "warning", "The model is deprecated or unsupported in HELM."),
     Rule("HC0312", "deployment-model-mismatch", "error", "The model deployment serves a different model."),
     Rule("HC0313", "unknown-expander-value", "warning", "A run expander receives a value its code never names; HELM raises or falls back, by adapter method."),
+    Rule("HC0314", "unknown-argument-value", "error", "A run spec function's argument is outside the values HELM's own files state it accepts (the scenario's check, or HELM's schema run groups)."),
     # planning
     Rule("HC0401", "duplicate-entry", "warning", "Two entries produce the same runs."),
     Rule("HC0402", "no-runs", "error", "Nothing is left to run after filtering."),
@@ -161,6 +162,7 @@ FIXES: dict[str, str] = {
     "HC0309": "unique",
     "HC0312": "unsafe",
     "HC0313": "unsafe",  # HELM's own files use values its expanders do not name, on purpose
+    "HC0314": "unique",
     # HELM's config YAML files (`--fix` edits them too):
     **{c: "unique" for c in ("HC0603", "HC0607", "HC0608", "HC0609", "HC0610", "HC0611", "HC0612", "HC0613")},
     "HC0605": "safe for quotes HELM needs, unsafe for a size such as `2k` (1000 or 1024?)",
