@@ -26,6 +26,9 @@ class Parameter:
     kind: str = "positional"  # or "keyword_only"
     default_value: Any = None  # the default as a literal, when it is one
     has_default_value: bool = False
+    values: tuple[str, ...] | None = None  # the values HELM's files state it accepts (catalog_build_values)
+    values_source: str | None = None  # where HELM states them: "path:line", or the schema files
+    values_how: str | None = None  # "scenario-check" (the scenario raises) or "schema-run-groups"
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +310,9 @@ def _fn(d: dict[str, Any], origin: str = "helm") -> RunSpecFunction:
             kind=p.get("kind", "positional"),
             default_value=p.get("default_value"),
             has_default_value="default_value" in p,
+            values=tuple(p["values"]) if p.get("values") else None,
+            values_source=p.get("values_source"),
+            values_how=p.get("values_how"),
         )
         for p in d["params"]
     )

@@ -1579,7 +1579,7 @@ def build_catalog(src: HelmSource) -> dict[str, Any]:
     return {
         "format": CATALOG_FORMAT,
         "helm_version": src.version,
-        "run_spec_functions": build_run_spec_functions(mods),
+        "run_spec_functions": _with_argument_values(build_run_spec_functions(mods), mods),
         "expanders": build_expanders(mods),
         "alter_steps": build_alter_steps(mods),
         "model_groups": build_model_groups(mods),
@@ -1591,6 +1591,13 @@ def build_catalog(src: HelmSource) -> dict[str, Any]:
         "tokenizers": read_tokenizers(src.read(cfg + "tokenizer_configs.yaml")),
         "deployment_generators": build_generators(mods),
     }
+
+
+def _with_argument_values(functions: list[dict[str, Any]], mods: _Modules) -> list[dict[str, Any]]:
+    from .catalog_build_values import add_argument_values
+
+    add_argument_values(functions, mods)
+    return functions
 
 
 def dump_catalog(cat: dict[str, Any], stream: io.TextIOBase | Any, compact: bool = True) -> None:

@@ -112,6 +112,7 @@ _RULES = [
     Rule("HC0312", "deployment-model-mismatch", Severity.ERROR, "The model deployment serves a different model.", fixes="unsafe"),
     # fixes unsafe: HELM's own files use values its expanders do not name, on purpose
     Rule("HC0313", "unknown-expander-value", Severity.WARNING, "A run expander receives a value its code never names; HELM raises or falls back, by adapter method.", fixes="unsafe"),
+    Rule("HC0314", "unknown-argument-value", Severity.ERROR, "A run spec function's argument is outside the values HELM's own files state it accepts (the scenario's check, or HELM's schema run groups).", fixes="unique"),
     # planning
     Rule("HC0401", "duplicate-entry", Severity.WARNING, "Two entries produce the same runs."),
     Rule("HC0402", "no-runs", Severity.ERROR, "Nothing is left to run after filtering."),

@@ -291,6 +291,25 @@ EXAMPLES: list[Example] = [
         conf("mmlu:subject=anatomy,model=openai/gpt2,model_deployment=huggingface/gpt2"),
     ),
     Example(
+        "HC0314",
+        conf("legalbench:subset=abercrombi,model=openai/gpt2"),
+        conf("legalbench:subset=abercrombie,model=openai/gpt2"),
+        note="The values come from HELM's own source through the catalog generator (`helmc catalog build`): "
+        "`get_legalbench_spec` passes `subset` to `LegalBenchScenario`, whose `__init__` asserts "
+        "`subset in SUBSETS`. HELM raises there only when the run starts, after every run before it. A value "
+        "the function or the scenario rewrites before the check (`gpqa` prefixes `gpqa_`, "
+        "`multilingual_librispeech` lower-cases) is not checked.",
+    ),
+    Example(
+        "HC0314",
+        conf("mmlu:subject=anatmy,model=openai/gpt2"),
+        conf("mmlu:subject=anatomy,model=openai/gpt2"),
+        variant="schema-run-groups",
+        note="Where the scenario checks nothing, HELM's schema files may still name the values: one run group "
+        "`mmlu_VALUE` per MMLU subject in `schema_mmlu.yaml`. HELM builds this run and fails when it looks for "
+        "the subject's data, so this is a warning.",
+    ),
+    Example(
         "HC0401",
         conf("mmlu:subject=anatomy,model=openai/gpt2", "mmlu:subject=anatomy,model=openai/gpt2"),
         conf("mmlu:subject=anatomy,model=openai/gpt2"),

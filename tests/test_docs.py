@@ -142,3 +142,24 @@ def test_every_exit_code_is_listed():
         assert f"\n| {code} |" in table, f"docs/cli.md's exit code table has no row for {code}"
     for code in (helm_run.EXIT_OK, helm_run.EXIT_FAILED, helm_run.EXIT_USAGE, helm_run.EXIT_INTERRUPTED):
         assert f"\n| {code} |" in runtime, f"docs/runtime.md's helm-run exit codes have no row for {code}"
+
+
+def test_the_quick_start_leaves_the_checkout_clean():
+    """helm-run writes into the working folder by default (HELM's `--local-path prod_env`, its
+    cache, and `-o benchmark_output`): run from the checkout as the README's Quick start does,
+    every such folder is ignored by git, so `git status` stays clean."""
+    import argparse
+    import shutil
+
+    from helmc.commands import run
+
+    parser = argparse.ArgumentParser()
+    run.add_arguments(parser)
+    defaults = {a.dest: a.default for a in parser._actions}
+    folders = [defaults["local_path"], defaults["output_path"]]
+    assert all(f and not Path(f).is_absolute() for f in folders)  # relative: inside the working folder
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    for folder in folders:
+        r = subprocess.run(["git", "check-ignore", "-q", f"{folder}/x"], cwd=REPO)
+        assert r.returncode == 0, f"{folder}/ is not in .gitignore"

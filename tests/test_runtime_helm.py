@@ -231,12 +231,12 @@ def test_a_completed_run_missing_a_file_is_redone_and_only_it(tmp_path):
     kept = (suite / "simple1:model=simple_model1,stop=hash" / "stats.json").stat().st_mtime_ns
     r = _run(cmd, str(tmp_path))
     assert r.returncode == 0, r.stderr
-    assert "1 completed, 1 skipped" in r.stdout
+    assert "2 done, 0 failed" in r.stdout and "1 of the done runs completed earlier (skipped)" in r.stdout
     assert (suite / "simple1:model=simple_model1" / "stats.json").is_file()
     assert (suite / "simple1:model=simple_model1,stop=hash" / "stats.json").stat().st_mtime_ns == kept
     # --fresh redoes everything
     r = _run(cmd + ["--fresh"], str(tmp_path))
-    assert r.returncode == 0 and "2 completed, 0 skipped" in r.stdout
+    assert r.returncode == 0 and "0 of the done runs completed earlier (skipped)" in r.stdout
 
 
 def test_exit_on_error_starts_nothing_after_the_first_failure(tmp_path):
@@ -248,5 +248,5 @@ def test_exit_on_error_starts_nothing_after_the_first_failure(tmp_path):
                      "simple1:model=simple/model1", "-m", "1", "--local-path", "pe", "-o", "out", "--exit-on-error",
                      "--plugins", os.path.join(BENCH, "helmc_bench_plugin.py")], str(tmp_path))
     assert r.returncode == 1
-    assert "1 failed, 1 not finished" in r.stdout
+    assert "0 done, 1 failed, 0 interrupted, 0 running, 1 pending (2 planned)" in r.stdout  # as helmc status counts
     assert not (tmp_path / "out" / "runs" / "default" / "simple1:model=simple_model1").exists()

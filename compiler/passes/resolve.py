@@ -122,6 +122,35 @@ def _check_param_value(fn: RunSpecFunction, p: Parameter, a: Argument, sink: Dia
         )
 
 
+def _check_stated_values(fn: RunSpecFunction, p: Parameter, a: Argument, sink: DiagnosticSink) -> bool:
+    """HC0314: a value outside the set HELM's files state for this parameter (catalog_build_values).
+    An error where the scenario checks it (HELM raises when the run starts, after the runs
+    before it), a warning where only HELM's schema run groups name the values. False on an error."""
+    if not p.values or a.value in p.values:  # HELM passes `2` on as the int 2, which no stated string equals
+        return True
+    checked = p.values_how == "scenario-check"
+    raw = a.shape.raw
+    help_, fixes = _fix_help(raw, closest(raw, p.values), a.raw.span, candidates=p.values)
+    where = p.values_source or "HELM's files"
+    notes = [f"`{fn.name}` passes `{p.name}` to its scenario, which accepts {quote_list(list(p.values))} ({where})"
+             if checked else
+             f"HELM's schema files name one run group per value of `{fn.name}`'s `{p.name}`: {quote_list(list(p.values))} "
+             f"({where})"]
+    notes.append("HELM raises an AssertionError or ValueError when the run starts, after the runs before it"
+                 if checked else "HELM builds the run and fails only when it looks for this value's data")
+    sink.add(diag(
+        "HC0314",
+        f"`{raw}` is not a `{p.name}` that `{fn.name}` accepts",
+        a.raw.span,
+        "not one of the stated values",
+        help=help_,
+        fixes=fixes,
+        notes=notes,
+        severity=None if checked else Severity.WARNING,
+    ))
+    return not checked
+
+
 # ---------------------------------------------------------------- expander values
 
 
@@ -563,6 +592,8 @@ def _check_description(
             ok = False
             continue
         _check_param_value(fn, p, a, sink)
+        if not _check_stated_values(fn, p, a, sink):
+            ok = False
         if _base_type(p.annotation, p) in ("int", "float") and isinstance(a.value, str):
             ok = False
     if fn is not None:
