@@ -24,7 +24,9 @@ from pathlib import Path
 from bench_parse import wall  # the same whole-process timing as the parse benchmark
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "helm-conf"
+# The shared corpus beside the checkout (a worktree sits one folder deeper).
+CORPUS = next((p / "shared" / "corpus" / "helm-conf" for p in REPO.parents if (p / "shared" / "corpus" / "helm-conf").is_dir()),
+              REPO.parent / "shared" / "corpus" / "helm-conf")
 HELMC = str(Path(sys.executable).parent / "helmc")
 
 

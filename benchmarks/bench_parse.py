@@ -31,7 +31,9 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "helm-conf"
+# The shared corpus beside the checkout (a worktree sits one folder deeper).
+CORPUS = next((p / "shared" / "corpus" / "helm-conf" for p in REPO.parents if (p / "shared" / "corpus" / "helm-conf").is_dir()),
+              REPO.parent / "shared" / "corpus" / "helm-conf")
 PY = sys.executable
 
 

@@ -3,6 +3,7 @@
     python benchmarks/bench_whole.py files FOLDER_OR_FILE... [--reps 3]
     python benchmarks/bench_whole.py scale [--sizes 10000 100000] [--reps 1]
     python benchmarks/bench_whole.py cold [--reps 11]
+    python benchmarks/bench_whole.py extract HELM_CLONE OUT_FOLDER
 
 `files`: every *.conf under the paths given (e.g. every conf file ever committed to HELM's
 repository, extracted to a folder of your own), read in one process by each of:
@@ -185,6 +186,33 @@ def cold_cmd(a) -> dict:
     return {"import_lark_rich": b, "helm_check": c, "import_wall": bw, "check_wall": cw}
 
 
+def extract_cmd(a) -> dict:
+    """Every *.conf path ever committed to a clone of HELM's repository, each at the last
+    version it had (the current one if it still exists), written to a folder of your own;
+    files identical to one of the shared corpus are left out (the corpus is what helmc was
+    built on, so held out means not in it)."""
+    import hashlib
+
+    git = ["git", "-C", a.repo]
+    paths = sorted(set(subprocess.run([*git, "log", "--all", "--format=", "--name-only", "--", "*.conf"],
+                                      capture_output=True, text=True, check=True).stdout.splitlines()) - {""})
+    known = {hashlib.sha1(p.read_bytes()).hexdigest() for p in CORPUS.glob("*.conf")}
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    n = size = 0
+    for path in paths:
+        commit = subprocess.run([*git, "log", "--all", "-1", "--format=%H", "--diff-filter=AM", "--", path],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        data = subprocess.run([*git, "show", f"{commit}:{path}"], capture_output=True, check=True).stdout
+        if hashlib.sha1(data).hexdigest() in known:
+            continue
+        (out / path.replace("/", "__")).write_bytes(data)
+        n += 1
+        size += len(data)
+    print(f"{n} files, {size / 1e6:.2f} MB in {out} ({len(paths)} paths ever committed)")
+    return {"files": n, "bytes": size}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="what", required=True)
@@ -195,6 +223,9 @@ def main() -> int:
     s.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
     s.add_argument("--pyhocon-max", type=int, default=10000)
     s.add_argument("--reps", type=int, default=1)
+    x = sub.add_parser("extract", help="write the held-out set from a clone of HELM's repository")
+    x.add_argument("repo", help="a clone of github.com/stanford-crfm/helm (all branches)")
+    x.add_argument("out", help="the folder to write to (outside this repository)")
     c = sub.add_parser("cold")
     c.add_argument("--reps", type=int, default=11)
     ap.add_argument("--pythonpath", help="run the helmc code under this folder (a tree laid out as the package "
@@ -203,7 +234,7 @@ def main() -> int:
     if a.pythonpath:
         ENV["PYTHONPATH"] = a.pythonpath
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs, python {sys.version.split()[0]}")
-    result = {"files": files_cmd, "scale": scale_cmd, "cold": cold_cmd}[a.what](a)
+    result = {"files": files_cmd, "scale": scale_cmd, "cold": cold_cmd, "extract": extract_cmd}[a.what](a)
     if os.environ.get("BENCH_JSON"):
         Path(os.environ["BENCH_JSON"]).write_text(json.dumps(result, indent=2))
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
