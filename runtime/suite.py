@@ -182,7 +182,8 @@ def _run_suite(
                         ev.duration,
                         ev.error,
                         None if ev.ok else run_log_path(settings, b.name),
-                        journal.records[b.name].attempts,  # over every helm-run, as `helmc status` counts
+                        # over every helm-run, as `helmc status` counts (nothing journaled: this one)
+                        journal.records[b.name].attempts if writes else ev.attempt,
                     )
             display.on_event(ev)
             if isinstance(ev, Finished) and not ev.ok and storage_failure(ev.error):

@@ -53,7 +53,7 @@ def test_133333_failed_runs_give_a_command_that_can_run(tmp_path, capsys, fmt):
         command = json.loads(stdout)["rerun"]
     else:
         lines = stdout.splitlines()
-        command = lines[lines.index("To run what is left again:") + 1].strip()
+        command = lines[lines.index("To run only the failed runs again:") + 1].strip()
     assert len(command.encode()) <= MAX_COMMAND < ARG_MAX
     words = shlex.split(command)
     assert words[: len(COMMAND)] == COMMAND and "--only-runs" not in words
@@ -78,7 +78,7 @@ def test_a_list_that_cannot_be_written_says_why_there_is_no_command(tmp_path, ca
     os.mkdir(where)  # a folder where the list goes: the rename fails, as on a read-only folder
     assert main(["status", "--suite", "s", "-o", out]) == 0
     stdout = capsys.readouterr().out
-    assert "To run what is left again" not in stdout
+    assert "To run only the failed runs again" not in stdout
     assert (f"error: the runs left are too many for one command line, and their list could not be "
             f"written: {where}: Is a directory") in stdout
     assert main(["status", "--suite", "s", "-o", out, "--format", "json"]) == 0

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from helmc.runtime import status as status_mod
-from helmc.runtime.bridge import BuiltRun, HelmSettings
+from helmc.runtime.bridge import HELM_OUTPUT_FILES, BuiltRun, HelmSettings, run_folder
 from helmc.runtime.engine import InlineEngine, Task
 from helmc.runtime.status import STATES, suite_status
 from helmc.runtime.suite import run_suite
@@ -29,12 +29,18 @@ class Script:
     """Runs `fail` raise; the run at `interrupt_at` (an index into the order runs start in) is
     cut short by Ctrl-C while it runs."""
 
-    def __init__(self, fail: set[str], interrupt_at: int | None) -> None:
+    def __init__(self, fail: set[str], interrupt_at: int | None, settings: HelmSettings) -> None:
         self.fail, self.interrupt_at, self.started = fail, interrupt_at, 0  # `started`: CtrlCEngine's count
+        self.settings = settings
 
     def execute(self, task: Task) -> None:
         if task.name in self.fail:
             raise ValueError(f"boom in {task.name}")
+        folder = run_folder(self.settings, task.name)  # what HELM's Runner leaves for a run it ran
+        os.makedirs(folder, exist_ok=True)
+        for name in HELM_OUTPUT_FILES:
+            with open(os.path.join(folder, name), "w") as f:
+                f.write("{}")
 
 
 class CtrlCEngine(InlineEngine):
@@ -58,8 +64,8 @@ def _runs(n: int) -> list[BuiltRun]:
 
 
 def _helm_run(out: str, n: int, fail: set[str], interrupt_at: int | None):
-    script = Script(fail, interrupt_at)
-    sets = HelmSettings(output_path=out, suite="s", skip_instances=True)
+    sets = HelmSettings(output_path=out, suite="s")
+    script = Script(fail, interrupt_at, sets)
     console = Console(file=io.StringIO(), force_terminal=False)
     return run_suite(_runs(n), sets, CtrlCEngine(script), console, workers=1, command=COMMAND, executor=script)
 
