@@ -505,7 +505,8 @@ EXAMPLES += [
         command="run",
         exit_status=2,
         note="Also for a flag of another engine (`--ray-address` without `--engine ray`), which would "
-        "otherwise be ignored without a word.",
+        "otherwise be ignored without a word, and for a number that is not finite (`nan`, `inf`) given "
+        "to the engine options through the API (on the command line the flag itself refuses it).",
     ),
     Example(
         "HC0708",

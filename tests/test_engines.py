@@ -163,6 +163,20 @@ def test_flag_checks():
     assert _codes(engine="local", max_runs_per_provider=0) == ["HC0707"]
 
 
+@pytest.mark.parametrize("field", ["retry_backoff", "ray_num_cpus", "ray_num_gpus"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_number_that_is_not_finite_is_refused(field, value):
+    """nan passes every comparison, so a range check alone lets it through."""
+    from helmc.compiler.diagnostics import DiagnosticSink
+
+    sink = DiagnosticSink()
+    engine = "ray" if field.startswith("ray") else "local"
+    check_engine(EngineOptions(engine=engine, **{field: value}), mongo_uri="", disable_cache=False, local_path="pe",
+                 sink=sink)
+    flag = "--" + field.replace("_", "-")
+    assert [d.message for d in sink.items if d.code == "HC0707"] == [f"{flag} must be a finite number"]
+
+
 def test_sqlite_cache_shared_by_hosts(tmp_path, monkeypatch):
     pytest.importorskip("ray", reason="the ray extra is not installed")
     sbatch = tmp_path / "sbatch"
