@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 from .catalog import Catalog, UserAdditions, load_catalog_with_additions
 from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
@@ -170,11 +170,38 @@ def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: Diagnostic
     rewrites or filters the wildcard). Entries of one text got HC0401 from resolution already;
     once per pair of entries."""
     by_ref = {entry_ref(e): e for e in entries if e.description is not None}
+    # One run twice needs one ObjectSpec in two entries: plan.specs (one per ObjectSpec, not
+    # per run) finds them, and only runs of those specs get a full key (937,785 runs of HELM's
+    # 46 conf files read together without --models-to-run: 8-10 s of keys for every run).
+    # Entries of one text are resolution's HC0401 already: a spec they share is left out here.
+    identity: dict[EntryRef, Any] = {}
+
+    def ident(ref: EntryRef) -> Any:
+        if ref not in identity:
+            e = by_ref.get(ref)
+            identity[ref] = entry_identity(e) if e is not None else ref
+        return identity[ref]
+
+    owners: dict[Any, list[EntryRef]] = {}
+    twice: set[Any] = set()
+    for ps in plan.specs:
+        seen = owners.setdefault(ps.spec, [])
+        if ps.entry not in seen:
+            if any(ident(o) != ident(ps.entry) for o in seen):
+                twice.add(ps.spec)
+            seen.append(ps.entry)
+    if not twice:
+        return
+    involved = {ref for spec in twice for ref in owners[spec]}
     first: dict[tuple, PlannedRun] = {}
     shared: dict[tuple[EntryRef, EntryRef], list[PlannedRun]] = {}
     total: dict[EntryRef, int] = {}
     for r in plan.runs:
+        if r.entry not in involved:
+            continue
         total[r.entry] = total.get(r.entry, 0) + 1
+        if r.spec not in twice:
+            continue
         key = _run_key(r)
         earlier = first.setdefault(key, r)
         if earlier is r or earlier.entry == r.entry:  # a model group that lists a model twice
