@@ -188,13 +188,15 @@ def test_helm_runs_own_command_after_failures_lists_many_runs_in_a_file(tmp_path
     parser = argparse.ArgumentParser(prog="helm-run")
     run_cmd.add_arguments(parser)
     out = str(tmp_path / "out")
-    args = parser.parse_args(["-c", "k.conf", "-m", "5", "--suite", "s", "-o", out, "--only-runs", "old"])
+    args = parser.parse_args(["-c", "k.conf", "-m", "5", "--suite", "s", "-o", out, "--only-runs", "old",
+                              "--only-runs-file", "older.txt"])
     args._helm_run_parser = parser
     names = [f"mmlu:subject=s{i},model=openai_gpt2" for i in range(5000)]
     os.makedirs(journal_dir(out, "s"))
     command = run_cmd.rerun_command(args, names)
     assert len(command.encode()) <= MAX_COMMAND
     words = shlex.split(command)
-    assert "--only-runs" not in words and words[-2] == "--only-runs-file"
+    assert "--only-runs" not in words and words.count("--only-runs-file") == 1 and words[-2] == "--only-runs-file"
+    assert "old" not in words and "older.txt" not in words  # this invocation's own selection is not carried
     assert read_run_list(words[-1]) == names
     assert "--conf-paths" in words and "k.conf" in words
