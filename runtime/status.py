@@ -1,6 +1,7 @@
-"""The state of a suite, read from its journal without writing or locking anything.
+"""The state of a suite, read from its journal without locking anything.
 
-`helmc status` shows it; it works while a helm-run writes the journal. A run the journal says
+`helmc status` shows it; it works while a helm-run writes the journal. It writes nothing but,
+when the runs left are too many for one command line, their list beside the journal (rerun.py). A run the journal says
 is `running` is reported `interrupted` when the helm-run that started it is gone.
 """
 

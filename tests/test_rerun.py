@@ -42,6 +42,7 @@ def _names_of(command: str) -> list[str]:
     return words[words.index("--only-runs") + 1:]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_133333_failed_runs_give_a_command_that_can_run(tmp_path, capsys, fmt):
     names = [f"mmlu:subject=s{i},model=openai_gpt2" for i in range(133_333)]
@@ -176,3 +177,26 @@ def test_the_header_says_how_many_workers_are_used(tmp_path_factory, providers, 
     header = text.getvalue().splitlines()[0]
     assert re.fullmatch(rf"helm-run: {len(runs)} run\(s\) to do with {in_flight} worker\(s\)", header), header
     assert in_flight <= min(parallel, len(runs))
+
+
+def test_helm_runs_own_command_after_failures_lists_many_runs_in_a_file(tmp_path):
+    """The command helm-run prints after failed runs takes the same way as `helmc status`'s."""
+    import argparse
+
+    from helmc.commands import run as run_cmd
+
+    parser = argparse.ArgumentParser(prog="helm-run")
+    run_cmd.add_arguments(parser)
+    out = str(tmp_path / "out")
+    args = parser.parse_args(["-c", "k.conf", "-m", "5", "--suite", "s", "-o", out, "--only-runs", "old",
+                              "--only-runs-file", "older.txt"])
+    args._helm_run_parser = parser
+    names = [f"mmlu:subject=s{i},model=openai_gpt2" for i in range(5000)]
+    os.makedirs(journal_dir(out, "s"))
+    command = run_cmd.rerun_command(args, names)
+    assert len(command.encode()) <= MAX_COMMAND
+    words = shlex.split(command)
+    assert "--only-runs" not in words and words.count("--only-runs-file") == 1 and words[-2] == "--only-runs-file"
+    assert "old" not in words and "older.txt" not in words  # this invocation's own selection is not carried
+    assert read_run_list(words[-1]) == names
+    assert "--conf-paths" in words and "k.conf" in words
