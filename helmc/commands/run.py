@@ -186,4 +186,7 @@ def rerun_command(args: argparse.Namespace, run_names: Sequence[str]) -> str:
     from helmc.runtime.journal import journal_dir
     from helmc.runtime.rerun import RunListError, invocation_words, rerun_command as limited_to
 
-    return limited_to(invocation_words(args), run_names)
+    try:
+        return limited_to(invocation_words(args), run_names, journal_dir(args.output_path, args.suite))
+    except RunListError as e:
+        return f"(too many runs for one command line, and their list could not be written: {e})"
