@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json.encoder
 from typing import Any, TextIO
 
@@ -86,8 +87,18 @@ def emit(diagnostics: list[Diagnostic], stream: TextIO, fixed: list | None = Non
     """A list of to_dict items. With helm-check --fix (`fixed`, compiler.fixes.Applied items),
     the array holds the fixed diagnostics too, as found before their fix and marked
     `"fixed": true`; what is left is marked `"fixed": false`."""
-    stream.write(dumps(diagnostics, fixed))  # one write: json.dump writes each token
-    stream.write("\n")
+    # dumps' text, written a thousand items at a time: json.dump wrote each token, and the
+    # whole text at once held a second copy of a large output (37 MB for 100k entries).
+    if fixed is None:
+        texts = map(_item_text, diagnostics)
+    else:
+        texts = itertools.chain((_item_text(a.diagnostic, True) for a in fixed),
+                                (_item_text(d, False) for d in diagnostics))
+    sep = "[\n"
+    while chunk := list(itertools.islice(texts, 1000)):
+        stream.write(sep + ",\n".join(chunk))
+        sep = ",\n"
+    stream.write("[]\n" if sep == "[\n" else "\n]\n")
 
 
 def dumps_indented(value: Any, indent: str = "") -> str:
