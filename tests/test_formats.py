@@ -305,6 +305,20 @@ def test_dumps_indented_writes_the_bytes_of_json_dumps_indent_2(value):
     )
 
 
+@given(_JSON_TREES, st.dictionaries(_JSON_TEXT, st.lists(_JSON_TREES, max_size=9), max_size=3), st.integers(1, 4))
+def test_write_compact_writes_the_bytes_of_json_dumps(value, with_lists, piece):
+    """`helmc plan --format json` writes json.dumps(out, ensure_ascii=False)'s bytes in pieces
+    of `piece` list items; any tree, and dicts of lists longer than a piece."""
+    import io
+
+    from helmc.compiler.emit.json import write_compact
+
+    for v in (value, with_lists, {**with_lists, "runs": [value] * 7}):
+        written = io.StringIO()
+        write_compact(v, written, piece)
+        assert written.getvalue() == json.dumps(v, ensure_ascii=False)
+
+
 def test_parse_json_output_is_json_dumps_of_its_tree(tmp_path, monkeypatch, capsys):
     """The command itself, on a file with entries, groups, escapes and a mistake."""
     from helmc.cli import main

@@ -134,3 +134,24 @@ def dumps_indented(value: Any, indent: str = "") -> str:
             return "[]"
         return "[\n" + ",\n".join(inner + dumps_indented(v, inner) for v in value) + f"\n{indent}]"
     return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
+
+
+def write_compact(value: Any, stream: TextIO, piece: int = 1000) -> None:
+    """json.dumps(value, ensure_ascii=False), the same bytes, written to `stream` in pieces:
+    a top-level dict's long lists go a `piece` of items at a time through json's C encoder.
+    json.dump would encode in pure Python and write every token; json.dumps holds the whole
+    text at once (`helmc plan` of 100k runs: the text is the largest object of the run)."""
+    if type(value) is not dict or not all(type(k) is str for k in value):
+        stream.write(json.dumps(value, ensure_ascii=False))
+        return
+    stream.write("{")
+    for i, (key, item) in enumerate(value.items()):
+        stream.write(("" if i == 0 else ", ") + json.dumps(key, ensure_ascii=False) + ": ")
+        if type(item) is not list or len(item) <= piece:
+            stream.write(json.dumps(item, ensure_ascii=False))
+            continue
+        stream.write("[")
+        for start in range(0, len(item), piece):
+            stream.write(("" if start == 0 else ", ") + json.dumps(item[start : start + piece], ensure_ascii=False)[1:-1])
+        stream.write("]")
+    stream.write("}")
