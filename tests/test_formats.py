@@ -238,6 +238,36 @@ def test_json_emitter_writes_the_bytes_of_json_dumps_indent_2(diagnostics, fixed
         items = [{**to_dict(a.diagnostic), "fixed": True} for a in applied]
         items += [{**to_dict(d), "fixed": False} for d in diagnostics]
     assert dumps(diagnostics, applied) == json.dumps(items, indent=2, ensure_ascii=False)
+    import io
+
+    from helmc.compiler.emit.json import emit
+
+    written = io.StringIO()
+    emit(diagnostics, written, applied)
+    assert written.getvalue() == json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("n", [0, 1, 999, 1000, 1001, 2500])
+@pytest.mark.parametrize("with_fixed", [False, True])
+def test_json_emitter_writes_large_outputs_in_pieces_with_the_same_bytes(n, with_fixed):
+    """emit writes a thousand items at a time: around and across those pieces, the bytes are
+    json.dumps's."""
+    import io
+
+    from helmc.compiler.diagnostics import Applicability, Diagnostic, Fix, Label, Severity
+    from helmc.compiler.emit.json import emit, to_dict
+    from helmc.compiler.fixes import Applied
+
+    src = SourceFile("a.conf", "x\ny\n")
+    ds = [Diagnostic(code="HC0101", severity=Severity.ERROR, message=f"m{i}", primary=Label(src.span(0, 1)),
+                     help=None, fixes=(Fix(src.span(2, 3), "z", Applicability.SAFE),)) for i in range(n)]
+    fixed = [Applied(d, d.fixes[0]) for d in ds[: n // 3]] if with_fixed else None
+    rest = ds[n // 3 :] if with_fixed else ds
+    items = ([{**to_dict(a.diagnostic), "fixed": True} for a in fixed] + [{**to_dict(d), "fixed": False} for d in rest]
+             if with_fixed else [to_dict(d) for d in rest])
+    written = io.StringIO()
+    emit(rest, written, fixed)
+    assert written.getvalue() == json.dumps(items, indent=2, ensure_ascii=False) + "\n"
 
 
 class _Text(str):
@@ -273,6 +303,20 @@ def test_dumps_indented_writes_the_bytes_of_json_dumps_indent_2(value):
     assert dumps_indented({"files": [value], "k": [[value]]}) == json.dumps(
         {"files": [value], "k": [[value]]}, indent=2, ensure_ascii=False
     )
+
+
+@given(_JSON_TREES, st.dictionaries(_JSON_TEXT, st.lists(_JSON_TREES, max_size=9), max_size=3), st.integers(1, 4))
+def test_write_compact_writes_the_bytes_of_json_dumps(value, with_lists, piece):
+    """`helmc plan --format json` writes json.dumps(out, ensure_ascii=False)'s bytes in pieces
+    of `piece` list items; any tree, and dicts of lists longer than a piece."""
+    import io
+
+    from helmc.compiler.emit.json import write_compact
+
+    for v in (value, with_lists, {**with_lists, "runs": [value] * 7}):
+        written = io.StringIO()
+        write_compact(v, written, piece)
+        assert written.getvalue() == json.dumps(v, ensure_ascii=False)
 
 
 def test_parse_json_output_is_json_dumps_of_its_tree(tmp_path, monkeypatch, capsys):

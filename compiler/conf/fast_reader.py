@@ -14,6 +14,7 @@ the corpus and on generated files.
 
 from __future__ import annotations
 
+from array import array
 from functools import lru_cache
 from typing import Any
 
@@ -47,8 +48,14 @@ def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | No
         return None
     regex, ignore = found
     text = source.text
-    toks: list[tuple[str, str, int, int]] = []
-    append = toks.append
+    # The tokens as three parallel arrays (kind, text, start; the end is start + len(text)),
+    # not a tuple each: a tuple with its two ints took about 130 bytes a token, the file's
+    # tokens held at once were most of the peak memory of a large file (1.1 million tokens,
+    # 190 MB, for 100k entries).
+    kinds: list[str] = []
+    texts: list[str] = []
+    starts = array("q")
+    add_kind, add_text, add_start = kinds.append, texts.append, starts.append
     pos = depth = 0
     # STRAY takes any character but a newline, and NL takes that: the matches tile the text.
     for m in regex.finditer(text):
@@ -57,7 +64,9 @@ def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | No
             return None
         kind = m.lastgroup
         if kind not in ignore:
-            append((kind, m.group(), start, npos))
+            add_kind(kind)
+            add_text(m.group())
+            add_start(start)
             if kind == "LBRACE" or kind == "LSQB":
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -68,7 +77,7 @@ def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | No
     if pos != len(text):
         return None
     local: list[Diagnostic] = []
-    reader = _Reader(toks, Builder(source, local))
+    reader = _Reader(kinds, texts, starts, Builder(source, local))
     try:
         value = reader.root()
     except (_GiveUp, IndexError, RecursionError):  # nesting is bounded above; recursion is a backstop
@@ -89,11 +98,15 @@ class _Reader:
     The separators are skipped inline, not by a method call: a run of them is rare and a call
     for every token boundary was a tenth of the reading time."""
 
-    __slots__ = ("toks", "i", "builder", "source")
+    __slots__ = ("toks", "texts", "starts", "i", "builder", "source")
 
-    def __init__(self, toks: list[tuple[str, str, int, int]], builder: Builder) -> None:
-        self.toks = toks
-        self.toks.append(("$END", "", -1, -1))
+    def __init__(self, kinds: list[str], texts: list[str], starts: array, builder: Builder) -> None:
+        self.toks = kinds  # the kinds: what most of the reading looks at
+        self.texts = texts
+        self.starts = starts
+        kinds.append("$END")
+        texts.append("")
+        starts.append(-1)
         self.i = 0
         self.builder = builder
         self.source = builder.source
@@ -101,7 +114,7 @@ class _Reader:
     def _skip(self, kinds: tuple[str, ...]) -> bool:
         """Skip a run of these token kinds; whether any was skipped."""
         toks, i = self.toks, self.i
-        while toks[i][0] in kinds:
+        while toks[i] in kinds:
             i += 1
         skipped = i != self.i
         self.i = i
@@ -109,7 +122,7 @@ class _Reader:
 
     def root(self) -> HValue:
         self._skip(_SEPARATORS)
-        kind = self.toks[self.i][0]
+        kind = self.toks[self.i]
         if kind == "$END":
             return HObject((), self.source.span(0, len(self.source.text)))
         if kind == "LBRACE":
@@ -120,7 +133,7 @@ class _Reader:
             fields, first, last = self._fields("$END")
             value = HObject(fields, self.source.span(first, last))
         self._skip(_SEPARATORS)
-        if self.toks[self.i][0] != "$END":
+        if self.toks[self.i] != "$END":
             raise _GiveUp
         return value
 
@@ -131,7 +144,7 @@ class _Reader:
         seen: set[str] = set()
         first = last = -1
         while True:
-            if toks[self.i][0] == closer:
+            if toks[self.i] == closer:
                 break
             field = self._field()
             if field.key in seen:
@@ -142,13 +155,13 @@ class _Reader:
                 first = field.span.start
             last = field.span.end
             i = self.i
-            kind = toks[i][0]
+            kind = toks[i]
             if kind == closer:
                 break
             if kind != "NL" and kind != "COMMA":
                 raise _GiveUp  # two things on one line: concatenation or an error
             i += 1
-            while toks[i][0] in _SEPARATORS:
+            while toks[i] in _SEPARATORS:
                 i += 1
             self.i = i
         return tuple(fields), first, last
@@ -156,7 +169,8 @@ class _Reader:
     def _field(self) -> HField:
         toks = self.toks
         i = self.i
-        kind, value, start, end = toks[i]
+        kind, value, start = toks[i], self.texts[i], self.starts[i]
+        end = start + len(value)
         if kind == "UNQUOTED":
             if "." in value or value == "include" or KEY_CHARS.match(value) is None:
                 raise _GiveUp
@@ -168,15 +182,15 @@ class _Reader:
         source = self.source
         key_span = Span(source, start, end)
         i += 1
-        while toks[i][0] == "NL":
+        while toks[i] == "NL":
             i += 1
-        sep = toks[i][0]
+        sep = toks[i]
         if sep == "LBRACE":
             self.i = i
             obj = self._object()
         elif sep == "COLON" or sep == "EQUAL":
             i += 1
-            while toks[i][0] == "NL":
+            while toks[i] == "NL":
                 i += 1
             self.i = i
             obj = self._value()
@@ -187,12 +201,14 @@ class _Reader:
     def _value(self) -> HValue:
         toks = self.toks
         i = self.i
-        kind, value, start, end = toks[i]
+        kind = toks[i]
         if kind in _VALUE_TOKENS:
+            value, start = self.texts[i], self.starts[i]
+            end = start + len(value)
             if value[0] == "'":
                 raise _GiveUp  # single quotes: the builder's HC0111 on the Lark path
             self.i = i + 1
-            if toks[i + 1][0] in _CONCATENATING:
+            if toks[i + 1] in _CONCATENATING:
                 raise _GiveUp  # concatenation
             return self.builder.leaf(kind, value, start, end)
         if kind == "LBRACE":
@@ -201,46 +217,46 @@ class _Reader:
             v = self._array()
         else:
             raise _GiveUp
-        if toks[self.i][0] in _CONCATENATING:
+        if toks[self.i] in _CONCATENATING:
             raise _GiveUp  # concatenation
         return v
 
     def _object(self) -> HObject:
         toks = self.toks
         i = self.i
-        start = toks[i][2]
+        start = self.starts[i]
         i += 1
-        while toks[i][0] in _SEPARATORS:
+        while toks[i] in _SEPARATORS:
             i += 1
         self.i = i
         fields, _, _ = self._fields("RBRACE")
         i = self.i
-        while toks[i][0] in _SEPARATORS:
+        while toks[i] in _SEPARATORS:
             i += 1
-        kind, _, _, end = toks[i]
-        if kind != "RBRACE":
+        if toks[i] != "RBRACE":
             raise _GiveUp
+        end = self.starts[i] + len(self.texts[i])
         self.i = i + 1
         return HObject(fields, Span(self.source, start, end))
 
     def _array(self) -> HArray:
         toks = self.toks
-        start = toks[self.i][2]
+        start = self.starts[self.i]
         self.i += 1
         self._skip(_SEPARATORS)
         items: list[HValue] = []
-        while toks[self.i][0] != "RSQB":
+        while toks[self.i] != "RSQB":
             items.append(self._value())
             i = self.i
-            kind = toks[i][0]
+            kind = toks[i]
             if kind == "RSQB":
                 break
             if kind != "NL" and kind != "COMMA":
                 raise _GiveUp
             i += 1
-            while toks[i][0] in _SEPARATORS:
+            while toks[i] in _SEPARATORS:
                 i += 1
             self.i = i
-        end = toks[self.i][3]
+        end = self.starts[self.i] + len(self.texts[self.i])
         self.i += 1
         return HArray(tuple(items), Span(self.source, start, end))

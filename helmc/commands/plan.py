@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -57,7 +56,10 @@ def _plan(args: argparse.Namespace) -> int:
         out["diagnostics"] = _diag_dicts(result.diagnostics)
         if traces is not None:
             out["explain"] = [{"entry": _ref(t.entry), "steps": t.steps} for t in traces]
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")  # one write: json.dump writes each chunk
+        from helmc.compiler.emit.json import write_compact
+
+        write_compact(out, sys.stdout)  # json.dumps's bytes, in pieces
+        sys.stdout.write("\n")
     else:
         _print_text(plan, result.diagnostics, traces)
     return result.exit_code
