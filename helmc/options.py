@@ -152,6 +152,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("build", Kind.BOOL, False,
            "build every RunSpec with HELM's own functions (needs crfm-helm): exact run names and adapter settings",
            _P),
+    Option("estimate", Kind.BOOL, False,
+           "per run: requests, prompt and maximum completion tokens (HELM's own dry run, remembered), "
+           "cached requests and cost in USD (docs/estimate.md; needs crfm-helm)", _P),
     # helm-run's other HELM flags (helm.proxy.services.remote_service.add_service_args, helm.benchmark.run)
     Option("server-url", Kind.STR, None, "URL of proxy server to connect to", _R),
     Option("api-key-path", Kind.STR, "proxy_api_key.txt", "Path to a file containing the API key", _R),
@@ -183,7 +186,8 @@ OPTIONS: tuple[Option, ...] = (
            "If true, the request-response cache for model clients and tokenizers will be disabled.", _R),
     # helm-run: helmc's own
     Option("parallel-runs", Kind.INT, 1,
-           "Run N RunSpecs at a time, each in its own worker process (default 1, as HELM).", _R, metavar="N",
+           "Run N RunSpecs at a time, each in its own worker process (default 1, as HELM); "
+           "with helmc plan --estimate, N dry runs at a time.", _P | _R, metavar="N",
            group=_HELMC),  # at least 1: helm-run refuses less in one line (runtime/helm_run.py)
     Option("fresh", Kind.BOOL, False,
            "Ignore the journal: redo runs that an earlier helm-run of this suite completed.", _R, group=_HELMC),

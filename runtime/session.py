@@ -8,6 +8,7 @@ Diagnostic at the entry that planned it, so it goes through the chosen --format.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
@@ -100,6 +101,37 @@ class Session:
         self.name_clashes(built)
         return self.named_plan(plan, built)
 
+    def estimate(self, plan: Plan, parallel_runs: int = 1) -> tuple[Plan, list[Any]] | None:
+        """`helmc plan --estimate`: HELM builds every RunSpec and dry-runs those not remembered
+        (runtime/estimate.py) with `parallel_runs` local workers. The plan named by HELM, and
+        each run's RunEstimate in the plan's order (None for a run HELM did not build). None
+        without crfm-helm."""
+        from .engine import LocalEngine
+        from .estimate import estimate_runs, memo_dir
+
+        if not bridge.helm_available():
+            return None
+        home = os.path.dirname(memo_dir())
+        settings = replace(self.settings, output_path=os.path.join(home, "helm_output"))
+        log = os.path.join(home, "estimate.log")
+        try:
+            os.makedirs(home, exist_ok=True)
+            with bridge.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
+                    contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
+                bridge.prepare(settings)
+                built, errors, mismatches = bridge.build_plan(plan, settings)
+                self._report_build(errors, mismatches, f"HELM's log: {log}")
+                built = self.name_clashes(built)
+                if parallel_runs > 1 and built:
+                    bridge.prewarm(built)
+                estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window)
+        except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
+            self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
+            return plan, [None] * len(plan.runs)
+        named = self.named_plan(plan, built)
+        by_name = {e.name: e for e in estimates}
+        return named, [by_name.get(r.name) if r.name is not None else None for r in named.runs]
+
     def named_plan(self, plan: Plan, built: Sequence[BuiltRun]) -> Plan:
         """The plan with HELM's run names and adapter settings from the RunSpecs it built."""
         by_run = {id(b.planned): b for b in built if b.planned is not None}
@@ -185,22 +217,41 @@ class PlanResult:
     diagnostics: list[Diagnostic]
     exit_code: int
     problem: str | None = None  # why there is no plan, beyond the diagnostics (one line)
+    estimates: list[Any] | None = None  # --estimate: a RunEstimate (or None) per run of the plan
 
 
 def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, build: bool = False,
-              traces: list[Trace] | None = None) -> PlanResult:
+              traces: list[Trace] | None = None, estimate: bool = False, parallel_runs: int = 1) -> PlanResult:
     """`helmc plan`: compile with the plan's verdict; with `build`, HELM names every run. Exit 0
     without errors, 1 with errors in the inputs, 2 without a catalog or (--build) crfm-helm."""
     session = Session(options, run_set, settings)
     plan = session.compile("plan", traces=traces)
     if plan is None:
         return PlanResult(None, session.sink.items, 2)
+    if estimate:
+        got = session.estimate(plan, parallel_runs)
+        if got is None:
+            return PlanResult(None, session.sink.items, 2, f"--estimate needs crfm-helm: {bridge.INSTALL_HINT}")
+        plan, estimates = got
+        return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0, estimates=estimates)
     if build:
         named = session.name_with_helm(plan)
         if named is None:
             return PlanResult(None, session.sink.items, 2, f"--build needs crfm-helm: {bridge.INSTALL_HINT}")
         plan = named
     return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0)
+
+
+def _context_window(deployment: str | None) -> int | None:
+    """The deployment's context window in HELM's registry (HELM prepared), for a bound."""
+    if not deployment:
+        return None
+    try:
+        from helm.benchmark.model_deployment_registry import get_model_deployment
+
+        return get_model_deployment(deployment).max_sequence_length
+    except Exception:  # noqa: BLE001 - an unknown deployment: no bound from it
+        return None
 
 
 def _nowhere() -> Span:

@@ -1,0 +1,352 @@
+"""The estimate: what each run of a plan will send, from HELM's own dry run.
+
+For every run HELM builds, its Runner runs with `dry_run` (the code path of `helm-run --dry-run`:
+scenario, adapter, DryRunMetric with the deployment's tokenizer) through helmc's engines, in a
+scratch output folder; the counts are HELM's stats `num_requests`, `num_prompt_tokens` and
+`max_num_completion_tokens`. They are remembered by the run's fingerprint (with HELM's version
+and the local config files), so an unchanged plan is estimated again without HELM.
+
+Which requests HELM's SQLite request cache already holds is counted where helmc computes the
+key HELM's client stores (CACHE_KEYS); for other clients the count is not checked and the run
+is not `exact`. A run whose dry run fails (its scenario's data or tokenizer is not on this
+machine) gets a bound from its adapter settings instead, marked not exact.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Mapping, Sequence
+
+from .bridge import BuiltRun, HelmExecutor, HelmSettings, run_folder
+from .engine import Engine, Event, Finished
+from .task import Task
+
+MEMO_VERSION = 1  # bump when what a memo file holds changes
+STATS = ("num_requests", "num_prompt_tokens", "max_num_completion_tokens")
+SUMMARY = "helmc-estimate.json.gz"  # written by the worker into the dry run's folder
+
+
+def memo_dir() -> str:
+    """Where estimates are remembered: $HELMC_CACHE_DIR, else the XDG cache folder."""
+    root = os.environ.get("HELMC_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "helmc")
+    return os.path.join(root, "estimates")
+
+
+# ---------------------------------------------------------------------------- HELM's cache keys
+
+
+def _simple_key(request: Mapping[str, Any]) -> dict[str, Any]:
+    # helm.clients.simple_client.SimpleClient.make_request's raw_request
+    return {
+        "engine": request["model"].split("/")[1],  # Request.model_engine
+        "prompt": request["prompt"],
+        "num_completions": request.get("num_completions", 1),
+    }
+
+
+# The client classes whose cache key helmc computes as HELM does: raw_request, then
+# CachingClient.make_cache_key (adds `random` when the request has one), stored by
+# KeyValueStore as json.dumps(key, sort_keys=True) in <local_path>/cache/<host org>.sqlite.
+CACHE_KEYS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "helm.clients.simple_client.SimpleClient": _simple_key,
+}
+
+
+def cache_key(client_class: str, request: Mapping[str, Any]) -> str | None:
+    make = CACHE_KEYS.get(client_class)
+    if make is None:
+        return None
+    raw = make(request)
+    if request.get("random") is not None:
+        raw = {**raw, "random": request["random"]}
+    return json.dumps(raw, sort_keys=True)
+
+
+# ---------------------------------------------------------------------------- the worker's side
+
+
+def summarize(run_path: str, client_class: str | None, shard: str | None) -> dict[str, Any]:
+    """What one dry run says: HELM's three stats summed, and each request's tokens and cache key."""
+    with open(os.path.join(run_path, "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+    totals = dict.fromkeys(STATS, 0)
+    for s in stats:
+        name = s.get("name", {})
+        if name.get("name") in totals and name.get("perturbation") is None:
+            totals[name["name"]] += int(s.get("sum", 0))
+    with open(os.path.join(run_path, "scenario_state.json"), encoding="utf-8") as f:
+        states = json.load(f).get("request_states", [])
+    with open(os.path.join(run_path, "per_instance_stats.json"), encoding="utf-8") as f:
+        per = json.load(f)
+    requests: list[list[Any]] | None = None
+    # DryRunMetric's per-instance stats are one per request state, in the same order.
+    if client_class in CACHE_KEYS and len(per) == len(states):
+        requests = []
+        for state, ps in zip(states, per):
+            got = {s["name"]["name"]: int(s.get("sum", 0)) for s in ps.get("stats", [])}
+            requests.append([cache_key(client_class, state["request"]),
+                             got.get("num_prompt_tokens", 0), got.get("max_num_completion_tokens", 0)])
+    return {
+        "requests": totals["num_requests"],
+        "prompt_tokens": totals["num_prompt_tokens"],
+        "max_completion_tokens": totals["max_num_completion_tokens"],
+        "shard": shard,
+        "per_request": requests,
+    }
+
+
+class EstimateExecutor(HelmExecutor):
+    """HELM's executor with dry_run; after each dry run, its summary beside HELM's files."""
+
+    def execute(self, task: Task) -> None:
+        super().execute(task)
+        from helm.benchmark.model_deployment_registry import get_model_deployment
+
+        import pickle
+
+        spec = pickle.loads(task.payload)
+        client_class = shard = None
+        deployment = spec.adapter_spec.model_deployment
+        if deployment:
+            try:
+                d = get_model_deployment(deployment)
+                client_class, shard = d.client_spec.class_name, d.host_organization
+            except ValueError:
+                pass
+        path = run_folder(self.settings, task.name)
+        summary = summarize(path, client_class, shard)
+        with gzip.open(os.path.join(path, SUMMARY), "wt", encoding="utf-8") as f:
+            json.dump(summary, f)
+
+
+# ---------------------------------------------------------------------------- the estimate
+
+
+@dataclass(frozen=True, slots=True)
+class RunEstimate:
+    """One run's estimate. Counts are None only where neither a dry run nor a bound exists."""
+
+    name: str
+    model: str
+    model_deployment: str | None
+    requests: int | None
+    prompt_tokens: int | None
+    max_completion_tokens: int | None
+    cached_requests: int
+    cache_checked: bool  # whether HELM's cache was looked up for these requests
+    exact: bool  # HELM's dry run, and the cache checked
+    source: str  # "dry run" | "remembered" | "bound"
+    note: str | None = None  # why not exact
+    # tokens of the requests the cache does not hold: what is paid for
+    paid_prompt_tokens: int | None = None
+    paid_completion_tokens: int | None = None
+    cost_usd: float | None = None
+    price_source: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "prompt_tokens": self.prompt_tokens,
+            "max_completion_tokens": self.max_completion_tokens,
+            "cached_requests": self.cached_requests,
+            "cost_usd": self.cost_usd,
+            "price_source": self.price_source,
+            "exact": self.exact,
+            "cache_checked": self.cache_checked,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+def totals_json(estimates: Sequence[RunEstimate]) -> dict[str, Any]:
+    def total(attr: str) -> int | None:
+        values = [getattr(e, attr) for e in estimates]
+        return None if any(v is None for v in values) else sum(values)
+
+    costs = [e.cost_usd for e in estimates]
+    return {
+        "requests": total("requests"),
+        "prompt_tokens": total("prompt_tokens"),
+        "max_completion_tokens": total("max_completion_tokens"),
+        "cached_requests": sum(e.cached_requests for e in estimates),
+        # the sum of the priced runs; unpriced_runs says how many are left out
+        "cost_usd": round(sum(c for c in costs if c is not None), 6) if any(c is not None for c in costs) else None,
+        "price_source": None,
+        "exact": all(e.exact for e in estimates),
+        "unpriced_runs": sum(1 for c in costs if c is None),
+    }
+
+
+def memo_key(run: BuiltRun, settings: HelmSettings) -> str:
+    """The run's fingerprint (its RunSpec) with what else its dry run depends on: HELM's
+    version and the local config files (deployments, tokenizers)."""
+    from .bridge import helm_version
+
+    h = hashlib.sha256()
+    h.update(f"{MEMO_VERSION}\0{run.fingerprint}\0{helm_version()}\0".encode())
+    local = settings.catalog.local_path or "prod_env"
+    for name in sorted(os.listdir(local)) if os.path.isdir(local) else ():
+        if name.endswith((".yaml", ".yml")):
+            h.update(name.encode() + b"\0")
+            with open(os.path.join(local, name), "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:40]
+
+
+def _load_memo(path: str) -> dict[str, Any] | None:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) and "requests" in data else None
+    except (OSError, ValueError, EOFError):
+        return None  # absent or damaged: the dry run again
+
+
+def _store_memo(path: str, summary: Mapping[str, Any]) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
+            json.dump(summary, f)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _cached(summary: Mapping[str, Any], settings: HelmSettings) -> tuple[list[bool] | None, str | None]:
+    """For each request, whether HELM's SQLite cache holds it; None (and why) where not known."""
+    per = summary.get("per_request")
+    if per is None:
+        return None, "HELM's cache key of this client is not computed by helmc: cached requests not counted"
+    if settings.disable_cache:
+        return [False] * len(per), None
+    if settings.mongo_uri:
+        return None, "HELM caches in MongoDB here: cached requests not counted"
+    path = os.path.join(settings.catalog.local_path or "prod_env", "cache", f"{summary.get('shard')}.sqlite")
+    if not os.path.exists(path):
+        return [False] * len(per), None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            held = []
+            for key, _, _ in per:
+                row = con.execute('SELECT 1 FROM "unnamed" WHERE key = ?', (key,)).fetchone()
+                held.append(row is not None)
+            return held, None
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        return None, f"HELM's cache {path} could not be read ({e}): cached requests not counted"
+
+
+def _from_summary(run: BuiltRun, summary: Mapping[str, Any], source: str, settings: HelmSettings) -> RunEstimate:
+    held, why = _cached(summary, settings)
+    per = summary.get("per_request")
+    if held is None or per is None:
+        paid_p, paid_c, cached = summary["prompt_tokens"], summary["max_completion_tokens"], 0
+    else:
+        cached = sum(held)
+        paid_p = sum(p for (_, p, _), h in zip(per, held) if not h)
+        paid_c = sum(c for (_, _, c), h in zip(per, held) if not h)
+    return RunEstimate(
+        run.name, run.model, run.model_deployment, summary["requests"], summary["prompt_tokens"],
+        summary["max_completion_tokens"], cached, held is not None, held is not None, source, why, paid_p, paid_c,
+    )
+
+
+def bound(run: BuiltRun, context_window: int | None, why: str) -> RunEstimate:
+    """An upper bound from the adapter alone, where HELM's dry run could not be made: one request
+    per eval instance and trial (adapters that send one per instance), each prompt filling the
+    deployment's context window less the completion."""
+    a = run.adapter or {}
+    instances, method = a.get("max_eval_instances"), a.get("method", "generation")
+    trials = 1 if a.get("max_train_instances") == 0 else max(1, a.get("num_train_trials") or 1)
+    one_per_instance = not str(method).startswith("multiple_choice_separate") and method != "language_modeling"
+    requests = instances * trials if instances is not None and one_per_instance else None
+    max_tokens, outputs = int(a.get("max_tokens", 100)), int(a.get("num_outputs", 1))
+    completion = requests * outputs * max_tokens if requests is not None else None
+    prompt = requests * max(0, context_window - max_tokens) if requests is not None and context_window else None
+    unknown = [w for w, v in (("requests", requests), ("prompt tokens", prompt)) if v is None]
+    note = f"a bound, not HELM's dry run ({why})"
+    if unknown:
+        note += f"; no bound for its {' and '.join(unknown)}"
+    return RunEstimate(run.name, run.model, run.model_deployment, requests, prompt, completion, 0, False, False,
+                       "bound", note, prompt, completion)
+
+
+def estimate_runs(
+    runs: Sequence[BuiltRun],
+    settings: HelmSettings,
+    engine: Engine,
+    *,
+    context_window: Callable[[str | None], int | None] = lambda _d: None,
+    on_event: Callable[[Event], None] | None = None,
+) -> list[RunEstimate]:
+    """Each run's estimate, in the order of `runs`: remembered ones from the memo folder, the
+    rest by HELM's dry run through `engine` (HELM must be prepared in this process)."""
+    memo = memo_dir()
+    keys = {r.name: memo_key(r, settings) for r in runs}
+    summaries: dict[str, tuple[Mapping[str, Any], str]] = {}
+    todo: list[BuiltRun] = []
+    for r in runs:
+        got = _load_memo(os.path.join(memo, keys[r.name] + ".json.gz"))
+        if got is not None:
+            summaries[r.name] = (got, "remembered")
+        elif r.name not in {t.name for t in todo}:
+            todo.append(r)
+    failures: dict[str, str] = {}
+    if todo:
+        os.makedirs(memo, exist_ok=True)
+        # HELM's scenario downloads stay in one scratch output folder beside the memo, reused
+        # by later estimates; each estimate's run folders are its own.
+        scratch = os.path.join(os.path.dirname(memo), "helm_output")
+        suite = f"estimate-{os.getpid()}"
+        dry = replace(settings, output_path=scratch, suite=suite, dry_run=True, skip_completed_runs=False,
+                      exit_on_error=False)
+        from .engines import task_of
+
+        def on(ev: Event) -> None:
+            if isinstance(ev, Finished) and not ev.ok and ev.retry_in is None:
+                failures[ev.name] = ev.error or "HELM's dry run failed"
+            if on_event is not None:
+                on_event(ev)
+
+        try:
+            tasks = [task_of(r.name, r.payload, r.model, r.model_deployment, r.size) for r in todo]
+            engine.run(tasks, EstimateExecutor(dry), on)
+            for r in todo:
+                if r.name in failures:
+                    continue
+                try:
+                    with gzip.open(os.path.join(run_folder(dry, r.name), SUMMARY), "rt", encoding="utf-8") as f:
+                        summary = json.load(f)
+                except (OSError, ValueError, EOFError) as e:
+                    failures[r.name] = f"no summary of its dry run: {e}"
+                    continue
+                _store_memo(os.path.join(memo, keys[r.name] + ".json.gz"), summary)
+                summaries[r.name] = (summary, "dry run")
+        finally:
+            import shutil
+
+            shutil.rmtree(os.path.join(scratch, "runs", suite), ignore_errors=True)
+            from .journal import journal_dir
+
+            shutil.rmtree(journal_dir(scratch, suite), ignore_errors=True)
+    out: list[RunEstimate] = []
+    for r in runs:
+        if r.name in summaries:
+            summary, source = summaries[r.name]
+            out.append(_from_summary(r, summary, source, settings))
+        else:
+            out.append(bound(r, context_window(r.model_deployment), failures.get(r.name, "no dry run")))
+    return out
