@@ -23,6 +23,8 @@ import tempfile
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
+from helmc.compiler.plan import Plan
+
 from .bridge import BuiltRun, HelmExecutor, HelmSettings, run_folder
 from .engine import Engine, Event, Finished
 from .task import Task
@@ -184,20 +186,72 @@ def totals_json(estimates: Sequence[RunEstimate]) -> dict[str, Any]:
     }
 
 
-def memo_key(run: BuiltRun, settings: HelmSettings) -> str:
-    """The run's fingerprint (its RunSpec) with what else its dry run depends on: HELM's
-    version and the local config files (deployments, tokenizers)."""
+def context_digest(settings: HelmSettings) -> str:
+    """What a dry run depends on beyond its RunSpec: HELM's version and the local config files
+    (deployments, tokenizers)."""
     from .bridge import helm_version
 
-    h = hashlib.sha256()
-    h.update(f"{MEMO_VERSION}\0{run.fingerprint}\0{helm_version()}\0".encode())
+    h = hashlib.sha256(f"{MEMO_VERSION}\0{helm_version()}\0".encode())
     local = settings.catalog.local_path or "prod_env"
     for name in sorted(os.listdir(local)) if os.path.isdir(local) else ():
         if name.endswith((".yaml", ".yml")):
             h.update(name.encode() + b"\0")
             with open(os.path.join(local, name), "rb") as f:
                 h.update(f.read())
-    return h.hexdigest()[:40]
+    return h.hexdigest()
+
+
+def memo_key(run: BuiltRun, digest: str) -> str:
+    """The run's fingerprint (the journal's: its RunSpec) with the context digest."""
+    return hashlib.sha256(f"{run.fingerprint}\0{digest}".encode()).hexdigest()[:40]
+
+
+def plan_key(plan: Plan, settings: HelmSettings, digest: str) -> str | None:
+    """A plan's key for the plan memo, which maps each planned run to HELM's run name and its
+    run memo without importing HELM. None where code outside HELM's package decides what is
+    built (plugins, Hugging Face models): HELM builds the plan each time."""
+    c = settings.catalog
+    if c.plugins or c.enable_huggingface_models or c.enable_local_huggingface_models:
+        return None
+    blob = json.dumps([[(ps.entry.path, ps.entry.line, ps.entry.column, ps.entry.groups, ps.spec.function,
+                         ps.spec.args) for ps in plan.specs], plan.to_json()["runs"], repr(plan.options),
+                       os.path.abspath(c.local_path or "prod_env"), digest], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:40]
+
+
+def remember_plan(key: str, named: Plan, built: Sequence[BuiltRun], digest: str) -> None:
+    by_name = {b.name: b for b in built}
+    runs = [
+        {"name": r.name, "adapter": r.adapter, "memo": memo_key(by_name[r.name], digest)}
+        if r.name in by_name else None
+        for r in named.runs
+    ]
+    _store_memo(os.path.join(memo_dir(), f"plan-{key}.json.gz"), {"requests": None, "runs": runs})
+
+
+def remembered_plan(plan: Plan, settings: HelmSettings) -> tuple[Plan, list[RunEstimate | None]] | None:
+    """The estimate of a plan estimated before, from the memo alone (no HELM); None where
+    anything is missing."""
+    digest = context_digest(settings)
+    key = plan_key(plan, settings, digest)
+    if key is None:
+        return None
+    got = _load_memo(os.path.join(memo_dir(), f"plan-{key}.json.gz"))
+    if got is None or not isinstance(got.get("runs"), list) or len(got["runs"]) != len(plan.runs):
+        return None
+    runs, estimates = [], []
+    for r, m in zip(plan.runs, got["runs"]):
+        if m is None:
+            runs.append(r)
+            estimates.append(None)
+            continue
+        summary = _load_memo(os.path.join(memo_dir(), m["memo"] + ".json.gz"))
+        if summary is None:
+            return None
+        r = replace(r, name=m["name"], adapter=m["adapter"])
+        runs.append(r)
+        estimates.append(_from_summary(r.name, r.model, r.model_deployment, summary, "remembered", settings))
+    return replace(plan, runs=tuple(runs)), estimates
 
 
 def _load_memo(path: str) -> dict[str, Any] | None:
@@ -249,7 +303,8 @@ def _cached(summary: Mapping[str, Any], settings: HelmSettings) -> tuple[list[bo
         return None, f"HELM's cache {path} could not be read ({e}): cached requests not counted"
 
 
-def _from_summary(run: BuiltRun, summary: Mapping[str, Any], source: str, settings: HelmSettings) -> RunEstimate:
+def _from_summary(name: str, model: str, deployment: str | None, summary: Mapping[str, Any], source: str,
+                  settings: HelmSettings) -> RunEstimate:
     held, why = _cached(summary, settings)
     per = summary.get("per_request")
     if held is None or per is None:
@@ -259,7 +314,7 @@ def _from_summary(run: BuiltRun, summary: Mapping[str, Any], source: str, settin
         paid_p = sum(p for (_, p, _), h in zip(per, held) if not h)
         paid_c = sum(c for (_, _, c), h in zip(per, held) if not h)
     return RunEstimate(
-        run.name, run.model, run.model_deployment, summary["requests"], summary["prompt_tokens"],
+        name, model, deployment, summary["requests"], summary["prompt_tokens"],
         summary["max_completion_tokens"], cached, held is not None, held is not None, source, why, paid_p, paid_c,
     )
 
@@ -295,7 +350,8 @@ def estimate_runs(
     """Each run's estimate, in the order of `runs`: remembered ones from the memo folder, the
     rest by HELM's dry run through `engine` (HELM must be prepared in this process)."""
     memo = memo_dir()
-    keys = {r.name: memo_key(r, settings) for r in runs}
+    digest = context_digest(settings)
+    keys = {r.name: memo_key(r, digest) for r in runs}
     summaries: dict[str, tuple[Mapping[str, Any], str]] = {}
     todo: list[BuiltRun] = []
     for r in runs:
@@ -346,7 +402,7 @@ def estimate_runs(
     for r in runs:
         if r.name in summaries:
             summary, source = summaries[r.name]
-            out.append(_from_summary(r, summary, source, settings))
+            out.append(_from_summary(r.name, r.model, r.model_deployment, summary, source, settings))
         else:
             out.append(bound(r, context_window(r.model_deployment), failures.get(r.name, "no dry run")))
     return out

@@ -107,10 +107,13 @@ class Session:
         each run's RunEstimate in the plan's order (None for a run HELM did not build). None
         without crfm-helm."""
         from .engine import LocalEngine
-        from .estimate import estimate_runs, memo_dir
+        from .estimate import context_digest, estimate_runs, memo_dir, plan_key, remember_plan, remembered_plan
 
         if not bridge.helm_available():
             return None
+        again = remembered_plan(plan, self.settings)
+        if again is not None:
+            return again
         home = os.path.dirname(memo_dir())
         settings = replace(self.settings, output_path=os.path.join(home, "helm_output"))
         log = os.path.join(home, "estimate.log")
@@ -129,6 +132,11 @@ class Session:
             self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
             return plan, [None] * len(plan.runs)
         named = self.named_plan(plan, built)
+        if not errors and not mismatches:
+            digest = context_digest(self.settings)
+            key = plan_key(plan, self.settings, digest)
+            if key is not None:
+                remember_plan(key, named, built, digest)
         by_name = {e.name: e for e in estimates}
         return named, [by_name.get(r.name) if r.name is not None else None for r in named.runs]
 

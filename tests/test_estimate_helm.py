@@ -1,0 +1,99 @@
+"""`helmc plan --estimate` against HELM's own `helm-run --dry-run` (crfm-helm's entry point, not
+helmc's), run by run, over every simple scenario HELM has and the expanders that change requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import HELM_INSTALLED
+
+pytestmark = [pytest.mark.helm, pytest.mark.skipif(not HELM_INSTALLED, reason="needs crfm-helm")]
+
+HELMC = [sys.executable, "-m", "helmc"]
+HELM_RUN = [sys.executable, "-m", "helm.benchmark.run"]  # HELM's own helm-run
+SIMPLE = ("simple1", "simple_mcqa", "simple_short_answer_qa", "simple_classification")  # simple_run_specs.py
+ENTRIES = [f"{f}:model=simple/model1" for f in SIMPLE] + [
+    "simple1:model=simple/model1,max_train_instances=0",
+    "simple1:model=simple/model1,max_train_instances=2",
+    "simple_classification:model=simple/model1,max_train_instances=1",
+    "simple1:model=simple/model1,num_train_trials=2",
+    "simple1:model=simple/model1,eval_split=valid",
+    "simple1:model=simple/model1,num_outputs=3",
+    "simple_mcqa:model=simple/model1,max_train_instances=1,num_outputs=2",
+    "simple_short_answer_qa:model=simple/model1,eval_split=valid,num_outputs=2",
+]
+STATS = {"num_requests": "requests", "num_prompt_tokens": "prompt_tokens",
+         "max_num_completion_tokens": "max_completion_tokens"}
+
+
+def _env(tmp_path) -> dict[str, str]:
+    return {**os.environ, "NO_COLOR": "1", "HELMC_CACHE_DIR": str(tmp_path / "helmc-cache")}
+
+
+def _helm_dry_run(cwd, flags) -> dict[str, dict[str, int]]:
+    r = subprocess.run(HELM_RUN + ["--run-entries", *ENTRIES, *flags, "--dry-run", "-o", "out", "--suite", "s"],
+                       cwd=cwd, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out: dict[str, dict[str, int]] = {}
+    runs = cwd / "out" / "runs" / "s"
+    for name in os.listdir(runs):
+        stats = runs / name / "stats.json"
+        if not stats.is_file():
+            continue
+        got = dict.fromkeys(STATS.values(), 0)
+        for s in json.loads(stats.read_text()):
+            if s["name"]["name"] in STATS and "perturbation" not in s["name"]:
+                got[STATS[s["name"]["name"]]] += s["sum"]
+        out[name] = got
+    return out
+
+
+def _estimate(cwd, flags, *more) -> dict:
+    r = subprocess.run(HELMC + ["plan", "--run-entries", *ENTRIES, *flags, "--estimate", "--format", "json", *more],
+                       cwd=cwd, env=_env(cwd), capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Traceback" not in r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("flags", [["-m", "4"], ["-m", "2", "-t", "2"]], ids=["m4", "m2-t2"])
+def test_the_estimate_equals_helms_dry_run_run_by_run(tmp_path, flags):
+    helm = _helm_dry_run(tmp_path, flags)
+    assert len(helm) == len(ENTRIES)
+    plan = _estimate(tmp_path, flags, "--parallel-runs", "2")
+    ours = {r["name"]: {k: r["estimate"][k] for k in STATS.values()} for r in plan["runs"]}
+    assert ours == helm
+    for r in plan["runs"]:
+        e = r["estimate"]
+        assert e["exact"] and e["source"] == "dry run" and e["cached_requests"] == 0
+        assert e["cost_usd"] is None and e["price_source"] is None  # unpriced, never $0
+    total = plan["estimate"]
+    for k in STATS.values():
+        assert total[k] == sum(h[k] for h in helm.values())
+    assert total["unpriced_runs"] == len(ENTRIES) and total["cost_usd"] is None
+
+    again = _estimate(tmp_path, flags)  # an unchanged plan: remembered, the same numbers
+    assert [r["estimate"]["source"] for r in again["runs"]] == ["remembered"] * len(ENTRIES)
+    assert {r["name"]: {k: r["estimate"][k] for k in STATS.values()} for r in again["runs"]} == helm
+
+
+def test_cached_requests_are_those_helms_cache_holds(tmp_path):
+    """After a real run of one entry, its requests are all in HELM's SQLite cache; the other
+    entry's are not. helmc computes HELM's key: a wrong key would count 0."""
+    entries = ["simple1:model=simple/model1,num_outputs=2", "simple_mcqa:model=simple/model1"]
+    r = subprocess.run(HELM_RUN + ["--run-entries", entries[0], "-m", "3", "-o", "out", "--suite", "real"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = subprocess.run(HELMC + ["plan", "--run-entries", *entries, "-m", "3", "--estimate", "--format", "json"],
+                       cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    runs = json.loads(r.stdout)["runs"]
+    first, second = (x["estimate"] for x in runs)
+    assert first["requests"] > 0 and first["cached_requests"] == first["requests"]
+    assert second["requests"] > 0 and second["cached_requests"] == 0
+    assert json.loads(r.stdout)["estimate"]["cached_requests"] == first["requests"]
