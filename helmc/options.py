@@ -155,6 +155,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("estimate", Kind.BOOL, False,
            "per run: requests, prompt and maximum completion tokens (HELM's own dry run, remembered), "
            "cached requests and cost in USD (docs/estimate.md; needs crfm-helm)", _P),
+    Option("prices", Kind.STR, None,
+           "a YAML prices file: USD per million tokens per HELM model or deployment, over genai-prices' "
+           "list (docs/estimate.md)", _P | _R | _T, metavar="FILE", is_path=True),
     # helm-run's other HELM flags (helm.proxy.services.remote_service.add_service_args, helm.benchmark.run)
     Option("server-url", Kind.STR, None, "URL of proxy server to connect to", _R),
     Option("api-key-path", Kind.STR, "proxy_api_key.txt", "Path to a file containing the API key", _R),

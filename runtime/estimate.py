@@ -406,3 +406,78 @@ def estimate_runs(
         else:
             out.append(bound(r, context_window(r.model_deployment), failures.get(r.name, "no dry run")))
     return out
+
+
+# ---------------------------------------------------------------------------- prices
+
+
+def load_prices(path: str | None, sink: Any) -> dict[str, Any]:
+    """The prices file's prices by name (compiler/prices.py), its problems in `sink`."""
+    if not path:
+        return {}
+    from helmc.compiler.frontend import read_source
+    from helmc.compiler.prices import read_prices
+
+    source = read_source(path, sink)
+    return read_prices(source, sink) if source is not None else {}
+
+
+def _genai_prices_version() -> str:
+    from importlib.metadata import version
+
+    try:
+        return version("genai-prices")
+    except Exception:  # noqa: BLE001 - metadata missing in an odd install
+        return "?"
+
+
+def genai_price(name: str) -> tuple[float, float, str] | None:
+    """USD per million input and output tokens of a HELM deployment `host/model` in
+    genai-prices' list, where `host` is one of its providers (never guessed across providers:
+    a self-hosted or resold model is not priced as another provider's); None where not listed."""
+    host, sep, model = name.partition("/")
+    if not sep:
+        return None
+    try:
+        from genai_prices import Usage, calc_price, data_snapshot
+    except ImportError:
+        return None
+    if host not in {p.id for p in data_snapshot.get_snapshot().providers}:
+        return None
+    try:
+        # a small request: the base tier of tiered prices (tiers are per request)
+        p = calc_price(Usage(input_tokens=1000, output_tokens=1000), model_ref=model, provider_id=host)
+    except LookupError:
+        return None
+    return (float(p.input_price) * 1000, float(p.output_price) * 1000,
+            f"genai-prices {_genai_prices_version()}: {p.provider.id}/{p.model.id}")
+
+
+def price_runs(estimates: Sequence[RunEstimate | None], prices: Mapping[str, Any]) -> list[RunEstimate | None]:
+    """Each estimate with its cost: the prices file by deployment then model, else genai-prices
+    by deployment (by model where the run has no deployment). Unpriced: cost None, never 0."""
+    memo: dict[tuple[str, str | None], tuple[float, float, str] | None] = {}
+
+    def lookup(model: str, deployment: str | None) -> tuple[float, float, str] | None:
+        for name in (deployment, model):
+            if name and name in prices:
+                p = prices[name]
+                return p.input_per_million, p.output_per_million, f"prices file {p.source}"
+        return genai_price(deployment or model)
+
+    out: list[RunEstimate | None] = []
+    for e in estimates:
+        if e is None or e.paid_prompt_tokens is None or e.paid_completion_tokens is None:
+            out.append(e)
+            continue
+        key = (e.model, e.model_deployment)
+        if key not in memo:
+            memo[key] = lookup(*key)
+        found = memo[key]
+        if found is None:
+            out.append(e)
+            continue
+        inp, outp, source = found
+        cost = (e.paid_prompt_tokens * inp + e.paid_completion_tokens * outp) / 1_000_000
+        out.append(replace(e, cost_usd=round(cost, 6), price_source=source))
+    return out

@@ -229,7 +229,8 @@ class PlanResult:
 
 
 def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, build: bool = False,
-              traces: list[Trace] | None = None, estimate: bool = False, parallel_runs: int = 1) -> PlanResult:
+              traces: list[Trace] | None = None, estimate: bool = False, parallel_runs: int = 1,
+              prices: str | None = None) -> PlanResult:
     """`helmc plan`: compile with the plan's verdict; with `build`, HELM names every run. Exit 0
     without errors, 1 with errors in the inputs, 2 without a catalog or (--build) crfm-helm."""
     session = Session(options, run_set, settings)
@@ -241,6 +242,9 @@ def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, buil
         if got is None:
             return PlanResult(None, session.sink.items, 2, f"--estimate needs crfm-helm: {bridge.INSTALL_HINT}")
         plan, estimates = got
+        from .estimate import load_prices, price_runs
+
+        estimates = price_runs(estimates, load_prices(prices, session.sink))
         return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0, estimates=estimates)
     if build:
         named = session.name_with_helm(plan)

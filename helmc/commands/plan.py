@@ -43,9 +43,21 @@ def _plan(args: argparse.Namespace) -> int:
     options = options_from_args(args)
     if args.parallel_runs < 1:
         args._parser.error("--parallel-runs must be at least 1")
+    prices = None
+    if args.estimate:
+        from helmc.commands.common import prices_path
+        from helmc.settings import SettingsError
+
+        try:
+            prices = prices_path(args)
+        except SettingsError as e:
+            print(f"helmc plan: {e}", file=sys.stderr)
+            return 2
+    elif args.prices is not None:
+        args._parser.error("--prices prices the estimate: give --estimate too")
     result = plan_runs(options, RunSet(tuple(conf_paths), tuple(args.run_entries or ())),
                        HelmSettings(catalog=options.catalog), build=args.build, traces=traces,
-                       estimate=args.estimate, parallel_runs=args.parallel_runs)
+                       estimate=args.estimate, parallel_runs=args.parallel_runs, prices=prices)
     plan = result.plan
     if result.problem is not None:
         print(f"helmc plan: {result.problem}", file=sys.stderr)
