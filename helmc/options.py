@@ -192,6 +192,13 @@ OPTIONS: tuple[Option, ...] = (
            "Run N RunSpecs at a time, each in its own worker process (default 1, as HELM); "
            "with helmc plan --estimate, N dry runs at a time.", _P | _R, metavar="N",
            group=_HELMC),  # at least 1: helm-run refuses less in one line (runtime/helm_run.py)
+    Option("max-cost", Kind.FLOAT, None,
+           "Refuse to start (exit 1, nothing written) a suite whose estimated cost is over USD; "
+           "runs without a price are then an error (docs/estimate.md).", _R, metavar="USD", minimum=0,
+           group=_HELMC),
+    Option("max-requests", Kind.INT, None,
+           "Refuse to start (exit 1, nothing written) a suite that would send more than N requests "
+           "not in HELM's cache.", _R, metavar="N", minimum=0, group=_HELMC),
     Option("fresh", Kind.BOOL, False,
            "Ignore the journal: redo runs that an earlier helm-run of this suite completed.", _R, group=_HELMC),
     Option("only-runs", Kind.LIST, None,
