@@ -83,11 +83,13 @@ def _entry(item: Any, sink: DiagnosticSink) -> Price | None:
         sink.add(_shape(item.span, "a price entry is not a mapping", "expected `{model: ..., ...}`"))
         return None
     ok = True
+    meant: set[str] = set()  # fields a misspelled key stands for: said once, at the key
     for k, _v in item.pairs():
         if k.value not in FIELDS:
             from .passes.suggest import closest
 
-            near = closest(str(k.value), FIELDS)
+            near = [n for n in closest(str(k.value), FIELDS) if item.get(n) is None]
+            meant.update(near[:1])
             sink.add(_shape(k.span, f"unknown key `{k.value}` in a price entry", "not a price field",
                             help=f"did you mean `{near[0]}`?" if near else None))
             ok = False
@@ -95,7 +97,8 @@ def _entry(item: Any, sink: DiagnosticSink) -> Price | None:
     for name in FIELDS:
         v = item.get(name)
         if v is None:
-            sink.add(_shape(item.span, f"a price entry has no `{name}`", f"`{name}` missing"))
+            if name not in meant:
+                sink.add(_shape(item.span, f"a price entry has no `{name}`", f"`{name}` missing"))
             ok = False
             continue
         x = v.value if v.kind == "scalar" else None

@@ -117,6 +117,9 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     show(sink.items)
     if sink.has_errors:
         return stop(Ending.REFUSED, "helm-run: the engine flags are wrong; nothing was started.")
+    prices = _load_prices(request, session)
+    if sink.has_errors:
+        return stop(Ending.INPUT_ERRORS, "helm-run: the prices file has errors; nothing was run.")
     engine = make_engine(request.engine,
                          submit_folder=os.path.join(journal_dir(settings.output_path, settings.suite), "submitit"))
     if request.run_specs_given:
@@ -143,14 +146,14 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     engine.start_early()
     try:
         return _build_and_execute(request, session, engine, plan, console, show=show, warn=warn, stop=stop,
-                                  created=created)
+                                  created=created, prices=prices)
     finally:
         engine.release()
 
 
 def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine, plan: Plan, console: Console, *,
                        show: Show, warn: Warn, stop: Callable[..., HelmRunResult],
-                       created: Sequence[str] = ()) -> HelmRunResult:
+                       created: Sequence[str] = (), prices: dict | None = None) -> HelmRunResult:
     settings = request.settings
     sink = session.sink
 
@@ -184,7 +187,7 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
 
     # 4. The budget: the estimate of what is left to run, against --max-cost / --max-requests.
     if request.budget.given:
-        over = _over_budget(request, session, runs, build_log)
+        over = _over_budget(request, session, runs, build_log, prices or {})
         if over is not None:
             import shutil
 
@@ -224,18 +227,23 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
     return stop(ending, message, runs=runs, suite=result)
 
 
-def _over_budget(request: HelmRunRequest, session: Session, runs: Sequence[BuiltRun], log: str) -> str | None:
+def _load_prices(request: HelmRunRequest, session: Session) -> dict:
+    """--prices, read and checked before anything is compiled or written (HC0800-HC0802)."""
+    from .estimate import load_prices
+
+    return load_prices(request.prices, session.sink)
+
+
+def _over_budget(request: HelmRunRequest, session: Session, runs: Sequence[BuiltRun], log: str,
+                 prices: dict) -> str | None:
     """Estimate the runs (HELM's dry run, remembered; runtime/estimate.py) and check them
     against the budget: None when they fit, else why helm-run starts nothing (the diagnostics
     in the session's sink)."""
     from .budget import check_budget
     from .engine import LocalEngine
-    from .estimate import estimate_runs, load_prices, price_runs
+    from .estimate import estimate_runs, price_runs
     from .session import _context_window
 
-    prices = load_prices(request.prices, session.sink)
-    if session.sink.has_errors:
-        return "helm-run: the prices file has errors; nothing was run."
     with bridge.redirect_output(log):
         estimates = estimate_runs(runs, request.settings, LocalEngine(request.engine.parallel_runs),
                                   context_window=_context_window)

@@ -238,13 +238,14 @@ def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, buil
     if plan is None:
         return PlanResult(None, session.sink.items, 2)
     if estimate:
+        from .estimate import load_prices, price_runs
+
+        table = load_prices(prices, session.sink)  # its problems are said even if HELM is missing
         got = session.estimate(plan, parallel_runs)
         if got is None:
             return PlanResult(None, session.sink.items, 2, f"--estimate needs crfm-helm: {bridge.INSTALL_HINT}")
         plan, estimates = got
-        from .estimate import load_prices, price_runs
-
-        estimates = price_runs(estimates, load_prices(prices, session.sink))
+        estimates = price_runs(estimates, table)
         return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0, estimates=estimates)
     if build:
         named = session.name_with_helm(plan)
