@@ -108,8 +108,12 @@ def _entry(item: Any, sink: DiagnosticSink) -> Price | None:
                 ok = False
             values[name] = (x, v.span)
         elif isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
+            help = f"write the price per million tokens as a number, e.g. `{name}: 0.15`"
+            if isinstance(x, str) and _exponent_only(x):
+                # YAML 1.1 (PyYAML) reads `1e-6` as a string: its floats need a `.`
+                help = f"YAML reads `{x}` as text, not a number: write it with a `.`, e.g. `{_with_dot(x)}`"
             sink.add(_shape(v.span, f"`{name}` is not a price", "expected a number of US dollars, 0 or more",
-                            help=f"write the price per million tokens as a number, e.g. `{name}: 0.15`"))
+                            help=help))
             ok = False
         else:
             values[name] = float(x)
@@ -117,6 +121,19 @@ def _entry(item: Any, sink: DiagnosticSink) -> Price | None:
         return None
     model, span = values["model"]
     return Price(model, values["input_per_million"], values["output_per_million"], span)
+
+
+def _exponent_only(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return "." not in text and "e" in text.lower() and math.isfinite(value) and value >= 0
+
+
+def _with_dot(text: str) -> str:
+    mantissa, e, exponent = text.lower().partition("e")
+    return f"{mantissa}.0e{exponent if exponent[:1] in '+-' else '+' + exponent}"
 
 
 def json_schema() -> dict[str, Any]:
