@@ -95,8 +95,7 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     # that a refusal by the budget leaves the output folder as it found it.
     from .journal import journal_dir
 
-    created = [p for p in (settings.output_path, journal_dir(settings.output_path, settings.suite))
-               if not os.path.lexists(p)]
+    created = _first_missing(journal_dir(settings.output_path, settings.suite))
 
     def stop(ending: Ending, message: str | None = None, **more) -> HelmRunResult:
         return HelmRunResult(ending, sink.items, message, exit_on_error=settings.exit_on_error, **more)
@@ -153,7 +152,7 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
 
 def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine, plan: Plan, console: Console, *,
                        show: Show, warn: Warn, stop: Callable[..., HelmRunResult],
-                       created: Sequence[str] = (), prices: dict | None = None) -> HelmRunResult:
+                       created: str | None = None, prices: dict | None = None) -> HelmRunResult:
     settings = request.settings
     sink = session.sink
 
@@ -191,9 +190,8 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
         if over is not None:
             import shutil
 
-            for path in created:  # the first one this helm-run made holds the rest
-                shutil.rmtree(path, ignore_errors=True)
-                break
+            if created is not None:  # it holds all the rest this helm-run wrote (the build log)
+                shutil.rmtree(created, ignore_errors=True)
             return stop(Ending.INPUT_ERRORS, over)
 
     # 5. Execute; every failed run becomes a diagnostic at its entry.
@@ -225,6 +223,18 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
     else:
         ending, message = Ending.COMPLETED, None
     return stop(ending, message, runs=runs, suite=result)
+
+
+def _first_missing(path: str) -> str | None:
+    """The outermost folder of `path` that does not exist yet (None: `path` exists)."""
+    path = os.path.abspath(path)
+    top = None
+    while not os.path.lexists(path):
+        top, parent = path, os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return top
 
 
 def _load_prices(request: HelmRunRequest, session: Session) -> dict:
