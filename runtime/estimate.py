@@ -105,15 +105,28 @@ def summarize(run_path: str, client_class: str | None, shard: str | None) -> dic
 
 
 class EstimateExecutor(HelmExecutor):
-    """HELM's executor with dry_run; after each dry run, its summary beside HELM's files."""
+    """HELM's Runner with dry_run, writing straight into the scratch run folder (a dry run's
+    folder is thrown away: none of helm-run's staging and fsync); after each dry run, its
+    summary beside HELM's files."""
 
     def execute(self, task: Task) -> None:
-        super().execute(task)
+        import pickle
+        import shutil
+
         from helm.benchmark.model_deployment_registry import get_model_deployment
 
-        import pickle
+        from . import bridge
 
-        spec = pickle.loads(task.payload)
+        path = run_folder(self.settings, task.name)
+        with bridge.redirect_output(bridge.run_log_path(self.settings, task.name)):
+            if self._runner is None:
+                if not bridge._PREPARED:  # a spawned (not forked) worker: configure HELM here
+                    bridge.prepare(self.settings, self.registries)
+                self._runner = self._make_runner()
+            spec = pickle.loads(task.payload)
+            shutil.rmtree(path, ignore_errors=True)
+            self._runner._get_run_path = lambda _spec: path
+            self._runner.run_one(spec)
         client_class = shard = None
         deployment = spec.adapter_spec.model_deployment
         if deployment:
@@ -122,7 +135,6 @@ class EstimateExecutor(HelmExecutor):
                 client_class, shard = d.client_spec.class_name, d.host_organization
             except ValueError:
                 pass
-        path = run_folder(self.settings, task.name)
         summary = summarize(path, client_class, shard)
         with gzip.open(os.path.join(path, SUMMARY), "wt", encoding="utf-8") as f:
             json.dump(summary, f)
@@ -453,6 +465,32 @@ def genai_price(name: str) -> tuple[float, float, str] | None:
             f"genai-prices {_genai_prices_version()}: {p.provider.id}/{p.model.id}")
 
 
+def remembered_genai_price(name: str) -> tuple[float, float, str] | None:
+    """genai_price, remembered per genai-prices version in the memo folder: importing it
+    (pydantic, its data) costs most of a remembered estimate's time."""
+    path = os.path.join(memo_dir(), f"genai-prices-{_genai_prices_version()}.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            known = json.load(f)
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    if name in known and (known[name] is None or (isinstance(known[name], list) and len(known[name]) == 3)):
+        return tuple(known[name]) if known[name] is not None else None  # type: ignore[return-value]
+    got = genai_price(name)
+    known[name] = list(got) if got is not None else None
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(known, f)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # not remembered: looked up again next time
+    return got
+
+
 def price_runs(estimates: Sequence[RunEstimate | None], prices: Mapping[str, Any]) -> list[RunEstimate | None]:
     """Each estimate with its cost: the prices file by deployment then model, else genai-prices
     by deployment (by model where the run has no deployment). Unpriced: cost None, never 0."""
@@ -463,7 +501,7 @@ def price_runs(estimates: Sequence[RunEstimate | None], prices: Mapping[str, Any
             if name and name in prices:
                 p = prices[name]
                 return p.input_per_million, p.output_per_million, f"prices file {p.source}"
-        return genai_price(deployment or model)
+        return remembered_genai_price(deployment or model)
 
     out: list[RunEstimate | None] = []
     for e in estimates:

@@ -125,8 +125,7 @@ class Session:
                 built, errors, mismatches = bridge.build_plan(plan, settings)
                 self._report_build(errors, mismatches, f"HELM's log: {log}")
                 built = self.name_clashes(built)
-                if parallel_runs > 1 and built:
-                    bridge.prewarm(built)
+                # No prewarm: a dry run loads no metric, annotator or client class (DryRunMetric).
                 estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window)
         except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
             self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
