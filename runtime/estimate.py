@@ -519,3 +519,33 @@ def price_runs(estimates: Sequence[RunEstimate | None], prices: Mapping[str, Any
         cost = (e.paid_prompt_tokens * inp + e.paid_completion_tokens * outp) / 1_000_000
         out.append(replace(e, cost_usd=round(cost, 6), price_source=source))
     return out
+
+
+def prewarm_dry_runs(runs: Sequence[BuiltRun]) -> None:
+    """Import, once before the workers fork, what a dry run loads: the scenarios, the
+    tokenizers DryRunMetric counts with, the adapters and the dry-run metric (not the runs'
+    metrics, annotators or clients, which a dry run never loads; they cost seconds)."""
+    import pickle
+
+    from helm.benchmark.model_deployment_registry import get_model_deployment
+    from helm.benchmark.tokenizer_config_registry import get_tokenizer_config
+
+    from .bridge import import_classes
+
+    names: set[str] = {
+        "helm.benchmark.window_services.window_service_factory.*",
+        "helm.benchmark.adaptation.adapters.adapter_factory.*",
+        "helm.benchmark.metrics.dry_run_metrics.*",
+    }
+    for r in runs:
+        try:
+            spec = pickle.loads(r.payload)
+            names.add(spec.scenario_spec.class_name)
+            d = spec.adapter_spec.model_deployment
+            dep = get_model_deployment(d) if d else None
+            tok = get_tokenizer_config(dep.tokenizer_name) if dep is not None and dep.tokenizer_name else None
+            if tok is not None:
+                names.add(tok.tokenizer_spec.class_name)
+        except Exception:  # noqa: BLE001 - best effort: the run says it again, in its log
+            continue
+    import_classes(sorted(names))

@@ -251,10 +251,11 @@ def _over_budget(request: HelmRunRequest, session: Session, runs: Sequence[Built
     in the session's sink)."""
     from .budget import check_budget
     from .engine import LocalEngine
-    from .estimate import estimate_runs, price_runs
+    from .estimate import estimate_runs, prewarm_dry_runs, price_runs
     from .session import _context_window
 
     with bridge.redirect_output(log):
+        prewarm_dry_runs(runs)
         estimates = estimate_runs(runs, request.settings, LocalEngine(request.engine.parallel_runs),
                                   context_window=_context_window)
     priced = [e for e in price_runs(estimates, prices) if e is not None]

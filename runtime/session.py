@@ -107,7 +107,8 @@ class Session:
         each run's RunEstimate in the plan's order (None for a run HELM did not build). None
         without crfm-helm."""
         from .engine import LocalEngine
-        from .estimate import context_digest, estimate_runs, memo_dir, plan_key, remember_plan, remembered_plan
+        from .estimate import (context_digest, estimate_runs, memo_dir, plan_key, prewarm_dry_runs, remember_plan,
+                               remembered_plan)
 
         if not bridge.helm_available():
             return None
@@ -125,7 +126,8 @@ class Session:
                 built, errors, mismatches = bridge.build_plan(plan, settings)
                 self._report_build(errors, mismatches, f"HELM's log: {log}")
                 built = self.name_clashes(built)
-                # No prewarm: a dry run loads no metric, annotator or client class (DryRunMetric).
+                if built:
+                    prewarm_dry_runs(built)  # once here, not in every forked worker
                 estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window)
         except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
             self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
