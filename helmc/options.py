@@ -157,7 +157,7 @@ OPTIONS: tuple[Option, ...] = (
            "cached requests and cost in USD (docs/estimate.md; needs crfm-helm)", _P),
     Option("prices", Kind.STR, None,
            "a YAML prices file: USD per million tokens per HELM model or deployment, over genai-prices' "
-           "list (docs/estimate.md)", _P | _R | _T, metavar="FILE", is_path=True),
+           "list (docs/estimate.md)", _C | _P | _R | _T, metavar="FILE", is_path=True),
     # helm-run's other HELM flags (helm.proxy.services.remote_service.add_service_args, helm.benchmark.run)
     Option("server-url", Kind.STR, None, "URL of proxy server to connect to", _R),
     Option("api-key-path", Kind.STR, "proxy_api_key.txt", "Path to a file containing the API key", _R),
@@ -194,11 +194,12 @@ OPTIONS: tuple[Option, ...] = (
            group=_HELMC),  # at least 1: helm-run refuses less in one line (runtime/helm_run.py)
     Option("max-cost", Kind.FLOAT, None,
            "Refuse to start (exit 1, nothing written) a suite whose estimated cost is over USD; "
-           "runs without a price are then an error (docs/estimate.md).", _R, metavar="USD", minimum=0,
+           "runs without a price are then an error (docs/estimate.md). helm-check: the same verdict.", _C | _R,
+           metavar="USD", minimum=0,
            group=_HELMC),
     Option("max-requests", Kind.INT, None,
            "Refuse to start (exit 1, nothing written) a suite that would send more than N requests "
-           "not in HELM's cache.", _R, metavar="N", minimum=0, group=_HELMC),
+           "not in HELM's cache. helm-check: the same verdict.", _C | _R, metavar="N", minimum=0, group=_HELMC),
     Option("fresh", Kind.BOOL, False,
            "Ignore the journal: redo runs that an earlier helm-run of this suite completed.", _R, group=_HELMC),
     Option("only-runs", Kind.LIST, None,

@@ -275,3 +275,30 @@ def _nowhere() -> Span:
 def errors_in(diagnostics: Sequence[Diagnostic]) -> int:
     return sum(1 for d in diagnostics if d.severity is Severity.ERROR)
 
+
+
+def budget_preflight(options: Options, run_set: RunSet, settings: HelmSettings, budget: Any,
+                     prices: str | None, parallel_runs: int = 1) -> tuple[list[Diagnostic], str | None]:
+    """helm-check with helm-run's --prices / --max-cost / --max-requests: the diagnostics of
+    helm-run's gate for the same inputs (the prices file's, HC0810, HC0811), and a one-line
+    refusal where it cannot be decided (no crfm-helm). The compile's own diagnostics are left to
+    helm-check, which reports them itself."""
+    from .budget import check_budget
+    from .estimate import load_prices, price_runs
+
+    prices_sink = DiagnosticSink()
+    table = load_prices(prices, prices_sink)
+    if prices_sink.has_errors or not budget.given:
+        return prices_sink.items, None
+    session = Session(options, run_set, settings)
+    plan = session.compile("run")
+    if plan is None or session.sink.has_errors or not plan.runs:
+        return prices_sink.items, None  # helm-run would not reach its gate; helm-check says why
+    got = session.estimate(plan, parallel_runs)
+    if got is None:
+        return prices_sink.items, f"--max-cost and --max-requests need crfm-helm to estimate: {bridge.INSTALL_HINT}"
+    if session.sink.has_errors:  # HELM could not build a run: helm-run stops there (HC0502)
+        return prices_sink.items + [d for d in session.sink.items if d.code.startswith("HC05")], None
+    estimates = [e for e in price_runs(got[1], table) if e is not None]
+    check_budget(estimates, budget, prices_sink)
+    return prices_sink.items, None

@@ -75,3 +75,29 @@ def test_an_output_folder_that_did_not_exist_is_not_left_behind(tmp_path):
     r = _run(tmp_path, "--max-requests", "0")
     assert r.returncode == 1 and "error[HC0810]" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+CHECK = [sys.executable, "-c", "import sys; from helmc.cli import helm_check_main; sys.exit(helm_check_main())"]
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+@pytest.mark.parametrize("flag", ["--max-requests", "--max-cost"])
+def test_helm_check_with_the_same_flags_gives_helm_runs_verdict(tmp_path, flag, delta):
+    """At the cap, one under and one over: helm-check passes if and only if helm-run starts."""
+    env = {**os.environ, "NO_COLOR": "1", "HELMC_CACHE_DIR": str(tmp_path / "helmc-cache")}
+    (tmp_path / "p.yaml").write_text(PRICES)
+    plan = subprocess.run([sys.executable, "-m", "helmc", "plan", "--run-entries", *ENTRIES, "-m", "3", "--estimate",
+                           "--prices", "p.yaml", "--format", "json"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    import json
+
+    total = json.loads(plan.stdout)["estimate"]
+    cap = str(total["requests"] + delta) if flag == "--max-requests" else repr(total["cost_usd"] + delta * 1e-3)
+    flags = ["--run-entries", *ENTRIES, "-m", "3", flag, cap, "--prices", "p.yaml"]
+    check = subprocess.run(CHECK + flags, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(OURS + flags + ["--suite", "s", "-o", "out"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert check.returncode in (0, 1) and run.returncode in (0, 1), check.stderr[-2000:] + run.stderr[-2000:]
+    assert check.returncode == run.returncode == (1 if delta < 0 else 0)
+    assert ("error[HC0810]" in check.stdout + check.stderr) == (delta < 0)
