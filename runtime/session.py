@@ -123,6 +123,7 @@ class Session:
             with bridge.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
                     contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
                 bridge.prepare(settings)
+                said = len(self.sink.items)
                 built, errors, mismatches = bridge.build_plan(plan, settings)
                 self._report_build(errors, mismatches, f"HELM's log: {log}")
                 built = self.name_clashes(built)
@@ -133,7 +134,7 @@ class Session:
             self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
             return plan, [None] * len(plan.runs)
         named = self.named_plan(plan, built)
-        if not errors and not mismatches:
+        if len(self.sink.items) == said:  # what the build said (HC0406, HC05xx) is said again next time
             digest = context_digest(self.settings)
             key = plan_key(plan, self.settings, digest)
             if key is not None:

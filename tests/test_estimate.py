@@ -220,3 +220,29 @@ def test_most_expensive_runs_are_named_first():
     (d,) = sink.items
     assert "$45.0000" in d.message and "$1.0000" in d.message
     assert d.notes[0].startswith("most expensive: `r9` $9.0000; `r8` $8.0000")
+
+
+# ---------------------------------------------------------------------------- text output
+
+
+def test_the_text_table_says_unpriced_bounds_and_unchecked_caches_never_a_bare_zero():
+    from helmc.commands.plan import _estimate_cells
+
+    priced = _est(cost_usd=0.1234)
+    assert _estimate_cells(priced) == ["10", "1,000", "500", "0", "0.1234"]
+    assert _estimate_cells(_est())[-1] == "unpriced"
+    unchecked = RunEstimate("r", "m/x", "d/x", 10, 1000, 500, 0, False, False, "dry run", "why", 1000, 500)
+    assert _estimate_cells(unchecked)[3] == "not checked"
+    b = bound(_built({"max_eval_instances": 4, "method": "generation", "max_tokens": 10}), 100, "no data")
+    cells = _estimate_cells(b)
+    assert cells[:3] == ["<=4", "<=360", "<=40"] and cells[-1] == "unpriced"
+    unknown = bound(_built({"method": "generation"}), 100, "no data")
+    assert _estimate_cells(unknown)[:2] == ["unknown", "unknown"]
+    assert _estimate_cells(None)[0] == "not built"
+
+
+def test_prices_without_estimate_is_bad_usage(tmp_path):
+    from helpers import run_cli
+
+    code, _, err = run_cli(["plan", "--run-entries", "simple1:model=simple/model1", "--prices", "p.yaml"], tmp_path)
+    assert code == 2 and "--estimate" in err

@@ -97,3 +97,28 @@ def test_cached_requests_are_those_helms_cache_holds(tmp_path):
     assert first["requests"] > 0 and first["cached_requests"] == first["requests"]
     assert second["requests"] > 0 and second["cached_requests"] == 0
     assert json.loads(r.stdout)["estimate"]["cached_requests"] == first["requests"]
+
+
+def test_prices_from_tool_helmc_and_what_the_build_says_is_said_again_when_remembered(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.helmc]\nprices = "conf/p.yaml"\n')
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "p.yaml").write_text(
+        "prices:\n  - {model: simple/model1, input_per_million: 1.0, output_per_million: 2.0}\n")
+    # two entries HELM gives one run name (`groups: []` appends nothing): the build says HC0406
+    (tmp_path / "twice.conf").write_text(
+        'entries: [\n  {description: "simple1:model=simple/model1", priority: 1}\n'
+        '  {description: "simple1:model=simple/model1", priority: 1, groups: []}\n]\n')
+    cmd = HELMC + ["plan", "twice.conf", "-m", "2", "--estimate", "--format", "json"]
+    first, second = (subprocess.run(cmd, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+                                    timeout=900) for _ in range(2))
+    assert first.returncode == second.returncode == 0, first.stderr[-2000:]
+    a, b = json.loads(first.stdout), json.loads(second.stdout)
+    assert "HC0406" in [d["code"] for d in a["diagnostics"]]
+    assert [d["code"] for d in a["diagnostics"]] == [d["code"] for d in b["diagnostics"]]
+    for plan in (a, b):
+        for r in plan["runs"]:
+            e = r["estimate"]
+            assert e["price_source"].startswith("prices file ") and "p.yaml:2:" in e["price_source"]
+            assert e["cost_usd"] == pytest.approx((e["prompt_tokens"] * 1.0 + e["max_completion_tokens"] * 2.0) / 1e6,
+                                                  abs=1e-6)
+    assert {k: v for k, v in a["estimate"].items()} == {k: v for k, v in b["estimate"].items()}
