@@ -122,3 +122,44 @@ def test_prices_from_tool_helmc_and_what_the_build_says_is_said_again_when_remem
             assert e["cost_usd"] == pytest.approx((e["prompt_tokens"] * 1.0 + e["max_completion_tokens"] * 2.0) / 1e6,
                                                   abs=1e-6)
     assert {k: v for k, v in a["estimate"].items()} == {k: v for k, v in b["estimate"].items()}
+
+
+NO_DATA_PLUGIN = '''\
+from dataclasses import replace
+
+from helm.benchmark.run_spec import RunSpec, run_spec_function
+from helm.benchmark.run_specs.simple_run_specs import get_simple1_spec
+from helm.benchmark.scenarios.scenario import Scenario, ScenarioSpec
+
+
+class NoDataScenario(Scenario):
+    name = "no_data"
+    description = "a scenario whose data is not on this machine"
+    tags = []
+
+    def get_instances(self, output_path):
+        raise ConnectionError("data.example: name or service not known")
+
+
+@run_spec_function("no_data")
+def get_no_data_spec() -> RunSpec:
+    spec = get_simple1_spec()
+    return replace(spec, name="no_data:model=simple_model1",
+                   scenario_spec=ScenarioSpec(class_name="lab_no_data.NoDataScenario", args={}))
+'''
+
+
+def test_a_run_whose_data_is_missing_is_a_marked_bound_never_a_silent_zero(tmp_path):
+    (tmp_path / "lab_no_data.py").write_text(NO_DATA_PLUGIN)
+    env = {**_env(tmp_path), "PYTHONPATH": str(tmp_path)}
+    r = subprocess.run(HELMC + ["plan", "--run-entries", "no_data:model=simple/model1", "simple1:model=simple/model1",
+                                "-m", "4", "--plugins", "lab_no_data", "--estimate", "--format", "json"],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    plan = json.loads(r.stdout)
+    bounded, exact = (x["estimate"] for x in plan["runs"])
+    assert bounded["source"] == "bound" and not bounded["exact"] and "name or service not known" in bounded["note"]
+    assert bounded["requests"] >= exact["requests"] > 0  # simple1's adapter, 4 instances at most per trial
+    assert bounded["max_completion_tokens"] >= exact["max_completion_tokens"]
+    assert exact["source"] == "dry run" and exact["exact"]
+    assert plan["estimate"]["exact"] is False

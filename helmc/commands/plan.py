@@ -167,11 +167,12 @@ def _print_estimate_notes(console, estimates: list) -> None:
     from helmc.runtime.estimate import totals_json
 
     t = totals_json(estimates)
-    cost = "unpriced" if t["cost_usd"] is None else f"${t['cost_usd']:.4f}"
+    counted = all(e.source != "bound" for e in estimates)  # else the totals hold bounds: `<=`
+    cost = "unpriced" if t["cost_usd"] is None else f"${t['cost_usd']:.4f}" if counted else f"<=${t['cost_usd']:.4f}"
     unpriced = f" ({t['unpriced_runs']} run(s) unpriced, not counted)" if t["unpriced_runs"] and t["cost_usd"] is not None else ""
     console.print(
-        f"estimate: {_count(t['requests'], True)} request(s), {_count(t['prompt_tokens'], True)} prompt token(s), "
-        f"at most {_count(t['max_completion_tokens'], True)} completion token(s), {t['cached_requests']} cached; "
+        f"estimate: {_count(t['requests'], counted)} request(s), {_count(t['prompt_tokens'], counted)} prompt token(s), "
+        f"at most {_count(t['max_completion_tokens'], counted)} completion token(s), {t['cached_requests']} cached; "
         f"{cost}{unpriced}", markup=False, highlight=False, soft_wrap=True)
     for e in estimates:
         if e.note:
