@@ -8,6 +8,7 @@ HC04xx  planning (filters, empty results, duplicates)
 HC05xx  helm-run: what HELM itself builds and runs
 HC06xx  HELM's config YAML files (prod_env: model deployments, model metadata, tokenizers)
 HC07xx  execution: engines (HC0700-HC0749), the journal and `helmc status` (HC0750-HC0799)
+HC08xx  requests and cost: the prices file (HC0800-HC0809), helm-run's budget (HC0810-HC0819)
 HC09xx  inputs and the tool itself (unreadable files, internal errors)
 """
 
@@ -163,6 +164,12 @@ _RULES = [
     Rule("HC0750", "journal-unwritable", Severity.ERROR, "The suite's journal cannot be read or written (the path and the OS error say why)."),
     Rule("HC0751", "journal-damaged", Severity.WARNING, "Parts of the suite's journal do not fit its format and are ignored; those runs are redone."),
     Rule("HC0752", "no-journal", Severity.ERROR, "`helmc status` finds no journal for the suite in the output folder."),
+    # requests and cost: the prices file, the budget gate
+    Rule("HC0800", "prices-yaml-syntax", Severity.ERROR, "The prices file (--prices) is not valid YAML."),
+    Rule("HC0801", "prices-file-shape", Severity.ERROR, "The prices file has a key, value or shape its format does not have."),
+    Rule("HC0802", "price-given-twice", Severity.WARNING, "The prices file prices one model twice; the later price is used."),
+    Rule("HC0810", "over-budget", Severity.ERROR, "The plan's estimate is over --max-cost or --max-requests; helm-run starts nothing."),
+    Rule("HC0811", "unpriced-runs", Severity.ERROR, "Under --max-cost, runs whose model has no price; helm-run starts nothing."),
     # inputs and the tool
     Rule("HC0901", "unreadable-file", Severity.ERROR, "A file cannot be read or decoded as UTF-8."),
     Rule("HC0902", "internal-error", Severity.ERROR, "helmc itself failed; please report it."),

@@ -152,6 +152,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("build", Kind.BOOL, False,
            "build every RunSpec with HELM's own functions (needs crfm-helm): exact run names and adapter settings",
            _P),
+    Option("estimate", Kind.BOOL, False,
+           "per run: requests, prompt and maximum completion tokens (HELM's own dry run, remembered), "
+           "cached requests and cost in USD (docs/estimate.md; needs crfm-helm)", _P),
+    Option("prices", Kind.STR, None,
+           "a YAML prices file: USD per million tokens per HELM model or deployment, over genai-prices' "
+           "list (docs/estimate.md)", _C | _P | _R | _T, metavar="FILE", is_path=True),
     # helm-run's other HELM flags (helm.proxy.services.remote_service.add_service_args, helm.benchmark.run)
     Option("server-url", Kind.STR, None, "URL of proxy server to connect to", _R),
     Option("api-key-path", Kind.STR, "proxy_api_key.txt", "Path to a file containing the API key", _R),
@@ -183,8 +189,17 @@ OPTIONS: tuple[Option, ...] = (
            "If true, the request-response cache for model clients and tokenizers will be disabled.", _R),
     # helm-run: helmc's own
     Option("parallel-runs", Kind.INT, 1,
-           "Run N RunSpecs at a time, each in its own worker process (default 1, as HELM).", _R, metavar="N",
+           "Run N RunSpecs at a time, each in its own worker process (default 1, as HELM); "
+           "with helmc plan --estimate, N dry runs at a time.", _P | _R, metavar="N",
            group=_HELMC),  # at least 1: helm-run refuses less in one line (runtime/helm_run.py)
+    Option("max-cost", Kind.FLOAT, None,
+           "Refuse to start (exit 1, nothing written) a suite whose estimated cost is over USD; "
+           "runs without a price are then an error (docs/estimate.md). helm-check: the same verdict.", _C | _R,
+           metavar="USD", minimum=0,
+           group=_HELMC),
+    Option("max-requests", Kind.INT, None,
+           "Refuse to start (exit 1, nothing written) a suite that would send more than N requests "
+           "not in HELM's cache. helm-check: the same verdict.", _C | _R, metavar="N", minimum=0, group=_HELMC),
     Option("fresh", Kind.BOOL, False,
            "Ignore the journal: redo runs that an earlier helm-run of this suite completed.", _R, group=_HELMC),
     Option("only-runs", Kind.LIST, None,

@@ -21,6 +21,7 @@ from helmc.compiler.session import Options, RunSet
 
 from . import bridge
 from .bridge import BuiltRun, HelmSettings
+from .budget import Budget
 from .engine import Engine
 from .engines import EngineOptions
 from .session import Session, errors_in
@@ -56,6 +57,8 @@ class HelmRunRequest:
     fresh: bool = False  # ignore the journal
     run_specs_given: bool = False  # HELM's deprecated --run-specs was used
     command: tuple[str, ...] = ()  # this invocation's words, journaled for the re-run command
+    budget: Budget = field(default_factory=Budget)  # --max-cost, --max-requests
+    prices: str | None = None  # --prices (or [tool.helmc]'s `prices`)
 
 
 @dataclass(slots=True)
@@ -89,6 +92,11 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     settings = request.settings
     session = Session(request.options, request.run_set, settings)
     sink = session.sink
+    # What this helm-run creates before a run starts (HELM's output folder, the build log), so
+    # that a refusal by the budget leaves the output folder as it found it.
+    from .journal import journal_dir
+
+    created = _first_missing(journal_dir(settings.output_path, settings.suite))
 
     def stop(ending: Ending, message: str | None = None, **more) -> HelmRunResult:
         return HelmRunResult(ending, sink.items, message, exit_on_error=settings.exit_on_error, **more)
@@ -120,6 +128,9 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     show(sink.items)
     if sink.has_errors:
         return stop(Ending.REFUSED, "helm-run: the engine flags are wrong; nothing was started.")
+    prices = _load_prices(request, session)
+    if sink.has_errors:
+        return stop(Ending.INPUT_ERRORS, "helm-run: the prices file has errors; nothing was run.")
     engine = make_engine(request.engine,
                          submit_folder=os.path.join(journal_dir(settings.output_path, settings.suite), "submitit"))
     if request.run_specs_given:
@@ -145,13 +156,15 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     # 2-4. The engine's slow start (Ray) overlaps HELM's build; it is stopped in any case.
     engine.start_early()
     try:
-        return _build_and_execute(request, session, engine, plan, console, show=show, warn=warn, stop=stop)
+        return _build_and_execute(request, session, engine, plan, console, show=show, warn=warn, stop=stop,
+                                  created=created, prices=prices)
     finally:
         engine.release()
 
 
 def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine, plan: Plan, console: Console, *,
-                       show: Show, warn: Warn, stop: Callable[..., HelmRunResult]) -> HelmRunResult:
+                       show: Show, warn: Warn, stop: Callable[..., HelmRunResult],
+                       created: str | None = None, prices: dict | None = None) -> HelmRunResult:
     settings = request.settings
     sink = session.sink
 
@@ -186,7 +199,17 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
             return stop(Ending.NOTHING_TO_RUN, "helm-run: nothing to run.")
         return stop(Ending.INPUT_ERRORS, "helm-run: nothing to run: HELM built no RunSpec for these entries.")
 
-    # 4. Execute; every failed run becomes a diagnostic at its entry.
+    # 4. The budget: the estimate of what is left to run, against --max-cost / --max-requests.
+    if request.budget.given:
+        over = _over_budget(request, session, runs, build_log, prices or {})
+        if over is not None:
+            import shutil
+
+            if created is not None:  # it holds all the rest this helm-run wrote (the build log)
+                shutil.rmtree(created, ignore_errors=True)
+            return stop(Ending.INPUT_ERRORS, over)
+
+    # 5. Execute; every failed run becomes a diagnostic at its entry.
     from .journal import JournalError, SuiteLocked, damage_diagnostic, unusable_diagnostic
 
     def damaged(damage) -> None:  # HC0751, said as the journal opens, before any run starts
@@ -215,3 +238,43 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
     else:
         ending, message = Ending.COMPLETED, None
     return stop(ending, message, runs=runs, suite=result)
+
+
+def _first_missing(path: str) -> str | None:
+    """The outermost folder of `path` that does not exist yet (None: `path` exists)."""
+    path = os.path.abspath(path)
+    top = None
+    while not os.path.lexists(path):
+        top, parent = path, os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return top
+
+
+def _load_prices(request: HelmRunRequest, session: Session) -> dict:
+    """--prices, read and checked before anything is compiled or written (HC0800-HC0802)."""
+    from .estimate import load_prices
+
+    return load_prices(request.prices, session.sink)
+
+
+def _over_budget(request: HelmRunRequest, session: Session, runs: Sequence[BuiltRun], log: str,
+                 prices: dict) -> str | None:
+    """Estimate the runs (HELM's dry run, remembered; runtime/estimate.py) and check them
+    against the budget: None when they fit, else why helm-run starts nothing (the diagnostics
+    in the session's sink)."""
+    from .budget import check_budget
+    from .engine import LocalEngine
+    from .estimate import estimate_runs, prewarm_dry_runs, price_runs
+    from .session import _context_window
+
+    with bridge.redirect_output(log):
+        prewarm_dry_runs(runs)
+        estimates = estimate_runs(runs, request.settings, LocalEngine(request.engine.parallel_runs),
+                                  context_window=_context_window)
+    priced = [e for e in price_runs(estimates, prices) if e is not None]
+    check_budget(priced, request.budget, session.sink)
+    if session.sink.has_errors:
+        return "helm-run: over budget; nothing was run."
+    return None

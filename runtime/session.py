@@ -106,6 +106,47 @@ class Session:
         self.name_clashes(built)
         return self.named_plan(plan, built)
 
+    def estimate(self, plan: Plan, parallel_runs: int = 1) -> tuple[Plan, list[Any]] | None:
+        """`helmc plan --estimate`: HELM builds every RunSpec and dry-runs those not remembered
+        (runtime/estimate.py) with `parallel_runs` local workers. The plan named by HELM, and
+        each run's RunEstimate in the plan's order (None for a run HELM did not build). None
+        without crfm-helm."""
+        from .engine import LocalEngine
+        from .estimate import (context_digest, estimate_runs, memo_dir, plan_key, prewarm_dry_runs, remember_plan,
+                               remembered_plan)
+
+        if not bridge.helm_available():
+            return None
+        again = remembered_plan(plan, self.settings)
+        if again is not None:
+            return again
+        home = os.path.dirname(memo_dir())
+        settings = replace(self.settings, output_path=os.path.join(home, "helm_output"))
+        log = os.path.join(home, "estimate.log")
+        try:
+            os.makedirs(home, exist_ok=True)
+            with bridge.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
+                    contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
+                bridge.prepare(settings)
+                said = len(self.sink.items)
+                built, errors, mismatches = bridge.build_plan(plan, settings)
+                self._report_build(errors, mismatches, f"HELM's log: {log}")
+                built = self.name_clashes(built)
+                if built:
+                    prewarm_dry_runs(built)  # once here, not in every forked worker
+                estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window)
+        except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
+            self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
+            return plan, [None] * len(plan.runs)
+        named = self.named_plan(plan, built)
+        if len(self.sink.items) == said:  # what the build said (HC0406, HC05xx) is said again next time
+            digest = context_digest(self.settings)
+            key = plan_key(plan, self.settings, digest)
+            if key is not None:
+                remember_plan(key, named, built, digest)
+        by_name = {e.name: e for e in estimates}
+        return named, [by_name.get(r.name) if r.name is not None else None for r in named.runs]
+
     def named_plan(self, plan: Plan, built: Sequence[BuiltRun]) -> Plan:
         """The plan with HELM's run names and adapter settings from the RunSpecs it built."""
         by_run = {id(b.planned): b for b in built if b.planned is not None}
@@ -207,22 +248,46 @@ class PlanResult:
     diagnostics: list[Diagnostic]
     exit_code: int
     problem: str | None = None  # why there is no plan, beyond the diagnostics (one line)
+    estimates: list[Any] | None = None  # --estimate: a RunEstimate (or None) per run of the plan
 
 
 def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, build: bool = False,
-              traces: list[Trace] | None = None) -> PlanResult:
+              traces: list[Trace] | None = None, estimate: bool = False, parallel_runs: int = 1,
+              prices: str | None = None) -> PlanResult:
     """`helmc plan`: compile with the plan's verdict; with `build`, HELM names every run. Exit 0
     without errors, 1 with errors in the inputs, 2 without a catalog or (--build) crfm-helm."""
     session = Session(options, run_set, settings)
     plan = session.compile("plan", traces=traces)
     if plan is None:
         return PlanResult(None, session.sink.items, 2)
+    if estimate:
+        from .estimate import load_prices, price_runs
+
+        table = load_prices(prices, session.sink)  # its problems are said even if HELM is missing
+        got = session.estimate(plan, parallel_runs)
+        if got is None:
+            return PlanResult(None, session.sink.items, 2, f"--estimate needs crfm-helm: {bridge.INSTALL_HINT}")
+        plan, estimates = got
+        estimates = price_runs(estimates, table)
+        return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0, estimates=estimates)
     if build:
         named = session.name_with_helm(plan)
         if named is None:
             return PlanResult(None, session.sink.items, 2, f"--build needs crfm-helm: {bridge.INSTALL_HINT}")
         plan = named
     return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0)
+
+
+def _context_window(deployment: str | None) -> int | None:
+    """The deployment's context window in HELM's registry (HELM prepared), for a bound."""
+    if not deployment:
+        return None
+    try:
+        from helm.benchmark.model_deployment_registry import get_model_deployment
+
+        return get_model_deployment(deployment).max_sequence_length
+    except Exception:  # noqa: BLE001 - an unknown deployment: no bound from it
+        return None
 
 
 def _nowhere() -> Span:
@@ -232,3 +297,30 @@ def _nowhere() -> Span:
 def errors_in(diagnostics: Sequence[Diagnostic]) -> int:
     return sum(1 for d in diagnostics if d.severity is Severity.ERROR)
 
+
+
+def budget_preflight(options: Options, run_set: RunSet, settings: HelmSettings, budget: Any,
+                     prices: str | None, parallel_runs: int = 1) -> tuple[list[Diagnostic], str | None]:
+    """helm-check with helm-run's --prices / --max-cost / --max-requests: the diagnostics of
+    helm-run's gate for the same inputs (the prices file's, HC0810, HC0811), and a one-line
+    refusal where it cannot be decided (no crfm-helm). The compile's own diagnostics are left to
+    helm-check, which reports them itself."""
+    from .budget import check_budget
+    from .estimate import load_prices, price_runs
+
+    prices_sink = DiagnosticSink()
+    table = load_prices(prices, prices_sink)
+    if prices_sink.has_errors or not budget.given:
+        return prices_sink.items, None
+    session = Session(options, run_set, settings)
+    plan = session.compile("run")
+    if plan is None or session.sink.has_errors or not plan.runs:
+        return prices_sink.items, None  # helm-run would not reach its gate; helm-check says why
+    got = session.estimate(plan, parallel_runs)
+    if got is None:
+        return prices_sink.items, f"--max-cost and --max-requests need crfm-helm to estimate: {bridge.INSTALL_HINT}"
+    if session.sink.has_errors:  # HELM could not build a run: helm-run stops there (HC0502)
+        return prices_sink.items + [d for d in session.sink.items if d.code.startswith("HC05")], None
+    estimates = [e for e in price_runs(got[1], table) if e is not None]
+    check_budget(estimates, budget, prices_sink)
+    return prices_sink.items, None

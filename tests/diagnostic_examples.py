@@ -66,6 +66,9 @@ def get_lab_simple_spec(split: str = "valid") -> RunSpec:
     return get_simple1_spec()
 """
 
+# helm-run with a prices file (the HC080x examples' `path`)
+PRICED_RUN = ("--prices", "prices.yaml", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out")
+
 EXAMPLES: list[Example] = [
     Example(
         "HC0001",
@@ -520,6 +523,67 @@ EXAMPLES += [
         exit_status=2,
         extra_files={"runner.yaml": "# Slurm parameters of submitit's SlurmExecutor\ntime: 60\n"},
         note="The runner config file is a YAML mapping of the same keys as --slurm-arg, which wins over it.",
+    ),
+    Example(
+        "HC0800",
+        "prices:\n  - {model: simple/model1, input_per_million: 0, output_per_million: 0\n",
+        "prices:\n  - {model: simple/model1, input_per_million: 0, output_per_million: 0}\n",
+        args=PRICED_RUN,
+        command="run",
+        needs_helm=True,
+        path="prices.yaml",
+        extra_files={"run_entries.conf": conf("simple1:model=simple/model1")},
+        note="The prices file (`--prices prices.yaml`, or `prices` in [tool.helmc]) is read before anything "
+        "is compiled or run, with YAML's own position of the error.",
+    ),
+    Example(
+        "HC0801",
+        "prices:\n  - {model: simple/model1, input_per_million: 0, output_per_mililon: 0}\n",
+        "prices:\n  - {model: simple/model1, input_per_million: 0, output_per_million: 0}\n",
+        args=PRICED_RUN,
+        command="run",
+        needs_helm=True,
+        path="prices.yaml",
+        extra_files={"run_entries.conf": conf("simple1:model=simple/model1")},
+        note="Also for a price that is not a number of dollars (`-1`, `\"cheap\"`), a missing field, or "
+        "a file that is no `prices:` list. Its JSON Schema: `helmc catalog schema prices`.",
+    ),
+    Example(
+        "HC0802",
+        "prices:\n  - {model: simple/model1, input_per_million: 0, output_per_million: 0}\n"
+        "  - {model: simple/model1, input_per_million: 1, output_per_million: 2}\n",
+        "prices:\n  - {model: simple/model1, input_per_million: 1, output_per_million: 2}\n",
+        args=PRICED_RUN,
+        command="run",
+        needs_helm=True,
+        path="prices.yaml",
+        extra_files={"run_entries.conf": conf("simple1:model=simple/model1")},
+    ),
+    Example(
+        "HC0810",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--max-requests", "5", "-m", "10", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--max-requests", "100", "-m", "10", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        needs_helm=True,
+        note="The estimate is HELM's own dry run of each run (remembered by the run's fingerprint), checked "
+        "after HELM builds the runs and before any starts; helm-run then leaves the output folder as it found "
+        "it. `--max-cost USD` is checked the same way against the priced estimate (docs/estimate.md).",
+    ),
+    Example(
+        "HC0811",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--max-cost", "1", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--max-cost", "1", "--prices", "prices.yaml", "-m", "1", "--dry-run", "--suite", "docs",
+                    "-o", "out"),
+        command="run",
+        needs_helm=True,
+        extra_files={"prices.yaml": "# simple/model1 answers on this machine: it costs nothing\n"
+                                    "prices:\n  - {model: simple/model1, input_per_million: 0, output_per_million: 0}\n"},
+        note="A run without a price is never counted as $0: genai-prices' list has no price for "
+        "self-hosted and local models, so they go in a prices file.",
     ),
     Example(
         "HC0901",

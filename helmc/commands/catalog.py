@@ -2,7 +2,7 @@
 
     helmc catalog build [--from WHEEL|DIR] [-o FILE]   read HELM statically, write the JSON
     helmc catalog [list|functions|expanders|models|deployments|wildcards] [--format text|json|markdown]
-    helmc catalog schema NAME                            JSON Schema of a HELM config YAML file
+    helmc catalog schema NAME                            JSON Schema of a HELM config YAML file (or of prices)
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ WHAT = ("list", "build", "functions", "expanders", "models", "deployments", "wil
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", nargs="?", choices=WHAT, default="list", help="build, or what to list (default: list = everything)")
     parser.add_argument(
-        "name", nargs="?", default=None, help="schema: model_deployments, model_metadata, tokenizer_configs or runner_config"
+        "name", nargs="?", default=None, help="schema: model_deployments, model_metadata, tokenizer_configs, runner_config or prices (--prices)"
     )
     parser.add_argument("--from", dest="source", default=None, metavar="PATH", help="build: a crfm-helm wheel or unpacked source (default: the installed crfm-helm)")
     parser.add_argument("-o", "--output", default=None, metavar="FILE", help="build: where to write the catalog (default: stdout)")
@@ -96,11 +96,17 @@ def _build(args: argparse.Namespace) -> int:
 def _schema(args: argparse.Namespace) -> int:
     from helmc.compiler.prodenv_schema import json_schema, schema_names
 
+    names = [*schema_names(), "prices"]
     if not args.name:
-        print(f"helmc catalog schema: name one of {', '.join(schema_names())}", file=sys.stderr)
+        print(f"helmc catalog schema: name one of {', '.join(names)}", file=sys.stderr)
         return 2
     try:
-        schema = json_schema(args.name)
+        if args.name in ("prices", "prices.yaml"):  # helmc's own prices file (--prices)
+            from helmc.compiler.prices import json_schema as prices_schema
+
+            schema = prices_schema()
+        else:
+            schema = json_schema(args.name)
     except KeyError as e:
         print(f"helmc catalog schema: {e.args[0]}", file=sys.stderr)
         return 2

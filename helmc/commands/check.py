@@ -85,10 +85,38 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as e:
         print(f"helm-check: {e}", file=sys.stderr)
         return 2
+    budget = _budget(args)
     with gc_paused():  # held through the output too: see gc_paused
         # No name holds the result: refcounting frees it before the collector is back, which
         # would otherwise scan all of it (every object made while paused is in generation 0).
-        return _print(request, helm_check(request))
+        result = helm_check(request)
+        if budget is not None and result.refusal is None:
+            _preflight(request, result, *budget)
+        return _print(request, result)
+
+
+def _budget(args: argparse.Namespace):
+    """helm-run's budget flags, given to helm-check: (Budget, prices file) or None."""
+    if args.max_cost is None and args.max_requests is None and args.prices is None:
+        return None
+    from helmc.runtime.budget import Budget
+
+    return Budget(args.max_cost, args.max_requests), args.prices
+
+
+def _preflight(request: HelmCheckRequest, result: HelmCheckResult, budget, prices: str | None) -> None:
+    """helm-run's gate, checked as helm-run would check it: its diagnostics join the report."""
+    from helmc.compiler.helm_check import filter_diagnostics
+    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.session import budget_preflight
+
+    run_set = RunSet((*request.paths, *request.run_set.conf_paths), request.run_set.run_entries)
+    diags, refusal = budget_preflight(request.options, run_set, HelmSettings(catalog=request.options.catalog),
+                                      budget, prices)
+    if refusal is not None:
+        result.refusal = refusal
+        return
+    result.diagnostics.extend(filter_diagnostics(diags, request.select, request.ignore))
 
 
 def _print(request: HelmCheckRequest, result: HelmCheckResult) -> int:

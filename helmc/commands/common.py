@@ -30,3 +30,14 @@ def options_from_args(args: argparse.Namespace):
         allow_no_runs=bool(getattr(args, "allow_no_runs", False)),
         no_catalog=bool(getattr(args, "no_catalog", False)),
     )
+
+
+def prices_path(args: argparse.Namespace) -> str | None:
+    """--prices, else `prices` in [tool.helmc] (relative to its pyproject.toml). Raises
+    SettingsError for a [tool.helmc] that cannot be read, which the command says in one line."""
+    given = getattr(args, "prices", None)
+    if given is not None:
+        return given
+    from helmc.settings import load_settings
+
+    return load_settings(".").values.get("prices")

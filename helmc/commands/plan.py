@@ -40,8 +40,23 @@ def _plan(args: argparse.Namespace) -> int:
         args._parser.error("give a conf file (PATH or -c/--conf-paths) or --run-entries")
     traces: list[Trace] | None = [] if args.explain else None
     options = options_from_args(args)
+    if args.parallel_runs < 1:
+        args._parser.error("--parallel-runs must be at least 1")
+    prices = None
+    if args.estimate:
+        from helmc.commands.common import prices_path
+        from helmc.settings import SettingsError
+
+        try:
+            prices = prices_path(args)
+        except SettingsError as e:
+            print(f"helmc plan: {e}", file=sys.stderr)
+            return 2
+    elif args.prices is not None:
+        args._parser.error("--prices prices the estimate: give --estimate too")
     result = plan_runs(options, RunSet(tuple(conf_paths), tuple(args.run_entries or ())),
-                       HelmSettings(catalog=options.catalog), build=args.build, traces=traces)
+                       HelmSettings(catalog=options.catalog), build=args.build, traces=traces,
+                       estimate=args.estimate, parallel_runs=args.parallel_runs, prices=prices)
     plan = result.plan
     if result.problem is not None:
         print(f"helmc plan: {result.problem}", file=sys.stderr)
@@ -53,6 +68,12 @@ def _plan(args: argparse.Namespace) -> int:
         return result.exit_code
     if args.format == "json":
         out = plan.to_json()
+        if result.estimates is not None:
+            from helmc.runtime.estimate import totals_json
+
+            for run, e in zip(out["runs"], result.estimates):
+                run["estimate"] = e.to_json() if e is not None else None
+            out["estimate"] = totals_json([e for e in result.estimates if e is not None])
         out["diagnostics"] = _diag_dicts(result.diagnostics)
         if traces is not None:
             out["explain"] = [{"entry": _ref(t.entry), "steps": t.steps} for t in traces]
@@ -61,7 +82,7 @@ def _plan(args: argparse.Namespace) -> int:
         write_compact(out, sys.stdout)  # json.dumps's bytes, in pieces
         sys.stdout.write("\n")
     else:
-        _print_text(plan, result.diagnostics, traces)
+        _print_text(plan, result.diagnostics, traces, result.estimates)
     return result.exit_code
 
 
@@ -71,7 +92,7 @@ def _ref(ref) -> dict[str, Any]:
     return asdict(ref)
 
 
-def _print_text(plan, diagnostics: list, traces) -> None:
+def _print_text(plan, diagnostics: list, traces, estimates: list | None = None) -> None:
     from rich.markup import escape
 
     from helmc.compiler.emit import emit
@@ -81,19 +102,26 @@ def _print_text(plan, diagnostics: list, traces) -> None:
     if diagnostics:
         emit(diagnostics, "text", sys.stderr)
     console = console_for(sys.stdout)
+    columns = [Column("where"), Column("run name"), Column("model"), Column("deployment")]
+    if estimates is not None:
+        columns += [Column(c, justify="right") for c in ("requests", "prompt tok", "max compl tok", "cached", "USD")]
     rows = []
-    for r in plan.runs:
+    for i, r in enumerate(plan.runs):
         e = r.entry
         # An unknown name shows what HELM builds the run from instead, marked `?`.
         what = ",".join(f"{k}={v}" for k, v in {**r.args, **r.expanders}.items() if k != "model")
-        rows.append([
+        cells = [
             f"{e.path}:{e.line}:{e.column}",
             r.name if r.name is not None else f"? {r.run_spec_function}" + (f":{what}" if what else ""),
             r.model,
             r.model_deployment or "",
-        ])
-    print_table(console, f"{len(plan.runs)} run(s)",
-                [Column("where"), Column("run name"), Column("model"), Column("deployment")], rows)
+        ]
+        if estimates is not None:
+            cells += _estimate_cells(estimates[i])
+        rows.append(cells)
+    print_table(console, f"{len(plan.runs)} run(s)", columns, rows)
+    if estimates is not None:
+        _print_estimate_notes(console, [e for e in estimates if e is not None])
     if any(r.name is None for r in plan.runs):
         console.print("?: HELM's run name is not known without running its run spec function (--build gives it); "
                       "shown instead: the function and arguments HELM builds the run from",
@@ -110,3 +138,35 @@ def _print_text(plan, diagnostics: list, traces) -> None:
                           soft_wrap=True)
             for s in t.steps:
                 console.print(f"  -> {clean(s)}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _count(n: int | None, exact: bool) -> str:
+    if n is None:
+        return "unknown"
+    return f"{n:,}" if exact else f"<={n:,}"
+
+
+def _estimate_cells(e) -> list[str]:
+    if e is None:
+        return ["not built"] * 4 + [""]
+    exact_counts = e.source != "bound"
+    cached = str(e.cached_requests) if e.cache_checked else "not checked"
+    cost = "unpriced" if e.cost_usd is None else f"{e.cost_usd:.4f}" if exact_counts else f"<={e.cost_usd:.4f}"
+    return [_count(e.requests, exact_counts), _count(e.prompt_tokens, exact_counts),
+            _count(e.max_completion_tokens, exact_counts), cached, cost]
+
+
+def _print_estimate_notes(console, estimates: list) -> None:
+    from helmc.runtime.estimate import totals_json
+
+    t = totals_json(estimates)
+    counted = all(e.source != "bound" for e in estimates)  # else the totals hold bounds: `<=`
+    cost = "unpriced" if t["cost_usd"] is None else f"${t['cost_usd']:.4f}" if counted else f"<=${t['cost_usd']:.4f}"
+    unpriced = f" ({t['unpriced_runs']} run(s) unpriced, not counted)" if t["unpriced_runs"] and t["cost_usd"] is not None else ""
+    console.print(
+        f"estimate: {_count(t['requests'], counted)} request(s), {_count(t['prompt_tokens'], counted)} prompt token(s), "
+        f"at most {_count(t['max_completion_tokens'], counted)} completion token(s), {t['cached_requests']} cached; "
+        f"{cost}{unpriced}", markup=False, highlight=False, soft_wrap=True)
+    for e in estimates:
+        if e.note:
+            console.print(f"note: {e.name}: {e.note}", markup=False, highlight=False, soft_wrap=True)

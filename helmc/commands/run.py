@@ -131,7 +131,16 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     from helmc.runtime.progress import print_summary
     from helmc.runtime.rerun import invocation_words
 
+    from helmc.commands.common import prices_path
+    from helmc.runtime.budget import Budget
+    from helmc.settings import SettingsError
+
     options = options_from_args(args)
+    try:
+        prices = prices_path(args)
+    except SettingsError as e:
+        err.print(f"helm-run: {e}", markup=False, soft_wrap=True)
+        return 2
     request = HelmRunRequest(
         run_set=RunSet(tuple(args.conf_paths) + tuple(args.conf_file), tuple(args.run_entries) + tuple(args.run_specs)),
         options=options,
@@ -142,6 +151,8 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
         fresh=args.fresh,
         run_specs_given=bool(args.run_specs),
         command=tuple(invocation_words(args)),
+        budget=Budget(args.max_cost, args.max_requests),
+        prices=prices,
     )
     result = helm_run(request, out, show=report.show,
                       warn=lambda text: err.print(text, markup=False, soft_wrap=True))

@@ -1,0 +1,86 @@
+"""Wall time of knowing a suite's requests and tokens: HELM's own `helm-run --dry-run`
+(sequential; its stats are what `scripts/estimate_cost.py` sums) against `helmc plan --estimate`,
+first with an empty memo (HELM's dry run of every run, --parallel-runs N workers) and then again
+on the unchanged plan (remembered: no HELM import). The numbers must agree: the script checks
+that helmc's totals equal the sums of HELM's stats.json files before printing any time.
+
+The suite is the offline example (examples/quickstart.conf: HELM's simple1 on simple/model1,
+9 runs) with -m N; each contender gets a fresh output folder and memo, is timed from process
+start to exit, --repeat times (the machine is shared: median and range). Usage:
+
+    python benchmarks/bench_estimate.py [-m 50] [--parallel-runs 2] [--repeat 3] [--conf FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+HELM_RUN = [sys.executable, "-m", "helm.benchmark.run"]  # HELM's own helm-run
+HELMC = [sys.executable, "-m", "helmc"]
+STATS = {"num_requests": "requests", "num_prompt_tokens": "prompt_tokens",
+         "max_num_completion_tokens": "max_completion_tokens"}
+
+
+def timed(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    return wall, r.stdout
+
+
+def helm_totals(out: str, suite: str) -> dict[str, int]:
+    totals = dict.fromkeys(STATS.values(), 0)
+    runs = os.path.join(out, "runs", suite)
+    for name in os.listdir(runs):
+        path = os.path.join(runs, name, "stats.json")
+        if os.path.isfile(path):
+            for s in json.load(open(path)):
+                if s["name"]["name"] in STATS and "perturbation" not in s["name"]:
+                    totals[STATS[s["name"]["name"]]] += s["sum"]
+    return totals
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-m", "--max-eval-instances", type=int, default=50)
+    ap.add_argument("--parallel-runs", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--conf", default=os.path.join(ROOT, "examples", "quickstart.conf"))
+    a = ap.parse_args()
+    flags = ["--conf-paths", a.conf, "-m", str(a.max_eval_instances)]
+    times: dict[str, list[float]] = {"helm-run --dry-run": [], "estimate, first": [], "estimate, again": []}
+    for i in range(a.repeat):
+        with tempfile.TemporaryDirectory(prefix="bench-estimate-") as tmp:
+            env = {**os.environ, "NO_COLOR": "1", "HELMC_CACHE_DIR": os.path.join(tmp, "memo")}
+            wall, _ = timed(HELM_RUN + flags + ["--dry-run", "--suite", "b", "-o", "out"], tmp, env)
+            times["helm-run --dry-run"].append(wall)
+            want = helm_totals(os.path.join(tmp, "out"), "b")
+            cmd = HELMC + ["plan", *flags, "--estimate", "--format", "json", "--parallel-runs", str(a.parallel_runs)]
+            for label in ("estimate, first", "estimate, again"):
+                wall, out = timed(cmd, tmp, env)
+                got = {k: json.loads(out)["estimate"][k] for k in STATS.values()}
+                if got != want:
+                    sys.exit(f"{label}: helmc {got} != HELM {want}")
+                times[label].append(wall)
+        print(f"repeat {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
+    base = statistics.median(times["helm-run --dry-run"])
+    print(f"\nsuite: {os.path.relpath(a.conf, ROOT)} -m {a.max_eval_instances}; totals {want}")
+    print(f"{'contender':<22}{'median s':>10}{'range s':>16}{'vs HELM':>10}")
+    for k, v in times.items():
+        med = statistics.median(v)
+        print(f"{k:<22}{med:>10.2f}{f'{min(v):.2f}-{max(v):.2f}':>16}{base / med:>9.1f}x")
+
+
+if __name__ == "__main__":
+    main()

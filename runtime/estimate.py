@@ -1,0 +1,551 @@
+"""The estimate: what each run of a plan will send, from HELM's own dry run.
+
+For every run HELM builds, its Runner runs with `dry_run` (the code path of `helm-run --dry-run`:
+scenario, adapter, DryRunMetric with the deployment's tokenizer) through helmc's engines, in a
+scratch output folder; the counts are HELM's stats `num_requests`, `num_prompt_tokens` and
+`max_num_completion_tokens`. They are remembered by the run's fingerprint (with HELM's version
+and the local config files), so an unchanged plan is estimated again without HELM.
+
+Which requests HELM's SQLite request cache already holds is counted where helmc computes the
+key HELM's client stores (CACHE_KEYS); for other clients the count is not checked and the run
+is not `exact`. A run whose dry run fails (its scenario's data or tokenizer is not on this
+machine) gets a bound from its adapter settings instead, marked not exact.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Mapping, Sequence
+
+from helmc.compiler.plan import Plan
+
+from .bridge import BuiltRun, HelmExecutor, HelmSettings, run_folder
+from .engine import Engine, Event, Finished
+from .task import Task
+
+MEMO_VERSION = 1  # bump when what a memo file holds changes
+STATS = ("num_requests", "num_prompt_tokens", "max_num_completion_tokens")
+SUMMARY = "helmc-estimate.json.gz"  # written by the worker into the dry run's folder
+
+
+def memo_dir() -> str:
+    """Where estimates are remembered: $HELMC_CACHE_DIR, else the XDG cache folder."""
+    root = os.environ.get("HELMC_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "helmc")
+    return os.path.join(root, "estimates")
+
+
+# ---------------------------------------------------------------------------- HELM's cache keys
+
+
+def _simple_key(request: Mapping[str, Any]) -> dict[str, Any]:
+    # helm.clients.simple_client.SimpleClient.make_request's raw_request
+    return {
+        "engine": request["model"].split("/")[1],  # Request.model_engine
+        "prompt": request["prompt"],
+        "num_completions": request.get("num_completions", 1),
+    }
+
+
+# The client classes whose cache key helmc computes as HELM does: raw_request, then
+# CachingClient.make_cache_key (adds `random` when the request has one), stored by
+# KeyValueStore as json.dumps(key, sort_keys=True) in <local_path>/cache/<host org>.sqlite.
+CACHE_KEYS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "helm.clients.simple_client.SimpleClient": _simple_key,
+}
+
+
+def cache_key(client_class: str, request: Mapping[str, Any]) -> str | None:
+    make = CACHE_KEYS.get(client_class)
+    if make is None:
+        return None
+    raw = make(request)
+    if request.get("random") is not None:
+        raw = {**raw, "random": request["random"]}
+    return json.dumps(raw, sort_keys=True)
+
+
+# ---------------------------------------------------------------------------- the worker's side
+
+
+def summarize(run_path: str, client_class: str | None, shard: str | None) -> dict[str, Any]:
+    """What one dry run says: HELM's three stats summed, and each request's tokens and cache key."""
+    with open(os.path.join(run_path, "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+    totals = dict.fromkeys(STATS, 0)
+    for s in stats:
+        name = s.get("name", {})
+        if name.get("name") in totals and name.get("perturbation") is None:
+            totals[name["name"]] += int(s.get("sum", 0))
+    with open(os.path.join(run_path, "scenario_state.json"), encoding="utf-8") as f:
+        states = json.load(f).get("request_states", [])
+    with open(os.path.join(run_path, "per_instance_stats.json"), encoding="utf-8") as f:
+        per = json.load(f)
+    requests: list[list[Any]] | None = None
+    # DryRunMetric's per-instance stats are one per request state, in the same order.
+    if client_class in CACHE_KEYS and len(per) == len(states):
+        requests = []
+        for state, ps in zip(states, per):
+            got = {s["name"]["name"]: int(s.get("sum", 0)) for s in ps.get("stats", [])}
+            requests.append([cache_key(client_class, state["request"]),
+                             got.get("num_prompt_tokens", 0), got.get("max_num_completion_tokens", 0)])
+    return {
+        "requests": totals["num_requests"],
+        "prompt_tokens": totals["num_prompt_tokens"],
+        "max_completion_tokens": totals["max_num_completion_tokens"],
+        "shard": shard,
+        "per_request": requests,
+    }
+
+
+class EstimateExecutor(HelmExecutor):
+    """HELM's Runner with dry_run, writing straight into the scratch run folder (a dry run's
+    folder is thrown away: none of helm-run's staging and fsync); after each dry run, its
+    summary beside HELM's files."""
+
+    def execute(self, task: Task) -> None:
+        import pickle
+        import shutil
+
+        from helm.benchmark.model_deployment_registry import get_model_deployment
+
+        from . import bridge
+
+        path = run_folder(self.settings, task.name)
+        with bridge.redirect_output(bridge.run_log_path(self.settings, task.name)):
+            if self._runner is None:
+                if not bridge._PREPARED:  # a spawned (not forked) worker: configure HELM here
+                    bridge.prepare(self.settings, self.registries)
+                self._runner = self._make_runner()
+            spec = pickle.loads(task.payload)
+            shutil.rmtree(path, ignore_errors=True)
+            self._runner._get_run_path = lambda _spec: path
+            self._runner.run_one(spec)
+        client_class = shard = None
+        deployment = spec.adapter_spec.model_deployment
+        if deployment:
+            try:
+                d = get_model_deployment(deployment)
+                client_class, shard = d.client_spec.class_name, d.host_organization
+            except ValueError:
+                pass
+        summary = summarize(path, client_class, shard)
+        with gzip.open(os.path.join(path, SUMMARY), "wt", encoding="utf-8") as f:
+            json.dump(summary, f)
+
+
+# ---------------------------------------------------------------------------- the estimate
+
+
+@dataclass(frozen=True, slots=True)
+class RunEstimate:
+    """One run's estimate. Counts are None only where neither a dry run nor a bound exists."""
+
+    name: str
+    model: str
+    model_deployment: str | None
+    requests: int | None
+    prompt_tokens: int | None
+    max_completion_tokens: int | None
+    cached_requests: int
+    cache_checked: bool  # whether HELM's cache was looked up for these requests
+    exact: bool  # HELM's dry run, and the cache checked
+    source: str  # "dry run" | "remembered" | "bound"
+    note: str | None = None  # why not exact
+    # tokens of the requests the cache does not hold: what is paid for
+    paid_prompt_tokens: int | None = None
+    paid_completion_tokens: int | None = None
+    cost_usd: float | None = None
+    price_source: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "prompt_tokens": self.prompt_tokens,
+            "max_completion_tokens": self.max_completion_tokens,
+            "cached_requests": self.cached_requests,
+            "cost_usd": self.cost_usd,
+            "price_source": self.price_source,
+            "exact": self.exact,
+            "cache_checked": self.cache_checked,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+def totals_json(estimates: Sequence[RunEstimate]) -> dict[str, Any]:
+    def total(attr: str) -> int | None:
+        values = [getattr(e, attr) for e in estimates]
+        return None if any(v is None for v in values) else sum(values)
+
+    costs = [e.cost_usd for e in estimates]
+    return {
+        "requests": total("requests"),
+        "prompt_tokens": total("prompt_tokens"),
+        "max_completion_tokens": total("max_completion_tokens"),
+        "cached_requests": sum(e.cached_requests for e in estimates),
+        # the sum of the priced runs; unpriced_runs says how many are left out
+        "cost_usd": round(sum(c for c in costs if c is not None), 6) if any(c is not None for c in costs) else None,
+        "price_source": None,
+        "exact": all(e.exact for e in estimates),
+        "unpriced_runs": sum(1 for c in costs if c is None),
+    }
+
+
+def context_digest(settings: HelmSettings) -> str:
+    """What a dry run depends on beyond its RunSpec: HELM's version and the local config files
+    (deployments, tokenizers)."""
+    from .bridge import helm_version
+
+    h = hashlib.sha256(f"{MEMO_VERSION}\0{helm_version()}\0".encode())
+    local = settings.catalog.local_path or "prod_env"
+    for name in sorted(os.listdir(local)) if os.path.isdir(local) else ():
+        if name.endswith((".yaml", ".yml")):
+            h.update(name.encode() + b"\0")
+            with open(os.path.join(local, name), "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()
+
+
+def memo_key(run: BuiltRun, digest: str) -> str:
+    """The run's fingerprint (the journal's: its RunSpec) with the context digest."""
+    return hashlib.sha256(f"{run.fingerprint}\0{digest}".encode()).hexdigest()[:40]
+
+
+def plan_key(plan: Plan, settings: HelmSettings, digest: str) -> str | None:
+    """A plan's key for the plan memo, which maps each planned run to HELM's run name and its
+    run memo without importing HELM. None where code outside HELM's package decides what is
+    built (plugins, Hugging Face models): HELM builds the plan each time."""
+    c = settings.catalog
+    if c.plugins or c.enable_huggingface_models or c.enable_local_huggingface_models:
+        return None
+    blob = json.dumps([[(ps.entry.path, ps.entry.line, ps.entry.column, ps.entry.groups, ps.spec.function,
+                         ps.spec.args) for ps in plan.specs], plan.to_json()["runs"], repr(plan.options),
+                       os.path.abspath(c.local_path or "prod_env"), digest], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:40]
+
+
+def remember_plan(key: str, named: Plan, built: Sequence[BuiltRun], digest: str) -> None:
+    by_name = {b.name: b for b in built}
+    runs = [
+        {"name": r.name, "adapter": r.adapter, "memo": memo_key(by_name[r.name], digest)}
+        if r.name in by_name else None
+        for r in named.runs
+    ]
+    _store_memo(os.path.join(memo_dir(), f"plan-{key}.json.gz"), {"requests": None, "runs": runs})
+
+
+def remembered_plan(plan: Plan, settings: HelmSettings) -> tuple[Plan, list[RunEstimate | None]] | None:
+    """The estimate of a plan estimated before, from the memo alone (no HELM); None where
+    anything is missing."""
+    digest = context_digest(settings)
+    key = plan_key(plan, settings, digest)
+    if key is None:
+        return None
+    got = _load_memo(os.path.join(memo_dir(), f"plan-{key}.json.gz"))
+    if got is None or not isinstance(got.get("runs"), list) or len(got["runs"]) != len(plan.runs):
+        return None
+    runs, estimates = [], []
+    for r, m in zip(plan.runs, got["runs"]):
+        if m is None:
+            runs.append(r)
+            estimates.append(None)
+            continue
+        summary = _load_memo(os.path.join(memo_dir(), m["memo"] + ".json.gz"))
+        if summary is None:
+            return None
+        r = replace(r, name=m["name"], adapter=m["adapter"])
+        runs.append(r)
+        estimates.append(_from_summary(r.name, r.model, r.model_deployment, summary, "remembered", settings))
+    return replace(plan, runs=tuple(runs)), estimates
+
+
+def _load_memo(path: str) -> dict[str, Any] | None:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) and "requests" in data else None
+    except (OSError, ValueError, EOFError):
+        return None  # absent or damaged: the dry run again
+
+
+def _store_memo(path: str, summary: Mapping[str, Any]) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
+            json.dump(summary, f)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _cached(summary: Mapping[str, Any], settings: HelmSettings) -> tuple[list[bool] | None, str | None]:
+    """For each request, whether HELM's SQLite cache holds it; None (and why) where not known."""
+    per = summary.get("per_request")
+    if per is None:
+        return None, "HELM's cache key of this client is not computed by helmc: cached requests not counted"
+    if settings.disable_cache:
+        return [False] * len(per), None
+    if settings.mongo_uri:
+        return None, "HELM caches in MongoDB here: cached requests not counted"
+    path = os.path.join(settings.catalog.local_path or "prod_env", "cache", f"{summary.get('shard')}.sqlite")
+    if not os.path.exists(path):
+        return [False] * len(per), None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            held = []
+            for key, _, _ in per:
+                row = con.execute('SELECT 1 FROM "unnamed" WHERE key = ?', (key,)).fetchone()
+                held.append(row is not None)
+            return held, None
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        return None, f"HELM's cache {path} could not be read ({e}): cached requests not counted"
+
+
+def _from_summary(name: str, model: str, deployment: str | None, summary: Mapping[str, Any], source: str,
+                  settings: HelmSettings) -> RunEstimate:
+    held, why = _cached(summary, settings)
+    per = summary.get("per_request")
+    if held is None or per is None:
+        paid_p, paid_c, cached = summary["prompt_tokens"], summary["max_completion_tokens"], 0
+    else:
+        cached = sum(held)
+        paid_p = sum(p for (_, p, _), h in zip(per, held) if not h)
+        paid_c = sum(c for (_, _, c), h in zip(per, held) if not h)
+    return RunEstimate(
+        name, model, deployment, summary["requests"], summary["prompt_tokens"],
+        summary["max_completion_tokens"], cached, held is not None, held is not None, source, why, paid_p, paid_c,
+    )
+
+
+def bound(run: BuiltRun, context_window: int | None, why: str) -> RunEstimate:
+    """An upper bound from the adapter alone, where HELM's dry run could not be made: one request
+    per eval instance and trial (adapters that send one per instance), each prompt filling the
+    deployment's context window less the completion."""
+    a = run.adapter or {}
+    instances, method = a.get("max_eval_instances"), a.get("method", "generation")
+    trials = 1 if a.get("max_train_instances") == 0 else max(1, a.get("num_train_trials") or 1)
+    one_per_instance = not str(method).startswith("multiple_choice_separate") and method != "language_modeling"
+    requests = instances * trials if instances is not None and one_per_instance else None
+    max_tokens, outputs = int(a.get("max_tokens", 100)), int(a.get("num_outputs", 1))
+    completion = requests * outputs * max_tokens if requests is not None else None
+    prompt = requests * max(0, context_window - max_tokens) if requests is not None and context_window else None
+    unknown = [w for w, v in (("requests", requests), ("prompt tokens", prompt)) if v is None]
+    note = f"a bound, not HELM's dry run ({why})"
+    if unknown:
+        note += f"; no bound for its {' and '.join(unknown)}"
+    return RunEstimate(run.name, run.model, run.model_deployment, requests, prompt, completion, 0, False, False,
+                       "bound", note, prompt, completion)
+
+
+def estimate_runs(
+    runs: Sequence[BuiltRun],
+    settings: HelmSettings,
+    engine: Engine,
+    *,
+    context_window: Callable[[str | None], int | None] = lambda _d: None,
+    on_event: Callable[[Event], None] | None = None,
+) -> list[RunEstimate]:
+    """Each run's estimate, in the order of `runs`: remembered ones from the memo folder, the
+    rest by HELM's dry run through `engine` (HELM must be prepared in this process)."""
+    memo = memo_dir()
+    digest = context_digest(settings)
+    keys = {r.name: memo_key(r, digest) for r in runs}
+    summaries: dict[str, tuple[Mapping[str, Any], str]] = {}
+    todo: list[BuiltRun] = []
+    for r in runs:
+        got = _load_memo(os.path.join(memo, keys[r.name] + ".json.gz"))
+        if got is not None:
+            summaries[r.name] = (got, "remembered")
+        elif r.name not in {t.name for t in todo}:
+            todo.append(r)
+    failures: dict[str, str] = {}
+    if todo:
+        os.makedirs(memo, exist_ok=True)
+        # HELM's scenario downloads stay in one scratch output folder beside the memo, reused
+        # by later estimates; each estimate's run folders are its own.
+        scratch = os.path.join(os.path.dirname(memo), "helm_output")
+        suite = f"estimate-{os.getpid()}"
+        dry = replace(settings, output_path=scratch, suite=suite, dry_run=True, skip_completed_runs=False,
+                      exit_on_error=False)
+        from .engines import task_of
+
+        def on(ev: Event) -> None:
+            if isinstance(ev, Finished) and not ev.ok and ev.retry_in is None:
+                failures[ev.name] = ev.error or "HELM's dry run failed"
+            if on_event is not None:
+                on_event(ev)
+
+        try:
+            tasks = [task_of(r.name, r.payload, r.model, r.model_deployment, r.size) for r in todo]
+            engine.run(tasks, EstimateExecutor(dry), on)
+            for r in todo:
+                if r.name in failures:
+                    continue
+                try:
+                    with gzip.open(os.path.join(run_folder(dry, r.name), SUMMARY), "rt", encoding="utf-8") as f:
+                        summary = json.load(f)
+                except (OSError, ValueError, EOFError) as e:
+                    failures[r.name] = f"no summary of its dry run: {e}"
+                    continue
+                _store_memo(os.path.join(memo, keys[r.name] + ".json.gz"), summary)
+                summaries[r.name] = (summary, "dry run")
+        finally:
+            import shutil
+
+            shutil.rmtree(os.path.join(scratch, "runs", suite), ignore_errors=True)
+            from .journal import journal_dir
+
+            shutil.rmtree(journal_dir(scratch, suite), ignore_errors=True)
+    out: list[RunEstimate] = []
+    for r in runs:
+        if r.name in summaries:
+            summary, source = summaries[r.name]
+            out.append(_from_summary(r.name, r.model, r.model_deployment, summary, source, settings))
+        else:
+            out.append(bound(r, context_window(r.model_deployment), failures.get(r.name, "no dry run")))
+    return out
+
+
+# ---------------------------------------------------------------------------- prices
+
+
+def load_prices(path: str | None, sink: Any) -> dict[str, Any]:
+    """The prices file's prices by name (compiler/prices.py), its problems in `sink`."""
+    if not path:
+        return {}
+    from helmc.compiler.frontend import read_source
+    from helmc.compiler.prices import read_prices
+
+    source = read_source(path, sink)
+    return read_prices(source, sink) if source is not None else {}
+
+
+def _genai_prices_version() -> str:
+    from importlib.metadata import version
+
+    try:
+        return version("genai-prices")
+    except Exception:  # noqa: BLE001 - metadata missing in an odd install
+        return "?"
+
+
+def genai_price(name: str) -> tuple[float, float, str] | None:
+    """USD per million input and output tokens of a HELM deployment `host/model` in
+    genai-prices' list, where `host` is one of its providers (never guessed across providers:
+    a self-hosted or resold model is not priced as another provider's); None where not listed."""
+    host, sep, model = name.partition("/")
+    if not sep:
+        return None
+    try:
+        from genai_prices import Usage, calc_price, data_snapshot
+    except ImportError:
+        return None
+    if host not in {p.id for p in data_snapshot.get_snapshot().providers}:
+        return None
+    try:
+        # a small request: the base tier of tiered prices (tiers are per request)
+        p = calc_price(Usage(input_tokens=1000, output_tokens=1000), model_ref=model, provider_id=host)
+    except LookupError:
+        return None
+    return (float(p.input_price) * 1000, float(p.output_price) * 1000,
+            f"genai-prices {_genai_prices_version()}: {p.provider.id}/{p.model.id}")
+
+
+def remembered_genai_price(name: str) -> tuple[float, float, str] | None:
+    """genai_price, remembered per genai-prices version in the memo folder: importing it
+    (pydantic, its data) costs most of a remembered estimate's time."""
+    path = os.path.join(memo_dir(), f"genai-prices-{_genai_prices_version()}.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            known = json.load(f)
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    if name in known and (known[name] is None or (isinstance(known[name], list) and len(known[name]) == 3)):
+        return tuple(known[name]) if known[name] is not None else None  # type: ignore[return-value]
+    got = genai_price(name)
+    known[name] = list(got) if got is not None else None
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(known, f)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # not remembered: looked up again next time
+    return got
+
+
+def price_runs(estimates: Sequence[RunEstimate | None], prices: Mapping[str, Any]) -> list[RunEstimate | None]:
+    """Each estimate with its cost: the prices file by deployment then model, else genai-prices
+    by deployment (by model where the run has no deployment). Unpriced: cost None, never 0."""
+    memo: dict[tuple[str, str | None], tuple[float, float, str] | None] = {}
+
+    def lookup(model: str, deployment: str | None) -> tuple[float, float, str] | None:
+        for name in (deployment, model):
+            if name and name in prices:
+                p = prices[name]
+                return p.input_per_million, p.output_per_million, f"prices file {p.source}"
+        return remembered_genai_price(deployment or model)
+
+    out: list[RunEstimate | None] = []
+    for e in estimates:
+        if e is None or e.paid_prompt_tokens is None or e.paid_completion_tokens is None:
+            out.append(e)
+            continue
+        key = (e.model, e.model_deployment)
+        if key not in memo:
+            memo[key] = lookup(*key)
+        found = memo[key]
+        if found is None:
+            out.append(e)
+            continue
+        inp, outp, source = found
+        cost = (e.paid_prompt_tokens * inp + e.paid_completion_tokens * outp) / 1_000_000
+        out.append(replace(e, cost_usd=round(cost, 6), price_source=source))
+    return out
+
+
+def prewarm_dry_runs(runs: Sequence[BuiltRun]) -> None:
+    """Import, once before the workers fork, what a dry run loads: the scenarios, the
+    tokenizers DryRunMetric counts with, the adapters and the dry-run metric (not the runs'
+    metrics, annotators or clients, which a dry run never loads; they cost seconds)."""
+    import pickle
+
+    from helm.benchmark.model_deployment_registry import get_model_deployment
+    from helm.benchmark.tokenizer_config_registry import get_tokenizer_config
+
+    from .bridge import import_classes
+
+    names: set[str] = {
+        "helm.benchmark.window_services.window_service_factory.*",
+        "helm.benchmark.adaptation.adapters.adapter_factory.*",
+        "helm.benchmark.metrics.dry_run_metrics.*",
+    }
+    for r in runs:
+        try:
+            spec = pickle.loads(r.payload)
+            names.add(spec.scenario_spec.class_name)
+            d = spec.adapter_spec.model_deployment
+            dep = get_model_deployment(d) if d else None
+            tok = get_tokenizer_config(dep.tokenizer_name) if dep is not None and dep.tokenizer_name else None
+            if tok is not None:
+                names.add(tok.tokenizer_spec.class_name)
+        except Exception:  # noqa: BLE001 - best effort: the run says it again, in its log
+            continue
+    import_classes(sorted(names))
