@@ -116,7 +116,11 @@ def description(fn) -> tuple[str, bool]:
             continue  # the expander takes it: the function can only use its default
         if p.required:
             placeholder = placeholder or p.name not in known
-            parts.append(f"{p.name}={known.get(p.name, _placeholder(p.annotation))}")
+            # Where HELM's own files state the values a parameter takes (the catalog's `values`,
+            # HC0314), a placeholder is one of them: `x` would be refused by the scenario at run
+            # time, which building the RunSpec never reaches.
+            stand_in = p.values[0] if p.values else _placeholder(p.annotation)
+            parts.append(f"{p.name}={known.get(p.name, stand_in)}")
     return fn.name + (":" + ",".join(parts) if parts else ""), placeholder
 
 

@@ -39,7 +39,7 @@ def test_a_damaged_journal_is_ignored_with_a_warning_and_the_suite_runs(tmp_path
     assert "internal" not in (r.stdout + r.stderr).lower() and "Traceback" not in r.stderr
     assert (tmp_path / RUN / "run_spec.json").is_file()
     r2 = _run(tmp_path)  # compacted: no warning the second time, and the run is skipped
-    assert r2.returncode == 0 and "HC0751" not in r2.stderr and "1 skipped" in r2.stdout
+    assert r2.returncode == 0 and "HC0751" not in r2.stderr and "1 of the done runs completed earlier (skipped)" in r2.stdout
 
 
 def test_a_folder_where_the_journal_goes_is_exit_2_naming_it(tmp_path):
@@ -47,6 +47,6 @@ def test_a_folder_where_the_journal_goes_is_exit_2_naming_it(tmp_path):
     r = _run(tmp_path)
     assert r.returncode == 2, r.stdout[-2000:] + r.stderr[-2000:]
     assert "error[HC0750]" in r.stderr and os.path.join("out", "helmc", "s", "journal.jsonl") in r.stderr
-    assert "Is a directory" in r.stderr and "internal" not in r.stderr.lower()
+    assert "is a folder" in r.stderr and "internal" not in r.stderr.lower()
     assert not (tmp_path / RUN).exists()  # nothing ran
 

@@ -69,7 +69,7 @@ def test_a_run_that_writes_no_files_changes_nothing_the_journal_says(tmp_path, f
 
     again = _run(_base(), tmp)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "0 completed, 1 skipped (completed earlier)" in again.stdout
+    assert "1 done, 0 failed" in again.stdout and "1 of the done runs completed earlier (skipped)" in again.stdout
     assert _folder_state(tmp) == before_files
     assert _status(tmp)["runs"][0]["attempts"] == 1
 
@@ -79,11 +79,12 @@ def test_a_runner_that_writes_nothing_does_not_complete_the_run(tmp_path):
     tmp = str(tmp_path)
     r = _run(_base("--runner-class-name", "runner_doubles.SilentRunner"), tmp)
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "0 completed" in r.stdout and "1 failed" in r.stdout
+    assert "0 done, 1 failed" in r.stdout
     assert "Traceback" not in r.stderr
     run = _status(tmp)["runs"][0]
     assert run["state"] == "failed"
     assert "without writing" in run["error"] and "stats.json" in run["error"]
     # The next normal run does it.
     r = _run(_base(), tmp)
-    assert r.returncode == 0 and "1 completed" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "1 done, 0 failed" in r.stdout and "0 of the done runs completed earlier" in r.stdout, \
+        r.stdout + r.stderr
