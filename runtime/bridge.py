@@ -25,6 +25,8 @@ from helmc.compiler.catalog import UserAdditions
 from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
 
 from .engine import Task
+from .governor import RequestLimits
+from .governor import current as governor_of_process
 from .interrupts import checkpoint
 from .journal import fsync_dir, fsync_tree, journal_dir
 
@@ -61,6 +63,8 @@ class HelmSettings:
     server_url: str | None = None
     api_key_path: str = "proxy_api_key.txt"
     log_config: str | None = None
+    # the request governor's limits and shared folder (runtime/governor.py); no folder: none
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +196,19 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
         set_benchmark_output_path(settings.output_path)
         _REGISTRIES = registries if state is not None else _snapshot_registries()
         _PREPARED = True
+        _install_governor(settings)
     except Exception as e:  # noqa: BLE001 - HELM raises bare Exceptions for configuration problems
         raise HelmSetupError(f"{type(e).__name__}: {e}") from None
     except SystemExit as e:  # a plugin that calls sys.exit() on import must not end helm-run "successfully"
         raise HelmSetupError(f"sys.exit({e.code!r}) was called while HELM loaded its configuration and plugins "
                              f"(--plugins {' '.join(settings.catalog.plugins) or '(none)'})") from None
+
+
+def _install_governor(settings: HelmSettings) -> None:
+    """The request governor between HELM's clients and the providers (forked workers inherit it)."""
+    from . import governor
+
+    governor.install(settings.limits)
 
 
 def _register_huggingface(settings: HelmSettings) -> None:
@@ -748,6 +760,9 @@ class HelmExecutor:
                     self._runner = self._make_runner()
                 run_spec = pickle.loads(task.payload)
                 runner = self._runner
+                gov = governor_of_process()
+                if gov is not None:
+                    gov.begin_run(task.name)
                 if s.skip_completed_runs and runner._is_run_completed(final):
                     hlog(f"Skipping run {run_spec.name} because run is completed and all output files exist.")
                     return
@@ -755,8 +770,12 @@ class HelmExecutor:
                 shutil.rmtree(staged, ignore_errors=True)
                 os.makedirs(os.path.dirname(staged), exist_ok=True)
                 runner._get_run_path = lambda _spec: staged
-                with htrack_block(f"Running {run_spec.name}"):
-                    runner.run_one(run_spec)
+                try:
+                    with htrack_block(f"Running {run_spec.name}"):
+                        runner.run_one(run_spec)
+                finally:
+                    if gov is not None:
+                        gov.end_run()
                 commit_run_folder(s, task.name)
             except BaseException as e:
                 traceback.print_exc()

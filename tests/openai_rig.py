@@ -1,7 +1,8 @@
 """A local OpenAI-compatible API for tests and benchmarks: HELM's own OpenAIClient reaches it
 through a prod_env `model_deployments.yaml` whose client_spec gives `base_url`.
 
-It admits `rate` requests in any sliding second and answers the rest 429 with `Retry-After`
+It admits `rate` requests a second (a token bucket holding `burst`, one second's worth unless
+told) and answers the rest 429 with `Retry-After`
 (whole seconds, as HTTP has it) and `retry-after-ms` (as OpenAI's API sends); each admitted
 request waits `latency` seconds, and every `error_every`-th admitted one answers 500. Counts of
 what it saw are kept for the assertions. Offline: 127.0.0.1, a port of the OS's choosing.
@@ -9,7 +10,6 @@ what it saw are kept for the assertions. Offline: 127.0.0.1, a port of the OS's 
 
 from __future__ import annotations
 
-import collections
 import json
 import math
 import os
@@ -31,13 +31,16 @@ class Counts:
         self.bad = 0  # 400s (a prompt containing `REJECT`: a request no retry can fix)
         self.max_in_flight = 0
         self.in_flight = 0
+        self.log: list[tuple[float, int]] = []  # (time.time() of arrival, status)
 
 
 class RigServer:
-    def __init__(self, rate: float | None = 10.0, latency: float = 0.0, error_every: int = 0) -> None:
+    def __init__(self, rate: float | None = 10.0, latency: float = 0.0, error_every: int = 0,
+                 burst: float | None = None) -> None:
         self.rate, self.latency, self.error_every = rate, latency, error_every
+        self.burst = burst if burst is not None else max(1.0, rate or 1.0)
         self.counts = Counts()
-        self._admitted: collections.deque[float] = collections.deque()
+        self._tokens, self._last = self.burst, time.monotonic()
         self._admitted_total = 0
         rig = self
 
@@ -77,23 +80,32 @@ class RigServer:
         self._thread.join(5)
 
     def _admit(self) -> float | None:
-        """None: admitted; else the seconds until a request would be."""
+        """A token bucket, as providers meter: `burst` requests at once (default: one second's
+        worth), refilled at `rate` a second. None: admitted; else the seconds until one would be."""
         c = self.counts
         with c.lock:
             c.requests += 1
             now = time.monotonic()
-            while self._admitted and self._admitted[0] <= now - 1.0:
-                self._admitted.popleft()
-            if self.rate is not None and len(self._admitted) >= self.rate:
-                c.throttled += 1
-                return self._admitted[0] + 1.0 - now
-            self._admitted.append(now)
+            if self.rate is not None:
+                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens < 1.0:
+                    c.throttled += 1
+                    return (1.0 - self._tokens) / self.rate
+                self._tokens -= 1.0
             self._admitted_total += 1
             c.in_flight += 1
             c.max_in_flight = max(c.max_in_flight, c.in_flight)
             return None
 
     def _answer(self, path: str, body: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
+        arrived = time.time()
+        status, payload, headers = self._respond(body)
+        with self.counts.lock:
+            self.counts.log.append((arrived, status))
+        return status, payload, headers
+
+    def _respond(self, body: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
         wait = self._admit()
         if wait is not None:
             return 429, {"error": {"message": "Rate limit reached for requests", "type": "requests",
