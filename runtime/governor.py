@@ -133,14 +133,17 @@ class Governor:
     """One per worker process; every thread of HELM's executor shares it."""
 
     def __init__(self, limits: RequestLimits) -> None:
-        assert limits.folder is not None
-        self.limits = limits
-        self.folder = os.path.join(limits.folder, "governor")
-        os.makedirs(self.folder, exist_ok=True)
+        self.rebind(limits)
         self.run: str | None = None
         self._lock = threading.Lock()
         self.counts: dict[str, int] = {}
         self.failures: list[dict[str, Any]] = []
+
+    def rebind(self, limits: RequestLimits) -> None:
+        assert limits.folder is not None
+        self.limits = limits
+        self.folder = os.path.join(limits.folder, "governor")
+        os.makedirs(self.folder, exist_ok=True)
 
     def _path(self, scope: str) -> str:
         return os.path.join(self.folder, _safe(scope) + ".json")
@@ -446,8 +449,8 @@ def install(limits: RequestLimits) -> Governor | None:
     global _installed
     if limits.folder is None:
         return None
-    if _installed is not None:
-        _installed.limits = limits
+    if _installed is not None:  # another helm-run in this process (tests, the language server)
+        _installed.rebind(limits)
         return _installed
     from helm.clients import auto_client
     from helm.common import cache as helm_cache

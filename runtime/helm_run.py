@@ -126,7 +126,7 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     if limits is None:
         return stop(Ending.REFUSED, "helm-run: a request limit names no known scope; nothing was started.")
     request = replace(request, settings=replace(settings, limits=limits))
-    settings = request.settings
+    settings = session.settings = request.settings
     if sink.has_errors:
         return stop(Ending.INPUT_ERRORS, f"helm-run: {errors_in(sink.items)} error(s); nothing was run.")
     if not plan.runs:
@@ -165,7 +165,8 @@ def _request_limits(request: HelmRunRequest, sink) -> "RequestLimits | None":
     if len(sink.items) > before:
         return None
     settings = request.settings
-    return RequestLimits(limits, folder=journal_dir(settings.output_path, settings.suite))
+    # absolute: workers elsewhere (Ray, Slurm) start in helm-run's directory, but tests change it
+    return RequestLimits(limits, folder=os.path.abspath(journal_dir(settings.output_path, settings.suite)))
 
 
 def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine, plan: Plan, console: Console, *,

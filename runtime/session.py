@@ -23,6 +23,7 @@ from helmc.compiler.source import SourceFile, Span
 from . import bridge
 from .bridge import BuiltRun, HelmSettings
 from .engine import Engine
+from .governor import RunReport, read_run_report
 from .suite import SuiteResult, run_suite
 
 
@@ -139,7 +140,37 @@ class Session:
         for o in result.failed:
             if o.name in by_name:
                 self.run_failed(by_name[o.name], o.error, o.log)
+        folder = self.settings.limits.folder
+        if folder is not None:
+            for o in result.outcomes:
+                if o.status != "skipped" and o.name in by_name:
+                    report = read_run_report(folder, o.name)
+                    if report is not None and report.failures:
+                        self.requests_failed(by_name[o.name], report, run_failed=o.status == "failed")
         return result
+
+    def requests_failed(self, run: BuiltRun, report: RunReport, *, run_failed: bool = False) -> None:
+        """HC0504: requests of a run that failed for good, at the entry that planned it, with
+        the provider's own message."""
+        first = report.failures[0]
+        total = sum(int(f.get("count", 1)) for f in report.failures)
+        notes = [f"{f.get('deployment')}: {f.get('message')}" + (f" ({f['count']} requests)" if f.get("count", 1) > 1 else "")
+                 for f in report.failures[:3]]
+        sent = report.counts.get("sent", 0)
+        notes.append(f"the run sent {sent} request(s); " + (
+            "HELM stopped it at a failed one (HC0503)" if run_failed else "HELM completed it without these answers"))
+        ref = run.planned.entry if run.planned else None
+        self.sink.add(
+            diag(
+                "HC0504",
+                f"{total} request(s) of run `{run.name}` failed for good: {first.get('message')}",
+                self._entry_span(ref) if ref else _nowhere(),
+                "the entry that planned this run",
+                help="fix what the provider says (the prompt, the deployment's settings), then run it again "
+                     "with --fresh --only-runs " + run.name,
+                notes=notes,
+            )
+        )
 
     def run_failed(self, run: BuiltRun, error: str | None, log: str | None) -> None:
         """HC0503: a run that failed, at the entry (or the argument or model it names) that planned it."""
