@@ -465,9 +465,48 @@ def install(limits: RequestLimits) -> Governor | None:
         return helm_get(self, request, lambda: governor.send(deployment, request, compute))
 
     helm_cache.Cache.get = get  # type: ignore[method-assign]
+    harden_sqlite_cache()
     auto_client.retry_request = _governed_retry(auto_client.retry_request)
     _installed = governor
     return governor
+
+
+SQLITE_BUSY_TIMEOUT = 300.0  # seconds a writer waits for the lock (HELM: SqliteDict's 5)
+
+
+def harden_sqlite_cache() -> None:
+    """HELM's SQLite request cache, safe under many local writers: WAL (readers never wait for
+    the writer, a commit appends to the log) and a long busy timeout (a writer waits its turn
+    instead of raising `database is locked`). Measured in benchmarks/bench_sqlite_cache.py and
+    docs/performance.md. Same file format: HELM alone reads it afterwards. Never on a network
+    filesystem (WAL needs shared memory on one host; helm-run refuses it there, HC0706)."""
+    import sqlite3
+    import types
+
+    import sqlitedict
+    from helm.common import key_value_store
+
+    if getattr(key_value_store.SqliteDict, "_helmc_hardened", False):
+        return
+    helm_dict = key_value_store.SqliteDict
+
+    class HardenedSqliteDict(helm_dict):  # type: ignore[misc, valid-type]
+        _helmc_hardened = True
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("journal_mode", "WAL")
+            super().__init__(*args, **kwargs)
+
+    # SqliteDict's own `timeout` is how long it waits for its thread; SQLite's busy timeout is
+    # sqlite3.connect's, which SqliteDict leaves at 5 s: given here, to sqlitedict's calls only.
+    class _Sqlite3(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            return getattr(sqlite3, name)
+
+    shim = _Sqlite3("sqlite3")
+    shim.connect = lambda *a, **kw: sqlite3.connect(*a, **{"timeout": SQLITE_BUSY_TIMEOUT, **kw})  # type: ignore[attr-defined]
+    sqlitedict.sqlite3 = shim  # type: ignore[attr-defined]
+    key_value_store.SqliteDict = HardenedSqliteDict
 
 
 def current() -> Governor | None:
