@@ -355,6 +355,7 @@ class ScopeView:
     throttled: int
     rate: float | None  # the adaptive pace, requests per second (None: unpaced)
     backoff: float  # seconds until the scope may send again
+    recent_rate: float = 0.0  # requests started in the last two seconds, per second
 
 
 def scope_views(folder: str) -> list[ScopeView]:
@@ -371,8 +372,9 @@ def scope_views(folder: str) -> list[ScopeView]:
         try:
             with open(os.path.join(where, n)) as f:
                 s = json.load(f)
+            recent = sum(1 for t in s.get("recent", ()) if now - 2.0 < t <= now) / 2.0
             out.append(ScopeView(s["scope"], int(s.get("sent", 0)), int(s.get("throttled", 0)), s.get("rate"),
-                                 max(0.0, float(s.get("pause_until", 0.0)) - now)))
+                                 max(0.0, float(s.get("pause_until", 0.0)) - now), recent))
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return out

@@ -15,6 +15,8 @@ from typing import Callable
 
 from rich.console import Console, Group
 from rich.live import Live
+
+from .governor import ScopeView
 from rich.markup import escape
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -49,8 +51,10 @@ class ProgressDisplay:
         workers: int,
         *,
         label: Callable[[int], str] = _worker,
+        providers: Callable[[], list[ScopeView]] | None = None,
     ) -> None:
         self.console = console
+        self.providers = providers  # the request governor's view of each provider scope
         self.total = total  # runs to execute now (skipped ones excluded)
         self.skipped = skipped
         self.workers = workers
@@ -154,6 +158,14 @@ class ProgressDisplay:
             name, t, attempt = cur
             again = f" (attempt {attempt})" if attempt > 1 else ""
             rows.append(Text.assemble((f"  {self.label(slot)}: ", "cyan"), clean(name), again, (f"  {now - t:.0f}s", "dim")))
+        if self.providers is not None:
+            for v in self.providers():
+                pace = f"paced at {v.rate:.1f}/s" if v.rate else "unpaced"
+                wait = f", backing off {v.backoff:.1f}s" if v.backoff > 0.05 else ""
+                rows.append(Text.assemble(("  provider ", "dim"), clean(v.scope),
+                                          f": {v.recent_rate:.1f} req/s, {v.sent} sent, ",
+                                          (f"{v.throttled} answered 429", "yellow" if v.throttled else ""),
+                                          f", {pace}{wait}"))
         return Group(*rows)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
 
 from helmc.compiler.diagnostics import Diagnostic, diag
 from helmc.compiler.source import SourceFile
@@ -42,6 +42,8 @@ class RunStatus:
     started: float | None = None
     updated: float | None = None
     duration: float | None = None
+    # the request governor's counts of the run's last attempt (sent, throttled, errors, failed)
+    requests: Mapping[str, int] | None = None
 
     @property
     def retried(self) -> bool:
@@ -78,7 +80,8 @@ class SuiteStatus:
                        "retried": sum(1 for r in self.runs if r.retried)},
             "runs": [{"name": r.name, "state": r.state, "attempts": r.attempts, "retried": r.retried,
                       "error": r.error, "log": r.log, "started": r.started, "updated": r.updated,
-                      "duration": r.duration} for r in self.runs],
+                      "duration": r.duration, "requests": None if r.requests is None else dict(r.requests)}
+                     for r in self.runs],
             "rerun": self.rerun,
             "warnings": [str(w) for w in self.warnings],
         }
@@ -127,7 +130,7 @@ def suite_status(output_path: str, suite: str) -> SuiteStatus:
     status = SuiteStatus(suite, output_path, view.path, view.found, view.session, warnings=view.warnings)
     if view.session is not None:
         status.alive = _alive(view.session)
-    status.runs = [_run_status(name, view, status.alive) for name in _shown(view)]
+    status.runs = [_with_requests(_run_status(name, view, status.alive), output_path, suite) for name in _shown(view)]
     status.rerun = _rerun(status)
     return status
 
@@ -137,6 +140,14 @@ def _shown(view: JournalView) -> list[str]:
     if view.session is not None:
         return list(dict.fromkeys(view.session.planned))
     return sorted(view.records)
+
+
+def _with_requests(run: RunStatus, output_path: str, suite: str) -> RunStatus:
+    from .governor import read_run_report
+    from .journal import journal_dir
+
+    report = read_run_report(journal_dir(output_path, suite), run.name)
+    return run if report is None else replace(run, requests=dict(report.counts))
 
 
 def _run_status(name: str, view: JournalView, alive: bool | None) -> RunStatus:

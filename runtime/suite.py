@@ -24,6 +24,7 @@ from .engine import Engine, Event, Executor, Finished, Started
 from .engines import task_of
 from .interrupts import checkpoint
 from .journal import Damage, Journal, RunState, lock_suite
+from .governor import scope_views
 from .progress import Outcome, ProgressDisplay
 
 
@@ -124,7 +125,10 @@ def _run_suite(
     by_name = {b.name: b for b in todo}
     finished: dict[str, Outcome] = {}
 
-    with ProgressDisplay(console, len(todo), len(skipped), workers, label=engine.worker_label) as display:
+    folder = settings.limits.folder
+    providers = (lambda: scope_views(folder)) if folder is not None else None
+    with ProgressDisplay(console, len(todo), len(skipped), workers, label=engine.worker_label,
+                         providers=providers) as display:
 
         def on_event(ev: Event) -> None:
             b = by_name[ev.name]

@@ -220,3 +220,36 @@ def _run_names(tmp_path) -> list[str]:
     names = sorted(n for n in os.listdir(tmp_path / "out" / "runs" / "default") if n.startswith("simple1:"))
     assert len(names) == 3
     return names
+
+
+def test_progress_shows_each_provider(tmp_path) -> None:
+    from rich.console import Console
+
+    from helmc.runtime.governor import scope_views
+    from helmc.runtime.progress import ProgressDisplay
+
+    limits = RequestLimits((), folder=str(tmp_path))
+    g = Governor(limits)
+    for _ in range(3):
+        g.reserve("rigapi/rig-model", 1)
+    g.throttled("rigapi/rig-model", 2.0)
+    console = Console(record=True, width=200)
+    display = ProgressDisplay(console, 1, 0, 1, providers=lambda: scope_views(str(tmp_path)))
+    console.print(display._render())
+    text = console.export_text()
+    assert "provider rigapi/rig-model" in text
+    assert "3 sent" in text and "1 answered 429" in text and "backing off" in text and "paced at" in text
+
+
+def test_status_keeps_each_runs_request_counts(tmp_path) -> None:
+    from helmc.runtime.journal import journal_dir
+    from helmc.runtime.status import RunStatus, _with_requests
+
+    g = Governor(RequestLimits((), folder=journal_dir(str(tmp_path), "s")))
+    g.begin_run("run-a")
+    g.count("sent", 5)
+    g.count("throttled", 2)
+    g.end_run()
+    got = _with_requests(RunStatus("run-a", "done"), str(tmp_path), "s")
+    assert got.requests == {"sent": 5, "throttled": 2}
+    assert _with_requests(RunStatus("run-b", "done"), str(tmp_path), "s").requests is None
