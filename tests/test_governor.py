@@ -253,3 +253,13 @@ def test_status_keeps_each_runs_request_counts(tmp_path) -> None:
     got = _with_requests(RunStatus("run-a", "done"), str(tmp_path), "s")
     assert got.requests == {"sent": 5, "throttled": 2}
     assert _with_requests(RunStatus("run-b", "done"), str(tmp_path), "s").requests is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_tool_helmc_gives_the_limits_and_a_flag_wins(tmp_path, kind: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f'[tool.helmc]\n{kind} = ["openai:3"]\n')
+    base = OURS + ["-r", "simple1:model=simple/model1", "-m", "1", "--dry-run", "-o", "out"]
+    r = subprocess.run(base, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "HC0709" in r.stderr and "openai:3" in r.stderr
+    r = subprocess.run(base + [f"--{kind}", "simple=3"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "HC0709" not in r.stderr
