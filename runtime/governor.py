@@ -511,6 +511,13 @@ def harden_sqlite_cache() -> None:
     key_value_store.SqliteDict = HardenedSqliteDict
 
 
+UNMETERED = frozenset({"simple", "huggingface"})  # as --max-runs-per-provider's local providers
+
+
+def governor_limits() -> tuple[Limit, ...]:
+    return _installed.limits.limits if _installed is not None else ()
+
+
 def current() -> Governor | None:
     return _installed
 
@@ -528,7 +535,12 @@ def _governed_retry(helm_retry: Callable) -> Callable:
         def call(*args: Any, **kwargs: Any) -> Any:
             _ready(kwargs.get("client"))
             request = kwargs.get("request")
-            _state.deployment = getattr(request, "model_deployment", None) or getattr(request, "model", None)
+            deployment = getattr(request, "model_deployment", None) or getattr(request, "model", None)
+            # models computed on this machine have no provider to spare, unless a limit names them
+            if deployment and deployment.split("/", 1)[0] in UNMETERED and not any(
+                    lim.scope in (deployment, deployment.split("/", 1)[0]) for lim in governor_limits()):
+                deployment = None
+            _state.deployment = deployment
             _state.final = False
             try:
                 result = f(*args, **kwargs)
