@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from helmc.runtime.governor import (
@@ -263,3 +263,25 @@ def test_tool_helmc_gives_the_limits_and_a_flag_wins(tmp_path, kind: str) -> Non
     assert r.returncode == 2 and "HC0709" in r.stderr and "openai:3" in r.stderr
     r = subprocess.run(base + [f"--{kind}", "simple=3"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert "HC0709" not in r.stderr
+
+
+PASSWORD = st.text(st.characters(blacklist_characters="@/", blacklist_categories=("Cs",)), min_size=1, max_size=20)
+
+
+@given(user=st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), password=PASSWORD,
+       scheme=st.sampled_from(["mongodb://", "mongodb+srv://"]))
+def test_a_mongo_password_is_never_in_the_rerun_command(user: str, password: str, scheme: str) -> None:
+    import argparse
+
+    from helmc.commands.run import add_arguments
+    from helmc.runtime.rerun import hide_password, invocation_words, rerun_command
+
+    assume("****" not in password)
+    uri = f"{scheme}{user}:{password}@db.example.org:27017/helm?authSource=admin"
+    assert hide_password(uri) == f"{scheme}{user}:****@db.example.org:27017/helm?authSource=admin"
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["-r", "simple1:model=simple/model1", "-m", "1", "--mongo-uri", uri])
+    line = rerun_command(invocation_words(args), ["r1"])
+    assert f":{password}@" not in line and ":****@db.example.org" in line
+    assert hide_password("mongodb://db.example.org/helm") == "mongodb://db.example.org/helm"  # no password: as is
