@@ -260,7 +260,11 @@ class Governor:
         client turns it into a failed RequestResult)."""
         tokens = estimate_tokens(request)
         throttled = errors = 0
+        backoff = 0.0
         while True:
+            if backoff:  # after a transient error, outside the concurrency slot
+                time.sleep(backoff)
+                backoff = 0.0
             wait = self.reserve(deployment, tokens)
             if wait > 0:
                 time.sleep(wait)
@@ -282,7 +286,7 @@ class Governor:
                         if retry_after:
                             self.throttled(deployment, retry_after)
                         if errors <= MAX_ERROR_RETRIES:
-                            time.sleep(retry_after or min(30.0, 0.5 * 2 ** errors))
+                            backoff = retry_after or min(30.0, 0.5 * 2 ** errors)
                             continue
                     else:
                         self.count("errors")

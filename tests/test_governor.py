@@ -285,3 +285,39 @@ def test_a_mongo_password_is_never_in_the_rerun_command(user: str, password: str
     line = rerun_command(invocation_words(args), ["r1"])
     assert f":{password}@" not in line and ":****@db.example.org" in line
     assert hide_password("mongodb://db.example.org/helm") == "mongodb://db.example.org/helm"  # no password: as is
+
+
+@pytest.mark.parametrize("status,retried", [(429, True), (500, True), (503, True), (400, False), (401, False),
+                                            (404, False)])
+def test_send_retries_what_a_retry_can_fix_only(tmp_path, monkeypatch, status: int, retried: bool) -> None:
+    import helmc.runtime.governor as gov
+
+    slept: list[float] = []
+    monkeypatch.setattr(gov.time, "sleep", slept.append)
+
+    class Response:
+        status_code = status
+        headers = {"retry-after-ms": "1500"} if status == 429 else {}
+
+    class ProviderError(Exception):
+        response = Response()
+
+    calls = []
+
+    def compute() -> dict:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ProviderError("no")
+        return {"ok": True}
+
+    g = Governor(RequestLimits((), folder=str(tmp_path)))
+    g.begin_run("r")
+    if retried:
+        assert g.send("rigapi/rig-model", {"prompt": "x"}, compute) == {"ok": True}
+        assert len(calls) == 2 and g.failures == []
+        assert slept and (status != 429 or 1.3 <= max(slept) <= 1.5)  # the provider's Retry-After
+    else:
+        with pytest.raises(ProviderError):
+            g.send("rigapi/rig-model", {"prompt": "x"}, compute)
+        assert len(calls) == 1
+        assert g.failures[0]["status"] == status and "ProviderError: no" in g.failures[0]["message"]
