@@ -127,6 +127,7 @@ _RULES = [
     Rule("HC0503", "run-failed", Severity.ERROR, "A run failed while HELM ran it; the diagnostic points at the entry that planned it."),
     Rule("HC0504", "run-folder-occupied", Severity.ERROR, "Something helm-run did not write (a file, a symbolic link) stands where a run's "
          "folder goes: the run is not started, and what is there is left as it is."),
+    Rule("HC0505", "requests-failed", Severity.WARNING, "Requests of a run failed for good (the provider's answer, after the governor's retries); HELM completed the run without their answers."),
     # HELM's config YAML files (prod_env)
     Rule("HC0601", "yaml-syntax", Severity.ERROR, "A HELM config file is not valid YAML."),
     Rule("HC0602", "yaml-value", Severity.ERROR, "A YAML value that yaml.safe_load cannot construct."),
@@ -160,6 +161,7 @@ _RULES = [
     Rule("HC0706", "shared-sqlite-cache", Severity.ERROR, "Runs on several hosts would share HELM's SQLite request cache."),
     Rule("HC0707", "bad-engine-option", Severity.ERROR, "An engine flag out of range, or given to an engine it does not apply to."),
     Rule("HC0708", "bad-runner-config", Severity.ERROR, "The runner config file (--slurm-config) cannot be read as a mapping."),
+    Rule("HC0709", "bad-request-limit", Severity.ERROR, "A --requests-per-minute, --tokens-per-minute or --max-concurrent-requests value is not SCOPE=N, or names no deployment or host organization."),
     # the run journal and `helmc status`
     Rule("HC0750", "journal-unwritable", Severity.ERROR, "The suite's journal cannot be read or written (the path and the OS error say why)."),
     Rule("HC0751", "journal-damaged", Severity.WARNING, "Parts of the suite's journal do not fit its format and are ignored; those runs are redone."),

@@ -220,6 +220,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("max-runs-per-provider", Kind.INT, None,
            "At most N runs at once per model host organisation (openai, together...); runs on "
            "local models (simple/, huggingface/) are not limited.", _R, metavar="N", group=_ENGINES),
+    # The request governor (runtime/governor.py): limits shared by every worker of the suite
+    Option("requests-per-minute", Kind.LIST, None,
+           "At most N requests a minute to SCOPE (a model deployment, or the host organization "
+           "before its `/`), shared by every worker of the suite; repeatable.",
+           _R | _T, metavar="SCOPE=N", nargs="+", extend=True, group=_ENGINES),
+    Option("tokens-per-minute", Kind.LIST, None,
+           "At most N tokens a minute to SCOPE (prompt at 4 characters a token, plus the completion "
+           "tokens a request allows), shared by every worker of the suite; repeatable.",
+           _R | _T, metavar="SCOPE=N", nargs="+", extend=True, group=_ENGINES),
+    Option("max-concurrent-requests", Kind.LIST, None,
+           "At most N requests to SCOPE out at once across the suite's workers; repeatable.",
+           _R | _T, metavar="SCOPE=N", nargs="+", extend=True, group=_ENGINES),
     Option("ray-address", Kind.STR, None,
            "A running Ray cluster (HOST:PORT, ray://HOST:PORT, auto); without it helm-run "
            "starts a Ray instance on this machine and stops it at the end.", _R, metavar="ADDR", group=_ENGINES),

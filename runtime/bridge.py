@@ -28,6 +28,8 @@ from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, Plan
 from helmc.compiler.reading import open_for_append, read_input_text
 
 from .engine import Task
+from .governor import RequestLimits
+from .governor import current as governor_of_process
 from .interrupts import checkpoint
 from .journal import fsync_dir, fsync_tree, journal_dir
 
@@ -69,6 +71,8 @@ class HelmSettings:
     server_url: str | None = None
     api_key_path: str = "proxy_api_key.txt"
     log_config: str | None = None
+    # the request governor's limits and shared folder (runtime/governor.py); no folder: none
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +206,7 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
         set_benchmark_output_path(settings.output_path)
         _REGISTRIES = registries if state is not None else _snapshot_registries()
         _PREPARED = True
+        _install_governor(settings)
     except Exception as e:  # noqa: BLE001 - HELM raises bare Exceptions for configuration problems
         raise HelmSetupError(f"{type(e).__name__}: {e}") from None
     except SystemExit as e:  # a plugin that calls sys.exit() on import must not end helm-run "successfully"
@@ -274,6 +279,13 @@ def _setup_logging(setup_default_logging: Any, path: str | None) -> None:
         cause = cause.splitlines()[0]  # dictConfig says which handler; its cause says why
         raise FlagFileError(f"--log-config `{path}`: Python's logging cannot be configured from it: {cause}\n"
                             f"  = help: {_LOG_CONFIG_HELP}") from None
+
+
+def _install_governor(settings: HelmSettings) -> None:
+    """The request governor between HELM's clients and the providers (forked workers inherit it)."""
+    from . import governor
+
+    governor.install(settings.limits)
 
 
 def _register_huggingface(settings: HelmSettings) -> None:
@@ -873,6 +885,9 @@ class HelmExecutor:
                     self._runner = self._make_runner()
                 run_spec = pickle.loads(task.payload)
                 runner = self._runner
+                gov = governor_of_process()
+                if gov is not None:
+                    gov.begin_run(task.name)
                 if s.skip_completed_runs and runner._is_run_completed(final):
                     hlog(f"Skipping run {run_spec.name} because run is completed and all output files exist.")
                     return
@@ -880,8 +895,12 @@ class HelmExecutor:
                 shutil.rmtree(staged, ignore_errors=True)
                 os.makedirs(os.path.dirname(staged), exist_ok=True)
                 runner._get_run_path = lambda _spec: staged
-                with htrack_block(f"Running {run_spec.name}"):
-                    runner.run_one(run_spec)
+                try:
+                    with htrack_block(f"Running {run_spec.name}"):
+                        runner.run_one(run_spec)
+                finally:
+                    if gov is not None:
+                        gov.end_run()
                 commit_run_folder(s, task.name)
                 missing = [f for f in HELM_OUTPUT_FILES if not os.path.isfile(os.path.join(final, f))]
                 if writes_outputs(s) and missing:

@@ -24,6 +24,7 @@ from .bridge import BuiltRun, HelmSettings
 from .budget import Budget
 from .engine import Engine
 from .engines import EngineOptions
+from .governor import RequestLimits
 from .session import Session, errors_in
 from .suite import SuiteResult
 
@@ -143,6 +144,12 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     plan = session.compile("run")
     if plan is None:
         return stop(Ending.REFUSED, "error: helm-run cannot load HELM's catalog; nothing was run.")
+    # The governor's scopes name deployments or host organizations HELM knows (HC0709, exit 2).
+    limits = _request_limits(request, sink)
+    if limits is None:
+        return stop(Ending.REFUSED, "helm-run: a request limit names no known scope; nothing was started.")
+    request = replace(request, settings=replace(settings, limits=limits))
+    settings = session.settings = request.settings
     if sink.has_errors:
         return stop(Ending.INPUT_ERRORS, f"helm-run: {errors_in(sink.items)} error(s); nothing was run.")
     if not plan.runs:
@@ -160,6 +167,30 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
                                   created=created, prices=prices)
     finally:
         engine.release()
+
+
+def _request_limits(request: HelmRunRequest, sink) -> "RequestLimits | None":
+    """The suite's request limits, their state beside the journal; None when a scope is unknown."""
+    from helmc.compiler.diagnostics import DiagnosticSink
+    from helmc.compiler.session import load_catalog_for
+
+    from .engines import request_limits
+    from .governor import RequestLimits
+    from .journal import journal_dir
+
+    known = None
+    if request.engine.request_limits:
+        catalog = load_catalog_for(request.options, DiagnosticSink())
+        if catalog is not None:
+            names = set(catalog.deployments)
+            known = names | {n.split("/", 1)[0] for n in names}
+    before = len(sink.items)
+    limits = request_limits(request.engine, DiagnosticSink() if known is None else sink, known)
+    if len(sink.items) > before:
+        return None
+    settings = request.settings
+    # absolute: workers elsewhere (Ray, Slurm) start in helm-run's directory, but tests change it
+    return RequestLimits(limits, folder=os.path.abspath(journal_dir(settings.output_path, settings.suite)))
 
 
 def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine, plan: Plan, console: Console, *,

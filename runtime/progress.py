@@ -15,12 +15,15 @@ from typing import Callable
 
 from rich.console import Console, Group
 from rich.live import Live
+
+from rich.markup import escape
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
 from ..compiler.emit.table import Column, print_table
 from ..compiler.emit.text import clean  # run names and errors quote the conf files
 from .engine import Event, Finished, Started
+from .governor import ScopeView
 
 REFRESH_SECONDS = 0.5
 
@@ -51,8 +54,10 @@ class ProgressDisplay:
         workers: int,
         *,
         label: Callable[[int], str] = _worker,
+        providers: Callable[[], list[ScopeView]] | None = None,
     ) -> None:
         self.console = console
+        self.providers = providers  # the request governor's view of each provider scope
         self.total = total  # runs to execute now (skipped ones excluded)
         self.skipped = skipped
         self.workers = workers
@@ -156,6 +161,14 @@ class ProgressDisplay:
             name, t, attempt = cur
             again = f" (attempt {attempt})" if attempt > 1 else ""
             rows.append(Text.assemble((f"  {self.label(slot)}: ", "cyan"), clean(name), again, (f"  {now - t:.0f}s", "dim")))
+        if self.providers is not None:
+            for v in self.providers():
+                pace = f"paced at {v.rate:.1f}/s" if v.rate else "unpaced"
+                wait = f", backing off {v.backoff:.1f}s" if v.backoff > 0.05 else ""
+                rows.append(Text.assemble(("  provider ", "dim"), clean(v.scope),
+                                          f": {v.recent_rate:.1f} req/s, {v.sent} sent, ",
+                                          (f"{v.throttled} answered 429", "yellow" if v.throttled else ""),
+                                          f", {pace}{wait}"))
         return Group(*rows)
 
 

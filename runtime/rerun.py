@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shlex
 import sys
 from typing import Sequence
@@ -44,8 +45,17 @@ def invocation_words(args: argparse.Namespace) -> list[str]:
             words.append(flag)
             words.extend(str(v) for v in value)
         else:
-            words.extend([flag, str(value)])
+            words.extend([flag, hide_password(str(value)) if action.dest == "mongo_uri" else str(value)])
     return words
+
+
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@")
+
+
+def hide_password(uri: str) -> str:
+    """A URI with its password replaced by `****` (`mongodb://user:****@host/db`): the re-run
+    command is printed and journaled, and a password must appear in neither."""
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:****@", uri, count=1)
 
 
 class RunListError(Exception):

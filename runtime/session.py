@@ -25,6 +25,7 @@ from helmc.compiler.source import SourceFile, Span
 from . import bridge
 from .bridge import BuiltRun, HelmSettings
 from .engine import Engine
+from .governor import RunReport, read_run_report
 from .suite import SuiteResult, run_suite
 
 
@@ -188,6 +189,13 @@ class Session:
                 self.run_folder_occupied(by_name[o.name], result.occupied[o.name])
             elif o.name in by_name:
                 self.run_failed(by_name[o.name], o.error, o.log)
+        folder = self.settings.limits.folder
+        if folder is not None:
+            for o in result.outcomes:
+                if o.status != "skipped" and o.name in by_name:
+                    report = read_run_report(folder, o.name)
+                    if report is not None and report.failures:
+                        self.requests_failed(by_name[o.name], report, run_failed=o.status == "failed")
         return result
 
     def run_folder_occupied(self, run: BuiltRun, occupant: bridge.Occupant) -> None:
@@ -201,6 +209,29 @@ class Session:
                 help="move it away (or choose another --suite or --output-path), then run the same command again",
                 notes=[f"it is `{occupant.path}`, left as it is: helm-run replaces only the run folders it wrote",
                        "HELM's own helm-run fails this run with FileExistsError"],
+            )
+        )
+
+    def requests_failed(self, run: BuiltRun, report: RunReport, *, run_failed: bool = False) -> None:
+        """HC0505: requests of a run that failed for good, at the entry that planned it, with
+        the provider's own message."""
+        first = report.failures[0]
+        total = sum(int(f.get("count", 1)) for f in report.failures)
+        notes = [f"{f.get('deployment')}: {f.get('message')}" + (f" ({f['count']} requests)" if f.get("count", 1) > 1 else "")
+                 for f in report.failures[:3]]
+        sent = report.counts.get("sent", 0)
+        notes.append(f"the run sent {sent} request(s); " + (
+            "HELM stopped it at a failed one (HC0503)" if run_failed else "HELM completed it without these answers"))
+        ref = run.planned.entry if run.planned else None
+        self.sink.add(
+            diag(
+                "HC0505",
+                f"{total} request(s) of run `{run.name}` failed for good: {first.get('message')}",
+                self._entry_span(ref) if ref else _nowhere(),
+                "the entry that planned this run",
+                help="fix what the provider says (the prompt, the deployment's settings), then run it again "
+                     "with --fresh --only-runs " + run.name,
+                notes=notes,
             )
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 from helmc.compiler.diagnostics import Diagnostic, diag
@@ -44,6 +44,8 @@ class RunStatus:
     started: float | None = None
     updated: float | None = None
     duration: float | None = None
+    # the request governor's counts of the run's last attempt (sent, throttled, errors, failed)
+    requests: Mapping[str, int] | None = None
 
     @property
     def retried(self) -> bool:
@@ -104,7 +106,8 @@ class SuiteStatus:
             "counts": self.counts(),
             "runs": [{"name": r.name, "state": r.state, "attempts": r.attempts, "retried": r.retried,
                       "error": r.error, "log": r.log, "started": r.started, "updated": r.updated,
-                      "duration": r.duration} for r in self.runs],
+                      "duration": r.duration, "requests": None if r.requests is None else dict(r.requests)}
+                     for r in self.runs],
             "rerun": self.rerun,
             "rerun_error": self.rerun_error,
             "warnings": [str(w) for w in self.warnings],
@@ -162,12 +165,21 @@ def status_of(suite: str, output_path: str, journal: str, records: Mapping[str, 
     the file, helm-run's summary from the journal it has just written (alive False: it ends)."""
     status = SuiteStatus(suite, output_path, journal, found, session, alive=alive, warnings=list(warnings))
     names = list(dict.fromkeys(session.planned)) if session is not None else sorted(records)
-    status.runs = [_run_status(name, records, alive) for name in names]
+    status.runs = [_with_requests(_run_status(name, records, alive), output_path, suite) for name in names]
     try:
         status.rerun = _rerun(status)
     except RunListError as e:
         status.rerun_error = f"the runs left are too many for one command line, and their list could not be written: {e}"
     return status
+
+
+def _with_requests(run: RunStatus, output_path: str, suite: str) -> RunStatus:
+    """The run's request counts from the governor's report, where it wrote one."""
+    from .governor import read_run_report
+    from .journal import journal_dir
+
+    report = read_run_report(journal_dir(output_path, suite), run.name)
+    return run if report is None else replace(run, requests=dict(report.counts))
 
 
 def _run_status(name: str, records: Mapping[str, RunRecord], alive: bool | None) -> RunStatus:

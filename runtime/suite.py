@@ -27,6 +27,7 @@ from .engine import Engine, Event, Executor, Finished, Started
 from .engines import task_of
 from .interrupts import checkpoint
 from .journal import Damage, Journal, RunState, lock_suite
+from .governor import scope_views
 from .progress import WROTE_NOTHING, Outcome, ProgressDisplay
 from .status import SuiteStatus, status_of
 
@@ -164,7 +165,10 @@ def _run_suite(
              if b.name not in result.occupied]
     # The workers used, not those asked for: --parallel-runs 10000 with 30 runs uses 30.
     used = min(workers, engine.slots_for(tasks))
-    with ProgressDisplay(console, len(todo), len(skipped), used, label=engine.worker_label) as display:
+    folder = settings.limits.folder
+    providers = (lambda: scope_views(folder)) if folder is not None else None
+    with ProgressDisplay(console, len(todo), len(skipped), used, label=engine.worker_label,
+                         providers=providers) as display:
 
         def on_event(ev: Event) -> None:
             b = by_name[ev.name]

@@ -431,6 +431,37 @@ EXAMPLES += [
         "moving the file away works as well.",
     ),
     Example(
+        "HC0505",
+        conf("simple1:model=simple/model1,model_deployment=lab/strict-model1"),
+        conf("simple1:model=simple/model1"),
+        args=("-m", "1", "--local-path", ".", "--plugins", "lab_client.py", "--suite", "docs", "-o", "out"),
+        command="run",
+        needs_helm=True,
+        exit_status=0,
+        extra_files={
+            "model_deployments.yaml": "model_deployments:\n  - name: lab/strict-model1\n    model_name: simple/model1\n"
+            "    tokenizer_name: simple/tokenizer1\n    max_sequence_length: 2048\n    client_spec:\n"
+            '      class_name: "lab_client.StrictClient"\n',
+            "lab_client.py": "from helm.clients.simple_client import SimpleClient\n"
+            "from helm.common.request import ErrorFlags, RequestResult\n\n\n"
+            "class ContextTooLong(Exception):\n    status_code = 400  # as the openai package's BadRequestError\n\n\n"
+            "class StrictClient(SimpleClient):\n"
+            "    def make_request(self, request):\n"
+            "        def send():\n"
+            "            raise ContextTooLong(\"Error code: 400 - maximum context length is 8 tokens\")\n\n"
+            "        try:\n"
+            "            self.cache.get({\"prompt\": request.prompt}, send)\n"
+            "        except ContextTooLong as e:\n"
+            "            # not fatal: HELM completes the run without this answer\n"
+            "            return RequestResult(success=False, cached=False, error=str(e), completions=[], embedding=[],\n"
+            "                                 error_flags=ErrorFlags(is_retriable=True, is_fatal=False))\n",
+        },
+        note="A request that the provider refuses for good (a 400: no retry can fix it; or a 429 or a 5xx "
+        "still answered after the governor's retries), at the entry that planned the run, with the "
+        "provider's message. Where the client marks the failure not fatal (as here), HELM completes the run "
+        "without that answer; where it does not (HELM's default), HELM stops the run and HC0503 comes too.",
+    ),
+    Example(
         "HC0502",
         conf("lab_simple:split=test,model=simple/model1"),
         conf("lab_simple:split=valid,model=simple/model1"),
@@ -584,6 +615,28 @@ EXAMPLES += [
                                     "prices:\n  - {model: simple/model1, input_per_million: 0, output_per_million: 0}\n"},
         note="A run without a price is never counted as $0: genai-prices' list has no price for "
         "self-hosted and local models, so they go in a prices file.",
+    ),
+    Example(
+        "HC0709",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--requests-per-minute", "openai:500", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--requests-per-minute", "openai=500", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        note="The same for --tokens-per-minute and --max-concurrent-requests (a whole number), and for a "
+        "scope that names no model deployment or host organization (with a did-you-mean).",
+    ),
+    Example(
+        "HC0709",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--max-concurrent-requests", "opneai=4", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        fixed_args=("--max-concurrent-requests", "openai=4", "-m", "1", "--dry-run", "--suite", "docs", "-o", "out"),
+        command="run",
+        exit_status=2,
+        variant="unknown-scope",
+        note="A scope is a model deployment HELM knows (here or under --local-path) or its host organization.",
     ),
     Example(
         "HC0901",

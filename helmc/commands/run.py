@@ -188,7 +188,24 @@ def _engine_options(args: argparse.Namespace) -> Any:
         slurm_cluster=args.slurm_cluster,
         slurm_args=tuple(args.slurm_arg or ()),
         slurm_config=args.slurm_config,
+        request_limits=tuple((kind, text) for kind in ("requests-per-minute", "tokens-per-minute",
+                                                       "max-concurrent-requests")
+                             for text in _limit_values(args, kind)),
     )
+
+
+def _limit_values(args: argparse.Namespace, kind: str) -> list[str]:
+    """A governor flag's SCOPE=N values; without the flag, [tool.helmc]'s (as helm-check reads it)."""
+    given = getattr(args, kind.replace("-", "_"), None)
+    if given is not None:
+        return list(given)
+    from helmc.settings import SettingsError, load_settings
+
+    try:
+        value = load_settings(".").get(kind)
+    except SettingsError:  # helm-check reports an unreadable pyproject.toml; helm-run runs without it
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def rerun_command(args: argparse.Namespace, run_names: Sequence[str]) -> str:

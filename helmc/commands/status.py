@@ -68,6 +68,10 @@ def _text(status: Any, out: TextIO) -> None:
                 extra.append(f"since {_when(r.started)}")
             if st == "done" and r.duration is not None:
                 extra.append(f"{r.duration:.1f} s")
+            if r.requests:
+                c = r.requests
+                extra.append(f"{c.get('sent', 0)} requests sent, {c.get('throttled', 0)} answered 429"
+                             + (f", {c['failed']} failed for good" if c.get("failed") else ""))
             out.write(f"  {_clean(r.name)}" + (f"  ({', '.join(extra)})" if extra else "") + "\n")
             if st == "failed":
                 out.write(f"    error: {_clean(r.error or 'no message')}\n")

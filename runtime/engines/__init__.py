@@ -41,6 +41,8 @@ class EngineOptions:
     slurm_cluster: str | None = None  # None: "slurm"
     slurm_args: tuple[str, ...] = ()
     slurm_config: str | None = None
+    # --requests-per-minute, --tokens-per-minute, --max-concurrent-requests: (flag, SCOPE=N) as given
+    request_limits: tuple[tuple[str, str], ...] = ()
 
     @property
     def effective_retries(self) -> int:
@@ -222,6 +224,7 @@ def check_engine(options: EngineOptions, *, mongo_uri: str, disable_cache: bool,
             bound = "more than 0" if flag == "--ray-num-cpus" else f"at least {low}"
             sink.add(diag("HC0707", f"{flag} must be {bound}", _span(flag, str(value)), "out of range",
                           help=f"give {flag} a value {bound}"))
+    request_limits(o, sink)
     if o.engine in EXTRA:
         module, hint = EXTRA[o.engine]
         if not _extra_installed(module):
@@ -253,6 +256,34 @@ def check_engine(options: EngineOptions, *, mongo_uri: str, disable_cache: bool,
                       notes=[f"HELM's SQLite cache is under --local-path ({os.path.join(local_path, 'cache')}); "
                              "SQLite locks and corrupts when writers on several hosts share it "
                              "(HELM issues 736, 944, 1914)"]))
+
+
+def request_limits(options: EngineOptions, sink: Any, known: Any = None) -> tuple[Any, ...]:
+    """The governor's limits of well-formed flags; HC0709 for each malformed one, and, given
+    `known` (the catalog's deployments and host organizations), for each unknown scope."""
+    from helmc.compiler.diagnostics import diag
+    from helmc.compiler.passes.suggest import closest
+
+    from ..governor import Limit, parse_limit
+
+    out: list[Limit] = []
+    for kind, text in options.request_limits:
+        flag = f"--{kind}"
+        parsed = parse_limit(kind, text)
+        if isinstance(parsed, str):
+            sink.add(diag("HC0709", f"{flag} `{text}` {parsed}", _span(flag, text), "not SCOPE=N",
+                          help=f"write it as {flag} openai=500 (a deployment such as openai/gpt-4o, or "
+                               "a host organization such as openai)"))
+            continue
+        if known is not None and parsed.scope not in known:
+            sugg = closest(parsed.scope, sorted(known))
+            sink.add(diag("HC0709", f"{flag}: no model deployment or host organization is named `{parsed.scope}`",
+                          _span(flag, text), "unknown scope",
+                          help=f"did you mean `{sugg[0]}`?" if sugg else
+                          "name a model deployment (openai/gpt-4o) or the organization before its `/`"))
+            continue
+        out.append(parsed)
+    return tuple(out)
 
 
 # ------------------------------------------------------------------------------ building

@@ -1,0 +1,586 @@
+"""The request governor: one pace per provider scope, shared by every worker of a suite.
+
+HELM sends requests from each run on its own (HELM's executor threads) and retries a failed one
+with fixed waits (10, 20, 40, 80 s), whatever the provider said. Here every request that HELM's
+clients actually send (a request cache miss: the `compute` that HELM's Cache.get calls) first
+asks the governor for a start time, and a 429 seen by any worker slows its scope for all.
+
+The shared state is a small JSON file per scope in the suite's helmc folder, read and written
+under an exclusive flock: workers forked here, Ray workers on this machine and Slurm jobs on a
+shared filesystem all see the same file, and no server has to run. Why by hand (docs/runtime.md):
+pyrate-limiter's buckets have a fixed rate (no multiplicative decrease, no pause until a
+Retry-After) and its multi-process buckets are SQLite (refused on network filesystems, HC0706)
+or Redis/Postgres (a server); tenacity and stamina retry within one process, while the wait
+here comes from what any worker saw.
+
+Pacing is GCRA (one "theoretical arrival time" per scope and limit): a request reserves the
+next free start, so requests are spaced, never burst. Without a limit, a scope is unpaced until
+its first 429; then its rate is set to 0.7 x the rate it was sending at (multiplicative
+decrease, at most once a second), every success adds 0.5/rate requests per second (additive
+increase: +0.5 req/s per second), and everyone waits out the provider's Retry-After.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
+
+KINDS = ("requests-per-minute", "tokens-per-minute", "max-concurrent-requests")
+DECREASE = 0.7  # the rate kept after a 429
+INCREASE = 0.5  # requests per second gained per second of successes, at least...
+RECOVER = 0.1  # ...or this share of the rate a 429 cut, per second: back to it in 3 s
+# A given limit is paced this much below: arrivals jitter (scheduling, the network), and a
+# provider counting a sliding window sees two requests that came closer than the pace.
+MARGIN = 1.05
+MIN_RATE = 0.2  # requests per second: never slower than one request in 5 s
+MAX_THROTTLED_RETRIES = 12  # 429s of one request before it fails for good
+MAX_ERROR_RETRIES = 4  # 5xx, timeouts, connection errors of one request
+TRANSIENT = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    kind: str  # one of KINDS
+    scope: str  # a model deployment, or a host organization (the part before `/`)
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLimits:
+    """The suite's limits, and where its workers share their state (None: no governor)."""
+
+    limits: tuple[Limit, ...] = ()
+    folder: str | None = None
+
+    def for_deployment(self, deployment: str) -> dict[str, float]:
+        """The tightest limit of each kind that applies to `deployment`."""
+        org = deployment.split("/", 1)[0]
+        out: dict[str, float] = {}
+        for lim in self.limits:
+            if lim.scope in (deployment, org):
+                out[lim.kind] = min(out.get(lim.kind, lim.value), lim.value)
+        return out
+
+    def scopes(self, deployment: str) -> list[str]:
+        """The scopes whose state a request of `deployment` touches: its own (the adaptive pace,
+        as providers limit per model) and its organization's where a limit names it."""
+        org = deployment.split("/", 1)[0]
+        return [deployment] + ([org] if any(lim.scope == org for lim in self.limits) and org != deployment else [])
+
+
+_LIMIT = re.compile(r"^(?P<scope>[^=\s]+)=(?P<n>[0-9]+(?:\.[0-9]*)?)$")
+
+
+def parse_limit(kind: str, text: str) -> Limit | str:
+    """A `SCOPE=N` value of the flag `kind`, or why it is none (one line)."""
+    m = _LIMIT.match(text.strip())
+    if m is None:
+        return "is not SCOPE=N (a model deployment or host organization, `=`, a number)"
+    value = float(m["n"])
+    if value <= 0 or (kind == "max-concurrent-requests" and value != int(value)):
+        what = "a whole number" if kind == "max-concurrent-requests" else "a number"
+        return f"needs {what} greater than 0, not `{m['n']}`"
+    return Limit(kind, m["scope"], value)
+
+
+# ------------------------------------------------------------------------------ shared state
+
+
+def _safe(scope: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", scope) + "-" + format(abs(hash_text(scope)) % 10**8, "08d")
+
+
+def hash_text(text: str) -> int:
+    import zlib
+
+    return zlib.crc32(text.encode())
+
+
+@contextlib.contextmanager
+def _locked(path: str) -> Iterator[dict[str, Any]]:
+    """The scope's state, read and written back under an exclusive flock (a crashed holder's
+    lock goes with its process)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        raw = b""
+        while chunk := os.read(fd, 65536):
+            raw += chunk
+        try:
+            state = json.loads(raw) if raw else {}
+        except ValueError:  # a write cut short: start the scope afresh
+            state = {}
+        before = dict(state)
+        yield state
+        if state != before:
+            data = json.dumps(state).encode()
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, data)
+    finally:
+        os.close(fd)  # releases the flock
+
+
+class Governor:
+    """One per worker process; every thread of HELM's executor shares it."""
+
+    def __init__(self, limits: RequestLimits) -> None:
+        self.rebind(limits)
+        self.run: str | None = None
+        self._lock = threading.Lock()
+        self.counts: dict[str, int] = {}
+        self.failures: list[dict[str, Any]] = []
+
+    def rebind(self, limits: RequestLimits) -> None:
+        assert limits.folder is not None
+        self.limits = limits
+        self.folder = os.path.join(limits.folder, "governor")
+        os.makedirs(self.folder, exist_ok=True)
+
+    def _path(self, scope: str) -> str:
+        return os.path.join(self.folder, _safe(scope) + ".json")
+
+    def count(self, what: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts[what] = self.counts.get(what, 0) + n
+
+    # -------------------------------------------------------------- pacing
+
+    def reserve(self, deployment: str, tokens: int) -> float:
+        """Reserve a start for one request; returns the seconds to wait before sending. Every
+        scope of the request is locked at once (in one order: no deadlock), so the start is the
+        latest that any of them allows and each scope's next start follows this one."""
+        lim = self.limits.for_deployment(deployment)
+        scopes = sorted(self.limits.scopes(deployment))
+        now = time.time()
+        with contextlib.ExitStack() as stack:
+            states = [(scope, stack.enter_context(_locked(self._path(scope)))) for scope in scopes]
+            at = now
+            plan: list[tuple[dict[str, Any], float]] = []
+            for scope, s in states:
+                s.setdefault("scope", scope)
+                interval = 1.0 / s["rate"] if scope == deployment and s.get("rate") else 0.0
+                rpm = lim.get("requests-per-minute")
+                if rpm:
+                    interval = max(interval, 60.0 * MARGIN / rpm)
+                at = max(at, s.get("pause_until", 0.0), s.get("tat", 0.0))
+                tpm = lim.get("tokens-per-minute")
+                if tpm:  # GCRA over tokens, one minute of them as the burst
+                    s["tok_tat"] = max(now, s.get("tok_tat", 0.0)) + tokens * 60.0 * MARGIN / tpm
+                    at = max(at, s["tok_tat"] - 60.0)
+                plan.append((s, interval))
+            for s, interval in plan:
+                if interval or s.get("tat"):
+                    s["tat"] = at + interval
+                # the starts of the last two seconds: the rate being sent at, for the decrease
+                recent = [t for t in s.get("recent", ()) if t > now - 2.0][-255:]
+                recent.append(round(at, 3))
+                s["recent"] = recent
+                s["sent"] = s.get("sent", 0) + 1
+                s["wait"] = round(at - now, 3)
+        return max(0.0, at - now)
+
+    def succeeded(self, deployment: str) -> None:
+        with _locked(self._path(deployment)) as s:
+            rate = s.get("rate")
+            if rate:
+                ceiling = self.limits.for_deployment(deployment).get("requests-per-minute")
+                rate += max(INCREASE, RECOVER * s.get("cut_from", 0.0)) / rate
+                if ceiling:
+                    rate = min(rate, ceiling / 60.0 / MARGIN)
+                s["rate"] = rate
+            s["ok"] = s.get("ok", 0) + 1
+
+    def throttled(self, deployment: str, retry_after: float | None) -> None:
+        """A 429 (or a Retry-After): pause the scope for every worker, and slow it down."""
+        now = time.time()
+        with _locked(self._path(deployment)) as s:
+            s["throttled"] = s.get("throttled", 0) + 1
+            if retry_after:
+                s["pause_until"] = max(s.get("pause_until", 0.0), now + retry_after)
+            if now - s.get("decreased_at", 0.0) >= 1.0:
+                # the pace being kept: the adaptive one, else the given limit's, else the starts
+                # of the last second (those the provider counted)
+                rpm = self.limits.for_deployment(deployment).get("requests-per-minute")
+                sent = float(sum(1 for t in s.get("recent", ()) if now - 1.0 < t <= now))
+                base = s.get("rate") or (rpm / 60.0 / MARGIN if rpm else sent)
+                s["cut_from"] = base or 1.0
+                s["rate"] = max(MIN_RATE, (base or 1.0) * DECREASE)
+                s["decreased_at"] = now
+            # Reservations already given out stand (their senders are waiting for them); new
+            # ones start after the pause, at the new pace.
+            s["tat"] = max(s.get("tat", 0.0), s.get("pause_until", 0.0))
+
+    @contextlib.contextmanager
+    def slot(self, deployment: str) -> Iterator[None]:
+        """--max-concurrent-requests: one of N lock files per scope, held while the request is
+        out (a worker that dies frees its slot with its process)."""
+        fds: list[int] = []
+        try:
+            for scope in self.limits.scopes(deployment):
+                n = self.limits.for_deployment(deployment).get("max-concurrent-requests")
+                if not n or not any(lim.scope == scope and lim.kind == "max-concurrent-requests"
+                                    for lim in self.limits.limits):
+                    continue
+                fds.append(self._take_slot(scope, int(n)))
+            yield
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _take_slot(self, scope: str, n: int) -> int:
+        delay = 0.005
+        while True:
+            for i in range(n):
+                fd = os.open(os.path.join(self.folder, f"{_safe(scope)}.slot{i}"), os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fd
+                except OSError as e:
+                    os.close(fd)
+                    if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                        raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    # -------------------------------------------------------------- one request
+
+    def send(self, deployment: str, request: Mapping[str, Any], compute: Callable[[], Any]) -> Any:
+        """Send one request through the governor: paced, retried after the provider's
+        Retry-After on a 429, with a short backoff on a transient error, at once failing on
+        anything else. Raises the last exception when the request fails for good (HELM's
+        client turns it into a failed RequestResult)."""
+        tokens = estimate_tokens(request)
+        throttled = errors = 0
+        backoff = 0.0
+        while True:
+            if backoff:  # after a transient error, outside the concurrency slot
+                time.sleep(backoff)
+                backoff = 0.0
+            wait = self.reserve(deployment, tokens)
+            if wait > 0:
+                time.sleep(wait)
+            with self.slot(deployment):
+                self.count("sent")
+                try:
+                    response = compute()
+                except Exception as e:  # noqa: BLE001 - classified, then re-raised or retried
+                    status, retry_after = classify(e)
+                    if status == 429:
+                        self.count("throttled")
+                        self.throttled(deployment, retry_after or 1.0)
+                        throttled += 1
+                        if throttled <= MAX_THROTTLED_RETRIES:
+                            continue
+                    elif status is not None and status in TRANSIENT or status == 0:
+                        self.count("errors")
+                        errors += 1
+                        if retry_after:
+                            self.throttled(deployment, retry_after)
+                        if errors <= MAX_ERROR_RETRIES:
+                            backoff = retry_after or min(30.0, 0.5 * 2 ** errors)
+                            continue
+                    else:
+                        self.count("errors")
+                    _state.final = True
+                    self.failed_for_good(deployment, status, e)
+                    raise
+            self.succeeded(deployment)
+            return response
+
+    def failed_for_good(self, deployment: str, status: int | None, e: BaseException) -> None:
+        message = f"{type(e).__name__}: {e}".strip()[:300]
+        with self._lock:
+            self.counts["failed"] = self.counts.get("failed", 0) + 1
+            for f in self.failures:
+                if f["deployment"] == deployment and f["message"] == message:
+                    f["count"] += 1
+                    return
+            if len(self.failures) < 20:
+                self.failures.append({"deployment": deployment, "status": status, "message": message, "count": 1})
+
+    # -------------------------------------------------------------- per run
+
+    def begin_run(self, run: str) -> None:
+        with self._lock:
+            self.run, self.counts, self.failures = run, {}, []
+
+    def end_run(self) -> None:
+        """The run's request counts and failures, beside the journal (RunReport)."""
+        with self._lock:
+            if self.run is None:
+                return
+            report = {"run": self.run, "counts": dict(self.counts), "failures": list(self.failures)}
+            path = run_report_path(self.limits.folder or "", self.run)
+            self.run = None
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(report, f)
+        os.replace(tmp, path)
+
+
+def run_report_path(folder: str, run: str) -> str:
+    return os.path.join(folder, "governor", "runs", _safe(run) + ".json")
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    counts: Mapping[str, int] = field(default_factory=dict)
+    failures: tuple[Mapping[str, Any], ...] = ()
+
+
+def read_run_report(folder: str, run: str) -> RunReport | None:
+    try:
+        with open(run_report_path(folder, run)) as f:
+            data = json.load(f)
+        return RunReport(dict(data.get("counts", {})), tuple(data.get("failures", ())))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def clear_run_report(folder: str, run: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(run_report_path(folder, run))
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeView:
+    scope: str
+    sent: int
+    throttled: int
+    rate: float | None  # the adaptive pace, requests per second (None: unpaced)
+    backoff: float  # seconds until the scope may send again
+    recent_rate: float = 0.0  # requests started in the last two seconds, per second
+
+
+def scope_views(folder: str) -> list[ScopeView]:
+    """What the progress display shows per provider (read without the lock: a torn read is
+    skipped until the next refresh)."""
+    where = os.path.join(folder, "governor")
+    out: list[ScopeView] = []
+    try:
+        names = sorted(n for n in os.listdir(where) if n.endswith(".json"))
+    except OSError:
+        return out
+    now = time.time()
+    for n in names:
+        try:
+            with open(os.path.join(where, n)) as f:
+                s = json.load(f)
+            recent = sum(1 for t in s.get("recent", ()) if now - 2.0 < t <= now) / 2.0
+            out.append(ScopeView(s["scope"], int(s.get("sent", 0)), int(s.get("throttled", 0)), s.get("rate"),
+                                 max(0.0, float(s.get("pause_until", 0.0)) - now), recent))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+# ------------------------------------------------------------------------------ classifying
+
+
+def classify(e: BaseException) -> tuple[int | None, float | None]:
+    """The HTTP status of a client library's exception (openai, anthropic, httpx, requests),
+    0 for a timeout or a connection error, and the provider's Retry-After in seconds."""
+    status = getattr(e, "status_code", None)
+    response = getattr(e, "response", None)
+    if status is None and response is not None:
+        status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    if status is None:
+        name = type(e).__name__
+        if "Timeout" in name or "Connection" in name:
+            status = 0
+    headers = getattr(response, "headers", None) or {}
+    return (int(status) if isinstance(status, int) else None), retry_after(headers)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from `retry-after-ms` (OpenAI's) or `Retry-After` (seconds or an HTTP date)."""
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(0.0, float(ms) / 1000.0)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def estimate_tokens(request: Mapping[str, Any]) -> int:
+    """The tokens a request may use, for --tokens-per-minute: its text at 4 characters a token
+    (no tokenizer is loaded for this) plus the completion tokens it allows."""
+    text = 0
+    for key in ("messages", "prompt", "input", "contents"):
+        if key in request:
+            text += len(json.dumps(request[key], default=str))
+    most = request.get("max_tokens") or request.get("max_completion_tokens") or request.get("max_output_tokens") or 0
+    n = request.get("n") or request.get("num_completions") or 1
+    try:
+        return int(text / 4 + int(most) * int(n))
+    except (TypeError, ValueError):
+        return int(text / 4)
+
+
+# ------------------------------------------------------------------------------ HELM's seam
+
+
+class _State(threading.local):
+    deployment: str | None = None
+    final: bool = False
+
+
+_state = _State()
+_installed: Governor | None = None
+
+
+def install(limits: RequestLimits) -> Governor | None:
+    """Put the governor between HELM's clients and the providers in this process: at
+    Cache.get's compute (only what is sent, not cache hits) and in place of AutoClient's
+    retry decorator (HELM's fixed backoff). Idempotent; a forked worker inherits it."""
+    global _installed
+    if limits.folder is None:
+        return None
+    if _installed is not None:  # another helm-run in this process (tests, the language server)
+        _installed.rebind(limits)
+        return _installed
+    from helm.clients import auto_client
+    from helm.common import cache as helm_cache
+
+    governor = Governor(limits)
+    helm_get = helm_cache.Cache.get
+
+    def get(self: Any, request: Mapping, compute: Callable[[], dict]) -> Any:
+        deployment = _state.deployment
+        if deployment is None:
+            return helm_get(self, request, compute)
+        return helm_get(self, request, lambda: governor.send(deployment, request, compute))
+
+    helm_cache.Cache.get = get  # type: ignore[method-assign]
+    harden_sqlite_cache()
+    auto_client.retry_request = _governed_retry(auto_client.retry_request)
+    _installed = governor
+    return governor
+
+
+SQLITE_BUSY_TIMEOUT = 300.0  # seconds a writer waits for the lock (HELM: SqliteDict's 5)
+
+
+def harden_sqlite_cache() -> None:
+    """HELM's SQLite request cache, safe under many local writers: WAL (readers never wait for
+    the writer, a commit appends to the log) and a long busy timeout (a writer waits its turn
+    instead of raising `database is locked`). Measured in benchmarks/bench_sqlite_cache.py and
+    docs/performance.md. Same file format: HELM alone reads it afterwards. Never on a network
+    filesystem (WAL needs shared memory on one host; helm-run refuses it there, HC0706)."""
+    import sqlite3
+    import types
+
+    import sqlitedict
+    from helm.common import key_value_store
+
+    if getattr(key_value_store.SqliteDict, "_helmc_hardened", False):
+        return
+    helm_dict = key_value_store.SqliteDict
+
+    class HardenedSqliteDict(helm_dict):  # type: ignore[misc, valid-type]
+        _helmc_hardened = True
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("journal_mode", "WAL")
+            super().__init__(*args, **kwargs)
+
+    # SqliteDict's own `timeout` is how long it waits for its thread; SQLite's busy timeout is
+    # sqlite3.connect's, which SqliteDict leaves at 5 s: given here, to sqlitedict's calls only.
+    class _Sqlite3(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            return getattr(sqlite3, name)
+
+    shim = _Sqlite3("sqlite3")
+    shim.connect = lambda *a, **kw: sqlite3.connect(*a, **{"timeout": SQLITE_BUSY_TIMEOUT, **kw})  # type: ignore[attr-defined]
+    sqlitedict.sqlite3 = shim  # type: ignore[attr-defined]
+    key_value_store.SqliteDict = HardenedSqliteDict
+
+
+UNMETERED = frozenset({"simple", "huggingface"})  # as --max-runs-per-provider's local providers
+
+
+def governor_limits() -> tuple[Limit, ...]:
+    return _installed.limits.limits if _installed is not None else ()
+
+
+def current() -> Governor | None:
+    return _installed
+
+
+def _governed_retry(helm_retry: Callable) -> Callable:
+    """AutoClient applies this to each request. A failure the governor already retried (or
+    knows no retry can fix) returns at once, as HELM's own retry would after its last try;
+    what HELM marks non-retriable is not retried; anything the governor did not see (a
+    client that fails before sending) keeps HELM's own retry."""
+    from retrying import Attempt, RetryError
+
+    def decorate(f: Callable) -> Callable:
+        helm_retrying = helm_retry(f)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            _ready(kwargs.get("client"))
+            request = kwargs.get("request")
+            deployment = getattr(request, "model_deployment", None) or getattr(request, "model", None)
+            # models computed on this machine have no provider to spare, unless a limit names them
+            if deployment and deployment.split("/", 1)[0] in UNMETERED and not any(
+                    lim.scope in (deployment, deployment.split("/", 1)[0]) for lim in governor_limits()):
+                deployment = None
+            _state.deployment = deployment
+            _state.final = False
+            try:
+                result = f(*args, **kwargs)
+                if result.success:
+                    return result
+                flags = getattr(result, "error_flags", None)
+                if flags is not None and flags.is_retriable is False:
+                    return result
+                if _state.final:
+                    raise RetryError(Attempt(result, 1, False))
+                return helm_retrying(*args, **kwargs)
+            finally:
+                _state.deployment = None
+
+        return call
+
+    return decorate
+
+
+_ready_clients: set[int] = set()
+
+
+def _ready(helm_client: Any) -> None:
+    """Before a client's first request is paced: the openai package's own retries off where the
+    deployment left them at the package's default (the governor must see each 429 to slow the
+    scope for the whole suite), and its lazily imported resource loaded now, not between a
+    reserved start and the send (seconds on a loaded machine, which would bunch the starts)."""
+    inner = getattr(helm_client, "client", None)
+    if inner is None or id(inner) in _ready_clients:
+        return
+    _ready_clients.add(id(inner))
+    if not type(inner).__module__.startswith("openai"):
+        return
+    with contextlib.suppress(Exception):
+        from openai import DEFAULT_MAX_RETRIES
+
+        if getattr(inner, "max_retries", None) == DEFAULT_MAX_RETRIES:
+            inner.max_retries = 0
+        inner.chat.completions  # noqa: B018 - the import is the point

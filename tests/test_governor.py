@@ -1,0 +1,323 @@
+"""The request governor (runtime/governor.py): limits parsed, pace shared by processes, 429s
+slowing a scope for everyone, and helm-run with HELM's OpenAIClient against the local rig."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from helmc.runtime.governor import (
+    KINDS,
+    Governor,
+    Limit,
+    RequestLimits,
+    classify,
+    estimate_tokens,
+    parse_limit,
+    retry_after,
+)
+
+from conftest import HELM_INSTALLED
+from openai_rig import RigServer, entries, write_prod_env
+
+SCOPE = st.from_regex(r"[a-z][a-z0-9_.-]{0,12}(/[a-z0-9][a-z0-9_.-]{0,12})?", fullmatch=True)
+
+
+@given(kind=st.sampled_from(KINDS), scope=SCOPE, n=st.integers(1, 10**6))
+def test_well_formed_limits_parse(kind: str, scope: str, n: int) -> None:
+    assert parse_limit(kind, f"{scope}={n}") == Limit(kind, scope, float(n))
+
+
+@given(kind=st.sampled_from(KINDS), text=st.text(max_size=20))
+def test_anything_else_is_refused_with_a_reason(kind: str, text: str) -> None:
+    parsed = parse_limit(kind, text)
+    if isinstance(parsed, Limit):  # then it was SCOPE=N with N > 0
+        scope, _, n = text.strip().partition("=")
+        assert parsed.scope == scope and parsed.value == float(n) > 0
+    else:
+        assert parsed and "\n" not in parsed
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("text", ["openai", "openai=", "=5", "openai=0", "openai=-1", "openai=x", "a b=1", "openai:5"])
+def test_malformed_limits(kind: str, text: str) -> None:
+    assert isinstance(parse_limit(kind, text), str)
+
+
+def test_the_tightest_limit_of_deployment_and_organization_applies() -> None:
+    limits = RequestLimits((Limit("requests-per-minute", "openai", 600), Limit("requests-per-minute", "openai/gpt-4o", 60),
+                            Limit("max-concurrent-requests", "together", 2)), folder="x")
+    assert limits.for_deployment("openai/gpt-4o") == {"requests-per-minute": 60}
+    assert limits.for_deployment("openai/gpt-4o-mini") == {"requests-per-minute": 600}
+    assert limits.for_deployment("together/llama") == {"max-concurrent-requests": 2}
+    assert limits.for_deployment("anthropic/claude") == {}
+    assert limits.scopes("openai/gpt-4o") == ["openai/gpt-4o", "openai"]
+    assert limits.scopes("anthropic/claude") == ["anthropic/claude"]
+
+
+def _reserve_in_processes(folder: str, limits: RequestLimits, processes: int, threads: int, each: int) -> list[float]:
+    """Start times that `processes` x `threads` reservers got, sharing one folder."""
+    code = f"""
+import sys, threading, time
+from helmc.runtime.governor import Governor, Limit, RequestLimits
+limits = RequestLimits({limits.limits!r}, folder={folder!r})
+g = Governor(limits)
+out = []
+def go():
+    for _ in range({each}):
+        now = time.time()
+        out.append(now + g.reserve("rigapi/rig-model", 100))
+ts = [threading.Thread(target=go) for _ in range({threads})]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(" ".join(map(repr, out)))
+"""
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+    starts: list[float] = []
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        starts += [float(x) for x in out.split()]
+    return sorted(starts)
+
+
+@pytest.mark.parametrize("scope", ["rigapi", "rigapi/rig-model"])
+def test_processes_share_one_pace(tmp_path, scope: str) -> None:
+    from helmc.runtime.governor import MARGIN
+
+    limits = RequestLimits((Limit("requests-per-minute", scope, 1200),), folder=str(tmp_path))
+    starts = _reserve_in_processes(str(tmp_path), limits, processes=3, threads=3, each=6)
+    assert len(starts) == 54
+    # 54 starts at 20 a second (less the margin): the first and the last 53 paces apart
+    assert starts[-1] - starts[0] >= 53 * 0.05 * MARGIN - 0.05
+
+
+def test_tokens_per_minute_paces_by_tokens(tmp_path) -> None:
+    g = Governor(RequestLimits((Limit("tokens-per-minute", "rigapi", 6000),), folder=str(tmp_path)))
+    request = {"messages": [{"role": "user", "content": "x" * 400}], "max_tokens": 900}
+    tokens = estimate_tokens(request)
+    assert 1000 <= tokens <= 1050
+    waits = [g.reserve("rigapi/rig-model", tokens) for _ in range(8)]
+    # one minute of tokens (6000) goes at once; beyond it, one request a 10 s
+    assert waits[:5] == [0.0] * 5
+    assert waits[-1] > 10
+
+
+def test_a_429_pauses_the_scope_for_every_process_and_cuts_its_rate(tmp_path) -> None:
+    limits = RequestLimits((), folder=str(tmp_path))
+    a, b = Governor(limits), Governor(limits)
+    assert a.reserve("rigapi/rig-model", 1) == 0.0
+    a.throttled("rigapi/rig-model", 1.5)
+    wait = b.reserve("rigapi/rig-model", 1)  # another worker: waits out the provider's Retry-After
+    assert 1.3 <= wait <= 1.5
+    later = b.reserve("rigapi/rig-model", 1)
+    assert later > wait  # and is paced from then on
+    for _ in range(50):
+        b.succeeded("rigapi/rig-model")
+    assert b.reserve("anthropic/claude", 1) == 0.0  # other scopes untouched
+
+
+@pytest.mark.parametrize("headers,seconds", [
+    ({"retry-after-ms": "250"}, 0.25), ({"retry-after": "3"}, 3.0), ({"retry-after": "0.5"}, 0.5),
+    ({"retry-after-ms": "1200", "retry-after": "2"}, 1.2), ({}, None), ({"retry-after": "soon"}, None),
+])
+def test_retry_after(headers: dict, seconds: float | None) -> None:
+    assert retry_after(headers) == seconds
+
+
+def test_retry_after_as_a_date() -> None:
+    from email.utils import formatdate
+
+    got = retry_after({"retry-after": formatdate(time.time() + 30, usegmt=True)})
+    assert got is not None and 25 <= got <= 31
+
+
+def test_classify_statuses() -> None:
+    class Response:
+        status_code = 429
+        headers = {"retry-after": "2"}
+
+    class RateLimited(Exception):
+        response = Response()
+
+    class ConnectTimeout(Exception):
+        pass
+
+    class Plain(Exception):
+        status_code = 400
+
+    assert classify(RateLimited()) == (429, 2.0)
+    assert classify(ConnectTimeout()) == (0, None)
+    assert classify(Plain()) == (400, None)
+    assert classify(ValueError()) == (None, None)
+
+
+# ------------------------------------------------------------------------------ helm-run
+
+OURS = [sys.executable, "-c", "from helmc.cli import helm_run_entry; helm_run_entry()"]
+
+
+@pytest.mark.parametrize("flag", [f"--{k}" for k in KINDS])
+@pytest.mark.parametrize("value", ["openai", "openai=0", "openai:3"])
+def test_helm_run_refuses_a_malformed_limit_with_exit_2(tmp_path, flag: str, value: str) -> None:
+    r = subprocess.run(OURS + ["-r", "simple1:model=simple/model1", "-m", "1", "--dry-run", "-o", "out", flag, value],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "HC0709" in r.stderr and "Traceback" not in r.stderr
+    assert not os.path.exists(tmp_path / "out" / "runs")
+
+
+def _helm_run(tmp_path, rig: RigServer, runs: int, *more: str) -> subprocess.CompletedProcess:
+    write_prod_env(str(tmp_path / "pe"), rig.base_url)
+    return subprocess.run(OURS + ["-r", *entries(runs), "-m", "5", "--local-path", "pe", "-o", "out", *more],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.helm
+@pytest.mark.skipif(not HELM_INSTALLED, reason="needs crfm-helm")
+def test_with_a_limit_workers_keep_to_it(tmp_path) -> None:
+    pytest.importorskip("openai")
+    with RigServer(rate=5) as rig:  # a bucket of one second's worth, as providers meter
+        r = _helm_run(tmp_path, rig, 3, "--parallel-runs", "3", "--requests-per-minute", "rigapi=300")
+    assert r.returncode == 0, r.stdout + r.stderr
+    c = rig.counts
+    assert c.answered == c.requests - c.throttled > 0
+    assert c.throttled <= 0.02 * c.requests
+    arrivals = sorted(t for t, _ in c.log)
+    assert arrivals[-1] - arrivals[0] >= (len(arrivals) - 1) / 5 * 0.9  # never faster than the limit
+    # a rerun sends nothing: every request is a hit of HELM's cache, shared by the workers
+    with RigServer(rate=5) as again:
+        r = _helm_run(tmp_path, again, 3, "--parallel-runs", "3", "--fresh")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert again.counts.requests == 0
+
+
+@pytest.mark.helm
+@pytest.mark.skipif(not HELM_INSTALLED, reason="needs crfm-helm")
+def test_without_a_limit_429s_slow_the_suite_and_every_request_is_answered(tmp_path) -> None:
+    pytest.importorskip("openai")
+    with RigServer(rate=4, burst=2, error_every=25) as rig:
+        r = _helm_run(tmp_path, rig, 3, "--parallel-runs", "3")
+    assert r.returncode == 0, r.stdout + r.stderr
+    c = rig.counts
+    assert c.throttled > 0 and c.errors > 0  # the rig pushed back, and failed now and then
+    assert "HC0504" not in r.stderr  # every request answered in the end
+    from helmc.runtime.governor import read_run_report
+
+    folder = str(tmp_path / "out" / "helmc" / "default")
+    reports = [read_run_report(folder, name) for name in _run_names(tmp_path)]
+    assert all(rep is not None for rep in reports)
+    assert sum(rep.counts.get("sent", 0) for rep in reports) == c.requests
+    assert sum(rep.counts.get("throttled", 0) for rep in reports) == c.throttled
+
+
+def _run_names(tmp_path) -> list[str]:
+    names = sorted(n for n in os.listdir(tmp_path / "out" / "runs" / "default") if n.startswith("simple1:"))
+    assert len(names) == 3
+    return names
+
+
+def test_progress_shows_each_provider(tmp_path) -> None:
+    from rich.console import Console
+
+    from helmc.runtime.governor import scope_views
+    from helmc.runtime.progress import ProgressDisplay
+
+    limits = RequestLimits((), folder=str(tmp_path))
+    g = Governor(limits)
+    for _ in range(3):
+        g.reserve("rigapi/rig-model", 1)
+    g.throttled("rigapi/rig-model", 2.0)
+    console = Console(record=True, width=200)
+    display = ProgressDisplay(console, 1, 0, 1, providers=lambda: scope_views(str(tmp_path)))
+    console.print(display._render())
+    text = console.export_text()
+    assert "provider rigapi/rig-model" in text
+    assert "3 sent" in text and "1 answered 429" in text and "backing off" in text and "paced at" in text
+
+
+def test_status_keeps_each_runs_request_counts(tmp_path) -> None:
+    from helmc.runtime.journal import journal_dir
+    from helmc.runtime.status import RunStatus, _with_requests
+
+    g = Governor(RequestLimits((), folder=journal_dir(str(tmp_path), "s")))
+    g.begin_run("run-a")
+    g.count("sent", 5)
+    g.count("throttled", 2)
+    g.end_run()
+    got = _with_requests(RunStatus("run-a", "done"), str(tmp_path), "s")
+    assert got.requests == {"sent": 5, "throttled": 2}
+    assert _with_requests(RunStatus("run-b", "done"), str(tmp_path), "s").requests is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_tool_helmc_gives_the_limits_and_a_flag_wins(tmp_path, kind: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f'[tool.helmc]\n{kind} = ["openai:3"]\n')
+    base = OURS + ["-r", "simple1:model=simple/model1", "-m", "1", "--dry-run", "-o", "out"]
+    r = subprocess.run(base, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "HC0709" in r.stderr and "openai:3" in r.stderr
+    r = subprocess.run(base + [f"--{kind}", "simple=3"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "HC0709" not in r.stderr
+
+
+PASSWORD = st.text(st.characters(blacklist_characters="@/", blacklist_categories=("Cs",)), min_size=1, max_size=20)
+
+
+@given(user=st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), password=PASSWORD,
+       scheme=st.sampled_from(["mongodb://", "mongodb+srv://"]))
+def test_a_mongo_password_is_never_in_the_rerun_command(user: str, password: str, scheme: str) -> None:
+    import argparse
+
+    from helmc.commands.run import add_arguments
+    from helmc.runtime.rerun import hide_password, invocation_words, rerun_command
+
+    assume("****" not in password)
+    uri = f"{scheme}{user}:{password}@db.example.org:27017/helm?authSource=admin"
+    assert hide_password(uri) == f"{scheme}{user}:****@db.example.org:27017/helm?authSource=admin"
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["-r", "simple1:model=simple/model1", "-m", "1", "--mongo-uri", uri])
+    line = rerun_command(invocation_words(args), ["r1"])
+    assert f":{password}@" not in line and ":****@db.example.org" in line
+    assert hide_password("mongodb://db.example.org/helm") == "mongodb://db.example.org/helm"  # no password: as is
+
+
+@pytest.mark.parametrize("status,retried", [(429, True), (500, True), (503, True), (400, False), (401, False),
+                                            (404, False)])
+def test_send_retries_what_a_retry_can_fix_only(tmp_path, monkeypatch, status: int, retried: bool) -> None:
+    import helmc.runtime.governor as gov
+
+    slept: list[float] = []
+    monkeypatch.setattr(gov.time, "sleep", slept.append)
+
+    class Response:
+        status_code = status
+        headers = {"retry-after-ms": "1500"} if status == 429 else {}
+
+    class ProviderError(Exception):
+        response = Response()
+
+    calls = []
+
+    def compute() -> dict:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ProviderError("no")
+        return {"ok": True}
+
+    g = Governor(RequestLimits((), folder=str(tmp_path)))
+    g.begin_run("r")
+    if retried:
+        assert g.send("rigapi/rig-model", {"prompt": "x"}, compute) == {"ok": True}
+        assert len(calls) == 2 and g.failures == []
+        assert slept and (status != 429 or 1.3 <= max(slept) <= 1.5)  # the provider's Retry-After
+    else:
+        with pytest.raises(ProviderError):
+            g.send("rigapi/rig-model", {"prompt": "x"}, compute)
+        assert len(calls) == 1
+        assert g.failures[0]["status"] == status and "ProviderError: no" in g.failures[0]["message"]
