@@ -206,7 +206,7 @@ def test_without_a_limit_429s_slow_the_suite_and_every_request_is_answered(tmp_p
     assert r.returncode == 0, r.stdout + r.stderr
     c = rig.counts
     assert c.throttled > 0 and c.errors > 0  # the rig pushed back, and failed now and then
-    assert "HC0504" not in r.stderr  # every request answered in the end
+    assert "HC0505" not in r.stderr  # every request answered in the end
     from helmc.runtime.governor import read_run_report
 
     folder = str(tmp_path / "out" / "helmc" / "default")
