@@ -65,6 +65,7 @@ RANGES: dict[str, str] = {
     "HC05": "running through HELM",
     "HC06": "HELM's config YAML files (`prod_env/`: model deployments, model metadata, tokenizer configs, runner config)",
     "HC07": "execution: helm-run's engines (HC0700-HC0749), the journal and `helmc status` (HC0750-HC0799)",
+    "HC08": "requests and cost: the prices file (HC0800-HC0809), helm-run's budget (HC0810-HC0819)",
     "HC09": "inputs and helmc itself",
 }
 
