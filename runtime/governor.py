@@ -500,6 +500,9 @@ def harden_sqlite_cache() -> None:
         _helmc_hardened = True
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            filename = args[0] if args else kwargs.get("filename")
+            if isinstance(filename, str) and filename != ":memory:":
+                _to_wal(filename)
             kwargs.setdefault("journal_mode", "WAL")
             super().__init__(*args, **kwargs)
 
@@ -513,6 +516,29 @@ def harden_sqlite_cache() -> None:
     shim.connect = lambda *a, **kw: sqlite3.connect(*a, **{"timeout": SQLITE_BUSY_TIMEOUT, **kw})  # type: ignore[attr-defined]
     sqlitedict.sqlite3 = shim  # type: ignore[attr-defined]
     key_value_store.SqliteDict = HardenedSqliteDict
+
+
+def _to_wal(path: str) -> None:
+    """Switch a cache file to WAL once, before SqliteDict opens it. The switch needs the file to
+    itself: two workers opening a new cache at once can see SQLite refuse it at once with
+    `database is locked` (seen once in CI, 2 workers x 4 threads on a fresh cache), so it is
+    retried here until the busy timeout; once the file is WAL, SqliteDict's own pragma is a
+    no-op."""
+    import sqlite3
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+            finally:
+                conn.close()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 UNMETERED = frozenset({"simple", "huggingface"})  # as --max-runs-per-provider's local providers
