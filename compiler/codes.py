@@ -54,7 +54,7 @@ class Rule:
         return f"Replace `{old}` with `{new}`"
 
 
-# The ranges, as docs/diagnostics.md lists them (tests/gen_docs.py renders this table, and
+# The ranges, as docs/diagnostics.md lists them (scripts/gen_docs.py renders this table, and
 # tests/test_docs.py checks that every code falls in one): prefix -> what its codes are about.
 RANGES: dict[str, str] = {
     "HC00": "conf file syntax (HOCON, as pyhocon reads it)",

@@ -2,7 +2,7 @@
 
 This file is the single source of the examples: tests check that each `bad` input triggers
 its code and each `fixed` input does not, snapshot the output, and docs/diagnostics.md is
-generated from it (`python tests/gen_docs.py`).
+generated from it (`python scripts/gen_docs.py`).
 
 An example is a conf file (`conf`), or helm-check arguments (`args`, run against the conf
 written to `run_entries.conf`), as its code needs. A code may have more than one: the first is its

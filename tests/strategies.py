@@ -13,12 +13,15 @@ concatenated with strings, durations.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+from helmc.runtime.journal import RunState
 
 # Profiles: the default run stays quick; `HYPOTHESIS_PROFILE=fuzz` is the long run.
 settings.register_profile(
@@ -352,3 +355,37 @@ def selection_flags(draw) -> list[str]:
     if draw(st.booleans()):
         flags += ["--max-eval-instances", str(draw(st.integers(0, 20)))]
     return flags
+
+
+# Journal lines (tests/test_journal.py, tests/test_status.py): every shape a damaged journal may hold.
+LOG_HEADER = '{"helmc_journal": 2}\n'
+
+# The quick run in the fast loop; `HYPOTHESIS_PROFILE=fuzz HELMC_FUZZ_EXAMPLES=N` is the long form (docs/fuzzing.md).
+FUZZ_EXAMPLES = (int(os.environ.get("HELMC_FUZZ_EXAMPLES", "20000"))
+                 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else None)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+record_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.text(max_size=5) | json_values,
+        "fingerprint": st.just("f") | json_values,
+        "state": st.sampled_from([s.value for s in RunState] + ["completed", "x"]) | json_values,
+        "attempts": st.integers(-2, 3) | json_values,
+        "error": st.text(max_size=5) | json_values,
+        "duration": st.floats() | json_values,
+        "updated": st.floats() | json_values,
+    },
+)
+
+line_like = st.one_of(
+    st.builds(lambda r: json.dumps({"run": r}), record_like),
+    st.builds(lambda v: json.dumps({"session": v}), json_values),
+    st.builds(json.dumps, json_values),
+    st.binary(max_size=30).map(lambda b: b.decode("latin-1")),
+)

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_generated_docs_are_current():
-    r = subprocess.run([sys.executable, str(REPO / "tests" / "gen_docs.py"), "--check"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, str(REPO / "scripts" / "gen_docs.py"), "--check"], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
 
 

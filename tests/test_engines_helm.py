@@ -6,16 +6,16 @@ runs). Ray runs on a local Ray instance, Slurm on submitit's local executor. Mar
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
 
 import pytest
 
-from test_runtime_helm import BENCH, HELMS, OURS, SLOW_CONF, _env, _runs, _write
+from helm_suite import (DELAY, OURS, SUITE, _env, _executing, _flags, _holders, _log, _records, _runs, _setup,
+                        _wait_for, helm_reference)  # noqa: F401 (a fixture)
 
-from helmc.runtime.journal import RunState, read_journal
+from helmc.runtime.journal import RunState
 
 pytestmark = pytest.mark.helm
 
@@ -24,81 +24,6 @@ ENGINES = {
     "ray": ["--engine", "ray"],
     "slurm": ["--engine", "slurm", "--slurm-cluster", "local"],
 }
-SUITE = "e"
-DELAY = "0.05"
-
-
-def _flags(tmp: str, out: str, pe: str) -> list[str]:
-    return ["--conf-paths", os.path.join(tmp, "slow.conf"), "-m", "4", "--suite", SUITE, "-o", out,
-            "--local-path", pe, "--plugins", os.path.join(BENCH, "helmc_bench_plugin.py"), "-n", "1"]
-
-
-def _setup(tmp: str, *prod_envs: str) -> None:
-    _write(os.path.join(tmp, "slow.conf"), SLOW_CONF)
-    for pe in prod_envs:
-        shutil.copytree(os.path.join(BENCH, "prod_env"), os.path.join(tmp, pe))
-
-
-@pytest.fixture(scope="module")
-def helm_reference(tmp_path_factory) -> dict:
-    """The slow suite run by HELM's own helm-run, once for this module."""
-    tmp = str(tmp_path_factory.mktemp("helm_ref"))
-    _setup(tmp, "pe")
-    r = subprocess.run(HELMS + _flags(tmp, "out", "pe"), cwd=tmp, env=_env(HELMC_BENCH_DELAY=DELAY),
-                       capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    runs = _runs(os.path.join(tmp, "out"), SUITE)
-    assert len(runs) == 7
-    return runs
-
-
-def _records(out: str) -> dict:
-    try:
-        return dict(read_journal(out, SUITE).records)  # read-only, as `helmc status`
-    except Exception:  # noqa: BLE001 - read while helm-run writes it
-        return {}
-
-
-def _holders(path: str) -> list[int]:
-    """The processes that have `path` open (a run's HELM log is open while the run executes)."""
-    pids = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
-                    pids.append(int(pid))
-                    break
-        except OSError:
-            continue
-    return pids
-
-
-def _log(out: str, run: str) -> str:
-    return os.path.realpath(os.path.join(out, "helmc", SUITE, "logs", run.replace(os.sep, "_") + ".log"))
-
-
-def _executing(out: str, helm_run: int) -> tuple[str, list[int]] | None:
-    """A run that is executing, and the processes that execute it (they hold its HELM log)."""
-    for name, rec in _records(out).items():
-        if rec.state is RunState.RUNNING:
-            pids = [q for q in _holders(_log(out, name)) if q != helm_run]
-            if pids:
-                return name, pids
-    return None
-
-
-def _wait_for(p: subprocess.Popen, cond, what: str, timeout: float = 300):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = cond()
-        if got:
-            return got
-        if p.poll() is not None:
-            pytest.fail(f"helm-run ended before {what}")
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strategies import FUZZ_EXAMPLES, LOG_HEADER, json_values, line_like
 from helmc.runtime.journal import (
     LOG_NAME,
     OLD_NAME,
@@ -123,7 +124,6 @@ def test_helmc_0_1_journal_is_migrated(tmp_path):
 
 
 VALID = {"name": "ok", "fingerprint": "f", "state": "done", "attempts": 1}
-LOG_HEADER = '{"helmc_journal": 2}\n'
 OK_LINE = json.dumps({"run": VALID}) + "\n"
 
 # Every shape seen or imagined: each is ignored (with a warning) where it does not fit.
@@ -198,35 +198,6 @@ def test_a_damaged_helmc_0_1_journal_is_ignored_with_a_warning(tmp_path, text):
 def test_a_damaged_log_is_ignored_where_it_does_not_fit(tmp_path, text):
     _write(_log(tmp_path), text.encode("utf-8"))
     _check_ignored(tmp_path, expect_ok=text.startswith(LOG_HEADER))
-
-
-# The quick run in the fast loop; `HYPOTHESIS_PROFILE=fuzz HELMC_FUZZ_EXAMPLES=N` is the long form (docs/fuzzing.md).
-FUZZ_EXAMPLES = (int(os.environ.get("HELMC_FUZZ_EXAMPLES", "20000"))
-                 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else None)
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20,
-)
-record_like = st.fixed_dictionaries(
-    {},
-    optional={
-        "name": st.text(max_size=5) | json_values,
-        "fingerprint": st.just("f") | json_values,
-        "state": st.sampled_from([s.value for s in RunState] + ["completed", "x"]) | json_values,
-        "attempts": st.integers(-2, 3) | json_values,
-        "error": st.text(max_size=5) | json_values,
-        "duration": st.floats() | json_values,
-        "updated": st.floats() | json_values,
-    },
-)
-line_like = st.one_of(
-    st.builds(lambda r: json.dumps({"run": r}), record_like),
-    st.builds(lambda v: json.dumps({"session": v}), json_values),
-    st.builds(json.dumps, json_values),
-    st.binary(max_size=30).map(lambda b: b.decode("latin-1")),
-)
 
 
 @settings(max_examples=FUZZ_EXAMPLES or 150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -34,12 +34,22 @@ def installed_layout(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("layout")
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     for package in tool["packages"]:
-        src = ROOT / tool["package-dir"].get(package, package.replace(".", "/"))
+        src = ROOT / _source_dir(package, tool["package-dir"])
         dst = out.joinpath(*package.split("."))
         dst.mkdir(parents=True, exist_ok=True)
         for f in src.glob("*.py"):
             shutil.copy(f, dst / f.name)
     return out
+
+
+def _source_dir(package: str, package_dir: dict[str, str]) -> str:
+    """Where setuptools finds a package: its longest mapped prefix's folder, then the rest."""
+    parts = package.split(".")
+    for i in range(len(parts), 0, -1):
+        head = ".".join(parts[:i])
+        if head in package_dir:
+            return "/".join([package_dir[head], *parts[i:]])
+    return "/".join(parts)
 
 
 def _fresh(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:

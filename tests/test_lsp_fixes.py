@@ -11,7 +11,7 @@ pytest_lsp = pytest.importorskip("pytest_lsp", reason="the lsp-test extra (pytes
 pytest.importorskip("pygls", reason="the lsp extra (pygls) is not installed")
 from lsprotocol import types  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
-from test_lsp import apply, change_doc, open_doc, range_of  # noqa: E402
+from lsp_client import apply, change_doc, open_doc, range_of  # noqa: E402
 
 pytestmark = pytest.mark.asyncio
 

@@ -13,7 +13,7 @@ pytest.importorskip("pygls", reason="the lsp extra (pygls) is not installed")
 from lsprotocol import types  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
 
-from test_lsp import range_of  # noqa: E402
+from lsp_client import range_of  # noqa: E402
 
 pytestmark = pytest.mark.asyncio
 

@@ -3,12 +3,10 @@ benchmark's slow simple client). Marked `helm`: skipped when crfm-helm is not in
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -25,44 +23,14 @@ except ImportError:  # pragma: no cover - CI installs it
 if not HAVE_HELM:
     pytest.skip("crfm-helm is not installed", allow_module_level=True)
 
+from helm_suite import BENCH, HELMS, OURS, SLOW_CONF, _env, _runs, _write  # noqa: E402,F401
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICKSTART = os.path.join(ROOT, "examples", "quickstart.conf")
-BENCH = os.path.join(ROOT, "benchmarks")
-OURS = [sys.executable, "-c", "import sys; from helmc.cli import helm_run_main; sys.exit(helm_run_main())"]
-HELMS = [sys.executable, "-m", "helm.benchmark.run"]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "NO_COLOR": "1", **extra}
 
 
 def _run(cmd: list[str], cwd: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, env=_env(**env), capture_output=True, text=True, timeout=600)
-
-
-def _runs(out: str, suite: str) -> dict[str, dict]:
-    """Run folder name -> {file: parsed JSON} for the files whose content must match."""
-    folder = os.path.join(out, "runs", suite)
-    result = {}
-    for name in sorted(os.listdir(folder)):
-        path = os.path.join(folder, name)
-        if name == "eval_cache" or not os.path.isdir(path):
-            continue
-        files = sorted(os.listdir(path))
-        content = {"files": files}
-        for f in ("run_spec.json", "scenario.json"):
-            with open(os.path.join(path, f)) as fh:
-                content[f] = json.load(fh)
-        with open(os.path.join(path, "stats.json")) as fh:
-            content["stat names"] = sorted(json.dumps(s["name"], sort_keys=True) for s in json.load(fh))
-        result[name] = content
-    return result
-
-
-def _write(path: str, text: str) -> str:
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 WILDCARD_CONF = """entries: [
@@ -133,13 +101,6 @@ def test_deprecated_run_specs_is_warned_before_anything_runs(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "--run-specs is deprecated" in r.stderr
     assert os.path.isdir(tmp_path / "out" / "runs" / "default" / "simple1:model=simple_model1")
-
-
-SLOW_CONF = """entries: [
-  {description: "simple1:model=helmcbench/slow-model1,model_deployment=helmcbench/slow-model1,max_train_instances=all", priority: 1}
-  {description: "simple1:model=helmcbench/slow-model1,model_deployment=helmcbench/slow-model1,stop=hash", priority: 1}
-]
-"""
 
 
 def _slow_cmd(tmp: str, out: str, pe: str) -> list[str]:

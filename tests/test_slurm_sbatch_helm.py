@@ -14,8 +14,7 @@ import subprocess
 
 import pytest
 
-from test_engines_helm import SUITE, _executing, _flags, _records, _setup, _wait_for, helm_reference  # noqa: F401
-from test_runtime_helm import OURS, _env, _runs
+from helm_suite import OURS, SUITE, _env, _executing, _flags, _records, _runs, _setup, _wait_for, helm_reference  # noqa: F401
 
 from helmc.runtime.journal import RunState
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from conftest import HELM_INSTALLED
 from helmc.cli import main
 from helmc.runtime.journal import LOG_NAME, Journal, RunState, journal_dir, lock_suite
-from test_journal import FUZZ_EXAMPLES, LOG_HEADER, line_like
+from strategies import FUZZ_EXAMPLES, LOG_HEADER, line_like
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "benchmarks")

@@ -1,7 +1,7 @@
 """Regenerate the generated parts of docs/: the diagnostics catalog and the grammar listings.
 
-    python tests/gen_docs.py          # rewrite docs/diagnostics.md and docs/grammar.md's listings
-    python tests/gen_docs.py --check  # exit 1 if they are out of date (tests/test_docs.py does this)
+    python scripts/gen_docs.py          # rewrite docs/diagnostics.md and docs/grammar.md's listings
+    python scripts/gen_docs.py --check  # exit 1 if they are out of date (tests/test_docs.py does this)
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the examples and the helpers that run them live with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from diagnostic_examples import EXAMPLES, NO_EXAMPLE  # noqa: E402
 from helpers import example_argv, run_cli, run_example, shown_output  # noqa: E402
@@ -77,7 +78,7 @@ def diagnostics_md() -> str:
         "# Diagnostics\n",
         "Every diagnostic helmc reports, by code. Codes are stable: they are never renumbered.",
         "Each entry shows a failing example, what helmc prints for it, and the fix.",
-        "This page is generated from `tests/diagnostic_examples.py` by `python tests/gen_docs.py`;",
+        "This page is generated from `tests/diagnostic_examples.py` by `python scripts/gen_docs.py`;",
         "the tests check that each example triggers its code, that its fix clears it, and that",
         "this page is up to date.\n",
         "| range | what |",
@@ -149,7 +150,7 @@ def main() -> int:
             if "--check" not in sys.argv:
                 path.write_text(text, encoding="utf-8")
     if "--check" in sys.argv and stale:
-        print("out of date: " + ", ".join(str(p) for p in stale) + " (run python tests/gen_docs.py)")
+        print("out of date: " + ", ".join(str(p) for p in stale) + " (run python scripts/gen_docs.py)")
         return 1
     return 0
 
