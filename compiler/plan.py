@@ -4,7 +4,7 @@ Each PlannedRun carries what HELM builds it from (the ObjectSpec: run spec funct
 after --models-to-run rewriting), which of that ObjectSpec's RunSpecs it is, its expanders,
 model and deployment, and HELM's run name where it is known. The runtime never sees text or
 parse trees; its journal keys each run by the fingerprint of the RunSpec HELM built
-(runtime/bridge.py).
+(runtime/runspecs.py).
 """
 
 from __future__ import annotations

@@ -22,8 +22,10 @@ from helmc.compiler.reading import open_for_append
 from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets, name_clash, same_run
 from helmc.compiler.source import SourceFile, Span
 
-from . import bridge
-from .bridge import BuiltRun, HelmSettings
+from . import helm_setup
+from .helm_setup import HelmSettings
+from .run_folders import Occupant
+from .runspecs import BuildError, BuiltRun, Mismatch, build_plan
 from .engine import Engine
 from .governor import RunReport, read_run_report
 from .suite import SuiteResult, run_suite
@@ -56,13 +58,13 @@ class Session:
         """HELM builds every RunSpec from the plan (HELM must be prepared). None when HELM
         raised for an entry (HC0502, as HELM stops the whole run); otherwise the runs to
         execute, a repeated run name once (the later run, as HELM's folder ends up)."""
-        built, errors, mismatches = bridge.build_plan(plan, self.settings)
-        self._report_build(errors, mismatches, f"HELM's log: {bridge.build_log_path(self.settings)}")
+        built, errors, mismatches = build_plan(plan, self.settings)
+        self._report_build(errors, mismatches, f"HELM's log: {helm_setup.build_log_path(self.settings)}")
         if errors:
             return None
         return self.name_clashes(built)
 
-    def _report_build(self, errors: Sequence[bridge.BuildError], mismatches: Sequence[bridge.Mismatch], log: str) -> None:
+    def _report_build(self, errors: Sequence[BuildError], mismatches: Sequence[Mismatch], log: str) -> None:
         for err in errors:
             self.sink.add(
                 diag(
@@ -89,18 +91,18 @@ class Session:
         there too); the plan gets HELM's run names and adapter settings. None without crfm-helm."""
         import tempfile
 
-        if not bridge.helm_available():
+        if not helm_setup.helm_available():
             return None
         with tempfile.TemporaryDirectory(prefix="helmc-plan-") as scratch:
             settings = replace(self.settings, output_path=scratch)
             log = f"{scratch}/build.log"
             try:
                 # fds 1 and 2, and Python's own streams where a caller has replaced them
-                with bridge.redirect_output(log), os.fdopen(open_for_append(log), "a", encoding="utf-8") as py_log, \
+                with helm_setup.redirect_output(log), os.fdopen(open_for_append(log), "a", encoding="utf-8") as py_log, \
                         contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
-                    bridge.prepare(settings)
-                    built, errors, mismatches = bridge.build_plan(plan, settings)
-            except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
+                    helm_setup.prepare(settings)
+                    built, errors, mismatches = build_plan(plan, settings)
+            except (helm_setup.HelmUnavailable, helm_setup.HelmSetupError) as e:
                 self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
                 return plan
         self._report_build(errors, mismatches, "see `helmc plan --build` (HELM's log is not kept)")
@@ -116,7 +118,7 @@ class Session:
         from .estimate import (context_digest, estimate_runs, memo_dir, plan_key, prewarm_dry_runs, remember_plan,
                                remembered_plan)
 
-        if not bridge.helm_available():
+        if not helm_setup.helm_available():
             return None
         again = remembered_plan(plan, self.settings)
         if again is not None:
@@ -126,17 +128,17 @@ class Session:
         log = os.path.join(home, "estimate.log")
         try:
             os.makedirs(home, exist_ok=True)
-            with bridge.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
+            with helm_setup.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
                     contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
-                bridge.prepare(settings)
+                helm_setup.prepare(settings)
                 said = len(self.sink.items)
-                built, errors, mismatches = bridge.build_plan(plan, settings)
+                built, errors, mismatches = build_plan(plan, settings)
                 self._report_build(errors, mismatches, f"HELM's log: {log}")
                 built = self.name_clashes(built)
                 if built:
                     prewarm_dry_runs(built)  # once here, not in every forked worker
                 estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window)
-        except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
+        except (helm_setup.HelmUnavailable, helm_setup.HelmSetupError) as e:
             self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
             return plan, [None] * len(plan.runs)
         named = self.named_plan(plan, built)
@@ -198,7 +200,7 @@ class Session:
                         self.requests_failed(by_name[o.name], report, run_failed=o.status == "failed")
         return result
 
-    def run_folder_occupied(self, run: BuiltRun, occupant: bridge.Occupant) -> None:
+    def run_folder_occupied(self, run: BuiltRun, occupant: Occupant) -> None:
         """HC0504: the run's folder path holds what the user put there; the run did not start."""
         self.sink.add(
             diag(
@@ -297,14 +299,14 @@ def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, buil
         table = load_prices(prices, session.sink)  # its problems are said even if HELM is missing
         got = session.estimate(plan, parallel_runs)
         if got is None:
-            return PlanResult(None, session.sink.items, 2, f"--estimate needs crfm-helm: {bridge.INSTALL_HINT}")
+            return PlanResult(None, session.sink.items, 2, f"--estimate needs crfm-helm: {helm_setup.INSTALL_HINT}")
         plan, estimates = got
         estimates = price_runs(estimates, table)
         return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0, estimates=estimates)
     if build:
         named = session.name_with_helm(plan)
         if named is None:
-            return PlanResult(None, session.sink.items, 2, f"--build needs crfm-helm: {bridge.INSTALL_HINT}")
+            return PlanResult(None, session.sink.items, 2, f"--build needs crfm-helm: {helm_setup.INSTALL_HINT}")
         plan = named
     return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0)
 
@@ -349,7 +351,7 @@ def budget_preflight(options: Options, run_set: RunSet, settings: HelmSettings, 
         return prices_sink.items, None  # helm-run would not reach its gate; helm-check says why
     got = session.estimate(plan, parallel_runs)
     if got is None:
-        return prices_sink.items, f"--max-cost and --max-requests need crfm-helm to estimate: {bridge.INSTALL_HINT}"
+        return prices_sink.items, f"--max-cost and --max-requests need crfm-helm to estimate: {helm_setup.INSTALL_HINT}"
     if session.sink.has_errors:  # HELM could not build a run: helm-run stops there (HC0502)
         return prices_sink.items + [d for d in session.sink.items if d.code.startswith("HC05")], None
     estimates = [e for e in price_runs(got[1], table) if e is not None]
