@@ -9,7 +9,7 @@ parse trees; its journal keys each run by the fingerprint of the RunSpec HELM bu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from .frozen import fast_init
@@ -17,13 +17,68 @@ from .frozen import fast_init
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class SpanRef:
+    """Where a piece of an entry is written, as plain data: code-point offsets [start, end) in
+    the input `path`. `line_base` tells apart the --run-entries arguments, which share one
+    path: it is the argument's 1-based index there (as SourceFile.line_base), 1 in a file."""
+
+    path: str
+    start: int
+    end: int
+    line_base: int = 1
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class ArgSpans:
+    """One `key=value` of an entry's description: the key, the value as written, and where each is."""
+
+    key: str
+    raw: str
+    key_span: SpanRef
+    value_span: SpanRef
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class EntryRef:
+    """The entry a run comes from: what `helmc plan` shows of it, and where each of its pieces
+    is written, so that the runtime places a diagnostic at the entry (or at one argument)
+    from the Plan alone. The spans do not take part in equality: the path, line and column
+    already tell entries apart, and runs are grouped by entry often (hashing stays cheap)."""
+
     path: str
     line: int
     column: int
     description: str
     priority: int | None
     groups: tuple[str, ...] | None  # a tuple: plan data is hashable (sets, dedup)
+    span: SpanRef = field(compare=False)  # the entry: its object's `{` ... `}`, or its --run-entries argument
+    description_span: SpanRef = field(compare=False)  # the description's string, as written
+    args: tuple[ArgSpans, ...] = field(compare=False)  # in the description's order
+
+    def arg(self, key: str) -> ArgSpans | None:
+        """The argument `key=`; the last one where the key is given twice (HELM's dict keeps it)."""
+        for a in reversed(self.args):
+            if a.key == key:
+                return a
+        return None
+
+    @property
+    def model_span(self) -> SpanRef | None:
+        """The value of `model=`, None where the entry has none (HELM adds `model=all`)."""
+        a = self.arg("model")
+        return a.value_span if a is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "description": self.description,
+            "priority": self.priority,
+            "groups": list(self.groups) if self.groups is not None else None,
+        }
 
 
 @fast_init
@@ -63,7 +118,7 @@ class PlannedRun:
 
     def to_json(self) -> dict[str, Any]:
         out = {
-            "entry": _jsonable(asdict(self.entry)),
+            "entry": self.entry.to_json(),
             "run_spec_function": self.run_spec_function,
             "args": _jsonable(self.args),
             "expanders": _jsonable(self.expanders),
@@ -111,12 +166,12 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         return {
             "runs": [r.to_json() for r in self.runs],
-            "dropped": [_jsonable(asdict(d)) for d in self.dropped],
+            "dropped": [{"entry": d.entry.to_json(), "reason": d.reason} for d in self.dropped],
         }
 
 
 def _jsonable(value: Any) -> Any:
-    """asdict keeps tuples; JSON and its readers see lists."""
+    """Tuples as lists: what JSON and its readers see."""
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -22,7 +22,7 @@ from typing import Any
 from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticSink, Severity, diag
 from .ir import Entry
-from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
+from .plan import ArgSpans, Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions, SpanRef
 from .passes.resolve import ResolvedEntry, resolve_entries
 from .passes.suggest import closest, quote_list
 from .run_names import spec_run_names
@@ -53,13 +53,30 @@ class _EntryFailed(Exception):
 
 def entry_ref(e: Entry) -> EntryRef:
     line, col = e.span.start_line_col
+    src = e.span.source
+    d = e.description
+    if d is None:
+        desc_span, args = SpanRef(src.path, e.span.start, e.span.start, src.line_base), ()
+    else:
+        lit = d.lit
+        base = lit.span.source.line_base
+
+        def at(start: int, end: int) -> SpanRef:
+            s = lit.span_of(start, end)
+            return SpanRef(s.source.path, s.start, s.end, base)
+
+        desc_span = SpanRef(lit.span.source.path, lit.span.start, lit.span.end, base)
+        args = tuple([ArgSpans(a.key, a.raw, at(a.start, a.eq), at(a.eq + 1, a.end)) for a in d.shape.args])
     return EntryRef(
         path=e.path,
         line=line,
         column=col,
-        description=e.description.text if e.description is not None else "",
+        description=d.text if d is not None else "",
         priority=e.priority,
         groups=tuple(e.groups) if e.groups is not None else None,
+        span=SpanRef(src.path, e.span.start, e.span.end, src.line_base),
+        description_span=desc_span,
+        args=args,
     )
 
 

@@ -20,7 +20,7 @@ from .ir import Entry
 from .passes.resolve import entry_identity, resolve_entries
 from .plan import EntryRef, Plan, PlannedRun, PlanOptions
 from .planner import Trace, build_plan, entry_ref, no_runs_diagnostic, validate_models_to_run
-from .source import Span
+from .source import SourceFile, Span
 
 Purpose = Literal["check", "plan", "run"]
 
@@ -48,6 +48,11 @@ class Compiled:
     run_set: RunSet
     entries: tuple[Entry, ...]
     plan: Plan | None  # None with --no-catalog, or when no catalog could be loaded
+
+    def sources(self) -> dict[tuple[str, int], SourceFile]:
+        """The inputs that the plan's SpanRefs point into, by (path, line_base): the text a
+        diagnostic placed from the plan shows."""
+        return {(s.path, s.line_base): s for s in {id(e.span.source): e.span.source for e in self.entries}.values()}
 
 
 def load_catalog_for(options: Options, sink: DiagnosticSink) -> Catalog | None:

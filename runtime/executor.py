@@ -48,6 +48,14 @@ def storage_failure(error: str | None) -> str | None:
     return rest if head == "" or head.endswith(".") else None
 
 
+def error_type(error: str | None) -> str | None:
+    """The qualified name of the exception class that a Finished event's one-line error
+    starts with (engine.one_line writes traceback.format_exception_only's `module.Class: ...`),
+    or None."""
+    head = (error or "").split(":", 1)[0]
+    return head if head and all(part.isidentifier() for part in head.split(".")) else None
+
+
 class RunWroteNothing(Exception):
     """Runner.run_one returned, but the run folder lacks HELM's output files."""
 

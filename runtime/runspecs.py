@@ -35,6 +35,7 @@ class BuildError:
 
     spec: PlannedSpec
     message: str
+    argument: str | None = None  # the argument HELM was working on (raising_argument), where known
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,7 @@ def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list
         try:
             specs = construct_run_specs(ObjectSpec(ps.spec.function, dict(ps.spec.args)))
         except (Exception, SystemExit) as ex:  # noqa: BLE001 - a run spec function may raise anything (even exit)
-            errors.append(BuildError(ps, f"{type(ex).__name__}: {ex}"))
+            errors.append(BuildError(ps, f"{type(ex).__name__}: {ex}", raising_argument(ex, ps.spec)))
             continue
         planned = {r.index: r for r in by_spec.get((ps.entry, ps.spec), [])}
         kept: list[tuple[int, Any]] = []
@@ -165,6 +166,64 @@ def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list
                 )
     checkpoint()
     return built, errors, mismatches
+
+
+def raising_argument(ex: BaseException, spec: ObjectSpecData) -> str | None:
+    """The argument of `spec` that construct_run_specs was working on when it raised `ex`,
+    read from the traceback, innermost frame first: a run expander's own code (the expander is
+    its argument's key), HELM's pairing of model and deployment (`model_deployment=`, else
+    `model=`), or the body of the run spec function, whose failing statement reads one of its
+    parameters. None where the traceback shows none of these."""
+    import inspect
+
+    from helm.benchmark.run_expander import RunExpander
+    from helm.benchmark.run_spec import get_run_spec_function
+
+    keys = [k for k, _ in spec.args]
+    try:
+        fn = get_run_spec_function(spec.function)
+        code = inspect.unwrap(fn).__code__ if fn is not None else None
+    except Exception:  # noqa: BLE001 - a callable without code: its frames are not recognised
+        code = None
+    tbs = []
+    tb = ex.__traceback__
+    while tb is not None:
+        tbs.append(tb)
+        tb = tb.tb_next
+    for tb in reversed(tbs):
+        frame = tb.tb_frame
+        me = frame.f_locals.get("self")
+        if isinstance(me, RunExpander) and getattr(me, "name", None) in keys:
+            return me.name
+        if frame.f_code.co_name == "alter_run_spec" and frame.f_globals.get("__name__") == "helm.benchmark.run_spec_factory":
+            return next((k for k in ("model_deployment", "model") if k in keys), None)
+        if code is not None and frame.f_code is code:
+            return next((name for name in _parameters_read(code, tb.tb_lasti) if name in keys), None)
+    return None
+
+
+def _parameters_read(code: Any, lasti: int) -> list[str]:
+    """The parameters of `code` that the statement around instruction `lasti` reads, in the
+    order of its bytecode (an f-string's order, for a raise with a message)."""
+    import dis
+
+    params = set(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+    instructions = list(dis.get_instructions(code))
+    at = next((i for i in instructions if i.offset == lasti), None)
+    where = getattr(at, "positions", None)
+    if at is None or where is None or where.lineno is None:
+        return []
+    low, high = where.lineno, where.end_lineno or where.lineno
+    names: list[str] = []
+    for i in instructions:
+        p = i.positions
+        if p is None or p.lineno is None or not (low <= p.lineno and (p.end_lineno or p.lineno) <= high):
+            continue
+        if i.opname.startswith("LOAD_FAST") or i.opname == "LOAD_DEREF":
+            for name in i.argval if isinstance(i.argval, tuple) else (i.argval,):
+                if name in params and name not in names:
+                    names.append(name)
+    return names
 
 
 def run_size(spec: Any) -> int | None:

@@ -15,14 +15,14 @@ from typing import Any, Sequence
 from rich.console import Console
 
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity, diag
-from helmc.compiler.ir import Entry
-from helmc.compiler.plan import EntryRef, Plan, PlannedRun
-from helmc.compiler.planner import Trace, entry_ref
+from helmc.compiler.plan import ArgSpans, EntryRef, Plan, SpanRef
+from helmc.compiler.planner import Trace
 from helmc.compiler.reading import open_for_append
 from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets, name_clash, same_run
 from helmc.compiler.source import SourceFile, Span
 
 from . import helm_setup
+from .executor import error_type
 from .helm_setup import HelmSettings
 from .run_folders import Occupant
 from .runspecs import BuildError, BuiltRun, Mismatch, build_plan
@@ -38,7 +38,8 @@ class Session:
     settings: HelmSettings
     sink: DiagnosticSink = field(default_factory=DiagnosticSink)
     compiled: Compiled | None = None
-    _entries: dict[EntryRef, Entry] = field(default_factory=dict)
+    # the inputs' texts, for diagnostics placed at the plan's spans (compiled.sources())
+    _sources: dict[tuple[str, int], SourceFile] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ compile and plan
 
@@ -49,7 +50,7 @@ class Session:
 
             unreadable_configs(self.options.catalog.local_path, self.sink)
         (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose, traces=traces)
-        self._entries = {entry_ref(e): e for e in self.compiled.entries if e.description is not None}
+        self._sources = self.compiled.sources()
         return self.compiled.plan
 
     # ------------------------------------------------------------------ build
@@ -70,7 +71,7 @@ class Session:
                 diag(
                     "HC0502",
                     f"HELM could not build the runs of this entry: {err.message}",
-                    self._cause_span(err.spec.entry, err.message),
+                    self._arg_span(err.spec.entry, err.spec.entry.arg(err.argument) if err.argument else None),
                     "HELM raised here",
                     notes=[log],
                 )
@@ -247,7 +248,7 @@ class Session:
             diag(
                 "HC0503",
                 f"run `{run.name}` failed",
-                self._cause_span(ref, error or "") if ref else _nowhere(),
+                self._arg_span(ref, failed_argument(ref, error)) if ref else _nowhere(),
                 "the entry that planned this run (at the value HELM's error names)",
                 notes=notes,
             )
@@ -255,21 +256,16 @@ class Session:
 
     # ------------------------------------------------------------------ spans
 
-    def _entry_span(self, ref: EntryRef) -> Span:
-        e = self._entries.get(ref)
-        if e is None:
-            return _nowhere()
-        return e.description.span if e.description is not None else e.span
+    def _at(self, ref: SpanRef) -> Span:
+        src = self._sources.get((ref.path, ref.line_base))
+        return src.span(ref.start, ref.end) if src is not None else _nowhere()
 
-    def _cause_span(self, ref: EntryRef, message: str) -> Span:
-        """The argument (or model) whose value HELM's message names, else the description."""
-        e = self._entries.get(ref)
-        if e is None or e.description is None:
-            return self._entry_span(ref)
-        named = [a for a in e.description.args if a.raw.value and len(a.raw.value) > 1 and a.raw.value in message]
-        if named:  # the value HELM's message names first is the one it was working on
-            return min(named, key=lambda a: (message.index(a.raw.value), -len(a.raw.value))).raw.span
-        return e.description.span
+    def _entry_span(self, ref: EntryRef) -> Span:
+        return self._at(ref.description_span)
+
+    def _arg_span(self, ref: EntryRef, arg: ArgSpans | None) -> Span:
+        """The value of one of the entry's arguments, else its description."""
+        return self._at(arg.value_span if arg is not None else ref.description_span)
 
 
 @dataclass(slots=True)
@@ -309,6 +305,33 @@ def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, buil
             return PlanResult(None, session.sink.items, 2, f"--build needs crfm-helm: {helm_setup.INSTALL_HINT}")
         plan = named
     return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0)
+
+
+def failed_argument(ref: EntryRef, error: str | None) -> ArgSpans | None:
+    """The argument of the entry that a failed run's one-line error points at, or None.
+
+    A request that HELM's executor could not complete (ExecutorError: the client, its
+    deployment's settings, the provider) is the deployment's: `model_deployment=`, else
+    `model=`, which HELM pairs a deployment with. Any other failure crosses from the worker as
+    one line of text and nothing else, so there the argument is the one whose value (two
+    characters or more) that text names first."""
+    if error_type(error) == _executor_error():
+        return ref.arg("model_deployment") or ref.arg("model")
+    if not error:
+        return None
+    named = [a for a in ref.args if len(a.raw) > 1 and a.raw in error]
+    if not named:
+        return None
+    return min(named, key=lambda a: (error.index(a.raw), -len(a.raw)))
+
+
+def _executor_error() -> str | None:
+    """The qualified name of HELM's ExecutorError, as a run's one-line error starts with it."""
+    try:
+        from helm.benchmark.executor import ExecutorError
+    except Exception:  # noqa: BLE001 - without HELM no run has failed with it
+        return None
+    return f"{ExecutorError.__module__}.{ExecutorError.__qualname__}"
 
 
 def _context_window(deployment: str | None) -> int | None:

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from helmc.commands import run as run_cmd
-from helmc.compiler.plan import EntryRef, ObjectSpecData, PlannedRun, PlannedSpec
+from helmc.compiler.plan import EntryRef, ObjectSpecData, PlannedRun, PlannedSpec, SpanRef
 from helmc.runtime import helm_setup, runspecs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,7 +71,8 @@ def test_rerun_command_keeps_the_flags_and_names_the_runs(monkeypatch):
 
 
 def _ref(line: int) -> EntryRef:
-    return EntryRef("x.conf", line, 3, f"d{line}", 1, None)
+    at = SpanRef("x.conf", 10 * line, 10 * line + 2)
+    return EntryRef("x.conf", line, 3, f"d{line}", 1, None, at, at, ())
 
 
 SPEC = PlannedSpec(_ref(1), ObjectSpecData("simple1", (("model", "text"),)), 3)
