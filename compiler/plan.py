@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .frozen import fast_init
+from .ir import ArgShape
 
 
 @fast_init
@@ -55,7 +56,27 @@ class EntryRef:
     groups: tuple[str, ...] | None  # a tuple: plan data is hashable (sets, dedup)
     span: SpanRef = field(compare=False)  # the entry: its object's `{` ... `}`, or its --run-entries argument
     description_span: SpanRef = field(compare=False)  # the description's string, as written
-    args: tuple[ArgSpans, ...] = field(compare=False)  # in the description's order
+    # Where its arguments are, as the reader left them (objects it already made, shared by every
+    # entry of one text: every planned entry carries them, few are ever shown, so `args` makes
+    # the spans on use, as the IR does): each argument's key [start, eq) and value (eq, end) in
+    # the decoded string, and the input offset of decoded character i, `char_offsets[i]`, or
+    # `text_start + i` where they follow one another (no escapes).
+    arg_shapes: tuple[ArgShape, ...] = field(compare=False)
+    char_offsets: tuple[int, ...] | None = field(compare=False)
+    text_start: int = field(compare=False)
+
+    @property
+    def args(self) -> tuple[ArgSpans, ...]:
+        """Each argument's key and value and where they are, in the description's order."""
+        d = self.description_span
+        offsets, first = self.char_offsets, self.text_start
+
+        def at(i: int, j: int) -> SpanRef:
+            if offsets is None:
+                return SpanRef(d.path, first + i, first + j, d.line_base)
+            return SpanRef(d.path, offsets[i], offsets[j], d.line_base)
+
+        return tuple(ArgSpans(a.key, a.raw, at(a.start, a.eq), at(a.eq + 1, a.end)) for a in self.arg_shapes)
 
     def arg(self, key: str) -> ArgSpans | None:
         """The argument `key=`; the last one where the key is given twice (HELM's dict keeps it)."""

@@ -22,7 +22,7 @@ from typing import Any
 from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticSink, Severity, diag
 from .ir import Entry
-from .plan import ArgSpans, Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions, SpanRef
+from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions, SpanRef
 from .passes.resolve import ResolvedEntry, resolve_entries
 from .passes.suggest import closest, quote_list
 from .run_names import spec_run_names
@@ -56,17 +56,11 @@ def entry_ref(e: Entry) -> EntryRef:
     src = e.span.source
     d = e.description
     if d is None:
-        desc_span, args = SpanRef(src.path, e.span.start, e.span.start, src.line_base), ()
+        desc_span, shapes, offsets, first = SpanRef(src.path, e.span.start, e.span.start, src.line_base), (), None, 0
     else:
-        lit = d.lit
-        base = lit.span.source.line_base
-
-        def at(start: int, end: int) -> SpanRef:
-            s = lit.span_of(start, end)
-            return SpanRef(s.source.path, s.start, s.end, base)
-
-        desc_span = SpanRef(lit.span.source.path, lit.span.start, lit.span.end, base)
-        args = tuple([ArgSpans(a.key, a.raw, at(a.start, a.eq), at(a.eq + 1, a.end)) for a in d.shape.args])
+        lit = d.lit  # HString.span_of's mapping from decoded characters to input offsets
+        desc_span = SpanRef(lit.span.source.path, lit.span.start, lit.span.end, lit.span.source.line_base)
+        shapes, offsets, first = d.shape.args, lit.offsets, lit.span.start + (1 if lit.quoted else 0)
     return EntryRef(
         path=e.path,
         line=line,
@@ -76,7 +70,9 @@ def entry_ref(e: Entry) -> EntryRef:
         groups=tuple(e.groups) if e.groups is not None else None,
         span=SpanRef(src.path, e.span.start, e.span.end, src.line_base),
         description_span=desc_span,
-        args=args,
+        arg_shapes=shapes,
+        char_offsets=offsets,
+        text_start=first,
     )
 
 

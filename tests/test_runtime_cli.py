@@ -72,7 +72,7 @@ def test_rerun_command_keeps_the_flags_and_names_the_runs(monkeypatch):
 
 def _ref(line: int) -> EntryRef:
     at = SpanRef("x.conf", 10 * line, 10 * line + 2)
-    return EntryRef("x.conf", line, 3, f"d{line}", 1, None, at, at, ())
+    return EntryRef("x.conf", line, 3, f"d{line}", 1, None, at, at, (), None, 0)
 
 
 SPEC = PlannedSpec(_ref(1), ObjectSpecData("simple1", (("model", "text"),)), 3)
