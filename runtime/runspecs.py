@@ -209,7 +209,8 @@ def _parameters_read(code: Any, lasti: int) -> list[str]:
 
     params = set(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
     instructions = list(dis.get_instructions(code))
-    at = next((i for i in instructions if i.offset == lasti), None)
+    # lasti may point into the inline caches that follow an instruction (a CALL's, in 3.11)
+    at = max((i for i in instructions if i.offset <= lasti), key=lambda i: i.offset, default=None)
     where = getattr(at, "positions", None)
     if at is None or where is None or where.lineno is None:
         return []
