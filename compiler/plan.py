@@ -132,9 +132,9 @@ class PlannedRun:
     expanders: dict[str, Any]  # expander name -> the one value this run takes
     model: str
     model_deployment: str | None
-    name: str | None = None  # HELM's run name (its output folder), None where not known statically
-    spec: ObjectSpecData | None = None  # what HELM builds this run from
-    index: int = 0  # this run's position among construct_run_specs(spec)'s RunSpecs
+    name: str | None  # HELM's run name (its output folder), None where not known statically
+    spec: ObjectSpecData  # what HELM builds this run from
+    index: int  # this run's position among construct_run_specs(spec)'s RunSpecs
     adapter: dict[str, Any] | None = None  # HELM's adapter settings, once HELM built the run
 
     def to_json(self) -> dict[str, Any]:

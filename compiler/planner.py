@@ -23,7 +23,7 @@ from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticSink, Severity, diag
 from .ir import Entry
 from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions, SpanRef
-from .passes.resolve import ResolvedEntry, resolve_entries
+from .passes.resolve import ResolvedEntry
 from .passes.suggest import closest, quote_list
 from .run_names import spec_run_names
 from .source import SourceFile
@@ -311,16 +311,14 @@ def build_plan(
     options: PlanOptions,
     sink: DiagnosticSink,
     *,
+    resolved: list[ResolvedEntry],
     traces: list[Trace] | None = None,
-    resolved: list[ResolvedEntry] | None = None,
 ) -> Plan:
-    """Plan every entry of one run set; an entry with an error contributes no runs, the others
-    are planned. Resolution runs here (its diagnostics go to `sink`) unless the caller passes
-    `resolved`. An entry that filters leave without runs gets HC0403 (info). The flags'
+    """Plan every entry of one run set from its resolution (`resolved`, resolve_entries over
+    `entries`); an entry with an error contributes no runs, the others are planned. An entry
+    that filters leave without runs gets HC0403 (info). The flags'
     own checks (validate_models_to_run) and an empty plan (no_runs_diagnostic) are the
     compile's (compiler/session.py), which knows the command it serves."""
-    if resolved is None:
-        resolved = resolve_entries(entries, catalog, sink, options.models_to_run)
     runs: list[PlannedRun] = []
     dropped: list[Dropped] = []
     specs: list[PlannedSpec] = []

@@ -122,8 +122,7 @@ def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list
 
     by_spec: dict[tuple[EntryRef, ObjectSpecData], list[PlannedRun]] = {}
     for r in plan.runs:
-        if r.spec is not None:
-            by_spec.setdefault((r.entry, r.spec), []).append(r)
+        by_spec.setdefault((r.entry, r.spec), []).append(r)
     built: list[BuiltRun] = []
     errors: list[BuildError] = []
     mismatches: list[Mismatch] = []
