@@ -172,18 +172,24 @@ def raising_argument(ex: BaseException, spec: ObjectSpecData) -> str | None:
     read from the traceback, innermost frame first: a run expander's own code (the expander is
     its argument's key), HELM's pairing of model and deployment (`model_deployment=`, else
     `model=`), or the body of the run spec function, whose failing statement reads one of its
-    parameters. None where the traceback shows none of these."""
+    parameters. None where the traceback shows none of these; never raises (it reads the
+    traceback of an exception being reported)."""
+    try:
+        return _raising_argument(ex, spec)
+    except Exception:  # noqa: BLE001 - an odd frame or bytecode: the entry's description, then
+        return None
+
+
+def _raising_argument(ex: BaseException, spec: ObjectSpecData) -> str | None:
     import inspect
 
     from helm.benchmark.run_expander import RunExpander
     from helm.benchmark.run_spec import get_run_spec_function
+    from helm.benchmark.run_spec_factory import construct_run_specs
 
     keys = [k for k, _ in spec.args]
-    try:
-        fn = get_run_spec_function(spec.function)
-        code = inspect.unwrap(fn).__code__ if fn is not None else None
-    except Exception:  # noqa: BLE001 - a callable without code: its frames are not recognised
-        code = None
+    fn = get_run_spec_function(spec.function)
+    code = getattr(inspect.unwrap(fn), "__code__", None) if fn is not None else None
     tbs = []
     tb = ex.__traceback__
     while tb is not None:
@@ -194,7 +200,7 @@ def raising_argument(ex: BaseException, spec: ObjectSpecData) -> str | None:
         me = frame.f_locals.get("self")
         if isinstance(me, RunExpander) and getattr(me, "name", None) in keys:
             return me.name
-        if frame.f_code.co_name == "alter_run_spec" and frame.f_globals.get("__name__") == "helm.benchmark.run_spec_factory":
+        if frame.f_code.co_name == "alter_run_spec" and frame.f_globals.get("__name__") == construct_run_specs.__module__:
             return next((k for k in ("model_deployment", "model") if k in keys), None)
         if code is not None and frame.f_code is code:
             return next((name for name in _parameters_read(code, tb.tb_lasti) if name in keys), None)

@@ -315,10 +315,11 @@ def failed_argument(ref: EntryRef, error: str | None) -> ArgSpans | None:
     `model=`, which HELM pairs a deployment with. Any other failure crosses from the worker as
     one line of text and nothing else, so there the argument is the one whose value (two
     characters or more) that text names first."""
-    if error_type(error) == _executor_error():
-        return ref.arg("model_deployment") or ref.arg("model")
     if not error:
         return None
+    kind = error_type(error)
+    if kind is not None and kind == _executor_error():
+        return ref.arg("model_deployment") or ref.arg("model")
     named = [a for a in ref.args if len(a.raw) > 1 and a.raw in error]
     if not named:
         return None

@@ -154,3 +154,32 @@ def test_no_argument_named_means_the_description(planned):
     for run in plan.runs:
         assert failed_argument(run.entry, "OSError: disk full") is None
         assert failed_argument(run.entry, None) is None
+
+
+class _Lab(Exception):
+    pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(cls=st.sampled_from([ValueError, KeyError, OSError, _Lab, KeyboardInterrupt]),
+       message=st.text(max_size=60))
+def test_error_type_reads_the_class_a_one_line_error_starts_with(cls, message):
+    """What crosses back from a worker (engine.one_line) names the exception's class first,
+    qualified as traceback writes it; error_type reads it back, whatever the message says."""
+    from helmc.runtime.engine import one_line
+    from helmc.runtime.executor import error_type
+
+    qualified = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    assert error_type(one_line(cls(message))) == qualified
+
+
+def test_without_helm_no_error_is_taken_for_an_executor_error(planned, monkeypatch):
+    """Where HELM's ExecutorError cannot be imported, errors go by the values they name."""
+    from helmc.runtime import session as session_module
+
+    monkeypatch.setattr(session_module, "_executor_error", lambda: None)
+    _, plan = planned
+    for run in plan.runs:
+        assert failed_argument(run.entry, "KeyboardInterrupt") is None
+        assert failed_argument(run.entry, "RuntimeError: boom") is None
+        assert failed_argument(run.entry, "the worker ended: signal 9") is None  # no class named
