@@ -25,7 +25,8 @@ import time
 
 from rich.console import Console
 
-from helmc.runtime.bridge import BuiltRun, HelmSettings
+from helmc.runtime.helm_setup import HelmSettings
+from helmc.runtime.runspecs import BuiltRun
 from helmc.runtime.engine import InlineEngine, Task
 from helmc.runtime.engines import task_of
 from helmc.runtime.progress import ProgressDisplay

@@ -4,26 +4,102 @@ Each PlannedRun carries what HELM builds it from (the ObjectSpec: run spec funct
 after --models-to-run rewriting), which of that ObjectSpec's RunSpecs it is, its expanders,
 model and deployment, and HELM's run name where it is known. The runtime never sees text or
 parse trees; its journal keys each run by the fingerprint of the RunSpec HELM built
-(runtime/bridge.py).
+(runtime/runspecs.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from .frozen import fast_init
+from .ir import ArgShape
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class SpanRef:
+    """Where a piece of an entry is written, as plain data: code-point offsets [start, end) in
+    the input `path`. `line_base` tells apart the --run-entries arguments, which share one
+    path: it is the argument's 1-based index there (as SourceFile.line_base), 1 in a file."""
+
+    path: str
+    start: int
+    end: int
+    line_base: int = 1
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class ArgSpans:
+    """One `key=value` of an entry's description: the key, the value as written, and where each is."""
+
+    key: str
+    raw: str
+    key_span: SpanRef
+    value_span: SpanRef
 
 
 @fast_init
 @dataclass(frozen=True, slots=True)
 class EntryRef:
+    """The entry a run comes from: what `helmc plan` shows of it, and where each of its pieces
+    is written, so that the runtime places a diagnostic at the entry (or at one argument)
+    from the Plan alone. The spans do not take part in equality: the path, line and column
+    already tell entries apart, and runs are grouped by entry often (hashing stays cheap)."""
+
     path: str
     line: int
     column: int
     description: str
     priority: int | None
     groups: tuple[str, ...] | None  # a tuple: plan data is hashable (sets, dedup)
+    span: SpanRef = field(compare=False)  # the entry: its object's `{` ... `}`, or its --run-entries argument
+    description_span: SpanRef = field(compare=False)  # the description's string, as written
+    # Where its arguments are, as the reader left them (objects it already made, shared by every
+    # entry of one text: every planned entry carries them, few are ever shown, so `args` makes
+    # the spans on use, as the IR does): each argument's key [start, eq) and value (eq, end) in
+    # the decoded string, and the input offset of decoded character i, `char_offsets[i]`, or
+    # `text_start + i` where they follow one another (no escapes).
+    arg_shapes: tuple[ArgShape, ...] = field(compare=False)
+    char_offsets: tuple[int, ...] | None = field(compare=False)
+    text_start: int = field(compare=False)
+
+    @property
+    def args(self) -> tuple[ArgSpans, ...]:
+        """Each argument's key and value and where they are, in the description's order."""
+        d = self.description_span
+        offsets, first = self.char_offsets, self.text_start
+
+        def at(i: int, j: int) -> SpanRef:
+            if offsets is None:
+                return SpanRef(d.path, first + i, first + j, d.line_base)
+            return SpanRef(d.path, offsets[i], offsets[j], d.line_base)
+
+        return tuple(ArgSpans(a.key, a.raw, at(a.start, a.eq), at(a.eq + 1, a.end)) for a in self.arg_shapes)
+
+    def arg(self, key: str) -> ArgSpans | None:
+        """The argument `key=`; the last one where the key is given twice (HELM's dict keeps it)."""
+        for a in reversed(self.args):
+            if a.key == key:
+                return a
+        return None
+
+    @property
+    def model_span(self) -> SpanRef | None:
+        """The value of `model=`, None where the entry has none (HELM adds `model=all`)."""
+        a = self.arg("model")
+        return a.value_span if a is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "description": self.description,
+            "priority": self.priority,
+            "groups": list(self.groups) if self.groups is not None else None,
+        }
 
 
 @fast_init
@@ -56,14 +132,14 @@ class PlannedRun:
     expanders: dict[str, Any]  # expander name -> the one value this run takes
     model: str
     model_deployment: str | None
-    name: str | None = None  # HELM's run name (its output folder), None where not known statically
-    spec: ObjectSpecData | None = None  # what HELM builds this run from
-    index: int = 0  # this run's position among construct_run_specs(spec)'s RunSpecs
+    name: str | None  # HELM's run name (its output folder), None where not known statically
+    spec: ObjectSpecData  # what HELM builds this run from
+    index: int  # this run's position among construct_run_specs(spec)'s RunSpecs
     adapter: dict[str, Any] | None = None  # HELM's adapter settings, once HELM built the run
 
     def to_json(self) -> dict[str, Any]:
         out = {
-            "entry": _jsonable(asdict(self.entry)),
+            "entry": self.entry.to_json(),
             "run_spec_function": self.run_spec_function,
             "args": _jsonable(self.args),
             "expanders": _jsonable(self.expanders),
@@ -111,12 +187,12 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         return {
             "runs": [r.to_json() for r in self.runs],
-            "dropped": [_jsonable(asdict(d)) for d in self.dropped],
+            "dropped": [{"entry": d.entry.to_json(), "reason": d.reason} for d in self.dropped],
         }
 
 
 def _jsonable(value: Any) -> Any:
-    """asdict keeps tuples; JSON and its readers see lists."""
+    """Tuples as lists: what JSON and its readers see."""
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

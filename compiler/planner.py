@@ -22,8 +22,8 @@ from typing import Any
 from .catalog import Catalog
 from .diagnostics import Diagnostic, DiagnosticSink, Severity, diag
 from .ir import Entry
-from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
-from .passes.resolve import ResolvedEntry, resolve_entries
+from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions, SpanRef
+from .passes.resolve import ResolvedEntry
 from .passes.suggest import closest, quote_list
 from .run_names import spec_run_names
 from .source import SourceFile
@@ -53,13 +53,26 @@ class _EntryFailed(Exception):
 
 def entry_ref(e: Entry) -> EntryRef:
     line, col = e.span.start_line_col
+    src = e.span.source
+    d = e.description
+    if d is None:
+        desc_span, shapes, offsets, first = SpanRef(src.path, e.span.start, e.span.start, src.line_base), (), None, 0
+    else:
+        lit = d.lit  # HString.span_of's mapping from decoded characters to input offsets
+        desc_span = SpanRef(lit.span.source.path, lit.span.start, lit.span.end, lit.span.source.line_base)
+        shapes, offsets, first = d.shape.args, lit.offsets, lit.span.start + (1 if lit.quoted else 0)
     return EntryRef(
         path=e.path,
         line=line,
         column=col,
-        description=e.description.text if e.description is not None else "",
+        description=d.text if d is not None else "",
         priority=e.priority,
         groups=tuple(e.groups) if e.groups is not None else None,
+        span=SpanRef(src.path, e.span.start, e.span.end, src.line_base),
+        description_span=desc_span,
+        arg_shapes=shapes,
+        char_offsets=offsets,
+        text_start=first,
     )
 
 
@@ -298,16 +311,14 @@ def build_plan(
     options: PlanOptions,
     sink: DiagnosticSink,
     *,
+    resolved: list[ResolvedEntry],
     traces: list[Trace] | None = None,
-    resolved: list[ResolvedEntry] | None = None,
 ) -> Plan:
-    """Plan every entry of one run set; an entry with an error contributes no runs, the others
-    are planned. Resolution runs here (its diagnostics go to `sink`) unless the caller passes
-    `resolved`. An entry that filters leave without runs gets HC0403 (info). The flags'
+    """Plan every entry of one run set from its resolution (`resolved`, resolve_entries over
+    `entries`); an entry with an error contributes no runs, the others are planned. An entry
+    that filters leave without runs gets HC0403 (info). The flags'
     own checks (validate_models_to_run) and an empty plan (no_runs_diagnostic) are the
     compile's (compiler/session.py), which knows the command it serves."""
-    if resolved is None:
-        resolved = resolve_entries(entries, catalog, sink, options.models_to_run)
     runs: list[PlannedRun] = []
     dropped: list[Dropped] = []
     specs: list[PlannedSpec] = []

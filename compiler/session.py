@@ -19,8 +19,8 @@ from .frontend import conf_files_under, load_entries
 from .ir import Entry
 from .passes.resolve import entry_identity, resolve_entries
 from .plan import EntryRef, Plan, PlannedRun, PlanOptions
-from .planner import Trace, build_plan, entry_ref, no_runs_diagnostic, validate_models_to_run
-from .source import Span
+from .planner import Trace, build_plan, no_runs_diagnostic, validate_models_to_run
+from .source import SourceFile, Span
 
 Purpose = Literal["check", "plan", "run"]
 
@@ -48,6 +48,11 @@ class Compiled:
     run_set: RunSet
     entries: tuple[Entry, ...]
     plan: Plan | None  # None with --no-catalog, or when no catalog could be loaded
+
+    def sources(self) -> dict[tuple[str, int], SourceFile]:
+        """The inputs that the plan's SpanRefs point into, by (path, line_base): the text a
+        diagnostic placed from the plan shows."""
+        return {(s.path, s.line_base): s for s in {id(e.span.source): e.span.source for e in self.entries}.values()}
 
 
 def load_catalog_for(options: Options, sink: DiagnosticSink) -> Catalog | None:
@@ -147,11 +152,11 @@ def name_clash(name: str, later: Span, earlier: Span | None, more: Sequence[str]
 def report_name_clashes(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
     """HC0406 for each pair of entries whose planned runs share known run names (once per pair,
     naming the first shared name)."""
-    spans = {entry_ref(e): e.description.span for e in entries if e.description is not None}
+    spans = {_where(e): e.description.span for e in entries if e.description is not None}
     first: dict[str, PlannedRun] = {}
     last: dict[str, PlannedRun] = {}
     for r in plan.runs:
-        if r.name is None or r.entry not in spans:
+        if r.name is None or _where_ref(r.entry) not in spans:
             continue
         if r.name not in first:
             first[r.name] = r
@@ -161,7 +166,7 @@ def report_name_clashes(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSi
     for name, later in last.items():
         pairs.setdefault((later.entry, first[name].entry), []).append(name)
     for (later_ref, earlier_ref), names in pairs.items():
-        sink.add(name_clash(names[0], spans[later_ref], spans[earlier_ref], names[1:]))
+        sink.add(name_clash(names[0], spans[_where_ref(later_ref)], spans[_where_ref(earlier_ref)], names[1:]))
 
 
 def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
@@ -169,7 +174,7 @@ def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: Diagnostic
     another text already plans (`model=text` beside `model=openai/gpt2` once --models-to-run
     rewrites or filters the wildcard). Entries of one text got HC0401 from resolution already;
     once per pair of entries."""
-    by_ref = {entry_ref(e): e for e in entries if e.description is not None}
+    by_where = {_where(e): e for e in entries if e.description is not None}
     # One run twice needs one ObjectSpec in two entries: plan.specs (one per ObjectSpec, not
     # per run) finds them, and only runs of those specs get a full key (937,785 runs of HELM's
     # 46 conf files read together without --models-to-run: 8-10 s of keys for every run).
@@ -178,7 +183,7 @@ def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: Diagnostic
 
     def ident(ref: EntryRef) -> Any:
         if ref not in identity:
-            e = by_ref.get(ref)
+            e = by_where.get(_where_ref(ref))
             identity[ref] = entry_identity(e) if e is not None else ref
         return identity[ref]
 
@@ -208,10 +213,20 @@ def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: Diagnostic
             continue
         shared.setdefault((r.entry, earlier.entry), []).append(r)
     for (later_ref, earlier_ref), runs in shared.items():
-        later, earlier = by_ref.get(later_ref), by_ref.get(earlier_ref)
+        later, earlier = by_where.get(_where_ref(later_ref)), by_where.get(_where_ref(earlier_ref))
         if later is None or earlier is None or entry_identity(later) == entry_identity(earlier):
             continue
         sink.add(duplicate_runs(later, earlier, runs, total[later_ref]))
+
+
+def _where(e: Entry) -> tuple[str, int, int]:
+    """An entry's place (path, line, column): one entry per place, so the key of its EntryRef
+    without building one (the planner built each entry's, with its spans, once)."""
+    return (e.path, *e.span.start_line_col)
+
+
+def _where_ref(ref: EntryRef) -> tuple[str, int, int]:
+    return (ref.path, ref.line, ref.column)
 
 
 def _run_key(r: PlannedRun) -> tuple:

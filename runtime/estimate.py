@@ -25,7 +25,10 @@ from typing import Any, Callable, Mapping, Sequence
 
 from helmc.compiler.plan import Plan
 
-from .bridge import BuiltRun, HelmExecutor, HelmSettings, run_folder
+from .executor import HelmExecutor
+from .helm_setup import HelmSettings
+from .run_folders import run_folder
+from .runspecs import BuiltRun
 from .engine import Engine, Event, Finished
 from .task import Task
 
@@ -115,13 +118,13 @@ class EstimateExecutor(HelmExecutor):
 
         from helm.benchmark.model_deployment_registry import get_model_deployment
 
-        from . import bridge
+        from . import helm_setup
 
         path = run_folder(self.settings, task.name)
-        with bridge.redirect_output(bridge.run_log_path(self.settings, task.name)):
+        with helm_setup.redirect_output(helm_setup.run_log_path(self.settings, task.name)):
             if self._runner is None:
-                if not bridge._PREPARED:  # a spawned (not forked) worker: configure HELM here
-                    bridge.prepare(self.settings, self.registries)
+                if not helm_setup.is_prepared():  # a spawned (not forked) worker: configure HELM here
+                    helm_setup.prepare(self.settings, self.registries)
                 self._runner = self._make_runner()
             spec = pickle.loads(task.payload)
             shutil.rmtree(path, ignore_errors=True)
@@ -201,7 +204,7 @@ def totals_json(estimates: Sequence[RunEstimate]) -> dict[str, Any]:
 def context_digest(settings: HelmSettings) -> str:
     """What a dry run depends on beyond its RunSpec: HELM's version and the local config files
     (deployments, tokenizers)."""
-    from .bridge import helm_version
+    from .helm_setup import helm_version
 
     h = hashlib.sha256(f"{MEMO_VERSION}\0{helm_version()}\0".encode())
     local = settings.catalog.local_path or "prod_env"
@@ -530,7 +533,7 @@ def prewarm_dry_runs(runs: Sequence[BuiltRun]) -> None:
     from helm.benchmark.model_deployment_registry import get_model_deployment
     from helm.benchmark.tokenizer_config_registry import get_tokenizer_config
 
-    from .bridge import import_classes
+    from .runspecs import import_classes
 
     names: set[str] = {
         "helm.benchmark.window_services.window_service_factory.*",

@@ -19,8 +19,10 @@ from helmc.compiler.diagnostics import Diagnostic
 from helmc.compiler.plan import Plan
 from helmc.compiler.session import Options, RunSet
 
-from . import bridge
-from .bridge import BuiltRun, HelmSettings
+from . import helm_setup
+from .helm_setup import HelmSettings
+from .run_folders import suite_name_problem
+from .runspecs import BuiltRun, prewarm
 from .budget import Budget
 from .engine import Engine
 from .engines import EngineOptions
@@ -105,10 +107,10 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     # 0. Flags that no compile can fix: exit 2 before anything is compiled, started or written.
     if settings.cache_instances_only and not settings.cache_instances:
         return stop(Ending.REFUSED, "error: if --cache-instances-only is set, --cache-instances must also be set.")
-    problem = bridge.check_flag_files(settings, warn)  # --log-config, --api-key-path: read as every input
+    problem = helm_setup.check_flag_files(settings, warn)  # --log-config, --api-key-path: read as every input
     if problem is not None:
         return stop(Ending.REFUSED, problem)
-    problem = bridge.suite_name_problem(settings.suite)
+    problem = suite_name_problem(settings.suite)
     if problem is not None:
         return stop(Ending.REFUSED, f"error: --suite: {problem}\n  = help: use a plain name such as `v1` or `2026-11-27`")
     if request.engine.parallel_runs < 1:
@@ -155,10 +157,10 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
     if not plan.runs:
         return stop(Ending.NOTHING_TO_RUN, "helm-run: nothing to run.")
 
-    if not bridge.helm_available():
+    if not helm_setup.helm_available():
         return stop(Ending.REFUSED,
                     "error: helm-run needs crfm-helm, which is not installed in this environment.\n"
-                    f"  = help: install it with: {bridge.INSTALL_HINT}\n"
+                    f"  = help: install it with: {helm_setup.INSTALL_HINT}\n"
                     "  = note: `helmc plan` and `helm-check` work without it.")
     # 2-4. The engine's slow start (Ray) overlaps HELM's build; it is stopped in any case.
     engine.start_early()
@@ -200,18 +202,18 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
     sink = session.sink
 
     # 2. HELM: configure it as helm_run does, and let it build each RunSpec from the plan.
-    build_log = bridge.build_log_path(settings)
+    build_log = helm_setup.build_log_path(settings)
     try:
-        with bridge.redirect_output(build_log):
-            bridge.prepare(settings)
+        with helm_setup.redirect_output(build_log):
+            helm_setup.prepare(settings)
             runs = session.build(plan)
             if request.engine.parallel_runs > 1 and request.engine.engine == "local" and runs:
-                bridge.prewarm(runs)
-    except bridge.HelmUnavailable as e:
+                prewarm(runs)
+    except helm_setup.HelmUnavailable as e:
         return stop(Ending.REFUSED, f"error: crfm-helm cannot be imported.\n  = help: install it with: {e}")
-    except bridge.FlagFileError as e:  # the user's file (a --log-config that logging refuses)
+    except helm_setup.FlagFileError as e:  # the user's file (a --log-config that logging refuses)
         return stop(Ending.REFUSED, f"error: {e}")
-    except bridge.HelmSetupError as e:
+    except helm_setup.HelmSetupError as e:
         return stop(Ending.REFUSED, f"error: HELM refused its configuration: {e}\n  = note: HELM's log: {build_log}")
     if runs is None:
         return stop(Ending.INPUT_ERRORS, "helm-run: HELM could not build every run; nothing was run.")
@@ -300,7 +302,7 @@ def _over_budget(request: HelmRunRequest, session: Session, runs: Sequence[Built
     from .estimate import estimate_runs, prewarm_dry_runs, price_runs
     from .session import _context_window
 
-    with bridge.redirect_output(log):
+    with helm_setup.redirect_output(log):
         prewarm_dry_runs(runs)
         estimates = estimate_runs(runs, request.settings, LocalEngine(request.engine.parallel_runs),
                                   context_window=_context_window)

@@ -15,15 +15,17 @@ from typing import Any, Sequence
 from rich.console import Console
 
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity, diag
-from helmc.compiler.ir import Entry
-from helmc.compiler.plan import EntryRef, Plan, PlannedRun
-from helmc.compiler.planner import Trace, entry_ref
+from helmc.compiler.plan import ArgSpans, EntryRef, Plan, SpanRef
+from helmc.compiler.planner import Trace
 from helmc.compiler.reading import open_for_append
 from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets, name_clash, same_run
 from helmc.compiler.source import SourceFile, Span
 
-from . import bridge
-from .bridge import BuiltRun, HelmSettings
+from . import helm_setup
+from .executor import error_type
+from .helm_setup import HelmSettings
+from .run_folders import Occupant
+from .runspecs import BuildError, BuiltRun, Mismatch, build_plan
 from .engine import Engine
 from .governor import RunReport, read_run_report
 from .suite import SuiteResult, run_suite
@@ -36,7 +38,8 @@ class Session:
     settings: HelmSettings
     sink: DiagnosticSink = field(default_factory=DiagnosticSink)
     compiled: Compiled | None = None
-    _entries: dict[EntryRef, Entry] = field(default_factory=dict)
+    # the inputs' texts, for diagnostics placed at the plan's spans (compiled.sources())
+    _sources: dict[tuple[str, int], SourceFile] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ compile and plan
 
@@ -47,7 +50,7 @@ class Session:
 
             unreadable_configs(self.options.catalog.local_path, self.sink)
         (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose, traces=traces)
-        self._entries = {entry_ref(e): e for e in self.compiled.entries if e.description is not None}
+        self._sources = self.compiled.sources()
         return self.compiled.plan
 
     # ------------------------------------------------------------------ build
@@ -56,19 +59,19 @@ class Session:
         """HELM builds every RunSpec from the plan (HELM must be prepared). None when HELM
         raised for an entry (HC0502, as HELM stops the whole run); otherwise the runs to
         execute, a repeated run name once (the later run, as HELM's folder ends up)."""
-        built, errors, mismatches = bridge.build_plan(plan, self.settings)
-        self._report_build(errors, mismatches, f"HELM's log: {bridge.build_log_path(self.settings)}")
+        built, errors, mismatches = build_plan(plan, self.settings)
+        self._report_build(errors, mismatches, f"HELM's log: {helm_setup.build_log_path(self.settings)}")
         if errors:
             return None
         return self.name_clashes(built)
 
-    def _report_build(self, errors: Sequence[bridge.BuildError], mismatches: Sequence[bridge.Mismatch], log: str) -> None:
+    def _report_build(self, errors: Sequence[BuildError], mismatches: Sequence[Mismatch], log: str) -> None:
         for err in errors:
             self.sink.add(
                 diag(
                     "HC0502",
                     f"HELM could not build the runs of this entry: {err.message}",
-                    self._cause_span(err.spec.entry, err.message),
+                    self._arg_span(err.spec.entry, err.spec.entry.arg(err.argument) if err.argument else None),
                     "HELM raised here",
                     notes=[log],
                 )
@@ -89,18 +92,18 @@ class Session:
         there too); the plan gets HELM's run names and adapter settings. None without crfm-helm."""
         import tempfile
 
-        if not bridge.helm_available():
+        if not helm_setup.helm_available():
             return None
         with tempfile.TemporaryDirectory(prefix="helmc-plan-") as scratch:
             settings = replace(self.settings, output_path=scratch)
             log = f"{scratch}/build.log"
             try:
                 # fds 1 and 2, and Python's own streams where a caller has replaced them
-                with bridge.redirect_output(log), os.fdopen(open_for_append(log), "a", encoding="utf-8") as py_log, \
+                with helm_setup.redirect_output(log), os.fdopen(open_for_append(log), "a", encoding="utf-8") as py_log, \
                         contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
-                    bridge.prepare(settings)
-                    built, errors, mismatches = bridge.build_plan(plan, settings)
-            except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
+                    helm_setup.prepare(settings)
+                    built, errors, mismatches = build_plan(plan, settings)
+            except (helm_setup.HelmUnavailable, helm_setup.HelmSetupError) as e:
                 self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
                 return plan
         self._report_build(errors, mismatches, "see `helmc plan --build` (HELM's log is not kept)")
@@ -116,7 +119,7 @@ class Session:
         from .estimate import (context_digest, estimate_runs, memo_dir, plan_key, prewarm_dry_runs, remember_plan,
                                remembered_plan)
 
-        if not bridge.helm_available():
+        if not helm_setup.helm_available():
             return None
         again = remembered_plan(plan, self.settings)
         if again is not None:
@@ -126,17 +129,17 @@ class Session:
         log = os.path.join(home, "estimate.log")
         try:
             os.makedirs(home, exist_ok=True)
-            with bridge.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
+            with helm_setup.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
                     contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
-                bridge.prepare(settings)
+                helm_setup.prepare(settings)
                 said = len(self.sink.items)
-                built, errors, mismatches = bridge.build_plan(plan, settings)
+                built, errors, mismatches = build_plan(plan, settings)
                 self._report_build(errors, mismatches, f"HELM's log: {log}")
                 built = self.name_clashes(built)
                 if built:
                     prewarm_dry_runs(built)  # once here, not in every forked worker
                 estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window)
-        except (bridge.HelmUnavailable, bridge.HelmSetupError) as e:
+        except (helm_setup.HelmUnavailable, helm_setup.HelmSetupError) as e:
             self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
             return plan, [None] * len(plan.runs)
         named = self.named_plan(plan, built)
@@ -198,7 +201,7 @@ class Session:
                         self.requests_failed(by_name[o.name], report, run_failed=o.status == "failed")
         return result
 
-    def run_folder_occupied(self, run: BuiltRun, occupant: bridge.Occupant) -> None:
+    def run_folder_occupied(self, run: BuiltRun, occupant: Occupant) -> None:
         """HC0504: the run's folder path holds what the user put there; the run did not start."""
         self.sink.add(
             diag(
@@ -245,7 +248,7 @@ class Session:
             diag(
                 "HC0503",
                 f"run `{run.name}` failed",
-                self._cause_span(ref, error or "") if ref else _nowhere(),
+                self._arg_span(ref, failed_argument(ref, error)) if ref else _nowhere(),
                 "the entry that planned this run (at the value HELM's error names)",
                 notes=notes,
             )
@@ -253,21 +256,16 @@ class Session:
 
     # ------------------------------------------------------------------ spans
 
-    def _entry_span(self, ref: EntryRef) -> Span:
-        e = self._entries.get(ref)
-        if e is None:
-            return _nowhere()
-        return e.description.span if e.description is not None else e.span
+    def _at(self, ref: SpanRef) -> Span:
+        src = self._sources.get((ref.path, ref.line_base))
+        return src.span(ref.start, ref.end) if src is not None else _nowhere()
 
-    def _cause_span(self, ref: EntryRef, message: str) -> Span:
-        """The argument (or model) whose value HELM's message names, else the description."""
-        e = self._entries.get(ref)
-        if e is None or e.description is None:
-            return self._entry_span(ref)
-        named = [a for a in e.description.args if a.raw.value and len(a.raw.value) > 1 and a.raw.value in message]
-        if named:  # the value HELM's message names first is the one it was working on
-            return min(named, key=lambda a: (message.index(a.raw.value), -len(a.raw.value))).raw.span
-        return e.description.span
+    def _entry_span(self, ref: EntryRef) -> Span:
+        return self._at(ref.description_span)
+
+    def _arg_span(self, ref: EntryRef, arg: ArgSpans | None) -> Span:
+        """The value of one of the entry's arguments, else its description."""
+        return self._at(arg.value_span if arg is not None else ref.description_span)
 
 
 @dataclass(slots=True)
@@ -297,16 +295,44 @@ def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, buil
         table = load_prices(prices, session.sink)  # its problems are said even if HELM is missing
         got = session.estimate(plan, parallel_runs)
         if got is None:
-            return PlanResult(None, session.sink.items, 2, f"--estimate needs crfm-helm: {bridge.INSTALL_HINT}")
+            return PlanResult(None, session.sink.items, 2, f"--estimate needs crfm-helm: {helm_setup.INSTALL_HINT}")
         plan, estimates = got
         estimates = price_runs(estimates, table)
         return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0, estimates=estimates)
     if build:
         named = session.name_with_helm(plan)
         if named is None:
-            return PlanResult(None, session.sink.items, 2, f"--build needs crfm-helm: {bridge.INSTALL_HINT}")
+            return PlanResult(None, session.sink.items, 2, f"--build needs crfm-helm: {helm_setup.INSTALL_HINT}")
         plan = named
     return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0)
+
+
+def failed_argument(ref: EntryRef, error: str | None) -> ArgSpans | None:
+    """The argument of the entry that a failed run's one-line error points at, or None.
+
+    A request that HELM's executor could not complete (ExecutorError: the client, its
+    deployment's settings, the provider) is the deployment's: `model_deployment=`, else
+    `model=`, which HELM pairs a deployment with. Any other failure crosses from the worker as
+    one line of text and nothing else, so there the argument is the one whose value (two
+    characters or more) that text names first."""
+    if not error:
+        return None
+    kind = error_type(error)
+    if kind is not None and kind == _executor_error():
+        return ref.arg("model_deployment") or ref.arg("model")
+    named = [a for a in ref.args if len(a.raw) > 1 and a.raw in error]
+    if not named:
+        return None
+    return min(named, key=lambda a: (error.index(a.raw), -len(a.raw)))
+
+
+def _executor_error() -> str | None:
+    """The qualified name of HELM's ExecutorError, as a run's one-line error starts with it."""
+    try:
+        from helm.benchmark.executor import ExecutorError
+    except Exception:  # noqa: BLE001 - without HELM no run has failed with it
+        return None
+    return f"{ExecutorError.__module__}.{ExecutorError.__qualname__}"
 
 
 def _context_window(deployment: str | None) -> int | None:
@@ -349,7 +375,7 @@ def budget_preflight(options: Options, run_set: RunSet, settings: HelmSettings, 
         return prices_sink.items, None  # helm-run would not reach its gate; helm-check says why
     got = session.estimate(plan, parallel_runs)
     if got is None:
-        return prices_sink.items, f"--max-cost and --max-requests need crfm-helm to estimate: {bridge.INSTALL_HINT}"
+        return prices_sink.items, f"--max-cost and --max-requests need crfm-helm to estimate: {helm_setup.INSTALL_HINT}"
     if session.sink.has_errors:  # HELM could not build a run: helm-run stops there (HC0502)
         return prices_sink.items + [d for d in session.sink.items if d.code.startswith("HC05")], None
     estimates = [e for e in price_runs(got[1], table) if e is not None]

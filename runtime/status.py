@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 from helmc.compiler.diagnostics import Diagnostic, diag
 from helmc.compiler.source import SourceFile
 
-from .bridge import suite_name_problem
+from .run_folders import suite_name_problem
 from .journal import (
     Damage,
     JournalError,

@@ -8,21 +8,10 @@ from typing import Callable, Sequence
 
 from rich.console import Console
 
-from .bridge import (
-    BuiltRun,
-    HelmExecutor,
-    HelmSettings,
-    Occupant,
-    discard_staging,
-    foreign_occupant,
-    prewarm_names,
-    outputs_present,
-    recover_run_folder,
-    run_log_path,
-    storage_failure,
-    unwritten_flag,
-    writes_outputs,
-)
+from .executor import HelmExecutor, storage_failure
+from .helm_setup import HelmSettings, run_log_path
+from .run_folders import Occupant, discard_staging, foreign_occupant, outputs_present, recover_run_folder, unwritten_flag, writes_outputs
+from .runspecs import BuiltRun, prewarm_names
 from .engine import Engine, Event, Executor, Finished, Started
 from .engines import task_of
 from .interrupts import checkpoint
@@ -122,7 +111,7 @@ def _run_suite(
     command: Sequence[str],
     executor: Executor,
 ) -> SuiteResult:
-    # Attempts are written aside and swapped in whole (bridge.commit_run_folder): a run folder
+    # Attempts are written aside and swapped in whole (run_folders.commit_run_folder): a run folder
     # is never deleted up front, so an interrupted rerun loses no completed run.
     for name in {b.name for b in runs}:
         recover_run_folder(settings, name)

@@ -46,14 +46,15 @@ def oracle_plans(catalog: Any) -> Iterator[tuple[Any, dict, Any]]:
     built (its row has no error), under the oracle's flags, file by file."""
     from helmc.compiler.diagnostics import DiagnosticSink
     from helmc.compiler.frontend import load_entries
-    from helmc.compiler.planner import build_plan
+
+    from helpers import plan_entries
 
     options = oracle_options()
     for name, rows in sorted(oracle_rows().items()):
         entries = load_entries([str(CORPUS / name)], [], DiagnosticSink())
         for entry, row in zip(entries, rows, strict=True):
             if "error" not in row:
-                yield entry, row, build_plan([entry], catalog, options, DiagnosticSink())
+                yield entry, row, plan_entries([entry], catalog, options, DiagnosticSink())
 
 
 def pytest_configure(config: pytest.Config) -> None:

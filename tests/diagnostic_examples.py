@@ -412,8 +412,9 @@ EXAMPLES += [
             "    tokenizer_name: simple/tokenizer1\n    max_sequence_length: 2048\n    client_spec:\n"
             '      class_name: "helm.clients.simple_client.NoSuchClient"\n'
         },
-        note="Every failed run points at the entry that planned it (at the argument or model that HELM's "
-        "message names), with HELM's exception and the run's log, in every --format.",
+        note="Every failed run points at the entry that planned it, with HELM's exception and the run's log, in "
+        "every --format: a request HELM's executor could not complete (as here) at `model_deployment=`, else "
+        "`model=`; any other failure at the argument whose value HELM's one-line error names first.",
     ),
     Example(
         "HC0504",
@@ -470,7 +471,8 @@ EXAMPLES += [
         needs_helm=True,
         extra_files={"lab_run_specs.py": LAB_RUN_SPECS},
         note="helm-run has HELM build every run before any starts. Here a lab's own run spec function "
-        "(`--plugins lab_run_specs.py`) refuses a value in its body, which no static check can see.",
+        "(`--plugins lab_run_specs.py`) refuses a value in its body, which no static check can see. The "
+        "diagnostic points at the argument that the function's failing statement reads (from the traceback).",
     ),
     Example(
         "HC0700",

@@ -12,6 +12,16 @@ from helmc.cli import main
 EXAMPLE_FILE = "run_entries.conf"
 
 
+def plan_entries(entries, catalog, options, sink, *, traces=None):
+    """The planner as the compile calls it (compiler/session.py): resolution first, its
+    diagnostics into `sink`, then build_plan over what it resolved."""
+    from helmc.compiler.passes.resolve import resolve_entries
+    from helmc.compiler.planner import build_plan
+
+    resolved = resolve_entries(entries, catalog, sink, options.models_to_run)
+    return build_plan(entries, catalog, options, sink, resolved=resolved, traces=traces)
+
+
 def run_cli(argv: list[str], cwd: Path) -> tuple[int, str, str]:
     """Run `helmc ARGV` in `cwd`; return (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()

@@ -22,8 +22,9 @@ from helmc.compiler.catalog import load_catalog
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.frontend import load_entries
 from helmc.compiler.plan import PlanOptions
-from helmc.compiler.planner import build_plan
 from helmc.compiler.run_names import adapter_method, run_name
+
+from helpers import plan_entries
 
 from conftest import CORPUS
 
@@ -66,7 +67,7 @@ def helmc_runs(desc: str) -> tuple[list[tuple[str | None, str, str | None, str |
     cat = load_catalog()
     sink = DiagnosticSink()
     entries = load_entries([], [desc], sink)
-    plan = build_plan(entries, cat, PlanOptions(models_to_run=MODELS), sink)
+    plan = plan_entries(entries, cat, PlanOptions(models_to_run=MODELS), sink)
     errors = [f"{d.code} {d.message}" for d in sink.items if d.severity is Severity.ERROR]
     runs = [
         (

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from helmc.compiler.diagnostics import DiagnosticSink
 from helmc.compiler.prices import FIELDS, json_schema, read_prices
 from helmc.compiler.source import SourceFile
-from helmc.runtime.bridge import BuiltRun
+from helmc.runtime.runspecs import BuiltRun
 from helmc.runtime.budget import Budget, check_budget
 from helmc.runtime.estimate import RunEstimate, bound, cache_key, genai_price, price_runs, totals_json
 

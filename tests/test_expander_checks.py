@@ -10,13 +10,14 @@ from helmc.compiler.catalog import load_catalog
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.frontend import load_entries
 from helmc.compiler.plan import PlanOptions
-from helmc.compiler.planner import build_plan
+
+from helpers import plan_entries
 
 
 def _codes(desc: str) -> list[tuple[str, str]]:
     sink = DiagnosticSink()
     entries = load_entries([], [desc], sink)
-    build_plan(entries, load_catalog(), PlanOptions(models_to_run=["openai/gpt2"]), sink)
+    plan_entries(entries, load_catalog(), PlanOptions(models_to_run=["openai/gpt2"]), sink)
     return [(d.code, d.severity.value if hasattr(d.severity, "value") else str(d.severity)) for d in sink.items if d.severity is not Severity.INFO]
 
 

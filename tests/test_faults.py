@@ -213,7 +213,7 @@ def test_a_changed_rerun_interrupted_anywhere_keeps_every_complete_run(tmp_path)
 
 
 def _settings(tmp: Path):
-    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.helm_setup import HelmSettings
 
     return HelmSettings(output_path=str(tmp / "out"), suite="s")
 
@@ -226,40 +226,40 @@ def _folder(path: Path, **files: str) -> None:
 
 @pytest.mark.parametrize("exchange", [True, False], ids=["renameat2-exchange", "two-renames"])
 def test_a_finished_attempt_replaces_the_run_folder_whole(tmp_path, monkeypatch, exchange):
-    from helmc.runtime import bridge
+    from helmc.runtime import run_folders
 
     if not exchange:
-        monkeypatch.setattr(bridge, "_exchange", lambda a, b: False)
+        monkeypatch.setattr(run_folders, "_exchange", lambda a, b: False)
     s = _settings(tmp_path)
-    final = Path(bridge.run_folder(s, "r"))
+    final = Path(run_folders.run_folder(s, "r"))
     _folder(final, **{"stats.json": "old", "extra.txt": "kept"})
-    _folder(Path(bridge.staging_folder(s, "r")), **{"stats.json": "new"})
-    bridge.commit_run_folder(s, "r")
+    _folder(Path(run_folders.staging_folder(s, "r")), **{"stats.json": "new"})
+    run_folders.commit_run_folder(s, "r")
     assert (final / "stats.json").read_text() == "new"
     assert (final / "extra.txt").read_text() == "kept"  # HELM writes into the folder: other files stay
-    assert not Path(bridge.staging_folder(s, "r")).exists()
-    assert not Path(bridge._retired_folder(s, "r")).exists()
+    assert not Path(run_folders.staging_folder(s, "r")).exists()
+    assert not Path(run_folders._retired_folder(s, "r")).exists()
 
 
 def test_an_attempt_that_wrote_nothing_leaves_the_run_folder_as_helm_does(tmp_path):
-    from helmc.runtime import bridge
+    from helmc.runtime import run_folders
 
     s = _settings(tmp_path)
-    final = Path(bridge.run_folder(s, "r"))
+    final = Path(run_folders.run_folder(s, "r"))
     _folder(final, **{"stats.json": "old"})
-    _folder(Path(bridge.staging_folder(s, "r")))  # --skip-instances: HELM creates the folder, writes nothing
-    bridge.commit_run_folder(s, "r")
+    _folder(Path(run_folders.staging_folder(s, "r")))  # --skip-instances: HELM creates the folder, writes nothing
+    run_folders.commit_run_folder(s, "r")
     assert (final / "stats.json").read_text() == "old"
 
 
 def test_a_swap_killed_half_way_is_undone_on_the_next_start(tmp_path):
-    from helmc.runtime import bridge
+    from helmc.runtime import run_folders
 
     s = _settings(tmp_path)
-    retired = Path(bridge._retired_folder(s, "r"))
+    retired = Path(run_folders._retired_folder(s, "r"))
     _folder(retired, **{"stats.json": "old"})  # killed between the two renames
-    bridge.recover_run_folder(s, "r")
-    assert (Path(bridge.run_folder(s, "r")) / "stats.json").read_text() == "old"
+    run_folders.recover_run_folder(s, "r")
+    assert (Path(run_folders.run_folder(s, "r")) / "stats.json").read_text() == "old"
     assert not retired.exists()
 
 

@@ -9,8 +9,8 @@ import pytest
 from helmc.compiler.catalog import UserAdditions
 from helmc.compiler.plan import PlanOptions
 from helmc.compiler.session import Options, RunSet
-from helmc.runtime import bridge
-from helmc.runtime.bridge import HelmSettings
+from helmc.runtime import helm_setup
+from helmc.runtime.helm_setup import HelmSettings
 from helmc.runtime.engines import EngineOptions
 from helmc.runtime.helm_run import Ending, HelmRunRequest, HelmRunResult, helm_run
 
@@ -68,9 +68,9 @@ def test_an_empty_suite_is_an_error_unless_allowed(tmp_path):
 
 
 def test_without_crfm_helm_the_plan_is_checked_then_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(bridge, "helm_available", lambda: False)
+    monkeypatch.setattr(helm_setup, "helm_available", lambda: False)
     result, _, warned = _run(tmp_path, GOOD)
-    assert result.ending is Ending.REFUSED and result.exit_code == 2 and bridge.INSTALL_HINT in result.message
+    assert result.ending is Ending.REFUSED and result.exit_code == 2 and helm_setup.INSTALL_HINT in result.message
     assert warned == [] and result.suite is None and result.runs == []
 
 

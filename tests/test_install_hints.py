@@ -12,7 +12,7 @@ tomllib = pytest.importorskip("tomllib", reason="Python 3.11 reads TOML itself")
 
 from helpers import run_cli  # noqa: E402
 from helmc.compiler.diagnostics import DiagnosticSink  # noqa: E402
-from helmc.runtime import bridge  # noqa: E402
+from helmc.runtime import helm_setup  # noqa: E402
 from helmc.runtime import engines as engines_mod  # noqa: E402
 from helmc.runtime.engines import EngineOptions, check_engine  # noqa: E402
 
@@ -35,7 +35,7 @@ def test_an_engine_without_its_extra(engine, monkeypatch):
 
 
 def test_helm_missing():
-    assert _fits_both(bridge.INSTALL_HINT, "helm")
+    assert _fits_both(helm_setup.INSTALL_HINT, "helm")
 
 
 def test_lsp_without_its_extra(tmp_path, monkeypatch):

@@ -8,7 +8,8 @@ import pytest
 from helmc.compiler.catalog import load_catalog
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.frontend import load_entries
-from helmc.compiler.planner import build_plan
+
+from helpers import plan_entries
 
 from conftest import CORPUS, needs_oracle, oracle_options, oracle_rows
 
@@ -30,7 +31,7 @@ def test_oracle_agreement() -> None:
         for entry, row in zip(entries, rows):
             assert entry.description is not None and entry.description.text == row["description"]
             esink = DiagnosticSink()
-            plan = build_plan([entry], cat, options, esink)
+            plan = plan_entries([entry], cat, options, esink)
             errors = [d.message for d in esink.items if d.severity is Severity.ERROR]
             if "error" in row:
                 # HELM failed at run time: the entry itself is fine and must still plan

@@ -12,8 +12,10 @@ from helmc.compiler.catalog import load_catalog
 from helmc.compiler.diagnostics import DiagnosticSink
 from helmc.compiler.frontend import load_entries, parse_file
 from helmc.compiler.plan import PlanOptions
-from helmc.compiler.planner import Trace, build_plan, no_runs_diagnostic, validate_models_to_run
+from helmc.compiler.planner import Trace, no_runs_diagnostic, validate_models_to_run
 from helmc.compiler.source import SourceFile
+
+from helpers import plan_entries
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +30,7 @@ def plan(cat, *descriptions: str, **options):
     selection = PlanOptions(**options)
     if selection.models_to_run:
         validate_models_to_run(selection.models_to_run, cat, sink)
-    p = build_plan(entries, cat, selection, sink)
+    p = plan_entries(entries, cat, selection, sink)
     if entries and not p.runs:
         sink.add(no_runs_diagnostic(p, entries))
     return p, sink
@@ -72,7 +74,7 @@ def test_priority_filter(cat) -> None:
     src = SourceFile("x.conf", 'entries: [\n {description: "mmlu:subject=anatomy,model=openai/gpt2", priority: 3}\n]\n')
     sink = DiagnosticSink()
     entries = list(parse_file(src, sink).entries)
-    p = build_plan(entries, cat, PlanOptions(priority=2), sink)
+    p = plan_entries(entries, cat, PlanOptions(priority=2), sink)
     assert p.runs == () and "priority 3" in p.dropped[0].reason
     # the entry's position is the front end's (Entry.span), the same `helmc parse` reports
     assert (p.dropped[0].entry.line, p.dropped[0].entry.column) == entries[0].line_col
@@ -123,7 +125,7 @@ def test_explain_traces(cat) -> None:
     sink = DiagnosticSink()
     entries = load_entries([], ["mmlu:subject=anatomy,model=text,max_train_instances=all"], sink)
     traces: list[Trace] = []
-    build_plan(entries, cat, PlanOptions(models_to_run=["openai/gpt2"]), sink, traces=traces)
+    plan_entries(entries, cat, PlanOptions(models_to_run=["openai/gpt2"]), sink, traces=traces)
     text = "\n".join(traces[0].steps)
     assert "replaces `model=text`" in text and "6 runs" in text
 

@@ -267,7 +267,7 @@ def test_log_config_mistakes_are_the_users_with_the_path(tmp_path: Path, name: s
 
 
 def test_a_missing_log_config_is_said_and_skipped_as_helm_does(tmp_path: Path) -> None:
-    from helmc.runtime.bridge import HelmSettings, check_flag_files
+    from helmc.runtime.helm_setup import HelmSettings, check_flag_files
 
     said: list[str] = []
     assert check_flag_files(HelmSettings(log_config=str(tmp_path / "none.yaml")), said.append) is None

@@ -1,5 +1,5 @@
 """A worker that is not forked (Ray, Slurm) takes HELM's registries from helm-run instead of
-reading HELM's YAML files again (runtime/bridge.prepare's `registries`): it must end in the
+reading HELM's YAML files again (runtime/helm_setup.prepare's `registries`): it must end in the
 same state as a worker that prepared HELM itself, with --local-path configs and --plugins; a
 snapshot it cannot read falls back to reading the files. helm-run reads HELM's own YAML files
 with libyaml, which must give the registries that HELM's own loader gives."""
@@ -23,20 +23,20 @@ BENCH = os.path.join(ROOT, "benchmarks")
 # every registry prepare() fills, and in mode "driver" writes the snapshot for the others.
 SCRIPT = r"""
 import json, sys
-from helmc.runtime import bridge
+from helmc.runtime import helm_setup
 mode, blob_path, settings = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 from helmc.compiler.catalog import UserAdditions
 additions = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.pop("catalog").items()}
-settings = bridge.HelmSettings(catalog=UserAdditions(**additions), **settings)
+settings = helm_setup.HelmSettings(catalog=UserAdditions(**additions), **settings)
 if mode == "driver":
-    bridge.prepare(settings)
-    open(blob_path, "wb").write(bridge.registries())
+    helm_setup.prepare(settings)
+    open(blob_path, "wb").write(helm_setup.registries())
 elif mode == "pure-yaml":  # HELM's own loader for HELM's own files, as HELM reads them
-    bridge.FAST_YAML = False
-    bridge.prepare(settings)
+    helm_setup.FAST_YAML = False
+    helm_setup.prepare(settings)
 else:
     blob = open(blob_path, "rb").read() if mode == "worker" else b"not a pickle"
-    bridge.prepare(settings, blob)
+    helm_setup.prepare(settings, blob)
 import helm.benchmark.model_deployment_registry as d, helm.benchmark.model_metadata_registry as m
 import helm.benchmark.tokenizer_config_registry as t, helm.benchmark.runner_config_registry as r
 from helm.benchmark.model_deployment_registry import get_model_deployment

@@ -155,7 +155,8 @@ def test_the_header_says_how_many_workers_are_used(tmp_path_factory, providers, 
 
     from rich.console import Console
 
-    from helmc.runtime.bridge import BuiltRun, HelmSettings
+    from helmc.runtime.helm_setup import HelmSettings
+    from helmc.runtime.runspecs import BuiltRun
     from helmc.runtime.engine import Finished, InlineEngine, Started
     from helmc.runtime.suite import run_suite
 

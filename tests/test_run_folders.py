@@ -14,8 +14,8 @@ from typing import Callable
 
 import pytest
 
-from helmc.runtime import bridge
-from helmc.runtime.bridge import HelmSettings
+from helmc.runtime import run_folders
+from helmc.runtime.helm_setup import HelmSettings
 
 SUITE = "s"
 
@@ -80,20 +80,20 @@ def _settings(tmp: Path) -> HelmSettings:
 @pytest.mark.parametrize("kind", sorted(OCCUPANTS))
 def test_foreign_occupant_names_everything_but_a_folder(tmp_path, kind):
     s = _settings(tmp_path)
-    final = Path(bridge.run_folder(s, "r"))
+    final = Path(run_folders.run_folder(s, "r"))
     final.parent.mkdir(parents=True)
-    assert bridge.foreign_occupant(s, "r") is None  # nothing there
+    assert run_folders.foreign_occupant(s, "r") is None  # nothing there
     expected = OCCUPANTS[kind](final, tmp_path)
-    occupant = bridge.foreign_occupant(s, "r")
+    occupant = run_folders.foreign_occupant(s, "r")
     assert occupant is not None and occupant.kind == expected and occupant.path == str(final)
     assert str(final) in str(occupant)
 
 
 def test_a_folder_is_no_foreign_occupant(tmp_path):
     s = _settings(tmp_path)
-    final = Path(bridge.run_folder(s, "r"))
+    final = Path(run_folders.run_folder(s, "r"))
     final.mkdir(parents=True)
-    assert bridge.foreign_occupant(s, "r") is None
+    assert run_folders.foreign_occupant(s, "r") is None
 
 
 @pytest.mark.parametrize("kind", sorted(OCCUPANTS))
@@ -101,18 +101,18 @@ def test_commit_never_replaces_what_appeared_during_the_run(tmp_path, kind):
     # The occupant appears after the run started (the preflight saw nothing): the attempt is
     # dropped, the commit raises, and what the user put there stays.
     s = _settings(tmp_path)
-    staged = Path(bridge.staging_folder(s, "r"))
+    staged = Path(run_folders.staging_folder(s, "r"))
     staged.mkdir(parents=True)
     (staged / "stats.json").write_text("[]")
-    final = Path(bridge.run_folder(s, "r"))
+    final = Path(run_folders.run_folder(s, "r"))
     OCCUPANTS[kind](final, tmp_path)
     before = _snapshot(final)
     with pytest.raises(FileExistsError) as e:
-        bridge.commit_run_folder(s, "r")
+        run_folders.commit_run_folder(s, "r")
     assert e.value.filename == str(final)
     assert _snapshot(final) == before
     assert not staged.exists()
-    bridge.discard_staging(s)  # what the next helm-run does first
+    run_folders.discard_staging(s)  # what the next helm-run does first
     assert _snapshot(final) == before
     if kind == "link-to-folder":
         assert (tmp_path / "target_dir" / "keep.txt").read_text() == "kept\n"
@@ -120,14 +120,14 @@ def test_commit_never_replaces_what_appeared_during_the_run(tmp_path, kind):
 
 def test_commit_swaps_a_folder_and_keeps_the_files_it_did_not_write(tmp_path):
     s = _settings(tmp_path)
-    final = Path(bridge.run_folder(s, "r"))
+    final = Path(run_folders.run_folder(s, "r"))
     final.mkdir(parents=True)
     (final / "stats.json").write_text("old")
     (final / "notes.txt").write_text("mine")
-    staged = Path(bridge.staging_folder(s, "r"))
+    staged = Path(run_folders.staging_folder(s, "r"))
     staged.mkdir(parents=True)
     (staged / "stats.json").write_text("new")
-    bridge.commit_run_folder(s, "r")
+    run_folders.commit_run_folder(s, "r")
     assert (final / "stats.json").read_text() == "new"
     assert (final / "notes.txt").read_text() == "mine"
 

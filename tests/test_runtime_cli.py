@@ -9,8 +9,8 @@ import os
 import pytest
 
 from helmc.commands import run as run_cmd
-from helmc.compiler.plan import EntryRef, ObjectSpecData, PlannedRun, PlannedSpec
-from helmc.runtime import bridge
+from helmc.compiler.plan import EntryRef, ObjectSpecData, PlannedRun, PlannedSpec, SpanRef
+from helmc.runtime import helm_setup, runspecs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -45,7 +45,7 @@ def test_max_eval_instances_is_required_as_in_helm():
 
 def test_without_crfm_helm_helm_run_says_how_to_install_it(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(bridge, "helm_available", lambda: False)
+    monkeypatch.setattr(helm_setup, "helm_available", lambda: False)
     args = _parser().parse_args(["--conf-paths", os.path.join(ROOT, "examples", "quickstart.conf"), "-m", "2"])
     assert run_cmd.run(args) == 2
     err = capsys.readouterr().err
@@ -71,7 +71,8 @@ def test_rerun_command_keeps_the_flags_and_names_the_runs(monkeypatch):
 
 
 def _ref(line: int) -> EntryRef:
-    return EntryRef("x.conf", line, 3, f"d{line}", 1, None)
+    at = SpanRef("x.conf", 10 * line, 10 * line + 2)
+    return EntryRef("x.conf", line, 3, f"d{line}", 1, None, at, at, (), None, 0)
 
 
 SPEC = PlannedSpec(_ref(1), ObjectSpecData("simple1", (("model", "text"),)), 3)
@@ -84,11 +85,11 @@ def _planned(index: int, model: str, dep: str | None, name: str | None = None) -
 def test_the_build_step_asserts_that_helm_built_the_plan():
     planned = [_planned(0, "a/m", "a/m"), _planned(2, "c/m", None, "simple1:model=c_m")]
     same = [(2, ("c/m", "c/dep", "simple1:model=c_m")), (0, ("a/m", "a/m", "simple1:model=a_m"))]
-    assert bridge.check_build(SPEC, planned, same, 3) is None  # open deployment and name: not compared
+    assert runspecs.check_build(SPEC, planned, same, 3) is None  # open deployment and name: not compared
     # a deployment, a name, a count or an index that differs is a mismatch that says what HELM built
-    assert "via x/dep" in bridge.check_build(SPEC, planned, [(0, ("a/m", "x/dep", "n")), same[0]], 3)
-    assert bridge.check_build(SPEC, planned, [same[1], (2, ("c/m", "c/dep", "other"))], 3) is not None
-    msg = bridge.check_build(SPEC, planned, same, 4)
+    assert "via x/dep" in runspecs.check_build(SPEC, planned, [(0, ("a/m", "x/dep", "n")), same[0]], 3)
+    assert runspecs.check_build(SPEC, planned, [same[1], (2, ("c/m", "c/dep", "other"))], 3) is not None
+    msg = runspecs.check_build(SPEC, planned, same, 4)
     assert msg is not None and "HELM built 4 RunSpec(s)" in msg and "helmc planned 3" in msg
-    assert bridge.check_build(SPEC, planned, [(1, ("a/m", "a/m", "n")), same[0]], 3) is not None
-    assert bridge.check_build(SPEC, planned, [same[0]], 3) is not None
+    assert runspecs.check_build(SPEC, planned, [(1, ("a/m", "a/m", "n")), same[0]], 3) is not None
+    assert runspecs.check_build(SPEC, planned, [same[0]], 3) is not None

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from helmc.runtime import status as status_mod
-from helmc.runtime.bridge import HELM_OUTPUT_FILES, BuiltRun, HelmSettings, run_folder
+from helmc.runtime.helm_setup import HelmSettings
+from helmc.runtime.run_folders import HELM_OUTPUT_FILES, run_folder
+from helmc.runtime.runspecs import BuiltRun
 from helmc.runtime.engine import InlineEngine, Task
 from helmc.runtime.status import STATES, suite_status
 from helmc.runtime.suite import run_suite

@@ -107,7 +107,7 @@ def _budget(args: argparse.Namespace):
 def _preflight(request: HelmCheckRequest, result: HelmCheckResult, budget, prices: str | None) -> None:
     """helm-run's gate, checked as helm-run would check it: its diagnostics join the report."""
     from helmc.compiler.helm_check import filter_diagnostics
-    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.helm_setup import HelmSettings
     from helmc.runtime.session import budget_preflight
 
     run_set = RunSet((*request.paths, *request.run_set.conf_paths), request.run_set.run_entries)

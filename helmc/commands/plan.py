@@ -32,7 +32,7 @@ def _plan(args: argparse.Namespace) -> int:
     from helmc.commands.common import options_from_args
     from helmc.compiler.planner import Trace
     from helmc.compiler.session import RunSet
-    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.helm_setup import HelmSettings
     from helmc.runtime.session import plan_runs
 
     conf_paths = [*args.paths, *args.conf_paths, *args.conf_file]

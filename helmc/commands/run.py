@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace, catalog: Any) -> Any:
     """What HELM reads of the flags; `catalog` is the compile's catalog additions (one object)."""
-    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.helm_setup import HelmSettings
 
     return HelmSettings(
         output_path=args.output_path,
