@@ -33,7 +33,7 @@ from helmc.compiler.frontend import parse_file
 from helmc.compiler.ir import ConfFile, Description, Entry
 from helmc.compiler.passes.suggest import common_ends
 from helmc.compiler.source import SourceFile
-from helmc.options import setting
+from helmc.app.options import setting
 
 log = logging.getLogger("helmc.server")
 _converter = default_converter()
@@ -82,7 +82,7 @@ class HelmcServer(LanguageServer):
         return str(getattr(enc, "value", enc))
 
     def settings_for(self, path: str) -> dict[str, Any]:
-        from helmc.settings import SettingsError, load_settings
+        from helmc.app.settings import SettingsError, load_settings
 
         try:
             start = Path(path).parent if Path(path).parent.is_dir() else Path.cwd()
@@ -94,7 +94,7 @@ class HelmcServer(LanguageServer):
     def catalog_for(self, settings: dict[str, Any], sink: DiagnosticSink | None = None):
         """The catalog with the user's additions from [tool.helmc], loaded once per setting."""
         from helmc.compiler.prodenv import folder_stamp
-        from helmc.options import catalog_additions
+        from helmc.app.options import catalog_additions
 
         additions = catalog_additions(settings)  # as helm-check reads the same settings
         key = (additions, folder_stamp(additions.local_path))  # prod_env edited: reload

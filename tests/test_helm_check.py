@@ -18,7 +18,7 @@ from helmc.compiler.helm_check import (
     helm_check,
     is_selected,
 )
-from helmc.options import settle_flags
+from helmc.app.options import settle_flags
 from helmc.compiler.plan import PlanOptions
 from helmc.compiler.session import Options, RunSet
 

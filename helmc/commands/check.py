@@ -19,13 +19,13 @@ from helmc.compiler.diagnostics import Diagnostic
 from helmc.compiler.emit import emit
 from helmc.compiler.frontend import gc_paused
 from helmc.compiler.helm_check import HelmCheckRequest, HelmCheckResult, Report, UsageError, helm_check
-from helmc.options import settle_flags
+from helmc.app.options import settle_flags
 from helmc.compiler.session import RunSet
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Flags that [tool.helmc] may give default to None, so that settings fill what is left out.
-    from helmc.options import Where, add_flags
+    from helmc.app.options import Where, add_flags
 
     parser.add_argument(
         "paths", nargs="*", metavar="PATH",
@@ -58,7 +58,7 @@ def request_from_args(args: argparse.Namespace) -> HelmCheckRequest:
     """The flags, with what [tool.helmc] gives for those left out (unless --isolated), as one
     request. Raises UsageError for bad settings; warns about settings it does not know."""
     from helmc.commands.common import options_from_args
-    from helmc.settings import Settings, SettingsError, load_settings
+    from helmc.app.settings import Settings, SettingsError, load_settings
 
     try:
         settings = Settings() if args.isolated else load_settings(".")

@@ -1,4 +1,4 @@
-"""What several commands share: their parsed flags (declared once, in helmc/options.py) as one Options."""
+"""What several commands share: their parsed flags (declared once, in helmc/app/options.py) as one Options."""
 
 from __future__ import annotations
 
@@ -38,6 +38,6 @@ def prices_path(args: argparse.Namespace) -> str | None:
     given = getattr(args, "prices", None)
     if given is not None:
         return given
-    from helmc.settings import load_settings
+    from helmc.app.settings import load_settings
 
     return load_settings(".").values.get("prices")

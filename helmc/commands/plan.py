@@ -8,7 +8,7 @@ from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from helmc.options import Where, add_flags
+    from helmc.app.options import Where, add_flags
 
     parser.add_argument("paths", nargs="*", metavar="PATH", help="conf files or folders (same as -c)")
     add_flags(parser, Where.PLAN)
@@ -45,7 +45,7 @@ def _plan(args: argparse.Namespace) -> int:
     prices = None
     if args.estimate:
         from helmc.commands.common import prices_path
-        from helmc.settings import SettingsError
+        from helmc.app.settings import SettingsError
 
         try:
             prices = prices_path(args)

@@ -17,8 +17,8 @@ from typing import Any, Sequence
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """HELM 0.5.16's helm-run flags (same names, meaning and defaults), then helmc's own: all
-    from the one table of options (helmc/options.py)."""
-    from helmc.options import Where, add_flags
+    from the one table of options (helmc/app/options.py)."""
+    from helmc.app.options import Where, add_flags
 
     add_flags(parser, Where.RUN)
     parser.set_defaults(_helm_run_parser=parser)
@@ -133,7 +133,7 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
 
     from helmc.commands.common import prices_path
     from helmc.runtime.budget import Budget
-    from helmc.settings import SettingsError
+    from helmc.app.settings import SettingsError
 
     options = options_from_args(args)
     try:
@@ -199,7 +199,7 @@ def _limit_values(args: argparse.Namespace, kind: str) -> list[str]:
     given = getattr(args, kind.replace("-", "_"), None)
     if given is not None:
         return list(given)
-    from helmc.settings import SettingsError, load_settings
+    from helmc.app.settings import SettingsError, load_settings
 
     try:
         value = load_settings(".").get(kind)

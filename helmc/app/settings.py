@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helmc.options import SETTINGS, Kind
+from helmc.app.options import SETTINGS, Kind
 
 # What TOML gives for each kind of option that [tool.helmc] may set.
 _TOML_TYPES: dict[Kind, type] = {Kind.STR: str, Kind.LIST: list, Kind.BOOL: bool}

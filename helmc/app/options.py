@@ -1,6 +1,6 @@
 """The one table of helmc's options: each declared once, with its type, default, help and where
 it may be set; the argparse flags of helm-check, helmc plan and helm-run, the `[tool.helmc]`
-keys (helmc/settings.py) and the language server's settings are all generated from it.
+keys (helmc/app/settings.py) and the language server's settings are all generated from it.
 
 A plain table of immutable records rather than pydantic-settings or typed-settings: helm-check's
 cold start is part of every editor save and CI step, and importing pydantic alone costs about as
