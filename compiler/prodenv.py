@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .catalog_data import SNAPSHOT_VERSION, cache_dir, data_path, installed_version, load_catalog_data, read_json
 from .config_file import ConfigFile
@@ -115,7 +115,7 @@ class ConfigFolder:
     files: dict[str, ConfigFile] = field(default_factory=dict)
 
 
-def read_folder(path: str, texts: dict[str, str] | None = None) -> ConfigFolder:
+def read_folder(path: str, texts: Mapping[str, str] | None = None) -> ConfigFolder:
     folder = ConfigFolder(path)
     for name in CONFIG_FILES:
         p = os.path.join(path, name) if path else name
@@ -663,17 +663,19 @@ def unreadable_credentials(local_path: str, sink: DiagnosticSink) -> None:
 
 
 def check_paths(
-    config_paths: list[str], local_path: str | None, sink: DiagnosticSink, plugins: Iterable[str] = (), names: bool = True
+    config_paths: list[str], local_path: str | None, sink: DiagnosticSink, plugins: Iterable[str] = (), names: bool = True,
+    texts: Mapping[str, str] | None = None,
 ) -> int:
     """helm-check's entry: config files named on the command line (each checked with its
-    siblings) and the --local-path folder, each folder once. Returns how many files it checked."""
+    siblings) and the --local-path folder, each folder once. Returns how many files it checked.
+    `texts` (absolute path -> text) stands in for those files on disk: an editor's documents."""
     folders: dict[str, set[str] | None] = {}
     for p in config_paths:
         d = os.path.dirname(p)
         if folders.get(d, set()) is None:
             continue
         folders.setdefault(d, set()).add(os.path.basename(p))  # type: ignore[union-attr]
-        if not os.path.exists(p):
+        if not os.path.exists(p) and not (texts and os.path.abspath(p) in texts):
             src = SourceFile(p, "")
             sink.add(diag("HC0901", f"cannot read `{p}`: no such file", src.span(0, 0), "unreadable"))
     if local_path and os.path.isdir(local_path):
@@ -683,7 +685,7 @@ def check_paths(
         unreadable_credentials(local_path, sink)  # as helm-run's compile does
     count = 0
     for d, only in folders.items():
-        folder = read_folder(d)
+        folder = read_folder(d, texts)
         check_folder(folder, sink, only, plugins, names)
         count += len(folder.files) if only is None else len(only)
     return count

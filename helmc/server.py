@@ -166,7 +166,7 @@ class HelmcServer(LanguageServer):
                 models = setting(settings, "models-to-run")
                 options = Options(selection=PlanOptions(models_to_run=tuple(models) if models else None))
                 compile_entries(list(conf.entries), catalog, options, sink, "check")
-        from helmc.compiler.helm_check import filter_diagnostics, selectors_of
+        from helmc.app.check import filter_diagnostics, selectors_of
 
         kept = filter_diagnostics((d for d in sink.sorted() if d.span.source is source), *selectors_of(settings))
         result = Analysis(source, conf, kept)
@@ -176,7 +176,7 @@ class HelmcServer(LanguageServer):
     def analyze_config(self, uri: str, path: str, text: str) -> Analysis:
         """A HELM config YAML file (model_deployments.yaml, ...): the HC06xx checks, with the
         editor's text for this file and its siblings as they are on disk."""
-        from helmc.compiler.helm_check import filter_diagnostics, selectors_of
+        from helmc.app.check import filter_diagnostics, selectors_of
         from helmc.compiler.prodenv import check_document
 
         settings = self.settings_for(path)
@@ -481,7 +481,7 @@ def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeA
     """`helm-check --fix` on the editor's text: every safe fix, to a fixed point, as one edit
     over the part of the text that changes. None when nothing would change."""
     from helmc.compiler.fixes import fix_source
-    from helmc.compiler.helm_check import fix_check, is_selected, selectors_of
+    from helmc.app.check import fix_check, is_selected, selectors_of
     from helmc.compiler.prodenv import is_config_file
 
     src = analysis.source

@@ -183,6 +183,7 @@ def test_helm_runs_own_command_after_failures_lists_many_runs_in_a_file(tmp_path
     """The command helm-run prints after failed runs takes the same way as `helmc status`'s."""
     import argparse
 
+    from helmc.app.run import rerun_command
     from helmc.commands import run as run_cmd
 
     parser = argparse.ArgumentParser(prog="helm-run")
@@ -193,7 +194,7 @@ def test_helm_runs_own_command_after_failures_lists_many_runs_in_a_file(tmp_path
     args._helm_run_parser = parser
     names = [f"mmlu:subject=s{i},model=openai_gpt2" for i in range(5000)]
     os.makedirs(journal_dir(out, "s"))
-    command = run_cmd.rerun_command(args, names)
+    command = rerun_command(args, names)
     assert len(command.encode()) <= MAX_COMMAND
     words = shlex.split(command)
     assert "--only-runs" not in words and words.count("--only-runs-file") == 1 and words[-2] == "--only-runs-file"

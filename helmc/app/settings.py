@@ -111,6 +111,14 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
     return out
 
 
+def prices_path(flag: str | None, start: str | os.PathLike[str] = ".") -> str | None:
+    """--prices, else `prices` in [tool.helmc] (relative to its pyproject.toml). Raises
+    SettingsError for a [tool.helmc] that cannot be read, which the command says in one line."""
+    if flag is not None:
+        return flag
+    return load_settings(start).values.get("prices")
+
+
 # [tool.helmc.format] -> (type, smallest, largest). Keys may be written with `-` or `_`.
 FORMAT_KNOWN: dict[str, tuple[type, int, int]] = {"indent-width": (int, 1, 16)}
 
