@@ -629,21 +629,39 @@ def check_folder(
         check_names(folder, _Names(cfg, load_catalog_data(), plugins), wanted, sink)
 
 
-def unreadable_configs(local_path: str | None, sink: DiagnosticSink) -> None:
-    """helm-run's preflight over the --local-path config files: what stops HELM reading them at
-    all, as helm-check reports it. A file that cannot be read (HC0901: HELM skips a FIFO or a
-    folder without a word, and reads /dev/zero's kin to the end), that is no YAML (HC0601) or
-    nests past the bound (HC0621), or holds a value yaml.safe_load cannot construct (HC0602,
-    HC0606): HELM stops on each with a traceback that names no line."""
+def local_path_preflight(local_path: str | None, sink: DiagnosticSink, plugins: Iterable[str] = ()) -> None:
+    """helm-run's preflight over the --local-path config files: helm-check's verdict on them.
+
+    What stops HELM reading them at all, as helm-check reports it: a file that cannot be read
+    (HC0901: HELM skips a FIFO or a folder without a word, and reads /dev/zero's kin to the end),
+    that is no YAML (HC0601) or nests past the bound (HC0621), or holds a value yaml.safe_load
+    cannot construct (HC0602, HC0606): HELM stops on each with a traceback that names no line.
+    Then every other error helm-check finds there (check_folder): a missing field or a wrong type
+    (HC0604, HC0605), where HELM's register_configs_from_directory raises before any run; a class,
+    argument or tokenizer that does not exist (HC0609, HC0610, HC0613, HC0619), where HELM starts
+    and each run that reaches it fails. Either way helm-run stops before anything is written, as
+    helm-check fails: given helm-run's flags, helm-check passes iff helm-run would start."""
     from .prodenv_fields import construction_diagnostics
 
     if not local_path or not os.path.isdir(local_path):
         return
-    for cf in read_folder(local_path).files.values():
-        sink.extend(cf.diagnostics)
+    folder = read_folder(local_path)
+    said: set[tuple] = set()
+    for cf in folder.files.values():
+        found = DiagnosticSink()
+        found.extend(cf.diagnostics)
         if not cf.doc.syntax_error:
-            construction_diagnostics(cf, sink)
+            construction_diagnostics(cf, found)
+        sink.extend(found.items)
+        said.update(_identity(d) for d in found.items)
     unreadable_credentials(local_path, sink)
+    everything = DiagnosticSink()
+    check_folder(folder, everything, None, plugins)
+    sink.extend(d for d in everything.items if d.severity is Severity.ERROR and _identity(d) not in said)
+
+
+def _identity(d: Diagnostic) -> tuple:
+    return (d.code, d.span.source.path, d.span.start, d.span.end, d.message)
 
 
 def unreadable_credentials(local_path: str, sink: DiagnosticSink) -> None:
