@@ -191,7 +191,6 @@ def test_helm_runs_own_command_after_failures_lists_many_runs_in_a_file(tmp_path
     out = str(tmp_path / "out")
     args = parser.parse_args(["-c", "k.conf", "-m", "5", "--suite", "s", "-o", out, "--only-runs", "old",
                               "--only-runs-file", "older.txt"])
-    args._helm_run_parser = parser
     names = [f"mmlu:subject=s{i},model=openai_gpt2" for i in range(5000)]
     os.makedirs(journal_dir(out, "s"))
     command = rerun_command(args, names)
