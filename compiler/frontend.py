@@ -6,7 +6,7 @@ import gc
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from .conf import entries_of, parse_conf
 from .diagnostics import DiagnosticSink, diag
@@ -128,11 +128,14 @@ def run_entry_entries(run_entries: list[str], sink: DiagnosticSink) -> list[Entr
     return entries
 
 
-def load_entries(conf_paths: list[str], run_entries: list[str], sink: DiagnosticSink) -> list[Entry]:
-    """All entries in HELM's order: conf files first, then --run-entries."""
+def load_entries(conf_paths: list[str], run_entries: list[str], sink: DiagnosticSink,
+                 texts: Mapping[str, str] | None = None) -> list[Entry]:
+    """All entries in HELM's order: conf files first, then --run-entries. `texts` (absolute
+    path -> text) stands in for those files on disk: an editor's documents."""
     entries: list[Entry] = []
     for path in conf_files_under(conf_paths, sink):
-        source = read_source(path, sink)
+        given = texts.get(os.path.abspath(path)) if texts else None
+        source = SourceFile(path, given) if given is not None else read_source(path, sink)
         if source is not None:
             entries.extend(parse_file(source, sink).entries)
     entries.extend(run_entry_entries(run_entries, sink))

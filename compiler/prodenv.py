@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .catalog_data import SNAPSHOT_VERSION, cache_dir, data_path, installed_version, load_catalog_data, read_json
 from .config_file import ConfigFile
@@ -115,7 +115,7 @@ class ConfigFolder:
     files: dict[str, ConfigFile] = field(default_factory=dict)
 
 
-def read_folder(path: str, texts: dict[str, str] | None = None) -> ConfigFolder:
+def read_folder(path: str, texts: Mapping[str, str] | None = None) -> ConfigFolder:
     folder = ConfigFolder(path)
     for name in CONFIG_FILES:
         p = os.path.join(path, name) if path else name
@@ -629,21 +629,39 @@ def check_folder(
         check_names(folder, _Names(cfg, load_catalog_data(), plugins), wanted, sink)
 
 
-def unreadable_configs(local_path: str | None, sink: DiagnosticSink) -> None:
-    """helm-run's preflight over the --local-path config files: what stops HELM reading them at
-    all, as helm-check reports it. A file that cannot be read (HC0901: HELM skips a FIFO or a
-    folder without a word, and reads /dev/zero's kin to the end), that is no YAML (HC0601) or
-    nests past the bound (HC0621), or holds a value yaml.safe_load cannot construct (HC0602,
-    HC0606): HELM stops on each with a traceback that names no line."""
+def local_path_preflight(local_path: str | None, sink: DiagnosticSink, plugins: Iterable[str] = ()) -> None:
+    """helm-run's preflight over the --local-path config files: helm-check's verdict on them.
+
+    What stops HELM reading them at all, as helm-check reports it: a file that cannot be read
+    (HC0901: HELM skips a FIFO or a folder without a word, and reads /dev/zero's kin to the end),
+    that is no YAML (HC0601) or nests past the bound (HC0621), or holds a value yaml.safe_load
+    cannot construct (HC0602, HC0606): HELM stops on each with a traceback that names no line.
+    Then every other error helm-check finds there (check_folder): a missing field or a wrong type
+    (HC0604, HC0605), where HELM's register_configs_from_directory raises before any run; a class,
+    argument or tokenizer that does not exist (HC0609, HC0610, HC0613, HC0619), where HELM starts
+    and each run that reaches it fails. Either way helm-run stops before anything is written, as
+    helm-check fails: given helm-run's flags, helm-check passes iff helm-run would start."""
     from .prodenv_fields import construction_diagnostics
 
     if not local_path or not os.path.isdir(local_path):
         return
-    for cf in read_folder(local_path).files.values():
-        sink.extend(cf.diagnostics)
+    folder = read_folder(local_path)
+    said: set[tuple] = set()
+    for cf in folder.files.values():
+        found = DiagnosticSink()
+        found.extend(cf.diagnostics)
         if not cf.doc.syntax_error:
-            construction_diagnostics(cf, sink)
+            construction_diagnostics(cf, found)
+        sink.extend(found.items)
+        said.update(_identity(d) for d in found.items)
     unreadable_credentials(local_path, sink)
+    everything = DiagnosticSink()
+    check_folder(folder, everything, None, plugins)
+    sink.extend(d for d in everything.items if d.severity is Severity.ERROR and _identity(d) not in said)
+
+
+def _identity(d: Diagnostic) -> tuple:
+    return (d.code, d.span.source.path, d.span.start, d.span.end, d.message)
 
 
 def unreadable_credentials(local_path: str, sink: DiagnosticSink) -> None:
@@ -663,17 +681,19 @@ def unreadable_credentials(local_path: str, sink: DiagnosticSink) -> None:
 
 
 def check_paths(
-    config_paths: list[str], local_path: str | None, sink: DiagnosticSink, plugins: Iterable[str] = (), names: bool = True
+    config_paths: list[str], local_path: str | None, sink: DiagnosticSink, plugins: Iterable[str] = (), names: bool = True,
+    texts: Mapping[str, str] | None = None,
 ) -> int:
     """helm-check's entry: config files named on the command line (each checked with its
-    siblings) and the --local-path folder, each folder once. Returns how many files it checked."""
+    siblings) and the --local-path folder, each folder once. Returns how many files it checked.
+    `texts` (absolute path -> text) stands in for those files on disk: an editor's documents."""
     folders: dict[str, set[str] | None] = {}
     for p in config_paths:
         d = os.path.dirname(p)
         if folders.get(d, set()) is None:
             continue
         folders.setdefault(d, set()).add(os.path.basename(p))  # type: ignore[union-attr]
-        if not os.path.exists(p):
+        if not os.path.exists(p) and not (texts and os.path.abspath(p) in texts):
             src = SourceFile(p, "")
             sink.add(diag("HC0901", f"cannot read `{p}`: no such file", src.span(0, 0), "unreadable"))
     if local_path and os.path.isdir(local_path):
@@ -683,7 +703,7 @@ def check_paths(
         unreadable_credentials(local_path, sink)  # as helm-run's compile does
     count = 0
     for d, only in folders.items():
-        folder = read_folder(d)
+        folder = read_folder(d, texts)
         check_folder(folder, sink, only, plugins, names)
         count += len(folder.files) if only is None else len(only)
     return count

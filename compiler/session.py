@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from .catalog import Catalog, UserAdditions, load_catalog_with_additions
 from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
@@ -67,9 +67,10 @@ def compile_run_sets(
     *,
     traces: list[Trace] | None = None,
     catalog: Catalog | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> list[Compiled]:
     """Compile each run set on its own (duplicates and an empty suite are per run set); the
-    --models-to-run values are checked once."""
+    --models-to-run values are checked once. `texts`: load_entries'."""
     if catalog is None and not options.no_catalog:
         catalog = load_catalog_for(options, sink)
     if catalog is not None and options.selection.models_to_run:
@@ -77,7 +78,7 @@ def compile_run_sets(
     out: list[Compiled] = []
     for rs in run_sets:
         local = DiagnosticSink()
-        entries = load_entries(list(rs.conf_paths), list(rs.run_entries), local)
+        entries = load_entries(list(rs.conf_paths), list(rs.run_entries), local, texts)
         plan = None
         if catalog is not None:
             plan = compile_entries(entries, catalog, options, local, purpose, traces=traces)

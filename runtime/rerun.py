@@ -1,7 +1,7 @@
 """The command that runs again only some runs of a suite: helm-run's summary and `helmc status`.
 
-helm-run journals the words of its own invocation (`invocation_words`), rebuilt from the parsed
-flags; run again as they are, they resume the suite. `rerun_command` limits them to the runs
+helm-run journals the words of its own invocation (helmc/app/run.py's `invocation_words`, rebuilt
+from the parsed flags and the table of options); run again as they are, they resume the suite. `rerun_command` limits them to the runs
 named (the failed ones), in place of an `--only-runs` or `--only-runs-file` they had. A command longer than MAX_COMMAND (133,333 run names make 7 MB, and Linux refuses an argument
 list over 2 MB, a single argument over 128 KiB) lists the runs in a file instead, in helmc's
 folder of the suite, and reads them back with `--only-runs-file`.
@@ -9,44 +9,17 @@ folder of the suite, and reads them back with `--only-runs-file`.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
 import re
 import shlex
-import sys
 from typing import Sequence
 
 # Bytes of a command line that can be pasted and executed anywhere: far below Linux's 2 MB
 # for arguments and environment together, and below its 128 KiB for one argument.
 MAX_COMMAND = 32 * 1024
 _LIMITS = ("--only-runs", "--only-runs-file")  # the flags rerun_command replaces
-
-
-def invocation_words(args: argparse.Namespace) -> list[str]:
-    """This helm-run's command line, rebuilt from the parsed flags (non-default values only,
-    long spellings): run again as it is, it resumes the suite."""
-    parser: argparse.ArgumentParser | None = getattr(args, "_helm_run_parser", None)
-    prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "helm-run"
-    words: list[str] = ["helm-run"] if prog in ("helm-run", "") or prog.endswith(".py") else ["helmc", "run"]
-    if parser is None:
-        return words
-    for action in parser._actions:  # argparse has no public iterator over its options
-        if not action.option_strings or action.dest == "help":
-            continue
-        value = getattr(args, action.dest, None)
-        if value == action.default or value is None:
-            continue
-        flag = max(action.option_strings, key=len)  # the long spelling
-        if isinstance(action, argparse._StoreTrueAction):
-            words.append(flag)
-        elif isinstance(value, list):
-            words.append(flag)
-            words.extend(str(v) for v in value)
-        else:
-            words.extend([flag, hide_password(str(value)) if action.dest == "mongo_uri" else str(value)])
-    return words
 
 
 _USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@")

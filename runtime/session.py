@@ -46,9 +46,9 @@ class Session:
     def compile(self, purpose: Purpose = "run", traces: list[Trace] | None = None) -> Plan | None:
         """The same compile and verdict as helm-check's; None when no catalog could be loaded."""
         if purpose == "run":  # the --local-path files HELM will read: helm-check's own diagnostics
-            from helmc.compiler.prodenv import unreadable_configs
+            from helmc.compiler.prodenv import local_path_preflight
 
-            unreadable_configs(self.options.catalog.local_path, self.sink)
+            local_path_preflight(self.options.catalog.local_path, self.sink, self.options.catalog.plugins)
         (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose, traces=traces)
         self._sources = self.compiled.sources()
         return self.compiled.plan

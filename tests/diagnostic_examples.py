@@ -402,15 +402,20 @@ EXAMPLES += [
     ),
     Example(
         "HC0503",
-        conf("simple1:model=simple/model1,model_deployment=broken/model1"),
+        conf("simple1:model=simple/model1,model_deployment=lab/down-model1"),
         conf("simple1:model=simple/model1"),
-        args=("-m", "1", "--local-path", ".", "--suite", "docs", "-o", "out"),
+        args=("-m", "1", "--local-path", ".", "--plugins", "lab_server_client.py", "--suite", "docs", "-o", "out"),
         command="run",
         needs_helm=True,
         extra_files={
-            "model_deployments.yaml": "model_deployments:\n  - name: broken/model1\n    model_name: simple/model1\n"
+            "model_deployments.yaml": "model_deployments:\n  - name: lab/down-model1\n    model_name: simple/model1\n"
             "    tokenizer_name: simple/tokenizer1\n    max_sequence_length: 2048\n    client_spec:\n"
-            '      class_name: "helm.clients.simple_client.NoSuchClient"\n'
+            '      class_name: "lab_server_client.DownClient"\n',
+            # a client that exists (no static check can object) whose server is down at run time
+            "lab_server_client.py": "from helm.clients.simple_client import SimpleClient\n\n\n"
+            "class DownClient(SimpleClient):\n"
+            "    def make_request(self, request):\n"
+            "        raise ConnectionError(\"the lab's model server at http://10.0.0.7:8000 is down\")\n",
         },
         note="Every failed run points at the entry that planned it, with HELM's exception and the run's log, in "
         "every --format: a request HELM's executor could not complete (as here) at `model_deployment=`, else "

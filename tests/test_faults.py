@@ -694,9 +694,9 @@ def test_lsp_checks_big_documents_in_the_background_and_publishes_only_the_newes
 
 def test_an_internal_error_in_the_server_is_never_a_clean_file(monkeypatch):
     pytest.importorskip("pygls")
-    from helmc import server as srv
+    from helmc.lsp.features import build_server
 
-    s = srv.build_server()
+    s = build_server()
     monkeypatch.setattr(s, "analyze", lambda uri, text=None: 1 / 0)
     monkeypatch.setattr(s, "window_log_message", lambda params: None)
     diags = s.lsp_diagnostics("file:///x.conf", "entries: []")

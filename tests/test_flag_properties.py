@@ -19,7 +19,7 @@ from helpers import run_cli
 from strategies import helm_conf_files, selection_flags
 
 from helmc.commands import run as run_cmd
-from helmc.commands.common import options_from_args
+from helmc.app.options import options_from_args
 from helmc.compiler.session import RunSet
 from helmc.runtime.helm_setup import HelmSettings
 from helmc.runtime.session import Session

@@ -413,7 +413,7 @@ def test_bad_settings_are_usage_errors(capsys, damaged):
 
 
 def test_relative_paths_in_settings_resolve_against_the_pyproject(tmp_path, monkeypatch):
-    from helmc.settings import load_settings
+    from helmc.app.settings import load_settings
 
     (tmp_path / "pyproject.toml").write_text(
         '[tool.helmc]\nlocal-path = "envs/prod"\nplugins = ["my_plugin", "plugins/extra.py"]\n', encoding="utf-8"

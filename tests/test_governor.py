@@ -274,7 +274,8 @@ def test_a_mongo_password_is_never_in_the_rerun_command(user: str, password: str
     import argparse
 
     from helmc.commands.run import add_arguments
-    from helmc.runtime.rerun import hide_password, invocation_words, rerun_command
+    from helmc.app.run import invocation_words
+    from helmc.runtime.rerun import hide_password, rerun_command
 
     assume("****" not in password)
     uri = f"{scheme}{user}:{password}@db.example.org:27017/helm?authSource=admin"

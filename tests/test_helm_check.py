@@ -1,4 +1,4 @@
-"""helm-check's flow (compiler/helm_check.py) without its command line: a HelmCheckRequest in, the
+"""helm-check's flow (helmc/app/check.py) without its command line: a HelmCheckRequest in, the
 selected diagnostics, the files checked, the fixes applied, its notes or refusal and the exit status
 out. Nothing here needs crfm-helm."""
 
@@ -10,15 +10,15 @@ import pytest
 
 from diagnostic_examples import EXAMPLES
 from helmc.compiler import fixes
-from helmc.compiler.helm_check import (
+from helmc.app.check import (
     HelmCheckRequest,
     Report,
     UsageError,
     filter_diagnostics,
     helm_check,
     is_selected,
+    settle_flags,
 )
-from helmc.options import settle_flags
 from helmc.compiler.plan import PlanOptions
 from helmc.compiler.session import Options, RunSet
 

@@ -1,4 +1,4 @@
-"""helmc/options.py: the one table of options, and what is generated from it (argparse flags of
+"""helmc/app/options.py: the one table of options, and what is generated from it (argparse flags of
 helm-check, helmc plan and helm-run; [tool.helmc] keys)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from helmc.commands import check as check_cmd
 from helmc.commands import plan as plan_cmd
 from helmc.commands import run as run_cmd
-from helmc.options import OPTIONS, SETTINGS, Kind, Where
-from helmc.settings import SettingsError, load_settings
+from helmc.app.options import OPTIONS, SETTINGS, Kind, Where
+from helmc.app.settings import SettingsError, load_settings
 
 COMMANDS = {Where.CHECK: check_cmd, Where.PLAN: plan_cmd, Where.RUN: run_cmd}
 # What each command needs besides the flag under test, so that only that flag can be refused.
@@ -91,7 +91,7 @@ def test_every_setting_is_read_from_pyproject_and_typed_by_the_table(tmp_path, o
 
 @pytest.mark.parametrize("option", list(SETTINGS.values()), ids=list(SETTINGS))
 def test_what_the_language_server_reads_is_the_setting_else_the_tables_default(option):
-    from helmc.options import setting
+    from helmc.app.options import setting
 
     assert setting({}, option.name) == option.default
     given = {Kind.STR: "v", Kind.LIST: ["a"], Kind.BOOL: True}[option.kind]

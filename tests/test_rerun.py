@@ -184,6 +184,7 @@ def test_helm_runs_own_command_after_failures_lists_many_runs_in_a_file(tmp_path
     """The command helm-run prints after failed runs takes the same way as `helmc status`'s."""
     import argparse
 
+    from helmc.app.run import rerun_command
     from helmc.commands import run as run_cmd
 
     parser = argparse.ArgumentParser(prog="helm-run")
@@ -191,13 +192,72 @@ def test_helm_runs_own_command_after_failures_lists_many_runs_in_a_file(tmp_path
     out = str(tmp_path / "out")
     args = parser.parse_args(["-c", "k.conf", "-m", "5", "--suite", "s", "-o", out, "--only-runs", "old",
                               "--only-runs-file", "older.txt"])
-    args._helm_run_parser = parser
     names = [f"mmlu:subject=s{i},model=openai_gpt2" for i in range(5000)]
     os.makedirs(journal_dir(out, "s"))
-    command = run_cmd.rerun_command(args, names)
+    command = rerun_command(args, names)
     assert len(command.encode()) <= MAX_COMMAND
     words = shlex.split(command)
     assert "--only-runs" not in words and words.count("--only-runs-file") == 1 and words[-2] == "--only-runs-file"
     assert "old" not in words and "older.txt" not in words  # this invocation's own selection is not carried
     assert read_run_list(words[-1]) == names
     assert "--conf-paths" in words and "k.conf" in words
+
+
+# ------------------------------------------------------------- the invocation's own words
+
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789/._:=", min_size=1, max_size=12)
+
+
+def _run_options():
+    from helmc.app.options import OPTIONS, Where
+
+    return [o for o in OPTIONS if Where.RUN in o.where]
+
+
+@st.composite
+def _run_argv(draw) -> list[str]:
+    """helm-run's flags: any subset of its options (the required ones always), each with a value
+    of its kind."""
+    from helmc.app.options import Kind, Where
+
+    argv: list[str] = []
+    for o in _run_options():
+        if Where.RUN not in o.required and not draw(st.booleans()):
+            continue
+        flag = draw(st.sampled_from(o.flags))  # short or long: the words say the long one
+        if o.kind is Kind.BOOL:
+            argv.append(flag)
+        elif o.kind is Kind.INT:
+            argv += [flag, str(draw(st.integers(int(o.minimum or 0), 1000)))]
+        elif o.kind is Kind.FLOAT:
+            argv += [flag, repr(draw(st.floats(o.minimum or 0.0, 1e6)))]
+        elif o.kind is Kind.LIST:
+            argv += [flag, *draw(st.lists(_WORD, min_size=0 if o.nargs == "*" else 1, max_size=3))]
+        elif o.choices and Where.RUN in o.choices:
+            argv += [flag, draw(st.sampled_from(o.choices[Where.RUN]))]
+        else:
+            argv += [flag, draw(_WORD)]
+    return argv
+
+
+@given(_run_argv())
+@settings(max_examples=200, deadline=None)
+def test_the_invocation_words_read_back_as_the_same_flags(argv):
+    """Every helm-run option, with any value: the words rebuilt from the table of options, read
+    by helm-run's parser, give the flags they were rebuilt from."""
+    import argparse
+    import sys
+    from unittest import mock
+
+    from helmc.app.run import invocation_words
+    from helmc.commands import run as run_cmd
+
+    parser = argparse.ArgumentParser(prog="helm-run")
+    run_cmd.add_arguments(parser)
+    args = parser.parse_args(argv)
+    with mock.patch.object(sys, "argv", ["/venv/bin/helm-run"]):
+        words = invocation_words(args)
+    assert words[0] == "helm-run"
+    shorts = {f"-{o.short}" for o in _run_options() if o.short}
+    assert not shorts & set(words)  # the long spellings
+    assert vars(parser.parse_args(words[1:])) == vars(args), (argv, words)

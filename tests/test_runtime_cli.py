@@ -63,7 +63,9 @@ def test_rerun_command_keeps_the_flags_and_names_the_runs(monkeypatch):
     monkeypatch.setattr("sys.argv", ["/venv/bin/helm-run"])
     args = _parser().parse_args(["-c", "my conf.conf", "-m", "5", "--suite", "s", "--parallel-runs", "2",
                                  "--models-to-run", "a/b", "c/d", "--exit-on-error"])
-    cmd = run_cmd.rerun_command(args, ["mmlu:subject=x,model=a_b", "r2"])
+    from helmc.app.run import rerun_command
+
+    cmd = rerun_command(args, ["mmlu:subject=x,model=a_b", "r2"])
     assert cmd.startswith("helm-run ")
     assert "--conf-paths 'my conf.conf'" in cmd and "--max-eval-instances 5" in cmd and "--suite s" in cmd
     assert "--models-to-run a/b c/d" in cmd and "--exit-on-error" in cmd and "--parallel-runs 2" in cmd

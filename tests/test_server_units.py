@@ -11,7 +11,7 @@ from helmc.compiler.catalog import load_catalog  # noqa: E402
 from helmc.compiler.diagnostics import DiagnosticSink  # noqa: E402
 from helmc.compiler.frontend import parse_file  # noqa: E402
 from helmc.compiler.source import SourceFile  # noqa: E402
-from helmc.server import completions, cursor_at, hover_text  # noqa: E402
+from helmc.lsp.complete import completions, cursor_at, hover_text  # noqa: E402
 
 from conftest import CORPUS, needs_corpus  # noqa: E402
 

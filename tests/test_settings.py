@@ -1,4 +1,4 @@
-"""helmc/settings.py: [tool.helmc] read with positions, as every file helmc reads: a setting
+"""helmc/app/settings.py: [tool.helmc] read with positions, as every file helmc reads: a setting
 with a wrong type, an unknown setting and a bad [tool.helmc.format] key are reported at
 `pyproject.toml:LINE:COLUMN`, the key's own place, however the TOML spells the table."""
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helmc.options import SETTINGS, Kind
-from helmc.settings import SettingsError, load_settings
+from helmc.app.options import SETTINGS, Kind
+from helmc.app.settings import SettingsError, load_settings
 
 _FILLER = st.lists(st.sampled_from(["", "# a comment", '[project]\nname = "x"', "[tool.ruff]\nline-length = 100"]),
                    max_size=3, unique=True).map(lambda xs: "\n".join(xs))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
@@ -135,3 +136,47 @@ def test_a_run_set_helm_run_refuses_is_not_planned(tmp_path):
     status, out, _ = run_cli(["plan", "w.conf", "--format", "json"], tmp_path)
     runs = json.loads(out)["runs"]
     assert status == 0 and len(runs) > 100 and {r["model"] for r in runs} >= {"openai/gpt2"}
+
+
+def _prodenv_errors():
+    from diagnostic_examples import EXAMPLES
+    from helmc.compiler.codes import CODES
+    from helmc.compiler.diagnostics import Severity
+
+    return [e for e in EXAMPLES if e.code.startswith("HC06") and CODES[e.code].severity is Severity.ERROR
+            and e.path.startswith("prod_env/") and not e.args]
+
+
+@pytest.mark.parametrize("example", _prodenv_errors(), ids=lambda e: e.key)
+def test_a_prod_env_error_is_one_verdict_for_helm_check_and_helm_run(example, tmp_path, monkeypatch):
+    """Every error code of HELM's config files in the --local-path folder (its failing example,
+    then its fix): helm-check fails iff helm-run's preflight (the compile helm-run runs before
+    HELM is prepared) stops, on the same diagnostics."""
+    from helmc.app.check import HelmCheckRequest, helm_check
+    from helmc.compiler.session import RunSet
+    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.session import Session
+    from helmc.app.options import options_from_args
+
+    monkeypatch.chdir(tmp_path)
+    for name, text in example.extra_files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    _write(tmp_path, "run.conf", ENTRY)
+    doc = tmp_path / example.path
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    options = options_from_args(argparse.Namespace(local_path="prod_env", max_eval_instances=1))
+    verdicts = []
+    found: list[list[str]] = []
+    for text in (example.bad, example.fixed):
+        doc.write_text(text, encoding="utf-8")
+        checked = helm_check(HelmCheckRequest(paths=("run.conf",), options=options))
+        session = Session(options, RunSet(("run.conf",)), HelmSettings(catalog=options.catalog))
+        session.compile("run")
+        check_errors = sorted(d.code for d in checked.diagnostics if d.severity.value == "error")
+        run_errors = sorted(d.code for d in session.sink.items if d.severity.value == "error")
+        assert (checked.exit_code == 1) == bool(run_errors), (check_errors, run_errors)
+        assert check_errors == run_errors
+        verdicts.append(bool(run_errors))
+        found.append(run_errors)
+    assert verdicts == [True, False] and example.code in found[0], found

@@ -2,7 +2,7 @@
 
 LSP positions are 0-based lines and, by default, UTF-16 code units; helmc's spans count code
 points. A character outside the Basic Multilingual Plane (an emoji, say) is one code point but
-two UTF-16 units, so every column after it shifts by one. The language server (helmc/server.py)
+two UTF-16 units, so every column after it shifts by one. The language server (helmc/lsp/)
 shares these converters, so `helm-check --format lsp` and the editor agree to the unit.
 """
 

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.name is not None:
         print(f"helmc catalog {args.what}: unexpected argument `{args.name}`", file=sys.stderr)
         return 2
-    from helmc.commands.common import options_from_args
+    from helmc.app.options import options_from_args
     from helmc.compiler.catalog import CatalogError, load_catalog
 
     try:

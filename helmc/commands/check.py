@@ -1,6 +1,6 @@
-"""`helm-check PATH...`: its flags, settled with `[tool.helmc]` in the nearest pyproject.toml
-(flags win) into a HelmCheckRequest; compiler/helm_check.py checks (and fixes) the inputs; this
-prints what comes back.
+"""`helm-check PATH...`: its flags; helmc/app/check.py settles them with `[tool.helmc]` in the
+nearest pyproject.toml (flags win) into a HelmCheckRequest and checks (and fixes) the inputs;
+this prints what comes back.
 
 Exit 0: no errors; 1: errors found; 2: bad usage or internal failure (ruff's convention).
 """
@@ -18,14 +18,12 @@ from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic
 from helmc.compiler.emit import emit
 from helmc.compiler.frontend import gc_paused
-from helmc.compiler.helm_check import HelmCheckRequest, HelmCheckResult, Report, UsageError, helm_check
-from helmc.options import settle_flags
-from helmc.compiler.session import RunSet
+from helmc.app.check import HelmCheckRequest, HelmCheckResult, UsageError, helm_check, request_from_flags
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Flags that [tool.helmc] may give default to None, so that settings fill what is left out.
-    from helmc.options import Where, add_flags
+    from helmc.app.options import Where, add_flags
 
     parser.add_argument(
         "paths", nargs="*", metavar="PATH",
@@ -54,69 +52,18 @@ def write_statistics(diagnostics: list[Diagnostic], fmt: str, stream: TextIO) ->
         stream.write(f"{n:>{width}}  {code}  {name}{mark}\n")
 
 
-def request_from_args(args: argparse.Namespace) -> HelmCheckRequest:
-    """The flags, with what [tool.helmc] gives for those left out (unless --isolated), as one
-    request. Raises UsageError for bad settings; warns about settings it does not know."""
-    from helmc.commands.common import options_from_args
-    from helmc.settings import Settings, SettingsError, load_settings
-
-    try:
-        settings = Settings() if args.isolated else load_settings(".")
-    except SettingsError as e:
-        raise UsageError(str(e)) from None
-    settled = argparse.Namespace(**{**vars(args), **settle_flags(vars(args), settings.values)})
-    for w in settings.warnings:
-        print(f"helm-check: warning: {w}", file=sys.stderr)
-    return HelmCheckRequest(
-        paths=tuple(settled.paths),
-        run_set=RunSet((*settled.conf_paths, *settled.conf_file), tuple(settled.run_entries)),
-        options=options_from_args(settled),
-        select=tuple(settled.select) if settled.select is not None else None,
-        ignore=tuple(settled.ignore),
-        fix=settled.fix,
-        unsafe_fixes=settled.unsafe_fixes,
-        report=Report(settled.format, settled.statistics, settled.output_file),
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     try:
-        request = request_from_args(args)
+        request, warnings = request_from_flags(vars(args), isolated=args.isolated)
     except UsageError as e:
         print(f"helm-check: {e}", file=sys.stderr)
         return 2
-    budget = _budget(args)
+    for w in warnings:
+        print(f"helm-check: warning: {w}", file=sys.stderr)
     with gc_paused():  # held through the output too: see gc_paused
         # No name holds the result: refcounting frees it before the collector is back, which
         # would otherwise scan all of it (every object made while paused is in generation 0).
-        result = helm_check(request)
-        if budget is not None and result.refusal is None:
-            _preflight(request, result, *budget)
-        return _print(request, result)
-
-
-def _budget(args: argparse.Namespace):
-    """helm-run's budget flags, given to helm-check: (Budget, prices file) or None."""
-    if args.max_cost is None and args.max_requests is None and args.prices is None:
-        return None
-    from helmc.runtime.budget import Budget
-
-    return Budget(args.max_cost, args.max_requests), args.prices
-
-
-def _preflight(request: HelmCheckRequest, result: HelmCheckResult, budget, prices: str | None) -> None:
-    """helm-run's gate, checked as helm-run would check it: its diagnostics join the report."""
-    from helmc.compiler.helm_check import filter_diagnostics
-    from helmc.runtime.helm_setup import HelmSettings
-    from helmc.runtime.session import budget_preflight
-
-    run_set = RunSet((*request.paths, *request.run_set.conf_paths), request.run_set.run_entries)
-    diags, refusal = budget_preflight(request.options, run_set, HelmSettings(catalog=request.options.catalog),
-                                      budget, prices)
-    if refusal is not None:
-        result.refusal = refusal
-        return
-    result.diagnostics.extend(filter_diagnostics(diags, request.select, request.ignore))
+        return _print(request, helm_check(request))
 
 
 def _print(request: HelmCheckRequest, result: HelmCheckResult) -> int:

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _indent_width(where: str) -> int:
     """`indent-width` of [tool.helmc.format] in the nearest pyproject.toml; 2 without one."""
-    from helmc.settings import SettingsError, load_settings
+    from helmc.app.settings import SettingsError, load_settings
 
     try:
         return load_settings(where).get("fmt", {}).get("indent-width", 2)

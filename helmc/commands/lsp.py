@@ -23,6 +23,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from helmc.server import main
+    from helmc.lsp.wire import main
 
     return main()  # 1 when the message stream broke: the editor restarts the server

@@ -8,7 +8,7 @@ from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from helmc.options import Where, add_flags
+    from helmc.app.options import Where, add_flags
 
     parser.add_argument("paths", nargs="*", metavar="PATH", help="conf files or folders (same as -c)")
     add_flags(parser, Where.PLAN)
@@ -29,35 +29,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from helmc.commands.common import options_from_args
-    from helmc.compiler.planner import Trace
-    from helmc.compiler.session import RunSet
-    from helmc.runtime.helm_setup import HelmSettings
-    from helmc.runtime.session import plan_runs
+    from helmc.app.plan import plan as plan_of
 
-    conf_paths = [*args.paths, *args.conf_paths, *args.conf_file]
-    if not conf_paths and not args.run_entries:
+    if not [*args.paths, *args.conf_paths, *args.conf_file] and not args.run_entries:
         args._parser.error("give a conf file (PATH or -c/--conf-paths) or --run-entries")
-    traces: list[Trace] | None = [] if args.explain else None
-    options = options_from_args(args)
     if args.parallel_runs < 1:
         args._parser.error("--parallel-runs must be at least 1")
-    prices = None
-    if args.estimate:
-        from helmc.commands.common import prices_path
-        from helmc.settings import SettingsError
-
-        try:
-            prices = prices_path(args)
-        except SettingsError as e:
-            print(f"helmc plan: {e}", file=sys.stderr)
-            return 2
-    elif args.prices is not None:
+    if not args.estimate and args.prices is not None:
         args._parser.error("--prices prices the estimate: give --estimate too")
-    result = plan_runs(options, RunSet(tuple(conf_paths), tuple(args.run_entries or ())),
-                       HelmSettings(catalog=options.catalog), build=args.build, traces=traces,
-                       estimate=args.estimate, parallel_runs=args.parallel_runs, prices=prices)
-    plan = result.plan
+    result = plan_of(args)
+    plan, traces = result.plan, result.traces
     if result.problem is not None:
         print(f"helmc plan: {result.problem}", file=sys.stderr)
         return result.exit_code
@@ -69,11 +50,9 @@ def _plan(args: argparse.Namespace) -> int:
     if args.format == "json":
         out = plan.to_json()
         if result.estimates is not None:
-            from helmc.runtime.estimate import totals_json
-
             for run, e in zip(out["runs"], result.estimates):
                 run["estimate"] = e.to_json() if e is not None else None
-            out["estimate"] = totals_json([e for e in result.estimates if e is not None])
+            out["estimate"] = result.totals
         out["diagnostics"] = _diag_dicts(result.diagnostics)
         if traces is not None:
             out["explain"] = [{"entry": _ref(t.entry), "steps": t.steps} for t in traces]
@@ -82,7 +61,7 @@ def _plan(args: argparse.Namespace) -> int:
         write_compact(out, sys.stdout)  # json.dumps's bytes, in pieces
         sys.stdout.write("\n")
     else:
-        _print_text(plan, result.diagnostics, traces, result.estimates)
+        _print_text(plan, result.diagnostics, traces, result.estimates, result.totals)
     return result.exit_code
 
 
@@ -92,7 +71,7 @@ def _ref(ref) -> dict[str, Any]:
     return asdict(ref)
 
 
-def _print_text(plan, diagnostics: list, traces, estimates: list | None = None) -> None:
+def _print_text(plan, diagnostics: list, traces, estimates: list | None = None, totals: dict | None = None) -> None:
     from rich.markup import escape
 
     from helmc.compiler.emit import emit
@@ -121,7 +100,7 @@ def _print_text(plan, diagnostics: list, traces, estimates: list | None = None) 
         rows.append(cells)
     print_table(console, f"{len(plan.runs)} run(s)", columns, rows)
     if estimates is not None:
-        _print_estimate_notes(console, [e for e in estimates if e is not None])
+        _print_estimate_notes(console, [e for e in estimates if e is not None], totals or {})
     if any(r.name is None for r in plan.runs):
         console.print("?: HELM's run name is not known without running its run spec function (--build gives it); "
                       "shown instead: the function and arguments HELM builds the run from",
@@ -156,10 +135,7 @@ def _estimate_cells(e) -> list[str]:
             _count(e.max_completion_tokens, exact_counts), cached, cost]
 
 
-def _print_estimate_notes(console, estimates: list) -> None:
-    from helmc.runtime.estimate import totals_json
-
-    t = totals_json(estimates)
+def _print_estimate_notes(console, estimates: list, t: dict[str, Any]) -> None:
     counted = all(e.source != "bound" for e in estimates)  # else the totals hold bounds: `<=`
     cost = "unpriced" if t["cost_usd"] is None else f"${t['cost_usd']:.4f}" if counted else f"<=${t['cost_usd']:.4f}"
     unpriced = f" ({t['unpriced_runs']} run(s) unpriced, not counted)" if t["unpriced_runs"] and t["cost_usd"] is not None else ""

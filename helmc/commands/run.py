@@ -1,5 +1,6 @@
-"""`helm-run` (= `helmc run`): its flags, parsed into a HelmRunRequest; runtime/helm_run.py
-runs it (compile everything, then execute the plan through HELM); this prints what comes back.
+"""`helm-run` (= `helmc run`): its flags; helmc/app/run.py reads them into a HelmRunRequest and
+runtime/helm_run.py runs it (compile everything, then execute the plan through HELM); this
+prints what comes back.
 
 Exit codes: 0 every run completed (or was completed earlier); 1 errors in the inputs (nothing
 ran, nothing was written) or at least one run failed; 2 bad usage, crfm-helm not installed,
@@ -17,11 +18,10 @@ from typing import Any, Sequence
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """HELM 0.5.16's helm-run flags (same names, meaning and defaults), then helmc's own: all
-    from the one table of options (helmc/options.py)."""
-    from helmc.options import Where, add_flags
+    from the one table of options (helmc/app/options.py)."""
+    from helmc.app.options import Where, add_flags
 
     add_flags(parser, Where.RUN)
-    parser.set_defaults(_helm_run_parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,30 +65,6 @@ def run(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ run
 
 
-def _settings(args: argparse.Namespace, catalog: Any) -> Any:
-    """What HELM reads of the flags; `catalog` is the compile's catalog additions (one object)."""
-    from helmc.runtime.helm_setup import HelmSettings
-
-    return HelmSettings(
-        output_path=args.output_path,
-        suite=args.suite,
-        catalog=catalog,
-        num_threads=args.num_threads,
-        dry_run=args.dry_run,
-        skip_instances=args.skip_instances,
-        cache_instances=args.cache_instances,
-        cache_instances_only=args.cache_instances_only,
-        skip_completed_runs=args.skip_completed_runs,
-        exit_on_error=args.exit_on_error,
-        runner_class_name=args.runner_class_name,
-        mongo_uri=args.mongo_uri,
-        disable_cache=args.disable_cache,
-        server_url=args.server_url,
-        api_key_path=args.api_key_path,
-        log_config=args.log_config,
-    )
-
-
 class _Report:
     """Diagnostics through --format, on stderr: text as they come (before the runs start, and
     the failed runs at the end); a machine format as one document when helm-run ends."""
@@ -125,44 +101,18 @@ class _Report:
 
 
 def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
-    from helmc.commands.common import options_from_args
-    from helmc.compiler.session import RunSet
-    from helmc.runtime.helm_run import Ending, HelmRunRequest, helm_run
+    from helmc.app.run import helm_run_flags
+    from helmc.runtime.helm_run import Ending
     from helmc.runtime.progress import print_summary
-    from helmc.runtime.rerun import invocation_words
 
-    from helmc.commands.common import prices_path
-    from helmc.runtime.budget import Budget
-    from helmc.settings import SettingsError
-
-    options = options_from_args(args)
-    try:
-        prices = prices_path(args)
-    except SettingsError as e:
-        err.print(f"helm-run: {e}", markup=False, soft_wrap=True)
-        return 2
-    request = HelmRunRequest(
-        run_set=RunSet(tuple(args.conf_paths) + tuple(args.conf_file), tuple(args.run_entries) + tuple(args.run_specs)),
-        options=options,
-        settings=_settings(args, options.catalog),
-        engine=_engine_options(args),
-        only_runs=tuple(args.only_runs) if args.only_runs else None,
-        only_runs_file=args.only_runs_file,
-        fresh=args.fresh,
-        run_specs_given=bool(args.run_specs),
-        command=tuple(invocation_words(args)),
-        budget=Budget(args.max_cost, args.max_requests),
-        prices=prices,
-    )
-    result = helm_run(request, out, show=report.show,
-                      warn=lambda text: err.print(text, markup=False, soft_wrap=True))
+    result = helm_run_flags(args, out, show=report.show,
+                            warn=lambda text: err.print(text, markup=False, soft_wrap=True))
     suite = result.suite
     status = suite.status if suite is not None else None
     if suite is not None:
-        settings = request.settings
         print_summary(out, suite.outcomes)
         report.show(result.diagnostics)
-        out.print(suite.summary(os.path.join(settings.output_path, 'runs', settings.suite)), markup=False)
+        out.print(suite.summary(os.path.join(args.output_path, 'runs', args.suite)), markup=False)
     else:
         report.finish(result.diagnostics)
     if result.message is not None:
@@ -171,50 +121,3 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
         out.print(status.rerun_advice, markup=False)
         out.print("  " + status.rerun, markup=False, soft_wrap=True)
     return result.exit_code
-
-
-def _engine_options(args: argparse.Namespace) -> Any:
-    from helmc.runtime.engines import EngineOptions
-
-    return EngineOptions(
-        engine=args.engine,
-        parallel_runs=args.parallel_runs,
-        retries=args.retries,
-        retry_backoff=args.retry_backoff,
-        max_runs_per_provider=args.max_runs_per_provider,
-        ray_address=args.ray_address,
-        ray_num_cpus=args.ray_num_cpus,
-        ray_num_gpus=args.ray_num_gpus,
-        slurm_cluster=args.slurm_cluster,
-        slurm_args=tuple(args.slurm_arg or ()),
-        slurm_config=args.slurm_config,
-        request_limits=tuple((kind, text) for kind in ("requests-per-minute", "tokens-per-minute",
-                                                       "max-concurrent-requests")
-                             for text in _limit_values(args, kind)),
-    )
-
-
-def _limit_values(args: argparse.Namespace, kind: str) -> list[str]:
-    """A governor flag's SCOPE=N values; without the flag, [tool.helmc]'s (as helm-check reads it)."""
-    given = getattr(args, kind.replace("-", "_"), None)
-    if given is not None:
-        return list(given)
-    from helmc.settings import SettingsError, load_settings
-
-    try:
-        value = load_settings(".").get(kind)
-    except SettingsError:  # helm-check reports an unreadable pyproject.toml; helm-run runs without it
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def rerun_command(args: argparse.Namespace, run_names: Sequence[str]) -> str:
-    """The command line of this invocation, rebuilt from the parsed flags, limited to the runs
-    (listed in a file in helmc's folder of the suite when they are too many for a command line)."""
-    from helmc.runtime.journal import journal_dir
-    from helmc.runtime.rerun import RunListError, invocation_words, rerun_command as limited_to
-
-    try:
-        return limited_to(invocation_words(args), run_names, journal_dir(args.output_path, args.suite))
-    except RunListError as e:
-        return f"(too many runs for one command line, and their list could not be written: {e})"

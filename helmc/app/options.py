@@ -1,6 +1,6 @@
 """The one table of helmc's options: each declared once, with its type, default, help and where
 it may be set; the argparse flags of helm-check, helmc plan and helm-run, the `[tool.helmc]`
-keys (helmc/settings.py) and the language server's settings are all generated from it.
+keys (helmc/app/settings.py) and the language server's settings are all generated from it.
 
 A plain table of immutable records rather than pydantic-settings or typed-settings: helm-check's
 cold start is part of every editor save and CI step, and importing pydantic alone costs about as
@@ -271,8 +271,7 @@ def add_flags(parser: argparse.ArgumentParser, command: Where) -> None:
         if o.kind is Kind.BOOL:
             kw.update(action="store_true", default=None if settled_later else False)
         else:
-            default = o.run_default if command is Where.RUN and o.run_default is not ... else o.default
-            kw["default"] = None if settled_later else (list(default) if isinstance(default, list) else default)
+            kw["default"] = None if settled_later else default_of(o, command)
             if o.metavar:
                 kw["metavar"] = o.metavar
             if o.kind is Kind.LIST:
@@ -290,32 +289,20 @@ def add_flags(parser: argparse.ArgumentParser, command: Where) -> None:
                 kw["choices"] = list(o.choices[command])
             if command in o.required:
                 kw["required"] = True
-                kw.pop("default")
+                kw.pop("default")  # argparse's default then: None, as default_of says
         target.add_argument(*o.flags, **kw)
 
 
-def settle_flags(flags: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
-    """helm-check's flags that settings can give, by their argparse names: a flag given wins,
-    then the setting, then the table's default; `select` and `ignore` parsed into codes and
-    checked. --ignore adds to the settings' list, so a one-off ignore keeps the project's own.
-    Raises UsageError."""
-    from helmc.compiler.helm_check import UsageError, check_selectors, parse_codes, selectors_of
-
-    out: dict[str, Any] = {}
-    for o in SETTLED:
-        if o.name in ("select", "ignore"):
-            continue
-        given = flags.get(o.dest)
-        out[o.dest] = given if given is not None else settings.get(o.name, o.default)
-    if out["format"] not in FORMATS:
-        raise UsageError(f"format `{out['format']}` in [tool.helmc] is none of {', '.join(FORMATS)}")
-    select, ignore = parse_codes(flags.get("select")), parse_codes(flags.get("ignore"))
-    settings_select, settings_ignore = selectors_of(settings)
-    out["select"] = select if select is not None else settings_select
-    out["ignore"] = (settings_ignore or []) + (ignore or [])
-    check_selectors(out["select"] or [], "--select")
-    check_selectors(out["ignore"], "--ignore")
-    return out
+def default_of(o: Option, command: Where) -> Any:
+    """The value `command`'s parser gives the option when its flag is left out (a fresh list for
+    a list; None for a flag the command insists on). helm-check's settled flags are None instead,
+    until settle_flags fills them."""
+    if o.kind is Kind.BOOL:
+        return False
+    if command in o.required:
+        return None
+    default = o.run_default if command is Where.RUN and o.run_default is not ... else o.default
+    return list(default) if isinstance(default, list) else default
 
 
 def setting(values: Mapping[str, Any], name: str) -> Any:
@@ -340,6 +327,33 @@ def catalog_additions(values: Mapping[str, Any]) -> Any:
         plugins=tuple(get("plugins")),
         enable_huggingface_models=tuple(get("enable-huggingface-models")),
         enable_local_huggingface_models=tuple(get("enable-local-huggingface-models")),
+    )
+
+
+def options_from_args(args: Any) -> Any:
+    """The compile's one options object (compiler/session.py's Options: selection, catalog
+    additions, verdict flags) of a command's parsed flags (an argparse.Namespace, or one made of
+    settled values); its catalog additions are also what HELM is given (HelmSettings.catalog)."""
+    from helmc.compiler.catalog import UserAdditions
+    from helmc.compiler.plan import PlanOptions
+    from helmc.compiler.session import Options
+
+    return Options(
+        selection=PlanOptions(
+            models_to_run=tuple(args.models_to_run) if getattr(args, "models_to_run", None) else None,
+            groups_to_run=tuple(args.groups_to_run) if getattr(args, "groups_to_run", None) else None,
+            priority=getattr(args, "priority", None),
+            max_eval_instances=getattr(args, "max_eval_instances", None),
+            num_train_trials=getattr(args, "num_train_trials", None),
+        ),
+        catalog=UserAdditions(
+            local_path=getattr(args, "local_path", None),
+            plugins=tuple(getattr(args, "plugins", None) or ()),
+            enable_huggingface_models=tuple(getattr(args, "enable_huggingface_models", None) or ()),
+            enable_local_huggingface_models=tuple(getattr(args, "enable_local_huggingface_models", None) or ()),
+        ),
+        allow_no_runs=bool(getattr(args, "allow_no_runs", False)),
+        no_catalog=bool(getattr(args, "no_catalog", False)),
     )
 
 

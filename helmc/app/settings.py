@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helmc.options import SETTINGS, Kind
+from helmc.app.options import SETTINGS, Kind
 
 # What TOML gives for each kind of option that [tool.helmc] may set.
 _TOML_TYPES: dict[Kind, type] = {Kind.STR: str, Kind.LIST: list, Kind.BOOL: bool}
@@ -109,6 +109,14 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
                 value = [str(base / v) if _looks_like_path(v) else v for v in value]
         out.values[key] = value
     return out
+
+
+def prices_path(flag: str | None, start: str | os.PathLike[str] = ".") -> str | None:
+    """--prices, else `prices` in [tool.helmc] (relative to its pyproject.toml). Raises
+    SettingsError for a [tool.helmc] that cannot be read, which the command says in one line."""
+    if flag is not None:
+        return flag
+    return load_settings(start).values.get("prices")
 
 
 # [tool.helmc.format] -> (type, smallest, largest). Keys may be written with `-` or `_`.
