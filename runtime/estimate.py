@@ -491,18 +491,22 @@ def remembered_genai_price(name: str) -> tuple[float, float, str] | None:
     return got
 
 
+def lookup_price(model: str, deployment: str | None, prices: Mapping[str, Any]) -> tuple[float, float, str] | None:
+    """USD per million input and output tokens of a run, and where that price comes from: the
+    prices file by deployment then model, else genai-prices by deployment (by model where the
+    run has no deployment). None: unpriced."""
+    for name in (deployment, model):
+        if name and name in prices:
+            p = prices[name]
+            return p.input_per_million, p.output_per_million, f"prices file {p.source}"
+    return remembered_genai_price(deployment or model)
+
+
 def price_runs(estimates: Sequence[RunEstimate | None], prices: Mapping[str, Any]) -> list[RunEstimate | None]:
     """Each estimate with its cost: the prices file by deployment then model, else genai-prices
     by deployment (by model where the run has no deployment). Unpriced: cost None, never 0."""
     memo: dict[tuple[str, str | None], tuple[float, float, str] | None] = {}
-
-    def lookup(model: str, deployment: str | None) -> tuple[float, float, str] | None:
-        for name in (deployment, model):
-            if name and name in prices:
-                p = prices[name]
-                return p.input_per_million, p.output_per_million, f"prices file {p.source}"
-        return remembered_genai_price(deployment or model)
-
+    lookup = lambda model, deployment: lookup_price(model, deployment, prices)  # noqa: E731
     out: list[RunEstimate | None] = []
     for e in estimates:
         if e is None or e.paid_prompt_tokens is None or e.paid_completion_tokens is None:

@@ -161,6 +161,10 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     if suite is not None:
         settings = request.settings
         print_summary(out, suite.outcomes)
+        from helmc.runtime.status import spend_lines
+
+        for line in spend_lines(status) if status is not None else ():
+            out.print(line, markup=False, soft_wrap=True)
         report.show(result.diagnostics)
         out.print(suite.summary(os.path.join(settings.output_path, 'runs', settings.suite)), markup=False)
     else:
