@@ -75,7 +75,7 @@ def check_budget(estimates: Sequence[RunEstimate], budget: Budget, sink: Any) ->
         total = sum(e.cost_usd for e in estimates if e.cost_usd is not None)
         if total > budget.max_cost:
             top = sorted(estimates, key=lambda e: e.cost_usd or 0.0, reverse=True)[:SHOWN]
-            bounded = any(not e.exact for e in estimates)
+            bounded = any(e.source == "bound" for e in estimates)
             sink.add(diag(
                 "HC0810",
                 f"the plan's estimated cost is ${total:,.4f}, over --max-cost ${budget.max_cost:,.4f}",

@@ -174,7 +174,7 @@ def spend_lines(status: SuiteStatus) -> list[str]:
     and helm-run's summary print the same); empty where the suite was not estimated."""
     if not status.estimated:
         return []
-    header = ("", "requests est/sent", "cached est/hit", "prompt tok est/actual", "completion tok max/actual",
+    header = ("", "requests est/actual", "cached est/actual", "prompt tok est/actual", "completion tok max/actual",
               "cost est/actual")
 
     def row(name: str, e: Mapping[str, Any] | None, a: Mapping[str, Any] | None) -> tuple[str, ...]:

@@ -236,12 +236,13 @@ def _run_suite(
         for name, rec in list(journal.records.items()):
             if name in by_name and rec.state is RunState.RUNNING:  # started, never finished
                 journal.set(name, rec.fingerprint, RunState.INTERRUPTED, save=False)
-        result.budget_stop = spend.stopped if spend is not None else None
-        held = f"not started: {result.budget_stop}" if result.budget_stop else None
-        if held is not None:
-            for name, rec in list(journal.records.items()):
-                if name in by_name and name not in finished and rec.state is RunState.PENDING:
-                    journal.set(name, rec.fingerprint, RunState.PENDING, reason=held, save=False)
+        if spend is not None and spend.stopped is not None:
+            held = [name for name, rec in journal.records.items()
+                    if name in by_name and name not in finished and rec.state is RunState.PENDING]
+            for name in held:
+                journal.set(name, journal.records[name].fingerprint, RunState.PENDING,
+                            reason=f"not started: {spend.stopped}", save=False)
+            result.budget_stop = spend.stopped if held else None  # reached by the last run: nothing held
         journal.save()
 
     for b in runs:
