@@ -229,12 +229,44 @@ def totals_json(estimates: Sequence[RunEstimate]) -> dict[str, Any]:
     }
 
 
+def _dist_version(package: str, dist: str) -> str | None:
+    """The installed version of distribution `dist` (normalized: `crfm_helm`) that provides
+    import package `package`, from the name of its .dist-info folder beside the package: no
+    import of it, and no scan of every installed distribution by importlib.metadata (0.1 s
+    each time: a remembered estimate's largest fixed cost). importlib.metadata where that folder
+    is not found (an editable or unusual install); None: not installed."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    for folder in spec.submodule_search_locations or ():
+        try:
+            found = [n for n in os.listdir(os.path.dirname(folder))
+                     if n.startswith(f"{dist}-") and n.endswith(".dist-info")]
+        except OSError:
+            continue
+        if len(found) == 1:
+            return found[0][len(dist) + 1:-len(".dist-info")]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except (PackageNotFoundError, ValueError):
+        return None
+
+
+def installed_helm_version() -> str | None:
+    return _dist_version("helm", "crfm_helm")
+
+
 def context_digest(settings: HelmSettings) -> str:
     """What a dry run depends on beyond its RunSpec: HELM's version and the local config files
     (deployments, tokenizers)."""
-    from .bridge import helm_version
-
-    h = hashlib.sha256(f"{MEMO_VERSION}\0{helm_version()}\0".encode())
+    h = hashlib.sha256(f"{MEMO_VERSION}\0{installed_helm_version()}\0".encode())
     local = settings.catalog.local_path or "prod_env"
     for name in sorted(os.listdir(local)) if os.path.isdir(local) else ():
         if name.endswith((".yaml", ".yml")):
@@ -466,12 +498,7 @@ def load_prices(path: str | None, sink: Any) -> dict[str, Any]:
 
 
 def _genai_prices_version() -> str:
-    from importlib.metadata import version
-
-    try:
-        return version("genai-prices")
-    except Exception:  # noqa: BLE001 - metadata missing in an odd install
-        return "?"
+    return _dist_version("genai_prices", "genai_prices") or "?"
 
 
 def genai_price(name: str) -> tuple[float, float, str] | None:

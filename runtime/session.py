@@ -114,11 +114,12 @@ class Session:
         without crfm-helm."""
         from .estimate import memo_dir, remembered_plan
 
-        if not bridge.helm_available():
-            return None
+        # first the memo, which imports nothing of HELM (its key holds HELM's installed version)
         again = remembered_plan(plan, self.settings)
         if again is not None:
             return again
+        if not bridge.helm_available():
+            return None
         from helmc.compiler.session import load_catalog_for
 
         from .engine import LocalEngine
