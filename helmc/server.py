@@ -152,6 +152,8 @@ class HelmcServer(LanguageServer):
 
         if is_config_file(path):
             return self.analyze_config(uri, path, text)
+        if self.is_prices_file(path):
+            return self.analyze_prices(uri, path, text)
         source = SourceFile(path, text)
         sink = DiagnosticSink()
         conf = parse_file(source, sink)
@@ -184,6 +186,28 @@ class HelmcServer(LanguageServer):
         source = check_document(path, text, sink, setting(settings, "plugins"), names=not setting(settings, "no-catalog"))
         source = source or SourceFile(path, text)
         kept = filter_diagnostics((d for d in sink.sorted() if d.span.source is source), *selectors_of(settings))
+        result = Analysis(source, ConfFile(source, ()), kept)
+        self.analyses[uri] = result
+        return result
+
+    def is_prices_file(self, path: str) -> bool:
+        """A prices file: the one [tool.helmc]'s `prices` names, or one named prices.yaml
+        (prices.yml), as helm-check and helm-run read it with --prices."""
+        if os.path.basename(path) in ("prices.yaml", "prices.yml"):
+            return True
+        named = self.settings_for(path).get("prices")
+        return bool(named) and os.path.abspath(str(named)) == os.path.abspath(path)
+
+    def analyze_prices(self, uri: str, path: str, text: str) -> Analysis:
+        """The prices file (--prices): HC0800-HC0802 with their positions, as helm-check gives them."""
+        from helmc.compiler.helm_check import filter_diagnostics, selectors_of
+        from helmc.compiler.prices import read_prices
+
+        source = SourceFile(path, text)
+        sink = DiagnosticSink()
+        read_prices(source, sink)
+        kept = filter_diagnostics((d for d in sink.sorted() if d.span.source is source),
+                                  *selectors_of(self.settings_for(path)))
         result = Analysis(source, ConfFile(source, ()), kept)
         self.analyses[uri] = result
         return result
