@@ -196,9 +196,11 @@ def spend_lines(status: SuiteStatus) -> list[str]:
     models = status.spend_by_model()
     total = _sums(status.runs)
     lines = ["estimate against actual (actual: the runs done; `-`: not run yet)"]
-    lines += table("model", [row(m["model"], m["estimate"], m["actual"] if m["actual_runs"] else None)
-                             for m in models]
-                   + [row("total", total["estimate"], total["actual"] if total["actual_runs"] else None)])
+    estimated = sum(1 for r in status.runs if r.estimate is not None)
+    lines += table("model (runs done)", [row(f"{m['model']} ({m['actual_runs']}/{m['runs']})", m["estimate"],
+                                             m["actual"] if m["actual_runs"] else None) for m in models]
+                   + [row(f"total ({total['actual_runs']}/{estimated})", total["estimate"],
+                          total["actual"] if total["actual_runs"] else None)])
     lines.append("")
     lines += table("run", [row(r.name, r.estimate, r.actual) for r in status.runs if r.estimate is not None])
     return lines
