@@ -8,7 +8,11 @@ The suite is the offline example (examples/quickstart.conf: HELM's simple1 on si
 9 runs) with -m N; each contender gets a fresh output folder and memo, is timed from process
 start to exit, --repeat times (the machine is shared: median and range). Usage:
 
-    python benchmarks/bench_estimate.py [-m 50] [--parallel-runs 2] [--repeat 3] [--conf FILE]
+    python benchmarks/bench_estimate.py [-m 50] [--parallel-runs 2] [--repeat 3] [--conf FILE | --grid N]
+
+--grid N writes a suite of N runs instead: simple1 on simple/model1 over the expanders that
+change requests (max_train_instances x num_train_trials x num_outputs), to show how the
+remembered estimate grows with the suite's size.
 """
 
 from __future__ import annotations
@@ -51,13 +55,29 @@ def helm_totals(out: str, suite: str) -> dict[str, int]:
     return totals
 
 
+def grid_conf(n: int) -> str:
+    """A conf file of n distinct simple1 runs (each a different number of requests or tokens)."""
+    lines = []
+    for i in range(n):
+        k, t, o = i % 20, 1 + (i // 20) % 4, 1 + i // 80
+        lines.append(f'  {{description: "simple1:model=simple/model1,max_train_instances={k},'
+                     f'num_train_trials={t},num_outputs={o}", priority: 1}}')
+    fd, path = tempfile.mkstemp(prefix="bench-estimate-grid-", suffix=".conf")
+    with os.fdopen(fd, "w") as f:
+        f.write("entries: [\n" + "\n".join(lines) + "\n]\n")
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-m", "--max-eval-instances", type=int, default=50)
     ap.add_argument("--parallel-runs", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--conf", default=os.path.join(ROOT, "examples", "quickstart.conf"))
+    ap.add_argument("--grid", type=int, default=0, metavar="N", help="a generated suite of N runs instead of --conf")
     a = ap.parse_args()
+    if a.grid:
+        a.conf = grid_conf(a.grid)
     flags = ["--conf-paths", a.conf, "-m", str(a.max_eval_instances)]
     times: dict[str, list[float]] = {"helm-run --dry-run": [], "estimate, first": [], "estimate, again": []}
     for i in range(a.repeat):
@@ -75,7 +95,8 @@ def main() -> None:
                 times[label].append(wall)
         print(f"repeat {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
     base = statistics.median(times["helm-run --dry-run"])
-    print(f"\nsuite: {os.path.relpath(a.conf, ROOT)} -m {a.max_eval_instances}; totals {want}")
+    suite = f"--grid {a.grid}" if a.grid else os.path.relpath(a.conf, ROOT)
+    print(f"\nsuite: {suite} -m {a.max_eval_instances}; totals {want}")
     print(f"{'contender':<22}{'median s':>10}{'range s':>16}{'vs HELM':>10}")
     for k, v in times.items():
         med = statistics.median(v)

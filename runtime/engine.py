@@ -157,11 +157,13 @@ class Engine(ABC):
         *,
         stop_on_failure: bool = False,
         on_tick: Callable[[], None] | None = None,
+        may_start: Callable[[], bool] | None = None,
     ) -> None:
         """Run every task (unless stopped), calling on_event from the caller's thread.
 
         Tasks that were started but never finished (stop_on_failure, KeyboardInterrupt) get no
-        final Finished event; the caller treats them as interrupted.
+        final Finished event; the caller treats them as interrupted. Once `may_start` answers
+        False (the budget is spent) no task or retry starts; those in flight finish.
         """
         from .scheduler import Scheduler
 
@@ -171,11 +173,13 @@ class Engine(ABC):
         slots = self.slots_for(tasks)
         free = list(range(slots - 1, -1, -1))  # pop() gives slot 0 first
         running: dict[int, tuple[Task, int, float]] = {}
-        stopping = False
+        stopping = held = False  # held: no more starts, but the runs in flight finish
         self._open(executor, slots)
         try:
             while True:
                 now = time.monotonic()
+                if not stopping and may_start is not None and not may_start():
+                    stopping = held = True
                 if not stopping and free:
                     batch: list[tuple[int, Task]] = []
                     while free:
@@ -207,8 +211,8 @@ class Engine(ABC):
                     duration = d.duration if d.duration is not None else end - t0
                     on_event(Finished(task.name, d.slot, d.ok, duration, d.error, attempt, retry_in))
                     if not d.ok and retry_in is None and stop_on_failure:
-                        stopping = True
-                if stopping:
+                        stopping, held = True, False
+                if stopping and not held:
                     # --exit-on-error: stop now; runs still going are interrupted, not failed.
                     break
                 if on_tick is not None:

@@ -14,6 +14,7 @@ machine) gets a bound from its adapter settings instead, marked not exact.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -21,7 +22,7 @@ import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from helmc.compiler.plan import Plan
 
@@ -143,6 +144,36 @@ class EstimateExecutor(HelmExecutor):
             json.dump(summary, f)
 
 
+@contextlib.contextmanager
+def planned_run_spec_modules(modules: Mapping[str, str]) -> Iterator[None]:
+    """HELM's get_run_spec_function first imports every module of helm.benchmark.run_specs
+    (discover_run_spec_functions: about 1.7 s, most of it the vision-language scenarios'
+    datasets and pandas), whatever the run. The catalog knows, from HELM's source, the module
+    of each run spec function the plan calls (`modules`: name -> module): those are imported,
+    and HELM's discovery runs only if a function is still not registered (plugins, a catalog
+    out of date). The RunSpecs are HELM's own either way."""
+    import importlib
+
+    import helm.benchmark.run_spec as rs
+
+    for module in sorted(set(modules.values())):
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - HELM's discovery below imports it and says why
+            pass
+    discover = rs.discover_run_spec_functions
+
+    def only_if_missing() -> None:
+        if not set(modules) <= set(rs._REGISTERED_RUN_SPEC_FUNCTIONS):
+            discover()
+
+    rs.discover_run_spec_functions = only_if_missing
+    try:
+        yield
+    finally:
+        rs.discover_run_spec_functions = discover
+
+
 # ---------------------------------------------------------------------------- the estimate
 
 
@@ -201,12 +232,44 @@ def totals_json(estimates: Sequence[RunEstimate]) -> dict[str, Any]:
     }
 
 
+def _dist_version(package: str, dist: str) -> str | None:
+    """The installed version of distribution `dist` (normalized: `crfm_helm`) that provides
+    import package `package`, from the name of its .dist-info folder beside the package: no
+    import of it, and no scan of every installed distribution by importlib.metadata (0.1 s
+    each time: a remembered estimate's largest fixed cost). importlib.metadata where that folder
+    is not found (an editable or unusual install); None: not installed."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    for folder in spec.submodule_search_locations or ():
+        try:
+            found = [n for n in os.listdir(os.path.dirname(folder))
+                     if n.startswith(f"{dist}-") and n.endswith(".dist-info")]
+        except OSError:
+            continue
+        if len(found) == 1:
+            return found[0][len(dist) + 1:-len(".dist-info")]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except (PackageNotFoundError, ValueError):
+        return None
+
+
+def installed_helm_version() -> str | None:
+    return _dist_version("helm", "crfm_helm")
+
+
 def context_digest(settings: HelmSettings) -> str:
     """What a dry run depends on beyond its RunSpec: HELM's version and the local config files
     (deployments, tokenizers)."""
-    from .helm_setup import helm_version
-
-    h = hashlib.sha256(f"{MEMO_VERSION}\0{helm_version()}\0".encode())
+    h = hashlib.sha256(f"{MEMO_VERSION}\0{installed_helm_version()}\0".encode())
     local = settings.catalog.local_path or "prod_env"
     for name in sorted(os.listdir(local)) if os.path.isdir(local) else ():
         if name.endswith((".yaml", ".yml")):
@@ -438,12 +501,7 @@ def load_prices(path: str | None, sink: Any) -> dict[str, Any]:
 
 
 def _genai_prices_version() -> str:
-    from importlib.metadata import version
-
-    try:
-        return version("genai-prices")
-    except Exception:  # noqa: BLE001 - metadata missing in an odd install
-        return "?"
+    return _dist_version("genai_prices", "genai_prices") or "?"
 
 
 def genai_price(name: str) -> tuple[float, float, str] | None:
@@ -494,18 +552,22 @@ def remembered_genai_price(name: str) -> tuple[float, float, str] | None:
     return got
 
 
+def lookup_price(model: str, deployment: str | None, prices: Mapping[str, Any]) -> tuple[float, float, str] | None:
+    """USD per million input and output tokens of a run, and where that price comes from: the
+    prices file by deployment then model, else genai-prices by deployment (by model where the
+    run has no deployment). None: unpriced."""
+    for name in (deployment, model):
+        if name and name in prices:
+            p = prices[name]
+            return p.input_per_million, p.output_per_million, f"prices file {p.source}"
+    return remembered_genai_price(deployment or model)
+
+
 def price_runs(estimates: Sequence[RunEstimate | None], prices: Mapping[str, Any]) -> list[RunEstimate | None]:
     """Each estimate with its cost: the prices file by deployment then model, else genai-prices
     by deployment (by model where the run has no deployment). Unpriced: cost None, never 0."""
     memo: dict[tuple[str, str | None], tuple[float, float, str] | None] = {}
-
-    def lookup(model: str, deployment: str | None) -> tuple[float, float, str] | None:
-        for name in (deployment, model):
-            if name and name in prices:
-                p = prices[name]
-                return p.input_per_million, p.output_per_million, f"prices file {p.source}"
-        return remembered_genai_price(deployment or model)
-
+    lookup = lambda model, deployment: lookup_price(model, deployment, prices)  # noqa: E731
     out: list[RunEstimate | None] = []
     for e in estimates:
         if e is None or e.paid_prompt_tokens is None or e.paid_completion_tokens is None:

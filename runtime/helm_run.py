@@ -23,7 +23,7 @@ from . import helm_setup
 from .helm_setup import HelmSettings
 from .run_folders import suite_name_problem
 from .runspecs import BuiltRun, prewarm
-from .budget import Budget
+from .budget import Budget, Spend
 from .engine import Engine
 from .engines import EngineOptions
 from .governor import RequestLimits
@@ -43,6 +43,7 @@ class Ending(Enum):
     NOTHING_TO_RUN = "nothing to run"  # an empty plan that is no error (its message goes to stdout)
     INPUT_ERRORS = "input errors"  # errors in the inputs, or HELM could not build a run: nothing ran
     RUNS_FAILED = "runs failed"  # at least one run failed
+    BUDGET_SPENT = "budget spent"  # the actual spend reached --max-cost or --max-requests: the runs left did not start
     UNFINISHED = "unfinished"  # runs left unfinished (Ctrl-C in a worker, --exit-on-error)
     REFUSED = "refused"  # bad usage, crfm-helm missing, HELM refusing its configuration, journal or disk
 
@@ -80,6 +81,7 @@ class HelmRunResult:
             Ending.NOTHING_TO_RUN: EXIT_OK,
             Ending.INPUT_ERRORS: EXIT_FAILED,
             Ending.RUNS_FAILED: EXIT_FAILED,
+            Ending.BUDGET_SPENT: EXIT_FAILED,
             Ending.UNFINISHED: EXIT_FAILED if self.exit_on_error else EXIT_INTERRUPTED,
             Ending.REFUSED: EXIT_USAGE,
         }[self.ending]
@@ -232,9 +234,11 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
             return stop(Ending.NOTHING_TO_RUN, "helm-run: nothing to run.")
         return stop(Ending.INPUT_ERRORS, "helm-run: nothing to run: HELM built no RunSpec for these entries.")
 
-    # 4. The budget: the estimate of what is left to run, against --max-cost / --max-requests.
+    # 4. The budget: the estimate of what is left to run, against --max-cost / --max-requests;
+    # under it, the actual spend is counted as runs finish (budget.Spend).
+    spend = None
     if request.budget.given:
-        over = _over_budget(request, session, runs, build_log, prices or {})
+        over, spend = _over_budget(request, session, runs, build_log, prices or {})
         if over is not None:
             import shutil
 
@@ -252,7 +256,7 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
     try:
         result = session.execute(
             runs, engine, console, workers=request.engine.parallel_runs, resume=not request.fresh,
-            command=list(request.command), on_warning=damaged,
+            command=list(request.command), on_warning=damaged, spend=spend,
         )
     except SuiteLocked as e:
         return stop(Ending.REFUSED, f"error: another helm-run is running suite `{settings.suite}` in this output "
@@ -265,12 +269,23 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
         message = (f"error: helm-run stopped: {result.storage_error}\n"
                    "  = help: free space or make the output folder writable, then run the same command again")
     elif result.failed:
-        ending, message = Ending.RUNS_FAILED, None
+        ending, message = Ending.RUNS_FAILED, _budget_message(result)
+    elif result.budget_stop and not result.interrupted:
+        ending, message = Ending.BUDGET_SPENT, _budget_message(result)
     elif result.unfinished:
         ending, message = Ending.UNFINISHED, None
     else:
         ending, message = Ending.COMPLETED, None
     return stop(ending, message, runs=runs, suite=result)
+
+
+def _budget_message(result: SuiteResult) -> str | None:
+    """Why the runs left were not started, where the actual spend reached a cap."""
+    if not result.budget_stop:
+        return None
+    held = sum(1 for o in result.outcomes if o.status == "pending" and o.error)
+    return (f"helm-run: {result.budget_stop}; {held} run(s) not started (`helmc status` lists them)\n"
+            "  = help: raise the cap and run the same command again: completed runs are skipped")
 
 
 def _first_missing(path: str) -> str | None:
@@ -293,11 +308,12 @@ def _load_prices(request: HelmRunRequest, session: Session) -> dict:
 
 
 def _over_budget(request: HelmRunRequest, session: Session, runs: Sequence[BuiltRun], log: str,
-                 prices: dict) -> str | None:
+                 prices: dict) -> tuple[str | None, "Spend | None"]:
     """Estimate the runs (HELM's dry run, remembered; runtime/estimate.py) and check them
-    against the budget: None when they fit, else why helm-run starts nothing (the diagnostics
-    in the session's sink)."""
-    from .budget import check_budget
+    against the budget: (None, the spend to count while they run) when they fit, else why
+    helm-run starts nothing (the diagnostics in the session's sink)."""
+    from .budget import Spend, check_budget, estimate_json
+    from .estimate import lookup_price
     from .engine import LocalEngine
     from .estimate import estimate_runs, prewarm_dry_runs, price_runs
     from .session import _context_window
@@ -309,5 +325,11 @@ def _over_budget(request: HelmRunRequest, session: Session, runs: Sequence[Built
     priced = [e for e in price_runs(estimates, prices) if e is not None]
     check_budget(priced, request.budget, session.sink)
     if session.sink.has_errors:
-        return "helm-run: over budget; nothing was run."
-    return None
+        return "helm-run: over budget; nothing was run.", None
+    if request.settings.dry_run:
+        return None, None  # a dry run sends nothing: no spend to count
+    rates = {}
+    for r in runs:
+        found = lookup_price(r.model, r.model_deployment, prices)
+        rates[r.name] = found[:2] if found is not None else None
+    return None, Spend(request.budget, rates, {e.name: estimate_json(e) for e in priced})

@@ -77,6 +77,15 @@ class RunRecord:
     updated: float = 0.0  # time of the last change (seconds since the epoch)
     started: float | None = None  # time of the last start
     log: str | None = None  # the run's HELM log
+    # Only where helm-run estimated the suite (--max-cost, --max-requests): the run's estimate
+    # (budget.estimate_json), its actual spend once done (budget.Actual.to_json), and why a
+    # pending run was not started (the budget's stop). Absent keys keep other journals as they were.
+    estimate: dict[str, Any] | None = None
+    actual: dict[str, Any] | None = None
+    reason: str | None = None
+
+
+_OPTIONAL = ("estimate", "actual", "reason")  # written only when set
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +361,28 @@ def _record(d: Any) -> RunRecord:
         updated=_num(d, "updated") or 0.0,
         started=_num(d, "started"),
         log=_str(d, "log", optional=True),
+        estimate=_figures(d, "estimate"),
+        actual=_figures(d, "actual"),
+        reason=_str(d, "reason", optional=True, limit=_MAX_ERROR),
     )
+
+
+def _figures(d: dict, key: str) -> dict[str, Any] | None:
+    """An estimate or an actual spend: names to counts, dollars, or a short text (the model)."""
+    v = d.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, dict) or len(v) > 32:
+        raise _Unfit(f"`{key}` is not an object of figures")
+    for name, x in v.items():
+        if x is None or isinstance(x, bool):
+            continue
+        if isinstance(x, (int, float)):
+            if not math.isfinite(x) or x < 0:
+                raise _Unfit(f"`{key}` holds a number that is no count")
+        elif not isinstance(x, str) or len(x) > _MAX_ERROR:
+            raise _Unfit(f"`{key}` holds a value that is no figure")
+    return v
 
 
 def _session(d: Any) -> Session:
@@ -379,7 +409,7 @@ def _session(d: Any) -> Session:
 
 
 def _record_json(rec: RunRecord) -> dict[str, Any]:
-    d = {k: getattr(rec, k) for k in RunRecord.__slots__}
+    d = {k: getattr(rec, k) for k in RunRecord.__slots__ if k not in _OPTIONAL or getattr(rec, k) is not None}
     d["state"] = rec.state.value
     return d
 
@@ -488,10 +518,12 @@ class Journal:
 
     def set(self, name: str, fingerprint: str, state: RunState, *, error: str | None = None,
             duration: float | None = None, log: str | None = None, attempts: int | None = None,
-            save: bool = True) -> RunRecord:
+            save: bool = True, estimate: dict[str, Any] | None = None, actual: dict[str, Any] | None = None,
+            reason: str | None = None) -> RunRecord:
         """Record a run's new state. `attempts` defaults to the previous count, plus one when
-        the run starts (so retries count themselves). With save=False the line waits for the
-        next `save` (one write and one fsync for a batch)."""
+        the run starts (so retries count themselves). The estimate stays with the run while its
+        fingerprint does; `actual` and `reason` hold for this state only. With save=False the
+        line waits for the next `save` (one write and one fsync for a batch)."""
         old = self.records.get(name)
         now = time.time()
         if attempts is None:
@@ -500,8 +532,10 @@ class Journal:
         started = now if state is RunState.RUNNING else (old.started if old else None)
         if error is not None:
             error = (error.splitlines() or [""])[0][:_MAX_ERROR]
+        if estimate is None and old is not None and old.fingerprint == fingerprint:
+            estimate = old.estimate
         rec = RunRecord(name, fingerprint, state, attempts, error, duration, now, started,
-                        log if log is not None else (old.log if old else None))
+                        log if log is not None else (old.log if old else None), estimate, actual, reason)
         self.records[name] = rec
         self._buffer.append(_line("run", _record_json(rec)))
         self._dirty |= state is not RunState.RUNNING

@@ -115,15 +115,23 @@ class Session:
         (runtime/estimate.py) with `parallel_runs` local workers. The plan named by HELM, and
         each run's RunEstimate in the plan's order (None for a run HELM did not build). None
         without crfm-helm."""
-        from .engine import LocalEngine
-        from .estimate import (context_digest, estimate_runs, memo_dir, plan_key, prewarm_dry_runs, remember_plan,
-                               remembered_plan)
+        from .estimate import memo_dir, remembered_plan
 
-        if not helm_setup.helm_available():
-            return None
+        # first the memo, which imports nothing of HELM (its key holds HELM's installed version)
         again = remembered_plan(plan, self.settings)
         if again is not None:
             return again
+        if not helm_setup.helm_available():
+            return None
+        from helmc.compiler.session import load_catalog_for
+
+        from .engine import LocalEngine
+        from .estimate import (context_digest, estimate_runs, plan_key, planned_run_spec_modules, prewarm_dry_runs,
+                               remember_plan)
+
+        catalog = load_catalog_for(self.options, DiagnosticSink())
+        known = catalog.functions if catalog is not None else {}
+        modules = {ps.spec.function: known[ps.spec.function].module for ps in plan.specs if ps.spec.function in known}
         home = os.path.dirname(memo_dir())
         settings = replace(self.settings, output_path=os.path.join(home, "helm_output"))
         log = os.path.join(home, "estimate.log")
@@ -133,7 +141,8 @@ class Session:
                     contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
                 helm_setup.prepare(settings)
                 said = len(self.sink.items)
-                built, errors, mismatches = build_plan(plan, settings)
+                with planned_run_spec_modules(modules):
+                    built, errors, mismatches = build_plan(plan, settings)
                 self._report_build(errors, mismatches, f"HELM's log: {log}")
                 built = self.name_clashes(built)
                 if built:

@@ -46,6 +46,10 @@ class RunStatus:
     duration: float | None = None
     # the request governor's counts of the run's last attempt (sent, throttled, errors, failed)
     requests: Mapping[str, int] | None = None
+    # where helm-run estimated the suite (--max-cost, --max-requests): the journal's figures
+    estimate: Mapping[str, Any] | None = None
+    actual: Mapping[str, Any] | None = None
+    reason: str | None = None  # why a pending run was not started (the budget)
 
     @property
     def retried(self) -> bool:
@@ -93,7 +97,30 @@ class SuiteStatus:
         """Runs are left unfinished and their helm-run is gone: the same command resumes them."""
         return self.alive is False and any(r.state in _UNFINISHED for r in self.runs)
 
+    @property
+    def estimated(self) -> bool:
+        """helm-run estimated the suite: estimate against actual is shown (else nothing of it,
+        so the output of a suite without one stays as it was)."""
+        return any(r.estimate is not None for r in self.runs)
+
+    def spend_by_model(self) -> list[dict[str, Any]]:
+        """Estimate against actual summed per model (the deployment where there is one)."""
+        models: dict[str, list[RunStatus]] = {}
+        for r in self.runs:
+            if r.estimate is not None:
+                models.setdefault(str(r.estimate.get("model")), []).append(r)
+        return [{"model": m, "runs": len(rs), **_sums(rs)} for m, rs in models.items()]
+
     def to_json(self) -> dict[str, Any]:
+        doc = self._to_json()
+        if self.estimated:
+            for run, r in zip(doc["runs"], self.runs):
+                run.update(estimate=None if r.estimate is None else dict(r.estimate),
+                           actual=None if r.actual is None else dict(r.actual), reason=r.reason)
+            doc["spend"] = {"models": self.spend_by_model(), "total": _sums(self.runs)}
+        return doc
+
+    def _to_json(self) -> dict[str, Any]:
         s = self.session
         return {
             "suite": self.suite,
@@ -112,6 +139,71 @@ class SuiteStatus:
             "rerun_error": self.rerun_error,
             "warnings": [str(w) for w in self.warnings],
         }
+
+
+def _sum(values: Sequence[Any]) -> Any:
+    """The sum, or None (unknown, unpriced) where a value is."""
+    if not values or any(v is None for v in values):
+        return None
+    return round(sum(values), 6) if any(isinstance(v, float) for v in values) else sum(values)
+
+
+def _sums(runs: Sequence[RunStatus]) -> dict[str, Any]:
+    """The estimate of these runs, and the actual spend of those done (`actual_runs` of them)."""
+    est = [r.estimate for r in runs if r.estimate is not None]
+    act = [r.actual for r in runs if r.actual is not None]
+    return {
+        "estimate": {k: _sum([e.get(k) for e in est])
+                     for k in ("requests", "cached_requests", "prompt_tokens", "max_completion_tokens", "cost_usd")},
+        "actual": {k: _sum([a.get(k) for a in act])
+                   for k in ("requests", "cached_requests", "prompt_tokens", "completion_tokens", "cost_usd")},
+        "actual_runs": len(act),
+    }
+
+
+def _money(v: Any) -> str:
+    return "unpriced" if v is None else f"${v:,.6f}"
+
+
+def _count(v: Any) -> str:
+    return "unknown" if v is None else f"{v:,}"
+
+
+def spend_lines(status: SuiteStatus) -> list[str]:
+    """Estimate against actual, per model then per run, as plain text lines (`helmc status`
+    and helm-run's summary print the same); empty where the suite was not estimated."""
+    if not status.estimated:
+        return []
+    header = ("", "requests est/actual", "cached est/actual", "prompt tok est/actual", "completion tok max/actual",
+              "cost est/actual")
+
+    def row(name: str, e: Mapping[str, Any] | None, a: Mapping[str, Any] | None) -> tuple[str, ...]:
+        e, a = e or {}, a or {}
+        done = bool(a)
+        pair = lambda x, y: f"{x} / {y if done else '-'}"  # noqa: E731
+        return (name, pair(_count(e.get("requests")), _count(a.get("requests"))),
+                pair(_count(e.get("cached_requests")), _count(a.get("cached_requests"))),
+                pair(_count(e.get("prompt_tokens")), _count(a.get("prompt_tokens"))),
+                pair(_count(e.get("max_completion_tokens")), _count(a.get("completion_tokens"))),
+                pair(_money(e.get("cost_usd")), _money(a.get("cost_usd"))))
+
+    def table(title: str, rows: list[tuple[str, ...]]) -> list[str]:
+        rows = [(title, *header[1:]), *rows]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        return ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+                for r in rows]
+
+    models = status.spend_by_model()
+    total = _sums(status.runs)
+    lines = ["estimate against actual (actual: the runs done; `-`: not run yet)"]
+    estimated = sum(1 for r in status.runs if r.estimate is not None)
+    lines += table("model (runs done)", [row(f"{m['model']} ({m['actual_runs']}/{m['runs']})", m["estimate"],
+                                             m["actual"] if m["actual_runs"] else None) for m in models]
+                   + [row(f"total ({total['actual_runs']}/{estimated})", total["estimate"],
+                          total["actual"] if total["actual_runs"] else None)])
+    lines.append("")
+    lines += table("run", [row(r.name, r.estimate, r.actual) for r in status.runs if r.estimate is not None])
+    return lines
 
 
 EXIT_OK, EXIT_NO_JOURNAL, EXIT_USAGE = 0, 1, 2
@@ -189,7 +281,8 @@ def _run_status(name: str, records: Mapping[str, RunRecord], alive: bool | None)
     state = rec.state.value
     if rec.state is RunState.RUNNING and alive is False:
         state = "interrupted"
-    return RunStatus(name, state, rec.attempts, rec.error, rec.log, rec.started, rec.updated, rec.duration)
+    return RunStatus(name, state, rec.attempts, rec.error, rec.log, rec.started, rec.updated, rec.duration,
+                     estimate=rec.estimate, actual=rec.actual, reason=rec.reason)
 
 
 def _rerun(status: SuiteStatus) -> str | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from rich.console import Console
 
 from .executor import HelmExecutor, storage_failure
 from .helm_setup import HelmSettings, run_log_path
-from .run_folders import Occupant, discard_staging, foreign_occupant, outputs_present, recover_run_folder, unwritten_flag, writes_outputs
+from .run_folders import Occupant, run_folder, discard_staging, foreign_occupant, outputs_present, recover_run_folder, unwritten_flag, writes_outputs
 from .runspecs import BuiltRun, prewarm_names
 from .engine import Engine, Event, Executor, Finished, Started
 from .engines import task_of
@@ -19,6 +19,9 @@ from .journal import Damage, Journal, RunState, lock_suite
 from .governor import scope_views
 from .progress import WROTE_NOTHING, Outcome, ProgressDisplay
 from .status import SuiteStatus, status_of
+
+if TYPE_CHECKING:
+    from .budget import Spend
 
 
 class _DiskFailed(Exception):
@@ -33,6 +36,7 @@ class SuiteResult:
     occupied: dict[str, Occupant] = field(default_factory=dict)  # run -> what of the user's stands at its folder
     unjournaled: str | None = None  # the flag under which HELM wrote no run files (nothing journaled)
     status: SuiteStatus | None = None  # the journal as this helm-run leaves it: the counts every view shows
+    budget_stop: str | None = None  # why the runs left were not started: the actual spend reached a cap
 
     @property
     def failed(self) -> list[Outcome]:
@@ -77,10 +81,13 @@ def run_suite(
     command: Sequence[str] = (),
     on_warning: Callable[[Damage], None] | None = None,
     executor: Executor | None = None,
+    spend: "Spend | None" = None,
 ) -> SuiteResult:
     """`command` is this helm-run's command line (journaled for `helmc status`'s re-run
     command); `on_warning` receives what the journal ignored; `executor` defaults to HELM's
-    (HelmExecutor), simulations pass their own. Raises SuiteLocked, JournalError."""
+    (HelmExecutor), simulations pass their own; `spend` (--max-cost, --max-requests) journals
+    each run's estimate and actual spend and holds the runs left once a cap is reached.
+    Raises SuiteLocked, JournalError."""
     lock_fd = lock_suite(settings.output_path, settings.suite)
     try:
         with Journal.open(settings.output_path, settings.suite) as journal:
@@ -88,7 +95,8 @@ def run_suite(
                 if on_warning is not None:
                     on_warning(w)
             return _run_suite(runs, settings, engine, console, journal, workers=workers, resume=resume,
-                              command=command, executor=executor or _helm_executor(runs, settings, engine))
+                              command=command, executor=executor or _helm_executor(runs, settings, engine),
+                              spend=spend)
     finally:
         os.close(lock_fd)
 
@@ -110,6 +118,7 @@ def _run_suite(
     resume: bool,
     command: Sequence[str],
     executor: Executor,
+    spend: "Spend | None" = None,
 ) -> SuiteResult:
     # Attempts are written aside and swapped in whole (run_folders.commit_run_folder): a run folder
     # is never deleted up front, so an interrupted rerun loses no completed run.
@@ -121,6 +130,8 @@ def _run_suite(
     # nothing the journal records: it runs every run (as HELM's helm-run does) and journals
     # none of it, so a completed run stays completed and is not redone by the next normal run.
     writes = writes_outputs(settings)
+    if not writes:
+        spend = None  # no run files to read the spend from (nothing is journaled either)
     todo: list[BuiltRun] = []
     result = SuiteResult()
     skipped: dict[str, Outcome] = {}
@@ -142,7 +153,8 @@ def _run_suite(
     if writes:
         journal.begin([b.name for b in runs], command)
         for b in todo:
-            journal.set(b.name, b.fingerprint, RunState.PENDING, save=False)
+            journal.set(b.name, b.fingerprint, RunState.PENDING, save=False,
+                        estimate=spend.estimates.get(b.name) if spend is not None else None)
         journal.save()
     else:
         result.unjournaled = unwritten_flag(settings)
@@ -167,7 +179,9 @@ def _run_suite(
             elif isinstance(ev, Finished):
                 if writes:
                     state = RunState.COMPLETED if ev.ok else RunState.FAILED
-                    journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration)
+                    actual = spend.add(b.name, run_folder(settings, b.name)) if spend is not None and ev.ok else None
+                    journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration,
+                                actual=actual.to_json() if actual is not None else None)
                 if ev.retry_in is None:
                     finished[b.name] = Outcome(
                         b.name,
@@ -200,6 +214,7 @@ def _run_suite(
                 on_event,
                 stop_on_failure=settings.exit_on_error,
                 on_tick=on_tick,
+                may_start=spend.may_start if spend is not None else None,
             )
             checkpoint()  # a Ctrl-C that something swallowed still stops the suite
         except KeyboardInterrupt:
@@ -209,6 +224,13 @@ def _run_suite(
         for name, rec in list(journal.records.items()):
             if name in by_name and rec.state is RunState.RUNNING:  # started, never finished
                 journal.set(name, rec.fingerprint, RunState.INTERRUPTED, save=False)
+        if spend is not None and spend.stopped is not None:
+            held = [name for name, rec in journal.records.items()
+                    if name in by_name and name not in finished and rec.state is RunState.PENDING]
+            for name in held:
+                journal.set(name, journal.records[name].fingerprint, RunState.PENDING,
+                            reason=f"not started: {spend.stopped}", save=False)
+            result.budget_stop = spend.stopped if held else None  # reached by the last run: nothing held
         journal.save()
 
     for b in runs:
@@ -219,9 +241,11 @@ def _run_suite(
         else:  # as the journal has it: started and cut short, or never started
             rec = journal.records.get(b.name)
             started = rec is not None and rec.state is RunState.INTERRUPTED
-            result.outcomes.append(Outcome(b.name, "interrupted" if started else "pending",
+            reason = rec.reason if rec is not None and not started else None
+            result.outcomes.append(Outcome(b.name, "interrupted" if started else "pending", error=reason,
                                            attempts=rec.attempts if rec is not None else 0))
-            result.interrupted = True
+            if reason is None:  # held by the budget is not interrupted
+                result.interrupted = True
     result.status = status_of(settings.suite, settings.output_path, journal.path, journal.records, journal.session,
                               alive=False)
     return result

@@ -154,7 +154,7 @@ def test_a_prod_env_error_is_one_verdict_for_helm_check_and_helm_run(example, tm
     HELM is prepared) stops, on the same diagnostics."""
     from helmc.app.check import HelmCheckRequest, helm_check
     from helmc.compiler.session import RunSet
-    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.helm_setup import HelmSettings
     from helmc.runtime.session import Session
     from helmc.app.options import options_from_args
 

@@ -247,7 +247,7 @@ def helm_check(request: HelmCheckRequest, *, texts: Mapping[str, str] | None = N
 def _budget_preflight(request: HelmCheckRequest, result: HelmCheckResult) -> None:
     """helm-run's budget gate, checked as helm-run would check it: its diagnostics join the report."""
     from helmc.runtime.budget import Budget
-    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.helm_setup import HelmSettings
     from helmc.runtime.session import budget_preflight
 
     run_set = RunSet((*request.paths, *request.run_set.conf_paths), request.run_set.run_entries)

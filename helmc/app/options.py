@@ -194,12 +194,14 @@ OPTIONS: tuple[Option, ...] = (
            group=_HELMC),  # at least 1: helm-run refuses less in one line (runtime/helm_run.py)
     Option("max-cost", Kind.FLOAT, None,
            "Refuse to start (exit 1, nothing written) a suite whose estimated cost is over USD; "
-           "runs without a price are then an error (docs/estimate.md). helm-check: the same verdict.", _C | _R,
+           "runs without a price are then an error (docs/estimate.md). helm-check: the same verdict. While "
+           "the suite runs, no further run starts once the actual spend reaches USD (exit 1).", _C | _R,
            metavar="USD", minimum=0,
            group=_HELMC),
     Option("max-requests", Kind.INT, None,
            "Refuse to start (exit 1, nothing written) a suite that would send more than N requests "
-           "not in HELM's cache. helm-check: the same verdict.", _C | _R, metavar="N", minimum=0, group=_HELMC),
+           "not in HELM's cache. helm-check: the same verdict. While the suite runs, no further run "
+           "starts once the requests sent reach N (exit 1).", _C | _R, metavar="N", minimum=0, group=_HELMC),
     Option("fresh", Kind.BOOL, False,
            "Ignore the journal: redo runs that an earlier helm-run of this suite completed.", _R, group=_HELMC),
     Option("only-runs", Kind.LIST, None,

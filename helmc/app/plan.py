@@ -33,7 +33,7 @@ def plan(args: argparse.Namespace) -> PlanOutcome:
     from helmc.app.options import options_from_args
     from helmc.app.settings import SettingsError, prices_path
     from helmc.compiler.session import RunSet
-    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.helm_setup import HelmSettings
     from helmc.runtime.session import plan_runs
 
     conf_paths = [*args.paths, *args.conf_paths, *args.conf_file]

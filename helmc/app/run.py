@@ -57,7 +57,7 @@ def request_from_args(args: argparse.Namespace) -> Any:
 
 def helm_settings(args: argparse.Namespace, catalog: Any) -> Any:
     """What HELM reads of the flags; `catalog` is the compile's catalog additions (one object)."""
-    from helmc.runtime.bridge import HelmSettings
+    from helmc.runtime.helm_setup import HelmSettings
 
     return HelmSettings(
         output_path=args.output_path,

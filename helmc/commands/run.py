@@ -111,6 +111,10 @@ def _run(args: argparse.Namespace, out: Any, err: Any, report: _Report) -> int:
     status = suite.status if suite is not None else None
     if suite is not None:
         print_summary(out, suite.outcomes)
+        from helmc.runtime.status import spend_lines
+
+        for line in spend_lines(status) if status is not None else ():
+            out.print(line, markup=False, soft_wrap=True)
         report.show(result.diagnostics)
         out.print(suite.summary(os.path.join(args.output_path, 'runs', args.suite)), markup=False)
     else:

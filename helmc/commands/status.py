@@ -77,8 +77,15 @@ def _text(status: Any, out: TextIO) -> None:
                 out.write(f"    error: {_clean(r.error or 'no message')}\n")
             if st in ("failed", "interrupted") and r.log:
                 out.write(f"    log: {_clean(r.log)}\n")
+            if st == "pending" and r.reason:
+                out.write(f"    {_clean(r.reason)}\n")
         if len(runs) > _LISTED:
             out.write(f"  ... and {len(runs) - _LISTED} more (--format json lists every run)\n")
+    from helmc.runtime.status import spend_lines
+
+    spend = spend_lines(status)
+    if spend:
+        out.write("\n" + "\n".join(_clean(line) for line in spend) + "\n")
     if status.rerun:
         out.write(f"\n{status.rerun_advice}\n  {_clean(status.rerun)}\n")
         if status.alive:

@@ -47,6 +47,15 @@ SYNC_CHECK_LIMIT = 256 * 1024  # characters: above, requests never wait for a ch
 CHANGE_DEBOUNCE = 0.15  # seconds: typing is checked once it pauses
 
 
+def is_prices_file(path: str, settings: dict[str, Any]) -> bool:
+    """A prices file: the one [tool.helmc]'s `prices` names, or one named prices.yaml
+    (prices.yml), as helm-check and helm-run read it with --prices."""
+    if os.path.basename(path) in ("prices.yaml", "prices.yml"):
+        return True
+    named = settings.get("prices")
+    return bool(named) and os.path.abspath(str(named)) == os.path.abspath(path)
+
+
 class UnreadableDocument(Exception):
     """A document the editor did not open, and that cannot be read from disk."""
 
@@ -164,6 +173,8 @@ class HelmcServer(LanguageServer):
             text = self.document_text(uri)
         path = uris.to_fs_path(uri) or uri
         settings = self.settings_for(path)
+        if is_prices_file(path, settings):
+            return self.analyze_prices(uri, path, text, settings)
         request = self.request_for(path, settings)
         catalog = None
         if not request.options.no_catalog:
@@ -176,6 +187,20 @@ class HelmcServer(LanguageServer):
         # the source the diagnostics and entries point into (a config file's, as its reader made it)
         source = entries[0].span.source if entries else mine[0].span.source if mine else SourceFile(path, text)
         result = Analysis(source, ConfFile(source, entries), mine)
+        self.analyses[uri] = result
+        return result
+
+    def analyze_prices(self, uri: str, path: str, text: str, settings: dict[str, Any]) -> Analysis:
+        """The prices file (--prices): HC0800-HC0802 with their positions, as helm-check reads
+        --prices, selected by [tool.helmc]'s select and ignore."""
+        from helmc.app.check import filter_diagnostics, selectors_of
+        from helmc.compiler.prices import read_prices
+
+        source = SourceFile(path, text)
+        sink = DiagnosticSink()
+        read_prices(source, sink)
+        kept = filter_diagnostics((d for d in sink.sorted() if d.span.source is source), *selectors_of(settings))
+        result = Analysis(source, ConfFile(source, ()), kept)
         self.analyses[uri] = result
         return result
 
