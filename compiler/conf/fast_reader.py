@@ -43,6 +43,16 @@ def _scanner() -> tuple[Any, frozenset[str]] | None:
 
 def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | None:
     """The root value of a plain conf file, or None when Lark must read it."""
+    read = fast_read(source, diagnostics)
+    return None if read is None else read[0]
+
+
+def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
+              comments: dict[int, str] | None = None) -> tuple[HValue, list[str], list[str]] | None:
+    """fast_parse, also giving the token kinds and texts it read (NL and COMMA included, `$END`
+    last); with `comments`, each comment's text is put there under the index of the token it
+    precedes (a comment runs to its line's end, so at most one precedes a token). The
+    formatter's fast path prints from these, without Lark's tree."""
     found = _scanner()
     if found is None:
         return None
@@ -73,6 +83,8 @@ def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | No
                     return None  # before the token list grows: the Lark path refuses it
             elif kind == "RBRACE" or kind == "RSQB":
                 depth -= 1
+        elif comments is not None and kind == "COMMENT":
+            comments[len(kinds)] = m.group()
         pos = npos
     if pos != len(text):
         return None
@@ -83,7 +95,7 @@ def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | No
     except (_GiveUp, IndexError, RecursionError):  # nesting is bounded above; recursion is a backstop
         return None
     diagnostics.extend(local)
-    return value
+    return value, kinds, texts
 
 
 # Token kinds that _skip passes over: between fields and items, and after a key or separator.
