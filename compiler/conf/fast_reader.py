@@ -110,7 +110,7 @@ class _Reader:
     The separators are skipped inline, not by a method call: a run of them is rare and a call
     for every token boundary was a tenth of the reading time."""
 
-    __slots__ = ("toks", "texts", "starts", "i", "builder", "source")
+    __slots__ = ("toks", "texts", "starts", "i", "builder", "source", "keys")
 
     def __init__(self, kinds: list[str], texts: list[str], starts: array, builder: Builder) -> None:
         self.toks = kinds  # the kinds: what most of the reading looks at
@@ -122,6 +122,9 @@ class _Reader:
         self.i = 0
         self.builder = builder
         self.source = builder.source
+        # Every entry repeats the same few keys (description, priority): one string each
+        # keeps 100k entries' IR about 10 MB smaller.
+        self.keys: dict[str, str] = {}
 
     def _skip(self, kinds: tuple[str, ...]) -> bool:
         """Skip a run of these token kinds; whether any was skipped."""
@@ -186,9 +189,10 @@ class _Reader:
         if kind == "UNQUOTED":
             if "." in value or value == "include" or KEY_CHARS.match(value) is None:
                 raise _GiveUp
-            key = value
+            key = self.keys.setdefault(value, value)  # one string per key, not one per field
         elif kind == "STRING":
             key = self.builder.decode_quoted(value, start, end)[0]
+            key = self.keys.setdefault(key, key)
         else:
             raise _GiveUp
         source = self.source
