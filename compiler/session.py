@@ -197,7 +197,10 @@ def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: Diagnostic
         seen = owners.setdefault(ps.spec, {})
         if ps.entry not in seen:
             seen[ps.entry] = None
-            kinds.setdefault(ps.spec, set()).add(ident(ps.entry))
+            if len(seen) == 2:  # identities only for a spec of two entries or more (few are)
+                kinds[ps.spec] = {ident(o) for o in seen}
+            elif len(seen) > 2:
+                kinds[ps.spec].add(ident(ps.entry))
     twice = {spec for spec, found in kinds.items() if len(found) > 1}
     if not twice:
         return
