@@ -8,7 +8,7 @@
 `files`: every *.conf under the paths given (e.g. every conf file ever committed to HELM's
 repository, extracted to a folder of your own), read in one process by each of:
 pyhocon (HELM's parser: `ConfigFactory.parse_string` and each entry's description, priority
-and groups), `helmc parse --format json`, `helm-check --format json`.
+and groups), `helmc parse --format json`, `helm-check --format json`, `helmc fmt --check`.
 
 `scale`: a generated conf of N entries of real run spec functions and models (the shared
 corpus's entries, repeated), checked with `--models-to-run openai/gpt2` as a user would:
@@ -101,10 +101,11 @@ def files_cmd(a) -> dict:
     print(f"{'':<34} {'pyhocon':>10} {'helmc':>10} {'ratio':>8}")
     py = best([PY, "-c", PYHOCON, *files], a.reps)
     out = {"files": len(files), "bytes": size, "pyhocon": py}
-    for key, cmd in (("parse", [*tool("helmc"), "parse", "--format", "json", *files]),
-                     ("check", [*tool("helm-check"), "--format", "json", *files])):
+    for key, label, cmd in (("parse", "helmc parse --format json", [*tool("helmc"), "parse", "--format", "json", *files]),
+                            ("check", "helm-check --format json", [*tool("helm-check"), "--format", "json", *files]),
+                            ("fmt", "helmc fmt --check", [*tool("helmc"), "fmt", "--check", *files])):
         out[key] = best(cmd, a.reps)
-        print(row(f"helmc {key} --format json", py, out[key]), flush=True)
+        print(row(label, py, out[key]), flush=True)
     return out
 
 

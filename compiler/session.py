@@ -109,6 +109,7 @@ def compile_entries(
             sink.extend(refusal)
             return Plan(runs=(), dropped=(), options=sel)
     plan = build_plan(entries, catalog, sel, sink, traces=traces, resolved=resolved)
+    del resolved  # 300 bytes an entry, not needed past the plan: off the peak that the checks below reach
     report_duplicate_runs(plan, entries, sink)
     if purpose != "run":  # helm-run reports them from the names HELM builds
         report_name_clashes(plan, entries, sink)
@@ -180,22 +181,33 @@ def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: Diagnostic
     # per run) finds them, and only runs of those specs get a full key (937,785 runs of HELM's
     # 46 conf files read together without --models-to-run: 8-10 s of keys for every run).
     # Entries of one text are resolution's HC0401 already: a spec they share is left out here.
-    identity: dict[EntryRef, Any] = {}
+    # An identity is the description's parse and the groups: one per distinct text and groups,
+    # not one per entry (100k entries of a few hundred texts held 100k identities).
+    identity: dict[tuple[str, tuple[str, ...] | None], Any] = {}
 
     def ident(ref: EntryRef) -> Any:
-        if ref not in identity:
+        key = (ref.description, ref.groups)
+        if key not in identity:
             e = by_where.get(_where_ref(ref))
-            identity[ref] = entry_identity(e) if e is not None else ref
-        return identity[ref]
+            if e is None:
+                return ref
+            identity[key] = entry_identity(e)
+        return identity[key]
 
-    owners: dict[Any, list[EntryRef]] = {}
-    twice: set[Any] = set()
+    # Per spec, its entries (a dict as an ordered set) and their distinct identities: a spec
+    # that many entries repeat (a generated file, one entry a model) cost a scan of all its
+    # earlier entries per entry, quadratic in the repeats.
+    owners: dict[Any, dict[EntryRef, None]] = {}
+    kinds: dict[Any, set[Any]] = {}
     for ps in plan.specs:
-        seen = owners.setdefault(ps.spec, [])
+        seen = owners.setdefault(ps.spec, {})
         if ps.entry not in seen:
-            if any(ident(o) != ident(ps.entry) for o in seen):
-                twice.add(ps.spec)
-            seen.append(ps.entry)
+            seen[ps.entry] = None
+            if len(seen) == 2:  # identities only for a spec of two entries or more (few are)
+                kinds[ps.spec] = {ident(o) for o in seen}
+            elif len(seen) > 2:
+                kinds[ps.spec].add(ident(ps.entry))
+    twice = {spec for spec, found in kinds.items() if len(found) > 1}
     if not twice:
         return
     involved = {ref for spec in twice for ref in owners[spec]}

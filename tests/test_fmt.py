@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import CORPUS, needs_corpus
 from helpers import run_cli
-from strategies import conf_files, damaged_conf_files
+from strategies import conf_files, damaged_conf_files, mutated_texts
 
 from helmc.compiler.conf.format import format_text
 from helmc.compiler.conf.lossless import tokens
@@ -307,3 +307,87 @@ def test_fmt_keeps_a_symlink_and_the_file_mode(tmp_path):
     status, _, _ = run_cli(["fmt", "link.conf"], tmp_path)
     assert status == 0 and (tmp_path / "link.conf").is_symlink()
     assert real.read_text(encoding="utf-8") != _MESSY and (real.stat().st_mode & 0o777) == 0o640
+
+
+# ------------------------------------------------------------------ the fast path beside the lossless one
+
+
+def _both(text: str, indent: int = 2) -> bool:
+    """Whether the fast path took the text; asserts it prints what the lossless tree prints
+    and reports the same diagnostics when it did."""
+    from helmc.compiler.conf.format import _fast_format, _Printer
+    from helmc.compiler.conf.lossless import read_lossless
+    from helmc.compiler.source import SourceFile
+
+    source = SourceFile("t.conf", text)
+    fast = _fast_format(source, " " * indent)
+    if fast is None:
+        return False
+    read = read_lossless(source)
+    assert read.tree is not None and not read.has_errors
+    assert fast[0] == _Printer(" " * indent).document(read.tree)
+    assert sorted(fast[2], key=repr) == sorted(read.diagnostics, key=repr)
+    assert fast[1] == read.value
+    return True
+
+
+@needs_corpus
+def test_fast_path_prints_the_corpus_as_the_lossless_tree_does():
+    files = sorted(CORPUS.glob("*.conf"))
+    assert all(_both(f.read_text(encoding="utf-8")) for f in files)
+
+
+@settings(max_examples=150)
+@given(commented_files(), st.sampled_from([1, 2, 4]))
+def test_fast_path_prints_commented_files_as_the_lossless_tree_does(text, indent):
+    assert _both(text, indent), text  # comments between items never send a file to the lossless path
+
+
+# Nested values on one line, empty ones among them: which containers break is decided here.
+_NESTED = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.dictionaries(_WORDS, inner, max_size=3).map(lambda d: "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150)
+@given(st.dictionaries(_WORDS, _NESTED, max_size=4), st.sampled_from(["\n", ", "]))
+def test_fast_path_prints_nested_values_as_the_lossless_tree_does(fields, sep):
+    assert _both(sep.join(f"{k}: {v}" for k, v in fields.items()))
+
+
+@settings(max_examples=100)
+@given(st.one_of(conf_files().map(lambda c: c.text), damaged_conf_files().map(lambda c: c.text), mutated_texts()))
+def test_fast_path_agrees_or_falls_back(text):
+    _both(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\n: 1 # the key alone on its line\n",
+        "{ # a root in braces\n  a: 1\n}\n",
+        "a: {} # empty\nb: [ # only a comment\n]\nc: {\n}\n",
+        "x: [[1, [2]], {a: {b: 1}}, {}]\ny: {a: [1, {b: 2}]}\n",
+        '"a b": 1\n"include": 2\n"plain": 3\n',
+        "# only a comment",
+        "",
+        "\n\n# a\n\n\n# b\n\na: 1\n\n\n",
+    ],
+)
+def test_fast_path_edges(text):
+    for indent in (1, 2, 4):
+        assert _both(text, indent)
+    out = format_text(text)
+    assert out is not None and format_text(out) == out
+
+
+@pytest.mark.parametrize("text", ["a: # between the key and its value\n  1\n", "a # before the brace\n{b: 1}\n"])
+def test_a_comment_inside_a_field_goes_to_the_lossless_path(text):
+    """_Printer writes such a field as it is written; the fast path leaves it to it."""
+    assert not _both(text)
+    assert format_text(text) == text

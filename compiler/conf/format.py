@@ -20,6 +20,7 @@ A file with an error is not formatted (format_source gives None and the diagnost
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from lark import Token, Tree
@@ -28,8 +29,9 @@ from ..diagnostics import Diagnostic
 from ..source import SourceFile
 from ..ir import HArray, HError, HObject, HValue
 from .builder import NUMBER
+from .fast_reader import fast_read
 from .lossless import leaves, print_tree, read_lossless, tokens
-from .reader import parse_conf
+from .reader import check_bytes, parse_conf
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 _FIELDS = frozenset({"field_colon", "field_equals", "field_append", "field_object", "include"})
@@ -48,28 +50,36 @@ def format_text(text: str, path: str = "<stdin>", indent: int = 2) -> str | None
 
 
 def format_source(source: SourceFile, indent: int = 2) -> FormatResult:
-    read = read_lossless(source)
-    if read.tree is None or read.has_errors:
-        return FormatResult(None, read.diagnostics)
-    out = _Printer(" " * indent).document(read.tree)
-    _check_same(source, read, out)
+    fast = _fast_format(source, " " * indent)
+    if fast is not None:
+        out, value, diagnostics, comments = fast
+        if out != source.text:
+            _check_same(source, value, comments, out)
+    else:
+        read = read_lossless(source)
+        if read.tree is None or read.has_errors:
+            return FormatResult(None, read.diagnostics)
+        out = _Printer(" " * indent).document(read.tree)
+        if out != source.text:  # the file itself: nothing to check
+            _check_same(source, read.value, [t.value for t in leaves(read.tree) if t.type == "COMMENT"], out)
+        diagnostics = read.diagnostics
     if "\r\n" in source.text:
         out = out.replace("\n", "\r\n")
-    return FormatResult(out, read.diagnostics)
+    return FormatResult(out, diagnostics)
 
 
 class FormatError(Exception):
     """The formatter would change a file's meaning or lose a comment: a bug in helmc."""
 
 
-def _check_same(source: SourceFile, read, out: str) -> None:
+def _check_same(source: SourceFile, value: HValue, comments: list[str], out: str) -> None:
     """Re-read the output: the same values, in the same order, and the same comments, or
     nothing is written (a formatter must never be the one that breaks a file)."""
     diagnostics: list[Diagnostic] = []
     again = parse_conf(SourceFile(source.path, out), diagnostics)
-    if any(d.severity.value == "error" for d in diagnostics) or meaning(again) != meaning(read.value):
+    if any(d.severity.value == "error" for d in diagnostics) or meaning(again) != meaning(value):
         raise FormatError(f"formatting {source.path} would change its meaning")
-    before = [t.value.rstrip() for t in leaves(read.tree) if t.type == "COMMENT"]
+    before = [c.rstrip() for c in comments]
     after = [t.value.rstrip() for t in tokens(out) if t.type == "COMMENT"] if before else []
     if before != after:
         raise FormatError(f"formatting {source.path} would lose a comment")
@@ -287,3 +297,190 @@ def _plain_string(text: str) -> bool:
     if "\\" in text or not text or text.lstrip("+-")[:1].isdigit() or NUMBER.match(text):
         return False
     return text.lower() not in ("true", "false", "null")
+
+
+# ------------------------------------------------------------------ the fast path
+
+def _fast_format(source: SourceFile, unit: str) -> tuple[str, HValue, tuple[Diagnostic, ...], list[str]] | None:
+    """The layout of a plain file (the fast reader's shape, no error) printed from the fast
+    reader's tokens, without Lark's tree: its parse, weaving and transform were most of fmt's
+    time and memory (100 times the file's size). None sends the file to the lossless path;
+    tests/test_fmt.py checks that both print the same text."""
+    diagnostics: list[Diagnostic] = []
+    if check_bytes(source, diagnostics) is not source.text:
+        return None
+    comments: dict[int, str] = {}
+    read = fast_read(source, diagnostics, comments)
+    if read is None or any(d.severity.value == "error" for d in diagnostics):
+        return None
+    value, kinds, texts = read
+    out = _FastPrinter(unit, kinds, texts, comments).document()
+    if out is None:
+        return None
+    return out, value, tuple(diagnostics), list(comments.values())
+
+
+class _GiveUp(Exception):
+    pass
+
+
+_SEPARATORS = frozenset({"NL", "COMMA"})
+_OPENERS = frozenset({"LBRACE", "LSQB"})
+
+
+class _FastPrinter:
+    """_Printer's layout over a token list (NL and COMMA kept, WS and comments out; each
+    comment keyed by the token it precedes). A container's items are found by its brackets'
+    matching indexes; a comment inside a field (between its key and its value) is printed as
+    written by _Printer, and sends the file to it here."""
+
+    def __init__(self, unit: str, kinds: list[str], texts: list[str], comments: dict[int, str]) -> None:
+        self.unit = unit
+        self.kinds = kinds
+        self.texts = texts
+        self.comments = comments
+        self.comment_at = sorted(comments)
+        match: dict[int, int] = {}
+        stack: list[int] = []
+        for i, k in enumerate(kinds):
+            if k == "LBRACE" or k == "LSQB":
+                stack.append(i)
+            elif k == "RBRACE" or k == "RSQB":
+                match[stack.pop()] = i
+        self.match = match
+
+    def document(self) -> str | None:
+        try:
+            _, slots = self._slots(0, len(self.kinds) - 1, False)
+            lines: list[str] = []
+            for node, comment, blank in slots:
+                if blank and lines:
+                    lines.append("")
+                if node is None:
+                    lines.append(comment)
+                    continue
+                if node[0] < 0:  # a root in braces: always broken
+                    text = self._container(node[2], "", root=True)
+                else:
+                    text = self._item(node, "")
+                lines.append(text + ("  " + comment if comment else ""))
+            return "\n".join(lines) + "\n" if lines else ""
+        except (_GiveUp, KeyError, IndexError):
+            return None
+
+    def _has_comment(self, start: int, stop: int) -> bool:
+        """A comment before any token in start..stop."""
+        at = self.comment_at
+        k = bisect_left(at, start)
+        return k < len(at) and at[k] <= stop
+
+    def _slots(self, i: int, stop: int, opener: bool) -> tuple[str | None, list[list]]:
+        """The items and comments from token i up to `stop` (a closer or `$END`), as
+        _Printer._slots: [item or None, comment, blank line before]; an item is (key, the
+        separator's kind, value), the key -1 for an element."""
+        kinds, comments, match = self.kinds, self.comments, self.match
+        slots: list[list] = []
+        opener_comment = None
+        newlines = 0
+        in_array = i > 0 and kinds[i - 1] == "LSQB"
+        while True:
+            c = comments.get(i)
+            if c is not None:
+                c = c.rstrip()
+                if newlines == 0 and slots and slots[-1][0] is not None and slots[-1][1] is None:
+                    slots[-1][1] = c
+                elif newlines == 0 and not slots and opener:
+                    opener_comment = c
+                else:
+                    slots.append([None, c, newlines >= 2])
+                newlines = 0
+            if i >= stop:
+                break
+            k = kinds[i]
+            if k == "NL":
+                newlines += 1
+                i += 1
+                continue
+            if k == "COMMA":
+                i += 1
+                continue
+            if in_array or (k == "LBRACE" and stop == len(kinds) - 1):
+                node = (-1, "", i)  # an element, or the root object
+                value = i
+            else:
+                j = i + 1
+                while kinds[j] == "NL":
+                    j += 1
+                sep = kinds[j]
+                value = j
+                if sep != "LBRACE":
+                    value += 1
+                    while kinds[value] == "NL":
+                        value += 1
+                if self._has_comment(i + 1, value):
+                    raise _GiveUp  # a comment inside the field: printed as written by the lossless path
+                node = (i, sep, value)
+            slots.append([node, None, newlines >= 2])
+            newlines = 0
+            i = match[value] + 1 if kinds[value] in _OPENERS else value + 1
+        return opener_comment, slots
+
+    def _empty(self, open_: int) -> bool:
+        kinds = self.kinds
+        i = open_ + 1
+        while kinds[i] in _SEPARATORS:
+            i += 1
+        return i == self.match[open_]
+
+    def _container(self, open_: int, ind: str, root: bool = False) -> str:
+        kinds = self.kinds
+        brace = kinds[open_] == "LBRACE"
+        o, c = ("{", "}") if brace else ("[", "]")
+        close = self.match[open_]
+        has_comment = self._has_comment(open_ + 1, close)
+        if not has_comment and self._empty(open_):
+            return o + c
+        opener_comment, slots = self._slots(open_ + 1, close, True)
+        broken = root or has_comment
+        if not broken:
+            for node, _, _ in slots:
+                v = node[2]
+                if kinds[v] in _OPENERS and (not brace or kinds[v] == "LBRACE") and not self._empty(v):
+                    broken = True
+                    break
+        if not broken:
+            return o + ", ".join(self._item(node, ind) for node, _, _ in slots) + c
+        inner = ind + self.unit
+        lines = [o + (" " + opener_comment if opener_comment else "")]
+        for node, comment, blank in slots:
+            if blank:
+                lines.append("")
+            if node is None:
+                lines.append(inner + comment)
+            else:
+                lines.append(inner + self._item(node, inner) + ("  " + comment if comment else ""))
+        lines.append(ind + c)
+        return "\n".join(lines)
+
+    def _item(self, node: tuple, ind: str) -> str:
+        key, sep, value = node
+        if key < 0:
+            return self._value(value, ind)
+        texts = self.texts
+        name = texts[key]
+        if self.kinds[key] == "STRING":
+            inner = name[1:-1]
+            if _PLAIN_KEY.match(inner) and inner != "include":
+                name = inner
+        if sep == "LBRACE":
+            return name + " " + self._container(value, ind)
+        return name + ": " + self._value(value, ind)
+
+    def _value(self, i: int, ind: str) -> str:
+        kind = self.kinds[i]
+        if kind == "LBRACE" or kind == "LSQB":
+            return self._container(i, ind)
+        text = self.texts[i]
+        if kind == "UNQUOTED" and _plain_string(text):
+            return '"' + text + '"'
+        return text

@@ -16,10 +16,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
 
 
-def entry_json(e) -> dict:
+def entry_json(e, nul: bool = True) -> dict:
+    """`nul`: whether the entry's file holds a NUL byte (asked once per file: searching the
+    file's text for each entry made a large file cost quadratic time)."""
     line, column = e.line_col
     return {
-        "description": as_written(e.description.lit) if e.description is not None else None,
+        "description": (as_written(e.description.lit) if nul else e.description.lit.value) if e.description is not None else None,
         "priority": e.priority,
         "groups": list(e.groups) if e.groups is not None else None,
         "line": line,
@@ -45,7 +47,8 @@ def parse_paths(paths: list[str]) -> tuple[list[dict], DiagnosticSink]:
         for path in conf_files_under(paths, sink):
             source = read_source(path, sink)
             entries = parse_file(source, sink).entries if source is not None else ()
-            files.append({"path": path, "entries": [entry_json(e) for e in entries]})
+            nul = source is not None and "\x00" in source.text
+            files.append({"path": path, "entries": [entry_json(e, nul) for e in entries]})
     return files, sink
 
 
