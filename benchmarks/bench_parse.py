@@ -141,7 +141,7 @@ def measure(tool: str, paths: list[str], reps: int) -> dict:
 def corpus_entries() -> list[str]:
     """The corpus's entries as conf lines, reused to build large files of realistic entries."""
     from helmc.compiler.diagnostics import DiagnosticSink
-    from helmc.compiler.frontend import load_entries
+    from helmc.compiler.syntax.frontend import load_entries
 
     lines = []
     for e in load_entries([str(CORPUS)], [], DiagnosticSink()):

@@ -43,7 +43,7 @@ def helm_side(folder: str, reps: int) -> float:
 
 
 def helmc_side(folder: str, reps: int) -> tuple[float, int]:
-    from helmc.compiler import prodenv
+    from helmc.compiler.prodenv import check as prodenv
     from helmc.compiler.diagnostics import DiagnosticSink
     from helmc.compiler.emit import emit
 

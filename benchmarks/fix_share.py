@@ -32,8 +32,8 @@ def main() -> int:
     parser.add_argument("--failures", action="store_true", help="list the unique mutants not restored")
     args = parser.parse_args()
 
-    from helmc.compiler.catalog import load_catalog
-    from helmc.compiler.frontend import conf_files_under
+    from helmc.compiler.catalog.catalog import load_catalog
+    from helmc.compiler.syntax.frontend import conf_files_under
 
     catalog = load_catalog()
     texts = [wrap(e) for path in conf_files_under(args.paths) for e in dict.fromkeys(entry_texts(Path(path)))]

@@ -181,5 +181,5 @@ _RULES = [
 CODES: dict[str, Rule] = {r.code: r for r in _RULES}
 
 # Which codes carry a fix, and how sure it is: each rule's `fixes` (above), as one table for the
-# docs and tests/test_fixes.py, which checks it against the fixes the examples make.
+# docs and tests/compiler/test_fixes.py, which checks it against the fixes the examples make.
 FIXES: dict[str, str] = {r.code: r.fixes for r in _RULES if r.fixes}

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from .atomic_write import write_atomically
+from .files.atomic_write import write_atomically
 from .diagnostics import Diagnostic, DiagnosticSink, Fix
 from .source import SourceFile
 
@@ -49,8 +49,8 @@ class FixedFile:
 def check_source(source: SourceFile, catalog) -> list[Diagnostic]:
     """Every diagnostic helm-check reports for one conf file's text on its own: syntax, schema
     and, with a catalog, names and values (what a fix can change)."""
-    from .frontend import parse_file
-    from .passes.resolve import check_entries
+    from .syntax.frontend import parse_file
+    from .resolve.resolve import check_entries
 
     sink = DiagnosticSink()
     conf = parse_file(source, sink)
@@ -62,7 +62,7 @@ def check_source(source: SourceFile, catalog) -> list[Diagnostic]:
 def check_config_source(source: SourceFile, plugins=(), names: bool = True) -> list[Diagnostic]:
     """Every diagnostic helm-check reports for one HELM config YAML file's text, checked with
     its sibling files as they are on disk."""
-    from .prodenv import check_document
+    from .prodenv.check import check_document
 
     sink = DiagnosticSink()
     checked = check_document(source.path, source.text, sink, plugins, names)
@@ -203,7 +203,7 @@ def fix_files(
     written back only if it changed. Returns the fixes applied and a message per file that
     could not be written (left as it was). A file that cannot be read is skipped: the check
     reports it."""
-    from .frontend import read_source
+    from .syntax.frontend import read_source
 
     applied: list[Applied] = []
     errors: list[str] = []

@@ -2,7 +2,7 @@
 
 Two layers:
 - HOCON values (`HValue` and friends), produced from the conf grammar's parse tree;
-- run entries (`Entry`, `Description`, `Argument`), produced by the conf reader (compiler/conf/schema.py) and the
+- run entries (`Entry`, `Description`, `Argument`), produced by the conf reader (compiler/syntax/conf/schema.py) and the
   run-entry grammar. Spans inside a description point into the conf file, escapes included.
 """
 

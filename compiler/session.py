@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
-from .catalog import Catalog, UserAdditions, load_catalog_with_additions
+from .catalog.catalog import Catalog, UserAdditions, load_catalog_with_additions
 from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
-from .frontend import conf_files_under, load_entries
+from .syntax.frontend import conf_files_under, load_entries
 from .ir import Entry
-from .passes.resolve import entry_identity, resolve_entries
-from .plan import EntryRef, Plan, PlannedRun, PlanOptions
-from .planner import Trace, build_plan, no_runs_diagnostic, validate_models_to_run
+from .resolve.resolve import entry_identity, resolve_entries
+from .plan.plan import EntryRef, Plan, PlannedRun, PlanOptions
+from .plan.planner import Trace, build_plan, no_runs_diagnostic, validate_models_to_run
 from .source import SourceFile, Span
 
 Purpose = Literal["check", "plan", "run"]

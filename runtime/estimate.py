@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from helmc.compiler.plan import Plan
+from helmc.compiler.plan.plan import Plan
 
 from .executor import HelmExecutor
 from .helm_setup import HelmSettings
@@ -490,11 +490,11 @@ def estimate_runs(
 
 
 def load_prices(path: str | None, sink: Any) -> dict[str, Any]:
-    """The prices file's prices by name (compiler/prices.py), its problems in `sink`."""
+    """The prices file's prices by name (compiler/catalog/prices.py), its problems in `sink`."""
     if not path:
         return {}
-    from helmc.compiler.frontend import read_source
-    from helmc.compiler.prices import read_prices
+    from helmc.compiler.syntax.frontend import read_source
+    from helmc.compiler.catalog.prices import read_prices
 
     source = read_source(path, sink)
     return read_prices(source, sink) if source is not None else {}

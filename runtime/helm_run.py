@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 from rich.console import Console
 
 from helmc.compiler.diagnostics import Diagnostic
-from helmc.compiler.plan import Plan
+from helmc.compiler.plan.plan import Plan
 from helmc.compiler.session import Options, RunSet
 
 from . import helm_setup

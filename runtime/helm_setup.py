@@ -18,9 +18,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from helmc.compiler.catalog import UserAdditions
+from helmc.compiler.catalog.catalog import UserAdditions
 from helmc.compiler.extras import install_hint
-from helmc.compiler.reading import open_for_append, read_input_text
+from helmc.compiler.files.reading import open_for_append, read_input_text
 
 from .governor import RequestLimits
 from .journal import journal_dir
@@ -206,7 +206,7 @@ def read_log_config(path: str) -> dict[str, Any]:
     helmc's reader. Raises FlagFileError."""
     import yaml
 
-    from helmc.compiler.config_yaml import load_yaml
+    from helmc.compiler.syntax.config_yaml import load_yaml
 
     try:
         config = load_yaml(read_input_text(path))
@@ -279,7 +279,7 @@ FAST_YAML = True  # tests turn it off to compare
 def _libyaml_reads() -> Iterator[None]:
     """HELM reads its own config files (2 MB of YAML) with PyYAML's pure-Python loader: about
     0.5 CPU seconds of every helm-run's start. libyaml's loader builds the same objects from
-    them (tests/test_registries_helm.py compares the registries) in a fifth of the time. Only
+    them (tests/runtime/test_helm_setup_registries_helm.py compares the registries) in a fifth of the time. Only
     for HELM's own files: a user's --local-path files keep HELM's loader and its messages."""
     import yaml
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from helmc.compiler.reading import open_regular, read_input_bytes
+from helmc.compiler.files.reading import open_regular, read_input_bytes
 
 if TYPE_CHECKING:
     from helmc.compiler.diagnostics import Diagnostic
@@ -47,7 +47,7 @@ _HEADER = {"helmc_journal": JOURNAL_VERSION}
 _MAX_LINE = 1 << 30  # a session line lists every planned run name (about 8 MB at 10^5 runs)
 _MAX_ATTEMPTS = 1 << 31
 _MAX_JOURNAL = 1 << 31  # bytes read at most: two of the longest session lines
-# what compiler/reading.py refuses: a folder, a FIFO or device, a link loop, a file too large
+# what compiler/files/reading.py refuses: a folder, a FIFO or device, a link loop, a file too large
 _NOT_A_JOURNAL = (errno.EISDIR, errno.EINVAL, errno.ELOOP, errno.ENXIO, errno.EFBIG)
 _MAX_ERROR = 500
 SYNC_INTERVAL = 0.2  # seconds: at most one fdatasync per interval (group commit)

@@ -92,7 +92,7 @@ def write_run_list(folder: str, run_names: Sequence[str]) -> str:
 def read_run_list(path: str) -> list[str]:
     """The run names of an `--only-runs-file`: one a line (blank lines ignored), or a JSON array
     of strings. Raises RunListError naming the path and what is wrong."""
-    from helmc.compiler.reading import read_input_bytes
+    from helmc.compiler.files.reading import read_input_bytes
 
     try:
         data = read_input_bytes(path)  # a FIFO or /dev/zero given by mistake: refused, never read

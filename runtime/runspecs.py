@@ -10,7 +10,7 @@ import pickle
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from helmc.compiler.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
+from helmc.compiler.plan.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
 
 from .helm_setup import HelmSettings
 from .interrupts import checkpoint

@@ -15,9 +15,9 @@ from typing import Any, Sequence
 from rich.console import Console
 
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity, diag
-from helmc.compiler.plan import ArgSpans, EntryRef, Plan, SpanRef
-from helmc.compiler.planner import Trace
-from helmc.compiler.reading import open_for_append
+from helmc.compiler.plan.plan import ArgSpans, EntryRef, Plan, SpanRef
+from helmc.compiler.plan.planner import Trace
+from helmc.compiler.files.reading import open_for_append
 from helmc.compiler.session import Compiled, Options, Purpose, RunSet, compile_run_sets, name_clash, same_run
 from helmc.compiler.source import SourceFile, Span
 
@@ -46,7 +46,7 @@ class Session:
     def compile(self, purpose: Purpose = "run", traces: list[Trace] | None = None) -> Plan | None:
         """The same compile and verdict as helm-check's; None when no catalog could be loaded."""
         if purpose == "run":  # the --local-path files HELM will read: helm-check's own diagnostics
-            from helmc.compiler.prodenv import local_path_preflight
+            from helmc.compiler.prodenv.check import local_path_preflight
 
             local_path_preflight(self.options.catalog.local_path, self.sink, self.options.catalog.plugins)
         (self.compiled,) = compile_run_sets([self.run_set], self.options, self.sink, purpose, traces=traces)

@@ -70,7 +70,7 @@ def diagnostics_md() -> str:
     for e in sorted(EXAMPLES, key=lambda e: bool(e.variant)):  # the first example, then the variants
         by_code.setdefault(e.code, []).append(e)
     # Without crfm-helm, the examples that run HELM cannot be replayed: their sections stay as
-    # they are (tests/test_diagnostic_codes.py replays them where HELM is installed).
+    # they are (tests/compiler/test_codes.py replays them where HELM is installed).
     page = DOCS / "diagnostics.md"
     complete = HELM_INSTALLED and all(_installed(e.requires) for e in EXAMPLES)
     kept = {} if complete or not page.exists() else _sections(page.read_text(encoding="utf-8"))

@@ -36,7 +36,7 @@ def oracle_rows() -> dict[str, list[dict]]:
 
 def oracle_options():
     """The flags the oracle was made with: --models-to-run openai/gpt2 --max-eval-instances 10."""
-    from helmc.compiler.plan import PlanOptions
+    from helmc.compiler.plan.plan import PlanOptions
 
     return PlanOptions(models_to_run=("openai/gpt2",), max_eval_instances=10)
 
@@ -45,7 +45,7 @@ def oracle_plans(catalog: Any) -> Iterator[tuple[Any, dict, Any]]:
     """(entry, oracle row, helmc's plan of that entry alone) for each corpus entry that HELM
     built (its row has no error), under the oracle's flags, file by file."""
     from helmc.compiler.diagnostics import DiagnosticSink
-    from helmc.compiler.frontend import load_entries
+    from helmc.compiler.syntax.frontend import load_entries
 
     from helpers import plan_entries
 

@@ -657,7 +657,7 @@ EXAMPLES += [
 
 # HELM's config YAML files (prod_env/). Each example checks one file of a prod_env folder; the
 # other files it needs come from `extra_files`. What HELM itself does with each mistake is
-# measured in tests/test_prodenv_helm.py, which loads the files with HELM's registry functions.
+# measured in tests/compiler/prodenv/test_check_helm.py, which loads the files with HELM's registry functions.
 DEPLOYMENTS = "prod_env/model_deployments.yaml"
 METADATA = "prod_env/model_metadata.yaml"
 TOKENIZERS = "prod_env/tokenizer_configs.yaml"
@@ -933,8 +933,8 @@ EXAMPLES += [
 NO_EXAMPLE: dict[str, str] = {
     "HC0501": "the RunSpecs HELM builds at run time differ from the plan: a helmc bug to report",
     "HC0902": "helmc itself failed; it prints this one line instead of a traceback and exits 2",
-    "HC0701": "needs an environment without ray or submitit (tests/test_engines.py hides ray to test it)",
-    "HC0706": "needs a Slurm cluster (sbatch) or a running Ray cluster; tests/test_engines.py uses a stand-in sbatch",
+    "HC0701": "needs an environment without ray or submitit (tests/runtime/engines/test_engines.py hides ray to test it)",
+    "HC0706": "needs a Slurm cluster (sbatch) or a running Ray cluster; tests/runtime/engines/test_engines.py uses a stand-in sbatch",
     "HC0750": "the outside world (a folder where the journal goes, no permission, a full disk): one line, "
-    "exit 2; docs/runtime.md shows it and tests/test_journal.py makes each case",
+    "exit 2; docs/runtime.md shows it and tests/runtime/test_journal.py makes each case",
 }

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional
 
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
-from helmc.compiler.frontend import parse_file
+from helmc.compiler.syntax.frontend import parse_file
 from helmc.compiler.source import SourceFile
 
 Entries = list[tuple[str, Any, Any]]  # (description, priority, groups) in order
@@ -20,7 +20,7 @@ Entries = list[tuple[str, Any, Any]]  # (description, priority, groups) in order
 @dataclass
 class RunEntry:
     """A copy of helm.benchmark.presentation.run_entry.RunEntry, for machines without crfm-helm;
-    tests/test_pyhocon_differential.py checks that it still equals HELM's (fields, types, defaults)."""
+    tests/compiler/syntax/conf/test_reader_pyhocon.py checks that it still equals HELM's (fields, types, defaults)."""
 
     description: str
     priority: Optional[int] = None

@@ -15,8 +15,8 @@ EXAMPLE_FILE = "run_entries.conf"
 def plan_entries(entries, catalog, options, sink, *, traces=None):
     """The planner as the compile calls it (compiler/session.py): resolution first, its
     diagnostics into `sink`, then build_plan over what it resolved."""
-    from helmc.compiler.passes.resolve import resolve_entries
-    from helmc.compiler.planner import build_plan
+    from helmc.compiler.resolve.resolve import resolve_entries
+    from helmc.compiler.plan.planner import build_plan
 
     resolved = resolve_entries(entries, catalog, sink, options.models_to_run)
     return build_plan(entries, catalog, options, sink, resolved=resolved, traces=traces)

@@ -10,7 +10,7 @@ of the mutant (an optimal-string-alignment distance computed here, independently
 suggestion code); the share asked for is restored / unique. A *wrong* fix is a result that is
 neither the original nor the mutant: it must not happen.
 
-Used by tests/test_fix_mutants.py (a sample, with a floor) and benchmarks/fix_share.py (all).
+Used by tests/compiler/test_fixes_mutants.py (a sample, with a floor) and benchmarks/fix_share.py (all).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from helmc.compiler.diagnostics import DiagnosticSink
 from helmc.compiler.fixes import check_source, fix_source
-from helmc.compiler.frontend import parse_file
+from helmc.compiler.syntax.frontend import parse_file
 from helmc.compiler.source import SourceFile
 
 KINDS = ("function", "argument", "expander key", "expander value", "model")

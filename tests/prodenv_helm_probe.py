@@ -1,4 +1,4 @@
-"""What HELM itself does with prod_env folders: run as a subprocess by tests/test_prodenv_helm.py.
+"""What HELM itself does with prod_env folders: run as a subprocess by tests/compiler/prodenv/test_check_helm.py.
 
     python tests/prodenv_helm_probe.py CASES.json
 

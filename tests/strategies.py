@@ -357,7 +357,7 @@ def selection_flags(draw) -> list[str]:
     return flags
 
 
-# Journal lines (tests/test_journal.py, tests/test_status.py): every shape a damaged journal may hold.
+# Journal lines (tests/runtime/test_journal.py, tests/runtime/test_status.py): every shape a damaged journal may hold.
 LOG_HEADER = '{"helmc_journal": 2}\n'
 
 # The quick run in the fast loop; `HYPOTHESIS_PROFILE=fuzz HELMC_FUZZ_EXAMPLES=N` is the long form (docs/fuzzing.md).

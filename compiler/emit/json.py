@@ -40,7 +40,7 @@ def to_dict(d: Diagnostic) -> dict[str, Any]:
 # `indent` set CPython's json runs its pure-Python encoder, a generator per value, and the dicts
 # cost as much again. So the text is written directly: strings through the very function json
 # uses for them (encode_basestring, in C), integers as json writes them (int's repr), None as
-# null, in to_dict's order and json's indentation. tests/test_formats.py checks the bytes against
+# null, in to_dict's order and json's indentation. tests/compiler/emit/test_emitters.py checks the bytes against
 # json.dumps(to_dict(...)) over generated diagnostics (escapes, non-ASCII, lone surrogates, fixes,
 # --fix's "fixed").
 _string = json.encoder.encode_basestring

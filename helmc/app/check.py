@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from helmc.app.options import SETTLED, options_from_args
-from helmc.compiler.catalog import Catalog
+from helmc.compiler.catalog.catalog import Catalog
 from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic, DiagnosticSink, Severity
 from helmc.compiler.emit import FORMATS
 from helmc.compiler.fixes import Applied, CheckText
-from helmc.compiler.frontend import conf_files_under
+from helmc.compiler.syntax.frontend import conf_files_under
 from helmc.compiler.ir import Entry
 from helmc.compiler.session import Options, RunSet
 
@@ -206,7 +206,7 @@ def helm_check(request: HelmCheckRequest, *, texts: Mapping[str, str] | None = N
 
     `texts` (absolute path -> text) stands in for those files on disk: the editor's documents.
     `catalog`: one the caller loaded already (the language server keeps it between checks)."""
-    from helmc.compiler.prodenv import check_paths, split_paths
+    from helmc.compiler.prodenv.check import check_paths, split_paths
     from helmc.compiler.session import check_run_sets, compile_run_sets
 
     problem = usage_problem(request)

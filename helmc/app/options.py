@@ -318,7 +318,7 @@ def catalog_additions(values: Mapping[str, Any]) -> Any:
     """The catalog additions (UserAdditions) of a set of values keyed by option name, with the
     table's defaults for those missing: what helm-run gives HELM, and what the language server
     loads its catalog with."""
-    from helmc.compiler.catalog import UserAdditions
+    from helmc.compiler.catalog.catalog import UserAdditions
 
     def get(name: str) -> Any:
         value = values.get(name)
@@ -336,8 +336,8 @@ def options_from_args(args: Any) -> Any:
     """The compile's one options object (compiler/session.py's Options: selection, catalog
     additions, verdict flags) of a command's parsed flags (an argparse.Namespace, or one made of
     settled values); its catalog additions are also what HELM is given (HelmSettings.catalog)."""
-    from helmc.compiler.catalog import UserAdditions
-    from helmc.compiler.plan import PlanOptions
+    from helmc.compiler.catalog.catalog import UserAdditions
+    from helmc.compiler.plan.plan import PlanOptions
     from helmc.compiler.session import Options
 
     return Options(

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from helmc.compiler.diagnostics import Diagnostic
-from helmc.compiler.plan import Plan
-from helmc.compiler.planner import Trace
+from helmc.compiler.plan.plan import Plan
+from helmc.compiler.plan.planner import Trace
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,7 @@ def load_settings(start: str | os.PathLike[str] = ".") -> Settings:
     toml = _toml_loader()
     if toml is None:
         return Settings(pyproject, {}, [f"{pyproject}: [tool.helmc] skipped: reading TOML on Python 3.10 needs `pip install tomli`"])
-    from helmc.compiler.reading import read_input_text
+    from helmc.compiler.files.reading import read_input_text
 
     try:
         text = read_input_text(pyproject)

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"helmc catalog {args.what}: unexpected argument `{args.name}`", file=sys.stderr)
         return 2
     from helmc.app.options import options_from_args
-    from helmc.compiler.catalog import CatalogError, load_catalog
+    from helmc.compiler.catalog.catalog import CatalogError, load_catalog
 
     try:
         cat = load_catalog(options_from_args(args).catalog)
@@ -59,13 +59,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from helmc.compiler import catalog_build as cb
+    from helmc.compiler.catalog import build as cb
 
     try:
         src = cb.open_source(args.source)
         data = cb.build_catalog(src)
         if args.config_output:
-            from helmc.compiler.catalog_build_config import build_config_catalog
+            from helmc.compiler.catalog.build_config import build_config_catalog
 
             _write_json(build_config_catalog(src), args.config_output, args.pretty)
     except cb.CatalogBuildError as e:
@@ -94,7 +94,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from helmc.compiler.prodenv_schema import json_schema, schema_names
+    from helmc.compiler.prodenv.schema import json_schema, schema_names
 
     names = [*schema_names(), "prices"]
     if not args.name:
@@ -102,7 +102,7 @@ def _schema(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.name in ("prices", "prices.yaml"):  # helmc's own prices file (--prices)
-            from helmc.compiler.prices import json_schema as prices_schema
+            from helmc.compiler.catalog.prices import json_schema as prices_schema
 
             schema = prices_schema()
         else:
@@ -119,9 +119,9 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _write_json(data: dict[str, Any], path: str, pretty: bool) -> None:
-    from helmc.compiler.catalog_build import dump_catalog
+    from helmc.compiler.catalog.build import dump_catalog
 
-    from helmc.compiler.atomic_write import write_atomically
+    from helmc.compiler.files.atomic_write import write_atomically
 
     text = io.StringIO()
     dump_catalog(data, text, compact=not pretty)

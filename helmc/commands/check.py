@@ -17,7 +17,7 @@ from typing import TextIO
 from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic
 from helmc.compiler.emit import emit
-from helmc.compiler.frontend import gc_paused
+from helmc.compiler.syntax.frontend import gc_paused
 from helmc.app.check import HelmCheckRequest, HelmCheckResult, UsageError, helm_check, request_from_flags
 
 
@@ -87,7 +87,7 @@ def _print(request: HelmCheckRequest, result: HelmCheckResult) -> int:
         )
     if report.output_file:
         assert isinstance(out, io.StringIO)
-        from helmc.compiler.atomic_write import write_atomically
+        from helmc.compiler.files.atomic_write import write_atomically
 
         try:
             write_atomically(report.output_file, out.getvalue())

@@ -1,7 +1,7 @@
 """`helmc fmt PATH... [--check] [--diff] [--stdin]`: conf files in the canonical layout.
 
 The layout and its guarantees (comments kept, meaning unchanged, idempotent) are
-compiler/conf/format.py's; this module reads flags, files and settings, and prints.
+compiler/syntax/conf/format.py's; this module reads flags, files and settings, and prints.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import difflib
 import sys
 from pathlib import Path
 
-from helmc.compiler.atomic_write import write_atomically
-from helmc.compiler.conf.format import format_source
+from helmc.compiler.files.atomic_write import write_atomically
+from helmc.compiler.syntax.conf.format import format_source
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.emit import emit
-from helmc.compiler.frontend import conf_files_under, gc_paused, read_source
+from helmc.compiler.syntax.frontend import conf_files_under, gc_paused, read_source
 from helmc.compiler.source import SourceFile
 
 STDIN_PATH = "<stdin>"
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _stdin(args: argparse.Namespace) -> int:
-    from helmc.compiler.reading import read_stream
+    from helmc.compiler.files.reading import read_stream
 
     try:  # bounded as every input: `< /dev/zero` never ends
         data = read_stream(getattr(sys.stdin, "buffer", sys.stdin), STDIN_PATH)

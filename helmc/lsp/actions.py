@@ -11,7 +11,7 @@ from pygls import uris
 
 from helmc.compiler.codes import CODES
 from helmc.compiler.emit import lsp as lspconv
-from helmc.compiler.passes.suggest import common_ends
+from helmc.compiler.resolve.suggest import common_ends
 from helmc.compiler.source import SourceFile
 from helmc.lsp.documents import Analysis, converter
 
@@ -66,7 +66,7 @@ def format_edits(ls: "HelmcServer", uri: str) -> list[types.TextEdit] | None:
     """textDocument/formatting: `helmc fmt`'s layout for the editor's text, with the indent
     width of [tool.helmc.format], so that the editor and `helmc fmt --check` agree. A text with
     a syntax error is left as it is (None); an already formatted one gets no edit."""
-    from helmc.compiler.conf.format import format_text
+    from helmc.compiler.syntax.conf.format import format_text
 
     text = ls.document_text(uri)  # never pygls's own reading: it would wait on a FIFO for good
     path = uris.to_fs_path(uri) or uri
@@ -85,7 +85,7 @@ def fix_all(ls: "HelmcServer", uri: str, analysis: Analysis) -> list[types.CodeA
     from helmc.app.check import fix_check, is_selected, selectors_of
     from helmc.app.options import setting
     from helmc.compiler.fixes import fix_source
-    from helmc.compiler.prodenv import is_config_file
+    from helmc.compiler.prodenv.check import is_config_file
 
     src = analysis.source
     settings = ls.settings_for(src.path)

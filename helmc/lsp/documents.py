@@ -97,7 +97,7 @@ class HelmcServer(LanguageServer):
 
     def catalog_for(self, settings: dict[str, Any], sink: DiagnosticSink | None = None):
         """The catalog with the user's additions from [tool.helmc], loaded once per setting."""
-        from helmc.compiler.prodenv import folder_stamp
+        from helmc.compiler.prodenv.check import folder_stamp
         from helmc.app.options import catalog_additions
 
         additions = catalog_additions(settings)  # as helm-check reads the same settings
@@ -105,7 +105,7 @@ class HelmcServer(LanguageServer):
         if key in self._catalogs:
             return self._catalogs[key]
         try:
-            from helmc.compiler.catalog import load_catalog_with_additions
+            from helmc.compiler.catalog.catalog import load_catalog_with_additions
 
             side = DiagnosticSink()
             catalog = load_catalog_with_additions(additions, side)
@@ -127,7 +127,7 @@ class HelmcServer(LanguageServer):
         path = uris.to_fs_path(uri)
         if not path:
             raise UnreadableDocument(f"{uri} is not a file")
-        from helmc.compiler.reading import read_input_text
+        from helmc.compiler.files.reading import read_input_text
 
         try:
             return read_input_text(path)
@@ -194,7 +194,7 @@ class HelmcServer(LanguageServer):
         """The prices file (--prices): HC0800-HC0802 with their positions, as helm-check reads
         --prices, selected by [tool.helmc]'s select and ignore."""
         from helmc.app.check import filter_diagnostics, selectors_of
-        from helmc.compiler.prices import read_prices
+        from helmc.compiler.catalog.prices import read_prices
 
         source = SourceFile(path, text)
         sink = DiagnosticSink()

@@ -110,7 +110,7 @@ def slurm_parameters(options: EngineOptions, sink: Any) -> dict[str, Any]:
     """The submitit SlurmExecutor parameters from --slurm-config then --slurm-arg (later wins);
     problems go to `sink` as HC0704/HC0705/HC0708."""
     from helmc.compiler.diagnostics import diag
-    from helmc.compiler.passes.suggest import closest
+    from helmc.compiler.resolve.suggest import closest
 
     valid = _slurm_valid_parameters()
     params: dict[str, Any] = {}
@@ -160,9 +160,9 @@ def _read_slurm_config(path: str, sink: Any) -> list[tuple[str, Any, Any]]:
     """A runner config file: a YAML mapping of Slurm parameters, e.g. `partition: gpu`."""
     import yaml
 
-    from helmc.compiler.config_yaml import load_yaml
+    from helmc.compiler.syntax.config_yaml import load_yaml
     from helmc.compiler.diagnostics import diag
-    from helmc.compiler.reading import read_input_text
+    from helmc.compiler.files.reading import read_input_text
     from helmc.compiler.source import SourceFile
 
     try:  # helmc's one reader and YAML depth bound: a FIFO or /dev/zero is refused, not read
@@ -196,7 +196,7 @@ def _read_slurm_config(path: str, sink: Any) -> list[tuple[str, Any, Any]]:
 def check_engine(options: EngineOptions, *, mongo_uri: str, disable_cache: bool, local_path: str, sink: Any) -> None:
     """Every problem with the engine flags, as diagnostics in `sink`. Starts nothing."""
     from helmc.compiler.diagnostics import diag
-    from helmc.compiler.passes.suggest import closest
+    from helmc.compiler.resolve.suggest import closest
 
     o = options
     if o.engine not in ENGINES:
@@ -262,7 +262,7 @@ def request_limits(options: EngineOptions, sink: Any, known: Any = None) -> tupl
     """The governor's limits of well-formed flags; HC0709 for each malformed one, and, given
     `known` (the catalog's deployments and host organizations), for each unknown scope."""
     from helmc.compiler.diagnostics import diag
-    from helmc.compiler.passes.suggest import closest
+    from helmc.compiler.resolve.suggest import closest
 
     from ..governor import Limit, parse_limit
 

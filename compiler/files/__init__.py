@@ -1,0 +1,1 @@
+"""One way to read a file (regular, bounded, never blocking) and one to replace one (atomically)."""

@@ -1,0 +1,411 @@
+"""The Plan: exactly the RunSpecs HELM 0.5.16 would build, without building them.
+
+Mirrors helm.benchmark.run.run_entries_to_run_specs and run_spec_factory.construct_run_specs:
+priority filter; --models-to-run rewriting of `model=` (only when the value has no `/`);
+expanders peeled off by name in the args' order, `model=all` appended when absent; each
+expander multiplying the runs by its values (value sets, data augmentations, model groups);
+alter_run_spec's model/deployment inference; then the --models-to-run and --groups-to-run
+filters. What a filter removes is recorded in Plan.dropped with a reason, where HELM only says
+"There were no RunSpecs or they got filtered out".
+
+Not statically knowable: run_spec.groups of the few run spec functions that compute their
+groups (see RunSpecFunction.groups); with --groups-to-run their runs are kept and the plan's
+explanation says so. `tokenizer=default` depends on a per-deployment table helmc does not read;
+it counts as one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog.catalog import Catalog
+from ..diagnostics import Diagnostic, DiagnosticSink, Severity, diag
+from ..ir import Entry
+from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions, SpanRef
+from ..resolve.resolve import ResolvedEntry
+from ..resolve.suggest import closest, quote_list
+from .run_names import spec_run_names
+from ..source import SourceFile
+
+
+@dataclass(slots=True)
+class _Run:
+    model: str = ""
+    deployment: str = ""
+    expanders: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Trace:
+    """How one entry became runs, for `helmc plan --explain`."""
+
+    entry: EntryRef
+    steps: list[str] = field(default_factory=list)
+
+
+class _EntryFailed(Exception):
+    def __init__(self, message: str, help: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.help = help
+
+
+def entry_ref(e: Entry) -> EntryRef:
+    line, col = e.span.start_line_col
+    src = e.span.source
+    d = e.description
+    if d is None:
+        desc_span, shapes, offsets, first = SpanRef(src.path, e.span.start, e.span.start, src.line_base), (), None, 0
+    else:
+        lit = d.lit  # HString.span_of's mapping from decoded characters to input offsets
+        desc_span = SpanRef(lit.span.source.path, lit.span.start, lit.span.end, lit.span.source.line_base)
+        shapes, offsets, first = d.shape.args, lit.offsets, lit.span.start + (1 if lit.quoted else 0)
+    return EntryRef(
+        path=e.path,
+        line=line,
+        column=col,
+        description=d.text if d is not None else "",
+        priority=e.priority,
+        groups=tuple(e.groups) if e.groups is not None else None,
+        span=SpanRef(src.path, e.span.start, e.span.end, src.line_base),
+        description_span=desc_span,
+        arg_shapes=shapes,
+        char_offsets=offsets,
+        text_start=first,
+    )
+
+
+def _fmt_args(args: dict[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in args.items())
+
+
+def validate_models_to_run(models: tuple[str, ...], catalog: Catalog, sink: DiagnosticSink) -> None:
+    """helm-run's check: each --models-to-run value must be a model or a deployment."""
+    text = " ".join(models)
+    src = SourceFile("<models-to-run>", text)
+    pos = 0
+    for m in models:
+        start = text.index(m, pos) if m else pos
+        pos = start + len(m)
+        if m in catalog.models or m in catalog.deployments:
+            continue
+        sugg = closest(m, catalog.all_names())
+        if catalog.get_deployment(m) is not None:
+            # A deployment generator (e.g. `openai/`) makes one for any name: HELM accepts a
+            # typo here and fails only when the run calls the model.
+            message, label, severity = (
+                f"`{m}` in --models-to-run is no model HELM knows",
+                "HELM would make up a deployment for this name",
+                Severity.WARNING,
+            )
+            note = (
+                "HELM generates a deployment for any name under this prefix, so the typo surfaces "
+                "only when the run calls the model's API"
+            )
+        else:
+            message, label, severity = (
+                f"unknown model `{m}` in --models-to-run",
+                "no model or model deployment has this name",
+                Severity.ERROR,
+            )
+            note = "helm-run raises `Unknown model ... passed to --models-to-run` before running anything"
+        sink.add(
+            diag(
+                "HC0404",
+                message,
+                src.span(start, start + len(m)),
+                label,
+                help=f"did you mean `{sugg[0]}`?" if sugg else None,
+                notes=[note],
+                severity=severity,
+            )
+        )
+
+
+def _model_values(catalog: Catalog, value: Any, values: list[Any]) -> list[tuple[str, str, bool]]:
+    """A model group's members as (name, its last two parts, whether it has three or more
+    parts: then it names the deployment too), memoized per group value."""
+    memo: dict[tuple[type, Any], list[tuple[str, str, bool]]] = catalog._cache.setdefault("model_values", {})
+    key = (type(value), value)
+    if key not in memo:
+        out = []
+        for v in values:
+            s = str(v)
+            parts = s.split("/")
+            out.append((s, "/".join(parts[-2:]), len(parts) > 2))
+        memo[key] = out
+    return memo[key]
+
+
+def _pair(catalog: Catalog, model: str, deployment: str, models_to_run: tuple[str, ...] | None) -> str:
+    """alter_run_spec: infer the missing half of (model, deployment), then check the pair; the
+    deployment HELM settles on, or _EntryFailed as HELM raises."""
+    if not model and not deployment:
+        raise _EntryFailed("HELM finds neither a model nor a model deployment for this entry")
+    if model and not deployment:
+        dep = catalog.default_deployment(model)
+        if dep is None:
+            raise _EntryFailed(f"HELM finds no model deployment for model `{model}`")
+        deployment = dep
+    d = catalog.get_deployment(deployment)
+    if d is None:
+        raise _EntryFailed(f"HELM finds no model deployment `{deployment}`")
+    if d.model_name != model:
+        better = None
+        if model in (models_to_run or ()) and d.model_name in catalog.models:
+            better = f"pass the model name `{d.model_name}` to --models-to-run, not the deployment `{model}`"
+        raise _EntryFailed(
+            f"HELM pairs model `{model}` with deployment `{deployment}`, which serves `{d.model_name}`",
+            better,
+        )
+    return deployment
+
+
+def _expand_entry(
+    resolved: ResolvedEntry,
+    ref: EntryRef,
+    catalog: Catalog,
+    options: PlanOptions,
+    trace: Trace | None,
+) -> tuple[list[PlannedRun], list[Dropped], list[PlannedSpec]]:
+    runs: list[PlannedRun] = []
+    dropped: list[Dropped] = []
+    specs: list[PlannedSpec] = []
+    say = trace.steps.append if trace is not None else (lambda s: None)
+
+    parsed = resolved.arg_dict
+    models_to_run = options.models_to_run
+    model_arg = parsed.get("model", "")
+    if models_to_run and "/" not in str(model_arg):
+        variants = [{**parsed, "model": m} for m in models_to_run]
+        if trace is None:
+            pass  # what follows only explains (--explain); a model group's members are many
+        elif "model" in parsed:
+            say(f"--models-to-run replaces `model={model_arg}` (no `/`) with each of {quote_list(models_to_run)}")
+            if catalog.is_wildcard(model_arg):
+                members = set(catalog.expand_model_value(model_arg))
+                outside = [m for m in models_to_run if m not in members]
+                if outside:
+                    say(f"note: {quote_list(outside)} not in model group `{model_arg}`; HELM runs this entry on it anyway")
+        else:
+            say(f"no `model=`: --models-to-run adds `model=` for each of {quote_list(models_to_run)}")
+    else:
+        variants = [parsed]
+    fn = resolved.function
+    assert fn is not None
+    for args in variants:
+        spec = ObjectSpecData(fn.name, tuple(args.items()))
+        expanders = [(k, v) for k, v in args.items() if k in catalog.expanders]
+        fargs = {k: v for k, v in args.items() if k not in catalog.expanders}
+        if not any(k == "model" for k, _ in expanders):
+            expanders.append(("model", "all"))
+            say("no `model=`: HELM adds `model=all`")
+        if trace is not None:
+            say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
+        # the function's own AdapterSpec may name a model and deployment (simple1 does)
+        from .run_names import adapter_field
+
+        states = [_Run(adapter_field(catalog, fn.name, fargs, "model") or "", adapter_field(catalog, fn.name, fargs, "model_deployment") or "")]
+        emptied_by = None
+        for name, value in expanders:
+            exp = catalog.expanders[name]
+            nxt: list[_Run] = []
+            if exp.kind == "model":
+                values = catalog.expand_model_value(value)
+                if trace is not None and catalog.is_wildcard(value):
+                    say(f"model={value} expands to {len(values)} model(s) (deprecated and unsupported left out)")
+            else:
+                values = exp.values_for(value)
+                if trace is not None and len(values) != 1:
+                    say(f"{name}={value} expands to {len(values)} runs: {quote_list([str(v) for v in values])}")
+            per_deployment = exp.per_deployment(value) is not None
+            if exp.kind == "model" and not per_deployment:
+                # A model group: each model's name split once, not once for every state.
+                for st in states:
+                    for s, model, three_parts in _model_values(catalog, value, values):
+                        n = _Run(model, s if three_parts else st.deployment, dict(st.expanders))
+                        n.expanders[name] = s
+                        nxt.append(n)
+                states = nxt
+                continue
+            for st in states:
+                # TokenizerRunExpander's `default` looks up the deployment the run has so far
+                for v in exp.values_for(value, st.deployment) if per_deployment else values:
+                    n = _Run(st.model, st.deployment, dict(st.expanders))
+                    if exp.kind == "model":
+                        s = str(v)
+                        parts = s.split("/")
+                        n.model = "/".join(parts[-2:])
+                        if len(parts) > 2:
+                            n.deployment = s
+                        n.expanders[name] = s
+                    elif name == "model_deployment":
+                        n.deployment = str(v)
+                        n.expanders[name] = v
+                    elif exp.kind == "value_set":
+                        n.expanders[name] = v
+                    else:
+                        n.expanders[name] = value  # the value HELM is given (choices, free)
+                    nxt.append(n)
+            if states and not nxt and per_deployment:
+                deps = sorted({s.deployment for s in states if s.deployment})
+                emptied_by = f"`{name}={value}` gives no run: {exp.cls} looks up the run's model deployment, " + (
+                    f"and its table has none of {quote_list(deps)}"
+                    if deps
+                    else "which HELM has not set yet at that point (only `model_deployment=` or a three-part `model=` before it would)"
+                )
+            states = nxt
+        specs.append(PlannedSpec(ref, spec, len(states)))
+        # HELM's names of this ObjectSpec's RunSpecs, where the catalog makes them exact
+        names = spec_run_names(catalog, fn.name, args.items(), groups=ref.groups)
+        if names is None or len(names) != len(states):
+            names = [None] * len(states)
+        if not states and emptied_by:
+            dropped.append(Dropped(ref, emptied_by))
+            say("no runs: " + emptied_by)
+            continue
+        if not states:
+            dropped.append(Dropped(ref, f"`model={args.get('model', 'all')}` expands to no model: every model of the group is deprecated or unsupported"))
+            say("no runs: the model group is empty")
+            continue
+        groups = fn.groups_for(fargs)
+        paired: dict[tuple[str, str], str] = {}  # (model, deployment) -> the deployment HELM settles on
+        for index, st in enumerate(states):
+            key = (st.model, st.deployment)
+            if key in paired:
+                st.deployment = paired[key]
+            else:
+                st.deployment = paired[key] = _pair(catalog, st.model, st.deployment, models_to_run)
+            if models_to_run and st.model not in models_to_run and st.deployment not in models_to_run:
+                dropped.append(Dropped(ref, f"model `{st.model}` (deployment `{st.deployment}`) is not in --models-to-run"))
+                continue
+            if options.groups_to_run:
+                if groups is None:
+                    say(f"run spec groups of `{fn.name}` are computed at run time; helmc keeps the run under --groups-to-run")
+                elif not any(g in options.groups_to_run for g in groups):
+                    reason = f"its groups {quote_list(groups) if groups else '(none)'} are not in --groups-to-run"
+                    if not any(x.reason == reason for x in dropped):
+                        dropped.append(Dropped(ref, reason))
+                    continue
+            runs.append(
+                PlannedRun(
+                    entry=ref,
+                    run_spec_function=fn.name,
+                    args=dict(fargs),
+                    expanders=st.expanders,  # each state's own dict, made for it above
+                    model=st.model,
+                    model_deployment=st.deployment or None,
+                    name=names[index],
+                    spec=spec,
+                    index=index,
+                )
+            )
+    say(f"{len(runs)} run(s)" + (f", {len(dropped)} filtered out" if dropped else ""))
+    return runs, dropped, specs
+
+
+def build_plan(
+    entries: list[Entry],
+    catalog: Catalog,
+    options: PlanOptions,
+    sink: DiagnosticSink,
+    *,
+    resolved: list[ResolvedEntry],
+    traces: list[Trace] | None = None,
+) -> Plan:
+    """Plan every entry of one run set from its resolution (`resolved`, resolve_entries over
+    `entries`); an entry with an error contributes no runs, the others are planned. An entry
+    that filters leave without runs gets HC0403 (info). The flags'
+    own checks (validate_models_to_run) and an empty plan (no_runs_diagnostic) are the
+    compile's (compiler/session.py), which knows the command it serves."""
+    runs: list[PlannedRun] = []
+    dropped: list[Dropped] = []
+    specs: list[PlannedSpec] = []
+    for r in resolved:
+        e = r.entry
+        ref = entry_ref(e) if e.description is not None else None
+        trace = Trace(ref) if traces is not None and ref is not None else None
+        if trace is not None:
+            traces.append(trace)
+        if options.priority is not None and e.priority is not None and e.priority > options.priority:
+            if ref is not None:
+                dropped.append(Dropped(ref, f"priority {e.priority} is above --priority {options.priority}"))
+            if trace is not None:
+                trace.steps.append(f"dropped: priority {e.priority} > --priority {options.priority}")
+            continue
+        # An entry with errors contributes no runs (its diagnostics say why).
+        if not r.ok:
+            if trace is not None:
+                trace.steps.append("no runs: the entry has errors")
+            continue
+        try:
+            new_runs, d, s = _expand_entry(r, ref if ref is not None else entry_ref(e), catalog, options, trace)
+        except _EntryFailed as failure:
+            # A failure only visible after --models-to-run rewriting (a two-part deployment name
+            # given as a model, or a rewritten model that an explicit model_deployment= does not
+            # serve); HELM raises `Invalid RunSpec` or `Unknown model` here too.
+            desc = e.description
+            assert desc is not None
+            sink.add(
+                diag(
+                    "HC0312",
+                    failure.message,
+                    desc.span,
+                    "HELM raises while building the runs of this entry",
+                    help=failure.help,
+                    notes=["HELM stops the whole run at this entry"],
+                    severity=Severity.ERROR,
+                )
+            )
+            if trace is not None:
+                trace.steps.append("no runs: model and deployment cannot be paired")
+            continue
+        runs.extend(new_runs)
+        dropped.extend(d)
+        specs.extend(s)
+        if not new_runs and d and e.description is not None:
+            sink.add(
+                diag(
+                    "HC0403",
+                    "this entry produces no runs",
+                    e.description.span,
+                    "filtered out",
+                    notes=list(dict.fromkeys(x.reason for x in d))[:3],
+                )
+            )
+    return Plan(runs=tuple(runs), dropped=tuple(dropped), options=options, specs=tuple(specs))
+
+
+def _reasons(reasons: list[str], shown: int = 3) -> str:
+    """An entry's distinct reasons, the first few, and how many runs each covers when not all."""
+    distinct = list(dict.fromkeys(reasons))
+    text = "; ".join(distinct[:shown]) + (f"; and {len(distinct) - shown} more" if len(distinct) > shown else "")
+    return text + (f" ({len(reasons)} runs)" if len(reasons) > 1 else "")
+
+
+def no_runs_diagnostic(plan: Plan, entries: list[Entry], *, run_flag: bool = False) -> Diagnostic:
+    """HC0402: HELM only logs "There were no RunSpecs or they got filtered out."; say why."""
+    # one note per entry (an entry of many runs drops each of them), its distinct reasons in order
+    why: dict[EntryRef, list[str]] = {}
+    for d in plan.dropped:
+        why.setdefault(d.entry, []).append(d.reason)
+    reasons = [f"{r.path}:{r.line}:{r.column} `{r.description}`: {_reasons(rs)}" for r, rs in why.items()]
+    if not entries:
+        reasons.append("no run entries were given (use --run-entries, --conf-paths or --conf-file)")
+    first = next((e for e in entries if e.description is not None), entries[0] if entries else None)
+    span = first.span if first is not None else SourceFile("<helm-run>", "").span(0, 0)
+    notes = reasons[:20] + ([f"... and {len(reasons) - 20} more"] if len(reasons) > 20 else [])
+    notes.append("HELM only logs `There were no RunSpecs or they got filtered out` and exits 0")
+    o = plan.options
+    filters = [f for f, v in (("--priority", o.priority), ("--models-to-run", o.models_to_run),
+                              ("--groups-to-run", o.groups_to_run)) if v is not None]
+    return diag(
+        "HC0402",
+        "nothing to run: every run was filtered out" if plan.dropped else "nothing to run",
+        span,
+        "no runs from here on",
+        help=(f"check {', '.join(filters)}; " if filters else "")
+        + ("pass --allow-no-runs to make an empty suite succeed" if run_flag else "see `dropped` (or --explain) for what each filter removed"),
+        notes=notes,
+    )

@@ -1,0 +1,1 @@
+"""helm-check for HELM's config YAML files (prod_env/): HC06xx."""

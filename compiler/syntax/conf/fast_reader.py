@@ -1,0 +1,278 @@
+"""A fast reader for the plain shape of conf files, with Lark's own lexer regex.
+
+Lark's LALR loop costs a few microseconds a token, most of helmc's time on a large file. Real
+conf files are plain: fields `key: value` and `key { ... }`, lists, one token a value. This
+module reads exactly that shape and gives up, returning None, on anything else: value
+concatenation, triple quotes, `${}`, `+=`, `include`, dotted or spaced or repeated keys, a
+root list, any error. The Lark parse then reads the file, so the grammar stays the definition.
+
+It scans with the compiled regex of Lark's own lexer (the grammar's terminals, in Lark's
+priority order) and builds values with the same `Builder` methods as the Lark path, so a file
+read here gives the very same values and diagnostics; tests/compiler/syntax/conf/test_fast_reader.py checks that on
+the corpus and on generated files.
+"""
+
+from __future__ import annotations
+
+from array import array
+from functools import lru_cache
+from typing import Any
+
+from ...diagnostics import Diagnostic
+from ...ir import HArray, HField, HObject, HValue
+from ...source import SourceFile, Span
+from .builder import KEY_CHARS, MAX_DEPTH, Builder
+from .lark_reader import basic_lexer
+
+_VALUE_TOKENS = frozenset({"STRING", "UNQUOTED"})
+
+
+class _GiveUp(Exception):
+    """The file is not of the plain shape: let Lark read it."""
+
+
+@lru_cache(maxsize=1)
+def _scanner() -> tuple[Any, frozenset[str]] | None:
+    basic = basic_lexer()
+    scanner = getattr(basic, "scanner", None)
+    # The shortcut relies on Lark's lexer being one regex with no callbacks; otherwise, Lark.
+    if scanner is None or getattr(basic, "callback", None) or len(scanner._mres) != 1:
+        return None
+    return scanner._mres[0], frozenset(basic.ignore_types)
+
+
+def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | None:
+    """The root value of a plain conf file, or None when Lark must read it."""
+    read = fast_read(source, diagnostics)
+    return None if read is None else read[0]
+
+
+def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
+              comments: dict[int, str] | None = None) -> tuple[HValue, list[str], list[str]] | None:
+    """fast_parse, also giving the token kinds and texts it read (NL and COMMA included, `$END`
+    last); with `comments`, each comment's text is put there under the index of the token it
+    precedes (a comment runs to its line's end, so at most one precedes a token). The
+    formatter's fast path prints from these, without Lark's tree."""
+    found = _scanner()
+    if found is None:
+        return None
+    regex, ignore = found
+    text = source.text
+    # The tokens as three parallel arrays (kind, text, start; the end is start + len(text)),
+    # not a tuple each: a tuple with its two ints took about 130 bytes a token, the file's
+    # tokens held at once were most of the peak memory of a large file (1.1 million tokens,
+    # 190 MB, for 100k entries).
+    kinds: list[str] = []
+    texts: list[str] = []
+    starts = array("q")
+    add_kind, add_text, add_start = kinds.append, texts.append, starts.append
+    pos = depth = 0
+    # STRAY takes any character but a newline, and NL takes that: the matches tile the text.
+    for m in regex.finditer(text):
+        start, npos = m.span()
+        if start != pos:
+            return None
+        kind = m.lastgroup
+        if kind not in ignore:
+            add_kind(kind)
+            add_text(m.group())
+            add_start(start)
+            if kind == "LBRACE" or kind == "LSQB":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return None  # before the token list grows: the Lark path refuses it
+            elif kind == "RBRACE" or kind == "RSQB":
+                depth -= 1
+        elif comments is not None and kind == "COMMENT":
+            comments[len(kinds)] = m.group()
+        pos = npos
+    if pos != len(text):
+        return None
+    local: list[Diagnostic] = []
+    reader = _Reader(kinds, texts, starts, Builder(source, local))
+    try:
+        value = reader.root()
+    except (_GiveUp, IndexError, RecursionError):  # nesting is bounded above; recursion is a backstop
+        return None
+    diagnostics.extend(local)
+    return value, kinds, texts
+
+
+# Token kinds that _skip passes over: between fields and items, and after a key or separator.
+_SEPARATORS = ("NL", "COMMA")
+# A token right after a value that makes it a concatenation (or an error): Lark's path.
+_CONCATENATING = frozenset({"STRING", "UNQUOTED", "COLON", "LBRACE", "LSQB"})
+
+
+class _Reader:
+    """Recursive descent over the token list; every surprise is a _GiveUp.
+
+    The separators are skipped inline, not by a method call: a run of them is rare and a call
+    for every token boundary was a tenth of the reading time."""
+
+    __slots__ = ("toks", "texts", "starts", "i", "builder", "source", "keys")
+
+    def __init__(self, kinds: list[str], texts: list[str], starts: array, builder: Builder) -> None:
+        self.toks = kinds  # the kinds: what most of the reading looks at
+        self.texts = texts
+        self.starts = starts
+        kinds.append("$END")
+        texts.append("")
+        starts.append(-1)
+        self.i = 0
+        self.builder = builder
+        self.source = builder.source
+        # Every entry repeats the same few keys (description, priority): one string each
+        # keeps 100k entries' IR about 10 MB smaller.
+        self.keys: dict[str, str] = {}
+
+    def _skip(self, kinds: tuple[str, ...]) -> bool:
+        """Skip a run of these token kinds; whether any was skipped."""
+        toks, i = self.toks, self.i
+        while toks[i] in kinds:
+            i += 1
+        skipped = i != self.i
+        self.i = i
+        return skipped
+
+    def root(self) -> HValue:
+        self._skip(_SEPARATORS)
+        kind = self.toks[self.i]
+        if kind == "$END":
+            return HObject((), self.source.span(0, len(self.source.text)))
+        if kind == "LBRACE":
+            value = self._object()
+        elif kind == "LSQB":
+            raise _GiveUp
+        else:
+            fields, first, last = self._fields("$END")
+            value = HObject(fields, self.source.span(first, last))
+        self._skip(_SEPARATORS)
+        if self.toks[self.i] != "$END":
+            raise _GiveUp
+        return value
+
+    def _fields(self, closer: str) -> tuple[tuple[HField, ...], int, int]:
+        """Fields up to `closer` (not consumed); also the extent of their tokens."""
+        toks = self.toks
+        fields: list[HField] = []
+        seen: set[str] = set()
+        first = last = -1
+        while True:
+            if toks[self.i] == closer:
+                break
+            field = self._field()
+            if field.key in seen:
+                raise _GiveUp  # merging and its warnings: Lark's path
+            seen.add(field.key)
+            fields.append(field)
+            if first < 0:
+                first = field.span.start
+            last = field.span.end
+            i = self.i
+            kind = toks[i]
+            if kind == closer:
+                break
+            if kind != "NL" and kind != "COMMA":
+                raise _GiveUp  # two things on one line: concatenation or an error
+            i += 1
+            while toks[i] in _SEPARATORS:
+                i += 1
+            self.i = i
+        return tuple(fields), first, last
+
+    def _field(self) -> HField:
+        toks = self.toks
+        i = self.i
+        kind, value, start = toks[i], self.texts[i], self.starts[i]
+        end = start + len(value)
+        if kind == "UNQUOTED":
+            if "." in value or value == "include" or KEY_CHARS.match(value) is None:
+                raise _GiveUp
+            key = self.keys.setdefault(value, value)  # one string per key, not one per field
+        elif kind == "STRING":
+            key = self.builder.decode_quoted(value, start, end)[0]
+            key = self.keys.setdefault(key, key)
+        else:
+            raise _GiveUp
+        source = self.source
+        key_span = Span(source, start, end)
+        i += 1
+        while toks[i] == "NL":
+            i += 1
+        sep = toks[i]
+        if sep == "LBRACE":
+            self.i = i
+            obj = self._object()
+        elif sep == "COLON" or sep == "EQUAL":
+            i += 1
+            while toks[i] == "NL":
+                i += 1
+            self.i = i
+            obj = self._value()
+        else:
+            raise _GiveUp
+        return HField(key, key_span, obj, Span(source, start, obj.span.end))
+
+    def _value(self) -> HValue:
+        toks = self.toks
+        i = self.i
+        kind = toks[i]
+        if kind in _VALUE_TOKENS:
+            value, start = self.texts[i], self.starts[i]
+            end = start + len(value)
+            if value[0] == "'":
+                raise _GiveUp  # single quotes: the builder's HC0111 on the Lark path
+            self.i = i + 1
+            if toks[i + 1] in _CONCATENATING:
+                raise _GiveUp  # concatenation
+            return self.builder.leaf(kind, value, start, end)
+        if kind == "LBRACE":
+            v = self._object()
+        elif kind == "LSQB":
+            v = self._array()
+        else:
+            raise _GiveUp
+        if toks[self.i] in _CONCATENATING:
+            raise _GiveUp  # concatenation
+        return v
+
+    def _object(self) -> HObject:
+        toks = self.toks
+        i = self.i
+        start = self.starts[i]
+        i += 1
+        while toks[i] in _SEPARATORS:
+            i += 1
+        self.i = i
+        fields, _, _ = self._fields("RBRACE")
+        i = self.i
+        while toks[i] in _SEPARATORS:
+            i += 1
+        if toks[i] != "RBRACE":
+            raise _GiveUp
+        end = self.starts[i] + len(self.texts[i])
+        self.i = i + 1
+        return HObject(fields, Span(self.source, start, end))
+
+    def _array(self) -> HArray:
+        toks = self.toks
+        start = self.starts[self.i]
+        self.i += 1
+        self._skip(_SEPARATORS)
+        items: list[HValue] = []
+        while toks[self.i] != "RSQB":
+            items.append(self._value())
+            i = self.i
+            kind = toks[i]
+            if kind == "RSQB":
+                break
+            if kind != "NL" and kind != "COMMA":
+                raise _GiveUp
+            i += 1
+            while toks[i] in _SEPARATORS:
+                i += 1
+            self.i = i
+        end = self.starts[self.i] + len(self.texts[self.i])
+        self.i += 1
+        return HArray(tuple(items), Span(self.source, start, end))

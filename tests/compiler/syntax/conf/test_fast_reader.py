@@ -1,0 +1,103 @@
+"""The fast path for plain conf files gives exactly what the Lark path gives, or gives up."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import CORPUS, needs_corpus
+from strategies import conf_files, damaged_conf_files, mutated_texts
+
+from helmc.compiler.syntax.conf.fast_reader import fast_parse
+from helmc.compiler.syntax.conf.lark_reader import parse_tree, read_tree
+from helmc.compiler.source import SourceFile
+
+
+def lark_read(source: SourceFile):
+    """The Lark path alone, as parse_conf runs it when the fast path gives up."""
+    diagnostics: list = []
+    tree = parse_tree(source, source.text, diagnostics)
+    return read_tree(tree, source, diagnostics), diagnostics
+
+
+def agree(text: str) -> bool:
+    """Whether the fast path took the text; asserts it agrees with Lark when it did."""
+    source = SourceFile("t.conf", text)
+    fast_diags: list = []
+    fast = fast_parse(source, fast_diags)
+    if fast is None:
+        return False
+    slow, slow_diags = lark_read(source)
+    assert fast == slow
+    assert fast_diags == slow_diags
+    return True
+
+
+@needs_corpus
+def test_corpus_takes_the_fast_path_and_agrees():
+    files = sorted(CORPUS.glob("*.conf"))
+    assert files
+    for f in files:
+        assert agree(f.read_text(encoding="utf-8")), f.name
+
+
+@settings(max_examples=200)
+@given(conf_files())
+def test_generated_files_agree(conf):
+    # Files of the plain shape must take the fast path; the others may, and must then agree.
+    assert agree(conf.text) or conf.shapes, conf.text
+
+
+@settings(max_examples=100)
+@given(st.one_of(damaged_conf_files().map(lambda c: c.text), mutated_texts()))
+def test_damaged_and_mutated_files_agree_or_fall_back(text):
+    agree(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'entries: [{description: "a"} {description: "b"}]',  # objects side by side merge
+        'a: "x" "y"',  # concatenation
+        'a: 1\na: 2',  # a duplicate key warns
+        'a.b: 1',  # a path
+        'a: """x"""',
+        "a: ${b}",
+        "a += 1",
+        'include "x.conf"',
+        "[1, 2]",
+        'entries: [\n  {description: "a", priority 1}\n]',  # an error
+        'entries: [{description: "a"}',  # unclosed
+    ],
+)
+def test_anything_else_goes_to_lark(text):
+    assert fast_parse(SourceFile("t.conf", text), []) is None
+
+
+def test_plain_shapes_take_the_fast_path():
+    for text in (
+        "",
+        "# only a comment\n",
+        'entries: [\n  {description: "a:b=1", priority: 1, groups: ["x", "y"]}\n  {description: "c"}\n]\n',
+        '{\n  "entries" = [\n    {description = "a", priority = 2},\n  ],\n}\n',
+        "entries: [{description: a, priority: -1}, {description: b, priority: null}]",
+        'entries {\n}\nx: [true, FALSE, 1.5, "q\\"d"]',
+    ):
+        assert agree(text), text
+
+
+@settings(max_examples=500)
+@given(st.text(max_size=12) | st.sampled_from(["nan", "-Inf", " infinity ", "1e5", "\u0661\u0662", "1_000", "+nan", "--inf"]))
+def test_coerce_is_int_then_float_then_str(value):
+    from helmc.compiler.syntax.run_entry import coerce
+
+    try:
+        expected = int(value)
+    except ValueError:
+        try:
+            expected = float(value)
+        except ValueError:
+            expected = value
+    got = coerce(value)
+    assert type(got) is type(expected) and repr(got) == repr(expected)
