@@ -2,9 +2,10 @@
 
 Each PlannedRun carries what HELM builds it from (the ObjectSpec: run spec function and args,
 after --models-to-run rewriting), which of that ObjectSpec's RunSpecs it is, its expanders,
-model and deployment, and HELM's run name where it is known. The runtime never sees text or
-parse trees; its journal keys each run by the fingerprint of the RunSpec HELM built
-(runtime/runspecs.py).
+model and deployment, and HELM's run name where it is known, and its entry's EntryRef: where
+the entry, its description and each argument are written (SpanRef offsets), so that the
+runtime places its diagnostics from the Plan alone. The runtime never sees parse trees; its
+journal keys each run by the fingerprint of the RunSpec HELM built (runtime/runspecs.py).
 """
 
 from __future__ import annotations
