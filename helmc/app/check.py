@@ -2,9 +2,12 @@
 and which are HELM config YAML files, --fix, one compile per run set with helm-run's verdict,
 the HC06xx checks, helm-run's budget gate, --select/--ignore, and the exit status.
 
-helm-check (helmc/commands/check.py), helm-run's preflight and the language server (helmc/lsp/)
-all call `helm_check`: the command line with the files on disk, the editor with its documents'
-text in their place (`texts`). What it calls in compiler/ and runtime/ is the compiling.
+helm-check (helmc/commands/check.py) and the language server (helmc/lsp/) both call
+`helm_check`: the command line with the files on disk, the editor with its documents' text in
+their place (`texts`). What it calls in compiler/ and runtime/ is the compiling, and helm-run's
+own preflight (runtime/session.py) calls the same: the compile and verdict of each run set
+(compiler/session.py) and the --local-path files' errors (compiler/prodenv.py), so that given
+helm-run's flags, helm-check passes iff helm-run would start.
 """
 
 from __future__ import annotations
