@@ -6,7 +6,7 @@ helm-check (helmc/commands/check.py) and the language server (helmc/lsp/) both c
 `helm_check`: the command line with the files on disk, the editor with its documents' text in
 their place (`texts`). What it calls in compiler/ and runtime/ is the compiling, and helm-run's
 own preflight (runtime/session.py) calls the same: the compile and verdict of each run set
-(compiler/session.py) and the --local-path files' errors (compiler/prodenv.py), so that given
+(compiler/session.py) and the --local-path files' errors (compiler/prodenv/check.py), so that given
 helm-run's flags, helm-check passes iff helm-run would start.
 """
 
