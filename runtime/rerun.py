@@ -53,7 +53,9 @@ def rerun_command(words: Sequence[str], run_names: Sequence[str], folder: str | 
         if not skipping:
             kept.append(w)
     cmd = shlex.join([*kept, "--only-runs", *run_names])
-    if folder is None or len(cmd.encode("utf-8", "surrogateescape")) <= MAX_COMMAND:
+    # argparse reads a word that starts with "-" as a flag, not as a name: such names go in the file
+    dashed = any(n.startswith("-") for n in run_names)
+    if folder is None or (len(cmd.encode("utf-8", "surrogateescape")) <= MAX_COMMAND and not dashed):
         return cmd
     path = write_run_list(folder, run_names)
     return shlex.join([*kept, "--only-runs-file", path])

@@ -9,7 +9,7 @@ import os
 import shlex
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from helmc.cli import main
@@ -93,6 +93,8 @@ _NAME = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_siz
 
 @settings(max_examples=200, deadline=None)
 @given(names=st.lists(_NAME, min_size=0, max_size=40), size=st.sampled_from([0, MAX_COMMAND]))
+@example(names=["--only-runs-file", "0"], size=0)  # a name argparse would read as a flag
+@example(names=["-1", "a"], size=0)
 def test_every_list_of_names_comes_back_exactly(tmp_path_factory, names, size):
     """Whatever the names (spaces, quotes, line breaks, control characters) and whichever way
     the command carries them, it names exactly the runs given, in order."""
