@@ -461,13 +461,19 @@ def estimate_runs(
             for r in todo:
                 if r.name in failures:
                     continue
+                written = os.path.join(run_folder(dry, r.name), SUMMARY)
                 try:
-                    with gzip.open(os.path.join(run_folder(dry, r.name), SUMMARY), "rt", encoding="utf-8") as f:
+                    with gzip.open(written, "rt", encoding="utf-8") as f:
                         summary = json.load(f)
                 except (OSError, ValueError, EOFError) as e:
                     failures[r.name] = f"no summary of its dry run: {e}"
                     continue
-                _store_memo(os.path.join(memo, keys[r.name] + ".json.gz"), summary)
+                # the worker's file, as it is, is the memo (complete: read above), without
+                # compressing it again in this one process (0.4 s per 400 runs)
+                try:
+                    os.replace(written, os.path.join(memo, keys[r.name] + ".json.gz"))
+                except OSError:  # another file system
+                    _store_memo(os.path.join(memo, keys[r.name] + ".json.gz"), summary)
                 summaries[r.name] = (summary, "dry run")
         finally:
             import shutil
