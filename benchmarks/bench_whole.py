@@ -41,15 +41,22 @@ PY = sys.executable
 # Compiled bytecode is kept and used, as on a user's install.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
+# A file pyhocon cannot read (older HELM files have errors, or no `entries` list) is counted
+# and skipped, as HELM would fail on it alone: it must not end pyhocon's run early (an uncaught
+# exception exits 1, which looks like a finished run).
 PYHOCON = """
 import sys
 from pyhocon import ConfigFactory
-n = 0
+n = failed = 0
 for p in sys.argv[1:]:
-    with open(p) as f:
-        conf = ConfigFactory.parse_string(f.read())
-    n += len([(e.get("description"), e.get("priority", None), e.get("groups", None)) for e in conf.get("entries", [])])
+    try:
+        with open(p) as f:
+            conf = ConfigFactory.parse_string(f.read())
+        n += len([(e.get("description"), e.get("priority", None), e.get("groups", None)) for e in conf.get("entries", [])])
+    except Exception:
+        failed += 1
 print(n)
+print(f"pyhocon could not read {failed} of {len(sys.argv) - 1} files", file=sys.stderr)
 """
 
 
@@ -73,13 +80,14 @@ def run(cmd: list[str]) -> dict:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(cmd[:3])}...: exit {code}\n{err[-2000:]}")
-    return {"cpu": ru.ru_utime + ru.ru_stime, "wall": wall, "rss_mb": ru.ru_maxrss / 1024, "exit": code}
+    return {"cpu": ru.ru_utime + ru.ru_stime, "wall": wall, "rss_mb": ru.ru_maxrss / 1024, "exit": code,
+            "stderr_tail": err.strip().splitlines()[-1] if err.strip() else ""}
 
 
 def best(cmd: list[str], reps: int) -> dict:
     rs = [run(cmd) for _ in range(reps)]
     return {"cpu": min(r["cpu"] for r in rs), "wall": min(r["wall"] for r in rs),
-            "rss_mb": max(r["rss_mb"] for r in rs), "exit": rs[-1]["exit"]}
+            "rss_mb": max(r["rss_mb"] for r in rs), "exit": rs[-1]["exit"], "stderr_tail": rs[-1]["stderr_tail"]}
 
 
 def conf_files(paths: list[str]) -> list[str]:
@@ -100,6 +108,7 @@ def files_cmd(a) -> dict:
     print(f"{len(files)} files, {size / 1e6:.2f} MB; CPU seconds (user+sys), min of {a.reps}")
     print(f"{'':<34} {'pyhocon':>10} {'helmc':>10} {'ratio':>8}")
     py = best([PY, "-c", PYHOCON, *files], a.reps)
+    print(f"({py['stderr_tail']})")
     out = {"files": len(files), "bytes": size, "pyhocon": py}
     for key, label, cmd in (("parse", "helmc parse --format json", [*tool("helmc"), "parse", "--format", "json", *files]),
                             ("check", "helm-check --format json", [*tool("helm-check"), "--format", "json", *files]),

@@ -3,8 +3,9 @@
 Lark's LALR loop costs a few microseconds a token, most of helmc's time on a large file. Real
 conf files are plain: fields `key: value` and `key { ... }`, lists, one token a value. This
 module reads exactly that shape and gives up, returning None, on anything else: value
-concatenation, triple quotes, `${}`, `+=`, `include`, dotted or spaced or repeated keys, a
-root list, any error. The Lark parse then reads the file, so the grammar stays the definition.
+concatenation, triple quotes, `${}`, `+=`, `include`, dotted or spaced keys, a root list, any
+error; the Lark parse then reads the file, so the grammar stays the definition. A repeated
+key is merged with the Lark path's own Builder.set.
 
 It scans with the compiled regex of Lark's own lexer (the grammar's terminals, in Lark's
 priority order) and builds values with the same `Builder` methods as the Lark path, so a file
@@ -21,7 +22,7 @@ from typing import Any
 from ...diagnostics import Diagnostic
 from ...ir import HArray, HField, HObject, HValue
 from ...source import SourceFile, Span
-from .builder import KEY_CHARS, MAX_DEPTH, Builder
+from .builder import KEY_CHARS, MAX_DEPTH, Builder, MObject
 from .lark_reader import basic_lexer
 
 _VALUE_TOKENS = frozenset({"STRING", "UNQUOTED"})
@@ -157,13 +158,14 @@ class _Reader:
         toks = self.toks
         fields: list[HField] = []
         seen: set[str] = set()
+        repeated = False
         first = last = -1
         while True:
             if toks[self.i] == closer:
                 break
             field = self._field()
             if field.key in seen:
-                raise _GiveUp  # merging and its warnings: Lark's path
+                repeated = True
             seen.add(field.key)
             fields.append(field)
             if first < 0:
@@ -179,7 +181,20 @@ class _Reader:
             while toks[i] in _SEPARATORS:
                 i += 1
             self.i = i
+        if repeated:
+            return self._merged(fields), first, last
         return tuple(fields), first, last
+
+    def _merged(self, fields: list[HField]) -> tuple[HField, ...]:
+        """The fields of an object with a repeated key, merged as the Lark path merges them
+        (Builder.set: objects merge, a later value wins, HC0109), after its values were read,
+        as the Lark path's transform reads them. Old conf files repeat keys (each entry a
+        key of the root object), so they are read here, not by Lark."""
+        builder = self.builder
+        obj = MObject(fields[0].span)  # its span is not used: the caller has the object's own
+        for f in fields:
+            builder.set(obj, [f.key], f.key_span, _thaw(f.value), f.span)
+        return builder.freeze(obj).fields
 
     def _field(self) -> HField:
         toks = self.toks
@@ -276,3 +291,13 @@ class _Reader:
         end = self.starts[self.i] + len(self.texts[self.i])
         self.i += 1
         return HArray(tuple(items), Span(self.source, start, end))
+
+
+def _thaw(v: HValue) -> HValue | MObject:
+    """An object read here as the Builder holds one under construction, for merging."""
+    if not isinstance(v, HObject):
+        return v
+    m = MObject(v.span)
+    m.fields = {f.key: [f.key_span, _thaw(f.value), f.span] for f in v.fields}
+    m.includes = v.includes
+    return m

@@ -60,7 +60,6 @@ def test_damaged_and_mutated_files_agree_or_fall_back(text):
     [
         'entries: [{description: "a"} {description: "b"}]',  # objects side by side merge
         'a: "x" "y"',  # concatenation
-        'a: 1\na: 2',  # a duplicate key warns
         'a.b: 1',  # a path
         'a: """x"""',
         "a: ${b}",
@@ -101,3 +100,38 @@ def test_coerce_is_int_then_float_then_str(value):
             expected = value
     got = coerce(value)
     assert type(got) is type(expected) and repr(got) == repr(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2",  # a later value wins, HC0109
+        "a {x: 1}\na {y: 2}",  # objects merge
+        "a: {x: 1, z: {p: 1}}\na: {z: {q: 2}, x: 3}",  # deep merge, a scalar replaced
+        "a: 1\na: {b: 2}",
+        "a: {b: 2}\na: 1",
+        "x {a: 1, a: {c: 1}, a: {d: 2}}\nx {a: {c: 3}}",  # repeats inside, then merged again
+        '"k": {status: "READY"}\n"k": {priority: 2}\nk: {groups: []}',  # quoted and unquoted: one key
+        'entries: [{description: "a", priority: 1, priority: 2}]',
+    ],
+)
+def test_repeated_keys_merge_on_the_fast_path(text):
+    assert agree(text)
+
+
+_KEYS = st.sampled_from(["a", "b", '"a"', "c"])
+_LEAVES = st.sampled_from(["1", '"s"', "true", "[1, 2]", "{}", "null"])
+_OBJECTS = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(st.tuples(_KEYS, st.sampled_from([": ", " = ", " "]), inner), max_size=4).map(
+        lambda fs: "{" + ", ".join(k + (": " if sep == " " and not v.startswith("{") else sep) + v for k, sep, v in fs) + "}"
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(_KEYS, _OBJECTS), max_size=5))
+def test_objects_with_repeated_keys_agree(fields):
+    text = "\n".join(f"{k}: {v}" for k, v in fields)
+    assert agree(text), text
