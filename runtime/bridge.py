@@ -30,6 +30,7 @@ from helmc.compiler.reading import open_for_append, read_input_text
 from .engine import Task
 from .governor import RequestLimits
 from .governor import current as governor_of_process
+from .governor import warm_sdks
 from .interrupts import checkpoint
 from .journal import fsync_dir, fsync_tree, journal_dir
 
@@ -517,6 +518,7 @@ def prewarm(runs: Sequence[BuiltRun]) -> None:
     the imports (scipy, sklearn, nltk... about 2 s for simple1) on its first run. Best effort:
     anything that fails to import here fails again, with its message, inside the run."""
     import_classes(prewarm_names(runs))
+    warm_sdks()
 
 
 def prewarm_names(runs: Sequence[BuiltRun]) -> tuple[str, ...]:
@@ -824,6 +826,7 @@ class HelmExecutor:
                 if not _PREPARED:
                     prepare(s, self.registries)
                 import_classes(self.warm)
+                warm_sdks()
             except (HelmUnavailable, HelmSetupError):
                 pass
 

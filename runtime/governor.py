@@ -28,6 +28,7 @@ import fcntl
 import json
 import os
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -588,6 +589,27 @@ def _governed_retry(helm_retry: Callable) -> Callable:
         return call
 
     return decorate
+
+
+# Client SDKs that HELM's clients use and that load their API resources lazily, on a client's
+# first request: `openai` and `anthropic` (Stainless-generated: `client.chat` imports all of
+# `openai.resources`, 0.6 CPU s) and the like. Measured in docs/performance.md: 8 forked workers
+# each importing them at once took 4.4 s before their first request on 2 cores.
+LAZY_SDK_MODULES = ("openai.resources", "anthropic.resources", "writerai.resources", "together.resources",
+                    "groq.resources")
+
+
+def warm_sdks() -> None:
+    """Import, in the process that forks the workers (helm-run, a Ray host), what the client
+    SDKs already imported there (by prewarm: the runs' client classes) would import lazily in
+    each worker before its first request. Best effort: an SDK without such a module is skipped."""
+    import importlib
+
+    for name in LAZY_SDK_MODULES:
+        if name.split(".", 1)[0] not in sys.modules:  # no run of this suite uses that SDK
+            continue
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
 
 
 _ready_clients: set[int] = set()
