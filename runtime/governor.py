@@ -616,19 +616,82 @@ _ready_clients: set[int] = set()
 
 
 def _ready(helm_client: Any) -> None:
-    """Before a client's first request is paced: the openai package's own retries off where the
-    deployment left them at the package's default (the governor must see each 429 to slow the
-    scope for the whole suite), and its lazily imported resource loaded now, not between a
-    reserved start and the send (seconds on a loaded machine, which would bunch the starts)."""
-    inner = getattr(helm_client, "client", None)
-    if inner is None or id(inner) in _ready_clients:
+    """Before a client's first request is paced: the retries of its SDK turned off
+    (`quiet_sdk_retries`: the governor must see each 429 to slow the scope for the whole suite,
+    and retry it after the provider's Retry-After), and the SDK's lazily imported resources
+    loaded now, not between a reserved start and the send (seconds on a loaded machine, which
+    would bunch the starts; in a worker forked from a warm process, already done)."""
+    if helm_client is None or id(helm_client) in _ready_clients:
         return
-    _ready_clients.add(id(inner))
-    if not type(inner).__module__.startswith("openai"):
-        return
-    with contextlib.suppress(Exception):
-        from openai import DEFAULT_MAX_RETRIES
+    _ready_clients.add(id(helm_client))
+    warm_sdks()
+    for inner in list(vars(helm_client).values()) if hasattr(helm_client, "__dict__") else ():
+        with contextlib.suppress(Exception):
+            quiet_sdk_retries(inner)
 
-        if getattr(inner, "max_retries", None) == DEFAULT_MAX_RETRIES:
+
+def quiet_sdk_retries(sdk_client: Any) -> str | None:
+    """Turn off an SDK client's own retries; returns how, or None when it has none to turn off
+    (or is no SDK client). HELM 0.5.16's clients hold these SDKs (read in helm/clients/):
+
+    - Stainless-generated SDKs (`openai`, `anthropic`, `writerai`, and any package exporting
+      DEFAULT_MAX_RETRIES with a client's `max_retries`): 2 retries by default (writerai: 7),
+      after their own waits. Set to 0 where the deployment left the package's default (a
+      `max_retries` given in model_deployments.yaml is the user's choice and stays).
+    - `together` 1.x: `client.max_retries`, 5 by default (together.constants.MAX_RETRIES).
+    - `cohere` 5.x: each call retries a 429 or 5xx twice unless its request_options say
+      otherwise; HELM passes none, so every call gets max_retries=0.
+    - `botocore` (Bedrock): HELM itself asks for 10 attempts in standard mode; the retry
+      handler is unregistered, so one call is one request.
+    - `mistralai` 1.x (no retry_config unless given) and `huggingface_hub`'s InferenceClient
+      do not retry: nothing to do.
+    """
+    module = type(sdk_client).__module__
+    package = module.split(".", 1)[0]
+    if package == "botocore":
+        return _quiet_botocore(sdk_client)
+    if package == "together":
+        inner = getattr(sdk_client, "client", None)
+        from together.constants import MAX_RETRIES  # type: ignore[import-not-found]
+
+        if inner is not None and getattr(inner, "max_retries", None) == MAX_RETRIES:
             inner.max_retries = 0
-        inner.chat.completions  # noqa: B018 - the import is the point
+            return "together: client.max_retries = 0"
+        return None
+    if package == "cohere":
+        return _quiet_cohere(sdk_client)
+    pkg = sys.modules.get(package)
+    default = getattr(pkg, "DEFAULT_MAX_RETRIES", None)
+    if isinstance(default, int) and getattr(sdk_client, "max_retries", None) == default:
+        sdk_client.max_retries = 0
+        return f"{package}: max_retries = 0"
+    return None
+
+
+def _quiet_cohere(sdk_client: Any) -> str | None:
+    http = getattr(getattr(sdk_client, "_client_wrapper", None), "httpx_client", None)
+    if http is None or getattr(http, "_helmc_quiet", False):
+        return None
+    for name in ("request", "stream"):
+        method = getattr(http, name, None)
+        if method is None:
+            continue
+
+        def once(*args: Any, _method: Callable = method, request_options: Any = None, **kwargs: Any) -> Any:
+            options = dict(request_options or {})
+            options.setdefault("max_retries", 0)
+            return _method(*args, request_options=options, **kwargs)
+
+        setattr(http, name, once)
+    http._helmc_quiet = True
+    return "cohere: request_options max_retries = 0"
+
+
+def _quiet_botocore(sdk_client: Any) -> str | None:
+    meta = getattr(sdk_client, "meta", None)
+    if meta is None:
+        return None
+    event = meta.service_model.service_id.hyphenize()
+    # botocore registers its retry handler (legacy or standard mode) under this id
+    meta.events.unregister(f"needs-retry.{event}", unique_id=f"retry-config-{event}")
+    return "botocore: needs-retry handler unregistered"
