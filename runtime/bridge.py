@@ -30,7 +30,7 @@ from helmc.compiler.reading import open_for_append, read_input_text
 from .engine import Task
 from .governor import RequestLimits
 from .governor import current as governor_of_process
-from .governor import warm_sdks
+from .governor import serve_forked_children, warm_sdks
 from .interrupts import checkpoint
 from .journal import fsync_dir, fsync_tree, journal_dir
 
@@ -827,6 +827,7 @@ class HelmExecutor:
                     prepare(s, self.registries)
                 import_classes(self.warm)
                 warm_sdks()
+                serve_forked_children(s.limits)  # on Ray: the runs' steps to the suite's actor
             except (HelmUnavailable, HelmSetupError):
                 pass
 

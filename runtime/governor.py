@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import os
 import re
@@ -60,6 +61,7 @@ class RequestLimits:
 
     limits: tuple[Limit, ...] = ()
     folder: str | None = None
+    shared_by: str = "files"  # "files": flock'd files in `folder`; "ray": one Ray actor per suite
 
     def for_deployment(self, deployment: str) -> dict[str, float]:
         """The tightest limit of each kind that applies to `deployment`."""
@@ -130,6 +132,275 @@ def _locked(path: str) -> Iterator[dict[str, Any]]:
         os.close(fd)  # releases the flock
 
 
+# ------------------------------------------------------------------------------ the state machine
+#
+# One step per event, on the state dicts of the scopes it touches (`states`: scope -> dict), with
+# the clock of wherever it runs: the flock holder's for files, the actor's on Ray (one clock for
+# every host). Files and actor both run these same functions (`ScopeStore.apply`).
+
+
+def reserve_step(limits: Mapping[str, float], deployment: str, tokens: int, states: dict[str, dict[str, Any]]) -> float:
+    """Reserve a start for one request of `deployment`; the seconds to wait before sending. The
+    start is the latest that any of its scopes allows, and each scope's next start follows it."""
+    now = time.time()
+    at = now
+    plan: list[tuple[dict[str, Any], float]] = []
+    for scope in sorted(states):
+        s = states[scope]
+        s.setdefault("scope", scope)
+        interval = 1.0 / s["rate"] if scope == deployment and s.get("rate") else 0.0
+        rpm = limits.get("requests-per-minute")
+        if rpm:
+            interval = max(interval, 60.0 * MARGIN / rpm)
+        at = max(at, s.get("pause_until", 0.0), s.get("tat", 0.0))
+        tpm = limits.get("tokens-per-minute")
+        if tpm:  # GCRA over tokens, one minute of them as the burst
+            s["tok_tat"] = max(now, s.get("tok_tat", 0.0)) + tokens * 60.0 * MARGIN / tpm
+            at = max(at, s["tok_tat"] - 60.0)
+        plan.append((s, interval))
+    for s, interval in plan:
+        if interval or s.get("tat"):
+            s["tat"] = at + interval
+        # the starts of the last two seconds: the rate being sent at, for the decrease
+        recent = [t for t in s.get("recent", ()) if t > now - 2.0][-255:]
+        recent.append(round(at, 3))
+        s["recent"] = recent
+        s["sent"] = s.get("sent", 0) + 1
+        s["wait"] = round(at - now, 3)
+    return max(0.0, at - now)
+
+
+def success_step(ceiling_rpm: float | None, deployment: str, states: dict[str, dict[str, Any]]) -> None:
+    """An answer: additive increase of the adaptive pace, up to a given limit."""
+    s = states[deployment]
+    s.setdefault("scope", deployment)
+    rate = s.get("rate")
+    if rate:
+        rate += max(INCREASE, RECOVER * s.get("cut_from", 0.0)) / rate
+        if ceiling_rpm:
+            rate = min(rate, ceiling_rpm / 60.0 / MARGIN)
+        s["rate"] = rate
+    s["ok"] = s.get("ok", 0) + 1
+
+
+def throttle_step(rpm: float | None, retry_after: float | None, deployment: str, states: dict[str, dict[str, Any]]) -> None:
+    """A 429 (or a Retry-After): pause the scope for every worker, and slow it down
+    (multiplicative decrease, at most once a second)."""
+    now = time.time()
+    s = states[deployment]
+    s.setdefault("scope", deployment)
+    s["throttled"] = s.get("throttled", 0) + 1
+    if retry_after:
+        s["pause_until"] = max(s.get("pause_until", 0.0), now + retry_after)
+    if now - s.get("decreased_at", 0.0) >= 1.0:
+        # the pace being kept: the adaptive one, else the given limit's, else the starts of the
+        # last second (those the provider counted)
+        sent = float(sum(1 for t in s.get("recent", ()) if now - 1.0 < t <= now))
+        base = s.get("rate") or (rpm / 60.0 / MARGIN if rpm else sent)
+        s["cut_from"] = base or 1.0
+        s["rate"] = max(MIN_RATE, (base or 1.0) * DECREASE)
+        s["decreased_at"] = now
+    # Reservations already given out stand (their senders are waiting for them); new ones
+    # start after the pause, at the new pace.
+    s["tat"] = max(s.get("tat", 0.0), s.get("pause_until", 0.0))
+
+
+def _view(s: Mapping[str, Any], now: float) -> ScopeView:
+    recent = sum(1 for t in s.get("recent", ()) if now - 2.0 < t <= now) / 2.0
+    return ScopeView(s["scope"], int(s.get("sent", 0)), int(s.get("throttled", 0)), s.get("rate"),
+                     max(0.0, float(s.get("pause_until", 0.0)) - now), recent)
+
+
+# ------------------------------------------------------------------------------ where the state lives
+
+
+Step = Callable[[dict[str, dict[str, Any]]], Any]
+
+
+class FileStore:
+    """The scopes' state as one small JSON file per scope under the suite's helmc folder, each
+    step run under an exclusive flock of every file it touches (taken in one order: no
+    deadlock). Local workers, Ray on one machine, Slurm jobs on a shared filesystem."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def _path(self, scope: str) -> str:
+        return os.path.join(self.folder, _safe(scope) + ".json")
+
+    def apply(self, scopes: list[str], step: Step) -> Any:
+        with contextlib.ExitStack() as stack:
+            states = {scope: stack.enter_context(_locked(self._path(scope))) for scope in sorted(scopes)}
+            return step(states)
+
+    def views(self) -> list[ScopeView]:
+        """Read without the lock: a torn read is skipped until the next refresh."""
+        out: list[ScopeView] = []
+        try:
+            names = sorted(n for n in os.listdir(self.folder) if n.endswith(".json"))
+        except OSError:
+            return out
+        now = time.time()
+        for n in names:
+            try:
+                with open(os.path.join(self.folder, n)) as f:
+                    out.append(_view(json.load(f), now))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return out
+
+
+ACTOR_NAMESPACE = "helmc"
+
+
+def actor_name(folder: str) -> str:
+    """The suite's governor actor: one per suite folder."""
+    import hashlib
+
+    return "governor-" + hashlib.sha1(os.path.abspath(folder).encode()).hexdigest()[:16]
+
+
+class ScopeStates:
+    """The Ray actor that holds every scope's state for one suite (`--engine ray`): workers on
+    hosts that share no filesystem share one pace through it. Ray runs one call at a time on
+    it (max_concurrency 1), which is the lock; its clock is the one clock of the suite."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, dict[str, Any]] = {}
+
+    def apply(self, scopes: list[str], step: Step) -> Any:
+        return step({scope: self.states.setdefault(scope, {}) for scope in scopes})
+
+    def views(self) -> list[ScopeView]:
+        now = time.time()
+        return [_view(s, now) for s in self.states.values() if "scope" in s]
+
+
+class ActorStore:
+    """A process connected to Ray (a host, helm-run) reaching the suite's actor; the first to
+    need it creates it (get_if_exists), on no CPU of the runs'. It lives while its creator does:
+    the hosts last the suite, and end with helm-run. Created again if it died (its state then
+    starts afresh, as a new suite's would)."""
+
+    def __init__(self, name: str, create: bool = True) -> None:
+        self.name, self.create = name, create
+        self._actor: Any = None
+
+    def _get(self) -> Any:
+        import ray
+
+        if self._actor is None:
+            if self.create:
+                self._actor = ray.remote(ScopeStates).options(  # type: ignore[attr-defined]
+                    name=self.name, namespace=ACTOR_NAMESPACE, get_if_exists=True, num_cpus=0,
+                    max_restarts=0).remote()
+            else:
+                self._actor = ray.get_actor(self.name, namespace=ACTOR_NAMESPACE)
+        return self._actor
+
+    def apply(self, scopes: list[str], step: Step) -> Any:
+        import ray
+
+        try:
+            return ray.get(self._get().apply.remote(scopes, step))
+        except ray.exceptions.RayActorError:  # it died with its creator: a new one
+            self._actor = None
+            return ray.get(self._get().apply.remote(scopes, step))
+
+    def views(self) -> list[ScopeView]:
+        import ray
+
+        try:
+            return ray.get(self._get().views.remote(), timeout=1.0)
+        except Exception:  # noqa: BLE001 - not created yet, or gone: nothing to show
+            self._actor = None
+            return []
+
+
+class RelayStore:
+    """A run's process forked from a Ray host (runtime/engines/remote.py run_forked) cannot call
+    Ray (its connection belongs to the host): it asks the host, which asks the actor. One
+    connection per process, shared by HELM's threads."""
+
+    def __init__(self, address: str, authkey: bytes) -> None:
+        self.address, self.authkey = address, authkey
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    def _call(self, *message: Any) -> Any:
+        from multiprocessing.connection import Client
+
+        with self._lock:
+            if self._conn is None:
+                self._conn = Client(self.address, family="AF_UNIX", authkey=self.authkey)
+            self._conn.send(message)
+            ok, value = self._conn.recv()
+        if not ok:
+            raise RuntimeError(f"the request governor's actor: {value}")
+        return value
+
+    def apply(self, scopes: list[str], step: Step) -> Any:
+        return self._call("apply", scopes, step)
+
+    def views(self) -> list[ScopeView]:
+        return self._call("views")
+
+
+_relay: tuple[str, bytes] | None = None  # set in a Ray host; its forked children inherit it
+
+
+def serve_forked_children(limits: RequestLimits) -> None:
+    """In a Ray host (a Ray actor whose forked children run the runs): relay the children's
+    governor steps to the suite's actor. Idempotent."""
+    global _relay, _relay_pid
+    if limits.shared_by != "ray" or limits.folder is None or _relay is not None:
+        return
+    import secrets
+    import tempfile
+    from multiprocessing.connection import Listener
+
+    store = ActorStore(actor_name(limits.folder))
+    authkey = secrets.token_bytes(16)
+    address = os.path.join(tempfile.mkdtemp(prefix="helmc-governor-"), "relay")
+    listener = Listener(address, family="AF_UNIX", authkey=authkey)
+
+    def serve(conn: Any) -> None:
+        with conn:
+            while True:
+                try:
+                    op, *args = conn.recv()
+                except (EOFError, OSError):
+                    return
+                try:
+                    conn.send((True, store.apply(*args) if op == "apply" else store.views()))
+                except Exception as e:  # noqa: BLE001 - the child raises it, with this text
+                    conn.send((False, f"{type(e).__name__}: {e}"))
+
+    def accept() -> None:
+        while True:
+            try:
+                conn = listener.accept()
+            except Exception:  # noqa: BLE001 - a child that failed the handshake
+                continue
+            threading.Thread(target=serve, args=(conn,), name="helmc-governor-relay", daemon=True).start()
+
+    threading.Thread(target=accept, name="helmc-governor-relay", daemon=True).start()
+    _relay, _relay_pid = (address, authkey), os.getpid()
+
+
+def store_for(limits: RequestLimits) -> FileStore | ActorStore | RelayStore:
+    """Where this process reaches the suite's shared state."""
+    assert limits.folder is not None
+    if limits.shared_by == "ray":
+        if _relay is not None and _relay_pid != os.getpid():
+            return RelayStore(*_relay)
+        return ActorStore(actor_name(limits.folder))
+    return FileStore(os.path.join(limits.folder, "governor"))
+
+
+_relay_pid = os.getpid()  # the process that set _relay (reset by serve_forked_children)
+
+
 class Governor:
     """One per worker process; every thread of HELM's executor shares it."""
 
@@ -145,6 +416,15 @@ class Governor:
         self.limits = limits
         self.folder = os.path.join(limits.folder, "governor")
         os.makedirs(self.folder, exist_ok=True)
+        self._store: Any = None
+        self._store_pid = -1
+
+    @property
+    def store(self) -> FileStore | ActorStore | RelayStore:
+        """Made in the process that uses it: a forked worker gets its own (a Ray child, the relay)."""
+        if self._store_pid != os.getpid():
+            self._store, self._store_pid = store_for(self.limits), os.getpid()
+        return self._store
 
     def _path(self, scope: str) -> str:
         return os.path.join(self.folder, _safe(scope) + ".json")
@@ -156,69 +436,18 @@ class Governor:
     # -------------------------------------------------------------- pacing
 
     def reserve(self, deployment: str, tokens: int) -> float:
-        """Reserve a start for one request; returns the seconds to wait before sending. Every
-        scope of the request is locked at once (in one order: no deadlock), so the start is the
-        latest that any of them allows and each scope's next start follows this one."""
-        lim = self.limits.for_deployment(deployment)
-        scopes = sorted(self.limits.scopes(deployment))
-        now = time.time()
-        with contextlib.ExitStack() as stack:
-            states = [(scope, stack.enter_context(_locked(self._path(scope)))) for scope in scopes]
-            at = now
-            plan: list[tuple[dict[str, Any], float]] = []
-            for scope, s in states:
-                s.setdefault("scope", scope)
-                interval = 1.0 / s["rate"] if scope == deployment and s.get("rate") else 0.0
-                rpm = lim.get("requests-per-minute")
-                if rpm:
-                    interval = max(interval, 60.0 * MARGIN / rpm)
-                at = max(at, s.get("pause_until", 0.0), s.get("tat", 0.0))
-                tpm = lim.get("tokens-per-minute")
-                if tpm:  # GCRA over tokens, one minute of them as the burst
-                    s["tok_tat"] = max(now, s.get("tok_tat", 0.0)) + tokens * 60.0 * MARGIN / tpm
-                    at = max(at, s["tok_tat"] - 60.0)
-                plan.append((s, interval))
-            for s, interval in plan:
-                if interval or s.get("tat"):
-                    s["tat"] = at + interval
-                # the starts of the last two seconds: the rate being sent at, for the decrease
-                recent = [t for t in s.get("recent", ()) if t > now - 2.0][-255:]
-                recent.append(round(at, 3))
-                s["recent"] = recent
-                s["sent"] = s.get("sent", 0) + 1
-                s["wait"] = round(at - now, 3)
-        return max(0.0, at - now)
+        """Reserve a start for one request; returns the seconds to wait before sending."""
+        step = functools.partial(reserve_step, self.limits.for_deployment(deployment), deployment, tokens)
+        return self.store.apply(self.limits.scopes(deployment), step)
 
     def succeeded(self, deployment: str) -> None:
-        with _locked(self._path(deployment)) as s:
-            rate = s.get("rate")
-            if rate:
-                ceiling = self.limits.for_deployment(deployment).get("requests-per-minute")
-                rate += max(INCREASE, RECOVER * s.get("cut_from", 0.0)) / rate
-                if ceiling:
-                    rate = min(rate, ceiling / 60.0 / MARGIN)
-                s["rate"] = rate
-            s["ok"] = s.get("ok", 0) + 1
+        ceiling = self.limits.for_deployment(deployment).get("requests-per-minute")
+        self.store.apply([deployment], functools.partial(success_step, ceiling, deployment))
 
     def throttled(self, deployment: str, retry_after: float | None) -> None:
         """A 429 (or a Retry-After): pause the scope for every worker, and slow it down."""
-        now = time.time()
-        with _locked(self._path(deployment)) as s:
-            s["throttled"] = s.get("throttled", 0) + 1
-            if retry_after:
-                s["pause_until"] = max(s.get("pause_until", 0.0), now + retry_after)
-            if now - s.get("decreased_at", 0.0) >= 1.0:
-                # the pace being kept: the adaptive one, else the given limit's, else the starts
-                # of the last second (those the provider counted)
-                rpm = self.limits.for_deployment(deployment).get("requests-per-minute")
-                sent = float(sum(1 for t in s.get("recent", ()) if now - 1.0 < t <= now))
-                base = s.get("rate") or (rpm / 60.0 / MARGIN if rpm else sent)
-                s["cut_from"] = base or 1.0
-                s["rate"] = max(MIN_RATE, (base or 1.0) * DECREASE)
-                s["decreased_at"] = now
-            # Reservations already given out stand (their senders are waiting for them); new
-            # ones start after the pause, at the new pace.
-            s["tat"] = max(s.get("tat", 0.0), s.get("pause_until", 0.0))
+        rpm = self.limits.for_deployment(deployment).get("requests-per-minute")
+        self.store.apply([deployment], functools.partial(throttle_step, rpm, retry_after, deployment))
 
     @contextlib.contextmanager
     def slot(self, deployment: str) -> Iterator[None]:
@@ -363,26 +592,12 @@ class ScopeView:
     recent_rate: float = 0.0  # requests started in the last two seconds, per second
 
 
-def scope_views(folder: str) -> list[ScopeView]:
-    """What the progress display shows per provider (read without the lock: a torn read is
-    skipped until the next refresh)."""
-    where = os.path.join(folder, "governor")
-    out: list[ScopeView] = []
-    try:
-        names = sorted(n for n in os.listdir(where) if n.endswith(".json"))
-    except OSError:
-        return out
-    now = time.time()
-    for n in names:
-        try:
-            with open(os.path.join(where, n)) as f:
-                s = json.load(f)
-            recent = sum(1 for t in s.get("recent", ()) if now - 2.0 < t <= now) / 2.0
-            out.append(ScopeView(s["scope"], int(s.get("sent", 0)), int(s.get("throttled", 0)), s.get("rate"),
-                                 max(0.0, float(s.get("pause_until", 0.0)) - now), recent))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return out
+def scope_views(folder: str, shared_by: str = "files") -> list[ScopeView]:
+    """What the progress display shows per provider: from the files, or asked of the suite's
+    actor (helm-run, connected to Ray; never created here)."""
+    if shared_by == "ray":
+        return ActorStore(actor_name(folder), create=False).views()
+    return FileStore(os.path.join(folder, "governor")).views()
 
 
 # ------------------------------------------------------------------------------ classifying

@@ -166,7 +166,8 @@ def _run_suite(
     # The workers used, not those asked for: --parallel-runs 10000 with 30 runs uses 30.
     used = min(workers, engine.slots_for(tasks))
     folder = settings.limits.folder
-    providers = (lambda: scope_views(folder)) if folder is not None else None
+    shared_by = settings.limits.shared_by
+    providers = (lambda: scope_views(folder, shared_by)) if folder is not None else None
     with ProgressDisplay(console, len(todo), len(skipped), used, label=engine.worker_label,
                          providers=providers) as display:
 
