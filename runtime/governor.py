@@ -43,6 +43,12 @@ RECOVER = 0.1  # ...or this share of the rate a 429 cut, per second: back to it 
 # provider counting a sliding window sees two requests that came closer than the pace.
 MARGIN = 1.05
 MIN_RATE = 0.2  # requests per second: never slower than one request in 5 s
+# A scope without any limit and never throttled is unpaced: its requests go without a shared
+# step each (with 8 workers x 4 threads, a flock'd step per request and per answer cost each
+# worker 2.5 s of lock waits on issue 25's latency suite). Each worker looks at the scope at most
+# every PEEK seconds, and merges what it sent at most every FLUSH seconds (record_step).
+PEEK = 0.1
+FLUSH = 0.25
 MAX_THROTTLED_RETRIES = 12  # 429s of one request before it fails for good
 MAX_ERROR_RETRIES = 4  # 5xx, timeouts, connection errors of one request
 TRANSIENT = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529})
@@ -203,6 +209,28 @@ def throttle_step(rpm: float | None, retry_after: float | None, deployment: str,
     # Reservations already given out stand (their senders are waiting for them); new ones
     # start after the pause, at the new pace.
     s["tat"] = max(s.get("tat", 0.0), s.get("pause_until", 0.0))
+
+
+def unpaced_until(states: dict[str, dict[str, Any]]) -> float:
+    """Until when (this clock) a request of the scope needs no reservation: the scope has no
+    adaptive pace, no pause and no reservation ahead; 0 when it needs one now. Read-only."""
+    now = time.time()
+    s = next(iter(states.values()))
+    if s.get("rate") or s.get("pause_until", 0.0) > now or s.get("tat", 0.0) > now:
+        return 0.0
+    return now + PEEK
+
+
+def record_step(starts: list[float], ok: int, deployment: str, states: dict[str, dict[str, Any]]) -> None:
+    """What a worker's unpaced requests did, merged in one step: their starts (the rate being
+    sent at, for a decrease) and their answers."""
+    now = time.time()
+    s = states[deployment]
+    s.setdefault("scope", deployment)
+    recent = [t for t in s.get("recent", ()) if t > now - 2.0] + [round(t, 3) for t in starts if t > now - 2.0]
+    s["recent"] = sorted(recent)[-255:]
+    s["sent"] = s.get("sent", 0) + len(starts)
+    s["ok"] = s.get("ok", 0) + ok
 
 
 def _view(s: Mapping[str, Any], now: float) -> ScopeView:
@@ -405,9 +433,9 @@ class Governor:
     """One per worker process; every thread of HELM's executor shares it."""
 
     def __init__(self, limits: RequestLimits) -> None:
+        self._lock = threading.Lock()
         self.rebind(limits)
         self.run: str | None = None
-        self._lock = threading.Lock()
         self.counts: dict[str, int] = {}
         self.failures: list[dict[str, Any]] = []
 
@@ -418,12 +446,16 @@ class Governor:
         os.makedirs(self.folder, exist_ok=True)
         self._store: Any = None
         self._store_pid = -1
+        self._peeked: dict[str, float] = {}  # deployment -> unpaced until (see PEEK)
+        self._pending: dict[str, tuple[list[float], int]] = {}  # unpaced starts and answers not merged yet
+        self._flushed = 0.0
 
     @property
     def store(self) -> FileStore | ActorStore | RelayStore:
         """Made in the process that uses it: a forked worker gets its own (a Ray child, the relay)."""
         if self._store_pid != os.getpid():
             self._store, self._store_pid = store_for(self.limits), os.getpid()
+            self._peeked, self._pending = {}, {}  # the forking process's, not this one's
         return self._store
 
     def _path(self, scope: str) -> str:
@@ -435,19 +467,60 @@ class Governor:
 
     # -------------------------------------------------------------- pacing
 
+    def _unpaced(self, deployment: str) -> bool:
+        """Whether a request of `deployment` may go without a shared step (see PEEK): no limit
+        names it, and the scope, looked at within PEEK seconds, has no pace, pause or queue."""
+        if self.limits.for_deployment(deployment):
+            return False
+        with self._lock:
+            until = self._peeked.get(deployment, 0.0)
+        if until > time.time():
+            return True
+        until = self.store.apply([deployment], unpaced_until)
+        with self._lock:
+            self._peeked[deployment] = until
+        return until > 0.0
+
+    def _buffer(self, deployment: str, start: float | None = None, ok: int = 0) -> None:
+        with self._lock:
+            starts, oks = self._pending.get(deployment, ([], 0))
+            if start is not None:
+                starts.append(start)
+            self._pending[deployment] = (starts, oks + ok)
+            due = time.time() - self._flushed >= FLUSH
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Merge the buffered unpaced requests into the shared state."""
+        with self._lock:
+            pending, self._pending, self._flushed = self._pending, {}, time.time()
+        for deployment, (starts, ok) in pending.items():
+            if starts or ok:
+                self.store.apply([deployment], functools.partial(record_step, starts, ok, deployment))
+
     def reserve(self, deployment: str, tokens: int) -> float:
         """Reserve a start for one request; returns the seconds to wait before sending."""
+        if self._unpaced(deployment):
+            self._buffer(deployment, start=time.time())
+            return 0.0
         step = functools.partial(reserve_step, self.limits.for_deployment(deployment), deployment, tokens)
         return self.store.apply(self.limits.scopes(deployment), step)
 
     def succeeded(self, deployment: str) -> None:
+        if self._unpaced(deployment):
+            self._buffer(deployment, ok=1)
+            return
         ceiling = self.limits.for_deployment(deployment).get("requests-per-minute")
         self.store.apply([deployment], functools.partial(success_step, ceiling, deployment))
 
     def throttled(self, deployment: str, retry_after: float | None) -> None:
         """A 429 (or a Retry-After): pause the scope for every worker, and slow it down."""
+        self.flush()  # the starts the decrease reads
         rpm = self.limits.for_deployment(deployment).get("requests-per-minute")
         self.store.apply([deployment], functools.partial(throttle_step, rpm, retry_after, deployment))
+        with self._lock:
+            self._peeked.pop(deployment, None)  # paced from now on: looked at again
 
     @contextlib.contextmanager
     def slot(self, deployment: str) -> Iterator[None]:
@@ -545,6 +618,7 @@ class Governor:
 
     def end_run(self) -> None:
         """The run's request counts and failures, beside the journal (RunReport)."""
+        self.flush()
         with self._lock:
             if self.run is None:
                 return

@@ -21,6 +21,7 @@ from helmc.runtime.governor import (
     estimate_tokens,
     parse_limit,
     retry_after,
+    scope_views,
 )
 
 from conftest import HELM_INSTALLED
@@ -358,6 +359,8 @@ def test_files_and_the_actor_drive_one_state_machine(tmp_path_factory, events, r
             else:
                 files.throttled(deployment, retry or None)
                 on_actor.throttled(deployment, retry or None)
+        files.flush()
+        on_actor.flush()
         assert sorted(files.store.views(), key=lambda v: v.scope) == sorted(actor.views(), key=lambda v: v.scope)
         for scope, state in actor.states.items():
             with gov._locked(files.store._path(scope)) as on_file:
@@ -401,3 +404,32 @@ def test_on_ray_forked_runs_share_one_pace_through_the_suites_actor(tmp_path, mo
     assert starts[-1] - starts[0] >= 59 * 0.1 * MARGIN - 0.05
     assert not [n for n in os.listdir(os.path.join(folder, "governor")) if n.endswith(".json")]
     assert any(v.scope == "rigapi" and v.sent > 0 for v in views)
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_an_unpaced_scope_takes_no_shared_step_per_request(tmp_path, limited: bool) -> None:
+    """Without a limit and before any 429, requests and answers are merged every FLUSH seconds
+    instead of one locked step each; a 429 seen by another worker reaches this one within PEEK
+    seconds, and every start is counted. With a limit, every request takes its step."""
+    from helmc.runtime.governor import PEEK
+
+    limits = RequestLimits((Limit("requests-per-minute", "rigapi", 6000),) if limited else (), folder=str(tmp_path))
+    g = Governor(limits)
+    steps = []
+    apply = g.store.apply
+    g.store.apply = lambda scopes, step: (steps.append(step), apply(scopes, step))[1]  # type: ignore[method-assign]
+    t0 = time.time()
+    for _ in range(200):
+        g.reserve("rigapi/rig-model", 1)
+        g.succeeded("rigapi/rig-model")
+    took = time.time() - t0
+    if limited:
+        assert len(steps) == 400
+        return
+    assert len(steps) <= 2 * (took / PEEK + took / 0.25) + 4
+    Governor(limits).throttled("rigapi/rig-model", 2.0)  # another worker's 429
+    time.sleep(PEEK + 0.02)
+    assert 1.5 <= g.reserve("rigapi/rig-model", 1) <= 2.0
+    g.flush()
+    (view,) = scope_views(str(tmp_path))
+    assert view.sent == 201 and view.throttled == 1
