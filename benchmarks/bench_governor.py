@@ -95,7 +95,7 @@ def main() -> None:
         ratio = r["wall"] / (r["floor"] + 5) if r["floor"] else float("nan")
         print(f"{r['name']:12} {r['exit']:4} {r['done']:4} {r['wall']:7.1f} {r['requests']:8} {r['throttled']:5} "
               f"{pct:6.1f} {r['span']:10.1f} {r['floor']:7.1f} {ratio:14.2f} {_s(r['dispatch']):>10} "
-              f"{_s(r['first']):>9} {target(name, r['floor']):8.1f}", flush=True)
+              f"{_s(r['first']):>9} {_s(target(name, r['floor']) if r['floor'] else None):>8}", flush=True)
 
 
 def target(name: str, floor: float) -> float:

@@ -145,8 +145,10 @@ def _locked(path: str) -> Iterator[dict[str, Any]]:
 # every host). Files and actor both run these same functions (`ScopeStore.apply`).
 
 
-def reserve_step(limits: Mapping[str, float], deployment: str, tokens: int, states: dict[str, dict[str, Any]]) -> float:
-    """Reserve a start for one request of `deployment`; the seconds to wait before sending. The
+def reserve_step(limits: Mapping[str, float], deployment: str, tokens: int,
+                 states: dict[str, dict[str, Any]]) -> tuple[float, bool]:
+    """Reserve a start for one request of `deployment`: the seconds to wait before sending, and
+    whether its scope has an adaptive pace (else its answer changes nothing but a count). The
     start is the latest that any of its scopes allows, and each scope's next start follows it."""
     now = time.time()
     at = now
@@ -173,7 +175,7 @@ def reserve_step(limits: Mapping[str, float], deployment: str, tokens: int, stat
         s["recent"] = recent
         s["sent"] = s.get("sent", 0) + 1
         s["wait"] = round(at - now, 3)
-    return max(0.0, at - now)
+    return max(0.0, at - now), bool(states[deployment].get("rate"))
 
 
 def success_step(ceiling_rpm: float | None, deployment: str, states: dict[str, dict[str, Any]]) -> None:
@@ -447,6 +449,7 @@ class Governor:
         self._store: Any = None
         self._store_pid = -1
         self._peeked: dict[str, float] = {}  # deployment -> unpaced until (see PEEK)
+        self._adaptive: dict[str, bool] = {}  # deployment -> its last reservation saw an adaptive pace
         self._pending: dict[str, tuple[list[float], int]] = {}  # unpaced starts and answers not merged yet
         self._flushed = 0.0
 
@@ -455,7 +458,7 @@ class Governor:
         """Made in the process that uses it: a forked worker gets its own (a Ray child, the relay)."""
         if self._store_pid != os.getpid():
             self._store, self._store_pid = store_for(self.limits), os.getpid()
-            self._peeked, self._pending = {}, {}  # the forking process's, not this one's
+            self._peeked, self._pending, self._adaptive = {}, {}, {}  # the forking process's, not this one's
         return self._store
 
     def _path(self, scope: str) -> str:
@@ -505,10 +508,15 @@ class Governor:
             self._buffer(deployment, start=time.time())
             return 0.0
         step = functools.partial(reserve_step, self.limits.for_deployment(deployment), deployment, tokens)
-        return self.store.apply(self.limits.scopes(deployment), step)
+        wait, adaptive = self.store.apply(self.limits.scopes(deployment), step)
+        with self._lock:
+            self._adaptive[deployment] = adaptive
+        return wait
 
     def succeeded(self, deployment: str) -> None:
-        if self._unpaced(deployment):
+        # An answer moves an adaptive pace only; otherwise it is a count, merged with the others
+        # (on Ray each shared step is a round trip through the host to the actor).
+        if self._unpaced(deployment) or not self._adaptive.get(deployment, True):
             self._buffer(deployment, ok=1)
             return
         ceiling = self.limits.for_deployment(deployment).get("requests-per-minute")
@@ -521,6 +529,7 @@ class Governor:
         self.store.apply([deployment], functools.partial(throttle_step, rpm, retry_after, deployment))
         with self._lock:
             self._peeked.pop(deployment, None)  # paced from now on: looked at again
+            self._adaptive[deployment] = True
 
     @contextlib.contextmanager
     def slot(self, deployment: str) -> Iterator[None]:
