@@ -18,6 +18,7 @@ import pickle
 import shutil
 import stat
 import sys
+import threading
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
@@ -841,6 +842,25 @@ def storage_failure(error: str | None) -> str | None:
     return rest if head == "" or head.endswith(".") else None
 
 
+def _warm_in_background(names: Sequence[str]) -> None:
+    """A worker that was not forked from a warm process (a Slurm job) imports the classes its
+    run loads lazily (metrics: scikit-learn, scipy; the client's SDK) in a thread while the run
+    starts: the run's requests mostly wait (on the model, on the governor's pace), and the
+    imports then cost no wall time at the metrics, where the run would wait for them. Python's
+    import locks keep a module imported once if the run needs it first."""
+    if not names:
+        return
+
+    def warm() -> None:
+        try:
+            import_classes(names)
+            warm_sdks()
+        except BaseException:  # noqa: BLE001 - best effort: the run imports what it needs itself
+            pass
+
+    threading.Thread(target=warm, name="helmc-warm", daemon=True).start()
+
+
 class RunWroteNothing(Exception):
     """Runner.run_one returned, but the run folder lacks HELM's output files."""
 
@@ -927,6 +947,7 @@ class HelmExecutor:
                 if self._runner is None:
                     if not _PREPARED:  # a spawned (not forked) worker: configure HELM here
                         prepare(s, self.registries)
+                        _warm_in_background(self.warm)
                     self._runner = self._make_runner()
                 run_spec = pickle.loads(task.payload)
                 runner = self._runner

@@ -105,9 +105,10 @@ def run_suite(
 
 
 def _helm_executor(runs: Sequence[BuiltRun], settings: HelmSettings, engine: Engine) -> HelmExecutor:
-    """HELM's executor; it names the classes to import beforehand where workers fork from a
-    process that is not helm-run (helm-run itself imports them before forking: prewarm)."""
-    return HelmExecutor(settings, warm=prewarm_names(runs) if engine.warms_up and runs else ())
+    """HELM's executor; it names the classes to import beforehand where workers are not forked
+    from helm-run (helm-run itself imports them before forking: prewarm)."""
+    # Ray hosts import them before forking; Slurm jobs (not forked) while their first run starts
+    return HelmExecutor(settings, warm=prewarm_names(runs) if engine.kind in ("ray", "slurm") and runs else ())
 
 
 def _run_suite(
