@@ -55,8 +55,16 @@ def run(name: str, a: argparse.Namespace, workdir: str) -> dict:
         cmd = contender(name, a.parallel, a.rate) + ["--run-entries", *entries(a.runs), "-m", str(a.m),
                                                      "--local-path", "pe", "-o", "out", "--suite", "bench"]
         t0 = time.time()
+        dispatched = None  # helm-run's line saying the runs are handed to the workers
         with open(os.path.join(workdir, f"{name}.log"), "w") as log:
-            p = subprocess.run(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+            p = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            assert p.stdout is not None
+            for line in p.stdout:  # timestamped as it arrives: where the time before the first request goes
+                now = time.time() - t0
+                log.write(f"{now:8.3f} {line}")
+                if dispatched is None and line.startswith("helm-run:") and "run(s) to do" in line:
+                    dispatched = now
+            p.wait()
         wall = time.time() - t0
         c = rig.counts
         arrivals = sorted(t for t, _ in c.log)
@@ -65,7 +73,8 @@ def run(name: str, a: argparse.Namespace, workdir: str) -> dict:
         if os.path.isdir(runs_dir) else 0
     return {"name": name, "exit": p.returncode, "wall": wall, "requests": c.requests, "answered": c.answered,
             "throttled": c.throttled, "span": (arrivals[-1] - arrivals[0]) if arrivals else 0.0, "done": done,
-            "floor": c.answered / a.rate}
+            "floor": c.answered / a.rate, "dispatch": dispatched,
+            "first": (arrivals[0] - t0) if arrivals else None}
 
 
 def main() -> None:
@@ -79,13 +88,23 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="helmc-bench-governor-")
     print(f"{a.runs} runs, -m {a.m}, API at {a.rate:g} requests/s; logs in {workdir}")
     print(f"{'contender':12} {'exit':>4} {'done':>4} {'wall s':>7} {'requests':>8} {'429':>5} {'429 %':>6} "
-          f"{'1st-last s':>10} {'floor s':>7} {'wall/(floor+5)':>14}")
+          f"{'1st-last s':>10} {'floor s':>7} {'wall/(floor+5)':>14} {'dispatch s':>10} {'1st req s':>9} {'target s':>8}")
     for name in a.contenders:
         r = run(name, a, workdir)
         pct = 100.0 * r["throttled"] / r["requests"] if r["requests"] else 0.0
         ratio = r["wall"] / (r["floor"] + 5) if r["floor"] else float("nan")
         print(f"{r['name']:12} {r['exit']:4} {r['done']:4} {r['wall']:7.1f} {r['requests']:8} {r['throttled']:5} "
-              f"{pct:6.1f} {r['span']:10.1f} {r['floor']:7.1f} {ratio:14.2f}", flush=True)
+              f"{pct:6.1f} {r['span']:10.1f} {r['floor']:7.1f} {ratio:14.2f} {_s(r['dispatch']):>10} "
+              f"{_s(r['first']):>9} {_s(target(name, r['floor']) if r['floor'] else None):>8}", flush=True)
+
+
+def target(name: str, floor: float) -> float:
+    """Issue 21's bound on the wall time: 1.15 x floor + 5 s with a limit, 1.5 x floor + 5 s without."""
+    return (1.15 if name.endswith("limit") else 1.5) * floor + 5.0
+
+
+def _s(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
 
 
 if __name__ == "__main__":

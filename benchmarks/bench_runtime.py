@@ -16,6 +16,12 @@ stopped, summary printed). The limit of a parallel helm-run is the suite's CPU s
 HELM's sequential helm-run used) divided by the cores, plus helm-run's start-up. Usage:
 
     python benchmarks/bench_runtime.py [--delay 0.1] [-m 10] [-n 4] [--repeat 3] [--contenders helm p8 ray4]
+
+`--latency-suite` measures issue 25's suite instead (bench_runtime_latency.conf: simple_mcqa and
+simple_classification, each plain, max_train_instances=zero, =one and eval_split=test), with
+`-m 100 --disable-cache`, on the same model (HELM's SimpleClient sleeping --delay per request):
+
+    python benchmarks/bench_runtime.py --latency-suite --repeat 3 --contenders helm p8
 """
 
 from __future__ import annotations
@@ -84,12 +90,17 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--contenders", nargs="+", default=["helm", "p8", "ray4"], choices=list(CONTENDERS))
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--latency-suite", action="store_true",
+                    help="issue 25's suite: bench_runtime_latency.conf, -m 100, --disable-cache")
     a = ap.parse_args()
+    if a.latency_suite:
+        a.conf = os.path.join(HERE, "bench_runtime_latency.conf")
+        a.max_eval_instances = 100
 
     env = {**os.environ, "HELMC_BENCH_DELAY": str(a.delay), "NO_COLOR": "1", "COLUMNS": "200"}
     tmp = tempfile.mkdtemp(prefix="helmc-bench-")
     common = ["--conf-paths", a.conf, "--suite", "bench", "-m", str(a.max_eval_instances), "--plugins", PLUGIN,
-              "-n", str(a.num_threads)]
+              "-n", str(a.num_threads)] + (["--disable-cache"] if a.latency_suite else [])
     results: dict[str, list[dict[str, float]]] = {n: [] for n in a.contenders}
     runs: dict[str, int] = {}
     try:

@@ -8,11 +8,13 @@ import errno
 import os
 import pickle
 import shutil
+import threading
 import traceback
 from typing import Any, Sequence
 
 from .engine import Task
 from .governor import current as governor_of_process
+from .governor import serve_forked_children, warm_sdks
 from .helm_setup import (HelmSettings, HelmSetupError, HelmUnavailable, is_prepared, log_dir, prepare, read_api_key,
                          redirect_output, registries, run_log_path)
 from .run_folders import HELM_OUTPUT_FILES, commit_run_folder, run_folder, staging_folder, writes_outputs
@@ -56,6 +58,25 @@ def error_type(error: str | None) -> str | None:
     return head if head and all(part.isidentifier() for part in head.split(".")) else None
 
 
+def _warm_in_background(names: Sequence[str]) -> None:
+    """A worker that was not forked from a warm process (a Slurm job) imports the classes its
+    run loads lazily (metrics: scikit-learn, scipy; the client's SDK) in a thread while the run
+    starts: the run's requests mostly wait (on the model, on the governor's pace), and the
+    imports then cost no wall time at the metrics, where the run would wait for them. Python's
+    import locks keep a module imported once if the run needs it first."""
+    if not names:
+        return
+
+    def warm() -> None:
+        try:
+            import_classes(names)
+            warm_sdks()
+        except BaseException:  # noqa: BLE001 - best effort: the run imports what it needs itself
+            pass
+
+    threading.Thread(target=warm, name="helmc-warm", daemon=True).start()
+
+
 class RunWroteNothing(Exception):
     """Runner.run_one returned, but the run folder lacks HELM's output files."""
 
@@ -82,6 +103,8 @@ class HelmExecutor:
                 if not is_prepared():
                     prepare(s, self.registries)
                 import_classes(self.warm)
+                warm_sdks()
+                serve_forked_children(s.limits)  # on Ray: the runs' steps to the suite's actor
             except (HelmUnavailable, HelmSetupError):
                 pass
 
@@ -140,6 +163,7 @@ class HelmExecutor:
                 if self._runner is None:
                     if not is_prepared():  # a spawned (not forked) worker: configure HELM here
                         prepare(s, self.registries)
+                        _warm_in_background(self.warm)
                     self._runner = self._make_runner()
                 run_spec = pickle.loads(task.payload)
                 runner = self._runner

@@ -25,9 +25,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import os
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -41,6 +43,12 @@ RECOVER = 0.1  # ...or this share of the rate a 429 cut, per second: back to it 
 # provider counting a sliding window sees two requests that came closer than the pace.
 MARGIN = 1.05
 MIN_RATE = 0.2  # requests per second: never slower than one request in 5 s
+# A scope without any limit and never throttled is unpaced: its requests go without a shared
+# step each (with 8 workers x 4 threads, a flock'd step per request and per answer cost each
+# worker 2.5 s of lock waits on issue 25's latency suite). Each worker looks at the scope at most
+# every PEEK seconds, and merges what it sent at most every FLUSH seconds (record_step).
+PEEK = 0.1
+FLUSH = 0.25
 MAX_THROTTLED_RETRIES = 12  # 429s of one request before it fails for good
 MAX_ERROR_RETRIES = 4  # 5xx, timeouts, connection errors of one request
 TRANSIENT = frozenset({408, 409, 429, 500, 502, 503, 504, 520, 522, 524, 529})
@@ -59,6 +67,7 @@ class RequestLimits:
 
     limits: tuple[Limit, ...] = ()
     folder: str | None = None
+    shared_by: str = "files"  # "files": flock'd files in `folder`; "ray": one Ray actor per suite
 
     def for_deployment(self, deployment: str) -> dict[str, float]:
         """The tightest limit of each kind that applies to `deployment`."""
@@ -129,13 +138,306 @@ def _locked(path: str) -> Iterator[dict[str, Any]]:
         os.close(fd)  # releases the flock
 
 
+# ------------------------------------------------------------------------------ the state machine
+#
+# One step per event, on the state dicts of the scopes it touches (`states`: scope -> dict), with
+# the clock of wherever it runs: the flock holder's for files, the actor's on Ray (one clock for
+# every host). Files and actor both run these same functions (`ScopeStore.apply`).
+
+
+def reserve_step(limits: Mapping[str, float], deployment: str, tokens: int,
+                 states: dict[str, dict[str, Any]]) -> tuple[float, bool]:
+    """Reserve a start for one request of `deployment`: the seconds to wait before sending, and
+    whether its scope has an adaptive pace (else its answer changes nothing but a count). The
+    start is the latest that any of its scopes allows, and each scope's next start follows it."""
+    now = time.time()
+    at = now
+    plan: list[tuple[dict[str, Any], float]] = []
+    for scope in sorted(states):
+        s = states[scope]
+        s.setdefault("scope", scope)
+        interval = 1.0 / s["rate"] if scope == deployment and s.get("rate") else 0.0
+        rpm = limits.get("requests-per-minute")
+        if rpm:
+            interval = max(interval, 60.0 * MARGIN / rpm)
+        at = max(at, s.get("pause_until", 0.0), s.get("tat", 0.0))
+        tpm = limits.get("tokens-per-minute")
+        if tpm:  # GCRA over tokens, one minute of them as the burst
+            s["tok_tat"] = max(now, s.get("tok_tat", 0.0)) + tokens * 60.0 * MARGIN / tpm
+            at = max(at, s["tok_tat"] - 60.0)
+        plan.append((s, interval))
+    for s, interval in plan:
+        if interval or s.get("tat"):
+            s["tat"] = at + interval
+        # the starts of the last two seconds: the rate being sent at, for the decrease
+        recent = [t for t in s.get("recent", ()) if t > now - 2.0][-255:]
+        recent.append(round(at, 3))
+        s["recent"] = recent
+        s["sent"] = s.get("sent", 0) + 1
+        s["wait"] = round(at - now, 3)
+    return max(0.0, at - now), bool(states[deployment].get("rate"))
+
+
+def success_step(ceiling_rpm: float | None, deployment: str, states: dict[str, dict[str, Any]]) -> None:
+    """An answer: additive increase of the adaptive pace, up to a given limit."""
+    s = states[deployment]
+    s.setdefault("scope", deployment)
+    rate = s.get("rate")
+    if rate:
+        rate += max(INCREASE, RECOVER * s.get("cut_from", 0.0)) / rate
+        if ceiling_rpm:
+            rate = min(rate, ceiling_rpm / 60.0 / MARGIN)
+        s["rate"] = rate
+    s["ok"] = s.get("ok", 0) + 1
+
+
+def throttle_step(rpm: float | None, retry_after: float | None, deployment: str, states: dict[str, dict[str, Any]]) -> None:
+    """A 429 (or a Retry-After): pause the scope for every worker, and slow it down
+    (multiplicative decrease, at most once a second)."""
+    now = time.time()
+    s = states[deployment]
+    s.setdefault("scope", deployment)
+    s["throttled"] = s.get("throttled", 0) + 1
+    if retry_after:
+        s["pause_until"] = max(s.get("pause_until", 0.0), now + retry_after)
+    if now - s.get("decreased_at", 0.0) >= 1.0:
+        # the pace being kept: the adaptive one, else the given limit's, else the starts of the
+        # last second (those the provider counted)
+        sent = float(sum(1 for t in s.get("recent", ()) if now - 1.0 < t <= now))
+        base = s.get("rate") or (rpm / 60.0 / MARGIN if rpm else sent)
+        s["cut_from"] = base or 1.0
+        s["rate"] = max(MIN_RATE, (base or 1.0) * DECREASE)
+        s["decreased_at"] = now
+    # Reservations already given out stand (their senders are waiting for them); new ones
+    # start after the pause, at the new pace.
+    s["tat"] = max(s.get("tat", 0.0), s.get("pause_until", 0.0))
+
+
+def unpaced_until(states: dict[str, dict[str, Any]]) -> float:
+    """Until when (this clock) a request of the scope needs no reservation: the scope has no
+    adaptive pace, no pause and no reservation ahead; 0 when it needs one now. Read-only."""
+    now = time.time()
+    s = next(iter(states.values()))
+    if s.get("rate") or s.get("pause_until", 0.0) > now or s.get("tat", 0.0) > now:
+        return 0.0
+    return now + PEEK
+
+
+def record_step(starts: list[float], ok: int, deployment: str, states: dict[str, dict[str, Any]]) -> None:
+    """What a worker's unpaced requests did, merged in one step: their starts (the rate being
+    sent at, for a decrease) and their answers."""
+    now = time.time()
+    s = states[deployment]
+    s.setdefault("scope", deployment)
+    recent = [t for t in s.get("recent", ()) if t > now - 2.0] + [round(t, 3) for t in starts if t > now - 2.0]
+    s["recent"] = sorted(recent)[-255:]
+    s["sent"] = s.get("sent", 0) + len(starts)
+    s["ok"] = s.get("ok", 0) + ok
+
+
+def _view(s: Mapping[str, Any], now: float) -> ScopeView:
+    recent = sum(1 for t in s.get("recent", ()) if now - 2.0 < t <= now) / 2.0
+    return ScopeView(s["scope"], int(s.get("sent", 0)), int(s.get("throttled", 0)), s.get("rate"),
+                     max(0.0, float(s.get("pause_until", 0.0)) - now), recent)
+
+
+# ------------------------------------------------------------------------------ where the state lives
+
+
+Step = Callable[[dict[str, dict[str, Any]]], Any]
+
+
+class FileStore:
+    """The scopes' state as one small JSON file per scope under the suite's helmc folder, each
+    step run under an exclusive flock of every file it touches (taken in one order: no
+    deadlock). Local workers, Ray on one machine, Slurm jobs on a shared filesystem."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def _path(self, scope: str) -> str:
+        return os.path.join(self.folder, _safe(scope) + ".json")
+
+    def apply(self, scopes: list[str], step: Step) -> Any:
+        with contextlib.ExitStack() as stack:
+            states = {scope: stack.enter_context(_locked(self._path(scope))) for scope in sorted(scopes)}
+            return step(states)
+
+    def views(self) -> list[ScopeView]:
+        """Read without the lock: a torn read is skipped until the next refresh."""
+        out: list[ScopeView] = []
+        try:
+            names = sorted(n for n in os.listdir(self.folder) if n.endswith(".json"))
+        except OSError:
+            return out
+        now = time.time()
+        for n in names:
+            try:
+                with open(os.path.join(self.folder, n)) as f:
+                    out.append(_view(json.load(f), now))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return out
+
+
+ACTOR_NAMESPACE = "helmc"
+
+
+def actor_name(folder: str) -> str:
+    """The suite's governor actor: one per suite folder."""
+    import hashlib
+
+    return "governor-" + hashlib.sha1(os.path.abspath(folder).encode()).hexdigest()[:16]
+
+
+class ScopeStates:
+    """The Ray actor that holds every scope's state for one suite (`--engine ray`): workers on
+    hosts that share no filesystem share one pace through it. Ray runs one call at a time on
+    it (max_concurrency 1), which is the lock; its clock is the one clock of the suite."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, dict[str, Any]] = {}
+
+    def apply(self, scopes: list[str], step: Step) -> Any:
+        return step({scope: self.states.setdefault(scope, {}) for scope in scopes})
+
+    def views(self) -> list[ScopeView]:
+        now = time.time()
+        return [_view(s, now) for s in self.states.values() if "scope" in s]
+
+
+class ActorStore:
+    """A process connected to Ray (a host, helm-run) reaching the suite's actor; the first to
+    need it creates it (get_if_exists), on no CPU of the runs'. It lives while its creator does:
+    the hosts last the suite, and end with helm-run. Created again if it died (its state then
+    starts afresh, as a new suite's would)."""
+
+    def __init__(self, name: str, create: bool = True) -> None:
+        self.name, self.create = name, create
+        self._actor: Any = None
+
+    def _get(self) -> Any:
+        import ray
+
+        if self._actor is None:
+            if self.create:
+                self._actor = ray.remote(ScopeStates).options(  # type: ignore[attr-defined]
+                    name=self.name, namespace=ACTOR_NAMESPACE, get_if_exists=True, num_cpus=0,
+                    max_restarts=0).remote()
+            else:
+                self._actor = ray.get_actor(self.name, namespace=ACTOR_NAMESPACE)
+        return self._actor
+
+    def apply(self, scopes: list[str], step: Step) -> Any:
+        import ray
+
+        try:
+            return ray.get(self._get().apply.remote(scopes, step))
+        except ray.exceptions.RayActorError:  # it died with its creator: a new one
+            self._actor = None
+            return ray.get(self._get().apply.remote(scopes, step))
+
+    def views(self) -> list[ScopeView]:
+        import ray
+
+        try:
+            return ray.get(self._get().views.remote(), timeout=1.0)
+        except Exception:  # noqa: BLE001 - not created yet, or gone: nothing to show
+            self._actor = None
+            return []
+
+
+class RelayStore:
+    """A run's process forked from a Ray host (runtime/engines/remote.py run_forked) cannot call
+    Ray (its connection belongs to the host): it asks the host, which asks the actor. One
+    connection per process, shared by HELM's threads."""
+
+    def __init__(self, address: str, authkey: bytes) -> None:
+        self.address, self.authkey = address, authkey
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    def _call(self, *message: Any) -> Any:
+        from multiprocessing.connection import Client
+
+        with self._lock:
+            if self._conn is None:
+                self._conn = Client(self.address, family="AF_UNIX", authkey=self.authkey)
+            self._conn.send(message)
+            ok, value = self._conn.recv()
+        if not ok:
+            raise RuntimeError(f"the request governor's actor: {value}")
+        return value
+
+    def apply(self, scopes: list[str], step: Step) -> Any:
+        return self._call("apply", scopes, step)
+
+    def views(self) -> list[ScopeView]:
+        return self._call("views")
+
+
+_relay: tuple[str, bytes] | None = None  # set in a Ray host; its forked children inherit it
+
+
+def serve_forked_children(limits: RequestLimits) -> None:
+    """In a Ray host (a Ray actor whose forked children run the runs): relay the children's
+    governor steps to the suite's actor. Idempotent."""
+    global _relay, _relay_pid
+    if limits.shared_by != "ray" or limits.folder is None or _relay is not None:
+        return
+    import secrets
+    import tempfile
+    from multiprocessing.connection import Listener
+
+    store = ActorStore(actor_name(limits.folder))
+    authkey = secrets.token_bytes(16)
+    address = os.path.join(tempfile.mkdtemp(prefix="helmc-governor-"), "relay")
+    listener = Listener(address, family="AF_UNIX", authkey=authkey)
+
+    def serve(conn: Any) -> None:
+        with conn:
+            while True:
+                try:
+                    op, *args = conn.recv()
+                except (EOFError, OSError):
+                    return
+                try:
+                    conn.send((True, store.apply(*args) if op == "apply" else store.views()))
+                except Exception as e:  # noqa: BLE001 - the child raises it, with this text
+                    conn.send((False, f"{type(e).__name__}: {e}"))
+
+    def accept() -> None:
+        while True:
+            try:
+                conn = listener.accept()
+            except Exception:  # noqa: BLE001 - a child that failed the handshake
+                continue
+            threading.Thread(target=serve, args=(conn,), name="helmc-governor-relay", daemon=True).start()
+
+    threading.Thread(target=accept, name="helmc-governor-relay", daemon=True).start()
+    _relay, _relay_pid = (address, authkey), os.getpid()
+
+
+def store_for(limits: RequestLimits) -> FileStore | ActorStore | RelayStore:
+    """Where this process reaches the suite's shared state."""
+    assert limits.folder is not None
+    if limits.shared_by == "ray":
+        if _relay is not None and _relay_pid != os.getpid():
+            return RelayStore(*_relay)
+        return ActorStore(actor_name(limits.folder))
+    return FileStore(os.path.join(limits.folder, "governor"))
+
+
+_relay_pid = os.getpid()  # the process that set _relay (reset by serve_forked_children)
+
+
 class Governor:
     """One per worker process; every thread of HELM's executor shares it."""
 
     def __init__(self, limits: RequestLimits) -> None:
+        self._lock = threading.Lock()
         self.rebind(limits)
         self.run: str | None = None
-        self._lock = threading.Lock()
         self.counts: dict[str, int] = {}
         self.failures: list[dict[str, Any]] = []
 
@@ -144,6 +446,20 @@ class Governor:
         self.limits = limits
         self.folder = os.path.join(limits.folder, "governor")
         os.makedirs(self.folder, exist_ok=True)
+        self._store: Any = None
+        self._store_pid = -1
+        self._peeked: dict[str, float] = {}  # deployment -> unpaced until (see PEEK)
+        self._adaptive: dict[str, bool] = {}  # deployment -> its last reservation saw an adaptive pace
+        self._pending: dict[str, tuple[list[float], int]] = {}  # unpaced starts and answers not merged yet
+        self._flushed = 0.0
+
+    @property
+    def store(self) -> FileStore | ActorStore | RelayStore:
+        """Made in the process that uses it: a forked worker gets its own (a Ray child, the relay)."""
+        if self._store_pid != os.getpid():
+            self._store, self._store_pid = store_for(self.limits), os.getpid()
+            self._peeked, self._pending, self._adaptive = {}, {}, {}  # the forking process's, not this one's
+        return self._store
 
     def _path(self, scope: str) -> str:
         return os.path.join(self.folder, _safe(scope) + ".json")
@@ -154,70 +470,66 @@ class Governor:
 
     # -------------------------------------------------------------- pacing
 
+    def _unpaced(self, deployment: str) -> bool:
+        """Whether a request of `deployment` may go without a shared step (see PEEK): no limit
+        names it, and the scope, looked at within PEEK seconds, has no pace, pause or queue."""
+        if self.limits.for_deployment(deployment):
+            return False
+        with self._lock:
+            until = self._peeked.get(deployment, 0.0)
+        if until > time.time():
+            return True
+        until = self.store.apply([deployment], unpaced_until)
+        with self._lock:
+            self._peeked[deployment] = until
+        return until > 0.0
+
+    def _buffer(self, deployment: str, start: float | None = None, ok: int = 0) -> None:
+        with self._lock:
+            starts, oks = self._pending.get(deployment, ([], 0))
+            if start is not None:
+                starts.append(start)
+            self._pending[deployment] = (starts, oks + ok)
+            due = time.time() - self._flushed >= FLUSH
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Merge the buffered unpaced requests into the shared state."""
+        with self._lock:
+            pending, self._pending, self._flushed = self._pending, {}, time.time()
+        for deployment, (starts, ok) in pending.items():
+            if starts or ok:
+                self.store.apply([deployment], functools.partial(record_step, starts, ok, deployment))
+
     def reserve(self, deployment: str, tokens: int) -> float:
-        """Reserve a start for one request; returns the seconds to wait before sending. Every
-        scope of the request is locked at once (in one order: no deadlock), so the start is the
-        latest that any of them allows and each scope's next start follows this one."""
-        lim = self.limits.for_deployment(deployment)
-        scopes = sorted(self.limits.scopes(deployment))
-        now = time.time()
-        with contextlib.ExitStack() as stack:
-            states = [(scope, stack.enter_context(_locked(self._path(scope)))) for scope in scopes]
-            at = now
-            plan: list[tuple[dict[str, Any], float]] = []
-            for scope, s in states:
-                s.setdefault("scope", scope)
-                interval = 1.0 / s["rate"] if scope == deployment and s.get("rate") else 0.0
-                rpm = lim.get("requests-per-minute")
-                if rpm:
-                    interval = max(interval, 60.0 * MARGIN / rpm)
-                at = max(at, s.get("pause_until", 0.0), s.get("tat", 0.0))
-                tpm = lim.get("tokens-per-minute")
-                if tpm:  # GCRA over tokens, one minute of them as the burst
-                    s["tok_tat"] = max(now, s.get("tok_tat", 0.0)) + tokens * 60.0 * MARGIN / tpm
-                    at = max(at, s["tok_tat"] - 60.0)
-                plan.append((s, interval))
-            for s, interval in plan:
-                if interval or s.get("tat"):
-                    s["tat"] = at + interval
-                # the starts of the last two seconds: the rate being sent at, for the decrease
-                recent = [t for t in s.get("recent", ()) if t > now - 2.0][-255:]
-                recent.append(round(at, 3))
-                s["recent"] = recent
-                s["sent"] = s.get("sent", 0) + 1
-                s["wait"] = round(at - now, 3)
-        return max(0.0, at - now)
+        """Reserve a start for one request; returns the seconds to wait before sending."""
+        if self._unpaced(deployment):
+            self._buffer(deployment, start=time.time())
+            return 0.0
+        step = functools.partial(reserve_step, self.limits.for_deployment(deployment), deployment, tokens)
+        wait, adaptive = self.store.apply(self.limits.scopes(deployment), step)
+        with self._lock:
+            self._adaptive[deployment] = adaptive
+        return wait
 
     def succeeded(self, deployment: str) -> None:
-        with _locked(self._path(deployment)) as s:
-            rate = s.get("rate")
-            if rate:
-                ceiling = self.limits.for_deployment(deployment).get("requests-per-minute")
-                rate += max(INCREASE, RECOVER * s.get("cut_from", 0.0)) / rate
-                if ceiling:
-                    rate = min(rate, ceiling / 60.0 / MARGIN)
-                s["rate"] = rate
-            s["ok"] = s.get("ok", 0) + 1
+        # An answer moves an adaptive pace only; otherwise it is a count, merged with the others
+        # (on Ray each shared step is a round trip through the host to the actor).
+        if self._unpaced(deployment) or not self._adaptive.get(deployment, True):
+            self._buffer(deployment, ok=1)
+            return
+        ceiling = self.limits.for_deployment(deployment).get("requests-per-minute")
+        self.store.apply([deployment], functools.partial(success_step, ceiling, deployment))
 
     def throttled(self, deployment: str, retry_after: float | None) -> None:
         """A 429 (or a Retry-After): pause the scope for every worker, and slow it down."""
-        now = time.time()
-        with _locked(self._path(deployment)) as s:
-            s["throttled"] = s.get("throttled", 0) + 1
-            if retry_after:
-                s["pause_until"] = max(s.get("pause_until", 0.0), now + retry_after)
-            if now - s.get("decreased_at", 0.0) >= 1.0:
-                # the pace being kept: the adaptive one, else the given limit's, else the starts
-                # of the last second (those the provider counted)
-                rpm = self.limits.for_deployment(deployment).get("requests-per-minute")
-                sent = float(sum(1 for t in s.get("recent", ()) if now - 1.0 < t <= now))
-                base = s.get("rate") or (rpm / 60.0 / MARGIN if rpm else sent)
-                s["cut_from"] = base or 1.0
-                s["rate"] = max(MIN_RATE, (base or 1.0) * DECREASE)
-                s["decreased_at"] = now
-            # Reservations already given out stand (their senders are waiting for them); new
-            # ones start after the pause, at the new pace.
-            s["tat"] = max(s.get("tat", 0.0), s.get("pause_until", 0.0))
+        self.flush()  # the starts the decrease reads
+        rpm = self.limits.for_deployment(deployment).get("requests-per-minute")
+        self.store.apply([deployment], functools.partial(throttle_step, rpm, retry_after, deployment))
+        with self._lock:
+            self._peeked.pop(deployment, None)  # paced from now on: looked at again
+            self._adaptive[deployment] = True
 
     @contextlib.contextmanager
     def slot(self, deployment: str) -> Iterator[None]:
@@ -315,6 +627,7 @@ class Governor:
 
     def end_run(self) -> None:
         """The run's request counts and failures, beside the journal (RunReport)."""
+        self.flush()
         with self._lock:
             if self.run is None:
                 return
@@ -362,26 +675,12 @@ class ScopeView:
     recent_rate: float = 0.0  # requests started in the last two seconds, per second
 
 
-def scope_views(folder: str) -> list[ScopeView]:
-    """What the progress display shows per provider (read without the lock: a torn read is
-    skipped until the next refresh)."""
-    where = os.path.join(folder, "governor")
-    out: list[ScopeView] = []
-    try:
-        names = sorted(n for n in os.listdir(where) if n.endswith(".json"))
-    except OSError:
-        return out
-    now = time.time()
-    for n in names:
-        try:
-            with open(os.path.join(where, n)) as f:
-                s = json.load(f)
-            recent = sum(1 for t in s.get("recent", ()) if now - 2.0 < t <= now) / 2.0
-            out.append(ScopeView(s["scope"], int(s.get("sent", 0)), int(s.get("throttled", 0)), s.get("rate"),
-                                 max(0.0, float(s.get("pause_until", 0.0)) - now), recent))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return out
+def scope_views(folder: str, shared_by: str = "files") -> list[ScopeView]:
+    """What the progress display shows per provider: from the files, or asked of the suite's
+    actor (helm-run, connected to Ray; never created here)."""
+    if shared_by == "ray":
+        return ActorStore(actor_name(folder), create=False).views()
+    return FileStore(os.path.join(folder, "governor")).views()
 
 
 # ------------------------------------------------------------------------------ classifying
@@ -590,23 +889,107 @@ def _governed_retry(helm_retry: Callable) -> Callable:
     return decorate
 
 
+# Client SDKs that HELM's clients use and that load their API resources lazily, on a client's
+# first request: `openai` and `anthropic` (Stainless-generated: `client.chat` imports all of
+# `openai.resources`, 0.6 CPU s) and the like. Measured in docs/performance.md: 8 forked workers
+# each importing them at once took 4.4 s before their first request on 2 cores.
+LAZY_SDK_MODULES = ("openai.resources", "anthropic.resources", "writerai.resources", "together.resources",
+                    "groq.resources")
+
+
+def warm_sdks() -> None:
+    """Import, in the process that forks the workers (helm-run, a Ray host), what the client
+    SDKs already imported there (by prewarm: the runs' client classes) would import lazily in
+    each worker before its first request. Best effort: an SDK without such a module is skipped."""
+    import importlib
+
+    for name in LAZY_SDK_MODULES:
+        if name.split(".", 1)[0] not in sys.modules:  # no run of this suite uses that SDK
+            continue
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
 _ready_clients: set[int] = set()
 
 
 def _ready(helm_client: Any) -> None:
-    """Before a client's first request is paced: the openai package's own retries off where the
-    deployment left them at the package's default (the governor must see each 429 to slow the
-    scope for the whole suite), and its lazily imported resource loaded now, not between a
-    reserved start and the send (seconds on a loaded machine, which would bunch the starts)."""
-    inner = getattr(helm_client, "client", None)
-    if inner is None or id(inner) in _ready_clients:
+    """Before a client's first request is paced: the retries of its SDK turned off
+    (`quiet_sdk_retries`: the governor must see each 429 to slow the scope for the whole suite,
+    and retry it after the provider's Retry-After), and the SDK's lazily imported resources
+    loaded now, not between a reserved start and the send (seconds on a loaded machine, which
+    would bunch the starts; in a worker forked from a warm process, already done)."""
+    if helm_client is None or id(helm_client) in _ready_clients:
         return
-    _ready_clients.add(id(inner))
-    if not type(inner).__module__.startswith("openai"):
-        return
-    with contextlib.suppress(Exception):
-        from openai import DEFAULT_MAX_RETRIES
+    _ready_clients.add(id(helm_client))
+    warm_sdks()
+    for inner in list(vars(helm_client).values()) if hasattr(helm_client, "__dict__") else ():
+        with contextlib.suppress(Exception):
+            quiet_sdk_retries(inner)
 
-        if getattr(inner, "max_retries", None) == DEFAULT_MAX_RETRIES:
+
+def quiet_sdk_retries(sdk_client: Any) -> str | None:
+    """Turn off an SDK client's own retries; returns how, or None when it has none to turn off
+    (or is no SDK client). HELM 0.5.16's clients hold these SDKs (read in helm/clients/):
+
+    - Stainless-generated SDKs (`openai`, `anthropic`, `writerai`, and any package exporting
+      DEFAULT_MAX_RETRIES with a client's `max_retries`): 2 retries by default (writerai: 7),
+      after their own waits. Set to 0 where the deployment left the package's default (a
+      `max_retries` given in model_deployments.yaml is the user's choice and stays).
+    - `together` 1.x: `client.max_retries`, 5 by default (together.constants.MAX_RETRIES).
+    - `cohere` 5.x: each call retries a 429 or 5xx twice unless its request_options say
+      otherwise; HELM passes none, so every call gets max_retries=0.
+    - `botocore` (Bedrock): HELM itself asks for 10 attempts in standard mode; the retry
+      handler is unregistered, so one call is one request.
+    - `mistralai` 1.x (no retry_config unless given) and `huggingface_hub`'s InferenceClient
+      do not retry: nothing to do.
+    """
+    module = type(sdk_client).__module__
+    package = module.split(".", 1)[0]
+    if package == "botocore":
+        return _quiet_botocore(sdk_client)
+    if package == "together":
+        inner = getattr(sdk_client, "client", None)
+        from together.constants import MAX_RETRIES  # type: ignore[import-not-found]
+
+        if inner is not None and getattr(inner, "max_retries", None) == MAX_RETRIES:
             inner.max_retries = 0
-        inner.chat.completions  # noqa: B018 - the import is the point
+            return "together: client.max_retries = 0"
+        return None
+    if package == "cohere":
+        return _quiet_cohere(sdk_client)
+    pkg = sys.modules.get(package)
+    default = getattr(pkg, "DEFAULT_MAX_RETRIES", None)
+    if isinstance(default, int) and getattr(sdk_client, "max_retries", None) == default:
+        sdk_client.max_retries = 0
+        return f"{package}: max_retries = 0"
+    return None
+
+
+def _quiet_cohere(sdk_client: Any) -> str | None:
+    http = getattr(getattr(sdk_client, "_client_wrapper", None), "httpx_client", None)
+    if http is None or getattr(http, "_helmc_quiet", False):
+        return None
+    for name in ("request", "stream"):
+        method = getattr(http, name, None)
+        if method is None:
+            continue
+
+        def once(*args: Any, _method: Callable = method, request_options: Any = None, **kwargs: Any) -> Any:
+            options = dict(request_options or {})
+            options.setdefault("max_retries", 0)
+            return _method(*args, request_options=options, **kwargs)
+
+        setattr(http, name, once)
+    http._helmc_quiet = True
+    return "cohere: request_options max_retries = 0"
+
+
+def _quiet_botocore(sdk_client: Any) -> str | None:
+    meta = getattr(sdk_client, "meta", None)
+    if meta is None:
+        return None
+    event = meta.service_model.service_id.hyphenize()
+    # botocore registers its retry handler (legacy or standard mode) under this id
+    meta.events.unregister(f"needs-retry.{event}", unique_id=f"retry-config-{event}")
+    return "botocore: needs-retry handler unregistered"

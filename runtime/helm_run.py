@@ -194,7 +194,9 @@ def _request_limits(request: HelmRunRequest, sink) -> "RequestLimits | None":
         return None
     settings = request.settings
     # absolute: workers elsewhere (Ray, Slurm) start in helm-run's directory, but tests change it
-    return RequestLimits(limits, folder=os.path.abspath(journal_dir(settings.output_path, settings.suite)))
+    # on Ray, one actor per suite holds the pace (hosts need share no filesystem); else files
+    return RequestLimits(limits, folder=os.path.abspath(journal_dir(settings.output_path, settings.suite)),
+                         shared_by="ray" if request.engine.engine == "ray" else "files")
 
 
 def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine, plan: Plan, console: Console, *,

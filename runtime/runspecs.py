@@ -4,15 +4,18 @@ imported once before workers fork (HELM prepared first: runtime/helm_setup.py)."
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import pickle
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from helmc.compiler.plan.plan import EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions
 
 from .helm_setup import HelmSettings
+from .governor import warm_sdks
 from .interrupts import checkpoint
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +116,50 @@ def _select_and_adapt(run_spec: Any, entry: PlannedSpec, options: PlanOptions) -
     return run_spec
 
 
+@contextlib.contextmanager
+def _run_spec_functions(names: set[str]) -> Iterator[None]:
+    """HELM finds a run spec function by importing every module of helm.benchmark.run_specs
+    (discover_run_spec_functions, on each lookup): `datasets`, `torch`-adjacent VLM scenarios
+    and more, about a CPU second that the runs of most suites never use. Here only the modules
+    whose source registers one of `names` are imported (a text search, as HELM's decorator
+    is written: `@run_spec_function("name")`), and discovery is skipped while every name is
+    registered; anything not found that way gets HELM's own discovery, as before."""
+    import helm.benchmark.run_specs as package
+    from helm.benchmark import run_spec
+
+    registered = run_spec._REGISTERED_RUN_SPEC_FUNCTIONS
+    missing = {n for n in names if n not in registered}
+    if missing:
+        import importlib
+        import pkgutil
+
+        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            try:
+                with open(os.path.join(info.module_finder.path, info.name.rsplit(".", 1)[1] + ".py")) as f:
+                    text = f.read()
+            except (OSError, AttributeError):
+                continue
+            if any(f'run_spec_function("{n}")' in text or f"run_spec_function('{n}')" in text for n in missing):
+                importlib.import_module(info.name)
+    if any(n not in registered for n in names):
+        yield  # HELM's discovery, every module
+        return
+    discover = run_spec.discover_run_spec_functions
+    run_spec.discover_run_spec_functions = lambda: None
+    try:
+        yield
+    finally:
+        run_spec.discover_run_spec_functions = discover
+
+
 def build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list[BuildError], list[Mismatch]]:
     """Build every RunSpec of the plan with HELM's own construct_run_specs, from the plan's
     ObjectSpecs (no text is parsed again), in HELM's order; check each against the plan."""
+    with _run_spec_functions({ps.spec.function for ps in plan.specs}):
+        return _build_plan(plan, settings)
+
+
+def _build_plan(plan: Plan, settings: HelmSettings) -> tuple[list[BuiltRun], list[BuildError], list[Mismatch]]:
     from helm.benchmark.run_spec_factory import construct_run_specs
     from helm.common.general import asdict_without_nones
     from helm.common.object_spec import ObjectSpec
@@ -247,6 +291,7 @@ def prewarm(runs: Sequence[BuiltRun]) -> None:
     the imports (scipy, sklearn, nltk... about 2 s for simple1) on its first run. Best effort:
     anything that fails to import here fails again, with its message, inside the run."""
     import_classes(prewarm_names(runs))
+    warm_sdks()
 
 
 def prewarm_names(runs: Sequence[BuiltRun]) -> tuple[str, ...]:

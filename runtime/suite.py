@@ -102,9 +102,10 @@ def run_suite(
 
 
 def _helm_executor(runs: Sequence[BuiltRun], settings: HelmSettings, engine: Engine) -> HelmExecutor:
-    """HELM's executor; it names the classes to import beforehand where workers fork from a
-    process that is not helm-run (helm-run itself imports them before forking: prewarm)."""
-    return HelmExecutor(settings, warm=prewarm_names(runs) if engine.warms_up and runs else ())
+    """HELM's executor; it names the classes to import beforehand where workers are not forked
+    from helm-run (helm-run itself imports them before forking: prewarm)."""
+    # Ray hosts import them before forking; Slurm jobs (not forked) while their first run starts
+    return HelmExecutor(settings, warm=prewarm_names(runs) if engine.kind in ("ray", "slurm") and runs else ())
 
 
 def _run_suite(
@@ -167,7 +168,8 @@ def _run_suite(
     # The workers used, not those asked for: --parallel-runs 10000 with 30 runs uses 30.
     used = min(workers, engine.slots_for(tasks))
     folder = settings.limits.folder
-    providers = (lambda: scope_views(folder)) if folder is not None else None
+    shared_by = settings.limits.shared_by
+    providers = (lambda: scope_views(folder, shared_by)) if folder is not None else None
     with ProgressDisplay(console, len(todo), len(skipped), used, label=engine.worker_label,
                          providers=providers) as display:
 

@@ -44,3 +44,28 @@ class ScriptedExecutor:
 
 def attempts(marker_dir: str, name: str) -> int:
     return sum(1 for f in os.listdir(marker_dir) if f.startswith(name + "."))
+
+
+@dataclass(frozen=True)
+class PacedExecutor:
+    """Each task reserves `payload` request starts from the suite's governor (shared as `limits`
+    say) and writes the start times it got to marker_dir/NAME.starts. On Ray, `warm_up` (run
+    in the host) serves the host's forked children, as HelmExecutor's does."""
+
+    marker_dir: str
+    limits: object  # a RequestLimits
+
+    def warm_up(self) -> None:
+        from helmc.runtime.governor import serve_forked_children
+
+        serve_forked_children(self.limits)
+
+    def execute(self, task: Task) -> None:
+        from helmc.runtime.governor import Governor
+
+        g = Governor(self.limits)
+        starts = []
+        for _ in range(int(task.payload.decode())):
+            starts.append(time.time() + g.reserve("rigapi/rig-model", 1))
+        with open(os.path.join(self.marker_dir, task.name + ".starts"), "w") as f:
+            f.write(" ".join(map(repr, starts)))

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from helmc.runtime.governor import (
@@ -21,6 +21,7 @@ from helmc.runtime.governor import (
     estimate_tokens,
     parse_limit,
     retry_after,
+    scope_views,
 )
 
 from conftest import HELM_INSTALLED
@@ -322,3 +323,119 @@ def test_send_retries_what_a_retry_can_fix_only(tmp_path, monkeypatch, status: i
             g.send("rigapi/rig-model", {"prompt": "x"}, compute)
         assert len(calls) == 1
         assert g.failures[0]["status"] == status and "ProviderError: no" in g.failures[0]["message"]
+
+
+# ------------------------------------------------------------------------------ files and the Ray actor
+
+EVENTS = st.lists(st.tuples(st.sampled_from(["reserve", "succeeded", "throttled"]),
+                            st.sampled_from(["rigapi/a", "rigapi/b", "other/c"]),
+                            st.floats(0.0, 3.0), st.floats(0.0, 2.0)), max_size=40)
+
+
+@settings(deadline=None, max_examples=60)
+@given(events=EVENTS, rpm=st.sampled_from([None, 120.0, 600.0]))
+def test_files_and_the_actor_drive_one_state_machine(tmp_path_factory, events, rpm) -> None:
+    """The same events on a clock under the test's control: the files (flock'd JSON) and the Ray
+    actor's state (ScopeStates, called in process here) answer every reserve with the same wait
+    and end with the same state for every scope."""
+    import helmc.runtime.governor as gov
+
+    limits = RequestLimits((Limit("requests-per-minute", "rigapi", rpm),) if rpm else (),
+                           folder=str(tmp_path_factory.mktemp("files")))
+    clock = [1_000_000.0]
+    real = gov.time.time
+    gov.time.time = lambda: clock[0]
+    try:
+        files = Governor(limits)
+        actor = gov.ScopeStates()
+        on_actor = Governor(limits)
+        on_actor._store, on_actor._store_pid = actor, os.getpid()  # the actor's methods, without Ray
+        for what, deployment, advance, retry in events:
+            clock[0] += advance
+            if what == "reserve":
+                assert files.reserve(deployment, 10) == on_actor.reserve(deployment, 10)
+            elif what == "succeeded":
+                files.succeeded(deployment)
+                on_actor.succeeded(deployment)
+            else:
+                files.throttled(deployment, retry or None)
+                on_actor.throttled(deployment, retry or None)
+        files.flush()
+        on_actor.flush()
+        assert sorted(files.store.views(), key=lambda v: v.scope) == sorted(actor.views(), key=lambda v: v.scope)
+        for scope, state in actor.states.items():
+            with gov._locked(files.store._path(scope)) as on_file:
+                assert on_file == state
+    finally:
+        gov.time.time = real
+
+
+@pytest.mark.helm
+@pytest.mark.slow
+def test_on_ray_forked_runs_share_one_pace_through_the_suites_actor(tmp_path, monkeypatch) -> None:
+    """A real local Ray instance and the Ray engine: runs forked from the hosts reserve through
+    the host's relay to one named actor per suite. Their starts, all together, keep to the
+    limit; no scope file is written (the state is the actor's); helm-run's views come from it."""
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    import ray
+
+    from engine_doubles import PacedExecutor
+    from helmc.runtime.engine import Task
+    from helmc.runtime.engines.ray_engine import RayEngine
+    from helmc.runtime.governor import MARGIN, scope_views
+
+    monkeypatch.setenv("PYTHONPATH", os.path.dirname(__file__) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    folder = str(tmp_path / "suite")
+    limits = RequestLimits((Limit("requests-per-minute", "rigapi", 600),), folder=folder, shared_by="ray")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    views: list = []
+    engine = RayEngine(3, retries=0, tick_interval=0.05)
+    events: list = []
+    try:
+        engine.run([Task(f"t{i}", b"10") for i in range(6)], PacedExecutor(str(marks), limits), events.append,
+                   on_tick=lambda: views.extend(scope_views(folder, "ray")))
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+    assert all(e.ok for e in events if hasattr(e, "ok")), events
+    starts = sorted(float(x) for f in marks.iterdir() for x in f.read_text().split())
+    assert len(starts) == 60
+    # 60 starts at 10 a second (less the margin), whichever process asked: 59 paces apart
+    assert starts[-1] - starts[0] >= 59 * 0.1 * MARGIN - 0.05
+    assert not [n for n in os.listdir(os.path.join(folder, "governor")) if n.endswith(".json")]
+    assert any(v.scope == "rigapi" and v.sent > 0 for v in views)
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_an_unpaced_scope_takes_no_shared_step_per_request(tmp_path, limited: bool) -> None:
+    """Without a limit and before any 429, requests and answers are merged every FLUSH seconds
+    instead of one locked step each; a 429 seen by another worker reaches this one within PEEK
+    seconds, and every start is counted. With a limit, every request takes its step; answers
+    take one only once the scope has an adaptive pace."""
+    from helmc.runtime.governor import PEEK
+
+    limits = RequestLimits((Limit("requests-per-minute", "rigapi", 6000),) if limited else (), folder=str(tmp_path))
+    g = Governor(limits)
+    steps = []
+    apply = g.store.apply
+    g.store.apply = lambda scopes, step: (steps.append(step), apply(scopes, step))[1]  # type: ignore[method-assign]
+    t0 = time.time()
+    for _ in range(200):
+        g.reserve("rigapi/rig-model", 1)
+        g.succeeded("rigapi/rig-model")
+    took = time.time() - t0
+    if limited:  # each request its step; the answers, which move no adaptive pace, merged
+        assert 200 <= len(steps) <= 200 + took / 0.25 + 2
+        return
+    assert len(steps) <= 2 * (took / PEEK + took / 0.25) + 4
+    Governor(limits).throttled("rigapi/rig-model", 2.0)  # another worker's 429
+    time.sleep(PEEK + 0.02)
+    assert 1.5 <= g.reserve("rigapi/rig-model", 1) <= 2.0
+    from helmc.runtime.governor import success_step
+
+    g.succeeded("rigapi/rig-model")  # an adaptive pace now: the answer is its step at once
+    assert getattr(steps[-1], "func", None) is success_step
+    g.flush()
+    (view,) = scope_views(str(tmp_path))
+    assert view.sent == 201 and view.throttled == 1
