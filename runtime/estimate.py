@@ -14,7 +14,6 @@ machine) gets a bound from its adapter settings instead, marked not exact.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import json
@@ -22,7 +21,7 @@ import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from helmc.compiler.plan.plan import Plan
 
@@ -143,35 +142,6 @@ class EstimateExecutor(HelmExecutor):
         with gzip.open(os.path.join(path, SUMMARY), "wt", encoding="utf-8") as f:
             json.dump(summary, f)
 
-
-@contextlib.contextmanager
-def planned_run_spec_modules(modules: Mapping[str, str]) -> Iterator[None]:
-    """HELM's get_run_spec_function first imports every module of helm.benchmark.run_specs
-    (discover_run_spec_functions: about 1.7 s, most of it the vision-language scenarios'
-    datasets and pandas), whatever the run. The catalog knows, from HELM's source, the module
-    of each run spec function the plan calls (`modules`: name -> module): those are imported,
-    and HELM's discovery runs only if a function is still not registered (plugins, a catalog
-    out of date). The RunSpecs are HELM's own either way."""
-    import importlib
-
-    import helm.benchmark.run_spec as rs
-
-    for module in sorted(set(modules.values())):
-        try:
-            importlib.import_module(module)
-        except Exception:  # noqa: BLE001 - HELM's discovery below imports it and says why
-            pass
-    discover = rs.discover_run_spec_functions
-
-    def only_if_missing() -> None:
-        if not set(modules) <= set(rs._REGISTERED_RUN_SPEC_FUNCTIONS):
-            discover()
-
-    rs.discover_run_spec_functions = only_if_missing
-    try:
-        yield
-    finally:
-        rs.discover_run_spec_functions = discover
 
 
 # ---------------------------------------------------------------------------- the estimate

@@ -123,15 +123,9 @@ class Session:
             return again
         if not helm_setup.helm_available():
             return None
-        from helmc.compiler.session import load_catalog_for
-
         from .engine import LocalEngine
-        from .estimate import (context_digest, estimate_runs, plan_key, planned_run_spec_modules, prewarm_dry_runs,
-                               remember_plan)
+        from .estimate import context_digest, estimate_runs, plan_key, prewarm_dry_runs, remember_plan
 
-        catalog = load_catalog_for(self.options, DiagnosticSink())
-        known = catalog.functions if catalog is not None else {}
-        modules = {ps.spec.function: known[ps.spec.function].module for ps in plan.specs if ps.spec.function in known}
         home = os.path.dirname(memo_dir())
         settings = replace(self.settings, output_path=os.path.join(home, "helm_output"))
         log = os.path.join(home, "estimate.log")
@@ -141,8 +135,7 @@ class Session:
                     contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
                 helm_setup.prepare(settings)
                 said = len(self.sink.items)
-                with planned_run_spec_modules(modules):
-                    built, errors, mismatches = build_plan(plan, settings)
+                built, errors, mismatches = build_plan(plan, settings)  # the plan's run spec modules only
                 self._report_build(errors, mismatches, f"HELM's log: {log}")
                 built = self.name_clashes(built)
                 if built:
