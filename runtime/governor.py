@@ -477,11 +477,12 @@ class Governor:
         names it, and the scope, looked at within PEEK seconds, has no pace, pause or queue."""
         if self.limits.for_deployment(deployment):
             return False
+        store = self.store  # first, so a forked process starts from its own empty view
         with self._lock:
             until = self._peeked.get(deployment, 0.0)
         if until > time.time():
             return True
-        until = self.store.apply([deployment], unpaced_until)
+        until = store.apply([deployment], unpaced_until)
         with self._lock:
             self._peeked[deployment] = until
         return until > 0.0
