@@ -147,9 +147,11 @@ def _locked(path: str) -> Iterator[dict[str, Any]]:
 
 def reserve_step(limits: Mapping[str, float], deployment: str, tokens: int,
                  states: dict[str, dict[str, Any]]) -> tuple[float, bool]:
-    """Reserve a start for one request of `deployment`: the seconds to wait before sending, and
-    whether its scope has an adaptive pace (else its answer changes nothing but a count). The
-    start is the latest that any of its scopes allows, and each scope's next start follows it."""
+    """Reserve a start for one request of `deployment`: the start (a time.time()), and whether
+    its scope has an adaptive pace (else its answer changes nothing but a count). The start is
+    the latest that any of its scopes allows, and each scope's next start follows it. A time,
+    not a wait: the answer may come back late (a Ray call under load), and a sender that slept
+    a wait from then would go late, closer to the next start than the pace."""
     now = time.time()
     at = now
     plan: list[tuple[dict[str, Any], float]] = []
@@ -175,7 +177,7 @@ def reserve_step(limits: Mapping[str, float], deployment: str, tokens: int,
         s["recent"] = recent
         s["sent"] = s.get("sent", 0) + 1
         s["wait"] = round(at - now, 3)
-    return max(0.0, at - now), bool(states[deployment].get("rate"))
+    return at, bool(states[deployment].get("rate"))
 
 
 def success_step(ceiling_rpm: float | None, deployment: str, states: dict[str, dict[str, Any]]) -> None:
@@ -475,11 +477,12 @@ class Governor:
         names it, and the scope, looked at within PEEK seconds, has no pace, pause or queue."""
         if self.limits.for_deployment(deployment):
             return False
+        store = self.store  # first, so a forked process starts from its own empty view
         with self._lock:
             until = self._peeked.get(deployment, 0.0)
         if until > time.time():
             return True
-        until = self.store.apply([deployment], unpaced_until)
+        until = store.apply([deployment], unpaced_until)
         with self._lock:
             self._peeked[deployment] = until
         return until > 0.0
@@ -508,10 +511,10 @@ class Governor:
             self._buffer(deployment, start=time.time())
             return 0.0
         step = functools.partial(reserve_step, self.limits.for_deployment(deployment), deployment, tokens)
-        wait, adaptive = self.store.apply(self.limits.scopes(deployment), step)
+        at, adaptive = self.store.apply(self.limits.scopes(deployment), step)
         with self._lock:
             self._adaptive[deployment] = adaptive
-        return wait
+        return max(0.0, at - time.time())
 
     def succeeded(self, deployment: str) -> None:
         # An answer moves an adaptive pace only; otherwise it is a count, merged with the others
