@@ -70,13 +70,16 @@ def tool(name: str) -> list[str]:
 
 def run(cmd: list[str]) -> dict:
     """One child process: CPU seconds (user+sys), wall seconds and peak RSS (MB), exit code."""
-    with open(os.devnull, "wb") as null:
+    # stderr to a file, not a pipe: a child that writes more than a pipe holds (fmt's
+    # diagnostics for many files) would wait for a reader while we wait for it to exit.
+    with open(os.devnull, "wb") as null, tempfile.TemporaryFile() as errf:
         t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=null, stderr=subprocess.PIPE, cwd=tempfile.gettempdir(), env=ENV)
+        proc = subprocess.Popen(cmd, stdout=null, stderr=errf, cwd=tempfile.gettempdir(), env=ENV)
         _, status, ru = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        proc.stderr.close()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        errf.seek(0)
+        err = errf.read().decode(errors="replace")
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(cmd[:3])}...: exit {code}\n{err[-2000:]}")

@@ -195,7 +195,8 @@ def _expand_entry(
     fn = resolved.function
     assert fn is not None
     for args in variants:
-        spec = ObjectSpecData(fn.name, tuple(args.items()))
+        # Without a rewrite the args are resolution's own tuple: shared, not a copy per entry.
+        spec = ObjectSpecData(fn.name, resolved.args if args is parsed else tuple(args.items()))
         expanders = [(k, v) for k, v in args.items() if k in catalog.expanders]
         fargs = {k: v for k, v in args.items() if k not in catalog.expanders}
         if not any(k == "model" for k, _ in expanders):

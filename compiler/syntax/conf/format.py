@@ -1,4 +1,5 @@
-"""The canonical layout of conf files (`helmc fmt`), printed from the lossless tree.
+"""The canonical layout of conf files (`helmc fmt`), printed from the fast reader's tokens for
+a plain file (_FastPrinter), else from the lossless tree (_Printer); both print the same text.
 
 The layout is the one most of HELM's own conf files use (docs/fmt.md has the figures):
 - `entries: [` then one entry per line, indented (2 spaces by default), `]` alone at the end;

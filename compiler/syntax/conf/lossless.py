@@ -8,9 +8,10 @@ COMMA, COMMENT), `=` of `key = value`, and the tokens error recovery skipped (ea
 holds the tokens around it: a comment between two entries is a child of the list's
 `elements`, one after `{` a child of the `object`.
 
-The IR is read from this very tree (LosslessTreeToIR skips the trivia) and the formatter and
-the fixes walk it. Read-only commands keep the fast reader (reader.parse_conf), which builds
-the same values without the tree; tests/compiler/syntax/conf/test_lossless.py checks that they agree.
+The IR is read from this very tree (LosslessTreeToIR skips the trivia) and the fixes walk it;
+the formatter walks it for files the fast reader does not take (compiler/syntax/conf/format.py).
+Read-only commands keep the fast reader (reader.parse_conf), which builds the same values
+without the tree; tests/compiler/syntax/conf/test_lossless.py checks that they agree.
 """
 
 from __future__ import annotations
