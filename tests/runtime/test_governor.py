@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -384,7 +385,7 @@ def test_on_ray_forked_runs_share_one_pace_through_the_suites_actor(tmp_path, mo
     from helmc.runtime.engines.ray_engine import RayEngine
     from helmc.runtime.governor import MARGIN, scope_views
 
-    monkeypatch.setenv("PYTHONPATH", os.path.dirname(__file__) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     folder = str(tmp_path / "suite")
     limits = RequestLimits((Limit("requests-per-minute", "rigapi", 600),), folder=folder, shared_by="ray")
     marks = tmp_path / "marks"
