@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 from lsprotocol import types
 
 from helmc.lsp.actions import _wants, fix_all, format_edits, quick_fixes
@@ -11,6 +13,23 @@ from helmc.lsp.documents import CHANGE_DEBOUNCE, HelmcServer, UnreadableDocument
 
 
 # ---------------------------------------------------------------------- the server
+
+T = TypeVar("T")
+
+
+def _answered(ls: HelmcServer, what: str, empty: T, answer: Callable[[], T]) -> T:
+    """A request's answer, or `empty`: when its document cannot be read (said to the user once),
+    or when helmc fails (logged, and said in the editor's log). An editor never gets an error
+    reply or a traceback for a request helmc could not answer."""
+    try:
+        return answer()
+    except UnreadableDocument as e:
+        ls.unreadable(e)
+        return empty
+    except Exception as e:  # noqa: BLE001 - see above
+        log.exception(f"{what} failed")
+        ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: {what} failed: {e}"))
+        return empty
 
 
 def build_server() -> HelmcServer:
@@ -42,7 +61,8 @@ def build_server() -> HelmcServer:
     )
     def completion(ls: HelmcServer, params: types.CompletionParams) -> types.CompletionList:
         empty = types.CompletionList(is_incomplete=False, items=[])
-        try:
+
+        def answer() -> types.CompletionList:
             analysis = ls.current(params.text_document.uri)  # the text as it is now
             offset = ls.to_offset(analysis.source, params.position)
             cur = cursor_at(analysis.conf, offset)
@@ -61,17 +81,12 @@ def build_server() -> HelmcServer:
                 for i, (label, kind, detail, insert) in enumerate(completions(catalog, cur))
             ]
             return types.CompletionList(is_incomplete=False, items=items)
-        except UnreadableDocument as e:
-            ls.unreadable(e)
-            return empty
-        except Exception as e:
-            log.exception("completion failed")
-            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: completion failed: {e}"))
-            return empty
+
+        return _answered(ls, "completion", empty, answer)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: HelmcServer, params: types.HoverParams) -> types.Hover | None:
-        try:
+        def answer() -> types.Hover | None:
             analysis = ls.current(params.text_document.uri)
             offset = ls.to_offset(analysis.source, params.position)
             cur = cursor_at(analysis.conf, offset)
@@ -85,13 +100,8 @@ def build_server() -> HelmcServer:
                 contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
                 range=ls.to_range(analysis.source, cur.start, cur.end),
             )
-        except UnreadableDocument as e:
-            ls.unreadable(e)
-            return None
-        except Exception as e:
-            log.exception("hover failed")
-            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: hover failed: {e}"))
-            return None
+
+        return _answered(ls, "hover", None, answer)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -99,7 +109,8 @@ def build_server() -> HelmcServer:
     )
     def code_action(ls: HelmcServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         uri = params.text_document.uri
-        try:
+
+        def answer() -> list[types.CodeAction]:
             analysis = ls.current(uri)
             only = [str(getattr(k, "value", k)) for k in params.context.only or []]
             actions = quick_fixes(ls, uri, analysis, params.range) if _wants(only, types.CodeActionKind.QuickFix) else []
@@ -108,24 +119,12 @@ def build_server() -> HelmcServer:
             if only and _wants(only, types.CodeActionKind.SourceFixAll):
                 actions.extend(fix_all(ls, uri, analysis))
             return actions
-        except UnreadableDocument as e:
-            ls.unreadable(e)
-            return []
-        except Exception as e:
-            log.exception("code action failed")
-            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: code action failed: {e}"))
-            return []
+
+        return _answered(ls, "code action", [], answer)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING, types.DocumentFormattingOptions())
     def formatting(ls: HelmcServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
-        try:
-            return format_edits(ls, params.text_document.uri)
-        except UnreadableDocument as e:
-            ls.unreadable(e)
-            return None
-        except Exception as e:  # the formatter's own failure (FormatError) leaves the text alone
-            log.exception("formatting failed")
-            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"helmc: formatting failed: {e}"))
-            return None
+        # the formatter's own failure (FormatError) leaves the text alone
+        return _answered(ls, "formatting", None, lambda: format_edits(ls, params.text_document.uri))
 
     return server
