@@ -148,8 +148,6 @@ def _items(cf: ConfigFile | None, key: str) -> list[YNode]:
     return [i for i in lst.items() if i.kind == "map"] if lst is not None else []
 
 
-
-
 def registrations(folder: ConfigFolder) -> tuple[list[dict], list[str], list[dict]]:
     """What HELM registers from the folder, in the shapes the catalog takes (read_model_metadata,
     read_tokenizers, read_model_deployments): items without a usable name are left out, since

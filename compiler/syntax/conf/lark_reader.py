@@ -252,8 +252,6 @@ class Recovery:
         return None
 
 
-
-
 class _Key:
     __slots__ = ("keys", "start", "end")
 
