@@ -8,7 +8,7 @@ Two layers:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 from .frozen import fast_init
@@ -180,18 +180,18 @@ class DescriptionShape:
     spaced: bool = False  # a name, key or value with spaces at an end (HC0205's check)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Description:
     """A run entry description, `name:key=value,...`, parsed as parse_object_spec reads it.
 
-    Its shape is kept in decoded characters; `name` and `args` are made from it on first use,
+    Its shape is kept in decoded characters; `name` and `args` are made from it on each use,
     since most entries are only read, not resolved (`helmc parse` never looks at them), and
-    their spans in the file on each use, since most pieces are checked but never reported."""
+    their spans in the file likewise, since most pieces are checked but never reported."""
 
     lit: HString  # the string it was read from: its text, and the file positions of its characters
     shape: DescriptionShape
     ok: bool  # False when the run-entry syntax pass reported an error
-    _parts: tuple[Text, tuple[Argument, ...]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def text(self) -> str:
@@ -203,21 +203,14 @@ class Description:
 
     @property
     def name(self) -> Text:
-        return (self._parts or self._make_parts())[0]
+        return Text(self.shape.name, self.lit, 0, self.shape.name_end)
 
     @property
     def args(self) -> tuple[Argument, ...]:
-        return (self._parts or self._make_parts())[1]
-
-    def _make_parts(self) -> tuple[Text, tuple[Argument, ...]]:
+        # Made on each use, not kept: resolution reads them once an entry, and kept they were
+        # about 280 bytes an entry for as long as the entries live (a large file's peak).
         lit = self.lit
-        shape = self.shape
-        parts = (
-            Text(shape.name, lit, 0, shape.name_end),
-            tuple([Argument(a, lit) for a in shape.args]),
-        )
-        object.__setattr__(self, "_parts", parts)  # a memo: the same objects on every access
-        return parts
+        return tuple([Argument(a, lit) for a in self.shape.args])
 
     def arg_dict(self) -> dict[str, int | float | str]:
         """The args as HELM's dict sees them: a later duplicate key wins."""

@@ -162,6 +162,21 @@ def _pair(catalog: Catalog, model: str, deployment: str, models_to_run: tuple[st
     return deployment
 
 
+_MODEL_PAIRS: dict[str, tuple[str, str]] = {}
+
+
+def _rewritten(pairs: tuple[tuple[str, Any], ...], model: str) -> tuple[tuple[str, Any], ...]:
+    """tuple({**dict(pairs), "model": model}.items()), made of resolution's own pairs and one
+    shared ("model", m) pair per model: --models-to-run rewrites every entry, and a pair each
+    per entry was about 250 bytes an entry held by the plan."""
+    pair = _MODEL_PAIRS.get(model)
+    if pair is None:
+        pair = _MODEL_PAIRS[model] = ("model", model)
+    if any(k == "model" for k, _ in pairs):
+        return tuple([pair if p[0] == "model" else p for p in pairs])
+    return (*pairs, pair)
+
+
 def _expand_entry(
     resolved: ResolvedEntry,
     ref: EntryRef,
@@ -196,7 +211,7 @@ def _expand_entry(
     assert fn is not None
     for args in variants:
         # Without a rewrite the args are resolution's own tuple: shared, not a copy per entry.
-        spec = ObjectSpecData(fn.name, resolved.args if args is parsed else tuple(args.items()))
+        spec = ObjectSpecData(fn.name, resolved.args if args is parsed else _rewritten(resolved.args, args["model"]))
         expanders = [(k, v) for k, v in args.items() if k in catalog.expanders]
         fargs = {k: v for k, v in args.items() if k not in catalog.expanders}
         if not any(k == "model" for k, _ in expanders):
@@ -270,7 +285,7 @@ def _expand_entry(
             dropped.append(Dropped(ref, f"`model={args.get('model', 'all')}` expands to no model: every model of the group is deprecated or unsupported"))
             say("no runs: the model group is empty")
             continue
-        groups = fn.groups_for(fargs)
+        groups = fn.groups_for(fargs) if options.groups_to_run else None  # only that filter reads them
         paired: dict[tuple[str, str], str] = {}  # (model, deployment) -> the deployment HELM settles on
         for index, st in enumerate(states):
             key = (st.model, st.deployment)
@@ -293,7 +308,7 @@ def _expand_entry(
                 PlannedRun(
                     entry=ref,
                     run_spec_function=fn.name,
-                    args=dict(fargs),
+                    args=fargs,  # read only: one dict for every run of this ObjectSpec
                     expanders=st.expanders,  # each state's own dict, made for it above
                     model=st.model,
                     model_deployment=st.deployment or None,

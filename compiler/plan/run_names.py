@@ -135,14 +135,19 @@ def _fn_expr(catalog: Catalog, function: str, field: str, args: Mapping[str, Any
         reads_env = env_read[(function, field)] = '"env"' in json.dumps(expr, default=str)
     if reads_env:
         return _eval_fn_expr(fn, expr, args)
-    memo: dict[tuple, str | None] = catalog._cache.setdefault("fn_expr", {})
-    key = (function, field, tuple([(k, type(v), v) for k, v in args.items()]))
+    # One key per (function, arguments), its fields beside it: four keys of their own, each
+    # with a copy of the arguments, were most of the memo's size on a large file.
+    memo: dict[tuple, dict[str, str | None]] = catalog._cache.setdefault("fn_expr", {})
+    key = (function, tuple([(k, type(v), v) for k, v in args.items()]))
     try:
-        if key in memo:
-            return memo[key]
+        fields = memo.get(key)
     except TypeError:  # a value that cannot be hashed: no memo
         return _eval_fn_expr(fn, expr, args)
-    out = memo[key] = _eval_fn_expr(fn, expr, args)
+    if fields is None:
+        fields = memo[key] = {}
+    elif field in fields:
+        return fields[field]
+    out = fields[field] = _eval_fn_expr(fn, expr, args)
     return out
 
 

@@ -45,7 +45,7 @@ def test_one_description_text_in_many_places_gets_each_place_s_spans():
             assert (subject.key.span.text, subject.raw.span.text) == ("subject", " anatomy")  # `\=` is the `=`
             assert subject.span.start == subject.key.span.start and subject.span.end == subject.raw.span.end
             assert len(d.args) == 1 or d.args[1].raw.span.text == "openai/gpt2"
-            assert d.args is d.args and d.name is d.name  # made once
+            assert d.args == d.args and d.name == d.name  # made alike on each use (not kept: memory)
         spaced = sorted((x for x in sink.items if x.code == "HC0205"), key=lambda x: x.span.start)
         assert [x.span.text for x in spaced] == [" anatomy"] * 4
         assert [e.description.args[0].raw.span for e in entries] == [x.span for x in spaced]
