@@ -25,7 +25,7 @@ from ..ir import Entry
 from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions, SpanRef
 from ..resolve.resolve import ResolvedEntry
 from ..resolve.suggest import closest, quote_list
-from .run_names import spec_run_names
+from .run_names import function_facts, spec_run_names
 from ..source import SourceFile
 
 
@@ -220,9 +220,8 @@ def _expand_entry(
         if trace is not None:
             say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
         # the function's own AdapterSpec may name a model and deployment (simple1 does)
-        from .run_names import adapter_field
-
-        states = [_Run(adapter_field(catalog, fn.name, fargs, "model") or "", adapter_field(catalog, fn.name, fargs, "model_deployment") or "")]
+        facts = function_facts(catalog, fn.name, fargs)
+        states = [_Run(facts[2] or "", facts[3] or "")]
         emptied_by = None
         for name, value in expanders:
             exp = catalog.expanders[name]
@@ -274,7 +273,7 @@ def _expand_entry(
             states = nxt
         specs.append(PlannedSpec(ref, spec, len(states)))
         # HELM's names of this ObjectSpec's RunSpecs, where the catalog makes them exact
-        names = spec_run_names(catalog, fn.name, args.items(), groups=ref.groups)
+        names = spec_run_names(catalog, fn.name, args.items(), groups=ref.groups, facts=facts)
         if names is None or len(names) != len(states):
             names = [None] * len(states)
         if not states and emptied_by:

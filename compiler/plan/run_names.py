@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..catalog.catalog import Catalog, Expander
 
-__all__ = ["run_name", "spec_run_names", "base_name", "adapter_method", "adapter_field", "eval_name_expr"]
+__all__ = ["run_name", "spec_run_names", "base_name", "adapter_method", "adapter_field", "eval_name_expr", "function_facts"]
 
 
 class _Unknown(Exception):
@@ -104,51 +104,56 @@ def eval_name_expr(e: Any, values: Mapping[str, Any], kwargs: Mapping[str, Any],
 def base_name(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str | None:
     """Step 1: the name the run spec function gives its RunSpec for these function arguments
     (expanders already peeled off), or None."""
-    return _fn_expr(catalog, function, "run_name", args)
+    return function_facts(catalog, function, args)[0]
 
 
 def adapter_method(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str | None:
     """The adapter method of the AdapterSpec the run spec function builds for these function
     arguments (`generation`, `multiple_choice_joint`, ...), or None where not known statically.
     Run expanders never change it."""
-    return _fn_expr(catalog, function, "adapter_method", args)
+    return function_facts(catalog, function, args)[1]
 
 
 def adapter_field(catalog: Catalog, function: str, args: Mapping[str, Any], field: str) -> str | None:
     """`model` or `model_deployment` of the AdapterSpec the function builds, before any
     expander ("" when the function leaves it at its default), or None where not known."""
-    return _fn_expr(catalog, function, f"adapter_{field}", args)
+    return function_facts(catalog, function, args)[2 if field == "model" else 3]
 
 
-def _fn_expr(catalog: Catalog, function: str, field: str, args: Mapping[str, Any]) -> str | None:
-    """_eval_fn_expr of one of the function's expressions, memoized per arguments: a conf file
-    repeats a function with the same arguments over many entries and models, and each entry
-    asks for its name, method and adapter model. The key holds each value's type, since 1,
-    1.0 and True are equal keys but are written differently in a name."""
+# The function's expressions that function_facts evaluates, in the order of its answer.
+_FACTS = ("run_name", "adapter_method", "adapter_model", "adapter_model_deployment")
+_Facts = tuple[str | None, str | None, str | None, str | None]
+
+
+def function_facts(catalog: Catalog, function: str, args: Mapping[str, Any]) -> _Facts:
+    """(run name, adapter method, adapter model, adapter deployment) of what the run spec
+    function builds for these function arguments, each None where not known here: the
+    _eval_fn_expr of each of its expressions, memoized per (function, arguments), since a
+    conf file repeats a function with the same arguments over many entries and models, and
+    the planner asks for all four. The key holds each value's type, since 1, 1.0 and True are
+    equal keys but are written differently in a name. An expression that reads the
+    environment (an `env` op reads os.environ at each call) is evaluated each time."""
     fn = catalog.functions.get(function)
     if fn is None:
-        return None
-    expr = getattr(fn, field)
-    env_read: dict[tuple[str, str], bool] = catalog._cache.setdefault("fn_expr_reads_env", {})
-    reads_env = env_read.get((function, field))
-    if reads_env is None:  # an `env` op reads os.environ at each call: never memoized
-        reads_env = env_read[(function, field)] = '"env"' in json.dumps(expr, default=str)
-    if reads_env:
-        return _eval_fn_expr(fn, expr, args)
-    # One key per (function, arguments), its fields beside it: four keys of their own, each
-    # with a copy of the arguments, were most of the memo's size on a large file.
-    memo: dict[tuple, dict[str, str | None]] = catalog._cache.setdefault("fn_expr", {})
+        return (None, None, None, None)
+    env_read: dict[str, tuple[bool, ...]] = catalog._cache.setdefault("fn_expr_reads_env", {})
+    reads_env = env_read.get(function)
+    if reads_env is None:
+        reads_env = env_read[function] = tuple('"env"' in json.dumps(getattr(fn, f), default=str) for f in _FACTS)
+    memo: dict[tuple, _Facts] = catalog._cache.setdefault("fn_expr", {})
     key = (function, tuple([(k, type(v), v) for k, v in args.items()]))
     try:
-        fields = memo.get(key)
+        facts = memo.get(key)
     except TypeError:  # a value that cannot be hashed: no memo
-        return _eval_fn_expr(fn, expr, args)
-    if fields is None:
-        fields = memo[key] = {}
-    elif field in fields:
-        return fields[field]
-    out = fields[field] = _eval_fn_expr(fn, expr, args)
-    return out
+        facts, key = None, None
+    if facts is None:
+        facts = tuple(_eval_fn_expr(fn, getattr(fn, f), args) for f in _FACTS)  # type: ignore[assignment]
+        if key is not None:
+            memo[key] = facts  # type: ignore[assignment]
+    if any(reads_env):
+        facts = tuple(_eval_fn_expr(fn, getattr(fn, f), args) if env else v  # type: ignore[assignment]
+                      for f, env, v in zip(_FACTS, reads_env, facts))
+    return facts  # type: ignore[return-value]
 
 
 def _eval_fn_expr(fn: Any, expr: Any, args: Mapping[str, Any]) -> str | None:
@@ -296,17 +301,21 @@ def spec_run_names(
     function: str,
     args: Iterable[tuple[str, Any]],
     groups: Sequence[str] | None = None,
+    *,
+    facts: _Facts | None = None,
 ) -> list[str | None] | None:
     """The names of every RunSpec construct_run_specs builds for one ObjectSpec (`args` in the
     description's order, expanders included, after --models-to-run rewriting), in HELM's order,
     before run_entries_to_run_specs' filters; None when even the number of runs is not known
-    here (an expander whose values helmc does not know). A name is None where not exact."""
+    here (an expander whose values helmc does not know). A name is None where not exact.
+    `facts`: function_facts of the function arguments, when the caller has them."""
     pairs = list(args)
     exps = [(k, v) for k, v in pairs if k in catalog.expanders]
-    fargs = {k: v for k, v in pairs if k not in catalog.expanders}
+    if facts is None:
+        facts = function_facts(catalog, function, {k: v for k, v in pairs if k not in catalog.expanders})
     if not any(k == "model" for k, _ in exps):
         exps.append(("model", "all"))
-    base = base_name(catalog, function, fargs)
+    base, method = facts[0], facts[1]
     # (name so far or None, model, deployment)
     states: list[tuple[str | None, str, str]] = [(base, "", "")]
     for key, value in exps:
@@ -351,7 +360,6 @@ def spec_run_names(
                         n_name = None if text is None else _append(n_name, effect, text)
                 nxt.append((n_name, n_model, n_dep))
         states = nxt
-    method = adapter_method(catalog, function, fargs)
     # _finish for every run, its step 3 asked once per model: what _alter appends depends on the
     # name only through whether it holds a `:` (_append's separator), so the suffix is memoized
     # by (model, method, that). A model wildcard gives hundreds of runs an entry.
