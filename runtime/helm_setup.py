@@ -83,14 +83,27 @@ def helm_version() -> str | None:
         return None
 
 
+class LogUnusable(OSError):
+    """A log helm-run writes cannot be opened (a FIFO, a folder, no permission where it goes):
+    a failure of helm-run's, before HELM starts, never to be reported as HELM's. Its text
+    is the reason first: it crosses back from a worker cut to one line of 200 characters."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 @contextlib.contextmanager
 def redirect_output(path: str) -> Iterator[None]:
-    """Send fds 1 and 2 (HELM's logging, tqdm, prints from clients) to a log file."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    """Send fds 1 and 2 (HELM's logging, tqdm, prints from clients) to a log file; LogUnusable
+    when it cannot be opened."""
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        fd = open_for_append(path)  # a FIFO in its place would block helm-run with nothing said
+    except OSError as e:
+        raise LogUnusable(e.errno, f"{e.strerror or e}: `{path}`", path) from e
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    fd = open_for_append(path)  # a FIFO in its place would block helm-run with nothing said
     try:
         os.dup2(fd, 1)
         os.dup2(fd, 2)

@@ -243,6 +243,20 @@ class Session:
     def run_failed(self, run: BuiltRun, error: str | None, log: str | None) -> None:
         """HC0503: a run that failed, at the entry (or the argument or model it names) that planned it."""
         ref = run.planned.entry if run.planned else None
+        if error_type(error) == _LOG_UNUSABLE:
+            # helm-run's own failure before HELM started: no HELM error, no HELM log to show
+            message = error.split(": ", 1)[1] if error and ": " in error else error
+            self.sink.add(
+                diag(
+                    "HC0503",
+                    f"run `{run.name}` failed before HELM started",
+                    self._entry_span(ref) if ref else _nowhere(),
+                    "the entry that planned this run",
+                    help="move what stands at the log's path away, then run the same command again",
+                    notes=[f"helm-run could not open the run's log, so it did not start HELM: {message}"],
+                )
+            )
+            return
         notes = [f"HELM raised: {error}" if error else "HELM raised (see the log)"]
         if log:
             notes.append(f"HELM's log of this run: {log}")
@@ -307,6 +321,10 @@ def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, buil
             return PlanResult(None, session.sink.items, 2, f"--build needs crfm-helm: {helm_setup.INSTALL_HINT}")
         plan = named
     return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0)
+
+
+# How a LogUnusable raised in a worker names itself in the one-line error that crosses back.
+_LOG_UNUSABLE = f"{helm_setup.LogUnusable.__module__}.{helm_setup.LogUnusable.__qualname__}"
 
 
 def failed_argument(ref: EntryRef, error: str | None) -> ArgSpans | None:

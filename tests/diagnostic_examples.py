@@ -419,7 +419,9 @@ EXAMPLES += [
         },
         note="Every failed run points at the entry that planned it, with HELM's exception and the run's log, in "
         "every --format: a request HELM's executor could not complete (as here) at `model_deployment=`, else "
-        "`model=`; any other failure at the argument whose value HELM's one-line error names first.",
+        "`model=`; any other failure at the argument whose value HELM's one-line error names first. A run "
+        "whose log helm-run cannot open (a FIFO or a folder where it goes) fails before HELM starts, and says "
+        "so: `failed before HELM started`, with the path and the reason, never as HELM's error.",
     ),
     Example(
         "HC0504",
