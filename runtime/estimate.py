@@ -1,9 +1,9 @@
 """The estimate: what each run of a plan will send, from HELM's own dry run.
 
-For every run HELM builds, its Runner runs with `dry_run` (the code path of `helm-run --dry-run`:
-scenario, adapter, DryRunMetric with the deployment's tokenizer) through helmc's engines, in a
-scratch output folder; the counts are HELM's stats `num_requests`, `num_prompt_tokens` and
-`max_num_completion_tokens`. They are remembered by the run's fingerprint (with HELM's version
+For every run HELM builds, a worker of helmc's local engine builds its requests as HELM's
+Runner.run_one does in `helm-run --dry-run` (HELM's scenario and adapter) and counts them as
+DryRunMetric does (the deployment's tokenizer); the counts are HELM's stats `num_requests`,
+`num_prompt_tokens` and `max_num_completion_tokens`. HELM's files of the dry run are not written. They are remembered by the run's fingerprint (with HELM's version
 and the local config files), so an unchanged plan is estimated again without HELM.
 
 Which requests HELM's SQLite request cache already holds is counted where helmc computes the
@@ -77,71 +77,120 @@ def cache_key(client_class: str, request: Mapping[str, Any]) -> str | None:
 # ---------------------------------------------------------------------------- the worker's side
 
 
-def summarize(run_path: str, client_class: str | None, shard: str | None) -> dict[str, Any]:
-    """What one dry run says: HELM's three stats summed, and each request's tokens and cache key."""
-    with open(os.path.join(run_path, "stats.json"), encoding="utf-8") as f:
-        stats = json.load(f)
-    totals = dict.fromkeys(STATS, 0)
-    for s in stats:
-        name = s.get("name", {})
-        if name.get("name") in totals and name.get("perturbation") is None:
-            totals[name["name"]] += int(s.get("sum", 0))
-    with open(os.path.join(run_path, "scenario_state.json"), encoding="utf-8") as f:
-        states = json.load(f).get("request_states", [])
-    with open(os.path.join(run_path, "per_instance_stats.json"), encoding="utf-8") as f:
-        per = json.load(f)
-    requests: list[list[Any]] | None = None
-    # DryRunMetric's per-instance stats are one per request state, in the same order.
-    if client_class in CACHE_KEYS and len(per) == len(states):
-        requests = []
-        for state, ps in zip(states, per):
-            got = {s["name"]["name"]: int(s.get("sum", 0)) for s in ps.get("stats", [])}
-            requests.append([cache_key(client_class, state["request"]),
-                             got.get("num_prompt_tokens", 0), got.get("max_num_completion_tokens", 0)])
+def dry_run_requests(runner: Any, run_spec: Any) -> list[Any]:
+    """The requests of HELM's dry run of `run_spec`: Runner.run_one, line for line, up to its
+    adapter (HELM's scenario, instances, downsampling, data augmentation and adapter). What
+    run_one does after that in a dry run adds no request: its executor and annotators skip
+    (`dry_run`), and DryRunMetric only counts (`summarize`); its files are not written here.
+
+    One difference: parallelism 1 where run_one passes its --num-threads. HELM's parallel_map
+    returns its results in the order of its items whatever the parallelism, so the requests
+    are the same, without a pool of threads started for every trial of every run."""
+    import dacite
+    from helm.benchmark import runner as helm_runner
+    from helm.benchmark.adaptation.adapters.adapter_factory import AdapterFactory
+    from helm.benchmark.data_preprocessor import DataPreprocessor
+    from helm.benchmark.scenarios.scenario import (EVAL_SPLITS, Instance, create_scenario, get_scenario_cache_path,
+                                                   with_instance_ids)
+    from helm.common.general import asdict_without_nones, ensure_directory_exists, write
+
+    helm_runner._CURRENT_RUN_SPEC_NAME = run_spec.name
+    scenario = create_scenario(run_spec.scenario_spec)
+    args_str = ",".join([f"{k}={v}" for k, v in sorted(run_spec.scenario_spec.args.items())])
+    scenario_name_with_args = f"{scenario.name}:{args_str}" if args_str else f"{scenario.name}"
+    input_instances_output_path = os.path.join(runner.instances_path, scenario_name_with_args)
+    input_instances_file_path = os.path.join(input_instances_output_path, "input_instances.json")
+    if runner.skip_instances:
+        instances = []
+    elif runner.cache_instances and os.path.exists(input_instances_file_path):
+        with open(input_instances_file_path) as f:
+            instances = [dacite.from_dict(Instance, instance) for instance in json.load(f)]
+    else:
+        instances = scenario.get_instances(get_scenario_cache_path(runner.output_path, scenario.name))
+    if runner.cache_instances and not os.path.exists(input_instances_file_path):
+        ensure_directory_exists(input_instances_output_path)
+        write(input_instances_file_path,
+              json.dumps([asdict_without_nones(instance) for instance in instances], indent=2))
+    if runner.cache_instances_only:
+        return []  # HELM stops here: no request
+    if any(instance.id is None for instance in instances):
+        instances = with_instance_ids(instances)
+    max_eval_instances = run_spec.adapter_spec.max_eval_instances
+    eval_splits = run_spec.adapter_spec.eval_splits or EVAL_SPLITS
+    if max_eval_instances is not None:
+        instances = helm_runner.downsample_eval_instances(instances, max_eval_instances, eval_splits)
+    instances = DataPreprocessor(run_spec.data_augmenter_spec).preprocess(instances, 1)
+    adapter = AdapterFactory.get_adapter(run_spec.adapter_spec, runner.tokenizer_service)
+    return [state.request for state in adapter.adapt(instances, 1)]
+
+
+def summarize(requests: Sequence[Any], metric_service: Any, client_class: str | None,
+              shard: str | None) -> dict[str, Any]:
+    """HELM's three dry-run stats of these requests, as DryRunMetric computes them (per request:
+    `num_completions` x `max_tokens`, and the prompt's tokens by the window service of the
+    request's deployment; `num_requests` their number), and each request's tokens and cache key.
+    DryRunMetric's fourth stat, `estimated_num_tokens_cost`, is not computed: it is not used."""
+    from dataclasses import fields
+
+    from helm.benchmark.window_services.window_service_factory import WindowServiceFactory
+
+    windows: dict[str, Any] = {}
+    keyed = client_class in CACHE_KEYS
+    names = [f.name for f in fields(requests[0])] if keyed and requests else []
+    per: list[list[Any]] = []
+    prompt_total = completion_total = 0
+    for r in requests:
+        window = windows.get(r.model_deployment)
+        if window is None:
+            window = windows[r.model_deployment] = WindowServiceFactory.get_window_service(r.model_deployment,
+                                                                                           metric_service)
+        prompt, completion = window.get_num_tokens(r.prompt), r.num_completions * r.max_tokens
+        prompt_total += prompt
+        completion_total += completion
+        if keyed:
+            # the request's fields as HELM's JSON of it has them at the top (Nones left out)
+            shallow = {n: v for n in names if (v := getattr(r, n)) is not None}
+            per.append([cache_key(client_class, shallow), prompt, completion])  # type: ignore[arg-type]
     return {
-        "requests": totals["num_requests"],
-        "prompt_tokens": totals["num_prompt_tokens"],
-        "max_completion_tokens": totals["max_num_completion_tokens"],
+        "requests": len(requests),
+        "prompt_tokens": prompt_total,
+        "max_completion_tokens": completion_total,
         "shard": shard,
-        "per_request": requests,
+        "per_request": per if keyed else None,
     }
 
 
 class EstimateExecutor(HelmExecutor):
-    """HELM's Runner with dry_run, writing straight into the scratch run folder (a dry run's
-    folder is thrown away: none of helm-run's staging and fsync); after each dry run, its
-    summary beside HELM's files."""
+    """HELM's dry run of each run (dry_run_requests, then summarize) in a worker, with one
+    Runner per worker for its services; the summary is written into the run's scratch folder,
+    HELM's own files are not (a dry run's folder is thrown away)."""
 
     def execute(self, task: Task) -> None:
         import pickle
-        import shutil
 
         from helm.benchmark.model_deployment_registry import get_model_deployment
 
         from . import helm_setup
 
-        path = run_folder(self.settings, task.name)
         with helm_setup.redirect_output(helm_setup.run_log_path(self.settings, task.name)):
             if self._runner is None:
                 if not helm_setup.is_prepared():  # a spawned (not forked) worker: configure HELM here
                     helm_setup.prepare(self.settings, self.registries)
                 self._runner = self._make_runner()
             spec = pickle.loads(task.payload)
-            shutil.rmtree(path, ignore_errors=True)
-            self._runner._get_run_path = lambda _spec: path
-            self._runner.run_one(spec)
-        client_class = shard = None
-        deployment = spec.adapter_spec.model_deployment
-        if deployment:
-            try:
-                d = get_model_deployment(deployment)
-                client_class, shard = d.client_spec.class_name, d.host_organization
-            except ValueError:
-                pass
-        summary = summarize(path, client_class, shard)
-        with gzip.open(os.path.join(path, SUMMARY), "wt", encoding="utf-8") as f:
+            client_class = shard = None
+            deployment = spec.adapter_spec.model_deployment
+            if deployment:
+                try:
+                    d = get_model_deployment(deployment)
+                    client_class, shard = d.client_spec.class_name, d.host_organization
+                except ValueError:
+                    pass
+            summary = summarize(dry_run_requests(self._runner, spec), self._runner.metric_service, client_class, shard)
+        path = run_folder(self.settings, task.name)
+        os.makedirs(path, exist_ok=True)
+        with gzip.open(os.path.join(path, SUMMARY), "wt", encoding="utf-8", compresslevel=1) as f:
             json.dump(summary, f)
-
 
 
 # ---------------------------------------------------------------------------- the estimate
