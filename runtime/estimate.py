@@ -14,6 +14,7 @@ machine) gets a bound from its adapter settings instead, marked not exact.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -21,7 +22,7 @@ import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from helmc.compiler.plan.plan import Plan
 
@@ -551,17 +552,24 @@ def genai_price(name: str) -> tuple[float, float, str] | None:
             f"genai-prices {_genai_prices_version()}: {p.provider.id}/{p.model.id}")
 
 
+def _genai_memo_path() -> str:
+    return os.path.join(memo_dir(), f"genai-prices-{_genai_prices_version()}.json")
+
+
+def _genai_memo() -> dict[str, Any]:
+    try:
+        with open(_genai_memo_path(), encoding="utf-8") as f:
+            known = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
 def remembered_genai_price(name: str) -> tuple[float, float, str] | None:
     """genai_price, remembered per genai-prices version in the memo folder: importing it
     (pydantic, its data) costs most of a remembered estimate's time."""
-    path = os.path.join(memo_dir(), f"genai-prices-{_genai_prices_version()}.json")
-    try:
-        with open(path, encoding="utf-8") as f:
-            known = json.load(f)
-    except (OSError, ValueError):
-        known = {}
-    if not isinstance(known, dict):
-        known = {}
+    path = _genai_memo_path()
+    known = _genai_memo()
     if name in known and (known[name] is None or (isinstance(known[name], list) and len(known[name]) == 3)):
         return tuple(known[name]) if known[name] is not None else None  # type: ignore[return-value]
     got = genai_price(name)
@@ -575,6 +583,47 @@ def remembered_genai_price(name: str) -> tuple[float, float, str] | None:
     except OSError:
         pass  # not remembered: looked up again next time
     return got
+
+
+def _price_child(names: Sequence[str]) -> None:
+    from .engine import die_with_parent
+
+    die_with_parent()
+    null = os.open(os.devnull, os.O_WRONLY)  # nothing of the child's on the command's output
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    for name in names:
+        remembered_genai_price(name)
+
+
+@contextlib.contextmanager
+def genai_prices_meanwhile(names: Sequence[str]) -> Iterator[None]:
+    """Look `names` up in genai-prices (remembered_genai_price, which writes them to its memo
+    file) in a forked child while the block runs, and wait for it at the end: importing
+    genai-prices (pydantic, its price list: 0.2 CPU seconds) then takes the second core while
+    this process imports and prepares HELM on one, instead of following the dry runs. Names
+    already remembered start no child. Best effort: what the child did not remember,
+    lookup_price looks up itself."""
+    known = _genai_memo()
+    todo = sorted({n for n in names if n and n not in known})
+    child = None
+    if todo:
+        import multiprocessing
+
+        try:
+            child = multiprocessing.get_context("fork").Process(target=_price_child, args=(todo,), daemon=True,
+                                                                name="helmc-genai-prices")
+            child.start()
+        except (OSError, ValueError):  # no fork here (or no process left): looked up later
+            child = None
+    try:
+        yield
+    finally:
+        if child is not None:
+            child.join(timeout=30)
+            if child.is_alive():
+                child.kill()
+                child.join(timeout=5)
 
 
 def lookup_price(model: str, deployment: str | None, prices: Mapping[str, Any]) -> tuple[float, float, str] | None:
