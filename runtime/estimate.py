@@ -28,14 +28,12 @@ from helmc.compiler.plan.plan import Plan
 
 from .executor import HelmExecutor
 from .helm_setup import HelmSettings
-from .run_folders import run_folder
 from .runspecs import BuiltRun
 from .engine import Engine, Event, Finished
 from .task import Task
 
 MEMO_VERSION = 1  # bump when what a memo file holds changes
 STATS = ("num_requests", "num_prompt_tokens", "max_num_completion_tokens")
-SUMMARY = "helmc-estimate.json.gz"  # written by the worker into the dry run's folder
 
 
 def memo_dir() -> str:
@@ -163,35 +161,46 @@ def summarize(requests: Sequence[Any], metric_service: Any, client_class: str | 
 
 class EstimateExecutor(HelmExecutor):
     """HELM's dry run of each run (dry_run_requests, then summarize) in a worker, with one
-    Runner per worker for its services; the summary is written into the run's scratch folder,
-    HELM's own files are not (a dry run's folder is thrown away)."""
+    Runner per worker for its services. The summary goes straight to the run's memo file
+    (`targets`, by run name; written whole or not at all), HELM's output to `log` (None: where
+    this process's fds 1 and 2 go). No run folder: the dry run's files are not written."""
+
+    def __init__(self, settings: HelmSettings, targets: Mapping[str, str], log: str | None = None) -> None:
+        super().__init__(settings)
+        self.targets = dict(targets)
+        self.log = log
 
     def execute(self, task: Task) -> None:
         import pickle
+        import traceback
 
         from helm.benchmark.model_deployment_registry import get_model_deployment
 
         from . import helm_setup
 
-        with helm_setup.redirect_output(helm_setup.run_log_path(self.settings, task.name)):
-            if self._runner is None:
-                if not helm_setup.is_prepared():  # a spawned (not forked) worker: configure HELM here
-                    helm_setup.prepare(self.settings, self.registries)
-                self._runner = self._make_runner()
-            spec = pickle.loads(task.payload)
-            client_class = shard = None
-            deployment = spec.adapter_spec.model_deployment
-            if deployment:
-                try:
-                    d = get_model_deployment(deployment)
-                    client_class, shard = d.client_spec.class_name, d.host_organization
-                except ValueError:
-                    pass
-            summary = summarize(dry_run_requests(self._runner, spec), self._runner.metric_service, client_class, shard)
-        path = run_folder(self.settings, task.name)
-        os.makedirs(path, exist_ok=True)
-        with gzip.open(os.path.join(path, SUMMARY), "wt", encoding="utf-8", compresslevel=1) as f:
-            json.dump(summary, f)
+        with helm_setup.redirect_output(self.log) if self.log else contextlib.nullcontext():
+            try:
+                if self._runner is None:
+                    if not helm_setup.is_prepared():  # a spawned (not forked) worker: configure HELM here
+                        helm_setup.prepare(self.settings, self.registries)
+                    self._runner = self._make_runner()
+                spec = pickle.loads(task.payload)
+                client_class = shard = None
+                deployment = spec.adapter_spec.model_deployment
+                if deployment:
+                    try:
+                        d = get_model_deployment(deployment)
+                        client_class, shard = d.client_spec.class_name, d.host_organization
+                    except ValueError:
+                        pass
+                summary = summarize(dry_run_requests(self._runner, spec), self._runner.metric_service,
+                                    client_class, shard)
+            except BaseException:
+                print(f"helmc: the dry run of {task.name} failed:", flush=True)
+                traceback.print_exc()
+                raise
+        if not _store_memo(self.targets[task.name], summary):
+            raise OSError(f"could not write the estimate of {task.name} to {self.targets[task.name]}")
 
 
 # ---------------------------------------------------------------------------- the estimate
@@ -361,18 +370,24 @@ def _load_memo(path: str) -> dict[str, Any] | None:
         return None  # absent or damaged: the dry run again
 
 
-def _store_memo(path: str, summary: Mapping[str, Any]) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+def _store_memo(path: str, summary: Mapping[str, Any]) -> bool:
+    """Write a memo file whole (a temporary file renamed) or not at all; False: not written."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    except OSError:
+        return False
     try:
         with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
             json.dump(summary, f)
         os.replace(tmp, path)
+        return True
     except OSError:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        return False
 
 
 def _cached(summary: Mapping[str, Any], settings: HelmSettings) -> tuple[list[bool] | None, str | None]:
@@ -444,9 +459,11 @@ def estimate_runs(
     *,
     context_window: Callable[[str | None], int | None] = lambda _d: None,
     on_event: Callable[[Event], None] | None = None,
+    log: str | None = None,
 ) -> list[RunEstimate]:
     """Each run's estimate, in the order of `runs`: remembered ones from the memo folder, the
-    rest by HELM's dry run through `engine` (HELM must be prepared in this process)."""
+    rest by HELM's dry run through `engine` (HELM must be prepared in this process), whose
+    workers write each run's memo file themselves; HELM's output goes to `log`."""
     memo = memo_dir()
     digest = context_digest(settings)
     keys = {r.name: memo_key(r, digest) for r in runs}
@@ -477,31 +494,20 @@ def estimate_runs(
 
         try:
             tasks = [task_of(r.name, r.payload, r.model, r.model_deployment, r.size) for r in todo]
-            engine.run(tasks, EstimateExecutor(dry), on)
+            targets = {r.name: os.path.join(memo, keys[r.name] + ".json.gz") for r in todo}
+            engine.run(tasks, EstimateExecutor(dry, targets, log), on)
             for r in todo:
                 if r.name in failures:
                     continue
-                written = os.path.join(run_folder(dry, r.name), SUMMARY)
-                try:
-                    with gzip.open(written, "rt", encoding="utf-8") as f:
-                        summary = json.load(f)
-                except (OSError, ValueError, EOFError) as e:
-                    failures[r.name] = f"no summary of its dry run: {e}"
+                summary = _load_memo(targets[r.name])
+                if summary is None:
+                    failures[r.name] = f"no summary of its dry run in {targets[r.name]}"
                     continue
-                # the worker's file, as it is, is the memo (complete: read above), without
-                # compressing it again in this one process (0.4 s per 400 runs)
-                try:
-                    os.replace(written, os.path.join(memo, keys[r.name] + ".json.gz"))
-                except OSError:  # another file system
-                    _store_memo(os.path.join(memo, keys[r.name] + ".json.gz"), summary)
                 summaries[r.name] = (summary, "dry run")
         finally:
             import shutil
 
-            shutil.rmtree(os.path.join(scratch, "runs", suite), ignore_errors=True)
-            from .journal import journal_dir
-
-            shutil.rmtree(journal_dir(scratch, suite), ignore_errors=True)
+            shutil.rmtree(os.path.join(scratch, "runs", suite), ignore_errors=True)  # the Runners' eval_cache
     out: list[RunEstimate] = []
     for r in runs:
         if r.name in summaries:

@@ -135,6 +135,8 @@ class Session:
                     if r.model_deployment not in priced and r.model not in priced]
         try:
             os.makedirs(home, exist_ok=True)
+            with contextlib.suppress(OSError):
+                os.truncate(log, 0)  # this estimate's log only: its dry runs write megabytes to it
             with genai_prices_meanwhile(unpriced), helm_setup.redirect_output(log), \
                     open(log, "a", encoding="utf-8") as py_log, \
                     contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
@@ -145,7 +147,8 @@ class Session:
                 built = self.name_clashes(built)
                 if built:
                     prewarm_dry_runs(built)  # once here, not in every forked worker
-                estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window)
+                estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window,
+                                          log=log)
         except (helm_setup.HelmUnavailable, helm_setup.HelmSetupError) as e:
             self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
             return plan, [None] * len(plan.runs)
