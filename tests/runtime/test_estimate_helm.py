@@ -1,5 +1,6 @@
 """`helmc plan --estimate` against HELM's own `helm-run --dry-run` (crfm-helm's entry point, not
-helmc's), run by run, over every simple scenario HELM has and the expanders that change requests."""
+helmc's), run by run, over every simple scenario HELM has and the expanders that change requests
+(data augmentation included)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ ENTRIES = [f"{f}:model=simple/model1" for f in SIMPLE] + [
     "simple1:model=simple/model1,num_outputs=3",
     "simple_mcqa:model=simple/model1,max_train_instances=1,num_outputs=2",
     "simple_short_answer_qa:model=simple/model1,eval_split=valid,num_outputs=2",
+    # HELM's data augmentation (DataPreprocessor): perturbed copies of the eval instances
+    "simple_mcqa:model=simple/model1,data_augmentation=lower",
+    "simple_short_answer_qa:model=simple/model1,data_augmentation=extra_space",
 ]
 STATS = {"num_requests": "requests", "num_prompt_tokens": "prompt_tokens",
          "max_num_completion_tokens": "max_completion_tokens"}
