@@ -592,14 +592,19 @@ def remembered_genai_price(name: str) -> tuple[float, float, str] | None:
 
 
 def _price_child(names: Sequence[str]) -> None:
-    from .engine import die_with_parent
+    try:
+        from .engine import die_with_parent
 
-    die_with_parent()
-    null = os.open(os.devnull, os.O_WRONLY)  # nothing of the child's on the command's output
-    os.dup2(null, 1)
-    os.dup2(null, 2)
-    for name in names:
-        remembered_genai_price(name)
+        die_with_parent()
+        null = os.open(os.devnull, os.O_WRONLY)  # nothing of the child's on the command's output
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        for name in names:
+            remembered_genai_price(name)
+    finally:
+        # not through multiprocessing's exit, which flushes the standard streams this fork
+        # copied (with whatever a thread of the parent, the heartbeat, held at the fork)
+        os._exit(0)
 
 
 @contextlib.contextmanager
