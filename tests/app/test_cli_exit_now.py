@@ -73,7 +73,7 @@ ENTRIES = {
     "python -m helmc": ([sys.executable, "-m", "helmc"], "from helmc.cli import main as m"),
     "helm-check": ([os.path.join(BIN, "helm-check")], "from helmc.cli import helm_check_main as m"),
 }
-BAD = 'entries: [\n  {description: "simple1:model=simple/modell", priority: 1}\n]\n'  # HC0301: exit 1
+BAD = 'entries: [\n  {description: "simple1:model=simple/modell", priority: 1}\n]\n'  # HC0308: exit 1
 GOOD = 'entries: [\n  {description: "simple1:model=simple/model1", priority: 1}\n]\n'
 
 
