@@ -159,6 +159,34 @@ def summarize(requests: Sequence[Any], metric_service: Any, client_class: str | 
     }
 
 
+@contextlib.contextmanager
+def prompts_counted_once() -> Iterator[None]:
+    """While a run's requests are built and counted: each prompt's tokens are counted once.
+    HELM's adapter counts every prompt to fit it in the context window
+    (`fits_within_context_window`), and DryRunMetric counts the same prompt again with a window
+    service of the same class, tokenizer and request length: here the second count is the
+    first's (tokenizers are deterministic), which halves the tokenizer's work of a dry run.
+    Remembered for one run only (its prompts are in memory anyway); a window service that
+    counts otherwise (its own get_num_tokens) is not touched."""
+    from helm.benchmark.window_services.local_window_service import LocalWindowService
+
+    count = LocalWindowService.get_num_tokens
+    counted: dict[tuple[Any, ...], int] = {}
+
+    def get_num_tokens(self: Any, text: str) -> int:
+        key = (type(self), self.tokenizer_name, self.max_request_length, text)
+        n = counted.get(key)
+        if n is None:
+            n = counted[key] = count(self, text)
+        return n
+
+    LocalWindowService.get_num_tokens = get_num_tokens  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        LocalWindowService.get_num_tokens = count  # type: ignore[method-assign]
+
+
 class EstimateExecutor(HelmExecutor):
     """HELM's dry run of each run (dry_run_requests, then summarize) in a worker, with one
     Runner per worker for its services. The summary goes straight to the run's memo file
@@ -193,8 +221,9 @@ class EstimateExecutor(HelmExecutor):
                         client_class, shard = d.client_spec.class_name, d.host_organization
                     except ValueError:
                         pass
-                summary = summarize(dry_run_requests(self._runner, spec), self._runner.metric_service,
-                                    client_class, shard)
+                with prompts_counted_once():
+                    summary = summarize(dry_run_requests(self._runner, spec), self._runner.metric_service,
+                                        client_class, shard)
             except BaseException:
                 print(f"helmc: the dry run of {task.name} failed:", flush=True)
                 traceback.print_exc()
