@@ -159,7 +159,7 @@ def helm_run_entry() -> None:
 
 
 def exit_now(code: int) -> None:
-    """Exit without tearing the interpreter down. A command that loaded HELM spends 0.2 s
+    """Exit without tearing the interpreter down. A command that loaded HELM spends 0.2-0.3 s
     (`helmc plan --estimate`) to a second (a helm-run that loaded scikit-learn, scipy, nltk...)
     freeing its modules after its output is printed, none of it the command's work: its files
     and logs are closed and its workers stopped by then. The standard streams are flushed and

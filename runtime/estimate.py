@@ -3,8 +3,9 @@
 For every run HELM builds, a worker of helmc's local engine builds its requests as HELM's
 Runner.run_one does in `helm-run --dry-run` (HELM's scenario and adapter) and counts them as
 DryRunMetric does (the deployment's tokenizer); the counts are HELM's stats `num_requests`,
-`num_prompt_tokens` and `max_num_completion_tokens`. HELM's files of the dry run are not written. They are remembered by the run's fingerprint (with HELM's version
-and the local config files), so an unchanged plan is estimated again without HELM.
+`num_prompt_tokens` and `max_num_completion_tokens` (HELM's files of the dry run are not
+written). They are remembered by the run's fingerprint (with HELM's version and the local
+config files), so an unchanged plan is estimated again without HELM.
 
 Which requests HELM's SQLite request cache already holds is counted where helmc computes the
 key HELM's client stores (CACHE_KEYS); for other clients the count is not checked and the run
@@ -128,7 +129,8 @@ def summarize(requests: Sequence[Any], metric_service: Any, client_class: str | 
     """HELM's three dry-run stats of these requests, as DryRunMetric computes them (per request:
     `num_completions` x `max_tokens`, and the prompt's tokens by the window service of the
     request's deployment; `num_requests` their number), and each request's tokens and cache key.
-    DryRunMetric's fourth stat, `estimated_num_tokens_cost`, is not computed: it is not used."""
+    DryRunMetric's other stats (`estimated_num_tokens_cost`, `num_completions`) are not computed:
+    nothing uses them."""
     from dataclasses import fields
 
     from helm.benchmark.window_services.window_service_factory import WindowServiceFactory

@@ -110,7 +110,8 @@ class Session:
         self.name_clashes(built)
         return self.named_plan(plan, built)
 
-    def estimate(self, plan: Plan, parallel_runs: int = 1, priced: Collection[str] = ()) -> tuple[Plan, list[Any]] | None:
+    def estimate(self, plan: Plan, parallel_runs: int = 1,
+                 priced: Collection[str] = ()) -> tuple[Plan, list[Any]] | None:
         """`helmc plan --estimate`: HELM builds every RunSpec and dry-runs those not remembered
         (runtime/estimate.py) with `parallel_runs` local workers. The plan named by HELM, and
         each run's RunEstimate in the plan's order (None for a run HELM did not build). None
