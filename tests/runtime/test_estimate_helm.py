@@ -167,3 +167,29 @@ def test_a_run_whose_data_is_missing_is_a_marked_bound_never_a_silent_zero(tmp_p
     assert bounded["max_completion_tokens"] >= exact["max_completion_tokens"]
     assert exact["source"] == "dry run" and exact["exact"]
     assert plan["estimate"]["exact"] is False
+
+
+HIT = """import contextlib, io, json, sys
+from helmc.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(sys.argv[1:])
+loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('helm', 'genai_prices', 'pydantic'))
+print(json.dumps({"code": code, "plan": json.loads(out.getvalue()), "loaded": loaded}))
+"""
+
+
+def test_a_remembered_estimate_imports_no_helm_nor_genai_prices(tmp_path):
+    """The second estimate of an unchanged plan is the memo alone: neither HELM nor genai-prices
+    (nor pydantic, which it brings) is imported, and the numbers are the first's."""
+    args = ["plan", "--run-entries", *ENTRIES[:3], "-m", "2", "--estimate", "--format", "json"]
+    first = subprocess.run(HELMC + args, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+                           timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+    r = subprocess.run([sys.executable, "-c", HIT, *args], cwd=tmp_path, env=_env(tmp_path), capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout)
+    assert got["code"] == 0 and got["loaded"] == []
+    assert [x["estimate"]["source"] for x in got["plan"]["runs"]] == ["remembered"] * 3
+    assert got["plan"]["estimate"] == json.loads(first.stdout)["estimate"]
