@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,13 +35,18 @@ STATS = {"num_requests": "requests", "num_prompt_tokens": "prompt_tokens",
          "max_num_completion_tokens": "max_completion_tokens"}
 
 
-def timed(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, str]:
+def timed(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + system of the process and every process it waited for:
+    its workers) and standard output of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
-    return wall, r.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, r.stdout
 
 
 def helm_totals(out: str, suite: str) -> dict[str, int]:
@@ -79,28 +85,39 @@ def main() -> None:
     if a.grid:
         a.conf = grid_conf(a.grid)
     flags = ["--conf-paths", a.conf, "-m", str(a.max_eval_instances)]
-    times: dict[str, list[float]] = {"helm-run --dry-run": [], "estimate, first": [], "estimate, again": []}
+    labels = ("helm-run --dry-run", "estimate, first", "estimate, again")
+    times: dict[str, list[float]] = {k: [] for k in labels}
+    cpus: dict[str, list[float]] = {k: [] for k in labels}
+    ratios: list[float] = []  # first estimate against HELM's dry run within each repeat
     for i in range(a.repeat):
         with tempfile.TemporaryDirectory(prefix="bench-estimate-") as tmp:
             env = {**os.environ, "NO_COLOR": "1", "HELMC_CACHE_DIR": os.path.join(tmp, "memo")}
-            wall, _ = timed(HELM_RUN + flags + ["--dry-run", "--suite", "b", "-o", "out"], tmp, env)
-            times["helm-run --dry-run"].append(wall)
+            wall, cpu, _ = timed(HELM_RUN + flags + ["--dry-run", "--suite", "b", "-o", "out"], tmp, env)
+            times[labels[0]].append(wall)
+            cpus[labels[0]].append(cpu)
             want = helm_totals(os.path.join(tmp, "out"), "b")
             cmd = HELMC + ["plan", *flags, "--estimate", "--format", "json", "--parallel-runs", str(a.parallel_runs)]
-            for label in ("estimate, first", "estimate, again"):
-                wall, out = timed(cmd, tmp, env)
+            for label in labels[1:]:
+                wall, cpu, out = timed(cmd, tmp, env)
                 got = {k: json.loads(out)["estimate"][k] for k in STATS.values()}
                 if got != want:
                     sys.exit(f"{label}: helmc {got} != HELM {want}")
                 times[label].append(wall)
-        print(f"repeat {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
-    base = statistics.median(times["helm-run --dry-run"])
+                cpus[label].append(cpu)
+        ratios.append(times[labels[0]][-1] / times[labels[1]][-1])
+        print(f"repeat {i + 1} (load {os.getloadavg()[0]:.2f}): "
+              + ", ".join(f"{k} {times[k][-1]:.2f} s ({cpus[k][-1]:.2f} s CPU)" for k in labels)
+              + f"; first {ratios[-1]:.1f}x", flush=True)
+    base = statistics.median(times[labels[0]])
     suite = f"--grid {a.grid}" if a.grid else os.path.relpath(a.conf, ROOT)
     print(f"\nsuite: {suite} -m {a.max_eval_instances}; totals {want}")
-    print(f"{'contender':<22}{'median s':>10}{'range s':>16}{'vs HELM':>10}")
-    for k, v in times.items():
-        med = statistics.median(v)
-        print(f"{k:<22}{med:>10.2f}{f'{min(v):.2f}-{max(v):.2f}':>16}{base / med:>9.1f}x")
+    print(f"{'contender':<22}{'median s':>10}{'range s':>16}{'vs HELM':>10}{'CPU s':>8}")
+    for k in labels:
+        med = statistics.median(times[k])
+        print(f"{k:<22}{med:>10.2f}{f'{min(times[k]):.2f}-{max(times[k]):.2f}':>16}{base / med:>9.1f}x"
+              f"{statistics.median(cpus[k]):>8.2f}")
+    print(f"first estimate against HELM's dry run, repeat by repeat: median {statistics.median(ratios):.1f}x "
+          f"(range {min(ratios):.1f}-{max(ratios):.1f}x)")
 
 
 if __name__ == "__main__":

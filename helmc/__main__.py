@@ -1,5 +1,3 @@
-import sys
+from helmc.cli import helmc_entry
 
-from helmc.cli import main
-
-sys.exit(main())
+helmc_entry()

@@ -1,10 +1,11 @@
 """The estimate: what each run of a plan will send, from HELM's own dry run.
 
-For every run HELM builds, its Runner runs with `dry_run` (the code path of `helm-run --dry-run`:
-scenario, adapter, DryRunMetric with the deployment's tokenizer) through helmc's engines, in a
-scratch output folder; the counts are HELM's stats `num_requests`, `num_prompt_tokens` and
-`max_num_completion_tokens`. They are remembered by the run's fingerprint (with HELM's version
-and the local config files), so an unchanged plan is estimated again without HELM.
+For every run HELM builds, a worker of helmc's local engine builds its requests as HELM's
+Runner.run_one does in `helm-run --dry-run` (HELM's scenario and adapter) and counts them as
+DryRunMetric does (the deployment's tokenizer); the counts are HELM's stats `num_requests`,
+`num_prompt_tokens` and `max_num_completion_tokens` (HELM's files of the dry run are not
+written). They are remembered by the run's fingerprint (with HELM's version and the local
+config files), so an unchanged plan is estimated again without HELM.
 
 Which requests HELM's SQLite request cache already holds is counted where helmc computes the
 key HELM's client stores (CACHE_KEYS); for other clients the count is not checked and the run
@@ -14,6 +15,7 @@ machine) gets a bound from its adapter settings instead, marked not exact.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -21,20 +23,18 @@ import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from helmc.compiler.plan.plan import Plan
 
 from .executor import HelmExecutor
 from .helm_setup import HelmSettings
-from .run_folders import run_folder
 from .runspecs import BuiltRun
 from .engine import Engine, Event, Finished
 from .task import Task
 
 MEMO_VERSION = 1  # bump when what a memo file holds changes
 STATS = ("num_requests", "num_prompt_tokens", "max_num_completion_tokens")
-SUMMARY = "helmc-estimate.json.gz"  # written by the worker into the dry run's folder
 
 
 def memo_dir() -> str:
@@ -77,71 +77,161 @@ def cache_key(client_class: str, request: Mapping[str, Any]) -> str | None:
 # ---------------------------------------------------------------------------- the worker's side
 
 
-def summarize(run_path: str, client_class: str | None, shard: str | None) -> dict[str, Any]:
-    """What one dry run says: HELM's three stats summed, and each request's tokens and cache key."""
-    with open(os.path.join(run_path, "stats.json"), encoding="utf-8") as f:
-        stats = json.load(f)
-    totals = dict.fromkeys(STATS, 0)
-    for s in stats:
-        name = s.get("name", {})
-        if name.get("name") in totals and name.get("perturbation") is None:
-            totals[name["name"]] += int(s.get("sum", 0))
-    with open(os.path.join(run_path, "scenario_state.json"), encoding="utf-8") as f:
-        states = json.load(f).get("request_states", [])
-    with open(os.path.join(run_path, "per_instance_stats.json"), encoding="utf-8") as f:
-        per = json.load(f)
-    requests: list[list[Any]] | None = None
-    # DryRunMetric's per-instance stats are one per request state, in the same order.
-    if client_class in CACHE_KEYS and len(per) == len(states):
-        requests = []
-        for state, ps in zip(states, per):
-            got = {s["name"]["name"]: int(s.get("sum", 0)) for s in ps.get("stats", [])}
-            requests.append([cache_key(client_class, state["request"]),
-                             got.get("num_prompt_tokens", 0), got.get("max_num_completion_tokens", 0)])
+def dry_run_requests(runner: Any, run_spec: Any) -> list[Any]:
+    """The requests of HELM's dry run of `run_spec`: Runner.run_one, line for line, up to its
+    adapter (HELM's scenario, instances, downsampling, data augmentation and adapter). What
+    run_one does after that in a dry run adds no request: its executor and annotators skip
+    (`dry_run`), and DryRunMetric only counts (`summarize`); its files are not written here.
+
+    One difference: parallelism 1 where run_one passes its --num-threads. HELM's parallel_map
+    returns its results in the order of its items whatever the parallelism, so the requests
+    are the same, without a pool of threads started for every trial of every run."""
+    import dacite
+    from helm.benchmark import runner as helm_runner
+    from helm.benchmark.adaptation.adapters.adapter_factory import AdapterFactory
+    from helm.benchmark.data_preprocessor import DataPreprocessor
+    from helm.benchmark.scenarios.scenario import (EVAL_SPLITS, Instance, create_scenario, get_scenario_cache_path,
+                                                   with_instance_ids)
+    from helm.common.general import asdict_without_nones, ensure_directory_exists, write
+
+    helm_runner._CURRENT_RUN_SPEC_NAME = run_spec.name
+    scenario = create_scenario(run_spec.scenario_spec)
+    args_str = ",".join([f"{k}={v}" for k, v in sorted(run_spec.scenario_spec.args.items())])
+    scenario_name_with_args = f"{scenario.name}:{args_str}" if args_str else f"{scenario.name}"
+    input_instances_output_path = os.path.join(runner.instances_path, scenario_name_with_args)
+    input_instances_file_path = os.path.join(input_instances_output_path, "input_instances.json")
+    if runner.skip_instances:
+        instances = []
+    elif runner.cache_instances and os.path.exists(input_instances_file_path):
+        with open(input_instances_file_path) as f:
+            instances = [dacite.from_dict(Instance, instance) for instance in json.load(f)]
+    else:
+        instances = scenario.get_instances(get_scenario_cache_path(runner.output_path, scenario.name))
+    if runner.cache_instances and not os.path.exists(input_instances_file_path):
+        ensure_directory_exists(input_instances_output_path)
+        write(input_instances_file_path,
+              json.dumps([asdict_without_nones(instance) for instance in instances], indent=2))
+    if runner.cache_instances_only:
+        return []  # HELM stops here: no request
+    if any(instance.id is None for instance in instances):
+        instances = with_instance_ids(instances)
+    max_eval_instances = run_spec.adapter_spec.max_eval_instances
+    eval_splits = run_spec.adapter_spec.eval_splits or EVAL_SPLITS
+    if max_eval_instances is not None:
+        instances = helm_runner.downsample_eval_instances(instances, max_eval_instances, eval_splits)
+    instances = DataPreprocessor(run_spec.data_augmenter_spec).preprocess(instances, 1)
+    adapter = AdapterFactory.get_adapter(run_spec.adapter_spec, runner.tokenizer_service)
+    return [state.request for state in adapter.adapt(instances, 1)]
+
+
+def summarize(requests: Sequence[Any], metric_service: Any, client_class: str | None,
+              shard: str | None) -> dict[str, Any]:
+    """HELM's three dry-run stats of these requests, as DryRunMetric computes them (per request:
+    `num_completions` x `max_tokens`, and the prompt's tokens by the window service of the
+    request's deployment; `num_requests` their number), and each request's tokens and cache key.
+    DryRunMetric's other stats (`estimated_num_tokens_cost`, `num_completions`) are not computed:
+    nothing uses them."""
+    from dataclasses import fields
+
+    from helm.benchmark.window_services.window_service_factory import WindowServiceFactory
+
+    windows: dict[str, Any] = {}
+    keyed = client_class in CACHE_KEYS
+    names = [f.name for f in fields(requests[0])] if keyed and requests else []
+    per: list[list[Any]] = []
+    prompt_total = completion_total = 0
+    for r in requests:
+        window = windows.get(r.model_deployment)
+        if window is None:
+            window = windows[r.model_deployment] = WindowServiceFactory.get_window_service(r.model_deployment,
+                                                                                           metric_service)
+        prompt, completion = window.get_num_tokens(r.prompt), r.num_completions * r.max_tokens
+        prompt_total += prompt
+        completion_total += completion
+        if keyed:
+            # the request's fields as HELM's JSON of it has them at the top (Nones left out)
+            shallow = {n: v for n in names if (v := getattr(r, n)) is not None}
+            per.append([cache_key(client_class, shallow), prompt, completion])  # type: ignore[arg-type]
     return {
-        "requests": totals["num_requests"],
-        "prompt_tokens": totals["num_prompt_tokens"],
-        "max_completion_tokens": totals["max_num_completion_tokens"],
+        "requests": len(requests),
+        "prompt_tokens": prompt_total,
+        "max_completion_tokens": completion_total,
         "shard": shard,
-        "per_request": requests,
+        "per_request": per if keyed else None,
     }
 
 
+@contextlib.contextmanager
+def prompts_counted_once() -> Iterator[None]:
+    """While a run's requests are built and counted: each prompt's tokens are counted once.
+    HELM's adapter counts every prompt to fit it in the context window
+    (`fits_within_context_window`), and DryRunMetric counts the same prompt again with a window
+    service of the same class, tokenizer and request length: here the second count is the
+    first's (tokenizers are deterministic), which halves the tokenizer's work of a dry run.
+    Remembered for one run only (its prompts are in memory anyway); a window service that
+    counts otherwise (its own get_num_tokens) is not touched."""
+    from helm.benchmark.window_services.local_window_service import LocalWindowService
+
+    count = LocalWindowService.get_num_tokens
+    counted: dict[tuple[Any, ...], int] = {}
+
+    def get_num_tokens(self: Any, text: str) -> int:
+        key = (type(self), self.tokenizer_name, self.max_request_length, text)
+        n = counted.get(key)
+        if n is None:
+            n = counted[key] = count(self, text)
+        return n
+
+    LocalWindowService.get_num_tokens = get_num_tokens  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        LocalWindowService.get_num_tokens = count  # type: ignore[method-assign]
+
+
 class EstimateExecutor(HelmExecutor):
-    """HELM's Runner with dry_run, writing straight into the scratch run folder (a dry run's
-    folder is thrown away: none of helm-run's staging and fsync); after each dry run, its
-    summary beside HELM's files."""
+    """HELM's dry run of each run (dry_run_requests, then summarize) in a worker, with one
+    Runner per worker for its services. The summary goes straight to the run's memo file
+    (`targets`, by run name; written whole or not at all), HELM's output to `log` (None: where
+    this process's fds 1 and 2 go). No run folder: the dry run's files are not written."""
+
+    def __init__(self, settings: HelmSettings, targets: Mapping[str, str], log: str | None = None) -> None:
+        super().__init__(settings)
+        self.targets = dict(targets)
+        self.log = log
 
     def execute(self, task: Task) -> None:
         import pickle
-        import shutil
+        import traceback
 
         from helm.benchmark.model_deployment_registry import get_model_deployment
 
         from . import helm_setup
 
-        path = run_folder(self.settings, task.name)
-        with helm_setup.redirect_output(helm_setup.run_log_path(self.settings, task.name)):
-            if self._runner is None:
-                if not helm_setup.is_prepared():  # a spawned (not forked) worker: configure HELM here
-                    helm_setup.prepare(self.settings, self.registries)
-                self._runner = self._make_runner()
-            spec = pickle.loads(task.payload)
-            shutil.rmtree(path, ignore_errors=True)
-            self._runner._get_run_path = lambda _spec: path
-            self._runner.run_one(spec)
-        client_class = shard = None
-        deployment = spec.adapter_spec.model_deployment
-        if deployment:
+        with helm_setup.redirect_output(self.log) if self.log else contextlib.nullcontext():
             try:
-                d = get_model_deployment(deployment)
-                client_class, shard = d.client_spec.class_name, d.host_organization
-            except ValueError:
-                pass
-        summary = summarize(path, client_class, shard)
-        with gzip.open(os.path.join(path, SUMMARY), "wt", encoding="utf-8") as f:
-            json.dump(summary, f)
-
+                if self._runner is None:
+                    if not helm_setup.is_prepared():  # a spawned (not forked) worker: configure HELM here
+                        helm_setup.prepare(self.settings, self.registries)
+                    self._runner = self._make_runner()
+                spec = pickle.loads(task.payload)
+                client_class = shard = None
+                deployment = spec.adapter_spec.model_deployment
+                if deployment:
+                    try:
+                        d = get_model_deployment(deployment)
+                        client_class, shard = d.client_spec.class_name, d.host_organization
+                    except ValueError:
+                        pass
+                with prompts_counted_once():
+                    summary = summarize(dry_run_requests(self._runner, spec), self._runner.metric_service,
+                                        client_class, shard)
+            except BaseException:
+                print(f"helmc: the dry run of {task.name} failed:", flush=True)
+                traceback.print_exc()
+                raise
+        if not _store_memo(self.targets[task.name], summary):
+            raise OSError(f"could not write the estimate of {task.name} to {self.targets[task.name]}")
 
 
 # ---------------------------------------------------------------------------- the estimate
@@ -311,18 +401,24 @@ def _load_memo(path: str) -> dict[str, Any] | None:
         return None  # absent or damaged: the dry run again
 
 
-def _store_memo(path: str, summary: Mapping[str, Any]) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+def _store_memo(path: str, summary: Mapping[str, Any]) -> bool:
+    """Write a memo file whole (a temporary file renamed) or not at all; False: not written."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    except OSError:
+        return False
     try:
         with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
             json.dump(summary, f)
         os.replace(tmp, path)
+        return True
     except OSError:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        return False
 
 
 def _cached(summary: Mapping[str, Any], settings: HelmSettings) -> tuple[list[bool] | None, str | None]:
@@ -394,9 +490,11 @@ def estimate_runs(
     *,
     context_window: Callable[[str | None], int | None] = lambda _d: None,
     on_event: Callable[[Event], None] | None = None,
+    log: str | None = None,
 ) -> list[RunEstimate]:
     """Each run's estimate, in the order of `runs`: remembered ones from the memo folder, the
-    rest by HELM's dry run through `engine` (HELM must be prepared in this process)."""
+    rest by HELM's dry run through `engine` (HELM must be prepared in this process), whose
+    workers write each run's memo file themselves; HELM's output goes to `log`."""
     memo = memo_dir()
     digest = context_digest(settings)
     keys = {r.name: memo_key(r, digest) for r in runs}
@@ -427,31 +525,20 @@ def estimate_runs(
 
         try:
             tasks = [task_of(r.name, r.payload, r.model, r.model_deployment, r.size) for r in todo]
-            engine.run(tasks, EstimateExecutor(dry), on)
+            targets = {r.name: os.path.join(memo, keys[r.name] + ".json.gz") for r in todo}
+            engine.run(tasks, EstimateExecutor(dry, targets, log), on)
             for r in todo:
                 if r.name in failures:
                     continue
-                written = os.path.join(run_folder(dry, r.name), SUMMARY)
-                try:
-                    with gzip.open(written, "rt", encoding="utf-8") as f:
-                        summary = json.load(f)
-                except (OSError, ValueError, EOFError) as e:
-                    failures[r.name] = f"no summary of its dry run: {e}"
+                summary = _load_memo(targets[r.name])
+                if summary is None:
+                    failures[r.name] = f"no summary of its dry run in {targets[r.name]}"
                     continue
-                # the worker's file, as it is, is the memo (complete: read above), without
-                # compressing it again in this one process (0.4 s per 400 runs)
-                try:
-                    os.replace(written, os.path.join(memo, keys[r.name] + ".json.gz"))
-                except OSError:  # another file system
-                    _store_memo(os.path.join(memo, keys[r.name] + ".json.gz"), summary)
                 summaries[r.name] = (summary, "dry run")
         finally:
             import shutil
 
-            shutil.rmtree(os.path.join(scratch, "runs", suite), ignore_errors=True)
-            from .journal import journal_dir
-
-            shutil.rmtree(journal_dir(scratch, suite), ignore_errors=True)
+            shutil.rmtree(os.path.join(scratch, "runs", suite), ignore_errors=True)  # the Runners' eval_cache
     out: list[RunEstimate] = []
     for r in runs:
         if r.name in summaries:
@@ -502,17 +589,24 @@ def genai_price(name: str) -> tuple[float, float, str] | None:
             f"genai-prices {_genai_prices_version()}: {p.provider.id}/{p.model.id}")
 
 
+def _genai_memo_path() -> str:
+    return os.path.join(memo_dir(), f"genai-prices-{_genai_prices_version()}.json")
+
+
+def _genai_memo() -> dict[str, Any]:
+    try:
+        with open(_genai_memo_path(), encoding="utf-8") as f:
+            known = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
 def remembered_genai_price(name: str) -> tuple[float, float, str] | None:
     """genai_price, remembered per genai-prices version in the memo folder: importing it
     (pydantic, its data) costs most of a remembered estimate's time."""
-    path = os.path.join(memo_dir(), f"genai-prices-{_genai_prices_version()}.json")
-    try:
-        with open(path, encoding="utf-8") as f:
-            known = json.load(f)
-    except (OSError, ValueError):
-        known = {}
-    if not isinstance(known, dict):
-        known = {}
+    path = _genai_memo_path()
+    known = _genai_memo()
     if name in known and (known[name] is None or (isinstance(known[name], list) and len(known[name]) == 3)):
         return tuple(known[name]) if known[name] is not None else None  # type: ignore[return-value]
     got = genai_price(name)
@@ -526,6 +620,52 @@ def remembered_genai_price(name: str) -> tuple[float, float, str] | None:
     except OSError:
         pass  # not remembered: looked up again next time
     return got
+
+
+def _price_child(names: Sequence[str]) -> None:
+    try:
+        from .engine import die_with_parent
+
+        die_with_parent()
+        null = os.open(os.devnull, os.O_WRONLY)  # nothing of the child's on the command's output
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        for name in names:
+            remembered_genai_price(name)
+    finally:
+        # not through multiprocessing's exit, which flushes the standard streams this fork
+        # copied (with whatever a thread of the parent, the heartbeat, held at the fork)
+        os._exit(0)
+
+
+@contextlib.contextmanager
+def genai_prices_meanwhile(names: Sequence[str]) -> Iterator[None]:
+    """Look `names` up in genai-prices (remembered_genai_price, which writes them to its memo
+    file) in a forked child while the block runs, and wait for it at the end: importing
+    genai-prices (pydantic, its price list: 0.2 CPU seconds) then takes the second core while
+    this process imports and prepares HELM on one, instead of following the dry runs. Names
+    already remembered start no child. Best effort: what the child did not remember,
+    lookup_price looks up itself."""
+    known = _genai_memo()
+    todo = sorted({n for n in names if n and n not in known})
+    child = None
+    if todo:
+        import multiprocessing
+
+        try:
+            child = multiprocessing.get_context("fork").Process(target=_price_child, args=(todo,), daemon=True,
+                                                                name="helmc-genai-prices")
+            child.start()
+        except (OSError, ValueError):  # no fork here (or no process left): looked up later
+            child = None
+    try:
+        yield
+    finally:
+        if child is not None:
+            child.join(timeout=30)
+            if child.is_alive():
+                child.kill()
+                child.join(timeout=5)
 
 
 def lookup_price(model: str, deployment: str | None, prices: Mapping[str, Any]) -> tuple[float, float, str] | None:

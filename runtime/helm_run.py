@@ -323,7 +323,7 @@ def _over_budget(request: HelmRunRequest, session: Session, runs: Sequence[Built
     with helm_setup.redirect_output(log):
         prewarm_dry_runs(runs)
         estimates = estimate_runs(runs, request.settings, LocalEngine(request.engine.parallel_runs),
-                                  context_window=_context_window)
+                                  context_window=_context_window, log=log)
     priced = [e for e in price_runs(estimates, prices) if e is not None]
     check_budget(priced, request.budget, session.sink)
     if session.sink.has_errors:

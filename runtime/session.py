@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from rich.console import Console
 
@@ -110,11 +110,13 @@ class Session:
         self.name_clashes(built)
         return self.named_plan(plan, built)
 
-    def estimate(self, plan: Plan, parallel_runs: int = 1) -> tuple[Plan, list[Any]] | None:
+    def estimate(self, plan: Plan, parallel_runs: int = 1,
+                 priced: Collection[str] = ()) -> tuple[Plan, list[Any]] | None:
         """`helmc plan --estimate`: HELM builds every RunSpec and dry-runs those not remembered
         (runtime/estimate.py) with `parallel_runs` local workers. The plan named by HELM, and
         each run's RunEstimate in the plan's order (None for a run HELM did not build). None
-        without crfm-helm."""
+        without crfm-helm. `priced`: the names the prices file prices (the others are looked
+        up in genai-prices meanwhile)."""
         from .estimate import memo_dir, remembered_plan
 
         # first the memo, which imports nothing of HELM (its key holds HELM's installed version)
@@ -124,14 +126,20 @@ class Session:
         if not helm_setup.helm_available():
             return None
         from .engine import LocalEngine
-        from .estimate import context_digest, estimate_runs, plan_key, prewarm_dry_runs, remember_plan
+        from .estimate import (context_digest, estimate_runs, genai_prices_meanwhile, plan_key, prewarm_dry_runs,
+                               remember_plan)
 
         home = os.path.dirname(memo_dir())
         settings = replace(self.settings, output_path=os.path.join(home, "helm_output"))
         log = os.path.join(home, "estimate.log")
+        unpriced = [r.model_deployment or r.model for r in plan.runs
+                    if r.model_deployment not in priced and r.model not in priced]
         try:
             os.makedirs(home, exist_ok=True)
-            with helm_setup.redirect_output(log), open(log, "a", encoding="utf-8") as py_log, \
+            with contextlib.suppress(OSError):
+                os.truncate(log, 0)  # this estimate's log only: its dry runs write megabytes to it
+            with genai_prices_meanwhile(unpriced), helm_setup.redirect_output(log), \
+                    open(log, "a", encoding="utf-8") as py_log, \
                     contextlib.redirect_stdout(py_log), contextlib.redirect_stderr(py_log):
                 helm_setup.prepare(settings)
                 said = len(self.sink.items)
@@ -140,7 +148,8 @@ class Session:
                 built = self.name_clashes(built)
                 if built:
                     prewarm_dry_runs(built)  # once here, not in every forked worker
-                estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window)
+                estimates = estimate_runs(built, settings, LocalEngine(parallel_runs), context_window=_context_window,
+                                          log=log)
         except (helm_setup.HelmUnavailable, helm_setup.HelmSetupError) as e:
             self.sink.add(diag("HC0502", f"HELM refused its configuration: {e}", _nowhere(), ""))
             return plan, [None] * len(plan.runs)
@@ -309,7 +318,7 @@ def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, buil
         from .estimate import load_prices, price_runs
 
         table = load_prices(prices, session.sink)  # its problems are said even if HELM is missing
-        got = session.estimate(plan, parallel_runs)
+        got = session.estimate(plan, parallel_runs, priced=table.keys())
         if got is None:
             return PlanResult(None, session.sink.items, 2, f"--estimate needs crfm-helm: {helm_setup.INSTALL_HINT}")
         plan, estimates = got

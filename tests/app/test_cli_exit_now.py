@@ -1,5 +1,6 @@
-"""helm-run's quick exit (helmc.cli.exit_now): the exit code, everything written to the standard
-streams and the atexit handlers' work survive it; a thread still working gets a normal exit."""
+"""The commands' quick exit (helmc.cli.exit_now, for helmc, helm-check and helm-run): the exit code,
+everything written to the standard streams and the atexit handlers' work survive it; a thread still
+working gets a normal exit."""
 
 from __future__ import annotations
 
@@ -63,3 +64,36 @@ def test_the_helm_run_command_keeps_its_exit_codes(tmp_path, argv, code, says) -
     assert r.returncode == code, r.stdout + r.stderr
     assert says in r.stdout + r.stderr
     assert "Traceback" not in r.stderr
+
+
+BIN = os.path.dirname(sys.executable)
+# each command as installed (its exit through exit_now) and the same main returning to sys.exit
+ENTRIES = {
+    "helmc": ([os.path.join(BIN, "helmc")], "from helmc.cli import main as m"),
+    "python -m helmc": ([sys.executable, "-m", "helmc"], "from helmc.cli import main as m"),
+    "helm-check": ([os.path.join(BIN, "helm-check")], "from helmc.cli import helm_check_main as m"),
+}
+BAD = 'entries: [\n  {description: "simple1:model=simple/modell", priority: 1}\n]\n'  # HC0308: exit 1
+GOOD = 'entries: [\n  {description: "simple1:model=simple/model1", priority: 1}\n]\n'
+
+
+ARGVS = [["check", "bad.conf"], ["check", "good.conf", "--format", "json"], ["check", "bad.conf", "--format", "sarif"],
+         ["plan", "good.conf", "--format", "json"], ["plan", "bad.conf"], ["check", "--no-such-flag"],
+         ["fmt", "--check", "good.conf"]]
+CASES = [(entry, argv[1:] if entry == "helm-check" else argv) for entry in sorted(ENTRIES) for argv in ARGVS
+         if entry != "helm-check" or argv[0] == "check"]  # helm-check is `helmc check`
+
+
+@pytest.mark.parametrize(("entry", "argv"), CASES, ids=[f"{e}-{'-'.join(a)}" for e, a in CASES])
+def test_every_command_says_and_exits_as_its_main_returns(tmp_path, entry, argv) -> None:
+    command, main = ENTRIES[entry]
+    if not os.path.exists(command[0]):
+        pytest.skip(f"{command[0]} is not installed beside python")
+    (tmp_path / "bad.conf").write_text(BAD)
+    (tmp_path / "good.conf").write_text(GOOD)
+    env = {**os.environ, "NO_COLOR": "1"}
+    quick = subprocess.run([*command, *argv], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    plain = subprocess.run([sys.executable, "-c", f"import sys\n{main}\nsys.exit(m())", *argv], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert (quick.returncode, quick.stdout, quick.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+    assert "Traceback" not in quick.stderr

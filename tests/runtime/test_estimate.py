@@ -14,7 +14,8 @@ from helmc.compiler.catalog.prices import FIELDS, json_schema, read_prices
 from helmc.compiler.source import SourceFile
 from helmc.runtime.runspecs import BuiltRun
 from helmc.runtime.budget import Budget, check_budget
-from helmc.runtime.estimate import RunEstimate, bound, cache_key, genai_price, price_runs, totals_json
+from helmc.runtime.estimate import (RunEstimate, bound, cache_key, genai_price, genai_prices_meanwhile, price_runs,
+                                    remembered_genai_price, totals_json)
 
 names = st.from_regex(r"[a-z][a-z0-9_-]{0,8}/[a-z][a-z0-9._-]{0,12}", fullmatch=True)
 prices = st.floats(min_value=0, max_value=1000, allow_nan=False, allow_infinity=False)
@@ -143,6 +144,28 @@ def test_genai_prices_match_a_deployment_only_at_its_own_host(deployment, priced
     if got is not None:
         inp, outp, source = got
         assert inp > 0 and outp > 0 and source.startswith("genai-prices ") and deployment.split("/")[0] in source
+
+
+GENAI_NAMES = ["openai/gpt-4o-mini-2024-07-18", "anthropic/claude-3-5-sonnet-20240620", "huggingface/gpt2",
+               "simple/model1", "openai/no-such-model"]
+
+
+@pytest.mark.parametrize("remembered", [0, 2, len(GENAI_NAMES)])
+def test_the_prices_looked_up_meanwhile_are_genai_prices_own(tmp_path, monkeypatch, remembered):
+    """The first estimate's child process remembers, for every name not remembered yet, what
+    genai_price says in this process; afterwards each lookup is answered from the memo."""
+    pytest.importorskip("genai_prices")
+    monkeypatch.setenv("HELMC_CACHE_DIR", str(tmp_path))
+    for name in GENAI_NAMES[:remembered]:
+        remembered_genai_price(name)
+    with genai_prices_meanwhile(GENAI_NAMES + [GENAI_NAMES[0]]):
+        pass
+    memo = json.loads(next((tmp_path / "estimates").glob("genai-prices-*.json")).read_text())
+    assert sorted(memo) == sorted(GENAI_NAMES)
+    for name in GENAI_NAMES:
+        direct = genai_price(name)
+        assert memo[name] == (list(direct) if direct is not None else None)
+        assert remembered_genai_price(name) == direct
 
 
 # ---------------------------------------------------------------------------- cache key, bound

@@ -1,5 +1,6 @@
 """`helmc plan --estimate` against HELM's own `helm-run --dry-run` (crfm-helm's entry point, not
-helmc's), run by run, over every simple scenario HELM has and the expanders that change requests."""
+helmc's), run by run, over every simple scenario HELM has and the expanders that change requests
+(data augmentation included)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ ENTRIES = [f"{f}:model=simple/model1" for f in SIMPLE] + [
     "simple1:model=simple/model1,num_outputs=3",
     "simple_mcqa:model=simple/model1,max_train_instances=1,num_outputs=2",
     "simple_short_answer_qa:model=simple/model1,eval_split=valid,num_outputs=2",
+    # HELM's data augmentation (DataPreprocessor): perturbed copies of the eval instances
+    "simple_mcqa:model=simple/model1,data_augmentation=lower",
+    "simple_short_answer_qa:model=simple/model1,data_augmentation=extra_space",
 ]
 STATS = {"num_requests": "requests", "num_prompt_tokens": "prompt_tokens",
          "max_num_completion_tokens": "max_completion_tokens"}
@@ -163,3 +167,29 @@ def test_a_run_whose_data_is_missing_is_a_marked_bound_never_a_silent_zero(tmp_p
     assert bounded["max_completion_tokens"] >= exact["max_completion_tokens"]
     assert exact["source"] == "dry run" and exact["exact"]
     assert plan["estimate"]["exact"] is False
+
+
+HIT = """import contextlib, io, json, sys
+from helmc.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(sys.argv[1:])
+loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('helm', 'genai_prices', 'pydantic'))
+print(json.dumps({"code": code, "plan": json.loads(out.getvalue()), "loaded": loaded}))
+"""
+
+
+def test_a_remembered_estimate_imports_no_helm_nor_genai_prices(tmp_path):
+    """The second estimate of an unchanged plan is the memo alone: neither HELM nor genai-prices
+    (nor pydantic, which it brings) is imported, and the numbers are the first's."""
+    args = ["plan", "--run-entries", *ENTRIES[:3], "-m", "2", "--estimate", "--format", "json"]
+    first = subprocess.run(HELMC + args, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True,
+                           timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+    r = subprocess.run([sys.executable, "-c", HIT, *args], cwd=tmp_path, env=_env(tmp_path), capture_output=True,
+                       text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout)
+    assert got["code"] == 0 and got["loaded"] == []
+    assert [x["estimate"]["source"] for x in got["plan"]["runs"]] == ["remembered"] * 3
+    assert got["plan"]["estimate"] == json.loads(first.stdout)["estimate"]
