@@ -55,7 +55,8 @@ class Executor(Protocol):
     """Runs one task in a worker. Raises on failure. Must be picklable for non-fork engines.
 
     It may also have a `warm_up()` method: engines whose workers are forked from a process
-    other than the caller's (a Ray host) call it there once, before the first fork."""
+    other than the caller's (a Ray host) call it there once, before the first fork; and a
+    `before_fork()` method, which the local engine calls once before it forks its workers."""
 
     def execute(self, task: Task) -> None: ...
 
@@ -316,6 +317,9 @@ class LocalEngine(Engine):
     def _open(self, executor: Executor, slots: int) -> None:
         self._executor = executor
         self._pool = {}
+        before_fork = getattr(executor, "before_fork", None)
+        if before_fork is not None and self._ctx.get_start_method() == "fork":
+            before_fork()  # what every worker would otherwise build alike
 
     def _submit(self, batch: list[tuple[int, Task]]) -> None:
         for slot, task in batch:
