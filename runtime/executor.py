@@ -100,11 +100,13 @@ class HelmExecutor:
         s = self.settings
         with redirect_output(os.path.join(log_dir(s), "warm-up.log")), collector_paused():
             try:
+                # First: on Ray, the runs' steps go to the suite's actor, whose process then
+                # starts while this host imports HELM, not when the first run sends.
+                serve_forked_children(s.limits)
                 if not is_prepared():
                     prepare(s, self.registries)
                 import_classes(self.warm)
                 warm_sdks()
-                serve_forked_children(s.limits)  # on Ray: the runs' steps to the suite's actor
             except (HelmUnavailable, HelmSetupError):
                 pass
             self._runner_once()
