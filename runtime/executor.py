@@ -58,17 +58,28 @@ def error_type(error: str | None) -> str | None:
     return head if head and all(part.isidentifier() for part in head.split(".")) else None
 
 
+# How long a spawned worker's background imports wait for its run's first request at most (a
+# run whose requests are all in the cache sends none).
+WARM_AFTER_S = 30.0
+
+
 def _warm_in_background(names: Sequence[str]) -> None:
     """A worker that was not forked from a warm process (a Slurm job) imports the classes its
-    run loads lazily (metrics: scikit-learn, scipy; the client's SDK) in a thread while the run
-    starts: the run's requests mostly wait (on the model, on the governor's pace), and the
-    imports then cost no wall time at the metrics, where the run would wait for them. Python's
-    import locks keep a module imported once if the run needs it first."""
+    run loads lazily (metrics: scikit-learn, scipy; the client's SDK) in a thread once the run
+    sends its first request: the run's requests mostly wait (on the model, on the governor's
+    pace), and the imports then cost no wall time at the metrics, where the run would wait for
+    them. Not before: 8 Slurm-local jobs importing at once on 2 cores, each thread holding its
+    job's GIL, put the runs' first requests 9-17 s after their jobs had configured HELM
+    (docs/performance.md). Python's import locks keep a module imported once if the run needs
+    it first."""
     if not names:
         return
 
     def warm() -> None:
         try:
+            gov = governor_of_process()
+            if gov is not None:
+                gov.sending.wait(WARM_AFTER_S)
             import_classes(names)
             warm_sdks()
         except BaseException:  # noqa: BLE001 - best effort: the run imports what it needs itself

@@ -475,6 +475,7 @@ class Governor:
         self.run: str | None = None
         self.counts: dict[str, int] = {}
         self.failures: list[dict[str, Any]] = []
+        self.sending = threading.Event()  # set at this process's first request (executor._warm_in_background)
 
     def rebind(self, limits: RequestLimits) -> None:
         assert limits.folder is not None
@@ -618,6 +619,8 @@ class Governor:
                 time.sleep(wait)
             with self.slot(deployment):
                 self.count("sent")
+                if not self.sending.is_set():
+                    self.sending.set()
                 try:
                     response = compute()
                 except Exception as e:  # noqa: BLE001 - classified, then re-raised or retried
