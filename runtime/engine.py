@@ -244,8 +244,8 @@ def freeze_before_fork() -> None:
     fork. A forked worker's collections then skip the hundreds of thousands of objects it
     inherits (HELM, scikit-learn, scipy, pandas: imported once in the forking process), instead
     of walking them at every full collection and writing their headers, which copies nearly
-    every inherited page (copy-on-write). On issue 25's latency suite this was about a third of
-    the wall time of `--parallel-runs 8` (docs/performance.md). The forking process never
+    every inherited page (copy-on-write). On issue 25's latency suite this was about 30% of the
+    CPU of `--parallel-runs 8` (docs/performance.md). The forking process never
     collects what is frozen: it is helm-run (or a Ray host) for one suite, and what it held
     before forking it holds to the end anyway."""
     gc.freeze()

@@ -69,7 +69,7 @@ def _warm_in_background(names: Sequence[str]) -> None:
     sends its first request: the run's requests mostly wait (on the model, on the governor's
     pace), and the imports then cost no wall time at the metrics, where the run would wait for
     them. Not before: 8 Slurm-local jobs importing at once on 2 cores, each thread holding its
-    job's GIL, put the runs' first requests 9-17 s after their jobs had configured HELM
+    job's GIL, put the runs' first requests 9-14 s after their jobs had configured HELM
     (docs/performance.md). Python's import locks keep a module imported once if the run needs
     it first."""
     if not names:
@@ -126,8 +126,8 @@ class HelmExecutor:
         """In a prepared process about to fork the workers (helm-run with the local engine, a
         Ray host after `warm_up`): build HELM's Runner here, once, so that every worker inherits
         it instead of building its own (HELM's Executor and clients' context, the credentials
-        parsed with pyhocon twice, the annotation executor; about 0.1 CPU s each, all workers
-        at once). As helm_run does, one Runner serves every run. Best effort: a Runner that
+        parsed with pyhocon twice, the annotation executor: 0.05 s each at load 3, all
+        workers at once). As helm_run does, one Runner serves every run. Best effort: a Runner that
         cannot be built here is built in the worker, which then fails with HELM's message in
         the run's log. HELM's lines go to the suite's build log."""
         if self._runner is None and is_prepared():

@@ -120,9 +120,9 @@ def run_log_path(settings: HelmSettings, run_name: str) -> str:
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while HELM is imported and configured. Importing HELM's
-    runs' classes (scikit-learn, scipy, pandas, datasets) makes about a million objects that
-    live as long as the process; the collector walks them all again and again as they pile
-    up, for no garbage: 0.6 CPU s of 2.7 s for `helm.benchmark.run` and its basic metrics
+    runs' classes (scikit-learn, scipy, pandas, datasets) leaves about 225,000 objects that the
+    collector tracks and that live as long as the process; it walks them again and again as
+    they pile up, for no garbage: 0.6 CPU s of 2.7 s for `helm.benchmark.run` and its basic metrics
     (docs/performance.md), on the path before the first run starts. Collection resumes as it
     was afterwards."""
     import gc
