@@ -15,6 +15,7 @@ node), which the loop treats alike.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -54,7 +55,8 @@ class Executor(Protocol):
     """Runs one task in a worker. Raises on failure. Must be picklable for non-fork engines.
 
     It may also have a `warm_up()` method: engines whose workers are forked from a process
-    other than the caller's (a Ray host) call it there once, before the first fork."""
+    other than the caller's (a Ray host) call it there once, before the first fork; and a
+    `before_fork()` method, which the local engine calls once before it forks its workers."""
 
     def execute(self, task: Task) -> None: ...
 
@@ -237,6 +239,18 @@ def die_with_parent() -> None:
         pass
 
 
+def freeze_before_fork() -> None:
+    """Move every object alive now into the collector's permanent generation, right before a
+    fork. A forked worker's collections then skip the hundreds of thousands of objects it
+    inherits (HELM, scikit-learn, scipy, pandas: imported once in the forking process), instead
+    of walking them at every full collection and writing their headers, which copies nearly
+    every inherited page (copy-on-write). On issue 25's latency suite this was about 30% of the
+    CPU of `--parallel-runs 8` (docs/performance.md). The forking process never
+    collects what is frozen: it is helm-run (or a Ray host) for one suite, and what it held
+    before forking it holds to the end anyway."""
+    gc.freeze()
+
+
 def _worker_main(conn: Connection, executor: Executor, parent_pid: int) -> None:
     # Ctrl-C goes to the whole process group; only the parent decides what happens then.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -294,6 +308,8 @@ class LocalEngine(Engine):
             name=f"helmc-worker-{slot}",
             daemon=True,
         )
+        if self._ctx.get_start_method() == "fork":
+            freeze_before_fork()
         p.start()
         child_conn.close()
         return _Worker(p, parent_conn)
@@ -301,6 +317,9 @@ class LocalEngine(Engine):
     def _open(self, executor: Executor, slots: int) -> None:
         self._executor = executor
         self._pool = {}
+        before_fork = getattr(executor, "before_fork", None)
+        if before_fork is not None and self._ctx.get_start_method() == "fork":
+            before_fork()  # what every worker would otherwise build alike
 
     def _submit(self, batch: list[tuple[int, Task]]) -> None:
         for slot, task in batch:

@@ -15,8 +15,8 @@ from typing import Any, Sequence
 from .engine import Task
 from .governor import current as governor_of_process
 from .governor import serve_forked_children, warm_sdks
-from .helm_setup import (HelmSettings, HelmSetupError, HelmUnavailable, is_prepared, log_dir, prepare, read_api_key,
-                         redirect_output, registries, run_log_path)
+from .helm_setup import (HelmSettings, HelmSetupError, HelmUnavailable, build_log_path, collector_paused, is_prepared,
+                         log_dir, prepare, read_api_key, redirect_output, registries, run_log_path)
 from .run_folders import HELM_OUTPUT_FILES, commit_run_folder, run_folder, staging_folder, writes_outputs
 from .runspecs import import_classes
 
@@ -58,17 +58,28 @@ def error_type(error: str | None) -> str | None:
     return head if head and all(part.isidentifier() for part in head.split(".")) else None
 
 
+# How long a spawned worker's background imports wait for its run's first request at most (a
+# run whose requests are all in the cache sends none).
+WARM_AFTER_S = 30.0
+
+
 def _warm_in_background(names: Sequence[str]) -> None:
     """A worker that was not forked from a warm process (a Slurm job) imports the classes its
-    run loads lazily (metrics: scikit-learn, scipy; the client's SDK) in a thread while the run
-    starts: the run's requests mostly wait (on the model, on the governor's pace), and the
-    imports then cost no wall time at the metrics, where the run would wait for them. Python's
-    import locks keep a module imported once if the run needs it first."""
+    run loads lazily (metrics: scikit-learn, scipy; the client's SDK) in a thread once the run
+    sends its first request: the run's requests mostly wait (on the model, on the governor's
+    pace), and the imports then cost no wall time at the metrics, where the run would wait for
+    them. Not before: 8 Slurm-local jobs importing at once on 2 cores, each thread holding its
+    job's GIL, put the runs' first requests 9-14 s after their jobs had configured HELM
+    (docs/performance.md). Python's import locks keep a module imported once if the run needs
+    it first."""
     if not names:
         return
 
     def warm() -> None:
         try:
+            gov = governor_of_process()
+            if gov is not None:
+                gov.sending.wait(WARM_AFTER_S)
             import_classes(names)
             warm_sdks()
         except BaseException:  # noqa: BLE001 - best effort: the run imports what it needs itself
@@ -98,15 +109,38 @@ class HelmExecutor:
         then start warm. Best effort: a failure here happens again, with its message, in the
         run (its log); HELM's own messages go to the suite's warm-up log."""
         s = self.settings
-        with redirect_output(os.path.join(log_dir(s), "warm-up.log")):
+        with redirect_output(os.path.join(log_dir(s), "warm-up.log")), collector_paused():
             try:
+                # First: on Ray, the runs' steps go to the suite's actor, whose process then
+                # starts while this host imports HELM, not when the first run sends.
+                serve_forked_children(s.limits)
                 if not is_prepared():
                     prepare(s, self.registries)
                 import_classes(self.warm)
                 warm_sdks()
-                serve_forked_children(s.limits)  # on Ray: the runs' steps to the suite's actor
             except (HelmUnavailable, HelmSetupError):
                 pass
+            self._runner_once()
+
+    def before_fork(self) -> None:
+        """In a prepared process about to fork the workers (helm-run with the local engine, a
+        Ray host after `warm_up`): build HELM's Runner here, once, so that every worker inherits
+        it instead of building its own (HELM's Executor and clients' context, the credentials
+        parsed with pyhocon twice, the annotation executor: 0.05 s each at load 3, all
+        workers at once). As helm_run does, one Runner serves every run. Best effort: a Runner that
+        cannot be built here is built in the worker, which then fails with HELM's message in
+        the run's log. HELM's lines go to the suite's build log."""
+        if self._runner is None and is_prepared():
+            with redirect_output(build_log_path(self.settings)):
+                self._runner_once()
+
+    def _runner_once(self) -> None:
+        if self._runner is not None or not is_prepared():
+            return
+        try:
+            self._runner = self._make_runner()
+        except Exception:  # noqa: BLE001 - said again, in the run's log, by the worker
+            self._runner = None
 
     def _make_runner(self) -> Any:
         # As helm.benchmark.run.run_benchmarking, for this worker's share of the suite.
@@ -162,7 +196,8 @@ class HelmExecutor:
             try:
                 if self._runner is None:
                     if not is_prepared():  # a spawned (not forked) worker: configure HELM here
-                        prepare(s, self.registries)
+                        with collector_paused():
+                            prepare(s, self.registries)
                         _warm_in_background(self.warm)
                     self._runner = self._make_runner()
                 run_spec = pickle.loads(task.payload)

@@ -312,40 +312,72 @@ class ActorStore:
     """A process connected to Ray (a host, helm-run) reaching the suite's actor; the first to
     need it creates it (get_if_exists), on no CPU of the runs'. It lives while its creator does:
     the hosts last the suite, and end with helm-run. Created again if it died (its state then
-    starts afresh, as a new suite's would)."""
+    starts afresh, as a new suite's would).
+
+    The actor lives only as long as the handle that created it: Ray ends an actor once its
+    creator lets go of that handle. A host's relay serves its runs from many threads at once,
+    so the handle is made once under a lock and let go of only when the actor is known dead
+    (RayActorError), never on a slow answer. Before, the threads each made a handle at once,
+    each replacing the last, and a views() that timed out under load dropped it: the actor was
+    ended and made again about once a second through a whole suite (a new Ray worker process
+    each time, about 1 CPU s on a 2-core machine, and the pace starting afresh each time:
+    docs/performance.md)."""
 
     def __init__(self, name: str, create: bool = True) -> None:
         self.name, self.create = name, create
         self._actor: Any = None
+        self._lock = threading.Lock()
 
     def _get(self) -> Any:
         import ray
 
-        if self._actor is None:
-            if self.create:
-                self._actor = ray.remote(ScopeStates).options(  # type: ignore[attr-defined]
-                    name=self.name, namespace=ACTOR_NAMESPACE, get_if_exists=True, num_cpus=0,
-                    max_restarts=0).remote()
-            else:
-                self._actor = ray.get_actor(self.name, namespace=ACTOR_NAMESPACE)
-        return self._actor
+        with self._lock:
+            if self._actor is None:
+                if self.create:
+                    self._actor = ray.remote(ScopeStates).options(  # type: ignore[attr-defined]
+                        name=self.name, namespace=ACTOR_NAMESPACE, get_if_exists=True, num_cpus=0,
+                        max_restarts=0).remote()
+                else:
+                    self._actor = ray.get_actor(self.name, namespace=ACTOR_NAMESPACE)
+            return self._actor
+
+    def start(self) -> None:
+        """Have Ray start the actor now, in the background (`.remote()` does not wait for it),
+        so that the first request does not wait for its process (about 2 s under load)."""
+        try:
+            self._get()
+        except Exception:  # noqa: BLE001 - the first request tries again, and says why
+            pass
+
+    def _died(self, actor: Any) -> None:
+        """`actor` is dead: the next call makes (or finds) a new one, unless another thread did."""
+        with self._lock:
+            if self._actor is actor:
+                self._actor = None
 
     def apply(self, scopes: list[str], step: Step) -> Any:
         import ray
 
+        actor = self._get()
         try:
-            return ray.get(self._get().apply.remote(scopes, step))
+            return ray.get(actor.apply.remote(scopes, step))
         except ray.exceptions.RayActorError:  # it died with its creator: a new one
-            self._actor = None
+            self._died(actor)
             return ray.get(self._get().apply.remote(scopes, step))
 
     def views(self) -> list[ScopeView]:
         import ray
 
         try:
-            return ray.get(self._get().views.remote(), timeout=1.0)
-        except Exception:  # noqa: BLE001 - not created yet, or gone: nothing to show
-            self._actor = None
+            actor = self._get()
+        except Exception:  # noqa: BLE001 - not created yet: nothing to show
+            return []
+        try:
+            return ray.get(actor.views.remote(), timeout=1.0)
+        except ray.exceptions.RayActorError:
+            self._died(actor)
+            return []
+        except Exception:  # noqa: BLE001 - a slow answer (under load): nothing to show this time
             return []
 
 
@@ -392,6 +424,7 @@ def serve_forked_children(limits: RequestLimits) -> None:
     from multiprocessing.connection import Listener
 
     store = ActorStore(actor_name(limits.folder))
+    store.start()
     authkey = secrets.token_bytes(16)
     address = os.path.join(tempfile.mkdtemp(prefix="helmc-governor-"), "relay")
     listener = Listener(address, family="AF_UNIX", authkey=authkey)
@@ -442,6 +475,7 @@ class Governor:
         self.run: str | None = None
         self.counts: dict[str, int] = {}
         self.failures: list[dict[str, Any]] = []
+        self.sending = threading.Event()  # set at this process's first request (executor._warm_in_background)
 
     def rebind(self, limits: RequestLimits) -> None:
         assert limits.folder is not None
@@ -585,6 +619,8 @@ class Governor:
                 time.sleep(wait)
             with self.slot(deployment):
                 self.count("sent")
+                if not self.sending.is_set():
+                    self.sending.set()
                 try:
                     response = compute()
                 except Exception as e:  # noqa: BLE001 - classified, then re-raised or retried

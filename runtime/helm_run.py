@@ -208,7 +208,7 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
     # 2. HELM: configure it as helm_run does, and let it build each RunSpec from the plan.
     build_log = helm_setup.build_log_path(settings)
     try:
-        with helm_setup.redirect_output(build_log):
+        with helm_setup.redirect_output(build_log), helm_setup.collector_paused():
             helm_setup.prepare(settings)
             runs = session.build(plan)
             if request.engine.parallel_runs > 1 and request.engine.engine == "local" and runs:

@@ -17,7 +17,8 @@ class ScriptedExecutor:
     flaky (dies on its first attempt only), fails-once (raises on its first attempt only),
     kills-host (first attempt: SIGKILLs the process that forked it, a Ray host, then itself;
     for the Ray engine only: under the local engine that would be helm-run), signal-N (the
-    process running it gets signal N), exit-N (it exits with code N, without a result).
+    process running it gets signal N), exit-N (it exits with code N, without a result),
+    lingers-N (its process lives N seconds more after the run, as an interpreter tearing down).
     Each attempt leaves a marker file NAME.PID.N in marker_dir."""
 
     marker_dir: str
@@ -38,6 +39,10 @@ class ScriptedExecutor:
             time.sleep(5)
         if kind.startswith("exit-"):  # the process running it exits with this code, no result
             os._exit(int(kind.removeprefix("exit-")))
+        if kind.startswith("lingers-"):
+            import atexit
+
+            atexit.register(time.sleep, float(kind.removeprefix("lingers-")))
         if kind in ("slow", "kills-host"):
             time.sleep(0.3)
 

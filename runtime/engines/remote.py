@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ..engine import Executor, Task, execute_timed
+from ..engine import Executor, Task, execute_timed, freeze_before_fork
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,7 @@ def run_forked(remote: RemoteExecutor, task: Task) -> tuple[bool, float | None, 
     standard streams (a lock that another thread held at the fork stays held in the child)."""
     r, w = os.pipe()
     host = os.getpid()
+    freeze_before_fork()
     pid = os.fork()
     if pid == 0:  # the child: run, send the result, leave without any cleanup of the host's
         code = 1

@@ -78,6 +78,11 @@ class SlurmEngine(Engine):
         while True:
             done: list[Done] = []
             for slot, job in list(self._jobs.items()):
+                early = self._result_written(job)
+                if early is not None:
+                    del self._jobs[slot]
+                    done.append(Done(slot, *early))
+                    continue
                 if not job.done():
                     continue
                 del self._jobs[slot]
@@ -98,6 +103,22 @@ class SlurmEngine(Engine):
             if done or time.monotonic() >= deadline:
                 return done
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def _result_written(self, job: Any) -> tuple[bool, float, str | None] | None:
+        """A local job's result, once written, before its processes have exited: submitit
+        writes the result aside and moves it into place, and a job process that loaded HELM
+        then spends a second or more tearing its interpreter down, and its controller after
+        it, while the run is over (the suite's end waited for the last one's). None: no
+        result yet, or not one of a run (the job's own failure: read as before, at its end)."""
+        if self.cluster != "local" or not job.paths.result_pickle.exists():
+            return None
+        try:
+            outcome, value = job._get_outcome_and_result()
+        except Exception:  # noqa: BLE001 - unreadable now: read again at the job's end
+            return None
+        if outcome != "success" or not isinstance(value, tuple) or len(value) != 3:
+            return None
+        return value
 
     def _close(self) -> None:
         for job in self._jobs.values():

@@ -105,3 +105,51 @@ def test_one_helm_run_per_suite_at_a_time(tmp_path):
     lock_suite(str(tmp_path), "other-suite")  # other suites are independent
     os.close(fd)
     os.close(lock_suite(str(tmp_path), "s"))  # released with its descriptor
+
+
+@dataclass(frozen=True)
+class HeapProbe:
+    """Writes, from the worker, whether its collector still walks an object that the forking
+    process made before the fork (it should not: a full collection would then touch, and so
+    copy, every inherited page)."""
+
+    marker_dir: str
+    held: list  # made in the forking process
+
+    def execute(self, task: Task) -> None:
+        import gc
+
+        walked = any(o is self.held for o in gc.get_objects())
+        with open(os.path.join(self.marker_dir, f"{task.name}.walked"), "w") as f:
+            f.write(str(walked))
+        if task.payload == b"die":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fork_paths():
+    def local(tmp_path, probe, names):  # helm-run's workers, including one that replaces a dead one
+        tasks = [Task(n, b"die" if n == "first" else b"ok") for n in names]
+        LocalEngine(1, tick_interval=0.05).run(tasks, probe, lambda e: None)
+
+    def ray_host(tmp_path, probe, names):  # a Ray host forking each run (engines/remote.py)
+        from helmc.runtime.engines.remote import RemoteExecutor, run_forked
+
+        for n in names:
+            run_forked(RemoteExecutor(probe, str(tmp_path)), Task(n, b"ok"))
+
+    return [pytest.param(local, id="local"), pytest.param(ray_host, id="ray-host")]
+
+
+@pytest.mark.parametrize("fork", _fork_paths())
+def test_forked_workers_do_not_walk_the_forking_process_heap(tmp_path, fork):
+    import gc
+
+    probe = HeapProbe(str(tmp_path), [object()])
+    assert any(o is probe.held for o in gc.get_objects())  # the probe itself can see it
+    names = ["first", "second"]
+    try:
+        fork(tmp_path, probe, names)
+    finally:
+        gc.unfreeze()  # this test process goes on collecting as before
+    for n in names:
+        assert (tmp_path / f"{n}.walked").read_text() == "False"

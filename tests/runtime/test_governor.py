@@ -408,6 +408,45 @@ def test_on_ray_forked_runs_share_one_pace_through_the_suites_actor(tmp_path, mo
     assert any(v.scope == "rigapi" and v.sent > 0 for v in views)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("threads", [1, 8])
+def test_the_suites_actor_outlives_many_threads_and_slow_views(threads: int) -> None:
+    """A host's relay applies steps for its runs from many threads at once, through one
+    ActorStore, and asks for views that may time out under load: one actor serves them all
+    to the end, its state kept (an actor made again starts from an empty state)."""
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    import threading
+
+    import ray
+
+    from helmc.runtime.governor import ActorStore
+
+    def count(states):  # pickled by value (cloudpickle): the actor needs no test module
+        state = states["s"]
+        state["n"] = state.get("n", 0) + 1
+        return state["n"]
+
+    ray.init(num_cpus=1, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    try:
+        store = ActorStore(f"governor-test-{threads}")
+        per_thread = 20
+
+        def work() -> None:
+            for i in range(per_thread):
+                store.apply(["s"], count)
+                if i % 5 == 0:
+                    store.views()
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        assert store.apply(["s"], count) == threads * per_thread + 1
+    finally:
+        ray.shutdown()
+
+
 @pytest.mark.parametrize("limited", [False, True])
 def test_an_unpaced_scope_takes_no_shared_step_per_request(tmp_path, limited: bool) -> None:
     """Without a limit and before any 429, requests and answers are merged every FLUSH seconds

@@ -213,3 +213,36 @@ def test_exit_on_error_starts_nothing_after_the_first_failure(tmp_path):
     assert r.returncode == 1
     assert "0 done, 1 failed, 0 interrupted, 0 running, 1 pending (2 planned)" in r.stdout  # as helmc status counts
     assert not (tmp_path / "out" / "runs" / "default" / "simple1:model=simple_model1").exists()
+
+
+COUNTING_RUNNER = """import gc
+import os
+from helm.benchmark.runner import Runner
+
+with open(os.environ["HELMC_TEST_RUNNERS"] + ".gc", "a") as f:
+    f.write(f"{gc.isenabled()}\\n")  # imported while helm-run sets HELM up (--plugins)
+
+
+class CountingRunner(Runner):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        with open(os.environ["HELMC_TEST_RUNNERS"], "a") as f:
+            f.write(f"{os.getpid()}\\n")
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_helm_is_set_up_without_collection_and_the_workers_share_one_runner(tmp_path, workers):
+    # As HELM's helm-run builds one Runner for the suite, the local engine builds it once in
+    # helm-run and every forked worker inherits it (each used to build its own); HELM's
+    # imports in helm-run run with the cyclic collector paused (helm_setup.collector_paused).
+    plugin = _write(str(tmp_path / "countingrunner.py"), COUNTING_RUNNER)
+    log = tmp_path / "runners.txt"
+    entries = [f"simple1:model=simple/model1,max_train_instances={n}" for n in ("zero", "one", "all")]
+    ours = _run(OURS + ["--run-entries", *entries, "-m", "2", "--suite", "r", "-o", "out", "--local-path", "pe",
+                        "--plugins", plugin, "--runner-class-name", "countingrunner.CountingRunner",
+                        "--parallel-runs", str(workers)], str(tmp_path), HELMC_TEST_RUNNERS=str(log))
+    assert ours.returncode == 0, ours.stdout[-3000:] + ours.stderr[-3000:]
+    assert len(_runs(str(tmp_path / "out"), "r")) > workers  # more runs than workers: some worker ran two
+    assert len(log.read_text().split()) == 1
+    assert (tmp_path / "runners.txt.gc").read_text().split() == ["False"]

@@ -53,6 +53,23 @@ def test_a_job_that_ends_without_a_result_is_noticed_at_once_and_named(tmp_path,
     assert ends["ok"][1].ok
 
 
+def test_a_run_is_over_when_its_result_is_written_not_when_its_process_has_exited(tmp_path, importable_doubles):
+    # A job process that loaded HELM spends a second or more tearing down after its result is
+    # written; the suite's end used to wait for the last one's.
+    from helmc.runtime.engines.slurm_engine import SlurmEngine
+
+    marks = tmp_path / "m"
+    marks.mkdir()
+    engine = SlurmEngine(1, folder=str(tmp_path / "jobs"), cluster="local", params={"time": 10}, tick_interval=0.05)
+    finished: list = []
+    engine.run([Task("x", b"lingers-6")], ScriptedExecutor(str(marks)),
+               lambda ev: finished.append((time.time(), ev)) if isinstance(ev, Finished) else None)
+    (t, ev), = finished
+    ran = min(p.stat().st_mtime for p in marks.iterdir())
+    assert ev.ok, ev.error
+    assert t - ran < 4.0, f"reported {t - ran:.1f} s after the run, its process lingering 6 s"
+
+
 RACE = """
 import os, sys
 from helmc.runtime.engines.slurm_local import LocalExecutor
