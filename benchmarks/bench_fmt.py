@@ -43,7 +43,7 @@ def _cpu(fn, reps: int) -> float:
 def measure(paths: list[str], reps: int) -> dict:
     from helmc.commands.parse import parse_paths
     from helmc.compiler.syntax.conf.format import format_source
-    from helmc.compiler.syntax.frontend import gc_paused
+    from helmc.compiler.collector import gc_paused
     from helmc.compiler.source import SourceFile
 
     texts = [(p, Path(p).read_text(encoding="utf-8")) for p in paths]

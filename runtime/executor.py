@@ -12,10 +12,12 @@ import threading
 import traceback
 from typing import Any, Sequence
 
+from helmc.compiler.collector import gc_paused
+
 from .engine import Task
 from .governor import current as governor_of_process
 from .governor import serve_forked_children, warm_sdks
-from .helm_setup import (HelmSettings, HelmSetupError, HelmUnavailable, build_log_path, collector_paused, is_prepared,
+from .helm_setup import (HelmSettings, HelmSetupError, HelmUnavailable, build_log_path, is_prepared,
                          log_dir, prepare, read_api_key, redirect_output, registries, run_log_path)
 from .run_folders import HELM_OUTPUT_FILES, commit_run_folder, run_folder, staging_folder, writes_outputs
 from .runspecs import import_classes
@@ -109,7 +111,7 @@ class HelmExecutor:
         then start warm. Best effort: a failure here happens again, with its message, in the
         run (its log); HELM's own messages go to the suite's warm-up log."""
         s = self.settings
-        with redirect_output(os.path.join(log_dir(s), "warm-up.log")), collector_paused():
+        with redirect_output(os.path.join(log_dir(s), "warm-up.log")), gc_paused():
             try:
                 # First: on Ray, the runs' steps go to the suite's actor, whose process then
                 # starts while this host imports HELM, not when the first run sends.
@@ -196,7 +198,7 @@ class HelmExecutor:
             try:
                 if self._runner is None:
                     if not is_prepared():  # a spawned (not forked) worker: configure HELM here
-                        with collector_paused():
+                        with gc_paused():
                             prepare(s, self.registries)
                         _warm_in_background(self.warm)
                     self._runner = self._make_runner()

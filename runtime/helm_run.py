@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from rich.console import Console
 
+from helmc.compiler.collector import gc_paused
 from helmc.compiler.diagnostics import Diagnostic
 from helmc.compiler.plan.plan import Plan
 from helmc.compiler.session import Options, RunSet
@@ -208,7 +209,7 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
     # 2. HELM: configure it as helm_run does, and let it build each RunSpec from the plan.
     build_log = helm_setup.build_log_path(settings)
     try:
-        with helm_setup.redirect_output(build_log), helm_setup.collector_paused():
+        with helm_setup.redirect_output(build_log), gc_paused():
             helm_setup.prepare(settings)
             runs = session.build(plan)
             if request.engine.parallel_runs > 1 and request.engine.engine == "local" and runs:

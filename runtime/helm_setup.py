@@ -130,25 +130,6 @@ def run_log_path(settings: HelmSettings, run_name: str) -> str:
     return os.path.join(log_dir(settings), run_name.replace(os.sep, "_") + ".log")
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while HELM is imported and configured. Importing HELM's
-    runs' classes (scikit-learn, scipy, pandas, datasets) leaves about 225,000 objects that the
-    collector tracks and that live as long as the process; it walks them again and again as
-    they pile up, for no garbage: 0.6 CPU s of 2.7 s for `helm.benchmark.run` and its basic metrics
-    (docs/performance.md), on the path before the first run starts. Collection resumes as it
-    was afterwards."""
-    import gc
-
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 _PREPARED = False  # inherited by forked workers; a spawned worker prepares HELM itself
 _REGISTRIES: bytes | None = None  # set by prepare(); see registries()
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Mapping
 
 from .conf import entries_of, parse_conf
 from ..diagnostics import DiagnosticSink, diag
 from ..ir import ConfFile, Entry, HString
 from .run_entry import parse_description
+from ..collector import gc_paused
 from ..files.reading import read_input_bytes
 from ..source import SourceFile
 
@@ -44,24 +43,6 @@ def read_source(path: str, sink: DiagnosticSink) -> SourceFile | None:
     # Python's universal newlines are what HELM's open() gives pyhocon; keep offsets stable
     # by leaving the text as is: the grammar treats "\r" as whitespace.
     return SourceFile(path, text)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Parsing allocates millions of small acyclic objects (tokens, trees, IR) that all stay
-    alive until the end; the cyclic collector would rescan them again and again, making a
-    large file cost more than linear time. Refcounting still frees everything.
-
-    The one-shot commands (parse, check, plan) hold it for their whole run, since what they
-    build from the entries (JSON, diagnostics) would trigger the same rescans; long-running
-    ones (the language server, helm-run's HELM) must not."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def parse_file(source: SourceFile, sink: DiagnosticSink) -> ConfFile:

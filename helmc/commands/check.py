@@ -17,7 +17,7 @@ from typing import TextIO
 from helmc.compiler.codes import CODES
 from helmc.compiler.diagnostics import Diagnostic
 from helmc.compiler.emit import emit
-from helmc.compiler.syntax.frontend import gc_paused
+from helmc.compiler.collector import gc_paused
 from helmc.app.check import HelmCheckRequest, HelmCheckResult, UsageError, helm_check, request_from_flags
 
 

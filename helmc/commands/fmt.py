@@ -15,7 +15,8 @@ from helmc.compiler.files.atomic_write import write_atomically
 from helmc.compiler.syntax.conf.format import format_source
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.emit import emit
-from helmc.compiler.syntax.frontend import conf_files_under, gc_paused, read_source
+from helmc.compiler.collector import gc_paused
+from helmc.compiler.syntax.frontend import conf_files_under, read_source
 from helmc.compiler.source import SourceFile
 
 STDIN_PATH = "<stdin>"

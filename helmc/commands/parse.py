@@ -8,7 +8,8 @@ import sys
 from helmc.compiler.diagnostics import DiagnosticSink, Severity
 from helmc.compiler.emit import emit
 from helmc.compiler.emit.json import dumps_indented, to_dict
-from helmc.compiler.syntax.frontend import conf_files_under, gc_paused, parse_file, read_source
+from helmc.compiler.collector import gc_paused
+from helmc.compiler.syntax.frontend import conf_files_under, parse_file, read_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

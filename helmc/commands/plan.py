@@ -22,7 +22,7 @@ def _diag_dicts(diags: list) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from helmc.compiler.syntax.frontend import gc_paused
+    from helmc.compiler.collector import gc_paused
 
     with gc_paused():  # held through the output too: see gc_paused
         return _plan(args)

@@ -235,7 +235,7 @@ class CountingRunner(Runner):
 def test_helm_is_set_up_without_collection_and_the_workers_share_one_runner(tmp_path, workers):
     # As HELM's helm-run builds one Runner for the suite, the local engine builds it once in
     # helm-run and every forked worker inherits it (each used to build its own); HELM's
-    # imports in helm-run run with the cyclic collector paused (helm_setup.collector_paused).
+    # imports in helm-run run with the cyclic collector paused (compiler/collector.py).
     plugin = _write(str(tmp_path / "countingrunner.py"), COUNTING_RUNNER)
     log = tmp_path / "runners.txt"
     entries = [f"simple1:model=simple/model1,max_train_instances={n}" for n in ("zero", "one", "all")]

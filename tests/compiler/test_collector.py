@@ -1,4 +1,4 @@
-"""helm_setup.collector_paused: no cyclic collection inside, the collector's state as it was after."""
+"""gc_paused: no cyclic collection inside, the collector's state as it was after."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from helmc.runtime.helm_setup import collector_paused
+from helmc.compiler.collector import gc_paused
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -17,7 +17,7 @@ def test_the_collector_is_paused_inside_and_as_it_was_after(enabled, raises):
     (gc.enable if enabled else gc.disable)()
     try:
         with pytest.raises(RuntimeError) if raises else contextlib.nullcontext():
-            with collector_paused():
+            with gc_paused():
                 assert not gc.isenabled()
                 if raises:
                     raise RuntimeError("an import failed")
