@@ -320,6 +320,52 @@ def _expand_entry(
     return runs, dropped, specs
 
 
+# Distinct (description, groups) remembered per catalog and selection flags: a language
+# server's session makes a new text per keystroke, so the memo is emptied when it gets this large.
+_MEMO_MAX = 1 << 16
+
+_Expansion = tuple[list[PlannedRun], list[Dropped], list[PlannedSpec]]
+
+
+def _expansion_memo(catalog: Catalog, options: PlanOptions) -> dict[tuple, _Expansion | _EntryFailed]:
+    memos: dict[PlanOptions, dict] = catalog._cache.setdefault("expansions", {})
+    memo = memos.get(options)
+    if memo is None or len(memo) >= _MEMO_MAX:
+        memo = memos[options] = {}
+    return memo
+
+
+def _expand_remembered(
+    resolved: ResolvedEntry, ref: EntryRef, catalog: Catalog, options: PlanOptions, memo: dict
+) -> _Expansion:
+    """_expand_entry, once per description text and groups: what an entry plans depends on
+    those, the catalog and the selection flags only (its place is the EntryRef each run
+    carries). Real files repeat entries: HELM's conf files read together hold 4,021 texts in
+    6,814 entries."""
+    key = (ref.description, ref.groups)
+    done = memo.get(key)
+    if done is None:
+        try:
+            done = _expand_entry(resolved, ref, catalog, options, None)
+        except _EntryFailed as failure:
+            done = failure
+        memo[key] = done
+        if isinstance(done, _EntryFailed):
+            raise done
+        return done
+    if isinstance(done, _EntryFailed):
+        raise done
+    runs, dropped, specs = done
+    if runs and runs[0].entry is ref:
+        return done
+    return (
+        [PlannedRun(ref, r.run_spec_function, r.args, r.expanders, r.model, r.model_deployment, r.name, r.spec, r.index)
+         for r in runs],
+        [Dropped(ref, d.reason) for d in dropped],
+        [PlannedSpec(ref, p.spec, p.runs) for p in specs],
+    )
+
+
 def build_plan(
     entries: list[Entry],
     catalog: Catalog,
@@ -337,6 +383,7 @@ def build_plan(
     runs: list[PlannedRun] = []
     dropped: list[Dropped] = []
     specs: list[PlannedSpec] = []
+    memo = _expansion_memo(catalog, options)
     for r in resolved:
         e = r.entry
         ref = entry_ref(e) if e.description is not None else None
@@ -355,7 +402,12 @@ def build_plan(
                 trace.steps.append("no runs: the entry has errors")
             continue
         try:
-            new_runs, d, s = _expand_entry(r, ref if ref is not None else entry_ref(e), catalog, options, trace)
+            if ref is None:
+                ref = entry_ref(e)
+            if trace is None:
+                new_runs, d, s = _expand_remembered(r, ref, catalog, options, memo)
+            else:
+                new_runs, d, s = _expand_entry(r, ref, catalog, options, trace)
         except _EntryFailed as failure:
             # A failure only visible after --models-to-run rewriting (a two-part deployment name
             # given as a model, or a rewritten model that an explicit model_deployment= does not
