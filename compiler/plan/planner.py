@@ -25,7 +25,7 @@ from ..ir import Entry
 from .plan import Dropped, EntryRef, ObjectSpecData, Plan, PlannedRun, PlannedSpec, PlanOptions, SpanRef
 from ..resolve.resolve import ResolvedEntry
 from ..resolve.suggest import closest, quote_list
-from .run_names import function_facts, spec_run_names
+from .run_names import function_facts, model_table, spec_run_names
 from ..source import SourceFile
 
 
@@ -123,21 +123,6 @@ def validate_models_to_run(models: tuple[str, ...], catalog: Catalog, sink: Diag
         )
 
 
-def _model_values(catalog: Catalog, value: Any, values: list[Any]) -> list[tuple[str, str, bool]]:
-    """A model group's members as (name, its last two parts, whether it has three or more
-    parts: then it names the deployment too), memoized per group value."""
-    memo: dict[tuple[type, Any], list[tuple[str, str, bool]]] = catalog._cache.setdefault("model_values", {})
-    key = (type(value), value)
-    if key not in memo:
-        out = []
-        for v in values:
-            s = str(v)
-            parts = s.split("/")
-            out.append((s, "/".join(parts[-2:]), len(parts) > 2))
-        memo[key] = out
-    return memo[key]
-
-
 def _pair(catalog: Catalog, model: str, deployment: str, models_to_run: tuple[str, ...] | None) -> str:
     """alter_run_spec: infer the missing half of (model, deployment), then check the pair; the
     deployment HELM settles on, or _EntryFailed as HELM raises."""
@@ -209,6 +194,9 @@ def _expand_entry(
         variants = [parsed]
     fn = resolved.function
     assert fn is not None
+    # (model, deployment) -> the deployment HELM settles on, or how it fails: a model group's
+    # members are paired once per process, not once per entry of the group.
+    paired: dict[tuple[str, str], str | _EntryFailed] = catalog._cache.setdefault("pairs", {}).setdefault(models_to_run, {})
     for args in variants:
         # Without a rewrite the args are resolution's own tuple: shared, not a copy per entry.
         spec = ObjectSpecData(fn.name, resolved.args if args is parsed else _rewritten(resolved.args, args["model"]))
@@ -238,7 +226,7 @@ def _expand_entry(
             if exp.kind == "model" and not per_deployment:
                 # A model group: each model's name split once, not once for every state.
                 for st in states:
-                    for s, model, three_parts in _model_values(catalog, value, values):
+                    for s, model, three_parts in model_table(catalog, value):
                         n = _Run(model, s if three_parts else st.deployment, dict(st.expanders))
                         n.expanders[name] = s
                         nxt.append(n)
@@ -285,13 +273,18 @@ def _expand_entry(
             say("no runs: the model group is empty")
             continue
         groups = fn.groups_for(fargs) if options.groups_to_run else None  # only that filter reads them
-        paired: dict[tuple[str, str], str] = {}  # (model, deployment) -> the deployment HELM settles on
         for index, st in enumerate(states):
             key = (st.model, st.deployment)
-            if key in paired:
-                st.deployment = paired[key]
-            else:
-                st.deployment = paired[key] = _pair(catalog, st.model, st.deployment, models_to_run)
+            found = paired.get(key)
+            if found is None:
+                try:
+                    found = _pair(catalog, st.model, st.deployment, models_to_run)
+                except _EntryFailed as failure:
+                    found = failure
+                paired[key] = found
+            if isinstance(found, _EntryFailed):
+                raise found
+            st.deployment = found
             if models_to_run and st.model not in models_to_run and st.deployment not in models_to_run:
                 dropped.append(Dropped(ref, f"model `{st.model}` (deployment `{st.deployment}`) is not in --models-to-run"))
                 continue

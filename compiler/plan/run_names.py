@@ -185,6 +185,21 @@ def _eval_fn_expr(fn: Any, expr: Any, args: Mapping[str, Any]) -> str | None:
     return out if isinstance(out, str) else None
 
 
+def model_table(catalog: Catalog, value: Any) -> list[tuple[str, str, bool]]:
+    """The models `model=value` expands to, each as (its name, its last two parts, whether it
+    has three or more parts: then it names the deployment too); memoized per value."""
+    memo: dict[tuple[type, Any], list[tuple[str, str, bool]]] = catalog._cache.setdefault("model_values", {})
+    key = (type(value), value)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = []
+        for v in catalog.expand_model_value(value):
+            text = str(v)
+            parts = text.split("/")
+            found.append((text, "/".join(parts[-2:]), len(parts) > 2))
+    return found
+
+
 def _append(name: str, effect: Mapping[str, Any], text: str) -> str:
     sep = "," if effect["sep"] == "comma" or ":" in name else ":"
     return f"{name}{sep}{effect['key']}={text}"
@@ -322,6 +337,26 @@ def spec_run_names(
         exp = catalog.expanders[key]
         effect = _effect(exp)
         nxt: list[tuple[str | None, str, str]] = []
+        if exp.kind == "model":
+            # A model group gives hundreds of runs: the step below for it, each name's head
+            # (`name,model=`) made once per state, the members' names split once per group.
+            table = model_table(catalog, value)
+            keep = effect is not None and bool(effect.get("keep"))
+            for name, _, dep in states:
+                if name is None or effect is None or keep:
+                    nxt.extend([(name if keep else None, two, s if three else dep) for s, two, three in table])
+                    continue
+                head = f"{name}{',' if effect['sep'] == 'comma' or ':' in name else ':'}{effect['key']}="
+                kind = effect["value"]
+                if kind == "given":
+                    given = head + str(value)
+                    nxt.extend([(given, two, s if three else dep) for s, two, three in table])
+                elif kind == "model":
+                    nxt.extend([(head + two, two, s if three else dep) for s, two, three in table])
+                else:
+                    nxt.extend([(head + s, two, s if three else dep) for s, two, three in table])
+            states = nxt
+            continue
         for name, model, dep in states:
             if exp.kind == "model":
                 values = catalog.expand_model_value(value)
