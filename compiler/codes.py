@@ -14,8 +14,9 @@ HC09xx  inputs and the tool itself (unreadable files, internal errors)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+from .frozen import record
 
 
 class Severity(str, Enum):
@@ -24,7 +25,7 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     """A diagnostic code as data: the docs (docs/diagnostics.md), SARIF's rule list and the
     language server's quick-fix titles are generated from it."""

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .codes import CODES, Severity  # noqa: F401 - Severity is the registry's, used here and by importers
-from .frozen import fast_init
+from .frozen import record
 from .source import Span
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Label:
     span: Span
     message: str = ""
@@ -29,8 +28,7 @@ class Applicability(str, Enum):
     UNSAFE = "unsafe"
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Fix:
     """An edit: replace the text of `span` with `replacement`. The place that makes a fix says
     how sure it is; a fix that does not say is never applied without --unsafe-fixes."""
@@ -44,8 +42,7 @@ class Fix:
         return self.applicability is Applicability.SAFE
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     code: str
     severity: Severity

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from .frozen import record
 from .files.atomic_write import write_atomically
 from .diagnostics import Diagnostic, DiagnosticSink, Fix
 from .source import SourceFile
@@ -25,7 +26,7 @@ CheckText = Callable[[SourceFile], list[Diagnostic]]
 MAX_ROUNDS = 10
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Applied:
     """A fix that was applied, and the diagnostic it fixed (positions in the text it was made on)."""
 

@@ -8,10 +8,9 @@ Two layers:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Union
 
-from .frozen import fast_init
+from .frozen import record
 from .source import SourceFile, Span
 
 Scalar = Union[str, int, float, bool, None]
@@ -20,8 +19,7 @@ Scalar = Union[str, int, float, bool, None]
 # ---------------------------------------------------------------- HOCON values
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class HString:
     value: str
     span: Span
@@ -38,29 +36,25 @@ class HString:
         return Span(self.span.source, self.offsets[start], self.offsets[end])
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class HNumber:
     value: int | float
     text: str
     span: Span
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class HBool:
     value: bool
     span: Span
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class HNull:
     span: Span
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class HField:
     key: str
     key_span: Span
@@ -68,8 +62,7 @@ class HField:
     span: Span
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class HObject:
     # Resolved fields in first-definition order, duplicates already merged as HOCON does.
     fields: tuple[HField, ...]
@@ -85,15 +78,13 @@ class HObject:
         return None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class HArray:
     items: tuple["HValue", ...]
     span: Span
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class HError:
     """A value that could not be read; its diagnostic is already reported."""
 
@@ -106,8 +97,7 @@ HValue = Union[HString, HNumber, HBool, HNull, HObject, HArray, HError]
 # ---------------------------------------------------------------- run entries
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Text:
     """A piece of a description as written: decoded characters [start, end) of the string
     `lit`. Its span in the file is made on use: most pieces are checked, few are reported."""
@@ -122,8 +112,7 @@ class Text:
         return self.lit.span_of(self.start, self.end)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Argument:
     """One `key=value` of a description in a file: its shape in the string `lit`. Its pieces
     are made on use, like spans: resolution reads every argument's key and value, but reports
@@ -154,8 +143,7 @@ class Argument:
         return self.lit.span_of(self.shape.start, self.shape.end)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ArgShape:
     """One `key=value` of a description, in its string's decoded characters: key [start, eq),
     value (eq, end). The same for every occurrence of one description text."""
@@ -168,8 +156,7 @@ class ArgShape:
     end: int
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class DescriptionShape:
     """What a description's text says, without positions in a file: the name [0, name_end)
     and the arguments. Shared by every entry with the same text (conf files repeat them)."""
@@ -180,8 +167,7 @@ class DescriptionShape:
     spaced: bool = False  # a name, key or value with spaces at an end (HC0205's check)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Description:
     """A run entry description, `name:key=value,...`, parsed as parse_object_spec reads it.
 
@@ -217,8 +203,7 @@ class Description:
         return {a.key: a.value for a in self.shape.args}
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Entry:
     """One run entry, from a conf file's `entries` or from --run-entries."""
 
@@ -246,8 +231,7 @@ class Entry:
         return self.span.start_line_col
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ConfFile:
     source: SourceFile
     entries: tuple[Entry, ...]

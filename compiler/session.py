@@ -10,9 +10,10 @@ nothing) and an empty suite (`helm_run_verdict`, HC0402).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, Mapping, Sequence
 
+from .frozen import record
 from .catalog.catalog import Catalog, UserAdditions, load_catalog_with_additions
 from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
 from .syntax.frontend import conf_files_under, load_entries
@@ -25,7 +26,7 @@ from .source import SourceFile, Span
 Purpose = Literal["check", "plan", "run"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunSet:
     """Entries that run together: one helm-run invocation's conf files and run entries."""
 
@@ -33,7 +34,7 @@ class RunSet:
     run_entries: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Options:
     """Everything the compile reads from a command line, parsed once by the CLI."""
 
@@ -43,7 +44,7 @@ class Options:
     no_catalog: bool = False  # helm-check --no-catalog: syntax and schema only
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Compiled:
     run_set: RunSet
     entries: tuple[Entry, ...]
@@ -233,13 +234,16 @@ def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: Diagnostic
 
 
 def _where(e: Entry) -> tuple[str, int, int]:
-    """An entry's place (path, line, column): one entry per place, so the key of its EntryRef
-    without building one (the planner built each entry's, with its spans, once)."""
-    return (e.path, *e.span.start_line_col)
+    """An entry's place (its input's path and line_base, its offset there): one entry per
+    place, so the key of its EntryRef without building one (the planner built each entry's,
+    with its spans, once), and without a line and column to compute."""
+    span = e.span
+    return (span.source.path, span.source.line_base, span.start)
 
 
 def _where_ref(ref: EntryRef) -> tuple[str, int, int]:
-    return (ref.path, ref.line, ref.column)
+    span = ref.span
+    return (span.path, span.line_base, span.start)
 
 
 def _run_key(r: PlannedRun) -> tuple:

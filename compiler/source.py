@@ -6,7 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from .frozen import fast_init
+from .frozen import record
 
 
 _LINE_END = re.compile(r"\r\n?|\n")
@@ -67,8 +67,7 @@ class SourceFile:
         return len(self._line_starts)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """A half-open range of code-point offsets [start, end) in one source."""
 

@@ -16,9 +16,9 @@ import io
 import json
 import os
 import zipfile
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from ..frozen import record
 from ..files.reading import read_input_text
 
 CATALOG_FORMAT = 1
@@ -31,7 +31,7 @@ class CatalogBuildError(Exception):
 # ---------------------------------------------------------------- where HELM's files come from
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HelmSource:
     """The files of the `helm` package: a directory on disk or a wheel read in place."""
 

@@ -10,14 +10,15 @@ the order helm-run registers them (builtin configs, --local-path, entry points, 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable
 
 # The catalog JSON and the installed crfm-helm, read below the catalog and prodenv both.
+from ..frozen import record
 from .store import SNAPSHOT_VERSION, CatalogError, load_catalog_data, snapshot_path  # noqa: F401
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Parameter:
     name: str
     annotation: str | None  # source text, e.g. "Optional[int]"
@@ -31,7 +32,7 @@ class Parameter:
     values_how: str | None = None  # "scenario-check" (the scenario raises) or "schema-run-groups"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunSpecFunction:
     name: str
     module: str
@@ -86,7 +87,7 @@ class RunSpecFunction:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expander:
     name: str
     cls: str
@@ -138,7 +139,7 @@ class Expander:
         return [value]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Model:
     name: str
     tags: tuple[str, ...]
@@ -154,7 +155,7 @@ class Model:
         return "UNSUPPORTED_MODEL_TAG" in self.tags
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Deployment:
     name: str
     model_name: str
@@ -163,7 +164,7 @@ class Deployment:
     origin: str = "helm"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Generator:
     """A model deployment generator: names starting with `prefix` are made on demand."""
 
@@ -174,7 +175,7 @@ class Generator:
     network: bool = False  # builds a tokenizer, i.e. downloads from the Hugging Face Hub
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Catalog:
     helm_version: str | None
     functions: dict[str, RunSpecFunction]
@@ -406,7 +407,7 @@ class _Registry:
             )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UserAdditions:
     """Where helm-run takes user additions from (its flags of the same names)."""
 

@@ -11,9 +11,10 @@ does not parse, HC0801 for a shape the format does not have, HC0802 for a name g
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from ..frozen import record
 from ..syntax.config_yaml import read_yaml
 from ..diagnostics import DiagnosticSink, Label, diag
 from ..source import SourceFile, Span
@@ -21,7 +22,7 @@ from ..source import SourceFile, Span
 FIELDS = ("model", "input_per_million", "output_per_million")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Price:
     model: str  # a HELM model or model deployment name
     input_per_million: float

@@ -124,15 +124,24 @@ def dumps_indented(value: Any, indent: str = "") -> str:
         if not value:
             return "{}"
         if all(type(k) is str for k in value):
-            return (
-                "{\n"
-                + ",\n".join(f"{inner}{_string(k)}: {dumps_indented(v, inner)}" for k, v in value.items())
-                + f"\n{indent}}}"
-            )
+            # strings, integers and null written here, not by a call each: most values are
+            parts = []
+            for k, v in value.items():
+                tv = type(v)
+                if tv is str:
+                    text = _string(v)
+                elif tv is int:
+                    text = int.__repr__(v)
+                elif v is None:
+                    text = "null"
+                else:
+                    text = dumps_indented(v, inner)
+                parts.append(f"{inner}{_string(k)}: {text}")
+            return "{\n" + ",\n".join(parts) + f"\n{indent}}}"
     elif t is list or t is tuple:
         if not value:
             return "[]"
-        return "[\n" + ",\n".join(inner + dumps_indented(v, inner) for v in value) + f"\n{indent}]"
+        return "[\n" + ",\n".join([inner + dumps_indented(v, inner) for v in value]) + f"\n{indent}]"
     return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
 
 

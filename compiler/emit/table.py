@@ -9,7 +9,6 @@ box characters, nothing cut or wrapped, so `cut`, `awk` and a mouse all get whol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, Sequence
 
 from rich.console import Console
@@ -18,12 +17,13 @@ from rich.cells import cell_len as _cell_len
 from rich.table import Table
 from rich.text import Text
 
+from ..frozen import record
 from .text import clean
 
 Cell = str | Text  # a Text keeps its style on a terminal; plain output prints its text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Column:
     name: str
     wrap: bool = False  # prose that may wrap on a terminal; names, paths and commands never do

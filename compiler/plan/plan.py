@@ -10,15 +10,14 @@ journal keys each run by the fingerprint of the RunSpec HELM built (runtime/runs
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
-from ..frozen import fast_init
+from ..frozen import record
 from ..ir import ArgShape
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class SpanRef:
     """Where a piece of an entry is written, as plain data: code-point offsets [start, end) in
     the input `path`. `line_base` tells apart the --run-entries arguments, which share one
@@ -30,8 +29,7 @@ class SpanRef:
     line_base: int = 1
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ArgSpans:
     """One `key=value` of an entry's description: the key, the value as written, and where each is."""
 
@@ -41,8 +39,7 @@ class ArgSpans:
     value_span: SpanRef
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class EntryRef:
     """The entry a run comes from: what `helmc plan` shows of it, and where each of its pieces
     is written, so that the runtime places a diagnostic at the entry (or at one argument)
@@ -103,8 +100,7 @@ class EntryRef:
         }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ObjectSpecData:
     """HELM's ObjectSpec for construct_run_specs: the run spec function and its args dict
     (expanders included, in HELM's order), as parse_object_spec and --models-to-run leave it."""
@@ -113,8 +109,7 @@ class ObjectSpecData:
     args: tuple[tuple[str, Any], ...]
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class PlannedSpec:
     """One construct_run_specs call HELM makes: every ObjectSpec of an entry that the priority
     filter keeps, including those whose runs the model and group filters then remove."""
@@ -124,8 +119,7 @@ class PlannedSpec:
     runs: int  # how many RunSpecs construct_run_specs returns (before HELM's filters)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class PlannedRun:
     entry: EntryRef
     run_spec_function: str
@@ -153,14 +147,13 @@ class PlannedRun:
         return out
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class Dropped:
     entry: EntryRef
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlanOptions:
     """helm-run's selection flags: the one options object of check, plan and run."""
 
@@ -178,7 +171,7 @@ class PlanOptions:
                 object.__setattr__(self, f, tuple(v))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     runs: tuple[PlannedRun, ...]
     dropped: tuple[Dropped, ...]

@@ -225,11 +225,10 @@ def _expand_entry(
             per_deployment = exp.per_deployment(value) is not None
             if exp.kind == "model" and not per_deployment:
                 # A model group: each model's name split once, not once for every state.
+                table = model_table(catalog, value)
                 for st in states:
-                    for s, model, three_parts in model_table(catalog, value):
-                        n = _Run(model, s if three_parts else st.deployment, dict(st.expanders))
-                        n.expanders[name] = s
-                        nxt.append(n)
+                    before, dep = st.expanders, st.deployment
+                    nxt.extend([_Run(model, s if three_parts else dep, {**before, name: s}) for s, model, three_parts in table])
                 states = nxt
                 continue
             for st in states:
@@ -296,19 +295,9 @@ def _expand_entry(
                     if not any(x.reason == reason for x in dropped):
                         dropped.append(Dropped(ref, reason))
                     continue
-            runs.append(
-                PlannedRun(
-                    entry=ref,
-                    run_spec_function=fn.name,
-                    args=fargs,  # read only: one dict for every run of this ObjectSpec
-                    expanders=st.expanders,  # each state's own dict, made for it above
-                    model=st.model,
-                    model_deployment=st.deployment or None,
-                    name=names[index],
-                    spec=spec,
-                    index=index,
-                )
-            )
+            # fargs: read only, one dict for every run of this ObjectSpec; expanders: each
+            # state's own dict, made for it above
+            runs.append(PlannedRun(ref, fn.name, fargs, st.expanders, st.model, st.deployment or None, names[index], spec, index))
     say(f"{len(runs)} run(s)" + (f", {len(dropped)} filtered out" if dropped else ""))
     return runs, dropped, specs
 

@@ -3,7 +3,7 @@ compiler/prodenv/fields.py checks; its own module, so that neither imports the o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..frozen import record
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # PyYAML is imported only when a config file is read
@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # PyYAML is imported only when a config file is read
     from ..source import SourceFile
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConfigFile:
     name: str  # model_deployments.yaml, ...
     source: SourceFile

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from ..catalog.catalog import Catalog, Expander, Parameter, RunSpecFunction
 from ..diagnostics import Applicability, Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
-from ..frozen import fast_init
+from ..frozen import record
 from ..ir import Argument, Description, Entry
 from ..source import SourceFile, Span
 from .suggest import closest, common_ends, quote_list, unique_close
@@ -619,8 +618,7 @@ def _check_description(
     return ok
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@record
 class ResolvedEntry:
     """An entry after resolution: what the planner consumes, so nothing is resolved twice."""
 

@@ -25,7 +25,7 @@ import bisect
 import difflib
 import heapq
 import re
-from dataclasses import dataclass
+from ..frozen import record
 from functools import lru_cache
 from typing import Iterable
 
@@ -40,7 +40,7 @@ _MIN_PREFIX = 3  # shorter words are extended by too many names to mean one
 _VERSION = re.compile(r"[-_.:@]v?\d")  # `-2024-05-13`, `-v0`, `-0613`, `.5`: a date or version
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Index:
     keys: tuple[str, ...]  # lower-cased candidates, first appearance order
     originals: dict[str, tuple[str, ...]]  # key -> the candidates that lower-case to it, in order

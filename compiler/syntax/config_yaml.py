@@ -9,11 +9,11 @@ impossible date) is a positioned diagnostic instead of the ValueError HELM stops
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from ..frozen import record
 from ..diagnostics import diag
 from ..source import SourceFile, Span
 
@@ -66,7 +66,7 @@ def _unknown_tag(node: yaml.Node, constructor: yaml.constructor.SafeConstructor)
     return f"could not determine a constructor for the tag '{node.tag}'"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class YNode:
     """One node: `kind` is "map", "seq" or "scalar"; `value` is the constructed scalar, the
     tuple of (key, value) pairs of a map, or the tuple of items of a sequence."""
@@ -113,7 +113,7 @@ def _hashable(v: Any) -> bool:
     return True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class YamlDoc:
     source: SourceFile
     root: YNode | None  # None: an empty document (safe_load gives None) or a syntax error

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from lark import Token, Tree
 
+from ...frozen import record
 from ...diagnostics import Diagnostic
 from ...source import SourceFile
 from ...ir import HArray, HError, HObject, HValue
@@ -38,7 +39,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 _FIELDS = frozenset({"field_colon", "field_equals", "field_append", "field_object", "include"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FormatResult:
     text: str | None  # the formatted text; None when the file has errors
     diagnostics: tuple[Diagnostic, ...]

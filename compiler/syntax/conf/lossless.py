@@ -16,12 +16,12 @@ without the tree; tests/compiler/syntax/conf/test_lossless.py checks that they a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
 
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
+from ...frozen import record
 from ...diagnostics import Diagnostic, diag
 from ...ir import HError, HObject, HValue
 from ...source import SourceFile
@@ -32,7 +32,7 @@ from .reader import check_bytes, check_depth
 TRIVIA = frozenset({"WS", "NL", "COMMA", "COMMENT"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LosslessFile:
     """A conf file read losslessly: its tree (None when nesting is too deep or recovery gave
     up), its root value and every diagnostic of the reading."""
