@@ -61,8 +61,6 @@ def run(args: argparse.Namespace) -> int:
     for w in warnings:
         print(f"helm-check: warning: {w}", file=sys.stderr)
     with gc_paused():  # held through the output too: see gc_paused
-        # No name holds the result: refcounting frees it before the collector is back, which
-        # would otherwise scan all of it (every object made while paused is in generation 0).
         return _print(request, helm_check(request))
 
 
