@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-from lark import Lark, Token, Tree
+from typing import TYPE_CHECKING
 
 from ...grammar import grammar_text
 from ..diagnostics import Applicability, Diagnostic, Fix, diag
 from ..ir import ArgShape, Description, DescriptionShape, HString, Text
 from ..source import Span
 
+if TYPE_CHECKING:  # Lark is imported only for a description that is not plain (see _SIMPLE)
+    from lark import Lark
+
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    from lark import Lark
+
     return Lark(
         grammar_text("run_entry.lark"),
         parser="lalr",
@@ -121,6 +125,8 @@ def _split_simple(text: str) -> DescriptionShape:
 
 def parse_description_lark(lit: HString, diagnostics: list[Diagnostic]) -> Description:
     """Any description, through the run-entry grammar with its error alternatives."""
+    from lark import Token, Tree
+
     text = lit.value
     tree = _parser().parse(text)  # the grammar accepts every string; see run_entry.lark
     ok = True

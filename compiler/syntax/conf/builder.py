@@ -8,9 +8,7 @@ whichever reader takes it.
 from __future__ import annotations
 
 import re
-from typing import Union
-
-from lark import Token
+from typing import TYPE_CHECKING, Union
 
 from ...diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from ...ir import HArray, HBool, HError, HField, HNull, HNumber, HObject, HString, HValue
@@ -45,7 +43,10 @@ class MObject:
 
 
 # A piece of a value as the readers hand it over: a token, or a bracket already built.
-Piece = Union[Token, MObject, HArray]
+if TYPE_CHECKING:  # Lark's tokens reach only the methods of the Lark reader's pieces
+    from lark import Token
+
+Piece = Union["Token", MObject, HArray]
 
 
 class Builder:
@@ -152,6 +153,8 @@ class Builder:
 
     def value(self, pieces: list[Piece], span: Span) -> HValue | MObject:
         """A value of one or more pieces on one line (HOCON's concatenation)."""
+        from lark import Token
+
         if any(isinstance(p, Token) and p.value == SYNTHETIC for p in pieces):
             return HError(span)  # inserted by error recovery, already reported
         first = pieces[0]
@@ -170,6 +173,8 @@ class Builder:
         return HError(span)
 
     def _single(self, p: Piece):
+        from lark import Token
+
         if not isinstance(p, Token):
             return p
         if p.type in ("STRING", "UNQUOTED"):
@@ -242,6 +247,8 @@ class Builder:
         return HError(span)
 
     def _concat(self, pieces: list[Piece], span: Span):
+        from lark import Token
+
         kinds = set()
         values = []
         bad = False
@@ -309,6 +316,8 @@ class Builder:
         return HError(span)
 
     def _check_missing_comma(self, pieces: list, value: HString) -> None:
+        from lark import Token
+
         # `"..." priority: 1` is legal HOCON (one string, "... priority: 1"), but almost
         # always a forgotten comma between two fields: the key and its value are lost as such.
         for k, (a, b, c) in enumerate(zip(pieces, pieces[1:], pieces[2:])):

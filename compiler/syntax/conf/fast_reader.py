@@ -15,6 +15,10 @@ the corpus and on generated files.
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import re
+import zlib
 from array import array
 from functools import lru_cache
 from typing import Any
@@ -23,7 +27,6 @@ from ...diagnostics import Diagnostic
 from ...ir import HArray, HField, HObject, HValue
 from ...source import SourceFile, Span
 from .builder import KEY_CHARS, MAX_DEPTH, Builder, MObject
-from .lark_reader import basic_lexer
 
 _VALUE_TOKENS = frozenset({"STRING", "UNQUOTED"})
 
@@ -34,12 +37,94 @@ class _GiveUp(Exception):
 
 @lru_cache(maxsize=1)
 def _scanner() -> tuple[Any, frozenset[str]] | None:
-    basic = basic_lexer()
-    scanner = getattr(basic, "scanner", None)
-    # The shortcut relies on Lark's lexer being one regex with no callbacks; otherwise, Lark.
-    if scanner is None or getattr(basic, "callback", None) or len(scanner._mres) != 1:
+    """The regex the fast reader scans with: Lark's lexer regex, a run of plain spaces and tabs
+    folded into the token that follows it (a quarter of a conf file's matches are those runs,
+    and WS, which takes them, is an ignored kind); and the ignored kinds.
+    tests/compiler/syntax/conf/test_lexer_table.py checks its tokens against Lark's on any text."""
+    found = _generated_scanner()
+    if found is None:
+        from .lark_reader import basic_lexer
+
+        basic = basic_lexer()
+        scanner = getattr(basic, "scanner", None)
+        # The shortcut relies on Lark's lexer being one regex with no callbacks; otherwise, Lark.
+        if scanner is None or getattr(basic, "callback", None) or len(scanner._mres) != 1:
+            return None
+        found = scanner._mres[0], frozenset(basic.ignore_types)
+    regex, ignore = found
+    if "WS" not in ignore or not _starts_apart(regex):
+        return found
+    # Only a run of spaces and tabs that WS would end there: before another of WS's characters
+    # (U+FEFF, which UNQUOTED also takes alone), the run is left to WS, as Lark's lexer does.
+    ws = _alternative(regex.pattern, "WS")[len("(?P<WS>"):-1]
+    return re.compile(f"(?:[ \t]+(?!{ws}))?(?:{regex.pattern})", regex.flags), ignore
+
+
+def _starts_apart(regex: re.Pattern) -> bool:
+    """Whether no token kind before WS (Lark's order) can begin with a space or a tab: then
+    folding them into the next token leaves every token as Lark's lexer makes it."""
+    names = sorted(regex.groupindex, key=regex.groupindex.__getitem__)
+    if "WS" not in names:
+        return False
+    for name in names[: names.index("WS")]:
+        alone = re.compile(_alternative(regex.pattern, name), regex.flags)
+        if alone.match(" x") or alone.match("\tx"):
+            return False
+    return True
+
+
+def _alternative(pattern: str, name: str) -> str:
+    """The named alternative `(?P<name>...)` of a Lark lexer regex, as its own pattern."""
+    start = pattern.index(f"(?P<{name}>")
+    depth = 0
+    i = start
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":  # a class: its brackets and parentheses are characters
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "^":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1
+            while j < len(pattern) and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return pattern[start : i + 1]
+        i += 1
+    raise ValueError(f"no alternative {name}")
+
+
+def _generated_scanner() -> tuple[Any, frozenset[str]] | None:
+    """Lark's lexer regex from lexer_table.py (scripts/gen_lexer_table.py), without importing
+    Lark: where the installed lark and grammar/conf.lark are the ones it was made from."""
+    from .... import grammar
+    from . import lexer_table as table
+
+    try:
+        spec = importlib.util.find_spec("lark")
+        if spec is None or spec.origin is None:
+            return None
+        with open(spec.origin, encoding="utf-8") as f:
+            version = _LARK_VERSION.search(f.read())
+        with open(os.path.join(os.path.dirname(grammar.__file__), "conf.lark"), "rb") as f:
+            crc = zlib.crc32(f.read())
+    except (OSError, ValueError, ImportError):  # lark or the grammar not as plain files: ask Lark
         return None
-    return scanner._mres[0], frozenset(basic.ignore_types)
+    if version is None or version.group(1) != table.LARK_VERSION or crc != table.GRAMMAR_CRC32:
+        return None
+    return re.compile(table.PATTERN, table.FLAGS), frozenset(table.IGNORE)
+
+
+_LARK_VERSION = re.compile(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""", re.M)
 
 
 def fast_parse(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue | None:
@@ -75,9 +160,10 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
             return None
         kind = m.lastgroup
         if kind not in ignore:
+            token = m.group(kind)  # without the spaces the scanner folds into it
             add_kind(kind)
-            add_text(m.group())
-            add_start(start)
+            add_text(token)
+            add_start(npos - len(token))
             if kind == "LBRACE" or kind == "LSQB":
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -85,7 +171,7 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
             elif kind == "RBRACE" or kind == "RSQB":
                 depth -= 1
         elif comments is not None and kind == "COMMENT":
-            comments[len(kinds)] = m.group()
+            comments[len(kinds)] = m.group(kind)
         pos = npos
     if pos != len(text):
         return None

@@ -1,19 +1,22 @@
-"""Reading a conf file: bad bytes and nesting first, then the fast reader, else Lark's."""
+"""Reading a conf file: bad bytes and nesting first, then the fast reader, else Lark's.
+
+Lark is imported only for a file the fast reader gives up on (or one with odd spaces or deep
+nesting to look into): importing it is about 40 ms of a start that reads plain files.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Iterator
-
-from lark import Token
-from lark.exceptions import UnexpectedInput
+from typing import TYPE_CHECKING, Iterator
 
 from ...diagnostics import Applicability, Diagnostic, Fix, diag
 from ...ir import HError, HValue
 from ...source import SourceFile
 from .builder import MAX_DEPTH, ODD_SPACES
 from .fast_reader import fast_parse
-from .lark_reader import iter_tokens, parse_tree, read_tree
+
+if TYPE_CHECKING:
+    from lark import Token
 
 
 def parse_conf(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue:
@@ -24,6 +27,10 @@ def parse_conf(source: SourceFile, diagnostics: list[Diagnostic]) -> HValue:
         value = fast_parse(source, diagnostics)  # plain files; None sends the rest to Lark
         if value is not None:
             return value
+    from lark.exceptions import UnexpectedInput
+
+    from .lark_reader import parse_tree, read_tree
+
     depth_error = check_depth(source)
     if depth_error is not None:
         diagnostics.append(depth_error)
@@ -79,6 +86,8 @@ _ODD_SPACE = re.compile("[" + "".join(ODD_SPACES) + "]+")
 def _check_odd_spaces(source: SourceFile, text: str, diagnostics: list[Diagnostic]) -> None:
     """One HC0003 per run of them between tokens (inside strings and comments they are text),
     with a safe fix: a plain space, or nothing for a byte order mark."""
+    from .lark_reader import iter_tokens
+
     for tok in iter_tokens(text):
         if tok.type != "WS":
             continue
@@ -107,6 +116,8 @@ def check_depth(source: SourceFile) -> Diagnostic | None:
     text = source.text
     if text.count("{") + text.count("[") + text.count(".") <= MAX_DEPTH:
         return None
+    from .lark_reader import iter_tokens
+
     return _deepest(source, iter_tokens(text))
 
 
