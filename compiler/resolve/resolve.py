@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 from ..catalog.catalog import Catalog, Expander, Parameter, RunSpecFunction
+from ..codes import CODES
 from ..diagnostics import Applicability, Diagnostic, DiagnosticSink, Fix, Label, Severity, diag
 from ..frozen import record
 from ..ir import Argument, Description, Entry
@@ -710,6 +711,7 @@ def resolve_entries(
     """The resolution pass over one run set: each entry once, plus duplicate entries (HC0401)."""
     out: list[ResolvedEntry] = []
     seen: dict[tuple, Entry] = {}
+    said: dict[tuple[int, str], tuple[str, tuple[Label, ...]]] = {}
     for e in entries:
         r = resolve_entry(e, catalog, models_to_run)
         sink.extend(r.diagnostics)
@@ -718,26 +720,32 @@ def resolve_entries(
         if ident is None:
             continue
         if ident in seen:
-            sink.add(_duplicate(seen[ident], e))
+            sink.add(_duplicate(seen[ident], e, said))
         else:
             seen[ident] = e
     return out
 
 
-def _duplicate(prev: Entry, e: Entry) -> Diagnostic:
-    pl, pc = prev.span.start_line_col
-    where = f"{prev.path}:{pl}:{pc}" if prev.path != e.path else f"line {pl}"
+def _duplicate(prev: Entry, e: Entry, said: dict[tuple[int, str], tuple[str, tuple[Label, ...]]]) -> Diagnostic:
+    """HC0401 at `e`; what it says of `prev` is made once per (first entry, file): a generated
+    file repeats an entry many times."""
+    key = (id(prev), e.path)  # `prev` is kept alive by the caller's `seen`
+    found = said.get(key)
+    if found is None:
+        pl, pc = prev.span.start_line_col
+        where = f"{prev.path}:{pl}:{pc}" if prev.path != e.path else f"line {pl}"
+        found = said[key] = (
+            f"this entry produces the same runs as the entry at {where}",
+            (Label(prev.description.span if prev.description else prev.span, "first here"),),
+        )
     desc = e.description
     assert desc is not None
-    return diag(
-        "HC0401",
-        f"this entry produces the same runs as the entry at {where}",
-        desc.span,
-        "same function, arguments and groups",
-        secondary=[Label(prev.description.span if prev.description else prev.span, "first here")],
-        help="remove one of the two entries",
-        notes=["HELM runs both; the second run overwrites the first's output"],
-    )
+    return Diagnostic("HC0401", _HC0401_SEVERITY, found[0], Label(desc.span, "same function, arguments and groups"),
+                      found[1], "remove one of the two entries", _HC0401_NOTES)
+
+
+_HC0401_SEVERITY = CODES["HC0401"].severity
+_HC0401_NOTES = ("HELM runs both; the second run overwrites the first's output",)
 
 
 def entry_identity(entry: Entry) -> tuple | None:
@@ -753,7 +761,16 @@ def _identity(entry: Entry, args: tuple[tuple[str, Any], ...]) -> tuple | None:
     if desc is None or not desc.ok:
         return None
     groups = entry.groups
-    return (desc.shape.name, tuple([(k, repr(v)) for k, v in sorted(args)]), tuple(sorted(groups)) if groups is not None else None)
+    core = _IDENTITIES.get(desc.text)
+    if core is None:  # `args` are the text's (resolve_entry's): one per text
+        core = (desc.shape.name, tuple([(k, repr(v)) for k, v in sorted(args)]))
+        if len(_IDENTITIES) >= 1 << 16:
+            _IDENTITIES.clear()  # bounded for the language server, as the other memos
+        _IDENTITIES[desc.text] = core
+    return (*core, tuple(sorted(groups)) if groups is not None else None)
+
+
+_IDENTITIES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
 
 
 def check_entries(entries: Sequence[Entry], catalog: Catalog, sink: DiagnosticSink) -> None:
