@@ -12,26 +12,18 @@ from ..diagnostics import Diagnostic
 Emitter = Callable[..., None]
 
 
-def _registry() -> dict[str, Emitter]:
-    # Imported lazily so that `--format json` never pays for rich.
-    from . import json as json_emitter
-    from . import text as text_emitter
-
-    formats: dict[str, Emitter] = {"text": text_emitter.emit, "json": json_emitter.emit}
-    try:
-        from . import extra  # sarif, github, lsp (editor integration)
-
-        formats.update(extra.EMITTERS)
-    except ImportError:
-        pass
-    return formats
-
-
+# One module per format, of the format's name, imported only when that format is asked for:
+# `--format json` never pays for rich (text) or hashlib and urllib (sarif).
 FORMATS = ("text", "json", "sarif", "github", "lsp")
 
 
+def _emitter(fmt: str) -> Emitter:
+    from importlib import import_module
+
+    return import_module(f"{__name__}.{fmt}").emit
+
+
 def emit(diagnostics: list[Diagnostic], fmt: str, stream: TextIO, **options) -> None:
-    emitters = _registry()
-    if fmt not in emitters:
+    if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
-    emitters[fmt](sorted(diagnostics, key=Diagnostic.sort_key), stream, **options)
+    _emitter(fmt)(sorted(diagnostics, key=Diagnostic.sort_key), stream, **options)
