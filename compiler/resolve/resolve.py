@@ -645,9 +645,9 @@ def resolve_entry(entry: Entry, catalog: Catalog, models_to_run: Sequence[str] |
         key = (desc.text, desc.ok, lit.quoted)
         hit = memo.get(key)
         if hit is not None:
-            fn, args_t, found, ok, where = hit
-            if found and where != (lit.span.source, lit.span.start):
-                found = _moved(found, lit.span.source, lit.span.start - where[1])
+            fn, args_t, found, ok = hit
+            if found:
+                found = _moved(found, lit.span.source, lit.span.start)
             return ResolvedEntry(entry, fn, args_t, found, ok and entry.plannable and fn is not None)
     fn = catalog.functions.get(desc.shape.name)
     args = desc.arg_dict()
@@ -657,7 +657,9 @@ def resolve_entry(entry: Entry, catalog: Catalog, models_to_run: Sequence[str] |
     if memo is not None and all(_inside(d, lit.span) for d in found):
         if len(memo) >= _MEMO_MAX:
             memo.clear()
-        memo[key] = (fn, args_t, found, bool(ok), (lit.span.source, lit.span.start))
+        # kept placed at offset 0 of no file: a language server's memo must not keep every
+        # version of a document alive through its diagnostics' spans
+        memo[key] = (fn, args_t, _moved(found, _NOWHERE, -lit.span.start) if found else (), bool(ok))
     return ResolvedEntry(entry, fn, args_t, found, ok and entry.plannable and fn is not None)
 
 
@@ -676,6 +678,9 @@ def _resolution_memo(catalog: Catalog, models_to_run: Sequence[str] | None) -> d
     if memo is None:
         memo = memos[key] = {}
     return memo
+
+
+_NOWHERE = SourceFile("<remembered>", "")
 
 
 def _spans(d: Diagnostic) -> list[Span]:

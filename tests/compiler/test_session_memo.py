@@ -97,3 +97,26 @@ def test_a_copy_within_one_file_points_at_itself(tmp_path):
     diags, _ = _compile(path, None)
     unknown = [(d["line"], d["column"]) for d in diags if d["code"] == "HC0302"]
     assert unknown == [(2, 23), (3, 27)]
+
+
+def test_the_memo_keeps_no_document_alive():
+    """A language server re-checks a new version of a document on every keystroke: what the
+    memo keeps of a text with diagnostics must not hold that version's source."""
+    from helmc.compiler.resolve.resolve import resolve_entry
+    from helmc.compiler.source import SourceFile
+    from helmc.compiler.syntax.conf import entries_of, parse_conf
+
+    _forget()
+    text = 'entries: [{description: "mmlu:subjcet=anatomy,model=openai/gpt2"}]\n'
+    source = SourceFile("/doc.conf", text)
+    diagnostics: list = []
+    (entry,) = entries_of(parse_conf(source, diagnostics), source, diagnostics)
+    found = resolve_entry(entry, CATALOG).diagnostics
+    assert found and all(d.primary.span.source is source for d in found)
+    kept = [d for memo in CATALOG._cache["resolution"].values() for hit in memo.values() for d in hit[2]]
+    assert kept, "the text's diagnostics are remembered"
+    spans = [s for d in kept for s in (d.primary.span, *(lb.span for lb in d.secondary), *(f.span for f in d.fixes))]
+    assert all(s.source is not source for s in spans)
+    again = resolve_entry(entry, CATALOG).diagnostics  # and placed back at the document
+    assert [(d.code, d.primary.span.source, d.primary.span.start) for d in again] == \
+        [(d.code, d.primary.span.source, d.primary.span.start) for d in found]
