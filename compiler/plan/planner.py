@@ -44,6 +44,11 @@ class Trace:
     steps: list[str] = field(default_factory=list)
 
 
+class _Failure(tuple):
+    """An _EntryFailed as the memos keep it, (message, help): a kept exception would hold the
+    frames of its last raise, and their entries and sources, alive."""
+
+
 class _EntryFailed(Exception):
     def __init__(self, message: str, help: str | None = None) -> None:
         super().__init__(message)
@@ -196,7 +201,7 @@ def _expand_entry(
     assert fn is not None
     # (model, deployment) -> the deployment HELM settles on, or how it fails: a model group's
     # members are paired once per process, not once per entry of the group.
-    paired: dict[tuple[str, str], str | _EntryFailed] = catalog._cache.setdefault("pairs", {}).setdefault(models_to_run, {})
+    paired: dict[tuple[str, str], str | _Failure] = catalog._cache.setdefault("pairs", {}).setdefault(models_to_run, {})
     for args in variants:
         # Without a rewrite the args are resolution's own tuple: shared, not a copy per entry.
         spec = ObjectSpecData(fn.name, resolved.args if args is parsed else _rewritten(resolved.args, args["model"]))
@@ -279,10 +284,10 @@ def _expand_entry(
                 try:
                     found = _pair(catalog, st.model, st.deployment, models_to_run)
                 except _EntryFailed as failure:
-                    found = failure
+                    found = _Failure((failure.message, failure.help))
                 paired[key] = found
-            if isinstance(found, _EntryFailed):
-                raise found
+            if type(found) is _Failure:
+                raise _EntryFailed(*found)
             st.deployment = found
             if models_to_run and st.model not in models_to_run and st.deployment not in models_to_run:
                 dropped.append(Dropped(ref, f"model `{st.model}` (deployment `{st.deployment}`) is not in --models-to-run"))
@@ -309,7 +314,7 @@ _MEMO_MAX = 1 << 16
 _Expansion = tuple[list[PlannedRun], list[Dropped], list[PlannedSpec]]
 
 
-def _expansion_memo(catalog: Catalog, options: PlanOptions) -> dict[tuple, _Expansion | _EntryFailed]:
+def _expansion_memo(catalog: Catalog, options: PlanOptions) -> dict[tuple, _Expansion | _Failure]:
     memos: dict[PlanOptions, dict] = catalog._cache.setdefault("expansions", {})
     memo = memos.get(options)
     if memo is None or len(memo) >= _MEMO_MAX:
@@ -330,13 +335,12 @@ def _expand_remembered(
         try:
             done = _expand_entry(resolved, ref, catalog, options, None)
         except _EntryFailed as failure:
-            done = failure
+            memo[key] = _Failure((failure.message, failure.help))
+            raise
         memo[key] = done
-        if isinstance(done, _EntryFailed):
-            raise done
         return done
-    if isinstance(done, _EntryFailed):
-        raise done
+    if type(done) is _Failure:
+        raise _EntryFailed(*done)
     runs, dropped, specs = done
     if runs and runs[0].entry is ref:
         return done
