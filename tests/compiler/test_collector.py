@@ -48,12 +48,16 @@ def test_what_is_made_inside_leaves_as_old_objects():
     """The first collection after the pause must not scan all it made: it goes to the oldest
     generation, not the youngest."""
     was = gc.isenabled()
+    frozen = gc.get_freeze_count()  # an earlier test's freeze before a fork, in this process
+    gc.unfreeze()
     gc.enable()
     try:
         made = _made_inside()
         assert _in_generation(made, 0) == 0
         assert _in_generation(made, 2) == len(made)
     finally:
+        if frozen:
+            gc.freeze()
         (gc.enable if was else gc.disable)()
 
 
