@@ -71,6 +71,23 @@ class Done:
     error: str | None = None
 
 
+_ready_callbacks: list[Callable[[], None]] = []
+
+
+def when_worker_ready(callback: Callable[[], None]) -> None:
+    """Call `callback` once this worker's executor says it is ready to send (`worker_ready`),
+    or at once if it never says so before its task ends (the caller calls `worker_ready`)."""
+    _ready_callbacks.append(callback)
+
+
+def worker_ready() -> None:
+    """An executor in a worker that was not forked from a warm process says its start-up (its
+    imports and configuration) is over; engines use it to let the next worker start up
+    (engines/remote.py's start gate). Idempotent."""
+    while _ready_callbacks:
+        _ready_callbacks.pop()()
+
+
 def execute_timed(executor: Executor, task: Task) -> tuple[bool, float, str | None]:
     """Run a task in a worker: (ok, seconds, one-line error). Never raises."""
     t0 = time.monotonic()

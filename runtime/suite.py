@@ -104,8 +104,11 @@ def run_suite(
 def _helm_executor(runs: Sequence[BuiltRun], settings: HelmSettings, engine: Engine) -> HelmExecutor:
     """HELM's executor; it names the classes to import beforehand where workers are not forked
     from helm-run (helm-run itself imports them before forking: prewarm)."""
-    # Ray hosts import them before forking; Slurm jobs (not forked) while their first run starts
-    return HelmExecutor(settings, warm=prewarm_names(runs) if engine.kind in ("ray", "slurm") and runs else ())
+    # Ray hosts import them before forking; Slurm jobs (not forked) those a run sends with
+    # before it starts, the rest (metrics) once it sends
+    if engine.kind not in ("ray", "slurm") or not runs:
+        return HelmExecutor(settings)
+    return HelmExecutor(settings, warm=prewarm_names(runs), warm_first=prewarm_names(runs, after_requests=False))
 
 
 def _run_suite(
