@@ -72,6 +72,14 @@ def _open_gate(gate: StartGate) -> None:
         pass
 
 
+def close_gate(gate: StartGate) -> None:
+    """Before a suite's first job: shut what an earlier helm-run's jobs opened."""
+    try:
+        os.unlink(_gate_open(gate))
+    except OSError:
+        pass
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteExecutor:
     """What a Ray task or a submitit job receives: the executor, the submitting directory

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from ..engine import Done, Engine, Executor, Task
-from .remote import RemoteExecutor, StartGate, run_remote
+from .remote import RemoteExecutor, StartGate, close_gate, run_remote
 
 # submitit's local executor kills a job after `timeout_min` (2 minutes by default): a HELM run
 # may take hours, so locally there is no limit unless `--slurm-arg time=MINUTES` sets one.
@@ -67,6 +67,7 @@ class SlurmEngine(Engine):
         if self.cluster == "local":
             os.makedirs(self.folder, exist_ok=True)
             gate = StartGate(os.path.abspath(self.folder), _cores())
+            close_gate(gate)  # an earlier helm-run of the suite opened it
         self._remote = RemoteExecutor(executor, os.getcwd(), watch, gate)
         self._jobs = {}
 

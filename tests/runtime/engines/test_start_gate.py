@@ -102,3 +102,15 @@ def test_a_gate_folder_that_cannot_hold_its_files_is_no_gate(tmp_path):
     missing = str(tmp_path / "no" / "such" / "folder")
     remote = RemoteExecutor(_Startup(log, startup=0.0, run=0.0), str(tmp_path), None, StartGate(missing, 1))
     assert run_remote(remote, Task("w", b"ok"))[0]
+
+
+def test_a_gate_an_earlier_helm_run_opened_is_shut_for_the_next(tmp_path):
+    from helmc.runtime.engines.slurm_engine import SlurmEngine
+
+    pytest.importorskip("submitit")
+    _run(tmp_path, ["ok"], 1)
+    assert os.path.exists(tmp_path / "gate" / "start-gate.open")
+    engine = SlurmEngine(1, folder=str(tmp_path / "gate"), cluster="local")
+    engine._open(_Startup(str(tmp_path / "x")), 1)
+    assert not os.path.exists(tmp_path / "gate" / "start-gate.open")
+    assert engine._remote.start_gate == StartGate(str(tmp_path / "gate"), engine._remote.start_gate.slots)
