@@ -74,3 +74,57 @@ class PacedExecutor:
             starts.append(time.time() + g.reserve("rigapi/rig-model", 1))
         with open(os.path.join(self.marker_dir, task.name + ".starts"), "w") as f:
             f.write(" ".join(map(repr, starts)))
+
+
+@dataclass(frozen=True)
+class ConcurrentExecutor:
+    """Each task sends `payload` requests to the rig at `url` from 4 threads, each through the
+    suite's governor (`limits`: its concurrency slots and pace); a task `die` takes its slots and
+    then its process dies, holding them. On Ray, `warm_up` (run in the host) serves the host's
+    forked children, as HelmExecutor's does."""
+
+    url: str
+    limits: object  # a RequestLimits
+
+    def warm_up(self) -> None:
+        from helmc.runtime.governor import serve_forked_children
+
+        serve_forked_children(self.limits)
+
+    def execute(self, task: Task) -> None:
+        import json
+        import threading
+        import urllib.request
+
+        from helmc.runtime.governor import Governor
+
+        g = Governor(self.limits)
+        kind = task.payload.decode()
+        if kind == "die":
+            with g.slot("rigapi/rig-model"):
+                os.kill(os.getpid(), signal.SIGKILL)
+        n = int(kind)
+
+        def post() -> dict:
+            body = json.dumps({"model": "rig-model", "messages": [{"role": "user", "content": "x"}]}).encode()
+            req = urllib.request.Request(self.url + "/chat/completions", data=body,
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.load(r)
+
+        todo = list(range(n))
+        lock = threading.Lock()
+
+        def sender() -> None:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    todo.pop()
+                g.send("rigapi/rig-model", {"prompt": "x"}, post)
+
+        threads = [threading.Thread(target=sender) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
