@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from helmc.compiler.collector import gc_paused
 
 from .engine import Task, worker_ready
+from .governor import SharedStateError, check_shared
 from .governor import current as governor_of_process
 from .governor import serve_forked_children, warm_sdks
 from .helm_setup import (HelmSettings, HelmSetupError, HelmUnavailable, build_log_path, is_prepared,
@@ -204,6 +205,7 @@ class HelmExecutor:
                     if not is_prepared():  # a spawned (not forked) worker: configure HELM here
                         with gc_paused():
                             prepare(s, self.registries)
+                            check_shared(s.limits)  # a job on a host that shares no folder with helm-run
                             # what the run needs before it sends, at once; the SDK's lazy
                             # imports too (the governor's _ready would pay them at the first
                             # request)
@@ -241,6 +243,8 @@ class HelmExecutor:
             except BaseException as e:
                 traceback.print_exc()
                 shutil.rmtree(staged, ignore_errors=True)  # frees the space a full disk needs
+                if isinstance(e, SharedStateError):  # the governor's folder, not the run's disk
+                    raise
                 disk = _storage_oserror(e)
                 if disk is not None:
                     where = disk.filename or staged

@@ -23,6 +23,7 @@ increase: +0.5 req/s per second), and everyone waits out the provider's Retry-Af
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import functools
@@ -70,6 +71,9 @@ class RequestLimits:
     limits: tuple[Limit, ...] = ()
     folder: str | None = None
     shared_by: str = "files"  # "files": flock'd files in `folder`; "ray": one Ray actor per suite
+    # the token helm-run wrote in `folder`'s governor/witness for workers on other hosts (Slurm
+    # jobs) to find: a job that does not is on a host that does not share the folder
+    witness: str | None = None
 
     def for_deployment(self, deployment: str) -> dict[str, float]:
         """The tightest limit of each kind that applies to `deployment`."""
@@ -533,6 +537,91 @@ def _track_slots(op: str, args: list[Any], value: Any, mine: set[str], held: dic
             for h in step.args[0]:
                 mine.discard(h)
                 held.pop(h, None)
+
+
+# ------------------------------------------------------------------------------ a folder every job shares
+
+WITNESS = "witness"
+
+
+class SharedStateError(Exception):
+    """A Slurm job cannot share the suite's limits: the governor's folder is not the one helm-run
+    wrote (not on a filesystem this job's host shares), or this job cannot write it."""
+
+
+def with_witness(limits: RequestLimits) -> RequestLimits:
+    """helm-run, before its jobs start: a fresh token in the governor's folder, which every job
+    then looks for (`check_shared`). Unchanged when there is no folder or it cannot be written
+    (helm-run then fails on its own writes there, with the path)."""
+    import secrets
+
+    if limits.folder is None or limits.shared_by != "files":
+        return limits
+    token = secrets.token_hex(16)
+    folder = os.path.join(limits.folder, "governor")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f".{WITNESS}.{os.getpid()}")
+        with open(tmp, "w") as f:
+            f.write(token)
+        os.replace(tmp, os.path.join(folder, WITNESS))
+    except OSError:
+        return limits
+    return dataclasses.replace(limits, witness=token)
+
+
+def check_shared(limits: RequestLimits) -> None:
+    """In a job on whatever host: the governor's folder is helm-run's (the witness is there,
+    with its token) and this job can write it; else SharedStateError, one line that says which
+    and where. Pacing alone in a folder of its own would go over the limit without a word."""
+    if limits.witness is None or limits.folder is None:
+        return
+    import socket as _socket
+
+    folder = os.path.join(limits.folder, "governor")
+    host = _socket.gethostname()
+    try:
+        with open(os.path.join(folder, WITNESS)) as f:
+            seen = f.read(100).strip()
+    except OSError:
+        seen = None
+    # Short: the one-line error that crosses back to helm-run is cut at 200 characters;
+    # helm-run's HC0710 names the folder.
+    if seen != limits.witness:
+        raise SharedStateError(f"{NOT_SHARED} (a job on host `{host[:60]}` does not see helm-run's files there)")
+    probe = os.path.join(folder, f".probe.{host}.{os.getpid()}")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise SharedStateError(f"{NOT_WRITABLE} (a job on host `{host[:60]}`: {e.strerror or e})") from None
+
+
+NOT_SHARED = "not shared with the jobs"
+NOT_WRITABLE = "not writable by the jobs"
+
+
+def shared_state_failure(error: str | None) -> str | None:
+    """The message of a SharedStateError, from a Finished event's one-line error."""
+    marker = SharedStateError.__name__ + ": "
+    if not error or marker not in error:
+        return None
+    head, _, rest = error.partition(marker)
+    return rest if head == "" or head.endswith(".") else None
+
+
+def unshared_diagnostic(folder: str, message: str) -> Any:
+    """HC0710: a job could not share the suite's limits through `folder` (the governor's)."""
+    from helmc.compiler.diagnostics import diag
+    from helmc.compiler.source import SourceFile
+
+    where = os.path.join(folder, "governor")
+    return diag("HC0710", f"the folder through which the jobs share the request limits is {message}",
+                SourceFile(where, "").span(0, 0), "not shared" if message.startswith(NOT_SHARED) else "not writable",
+                help="--engine slurm shares the limits through files in the suite's output folder: put "
+                "--output-path on a filesystem every node mounts read-write (NFS, Lustre, GPFS), or use "
+                "--engine ray, whose limits live in a Ray actor")
 
 
 def store_for(limits: RequestLimits) -> FileStore | ActorStore | RelayStore:
