@@ -18,7 +18,8 @@ class ScriptedExecutor:
     kills-host (first attempt: SIGKILLs the process that forked it, a Ray host, then itself;
     for the Ray engine only: under the local engine that would be helm-run), signal-N (the
     process running it gets signal N), exit-N (it exits with code N, without a result),
-    lingers-N (its process lives N seconds more after the run, as an interpreter tearing down).
+    lingers-N (its process lives N seconds more after the run, as an interpreter tearing down),
+    niceness (writes NAME.niceness: the priority of the process running it).
     Each attempt leaves a marker file NAME.PID.N in marker_dir."""
 
     marker_dir: str
@@ -45,6 +46,9 @@ class ScriptedExecutor:
             atexit.register(time.sleep, float(kind.removeprefix("lingers-")))
         if kind in ("slow", "kills-host"):
             time.sleep(0.3)
+        if kind == "niceness":  # the scheduling priority of the process running it
+            with open(os.path.join(self.marker_dir, f"{task.name}.niceness"), "w") as f:
+                f.write(str(os.getpriority(os.PRIO_PROCESS, 0)))
 
 
 def attempts(marker_dir: str, name: str) -> int:
