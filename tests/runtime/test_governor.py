@@ -483,17 +483,17 @@ def test_an_unpaced_scope_takes_no_shared_step_per_request(tmp_path, limited: bo
 
 @pytest.mark.helm
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", ["local", "ray"])
+@pytest.mark.parametrize("engine", ["local", "ray", "slurm"])
 @pytest.mark.parametrize("limit", [2, None])
 def test_concurrency_never_exceeds_the_limit_across_hosts(tmp_path, monkeypatch, engine, limit) -> None:
     """--max-concurrent-requests counted at the API (requests in flight at the rig, 0.2 s each):
     4 runs of 4 threads on 4 hosts (Ray: one host per run, each with its relay, sharing the
-    suite's actor; local: 4 forked workers sharing the lock files) never have more than N out
-    at once, and reach N. A run killed while it holds its slot frees it (its host's relay sees
+    suite's actor; local: 4 forked workers, Slurm-local: 4 jobs, sharing the lock files) never
+    have more than N out at once, and reach N. A run killed while it holds its slot frees it (its host's relay sees
     it gone; on files, its process's locks go with it): the runs after it are not held up.
     Without the limit, more than N are out at once (the check can fail)."""
-    if engine == "ray":
-        pytest.importorskip("ray", reason="the ray extra is not installed")
+    if engine in ("ray", "slurm"):
+        pytest.importorskip(engine if engine == "ray" else "submitit", reason=f"the {engine} extra is not installed")
     from engine_doubles import ConcurrentExecutor
     from helmc.runtime.engine import Finished, LocalEngine, Task
 
@@ -517,6 +517,11 @@ def test_concurrency_never_exceeds_the_limit_across_hosts(tmp_path, monkeypatch,
             finally:
                 if ray.is_initialized():
                     ray.shutdown()
+        elif engine == "slurm":
+            from helmc.runtime.engines.slurm_engine import SlurmEngine
+
+            SlurmEngine(4, folder=str(tmp_path / "jobs"), cluster="local", tick_interval=0.05).run(
+                tasks, executor, events.append)
         else:
             LocalEngine(4, retries=0, tick_interval=0.05).run(tasks, executor, events.append)
         took = time.monotonic() - t0
@@ -529,7 +534,7 @@ def test_concurrency_never_exceeds_the_limit_across_hosts(tmp_path, monkeypatch,
         assert took < 45, f"{took:.1f} s: a slot of the killed run was held"  # a lease is 60 s
         # one source of truth: on Ray the actor holds the slots, no lock file is made
         slot_files = [n for n in os.listdir(tmp_path / "suite" / "governor") if ".slot" in n]
-        assert bool(slot_files) == (engine == "local"), slot_files
+        assert bool(slot_files) == (engine != "ray"), slot_files
     else:
         assert c.max_in_flight > 2
 
