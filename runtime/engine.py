@@ -56,7 +56,9 @@ class Executor(Protocol):
 
     It may also have a `warm_up()` method: engines whose workers are forked from a process
     other than the caller's (a Ray host) call it there once, before the first fork; and a
-    `before_fork()` method, which the local engine calls once before it forks its workers."""
+    `before_fork()` method, which the local engine calls once before it forks its workers. In a
+    worker that starts cold (a Slurm job), `execute` calls `worker_ready()` once its start-up is
+    over; until then (or its end) a Slurm-local job holds its slot of the start gate."""
 
     def execute(self, task: Task) -> None: ...
 
