@@ -164,6 +164,7 @@ _RULES = [
     Rule("HC0707", "bad-engine-option", Severity.ERROR, "An engine flag out of range, or given to an engine it does not apply to."),
     Rule("HC0708", "bad-runner-config", Severity.ERROR, "The runner config file (--slurm-config) cannot be read as a mapping."),
     Rule("HC0709", "bad-request-limit", Severity.ERROR, "A --requests-per-minute, --tokens-per-minute or --max-concurrent-requests value is not SCOPE=N, or names no deployment or host organization."),
+    Rule("HC0710", "limits-folder-not-shared", Severity.ERROR, "A Slurm job does not see, or cannot write, the folder through which the suite's jobs share the request limits."),
     # the run journal and `helmc status`
     Rule("HC0750", "journal-unwritable", Severity.ERROR, "The suite's journal cannot be read or written (the path and the OS error say why)."),
     Rule("HC0751", "journal-damaged", Severity.WARNING, "Parts of the suite's journal do not fit its format and are ignored; those runs are redone."),

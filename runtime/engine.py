@@ -56,7 +56,9 @@ class Executor(Protocol):
 
     It may also have a `warm_up()` method: engines whose workers are forked from a process
     other than the caller's (a Ray host) call it there once, before the first fork; and a
-    `before_fork()` method, which the local engine calls once before it forks its workers."""
+    `before_fork()` method, which the local engine calls once before it forks its workers. In a
+    worker that starts cold (a Slurm job), `execute` calls `worker_ready()` once its start-up is
+    over; until then (or its end) a Slurm-local job holds its slot of the start gate."""
 
     def execute(self, task: Task) -> None: ...
 
@@ -69,6 +71,23 @@ class Done:
     ok: bool
     duration: float | None = None  # measured by the worker; None: the parent's clock is used
     error: str | None = None
+
+
+_ready_callbacks: list[Callable[[], None]] = []
+
+
+def when_worker_ready(callback: Callable[[], None]) -> None:
+    """Call `callback` once this worker's executor says it is ready to send (`worker_ready`),
+    or at once if it never says so before its task ends (the caller calls `worker_ready`)."""
+    _ready_callbacks.append(callback)
+
+
+def worker_ready() -> None:
+    """An executor in a worker that was not forked from a warm process says its start-up (its
+    imports and configuration) is over; engines use it to let the next worker start up
+    (engines/remote.py's start gate). Idempotent."""
+    while _ready_callbacks:
+        _ready_callbacks.pop()()
 
 
 def execute_timed(executor: Executor, task: Task) -> tuple[bool, float, str | None]:

@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 from helmc.compiler.collector import gc_paused
 
-from .engine import Task
+from .engine import Task, worker_ready
+from .governor import SharedStateError, check_shared
 from .governor import current as governor_of_process
 from .governor import serve_forked_children, warm_sdks
 from .helm_setup import (HelmSettings, HelmSetupError, HelmUnavailable, build_log_path, is_prepared,
@@ -98,12 +99,16 @@ class HelmExecutor:
     """Runs one RunSpec with HELM's Runner in a worker process (one Runner per worker).
 
     `warm`: the classes the runs load (`prewarm_names`), for `warm_up` in a process that is
-    not helm-run but forks the workers that execute runs (a Ray host, engines/ray_engine.py)."""
+    not helm-run but forks the workers that execute runs (a Ray host, engines/ray_engine.py).
+    `warm_first`: those of them a run needs before its first request (scenario, client,
+    tokenizer), which a spawned worker (a Slurm job) imports before its run starts; the rest
+    (metrics) it imports in the background once the run sends."""
 
-    def __init__(self, settings: HelmSettings, warm: Sequence[str] = ()) -> None:
+    def __init__(self, settings: HelmSettings, warm: Sequence[str] = (), warm_first: Sequence[str] = ()) -> None:
         self.settings = settings
         self.registries = registries()  # for workers that are not forked (Ray, Slurm)
         self.warm = tuple(warm)
+        self.warm_first = tuple(warm_first)
         self._runner: Any = None
 
     def warm_up(self) -> None:
@@ -200,8 +205,16 @@ class HelmExecutor:
                     if not is_prepared():  # a spawned (not forked) worker: configure HELM here
                         with gc_paused():
                             prepare(s, self.registries)
-                        _warm_in_background(self.warm)
+                            check_shared(s.limits)  # a job on a host that shares no folder with helm-run
+                            # what the run needs before it sends, at once; the SDK's lazy
+                            # imports too (the governor's _ready would pay them at the first
+                            # request)
+                            import_classes(self.warm_first)
+                            warm_sdks()
+                        first = set(self.warm_first)
+                        _warm_in_background([n for n in self.warm if n not in first])
                     self._runner = self._make_runner()
+                worker_ready()
                 run_spec = pickle.loads(task.payload)
                 runner = self._runner
                 gov = governor_of_process()
@@ -230,6 +243,8 @@ class HelmExecutor:
             except BaseException as e:
                 traceback.print_exc()
                 shutil.rmtree(staged, ignore_errors=True)  # frees the space a full disk needs
+                if isinstance(e, SharedStateError):  # the governor's folder, not the run's disk
+                    raise
                 disk = _storage_oserror(e)
                 if disk is not None:
                     where = disk.filename or staged

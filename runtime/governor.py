@@ -23,12 +23,15 @@ increase: +0.5 req/s per second), and everyone waits out the provider's Retry-Af
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import functools
+import itertools
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -68,6 +71,9 @@ class RequestLimits:
     limits: tuple[Limit, ...] = ()
     folder: str | None = None
     shared_by: str = "files"  # "files": flock'd files in `folder`; "ray": one Ray actor per suite
+    # the token helm-run wrote in `folder`'s governor/witness for workers on other hosts (Slurm
+    # jobs) to find: a job that does not is on a host that does not share the folder
+    witness: str | None = None
 
     def for_deployment(self, deployment: str) -> dict[str, float]:
         """The tightest limit of each kind that applies to `deployment`."""
@@ -235,6 +241,41 @@ def record_step(starts: list[float], ok: int, deployment: str, states: dict[str,
     s["recent"] = sorted(recent)[-255:]
     s["sent"] = s.get("sent", 0) + len(starts)
     s["ok"] = s.get("ok", 0) + ok
+
+
+# --max-concurrent-requests where the state lives in memory (the Ray actor): each slot is held by
+# one request (`holder`), with a lease its host renews while the holder lives; a host that died
+# (its node lost) renews nothing, and its slots are free again after SLOT_LEASE_S.
+SLOT_LEASE_S = 60.0
+
+
+def take_slots_step(limits: Mapping[str, int], holder: str, states: dict[str, dict[str, Any]]) -> bool:
+    """Take a slot in every scope of `limits` (scope -> N), all or none: whether taken."""
+    now = time.time()
+    for scope, s in states.items():
+        held = s.setdefault("slots", {})
+        for h in [h for h, until in held.items() if until < now]:
+            del held[h]
+        if scope in limits and len(held) >= limits[scope]:
+            return False
+    for scope in limits:
+        states[scope]["slots"][holder] = now + SLOT_LEASE_S
+    return True
+
+
+def release_slots_step(holders: list[str], states: dict[str, dict[str, Any]]) -> None:
+    for s in states.values():
+        for h in holders:
+            s.get("slots", {}).pop(h, None)
+
+
+def renew_slots_step(holders: list[str], states: dict[str, dict[str, Any]]) -> None:
+    until = time.time() + SLOT_LEASE_S
+    for s in states.values():
+        held = s.get("slots", {})
+        for h in holders:
+            if h in held:
+                held[h] = until
 
 
 def _view(s: Mapping[str, Any], now: float) -> ScopeView:
@@ -425,21 +466,60 @@ def serve_forked_children(limits: RequestLimits) -> None:
 
     store = ActorStore(actor_name(limits.folder))
     store.start()
+
+    def first_call() -> None:
+        # The actor's first call costs what no later one does (its process coming up, the
+        # connection to it): 0.8 s measured for the runs' first requests, all waiting on it, at
+        # load 3. Made here, while this host imports HELM, with a step that changes nothing.
+        try:
+            store.apply([], functools.partial(release_slots_step, []))
+        except Exception:  # noqa: BLE001 - the first request tries again, and says why
+            pass
+
+    threading.Thread(target=first_call, name="helmc-governor-first-call", daemon=True).start()
     authkey = secrets.token_bytes(16)
     address = os.path.join(tempfile.mkdtemp(prefix="helmc-governor-"), "relay")
     listener = Listener(address, family="AF_UNIX", authkey=authkey)
 
+    held: dict[str, list[str]] = {}  # concurrency slots taken through this host: holder -> scopes
+    held_lock = threading.Lock()
+
     def serve(conn: Any) -> None:
-        with conn:
-            while True:
+        mine: set[str] = set()  # this child's slots, freed when it is gone (exit, SIGKILL, OOM)
+        try:
+            with conn:
+                while True:
+                    try:
+                        op, *args = conn.recv()
+                    except (EOFError, OSError):
+                        return
+                    try:
+                        value = store.apply(*args) if op == "apply" else store.views()
+                    except Exception as e:  # noqa: BLE001 - the child raises it, with this text
+                        conn.send((False, f"{type(e).__name__}: {e}"))
+                        continue
+                    _track_slots(op, args, value, mine, held, held_lock)
+                    conn.send((True, value))
+        finally:
+            if mine:
+                with held_lock:
+                    scopes = sorted({sc for h in mine for sc in held.pop(h, ())})
                 try:
-                    op, *args = conn.recv()
-                except (EOFError, OSError):
-                    return
+                    store.apply(scopes, functools.partial(release_slots_step, sorted(mine)))
+                except Exception:  # noqa: BLE001 - the actor is gone: so are its slots
+                    pass
+
+    def renew() -> None:
+        while True:
+            time.sleep(SLOT_LEASE_S / 4)
+            with held_lock:
+                holders = sorted(held)
+                scopes = sorted({sc for h in holders for sc in held[h]})
+            if holders:
                 try:
-                    conn.send((True, store.apply(*args) if op == "apply" else store.views()))
-                except Exception as e:  # noqa: BLE001 - the child raises it, with this text
-                    conn.send((False, f"{type(e).__name__}: {e}"))
+                    store.apply(scopes, functools.partial(renew_slots_step, holders))
+                except Exception:  # noqa: BLE001 - tried again at the next turn
+                    pass
 
     def accept() -> None:
         while True:
@@ -450,7 +530,109 @@ def serve_forked_children(limits: RequestLimits) -> None:
             threading.Thread(target=serve, args=(conn,), name="helmc-governor-relay", daemon=True).start()
 
     threading.Thread(target=accept, name="helmc-governor-relay", daemon=True).start()
+    threading.Thread(target=renew, name="helmc-governor-renew", daemon=True).start()
     _relay, _relay_pid = (address, authkey), os.getpid()
+
+
+def _track_slots(op: str, args: list[Any], value: Any, mine: set[str], held: dict[str, list[str]],
+                 lock: threading.Lock) -> None:
+    """The relay's record of the concurrency slots a child took and gave back through it."""
+    if op != "apply" or not isinstance(args[1], functools.partial):
+        return
+    step = args[1]
+    with lock:
+        if step.func is take_slots_step and value is True:
+            mine.add(step.args[1])
+            held[step.args[1]] = list(args[0])
+        elif step.func is release_slots_step:
+            for h in step.args[0]:
+                mine.discard(h)
+                held.pop(h, None)
+
+
+# ------------------------------------------------------------------------------ a folder every job shares
+
+WITNESS = "witness"
+
+
+class SharedStateError(Exception):
+    """A Slurm job cannot share the suite's limits: the governor's folder is not the one helm-run
+    wrote (not on a filesystem this job's host shares), or this job cannot write it."""
+
+
+def with_witness(limits: RequestLimits) -> RequestLimits:
+    """helm-run, before its jobs start: a fresh token in the governor's folder, which every job
+    then looks for (`check_shared`). Unchanged when there is no folder or it cannot be written
+    (helm-run then fails on its own writes there, with the path)."""
+    import secrets
+
+    if limits.folder is None or limits.shared_by != "files":
+        return limits
+    token = secrets.token_hex(16)
+    folder = os.path.join(limits.folder, "governor")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f".{WITNESS}.{os.getpid()}")
+        with open(tmp, "w") as f:
+            f.write(token)
+        os.replace(tmp, os.path.join(folder, WITNESS))
+    except OSError:
+        return limits
+    return dataclasses.replace(limits, witness=token)
+
+
+def check_shared(limits: RequestLimits) -> None:
+    """In a job on whatever host: the governor's folder is helm-run's (the witness is there,
+    with its token) and this job can write it; else SharedStateError, one line that says which
+    and where. Pacing alone in a folder of its own would go over the limit without a word."""
+    if limits.witness is None or limits.folder is None:
+        return
+    import socket as _socket
+
+    folder = os.path.join(limits.folder, "governor")
+    host = _socket.gethostname()
+    try:
+        with open(os.path.join(folder, WITNESS)) as f:
+            seen = f.read(100).strip()
+    except OSError:
+        seen = None
+    # Short: the one-line error that crosses back to helm-run is cut at 200 characters;
+    # helm-run's HC0710 names the folder.
+    if seen != limits.witness:
+        raise SharedStateError(f"{NOT_SHARED} (a job on host `{host[:60]}` does not see helm-run's files there)")
+    probe = os.path.join(folder, f".probe.{host}.{os.getpid()}")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise SharedStateError(f"{NOT_WRITABLE} (a job on host `{host[:60]}`: {e.strerror or e})") from None
+
+
+NOT_SHARED = "not shared with the jobs"
+NOT_WRITABLE = "not writable by the jobs"
+
+
+def shared_state_failure(error: str | None) -> str | None:
+    """The message of a SharedStateError, from a Finished event's one-line error."""
+    marker = SharedStateError.__name__ + ": "
+    if not error or marker not in error:
+        return None
+    head, _, rest = error.partition(marker)
+    return rest if head == "" or head.endswith(".") else None
+
+
+def unshared_diagnostic(folder: str, message: str) -> Any:
+    """HC0710: a job could not share the suite's limits through `folder` (the governor's)."""
+    from helmc.compiler.diagnostics import diag
+    from helmc.compiler.source import SourceFile
+
+    where = os.path.join(folder, "governor")
+    return diag("HC0710", f"the folder through which the jobs share the request limits is {message}",
+                SourceFile(where, "").span(0, 0), "not shared" if message.startswith(NOT_SHARED) else "not writable",
+                help="--engine slurm shares the limits through files in the suite's output folder: put "
+                "--output-path on a filesystem every node mounts read-write (NFS, Lustre, GPFS), or use "
+                "--engine ray, whose limits live in a Ray actor")
 
 
 def store_for(limits: RequestLimits) -> FileStore | ActorStore | RelayStore:
@@ -464,6 +646,9 @@ def store_for(limits: RequestLimits) -> FileStore | ActorStore | RelayStore:
 
 
 _relay_pid = os.getpid()  # the process that set _relay (reset by serve_forked_children)
+
+
+_holders = itertools.count()
 
 
 class Governor:
@@ -568,22 +753,49 @@ class Governor:
             self._peeked.pop(deployment, None)  # paced from now on: looked at again
             self._adaptive[deployment] = True
 
+    def _slot_limits(self, deployment: str) -> dict[str, int]:
+        """scope -> N for each scope of `deployment` that --max-concurrent-requests names."""
+        out: dict[str, int] = {}
+        for scope in self.limits.scopes(deployment):
+            ns = [lim.value for lim in self.limits.limits if lim.scope == scope and lim.kind == "max-concurrent-requests"]
+            if ns:
+                out[scope] = int(min(ns))
+        return out
+
     @contextlib.contextmanager
     def slot(self, deployment: str) -> Iterator[None]:
-        """--max-concurrent-requests: one of N lock files per scope, held while the request is
-        out (a worker that dies frees its slot with its process)."""
+        """--max-concurrent-requests: a slot per scope, held while the request is out. With
+        files, one of N lock files per scope (a worker that dies frees its slot with its
+        process); on Ray, in the suite's actor, as the pace (a child that dies frees its slots
+        through its host's relay, a host that dies after SLOT_LEASE_S)."""
+        limits = self._slot_limits(deployment)
+        if not limits:
+            yield
+            return
+        if self.limits.shared_by == "ray":
+            holder = self._take_actor_slots(limits)
+            try:
+                yield
+            finally:
+                self.store.apply(sorted(limits), functools.partial(release_slots_step, [holder]))
+            return
         fds: list[int] = []
         try:
-            for scope in self.limits.scopes(deployment):
-                n = self.limits.for_deployment(deployment).get("max-concurrent-requests")
-                if not n or not any(lim.scope == scope and lim.kind == "max-concurrent-requests"
-                                    for lim in self.limits.limits):
-                    continue
-                fds.append(self._take_slot(scope, int(n)))
+            for scope, n in limits.items():
+                fds.append(self._take_slot(scope, n))
             yield
         finally:
             for fd in fds:
                 os.close(fd)
+
+    def _take_actor_slots(self, limits: dict[str, int]) -> str:
+        holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{next(_holders)}"
+        step = functools.partial(take_slots_step, limits, holder)
+        delay = 0.005
+        while not self.store.apply(sorted(limits), step):
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        return holder
 
     def _take_slot(self, scope: str, n: int) -> int:
         delay = 0.005

@@ -267,7 +267,13 @@ def _build_and_execute(request: HelmRunRequest, session: Session, engine: Engine
     except JournalError as e:
         sink.add(unusable_diagnostic(e, "write"))
         return stop(Ending.REFUSED, runs=runs)
-    if result.storage_error:
+    if result.shared_error:
+        from .governor import unshared_diagnostic
+
+        sink.add(unshared_diagnostic(settings.limits.folder or "", result.shared_error))
+        ending = Ending.REFUSED
+        message = "error: helm-run stopped: a job cannot share the request limits; run the same command again once fixed"
+    elif result.storage_error:
         ending = Ending.REFUSED
         message = (f"error: helm-run stopped: {result.storage_error}\n"
                    "  = help: free space or make the output folder writable, then run the same command again")

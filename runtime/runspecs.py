@@ -294,8 +294,10 @@ def prewarm(runs: Sequence[BuiltRun]) -> None:
     warm_sdks()
 
 
-def prewarm_names(runs: Sequence[BuiltRun]) -> tuple[str, ...]:
-    """The classes (and `module.*` modules) the runs load lazily, for `import_classes`."""
+def prewarm_names(runs: Sequence[BuiltRun], *, after_requests: bool = True) -> tuple[str, ...]:
+    """The classes (and `module.*` modules) the runs load lazily, for `import_classes`;
+    without `after_requests`, only those a run loads before its first request (not its metrics
+    and annotators)."""
     from helm.benchmark.model_deployment_registry import get_model_deployment
     from helm.benchmark.tokenizer_config_registry import get_tokenizer_config
 
@@ -307,8 +309,9 @@ def prewarm_names(runs: Sequence[BuiltRun]) -> tuple[str, ...]:
         except Exception:  # noqa: BLE001
             continue
         names.add(spec.scenario_spec.class_name)
-        names.update(m.class_name for m in spec.metric_specs)
-        names.update(a.class_name for a in (spec.annotators or ()))
+        if after_requests:
+            names.update(m.class_name for m in spec.metric_specs)
+            names.update(a.class_name for a in (spec.annotators or ()))
         if spec.adapter_spec.model_deployment:
             deployments.add(spec.adapter_spec.model_deployment)
     for d in deployments:

@@ -27,7 +27,7 @@ from .helm_setup import HelmSettings
 from .run_folders import Occupant
 from .runspecs import BuildError, BuiltRun, Mismatch, build_plan
 from .engine import Engine
-from .governor import RunReport, read_run_report
+from .governor import RunReport, read_run_report, shared_state_failure
 from .suite import SuiteResult, run_suite
 
 
@@ -201,6 +201,8 @@ class Session:
         for o in result.failed:
             if o.name in result.occupied:
                 self.run_folder_occupied(by_name[o.name], result.occupied[o.name])
+            elif shared_state_failure(o.error):
+                continue  # the suite's HC0710 says it, once, at the folder (helm_run)
             elif o.name in by_name:
                 self.run_failed(by_name[o.name], o.error, o.log)
         folder = self.settings.limits.folder

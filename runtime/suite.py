@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from rich.console import Console
@@ -16,7 +16,7 @@ from .engine import Engine, Event, Executor, Finished, Started
 from .engines import task_of
 from .interrupts import checkpoint
 from .journal import Damage, Journal, RunState, lock_suite
-from .governor import scope_views
+from .governor import scope_views, shared_state_failure, with_witness
 from .progress import WROTE_NOTHING, Outcome, ProgressDisplay
 from .status import SuiteStatus, status_of
 
@@ -33,6 +33,7 @@ class SuiteResult:
     outcomes: list[Outcome] = field(default_factory=list)
     interrupted: bool = False  # Ctrl-C, or --exit-on-error stopped the suite
     storage_error: str | None = None  # the disk failed (full, read-only): the suite stopped
+    shared_error: str | None = None  # a job cannot share the limits' folder (governor.SharedStateError): stopped
     occupied: dict[str, Occupant] = field(default_factory=dict)  # run -> what of the user's stands at its folder
     unjournaled: str | None = None  # the flag under which HELM wrote no run files (nothing journaled)
     status: SuiteStatus | None = None  # the journal as this helm-run leaves it: the counts every view shows
@@ -104,8 +105,13 @@ def run_suite(
 def _helm_executor(runs: Sequence[BuiltRun], settings: HelmSettings, engine: Engine) -> HelmExecutor:
     """HELM's executor; it names the classes to import beforehand where workers are not forked
     from helm-run (helm-run itself imports them before forking: prewarm)."""
-    # Ray hosts import them before forking; Slurm jobs (not forked) while their first run starts
-    return HelmExecutor(settings, warm=prewarm_names(runs) if engine.kind in ("ray", "slurm") and runs else ())
+    # Ray hosts import them before forking; Slurm jobs (not forked) those a run sends with
+    # before it starts, the rest (metrics) once it sends
+    if engine.kind == "slurm":  # jobs check that they see the governor's folder helm-run writes
+        settings = replace(settings, limits=with_witness(settings.limits))
+    if engine.kind not in ("ray", "slurm") or not runs:
+        return HelmExecutor(settings)
+    return HelmExecutor(settings, warm=prewarm_names(runs), warm_first=prewarm_names(runs, after_requests=False))
 
 
 def _run_suite(
@@ -198,6 +204,9 @@ def _run_suite(
             if isinstance(ev, Finished) and not ev.ok and storage_failure(ev.error):
                 result.storage_error = storage_failure(ev.error)
                 raise _DiskFailed  # every later run would fail the same way
+            if isinstance(ev, Finished) and not ev.ok and shared_state_failure(ev.error):
+                result.shared_error = shared_state_failure(ev.error)
+                raise _DiskFailed  # likewise: no job would keep to the limits
 
         def on_tick() -> None:
             checkpoint()

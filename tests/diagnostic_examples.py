@@ -937,6 +937,8 @@ NO_EXAMPLE: dict[str, str] = {
     "HC0902": "helmc itself failed; it prints this one line instead of a traceback and exits 2",
     "HC0701": "needs an environment without ray or submitit (tests/runtime/engines/test_engines.py hides ray to test it)",
     "HC0706": "needs a Slurm cluster (sbatch) or a running Ray cluster; tests/runtime/engines/test_engines.py uses a stand-in sbatch",
+    "HC0710": "needs Slurm nodes that do not share the output folder: tests/runtime/engines/test_slurm_engine_helm.py "
+    "plays one with fake_slurm (a job in a mount namespace of its own), and docs/runtime.md shows the output",
     "HC0750": "the outside world (a folder where the journal goes, no permission, a full disk): one line, "
     "exit 2; docs/runtime.md shows it and tests/runtime/test_journal.py makes each case",
 }

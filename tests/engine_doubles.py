@@ -18,7 +18,8 @@ class ScriptedExecutor:
     kills-host (first attempt: SIGKILLs the process that forked it, a Ray host, then itself;
     for the Ray engine only: under the local engine that would be helm-run), signal-N (the
     process running it gets signal N), exit-N (it exits with code N, without a result),
-    lingers-N (its process lives N seconds more after the run, as an interpreter tearing down).
+    lingers-N (its process lives N seconds more after the run, as an interpreter tearing down),
+    niceness (writes NAME.niceness: the priority of the process running it).
     Each attempt leaves a marker file NAME.PID.N in marker_dir."""
 
     marker_dir: str
@@ -45,6 +46,9 @@ class ScriptedExecutor:
             atexit.register(time.sleep, float(kind.removeprefix("lingers-")))
         if kind in ("slow", "kills-host"):
             time.sleep(0.3)
+        if kind == "niceness":  # the scheduling priority of the process running it
+            with open(os.path.join(self.marker_dir, f"{task.name}.niceness"), "w") as f:
+                f.write(str(os.getpriority(os.PRIO_PROCESS, 0)))
 
 
 def attempts(marker_dir: str, name: str) -> int:
@@ -74,3 +78,57 @@ class PacedExecutor:
             starts.append(time.time() + g.reserve("rigapi/rig-model", 1))
         with open(os.path.join(self.marker_dir, task.name + ".starts"), "w") as f:
             f.write(" ".join(map(repr, starts)))
+
+
+@dataclass(frozen=True)
+class ConcurrentExecutor:
+    """Each task sends `payload` requests to the rig at `url` from 4 threads, each through the
+    suite's governor (`limits`: its concurrency slots and pace); a task `die` takes its slots and
+    then its process dies, holding them. On Ray, `warm_up` (run in the host) serves the host's
+    forked children, as HelmExecutor's does."""
+
+    url: str
+    limits: object  # a RequestLimits
+
+    def warm_up(self) -> None:
+        from helmc.runtime.governor import serve_forked_children
+
+        serve_forked_children(self.limits)
+
+    def execute(self, task: Task) -> None:
+        import json
+        import threading
+        import urllib.request
+
+        from helmc.runtime.governor import Governor
+
+        g = Governor(self.limits)
+        kind = task.payload.decode()
+        if kind == "die":
+            with g.slot("rigapi/rig-model"):
+                os.kill(os.getpid(), signal.SIGKILL)
+        n = int(kind)
+
+        def post() -> dict:
+            body = json.dumps({"model": "rig-model", "messages": [{"role": "user", "content": "x"}]}).encode()
+            req = urllib.request.Request(self.url + "/chat/completions", data=body,
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.load(r)
+
+        todo = list(range(n))
+        lock = threading.Lock()
+
+        def sender() -> None:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    todo.pop()
+                g.send("rigapi/rig-model", {"prompt": "x"}, post)
+
+        threads = [threading.Thread(target=sender) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()

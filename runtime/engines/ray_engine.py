@@ -138,6 +138,7 @@ class RayEngine(Engine):
                 log_to_driver=False,
                 object_store_memory=OBJECT_STORE_BYTES,
                 configure_logging=True,
+                _system_config=dict(WORKER_PRIORITY),
             )
         self._started_ray = True
 
@@ -263,6 +264,14 @@ class RayEngine(Engine):
 
 
 OBJECT_STORE_BYTES = 80 * 1024 * 1024  # runs pass little through Ray: their outputs go to files
+# Ray starts its workers at nice 15 (so that its daemons stay responsive under CPU-bound tasks).
+# Here the workers are the runs' hosts and the governor's actor, and at nice 15 anything else at
+# the user's priority (helm-run itself, the user's other work, a model served on this machine)
+# takes their CPU first: beside one CPU-bound process, a host's warm-up took 16 s instead of 3,
+# and the suite's first request came 22 and 39 s in (docs/performance.md). helm-run's own Ray
+# instance runs them at the user's priority, as the local engine's workers; a cluster given by
+# --ray-address keeps its own setting.
+WORKER_PRIORITY = {"worker_niceness": 0}
 
 
 def _start_head_node(num_cpus: int) -> Any:
@@ -283,7 +292,7 @@ def _start_head_node(num_cpus: int) -> Any:
         # raylet's starting them held up helm-run's connection (ray.init ended 0.6-1.1 s later).
         params = RayParams(num_cpus=num_cpus, include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES,
                            no_monitor=True, include_log_monitor=False,
-                           _system_config={"prestart_worker_first_driver": False})
+                           _system_config={"prestart_worker_first_driver": False, **WORKER_PRIORITY})
     except (ImportError, TypeError):
         return None
 

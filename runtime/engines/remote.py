@@ -4,6 +4,8 @@ not import each other."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import pickle
 import signal
@@ -12,7 +14,70 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ..engine import Executor, Task, execute_timed, freeze_before_fork
+from ..engine import Executor, Task, execute_timed, freeze_before_fork, when_worker_ready, worker_ready
+
+
+@dataclass(frozen=True, slots=True)
+class StartGate:
+    """Workers spawned on one machine (Slurm-local jobs) start up `slots` at a time until the
+    first of them is ready to send (HELM configured, the run's scenario, client and SDK
+    imported): each holds one of `slots` lock files in `folder` meanwhile. Eight jobs importing
+    HELM at once on 2 cores all finish together, late; the first `slots` alone send after a
+    fraction of that time. Then the gate opens for every job (a marker file): once the pace is
+    kept by a job that sends, the others start up at once, so that they all send long before
+    the suite's end (taking turns to the end, the last ones started too late to keep the pace).
+    A worker that dies frees its slot with its process."""
+
+    folder: str
+    slots: int
+
+
+GATE_MAX_WAIT_S = 60.0  # a start-up that hangs holds its slot; the others go on after this
+
+
+def _enter_gate(gate: StartGate) -> int | None:
+    """Take a slot of the gate (its file descriptor), waiting for one; None after
+    GATE_MAX_WAIT_S or when the folder cannot hold the lock files (start without the gate)."""
+    deadline = time.monotonic() + GATE_MAX_WAIT_S
+    delay = 0.01
+    while True:
+        if os.path.exists(_gate_open(gate)):
+            return None
+        for i in range(max(1, gate.slots)):
+            try:
+                fd = os.open(os.path.join(gate.folder, f"start-gate.{i}"), os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:
+                return None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except OSError as e:
+                os.close(fd)
+                if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    return None
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _gate_open(gate: StartGate) -> str:
+    return os.path.join(gate.folder, "start-gate.open")
+
+
+def _open_gate(gate: StartGate) -> None:
+    try:
+        os.close(os.open(_gate_open(gate), os.O_WRONLY | os.O_CREAT, 0o644))
+    except OSError:  # the others then wait for a slot, as before
+        pass
+
+
+def close_gate(gate: StartGate) -> None:
+    """Before a suite's first job: shut what an earlier helm-run's jobs opened."""
+    try:
+        os.unlink(_gate_open(gate))
+    except OSError:
+        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +89,7 @@ class RemoteExecutor:
     executor: Executor
     cwd: str
     watch_pid: int | None = None
+    start_gate: StartGate | None = None
 
 
 _watching: set[int] = set()
@@ -62,7 +128,22 @@ def enter(remote: RemoteExecutor) -> None:
 
 def run_remote(remote: RemoteExecutor, task: Task) -> tuple[bool, float, str | None]:
     enter(remote)
-    return execute_timed(remote.executor, task)
+    gate = remote.start_gate
+    fd = _enter_gate(gate) if gate is not None else None
+    if gate is None or fd is None:
+        return execute_timed(remote.executor, task)
+    released = threading.Lock()
+
+    def leave() -> None:
+        if released.acquire(blocking=False):
+            _open_gate(gate)
+            os.close(fd)
+
+    when_worker_ready(leave)
+    try:
+        return execute_timed(remote.executor, task)
+    finally:
+        worker_ready()  # an executor that never said it was ready (failed before) frees it here
 
 
 def run_forked(remote: RemoteExecutor, task: Task) -> tuple[bool, float | None, str | None]:

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from ..engine import Done, Engine, Executor, Task
-from .remote import RemoteExecutor, run_remote
+from .remote import RemoteExecutor, StartGate, close_gate, run_remote
 
 # submitit's local executor kills a job after `timeout_min` (2 minutes by default): a HELM run
 # may take hours, so locally there is no limit unless `--slurm-arg time=MINUTES` sets one.
@@ -61,7 +61,14 @@ class SlurmEngine(Engine):
         # Local jobs watch helm-run and stop if it dies (a kill -9 must leave no orphan writing
         # into a run folder that the next helm-run redoes); Slurm jobs run on other hosts.
         watch = os.getpid() if self.cluster == "local" else None
-        self._remote = RemoteExecutor(executor, os.getcwd(), watch)
+        # Local jobs share this machine's cores: they start up a core's worth at a time
+        # (remote.StartGate); jobs on a cluster each have their own node's.
+        gate = None
+        if self.cluster == "local":
+            os.makedirs(self.folder, exist_ok=True)
+            gate = StartGate(os.path.abspath(self.folder), _cores())
+            close_gate(gate)  # an earlier helm-run of the suite opened it
+        self._remote = RemoteExecutor(executor, os.getcwd(), watch, gate)
         self._jobs = {}
 
     def _submit(self, batch: list[tuple[int, Task]]) -> None:
@@ -130,6 +137,13 @@ class SlurmEngine(Engine):
 
     def worker_label(self, slot: int) -> str:
         return f"job slot {slot + 1}"
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _job_error(job: Any, e: BaseException) -> str:

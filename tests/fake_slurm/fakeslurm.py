@@ -87,9 +87,23 @@ def sbatch(argv: list[str]) -> int:
 
 
 def job(name: str, script: str) -> int:
-    """One job (or array task): run the batch script, then record how it ended."""
+    """One job (or array task): run the batch script, then record how it ended.
+
+    FAKE_SLURM_NOT_SHARED=FOLDER: the job runs as on a node that does not share FOLDER (a mount
+    namespace of its own with an empty tmpfs there); FAKE_SLURM_READ_ONLY=FOLDER: as on a node
+    that mounts FOLDER read-only."""
     _set_state(name, "RUNNING", os.getpid())
-    rc = subprocess.call(["bash", script])
+    setup = []
+    if os.environ.get("FAKE_SLURM_NOT_SHARED"):
+        setup.append('mount -t tmpfs none "$FAKE_SLURM_NOT_SHARED"')
+    if os.environ.get("FAKE_SLURM_READ_ONLY"):
+        setup.append('mount --bind "$FAKE_SLURM_READ_ONLY" "$FAKE_SLURM_READ_ONLY" && '
+                     'mount -o remount,ro,bind "$FAKE_SLURM_READ_ONLY"')
+    if setup:
+        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", " && ".join(setup) + ' && exec bash "$0"', script]
+    else:
+        cmd = ["bash", script]
+    rc = subprocess.call(cmd)
     state, _ = _get_state(name)
     if state != "CANCELLED":
         _set_state(name, "COMPLETED" if rc == 0 else "FAILED")

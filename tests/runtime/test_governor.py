@@ -479,3 +479,95 @@ def test_an_unpaced_scope_takes_no_shared_step_per_request(tmp_path, limited: bo
     g.flush()
     (view,) = scope_views(str(tmp_path))
     assert view.sent == 201 and view.throttled == 1
+
+
+@pytest.mark.helm
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["local", "ray", "slurm"])
+@pytest.mark.parametrize("limit", [2, None])
+def test_concurrency_never_exceeds_the_limit_across_hosts(tmp_path, monkeypatch, engine, limit) -> None:
+    """--max-concurrent-requests counted at the API (requests in flight at the rig, 0.2 s each):
+    4 runs of 4 threads on 4 hosts (Ray: one host per run, each with its relay, sharing the
+    suite's actor; local: 4 forked workers, Slurm-local: 4 jobs, sharing the lock files) never
+    have more than N out at once, and reach N. A run killed while it holds its slot frees it (its host's relay sees
+    it gone; on files, its process's locks go with it): the runs after it are not held up.
+    Without the limit, more than N are out at once (the check can fail)."""
+    if engine in ("ray", "slurm"):
+        pytest.importorskip(engine if engine == "ray" else "submitit", reason=f"the {engine} extra is not installed")
+    from engine_doubles import ConcurrentExecutor
+    from helmc.runtime.engine import Finished, LocalEngine, Task
+
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    limits = RequestLimits((Limit("max-concurrent-requests", "rigapi", limit),) if limit else (),
+                           folder=str(tmp_path / "suite"), shared_by="ray" if engine == "ray" else "files")
+    tasks = [Task("dies", b"die")] + [Task(f"t{i}", b"12") for i in range(4)]
+    events: list = []
+    with RigServer(rate=None, latency=0.2) as rig:
+        executor = ConcurrentExecutor(rig.base_url, limits)
+        t0 = time.monotonic()
+        if engine == "ray":
+            import ray
+
+            from helmc.runtime.engines import ray_engine
+            from helmc.runtime.engines.ray_engine import RayEngine
+
+            monkeypatch.setattr(ray_engine, "host_sizes", lambda slots, *_: [(1, None)] * slots)  # a host per run
+            try:
+                RayEngine(4, retries=0, tick_interval=0.05).run(tasks, executor, events.append)
+            finally:
+                if ray.is_initialized():
+                    ray.shutdown()
+        elif engine == "slurm":
+            from helmc.runtime.engines.slurm_engine import SlurmEngine
+
+            SlurmEngine(4, folder=str(tmp_path / "jobs"), cluster="local", tick_interval=0.05).run(
+                tasks, executor, events.append)
+        else:
+            LocalEngine(4, retries=0, tick_interval=0.05).run(tasks, executor, events.append)
+        took = time.monotonic() - t0
+    ends = {e.name: e for e in events if isinstance(e, Finished)}
+    assert not ends["dies"].ok and all(ends[f"t{i}"].ok for i in range(4)), ends
+    c = rig.counts
+    assert c.answered == 48 and c.in_flight == 0
+    if limit:
+        assert c.max_in_flight == limit, c.max_in_flight
+        assert took < 45, f"{took:.1f} s: a slot of the killed run was held"  # a lease is 60 s
+        # one source of truth: on Ray the actor holds the slots, no lock file is made
+        slot_files = [n for n in os.listdir(tmp_path / "suite" / "governor") if ".slot" in n]
+        assert bool(slot_files) == (engine != "ray"), slot_files
+    else:
+        assert c.max_in_flight > 2
+
+
+@given(holders=st.lists(st.sampled_from("abcdef"), max_size=30), n_dep=st.integers(1, 3), n_org=st.integers(1, 3),
+       steps=st.lists(st.tuples(st.booleans(), st.floats(0, 40)), max_size=30))
+def test_actor_slots_are_taken_all_or_none_and_a_lease_runs_out(holders, n_dep, n_org, steps) -> None:
+    """The actor's concurrency slots (take_slots_step, release_slots_step): never more holders
+    than N in any scope, a take is all scopes or none, and a holder whose host stopped renewing
+    is dropped after SLOT_LEASE_S."""
+    import helmc.runtime.governor as gov
+
+    clock = [1000.0]
+    real = gov.time.time
+    gov.time.time = lambda: clock[0]
+    try:
+        states: dict = {"rigapi/m": {}, "rigapi": {}}
+        limits = {"rigapi/m": n_dep, "rigapi": n_org}
+        taken: dict[str, float] = {}
+        for h, (release, advance) in zip(holders, steps):
+            clock[0] += advance
+            for old in [k for k, at in taken.items() if at + gov.SLOT_LEASE_S < clock[0]]:
+                del taken[old]  # a lease that ran out
+            if h in taken:
+                if release:
+                    gov.release_slots_step([h], states)
+                    del taken[h]
+                continue
+            got = gov.take_slots_step(limits, h, states)
+            assert got == (len(taken) < min(n_dep, n_org))
+            if got:
+                taken[h] = clock[0]
+            held = [set(s.get("slots", {})) for s in states.values()]
+            assert held[0] == held[1] == set(taken)  # all or none
+    finally:
+        gov.time.time = real

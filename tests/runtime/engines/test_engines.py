@@ -283,6 +283,28 @@ def test_ray_engine_with_a_real_local_instance(tmp_path, importable_doubles, mon
 
 
 @pytest.mark.helm
+@pytest.mark.parametrize("start", ["head node", "ray.init"])
+def test_ray_runs_at_helm_runs_priority(tmp_path, importable_doubles, monkeypatch, start):
+    """Runs (forked from a host, a Ray worker) run at helm-run's own priority, not at the nice 15
+    Ray gives its workers, at which anything else on the machine takes their CPU first."""
+    import ray
+
+    from helmc.runtime.engines import ray_engine
+    from helmc.runtime.engines.ray_engine import RayEngine
+
+    if start == "ray.init":
+        monkeypatch.setattr(ray_engine, "_start_head_node", lambda num_cpus: None)
+    try:
+        events: list = []
+        RayEngine(1, tick_interval=0.05).run([Task("n", b"niceness")], ScriptedExecutor(str(tmp_path)), events.append)
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+    assert _finals(events)["n"].ok, events
+    assert int((tmp_path / "n.niceness").read_text()) == os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@pytest.mark.helm
 def test_ray_a_host_that_dies_is_replaced_and_its_runs_retried(tmp_path, importable_doubles):
     """Runs fork from a Ray host (one actor for both slots here): SIGKILL the host in the middle
     of two runs, both attempts fail as Ray task failures, and both runs complete on a new host."""

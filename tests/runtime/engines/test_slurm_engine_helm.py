@@ -88,3 +88,43 @@ def test_a_job_killed_on_its_node_is_retried(tmp_path, helm_reference) -> None:
     assert recs[victim].attempts == 2
     assert "1 started more than once (retried or redone)" in stdout  # the journal's count, as helmc status shows it
     assert _runs(out, SUITE) == helm_reference
+
+
+def _private_mounts() -> bool:
+    """Whether this machine lets a process mount in a namespace of its own (root, unshare)."""
+    import shutil
+
+    if shutil.which("unshare") is None:
+        return False
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", "mount -t tmpfs none /mnt"],
+                       capture_output=True)
+    return r.returncode == 0
+
+
+@pytest.mark.parametrize("node", ["FAKE_SLURM_NOT_SHARED", "FAKE_SLURM_READ_ONLY"])
+def test_a_job_on_a_node_that_does_not_share_the_limits_folder_is_said_clearly(tmp_path, node, snapshot) -> None:
+    """--engine slurm shares the request limits through files in the suite's output folder. A
+    job on a node that does not see helm-run's files there (another filesystem) or cannot write
+    them: HC0710 at that folder, the suite stopped at once (no run keeps to the limits), exit 2,
+    no traceback and no hang."""
+    if not _private_mounts():
+        pytest.skip("needs mount namespaces (unshare -m as root) to play a node")
+    tmp = str(tmp_path)
+    _setup(tmp, "pe")
+    state = os.path.join(tmp, "slurm")
+    governor = os.path.join(tmp, "out", "helmc", SUITE, "governor")
+    os.makedirs(governor)
+    cmd = OURS + _flags(tmp, "out", "pe") + ["--engine", "slurm", "--parallel-runs", "2", "--disable-cache",
+                                             "--retries", "0", "--requests-per-minute", "helmcbench=600"]
+    r = subprocess.run(cmd, cwd=tmp, env={**_slurm_env(state), node: governor}, capture_output=True, text=True,
+                       timeout=600)
+    out = r.stdout + r.stderr
+    assert r.returncode == 2, out[-4000:]
+    assert "Traceback" not in out
+    assert "error[HC0710]" in r.stderr, out[-4000:]
+    text = r.stderr[r.stderr.index("error[HC0710]"):].replace(tmp, "TMP")
+    text = re.sub(r"host `[^`]*`", "host `NODE`", text)
+    assert text.count("error[HC0710]") == 1
+    assert text == snapshot
+    recs = _records(os.path.join(tmp, "out"))
+    assert not any(r.state is RunState.DONE for r in recs.values()), recs
