@@ -885,12 +885,12 @@ EXAMPLES += [
     ),
     Example(
         "HC0621",
-        deployments(deployment(args="pretrained_model_name_or_path: " + "[" * 250 + "]" * 250)),
+        deployments(deployment(args="pretrained_model_name_or_path: " + "[" * 500 + "]" * 500)),
         deployments(deployment()),
         path=DEPLOYMENTS,
         extra_files=WITH_METADATA,
-        note="HELM: `yaml.safe_load` fails with a RecursionError near 490 levels (a traceback that names neither the "
-        "file nor the line); helmc stops at 200, which no config file of HELM comes near (its deepest nests 6).",
+        note="HELM: helm-run's `yaml.safe_load` reads 491 nested levels and fails with a RecursionError past them (a "
+        "traceback that names neither the file nor the line); helmc reads what HELM reads and stops where it stops.",
     ),
 ]
 
