@@ -92,6 +92,11 @@ class LogUnusable(OSError):
         return str(self.strerror)
 
 
+# Failures of helm-run's own before HELM starts, by the qualified name a worker's one-line
+# error starts with: the same on every attempt, so no attempt is retried for them.
+NOT_RETRIED = frozenset({f"{LogUnusable.__module__}.{LogUnusable.__qualname__}"})
+
+
 @contextlib.contextmanager
 def redirect_output(path: str) -> Iterator[None]:
     """Send fds 1 and 2 (HELM's logging, tqdm, prints from clients) to a log file; LogUnusable

@@ -9,6 +9,11 @@ import time
 from dataclasses import dataclass
 
 from helmc.runtime.engine import Task
+from helmc.runtime.executor import error_type
+
+
+class DeterministicFailure(ValueError):
+    """A failure no retry can change (as helm-run's own before HELM starts)."""
 
 
 @dataclass(frozen=True)
@@ -18,7 +23,8 @@ class ScriptedExecutor:
     kills-host (first attempt: SIGKILLs the process that forked it, a Ray host, then itself;
     for the Ray engine only: under the local engine that would be helm-run), signal-N (the
     process running it gets signal N), exit-N (it exits with code N, without a result),
-    lingers-N (its process lives N seconds more after the run, as an interpreter tearing down).
+    lingers-N (its process lives N seconds more after the run, as an interpreter tearing down),
+    deterministic (raises DeterministicFailure, which `retryable` says no retry changes).
     Each attempt leaves a marker file NAME.PID.N in marker_dir."""
 
     marker_dir: str
@@ -27,6 +33,8 @@ class ScriptedExecutor:
         kind = task.payload.decode()
         prior = [f for f in os.listdir(self.marker_dir) if f.startswith(task.name + ".")]
         open(os.path.join(self.marker_dir, f"{task.name}.{os.getpid()}.{len(prior) + 1}"), "w").close()
+        if kind == "deterministic":
+            raise DeterministicFailure(f"the same again in {task.name}")
         if kind == "raise" or (kind == "fails-once" and not prior):
             raise ValueError(f"boom in {task.name}")
         if kind == "die" or (kind == "flaky" and not prior):
@@ -45,6 +53,10 @@ class ScriptedExecutor:
             atexit.register(time.sleep, float(kind.removeprefix("lingers-")))
         if kind in ("slow", "kills-host"):
             time.sleep(0.3)
+
+
+    def retryable(self, error: str | None) -> bool:
+        return error_type(error) != f"{DeterministicFailure.__module__}.{DeterministicFailure.__qualname__}"
 
 
 def attempts(marker_dir: str, name: str) -> int:
