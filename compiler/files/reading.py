@@ -33,6 +33,14 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _kind_at(path: str, default: str) -> str:
+    """What stands at `path` (a socket, a FIFO...), for an open() that failed with ENXIO."""
+    try:
+        return _kind(os.stat(path).st_mode)
+    except OSError:
+        return default
+
+
 def too_large(path: str, size: int | None = None, limit: int = MAX_INPUT_BYTES) -> OSError:
     got = f" ({size:,} bytes)" if size is not None else ""
     return OSError(errno.EFBIG, f"file too large{got}: helmc reads inputs up to {limit // (1024 * 1024)} MB", path)
@@ -47,6 +55,11 @@ def read_input_bytes(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES)
     except FileNotFoundError:
         if os.path.islink(path):
             raise FileNotFoundError(errno.ENOENT, f"a broken symbolic link (to `{os.readlink(path)}`)", path) from None
+        raise
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a socket (or a device with nothing behind it): not "No such device"
+            raise OSError(errno.ENXIO, f"{_kind_at(path, 'not a regular file')}, not a regular file; helmc reads only files",
+                          path) from None
         raise
     try:
         st = os.fstat(fd)
@@ -88,8 +101,9 @@ def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o644) ->
     try:
         fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0), mode)
     except OSError as e:
-        if e.errno == errno.ENXIO:  # O_NONBLOCK | O_WRONLY on a FIFO nobody reads
-            raise OSError(errno.ENXIO, f"{_kind(stat.S_IFIFO)}, not a regular file; helmc writes only files", path) from None
+        if e.errno == errno.ENXIO:  # O_NONBLOCK | O_WRONLY on a FIFO nobody reads, or a socket
+            kind = _kind_at(path, _kind(stat.S_IFIFO))
+            raise OSError(errno.ENXIO, f"{kind}, not a regular file; helmc writes only files", path) from None
         if e.errno == errno.EISDIR:
             raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", path) from None
         raise

@@ -41,12 +41,13 @@ CONF = 'entries: [{description: "simple1:model=simple/model1", priority: 1}]\n'
 # What the message says for each kind of file that is not a readable regular file.
 KINDS = {
     "fifo": "named pipe (FIFO)",
+    "socket": "a socket, not a regular file",
     "chardev": "character device",
     "loop": "Too many levels of symbolic links",
     "folder": "is a folder",
     "oversized": "too large",
 }
-APPEND_KINDS = ("fifo", "chardev", "loop", "folder")  # appended to, never read: any size is fine
+APPEND_KINDS = ("fifo", "socket", "chardev", "loop", "folder")  # appended to, never read: any size is fine
 
 
 def plant(path: Path, kind: str, limit: int) -> None:
@@ -54,6 +55,16 @@ def plant(path: Path, kind: str, limit: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "fifo":
         os.mkfifo(path)
+    elif kind == "socket":  # bound by its name in its folder: a socket's path is limited to 108 bytes
+        import socket
+
+        here = os.getcwd()
+        os.chdir(path.parent)
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.bind(path.name)  # the socket file stays after the socket is closed
+        finally:
+            os.chdir(here)
     elif kind == "chardev":
         path.symlink_to("/dev/zero")
     elif kind == "loop":
@@ -85,20 +96,20 @@ CHECK = (*HELM_CHECK, "ok.conf", "--local-path", "pe")
 
 READ_PATHS = [
     # conf files (a folder given as a conf path means the *.conf files in it: see tests/runtime/test_suite_faults.py)
-    ReadPath("helm-check conf file", "x.conf", (*HELM_CHECK, "{file}"), 1, kinds=("fifo", "chardev", "loop", "oversized")),
+    ReadPath("helm-check conf file", "x.conf", (*HELM_CHECK, "{file}"), 1, kinds=("fifo", "socket", "chardev", "loop", "oversized")),
     ReadPath("helm-check --conf-paths", "x.conf", (*HELM_CHECK, "--conf-paths", "{file}"), 1,
-             kinds=("fifo", "chardev", "loop", "oversized")),
+             kinds=("fifo", "socket", "chardev", "loop", "oversized")),
     ReadPath("helmc parse", "x.conf", (*HELMC, "parse", "{file}", "--format", "json"), 1,
-             kinds=("fifo", "chardev", "loop", "oversized")),
-    ReadPath("helmc plan -c", "x.conf", (*HELMC, "plan", "-c", "{file}"), 1, kinds=("fifo", "chardev", "loop", "oversized")),
-    ReadPath("helmc fmt", "x.conf", (*HELMC, "fmt", "{file}"), 1, kinds=("fifo", "chardev", "loop", "oversized")),
-    ReadPath("helm-run -c", "x.conf", (*HELM_RUN, "-c", "{file}", *RUN), 1, kinds=("fifo", "chardev", "loop", "oversized")),
+             kinds=("fifo", "socket", "chardev", "loop", "oversized")),
+    ReadPath("helmc plan -c", "x.conf", (*HELMC, "plan", "-c", "{file}"), 1, kinds=("fifo", "socket", "chardev", "loop", "oversized")),
+    ReadPath("helmc fmt", "x.conf", (*HELMC, "fmt", "{file}"), 1, kinds=("fifo", "socket", "chardev", "loop", "oversized")),
+    ReadPath("helm-run -c", "x.conf", (*HELM_RUN, "-c", "{file}", *RUN), 1, kinds=("fifo", "socket", "chardev", "loop", "oversized")),
     # --plugins, HELM's config YAML files (--local-path, or named on the command line), settings
     ReadPath("helm-check --plugins", "plugin.py", (*HELM_CHECK, "ok.conf", "--plugins", "./{file}"), 1),
     *[ReadPath(f"--local-path {name}", f"pe/{name}", CHECK, 1) for name in
       ("model_deployments.yaml", "model_metadata.yaml", "tokenizer_configs.yaml", "runner_config.yaml")],
     ReadPath("helm-check model_deployments.yaml", "cfg/model_deployments.yaml", (*HELM_CHECK, "{file}"), 1,
-             kinds=("fifo", "chardev", "loop", "oversized")),
+             kinds=("fifo", "socket", "chardev", "loop", "oversized")),
     ReadPath("helm-run --local-path", "pe/model_deployments.yaml", (*HELM_RUN, *RUN), 1),
     ReadPath("helm-check credentials.conf", "pe/credentials.conf", CHECK, 1),  # HELM's workers read it
     ReadPath("helm-run credentials.conf", "pe/credentials.conf", (*HELM_RUN, *RUN), 1),
