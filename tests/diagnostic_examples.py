@@ -655,6 +655,17 @@ EXAMPLES += [
         fixed_args=(),
         note="The example checks `missing.conf`, which does not exist.",
     ),
+    Example(
+        "HC0901",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--local-path", "prod_env.yaml"),
+        fixed_args=("--local-path", "prod_env"),
+        extra_files={"prod_env.yaml": "model_deployments: []\n"},
+        variant="local-path-not-a-folder",
+        note="`--local-path` names a file. HELM reads no config file from it without a word, then makes its cache "
+        "folder in it (`prod_env.yaml/cache`) and every run fails there with a NotADirectoryError.",
+    ),
 ]
 
 # HELM's config YAML files (prod_env/). Each example checks one file of a prod_env folder; the
