@@ -466,8 +466,14 @@ def _cached(summary: Mapping[str, Any], settings: HelmSettings) -> tuple[list[bo
     if settings.mongo_uri:
         return None, "HELM caches in MongoDB here: cached requests not counted"
     path = os.path.join(settings.catalog.local_path or "prod_env", "cache", f"{summary.get('shard')}.sqlite")
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return [False] * len(per), None
+    from helmc.compiler.files.reading import open_regular
+
+    try:  # SQLite would wait for ever on a FIFO there: only a regular file is opened
+        os.close(open_regular(path, os.O_RDONLY))
+    except OSError as e:
+        return None, f"HELM's cache {path} could not be read ({e.strerror or e}): cached requests not counted"
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:

@@ -355,3 +355,41 @@ def test_a_memo_reads_back_as_written(tmp_path, memo, plan):
     assert estimate._store_memo(path, memo)
     assert estimate._load_memo(path, plan=plan) == memo
     assert estimate._load_memo(path, plan=not plan) is None  # each kind only where it belongs
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device", "loop", "dangling", "regular"])
+def test_helms_request_cache_is_read_only_when_it_is_a_regular_file(tmp_path, kind):
+    """Cached requests are counted from HELM's SQLite cache; SQLite waits for ever on a FIFO
+    there (the estimate hung): anything but a regular file is said, at once, and not counted."""
+    import sqlite3
+    import threading
+
+    from helmc.compiler.catalog.catalog import UserAdditions
+    from helmc.runtime.estimate import _cached
+    from helmc.runtime.helm_setup import HelmSettings
+
+    cache = tmp_path / "pe" / "cache"
+    cache.mkdir(parents=True)
+    path = cache / "openai.sqlite"
+    if kind == "regular":
+        con = sqlite3.connect(path)
+        con.execute('CREATE TABLE "unnamed" (key TEXT PRIMARY KEY, value BLOB)')
+        con.execute('INSERT INTO "unnamed" VALUES (?, ?)', ("k1", b"{}"))
+        con.commit()
+        con.close()
+    elif kind == "dangling":
+        path.symlink_to("nowhere")
+    else:
+        _damage(path, kind)
+    settings = HelmSettings(catalog=UserAdditions(local_path=str(tmp_path / "pe")))
+    got: list = []
+    t = threading.Thread(target=lambda: got.append(_cached({"shard": "openai", "per_request": [["k1", 1, 1], ["k2", 1, 1]]},
+                                                            settings)), daemon=True)
+    t.start()
+    t.join(20)
+    assert not t.is_alive(), "blocked opening HELM's cache"
+    held, why = got[0]
+    if kind == "regular":
+        assert held == [True, False] and why is None
+    else:
+        assert held is None and str(path) in why and "cached requests not counted" in why, why
