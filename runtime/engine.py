@@ -54,13 +54,21 @@ Event = Started | Finished
 class Executor(Protocol):
     """Runs one task in a worker. Raises on failure. Must be picklable for non-fork engines.
 
-    It may also have a `warm_up()` method: engines whose workers are forked from a process
+    It may also have a `retryable(error)` method (is a failed attempt worth another, given its
+    one-line error; see `retryable` below), a `warm_up()` method: engines whose workers are forked from a process
     other than the caller's (a Ray host) call it there once, before the first fork; and a
     `before_fork()` method, which the local engine calls once before it forks its workers. In a
     worker that starts cold (a Slurm job), `execute` calls `worker_ready()` once its start-up is
     over; until then (or its end) a Slurm-local job holds its slot of the start gate."""
 
     def execute(self, task: Task) -> None: ...
+
+
+def retryable(executor: Executor, error: str | None) -> bool:
+    """Whether a retry could change a failed attempt: the executor's `retryable(error)` says,
+    if it has one (a failure before the run started, the same on every attempt, is not)."""
+    check = getattr(executor, "retryable", None)
+    return True if check is None else bool(check(error))
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +236,8 @@ class Engine(ABC):
                     task, attempt, t0 = running.pop(d.slot)
                     free.append(d.slot)
                     end = time.monotonic()
-                    retry_in = sched.finished(task, attempt, d.ok, end)
+                    retry_in = sched.finished(task, attempt, d.ok, end,
+                                              retryable=d.ok or retryable(executor, d.error))
                     duration = d.duration if d.duration is not None else end - t0
                     on_event(Finished(task.name, d.slot, d.ok, duration, d.error, attempt, retry_in))
                     if not d.ok and retry_in is None and stop_on_failure:

@@ -374,7 +374,7 @@ def remembered_plan(plan: Plan, settings: HelmSettings) -> tuple[Plan, list[RunE
     key = plan_key(plan, settings, digest)
     if key is None:
         return None
-    got = _load_memo(os.path.join(memo_dir(), f"plan-{key}.json.gz"))
+    got = _load_memo(os.path.join(memo_dir(), f"plan-{key}.json.gz"), plan=True)
     if got is None or not isinstance(got.get("runs"), list) or len(got["runs"]) != len(plan.runs):
         return None
     runs, estimates = [], []
@@ -392,13 +392,48 @@ def remembered_plan(plan: Plan, settings: HelmSettings) -> tuple[Plan, list[RunE
     return replace(plan, runs=tuple(runs)), estimates
 
 
-def _load_memo(path: str) -> dict[str, Any] | None:
+# A memo file is helmc's own cache, but anything may stand in its place: read as every input
+# (regular files only, never blocking on a FIFO, bounded), decompressed within a bound (a
+# gzip bomb is damage, not a reason to fill the memory), and used only in the shape written.
+MAX_MEMO_BYTES = 256 * 1024 * 1024
+
+
+def _load_memo(path: str, plan: bool = False) -> dict[str, Any] | None:
+    """A run memo (`plan`: a plan memo) as _store_memo wrote it; None when absent or damaged
+    in any way: the dry run again."""
+    import zlib
+
+    from helmc.compiler.files.reading import read_input_bytes
+
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
-        return data if isinstance(data, dict) and "requests" in data else None
-    except (OSError, ValueError, EOFError):
-        return None  # absent or damaged: the dry run again
+        packed = read_input_bytes(path, MAX_MEMO_BYTES)
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip's header
+        raw = inflate.decompress(packed, MAX_MEMO_BYTES)
+        if inflate.unconsumed_tail or not inflate.eof:
+            return None  # larger than the bound, or cut short
+        data = json.loads(raw)
+    except (OSError, ValueError, zlib.error, RecursionError):
+        return None
+    return data if (_plan_memo_ok if plan else _run_memo_ok)(data) else None
+
+
+def _count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _run_memo_ok(d: Any) -> bool:
+    if not isinstance(d, dict) or not all(_count(d.get(k)) for k in ("requests", "prompt_tokens", "max_completion_tokens")):
+        return False
+    per = d.get("per_request")
+    return per is None or (isinstance(per, list) and all(
+        isinstance(x, list) and len(x) == 3 and isinstance(x[0], str) and _count(x[1]) and _count(x[2]) for x in per))
+
+
+def _plan_memo_ok(d: Any) -> bool:
+    return isinstance(d, dict) and isinstance(d.get("runs"), list) and all(
+        m is None or (isinstance(m, dict) and isinstance(m.get("name"), str) and isinstance(m.get("memo"), str)
+                      and m["memo"].isalnum() and (m.get("adapter") is None or isinstance(m.get("adapter"), dict)))
+        for m in d["runs"])
 
 
 def _store_memo(path: str, summary: Mapping[str, Any]) -> bool:
@@ -431,8 +466,14 @@ def _cached(summary: Mapping[str, Any], settings: HelmSettings) -> tuple[list[bo
     if settings.mongo_uri:
         return None, "HELM caches in MongoDB here: cached requests not counted"
     path = os.path.join(settings.catalog.local_path or "prod_env", "cache", f"{summary.get('shard')}.sqlite")
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return [False] * len(per), None
+    from helmc.compiler.files.reading import open_regular
+
+    try:  # SQLite would wait for ever on a FIFO there: only a regular file is opened
+        os.close(open_regular(path, os.O_RDONLY))
+    except OSError as e:
+        return None, f"HELM's cache {path} could not be read ({e.strerror or e}): cached requests not counted"
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:

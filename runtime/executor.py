@@ -18,7 +18,7 @@ from .engine import Task, worker_ready
 from .governor import SharedStateError, check_shared
 from .governor import current as governor_of_process
 from .governor import serve_forked_children, warm_sdks
-from .helm_setup import (HelmSettings, HelmSetupError, HelmUnavailable, build_log_path, is_prepared,
+from .helm_setup import (NOT_RETRIED, HelmSettings, HelmSetupError, HelmUnavailable, build_log_path, is_prepared,
                          log_dir, prepare, read_api_key, redirect_output, registries, run_log_path)
 from .run_folders import HELM_OUTPUT_FILES, commit_run_folder, run_folder, staging_folder, writes_outputs
 from .runspecs import import_classes
@@ -110,6 +110,11 @@ class HelmExecutor:
         self.warm = tuple(warm)
         self.warm_first = tuple(warm_first)
         self._runner: Any = None
+
+    def retryable(self, error: str | None) -> bool:
+        """Another attempt could succeed: not when helm-run failed before HELM started (a run's
+        log that cannot be opened is as unusable on the next attempt)."""
+        return error_type(error) not in NOT_RETRIED
 
     def warm_up(self) -> None:
         """Configure HELM and import the runs' classes once, in a process whose forked workers

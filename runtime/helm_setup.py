@@ -92,6 +92,11 @@ class LogUnusable(OSError):
         return str(self.strerror)
 
 
+# Failures of helm-run's own before HELM starts, by the qualified name a worker's one-line
+# error starts with: the same on every attempt, so no attempt is retried for them.
+NOT_RETRIED = frozenset({f"{LogUnusable.__module__}.{LogUnusable.__qualname__}"})
+
+
 @contextlib.contextmanager
 def redirect_output(path: str) -> Iterator[None]:
     """Send fds 1 and 2 (HELM's logging, tqdm, prints from clients) to a log file; LogUnusable
@@ -167,11 +172,13 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
     except ImportError as e:
         raise HelmUnavailable(f"{INSTALL_HINT} (importing crfm-helm failed: {e})") from None
     try:
-        state = _load_registries(registries)
+        with _helm_run_stack_room():  # the registries may hold values nested MAX_YAML_DEPTH deep
+            state = _load_registries(registries)
         if state is None:
             with _libyaml_reads():
                 register_builtin_configs_from_helm_package()
-            register_configs_from_directory(settings.catalog.local_path)
+            with _helm_run_stack_room():
+                register_configs_from_directory(settings.catalog.local_path)
         else:
             _apply_registries(state)  # what plugins see on import, as after HELM's YAML files
         load_entry_point_plugins()
@@ -184,7 +191,8 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
         # As helm_run: run spec functions may cache files under the benchmark output path.
         ensure_directory_exists(settings.output_path)
         set_benchmark_output_path(settings.output_path)
-        _REGISTRIES = registries if state is not None else _snapshot_registries()
+        with _helm_run_stack_room():
+            _REGISTRIES = registries if state is not None else _snapshot_registries()
         _PREPARED = True
         _install_governor(settings)
     except Exception as e:  # noqa: BLE001 - HELM raises bare Exceptions for configuration problems
@@ -192,6 +200,24 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
     except SystemExit as e:  # a plugin that calls sys.exit() on import must not end helm-run "successfully"
         raise HelmSetupError(f"sys.exit({e.code!r}) was called while HELM loaded its configuration and plugins "
                              f"(--plugins {' '.join(settings.catalog.plugins) or '(none)'})") from None
+
+
+@contextlib.contextmanager
+def _helm_run_stack_room() -> Iterator[None]:
+    """HELM reads its config files with yaml.safe_load, which recurses twice per nested level:
+    from HELM's own helm-run it reads MAX_YAML_DEPTH levels (what helm-check accepts), from deeper
+    in helmc's stack (an engine, a worker) it would fail sooner; pickling the registries recurses
+    as well. The recursion limit is raised by the frames already on the stack, so HELM gets the
+    room it has under its own helm-run."""
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + depth)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 _LOG_CONFIG_HELP = "give a YAML file in the schema of Python's logging.config.dictConfig (`version: 1`, `handlers:`, `loggers:`)"

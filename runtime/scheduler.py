@@ -98,11 +98,12 @@ class Scheduler:
         self.queued -= 1
         return task, attempt
 
-    def finished(self, task: Task, attempt: int, ok: bool, now: float) -> float | None:
+    def finished(self, task: Task, attempt: int, ok: bool, now: float, *, retryable: bool = True) -> float | None:
         """Record the end of an attempt. Returns the delay before a retry, or None when the
-        run is over (it succeeded, or it failed and has no retry left)."""
+        run is over (it succeeded, or it failed and has no retry left, or failed in a way no
+        retry can change: not `retryable`)."""
         self._group(task).running -= 1
-        if ok or attempt > self.retries:
+        if ok or not retryable or attempt > self.retries:
             return None
         delay = min(MAX_BACKOFF, self.backoff * 2 ** (attempt - 1))
         heapq.heappush(self._retry_heap, (now + delay, next(self._seq), task, attempt + 1))

@@ -655,6 +655,17 @@ EXAMPLES += [
         fixed_args=(),
         note="The example checks `missing.conf`, which does not exist.",
     ),
+    Example(
+        "HC0901",
+        conf("simple1:model=simple/model1"),
+        conf("simple1:model=simple/model1"),
+        args=("--local-path", "prod_env.yaml"),
+        fixed_args=("--local-path", "prod_env"),
+        extra_files={"prod_env.yaml": "model_deployments: []\n"},
+        variant="local-path-not-a-folder",
+        note="`--local-path` names a file. HELM reads no config file from it without a word, then makes its cache "
+        "folder in it (`prod_env.yaml/cache`) and every run fails there with a NotADirectoryError.",
+    ),
 ]
 
 # HELM's config YAML files (prod_env/). Each example checks one file of a prod_env folder; the
@@ -885,12 +896,12 @@ EXAMPLES += [
     ),
     Example(
         "HC0621",
-        deployments(deployment(args="pretrained_model_name_or_path: " + "[" * 250 + "]" * 250)),
+        deployments(deployment(args="pretrained_model_name_or_path: " + "[" * 500 + "]" * 500)),
         deployments(deployment()),
         path=DEPLOYMENTS,
         extra_files=WITH_METADATA,
-        note="HELM: `yaml.safe_load` fails with a RecursionError near 490 levels (a traceback that names neither the "
-        "file nor the line); helmc stops at 200, which no config file of HELM comes near (its deepest nests 6).",
+        note="HELM: helm-run's `yaml.safe_load` reads 491 nested levels and fails with a RecursionError past them (a "
+        "traceback that names neither the file nor the line); helmc reads what HELM reads and stops where it stops.",
     ),
 ]
 

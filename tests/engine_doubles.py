@@ -9,6 +9,11 @@ import time
 from dataclasses import dataclass
 
 from helmc.runtime.engine import Task
+from helmc.runtime.executor import error_type
+
+
+class DeterministicFailure(ValueError):
+    """A failure no retry can change (as helm-run's own before HELM starts)."""
 
 
 @dataclass(frozen=True)
@@ -19,7 +24,8 @@ class ScriptedExecutor:
     for the Ray engine only: under the local engine that would be helm-run), signal-N (the
     process running it gets signal N), exit-N (it exits with code N, without a result),
     lingers-N (its process lives N seconds more after the run, as an interpreter tearing down),
-    niceness (writes NAME.niceness: the priority of the process running it).
+    niceness (writes NAME.niceness: the priority of the process running it),
+    deterministic (raises DeterministicFailure, which `retryable` says no retry changes).
     Each attempt leaves a marker file NAME.PID.N in marker_dir."""
 
     marker_dir: str
@@ -28,6 +34,8 @@ class ScriptedExecutor:
         kind = task.payload.decode()
         prior = [f for f in os.listdir(self.marker_dir) if f.startswith(task.name + ".")]
         open(os.path.join(self.marker_dir, f"{task.name}.{os.getpid()}.{len(prior) + 1}"), "w").close()
+        if kind == "deterministic":
+            raise DeterministicFailure(f"the same again in {task.name}")
         if kind == "raise" or (kind == "fails-once" and not prior):
             raise ValueError(f"boom in {task.name}")
         if kind == "die" or (kind == "flaky" and not prior):
@@ -49,6 +57,9 @@ class ScriptedExecutor:
         if kind == "niceness":  # the scheduling priority of the process running it
             with open(os.path.join(self.marker_dir, f"{task.name}.niceness"), "w") as f:
                 f.write(str(os.getpriority(os.PRIO_PROCESS, 0)))
+
+    def retryable(self, error: str | None) -> bool:
+        return error_type(error) != f"{DeterministicFailure.__module__}.{DeterministicFailure.__qualname__}"
 
 
 def attempts(marker_dir: str, name: str) -> int:

@@ -33,6 +33,14 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _kind_at(path: str, default: str) -> str:
+    """What stands at `path` (a socket, a FIFO...), for an open() that failed with ENXIO."""
+    try:
+        return _kind(os.stat(path).st_mode)
+    except OSError:
+        return default
+
+
 def too_large(path: str, size: int | None = None, limit: int = MAX_INPUT_BYTES) -> OSError:
     got = f" ({size:,} bytes)" if size is not None else ""
     return OSError(errno.EFBIG, f"file too large{got}: helmc reads inputs up to {limit // (1024 * 1024)} MB", path)
@@ -47,6 +55,11 @@ def read_input_bytes(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES)
     except FileNotFoundError:
         if os.path.islink(path):
             raise FileNotFoundError(errno.ENOENT, f"a broken symbolic link (to `{os.readlink(path)}`)", path) from None
+        raise
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a socket (or a device with nothing behind it): not "No such device"
+            raise OSError(errno.ENXIO, f"{_kind_at(path, 'not a regular file')}, not a regular file; helmc reads only files",
+                          path) from None
         raise
     try:
         st = os.fstat(fd)
@@ -83,20 +96,25 @@ def read_stream(stream: BinaryIO | TextIO, name: str, limit: int = MAX_INPUT_BYT
 def open_regular(path: str | os.PathLike[str], flags: int, mode: int = 0o644) -> int:
     """A descriptor on a regular file for helmc to write (`flags`: os.O_WRONLY | os.O_APPEND,
     os.O_RDWR, with os.O_CREAT...). A FIFO, a device or a folder in its place is refused without
-    blocking, with the same OSErrors as read_input_bytes."""
+    blocking, with the same OSErrors as read_input_bytes. With os.O_RDONLY: a file to hand to
+    a reader that takes a path (SQLite), which would wait for ever on a FIFO."""
     path = os.fspath(path)
+    verb = "writes" if flags & (os.O_WRONLY | os.O_RDWR) else "reads"
     try:
         fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0), mode)
     except OSError as e:
-        if e.errno == errno.ENXIO:  # O_NONBLOCK | O_WRONLY on a FIFO nobody reads
-            raise OSError(errno.ENXIO, f"{_kind(stat.S_IFIFO)}, not a regular file; helmc writes only files", path) from None
+        if e.errno == errno.ENXIO:  # O_NONBLOCK | O_WRONLY on a FIFO nobody reads, or a socket
+            kind = _kind_at(path, _kind(stat.S_IFIFO))
+            raise OSError(errno.ENXIO, f"{kind}, not a regular file; helmc {verb} only files", path) from None
         if e.errno == errno.EISDIR:
             raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", path) from None
         raise
     try:
         st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", path)
         if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, f"{_kind(st.st_mode)}, not a regular file; helmc writes only files", path)
+            raise OSError(errno.EINVAL, f"{_kind(st.st_mode)}, not a regular file; helmc {verb} only files", path)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)  # a regular file: blocking as any other write
     except BaseException:

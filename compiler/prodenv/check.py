@@ -13,6 +13,7 @@ the checks and the catalog's --local-path additions share the parse.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 from dataclasses import dataclass, field
@@ -641,6 +642,7 @@ def local_path_preflight(local_path: str | None, sink: DiagnosticSink, plugins: 
     helm-check fails: given helm-run's flags, helm-check passes iff helm-run would start."""
     from .fields import construction_diagnostics
 
+    local_path_not_a_folder(local_path, sink)
     if not local_path or not os.path.isdir(local_path):
         return
     folder = read_folder(local_path)
@@ -656,6 +658,28 @@ def local_path_preflight(local_path: str | None, sink: DiagnosticSink, plugins: 
     everything = DiagnosticSink()
     check_folder(folder, everything, None, plugins)
     sink.extend(d for d in everything.items if d.severity is Severity.ERROR and _identity(d) not in said)
+
+
+def local_path_not_a_folder(local_path: str | None, sink: DiagnosticSink) -> None:
+    """HC0901 when something other than a folder stands at --local-path. HELM reads no config
+    file from it without a word, then makes its cache folder in it (`PATH/cache`) and every run
+    fails there (NotADirectoryError or FileExistsError); a missing path is fine (HELM makes it)."""
+    import stat
+
+    from ..files.reading import _kind
+
+    if not local_path or not os.path.lexists(local_path) or os.path.isdir(local_path):
+        return
+    try:
+        mode = os.stat(local_path).st_mode
+        what = "a file" if stat.S_ISREG(mode) else _kind(mode)
+    except OSError as e:
+        what = {errno.ENOENT: f"a broken symbolic link (to `{os.readlink(local_path)}`)",
+                errno.ELOOP: "a symbolic link that loops"}.get(e.errno or 0, f"unusable ({e.strerror or e})")
+    sink.add(diag("HC0901", f"--local-path `{local_path}` is {what}, not a folder", SourceFile(local_path, "").span(0, 0),
+                  "not a folder", help="give the folder of HELM's config files and cache (default: prod_env), "
+                  "or a path that does not exist yet",
+                  notes=["HELM makes its cache folder in it, so every run would fail there"]))
 
 
 def _identity(d: Diagnostic) -> tuple:
@@ -694,6 +718,7 @@ def check_paths(
         if not os.path.exists(p) and not (texts and os.path.abspath(p) in texts):
             src = SourceFile(p, "")
             sink.add(diag("HC0901", f"cannot read `{p}`: no such file", src.span(0, 0), "unreadable"))
+    local_path_not_a_folder(local_path, sink)
     if local_path and os.path.isdir(local_path):
         key = os.path.normpath(local_path)
         match = next((d for d in folders if os.path.normpath(d or ".") == key), None)

@@ -17,32 +17,92 @@ from ..frozen import record
 from ..diagnostics import diag
 from ..source import SourceFile, Span
 
-# How deep collections may nest. PyYAML's composer recurses about twice per level, so
-# yaml.safe_load itself fails with a RecursionError near 490 levels (the exact depth varies with
-# the caller's stack); HELM's own config files nest at most 6 deep. One bound for every YAML
-# file helmc reads, well below Python's limit, so no walk over the tree can hit it either.
-MAX_YAML_DEPTH = 200
+# How deep collections may nest: as deep as HELM reads. HELM's helm-run reads its config files
+# with yaml.safe_load, whose composer recurses twice per level: under Python's default recursion
+# limit it reads 491 nested collections and raises a RecursionError (a traceback naming neither
+# the file nor the line) at 492. tests/compiler/prodenv/test_yaml_depth_helm.py runs HELM's own
+# helm-run on both sides of this bound. helmc composes without recursion (_Loader), so the bound
+# is HELM's, not Python's stack: any depth is read or refused, never a RecursionError.
+MAX_YAML_DEPTH = 491
 
 
 class YamlTooDeep(yaml.MarkedYAMLError):
     """Collections nested more than MAX_YAML_DEPTH deep; the mark is where the limit is passed."""
 
 
+_NO_KEY = object()
+
+
 class _Loader(yaml.SafeLoader):
     """yaml.safe_load's own loader (libyaml's CSafeLoader disagrees with it on edge cases such
-    as "'>\t'"), refusing to compose deeper than MAX_YAML_DEPTH instead of overflowing the stack."""
-
-    _depth = 0
+    as "'>\t'"), with PyYAML's Composer.compose_node made a loop over an explicit stack: the
+    same nodes, anchors, resolver calls and errors, in the same order, at any depth; past
+    MAX_YAML_DEPTH it raises YamlTooDeep. (Construction is iterative in PyYAML already.)"""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self._depth >= MAX_YAML_DEPTH and self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
-            raise YamlTooDeep(None, None, f"collections are nested more than {MAX_YAML_DEPTH} deep",
-                              self.peek_event().start_mark)
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        # frames: [collection node, next sequence index, mapping key composed but not its value]
+        frames: list[list[Any]] = []
+        while True:
+            node = self._compose_one(parent, index, len(frames))
+            if isinstance(node, list):  # a collection just opened: compose its items next
+                frames.append(node)
+                node = None
+            while frames:
+                top = frames[-1]
+                collection = top[0]
+                if node is not None:  # a finished child: attach it
+                    if isinstance(collection, yaml.SequenceNode):
+                        collection.value.append(node)
+                        top[1] += 1
+                    elif top[2] is _NO_KEY:
+                        top[2] = node
+                    else:
+                        collection.value.append((top[2], node))
+                        top[2] = _NO_KEY
+                    node = None
+                is_seq = isinstance(collection, yaml.SequenceNode)
+                if top[2] is _NO_KEY and self.check_event(yaml.SequenceEndEvent if is_seq else yaml.MappingEndEvent):
+                    collection.end_mark = self.get_event().end_mark
+                    self.ascend_resolver()
+                    frames.pop()
+                    node = collection
+                    continue
+                parent, index = collection, (top[1] if is_seq else (None if top[2] is _NO_KEY else top[2]))
+                break
+            else:
+                return node
+
+    def _compose_one(self, parent: Any, index: Any, depth: int) -> Any:
+        """A scalar or alias node, whole; or a collection's node opened, as [node, 0, _NO_KEY]
+        (its items and end are the caller's). PyYAML's compose_node and compose_*_node, unrolled."""
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()
+            if event.anchor not in self.anchors:
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+            return self.anchors[event.anchor]
+        event = self.peek_event()
+        anchor = event.anchor
+        if anchor is not None and anchor in self.anchors:
+            raise yaml.composer.ComposerError(f"found duplicate anchor {anchor!r}; first occurrence",
+                                              self.anchors[anchor].start_mark, "second occurrence", event.start_mark)
+        if self.check_event(yaml.ScalarEvent):
+            self.descend_resolver(parent, index)
+            node = self.compose_scalar_node(anchor)
+            self.ascend_resolver()
+            return node
+        if depth >= MAX_YAML_DEPTH:
+            raise YamlTooDeep(None, None, f"collections are nested more than {MAX_YAML_DEPTH} deep", event.start_mark)
+        self.descend_resolver(parent, index)
+        start = self.get_event()
+        is_seq = isinstance(start, yaml.SequenceStartEvent)
+        kind = yaml.SequenceNode if is_seq else yaml.MappingNode
+        tag = start.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(kind, None, start.implicit)
+        node = kind(tag, [], start.start_mark, None, flow_style=start.flow_style)
+        if anchor is not None:
+            self.anchors[anchor] = node
+        return [node, 0, _NO_KEY]
 
 
 def load_yaml(text: str) -> Any:
@@ -97,12 +157,35 @@ class YNode:
         return self.value if self.kind == "seq" else ()
 
     def python(self) -> Any:
-        """The plain value safe_load would give (maps keep the last of repeated keys)."""
-        if self.kind == "map":
-            return {k.python(): v.python() for k, v in self.value if _hashable(k.python())}
-        if self.kind == "seq":
-            return [i.python() for i in self.value]
-        return self.value
+        """The plain value safe_load would give (maps keep the last of repeated keys; an alias
+        is the same object again, as in safe_load, so `&a [*a]` and nested aliases stay small).
+        Iterative: any depth."""
+        made: dict[int, Any] = {}
+        collections: list[YNode] = []
+        stack: list[YNode] = [self]
+        while stack:
+            n = stack.pop()
+            if id(n) in made:
+                continue
+            if n.kind == "map":
+                made[id(n)] = {}
+                collections.append(n)
+                stack.extend(x for kv in n.value for x in kv)
+            elif n.kind == "seq":
+                made[id(n)] = []
+                collections.append(n)
+                stack.extend(n.value)
+            else:
+                made[id(n)] = n.value
+        for n in collections:
+            out = made[id(n)]
+            if n.kind == "seq":
+                out.extend(made[id(i)] for i in n.value)
+            else:
+                for k, v in n.value:
+                    if _hashable(made[id(k)]):
+                        out[made[id(k)]] = made[id(v)]
+        return made[id(self)]
 
 
 def _hashable(v: Any) -> bool:
@@ -131,35 +214,44 @@ def _span(source: SourceFile, node: yaml.Node) -> Span:
     return source.span(start, end)
 
 
-def _convert(source: SourceFile, node: yaml.Node, constructor: yaml.constructor.SafeConstructor, seen: dict[int, YNode]) -> YNode:
-    key = id(node)
-    if key in seen:  # an alias: the same node again
-        return seen[key]
-    span = _span(source, node)
-    if isinstance(node, yaml.MappingNode):
-        error = _unknown_tag(node, constructor)
-        try:
-            constructor.flatten_mapping(node)  # `<<: *anchor` merges, as safe_load does
-        except yaml.YAMLError as e:
-            error = error or _error_text(e)
-        out = YNode("map", span, (), node.tag, error)
-        seen[key] = out
-        pairs = tuple((_convert(source, k, constructor, seen), _convert(source, v, constructor, seen)) for k, v in node.value)
-        object.__setattr__(out, "value", pairs)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        out = YNode("seq", span, (), node.tag, _unknown_tag(node, constructor))
-        seen[key] = out
-        object.__setattr__(out, "value", tuple(_convert(source, i, constructor, seen) for i in node.value))
-        return out
-    try:
-        value = constructor.construct_object(node)
-        error = None
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
-        value, error = node.value, _error_text(e)
-    out = YNode("scalar", span, value, node.tag, error)
-    seen[key] = out
-    return out
+def _convert(source: SourceFile, root: yaml.Node, constructor: yaml.constructor.SafeConstructor) -> YNode:
+    """The YNode tree of a composed document; an alias is the same YNode again. Iterative (a
+    document may nest MAX_YAML_DEPTH deep): every node is made first, collections filled after."""
+    made: dict[int, YNode] = {}
+    collections: list[yaml.Node] = []
+    stack: list[yaml.Node] = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in made:  # an alias: the same node again
+            continue
+        span = _span(source, node)
+        if isinstance(node, yaml.MappingNode):
+            error = _unknown_tag(node, constructor)
+            try:
+                constructor.flatten_mapping(node)  # `<<: *anchor` merges, as safe_load does
+            except yaml.YAMLError as e:
+                error = error or _error_text(e)
+            made[id(node)] = YNode("map", span, (), node.tag, error)
+            collections.append(node)
+            stack.extend(x for kv in reversed(node.value) for x in reversed(kv))
+        elif isinstance(node, yaml.SequenceNode):
+            made[id(node)] = YNode("seq", span, (), node.tag, _unknown_tag(node, constructor))
+            collections.append(node)
+            stack.extend(reversed(node.value))
+        else:
+            try:
+                value = constructor.construct_object(node)
+                error = None
+            except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
+                value, error = node.value, _error_text(e)
+            made[id(node)] = YNode("scalar", span, value, node.tag, error)
+    for node in collections:
+        if isinstance(node, yaml.MappingNode):
+            value: tuple = tuple((made[id(k)], made[id(v)]) for k, v in node.value)
+        else:
+            value = tuple(made[id(i)] for i in node.value)
+        object.__setattr__(made[id(node)], "value", value)
+    return made[id(root)]
 
 
 def construction_errors(root: YNode | None) -> list[YNode]:
@@ -199,8 +291,8 @@ def read_yaml(source: SourceFile, sink) -> YamlDoc:
                 f"YAML collections are nested more than {MAX_YAML_DEPTH} deep",
                 source.span(at, at + 1 if at < len(source.text) else at),
                 "nested too deep",
-                notes=[f"helmc reads at most {MAX_YAML_DEPTH} levels; HELM's config files need at most 6, and "
-                       "HELM's yaml.safe_load fails with a RecursionError (no file, no line) near 490"],
+                notes=[f"HELM's helm-run reads at most {MAX_YAML_DEPTH} levels: deeper, its yaml.safe_load fails "
+                       "with a RecursionError (no file, no line); HELM's own config files nest at most 6"],
             )
         )
         return YamlDoc(source, None, syntax_error=True)
@@ -229,4 +321,4 @@ def read_yaml(source: SourceFile, sink) -> YamlDoc:
         return YamlDoc(source, None, syntax_error=True)
     if node is None:
         return YamlDoc(source, None)
-    return YamlDoc(source, _convert(source, node, yaml.constructor.SafeConstructor(), {}))
+    return YamlDoc(source, _convert(source, node, yaml.constructor.SafeConstructor()))

@@ -107,7 +107,12 @@ def _files(args: argparse.Namespace) -> int:
             print(f"would reformat {path}")
         else:
             # as --fix writes: a kill mid-write leaves the old file or the new, never half of one
-            write_atomically(path, result.text)
+            try:
+                write_atomically(path, result.text)
+            except OSError as e:  # read-only, a full disk: this file fails, the others are formatted
+                print(f"helmc fmt: cannot write `{path}`: {e.strerror or e}; left as it was", file=sys.stderr)
+                changed.pop()
+                failed += 1
     diagnostics = sink.sorted()
     if diagnostics:
         emit(diagnostics, "text", sys.stderr, files=len(paths))

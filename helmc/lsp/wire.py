@@ -56,14 +56,18 @@ async def read_frame(reader: Any) -> bytes | None:
     if length > MAX_MESSAGE_BYTES:
         raise FramingError(f"Content-Length {length} is above the limit of {MAX_MESSAGE_BYTES} bytes")
     try:
-        return await reader.readexactly(length)
+        body = await reader.readexactly(length)
     except Exception as e:  # asyncio.IncompleteReadError: the input ended inside the body
         raise FramingError(f"the input ended inside a message body ({e})") from None
+    if len(body) < length:  # a reader that returns what it got at the end of input
+        raise FramingError(f"the input ended inside a message body ({len(body)} of {length} bytes)")
+    return body
 
 
 def dispatch(protocol: Any, body: bytes) -> None:
     """Hand one message to pygls; answer requests that pygls would leave unanswered."""
-    from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidRequest, JsonRpcParseError
+    from pygls.exceptions import (JsonRpcException, JsonRpcInternalError, JsonRpcInvalidRequest, JsonRpcParseError,
+                                  JsonRpcServerNotInitialized)
 
     try:
         raw = json.loads(body)
@@ -74,7 +78,29 @@ def dispatch(protocol: Any, body: bytes) -> None:
         protocol._send_response(None, error=JsonRpcInvalidRequest().to_response_error())
         return
     msg_id = raw.get("id")
+    problem = _shape_problem(raw)
+    if problem is not None:  # pygls would fail on it with a traceback (an unhashable id...)
+        log.warning("unusable message %s: %s", raw.get("method"), problem)
+        valid_id = "method" in raw and isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool)
+        protocol._send_response(msg_id if valid_id else None, error=JsonRpcInvalidRequest(problem).to_response_error())
+        return
     is_request = "method" in raw and isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool)
+    # The LSP's order, which pygls does not keep: nothing but `initialize` (or `exit`) before
+    # `initialize`, and after `shutdown` every request but `exit` is an InvalidRequest.
+    method = raw.get("method")
+    if method is not None and method != "exit":
+        if not getattr(protocol, "_helmc_initialize_seen", False) and method != "initialize":
+            log.warning("message %s before initialize: %s", method, "answered ServerNotInitialized" if is_request else "dropped")
+            if is_request:
+                protocol._send_response(msg_id, error=JsonRpcServerNotInitialized().to_response_error())
+            return
+        if method == "initialize":
+            protocol._helmc_initialize_seen = True
+        elif getattr(protocol, "_shutdown", False) and is_request:
+            log.warning("request %s after shutdown: answered InvalidRequest", method)
+            protocol._send_response(msg_id, error=JsonRpcInvalidRequest(
+                "the server is shut down: only `exit` is accepted").to_response_error())
+            return
     try:
         message = protocol.structure_message(raw)
         if not hasattr(message, "jsonrpc"):
@@ -90,6 +116,43 @@ def dispatch(protocol: Any, body: bytes) -> None:
         log.exception("cannot handle %s", raw.get("method"))
         if is_request:
             protocol._send_response(msg_id, error=JsonRpcInternalError().to_response_error())
+
+
+def _shape_problem(raw: dict) -> str | None:
+    """What JSON-RPC 2.0 forbids in a message's shape that pygls does not check: an id that is
+    not a number, a string or null; a response with both or neither of result and error."""
+    if "id" in raw and raw["id"] is not None and (isinstance(raw["id"], bool) or not isinstance(raw["id"], (int, float, str))):
+        return f"an id must be a number, a string or null, not {type(raw['id']).__name__}"
+    if "method" not in raw and ("result" in raw) == ("error" in raw):
+        return "a message with no method must be a response, with either a result or an error"
+    if "method" in raw and not isinstance(raw["method"], str):
+        return "a method must be a string"
+    return None
+
+
+class OneLineLog(logging.Formatter):
+    """The server's log (an editor's output panel) holds one line per record: pygls logs a
+    client's malformed message with a traceback, though the message's JSON-RPC error says it
+    all; a handler's own failure (a bug) names its exception. HELMC_DEBUG=1 keeps tracebacks."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage().split("\n", 1)[0]
+        if record.exc_info and record.exc_info[1] is not None:
+            e = record.exc_info[1]
+            detail = str(e).split("\n", 1)[0]
+            text += f" ({type(e).__name__}{': ' + detail if detail else ''})"
+        return text
+
+
+def _log_one_line() -> None:
+    if os.environ.get("HELMC_DEBUG"):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineLog())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)  # as Python's last-resort handler, which this replaces
 
 
 async def serve(server: Any, reader: Any) -> int:
@@ -113,6 +176,7 @@ def main() -> int:
 
     from helmc.lsp.features import build_server
 
+    _log_one_line()
     server = build_server()
     server._stop_event = threading.Event()
     # The protocol closes its writer on `exit`: give it a descriptor of its own, so that closing

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -269,3 +270,126 @@ def test_prices_without_estimate_is_bad_usage(tmp_path):
 
     code, _, err = run_cli(["plan", "--run-entries", "simple1:model=simple/model1", "--prices", "p.yaml"], tmp_path)
     assert code == 2 and "--estimate" in err
+
+
+# ------------------------------------------------------------------------------ damaged memo files
+
+RUN_MEMO = {"requests": 2, "prompt_tokens": 30, "max_completion_tokens": 10, "shard": "openai",
+            "per_request": [["k1", 10, 5], ["k2", 20, 5]]}
+PLAN_MEMO = {"requests": None, "runs": [None, {"name": "r", "adapter": {"method": "generation"}, "memo": "ab12"}]}
+
+
+def _gz(obj) -> bytes:
+    import gzip
+    import json as _json
+
+    return gzip.compress(_json.dumps(obj).encode())
+
+
+def _damage(path, kind: str) -> None:
+    import gzip
+
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        os.mkdir(path)
+    elif kind == "device":
+        os.symlink("/dev/zero", path)
+    elif kind == "loop":
+        os.symlink(os.path.basename(path), path)
+    elif kind == "random":
+        path.write_bytes(os.urandom(200))
+    elif kind == "truncated":
+        path.write_bytes(_gz(RUN_MEMO)[:30])
+    elif kind == "bomb":  # decompresses past the bound (lowered for the test)
+        path.write_bytes(gzip.compress(b'{"requests": [' + b"1," * 600_000 + b"1]}"))
+    elif kind == "not-json":
+        path.write_bytes(gzip.compress(b"{nope"))
+    elif kind == "deep-json":
+        path.write_bytes(gzip.compress(b"[" * 100_000 + b"]" * 100_000))
+    else:
+        path.write_bytes(_gz(kind_shapes()[kind]))
+
+
+def kind_shapes() -> dict:
+    return {
+        "list": [],
+        "requests-null": {**RUN_MEMO, "requests": None},
+        "requests-bool": {**RUN_MEMO, "requests": True},
+        "tokens-missing": {"requests": 5},
+        "tokens-negative": {**RUN_MEMO, "prompt_tokens": -1},
+        "per-request-not-list": {**RUN_MEMO, "per_request": 5},
+        "per-request-short": {**RUN_MEMO, "per_request": [["k1", 10]]},
+        "per-request-types": {**RUN_MEMO, "per_request": [[1, "10", 5]]},
+    }
+
+
+DAMAGE = ["fifo", "folder", "device", "loop", "random", "truncated", "bomb", "not-json", "deep-json", *kind_shapes()]
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+@pytest.mark.parametrize("plan", [False, True], ids=["run-memo", "plan-memo"])
+def test_a_damaged_memo_is_no_memo_at_once(tmp_path, monkeypatch, kind, plan):
+    """Whatever stands in a memo file's place: None (the dry run again), at once, never an
+    exception (HC0902 before, for a memo of the wrong shape) nor a wait on a FIFO."""
+    import threading
+
+    from helmc.runtime import estimate
+
+    monkeypatch.setattr(estimate, "MAX_MEMO_BYTES", 1 << 20)
+    path = tmp_path / "m.json.gz"
+    _damage(path, kind)
+    got: list = []
+    t = threading.Thread(target=lambda: got.append(estimate._load_memo(str(path), plan=plan)), daemon=True)
+    t.start()
+    t.join(20)
+    assert not t.is_alive(), "blocked"
+    assert got == [None]
+
+
+@pytest.mark.parametrize("memo,plan", [(RUN_MEMO, False), (PLAN_MEMO, True)], ids=["run-memo", "plan-memo"])
+def test_a_memo_reads_back_as_written(tmp_path, memo, plan):
+    from helmc.runtime import estimate
+
+    path = str(tmp_path / "m.json.gz")
+    assert estimate._store_memo(path, memo)
+    assert estimate._load_memo(path, plan=plan) == memo
+    assert estimate._load_memo(path, plan=not plan) is None  # each kind only where it belongs
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device", "loop", "dangling", "regular"])
+def test_helms_request_cache_is_read_only_when_it_is_a_regular_file(tmp_path, kind):
+    """Cached requests are counted from HELM's SQLite cache; SQLite waits for ever on a FIFO
+    there (the estimate hung): anything but a regular file is said, at once, and not counted."""
+    import sqlite3
+    import threading
+
+    from helmc.compiler.catalog.catalog import UserAdditions
+    from helmc.runtime.estimate import _cached
+    from helmc.runtime.helm_setup import HelmSettings
+
+    cache = tmp_path / "pe" / "cache"
+    cache.mkdir(parents=True)
+    path = cache / "openai.sqlite"
+    if kind == "regular":
+        con = sqlite3.connect(path)
+        con.execute('CREATE TABLE "unnamed" (key TEXT PRIMARY KEY, value BLOB)')
+        con.execute('INSERT INTO "unnamed" VALUES (?, ?)', ("k1", b"{}"))
+        con.commit()
+        con.close()
+    elif kind == "dangling":
+        path.symlink_to("nowhere")
+    else:
+        _damage(path, kind)
+    settings = HelmSettings(catalog=UserAdditions(local_path=str(tmp_path / "pe")))
+    got: list = []
+    t = threading.Thread(target=lambda: got.append(_cached({"shard": "openai", "per_request": [["k1", 1, 1], ["k2", 1, 1]]},
+                                                            settings)), daemon=True)
+    t.start()
+    t.join(20)
+    assert not t.is_alive(), "blocked opening HELM's cache"
+    held, why = got[0]
+    if kind == "regular":
+        assert held == [True, False] and why is None
+    else:
+        assert held is None and str(path) in why and "cached requests not counted" in why, why

@@ -644,3 +644,103 @@ def test_an_internal_error_in_the_server_is_never_a_clean_file(monkeypatch):
     monkeypatch.setattr(s, "window_log_message", lambda params: None)
     diags = s.lsp_diagnostics("file:///x.conf", "entries: []")
     assert len(diags) == 1 and diags[0].code == "HC0902" and "internal error" in diags[0].message
+
+
+# What JSON-RPC forbids in a message's shape and pygls does not check: each got a traceback in the
+# server's log (an unhashable id also left the request unanswered).
+BAD_SHAPES = {
+    "object id": '{"jsonrpc":"2.0","id":{"a":1},"method":"textDocument/hover","params":{}}',
+    "list id": '{"jsonrpc":"2.0","id":[1],"method":"shutdown"}',
+    "bool id": '{"jsonrpc":"2.0","id":true,"method":"textDocument/hover","params":{}}',
+    "response with neither result nor error": '{"jsonrpc":"2.0","id":5}',
+    "response with both": '{"jsonrpc":"2.0","id":5,"result":1,"error":{"code":1,"message":"x"}}',
+    "method not a string": '{"jsonrpc":"2.0","id":3,"method":7}',
+    "params null": '{"jsonrpc":"2.0","method":"textDocument/didOpen","params":null}',
+    "params missing a field": '{"jsonrpc":"2.0","id":8,"method":"textDocument/hover","params":{"textDocument":{}}}',
+    "position negative": '{"jsonrpc":"2.0","id":9,"method":"textDocument/hover","params":{"textDocument":'
+                         '{"uri":"file:///a.conf"},"position":{"line":-1,"character":-5}}}',
+}
+
+
+def _send_json(lsp: RawLsp, text: str) -> None:
+    body = text.encode()
+    lsp.raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def _stderr_after_exit(lsp: RawLsp) -> tuple[int, str]:
+    lsp.send({"jsonrpc": "2.0", "id": 999, "method": "shutdown"})
+    lsp.until(lambda m: m.get("id") == 999)
+    lsp.send({"jsonrpc": "2.0", "method": "exit"})
+    code = lsp.p.wait(timeout=30)
+    return code, lsp.p.stderr.read().decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("name", list(BAD_SHAPES))
+def test_lsp_a_malformed_message_gets_an_error_and_one_log_line(raw_lsp, tmp_path, name):
+    conf = tmp_path / "a.conf"
+    conf.write_text('entries: [{description: "simple1:model=simple/model1", priority: 1}]\n')
+    _send_json(raw_lsp, BAD_SHAPES[name])
+    raw = json.loads(BAD_SHAPES[name])
+    if "method" in raw and isinstance(raw.get("id"), (int, str)) and not isinstance(raw["id"], bool):
+        answer = raw_lsp.until(lambda m: m.get("id") == raw["id"] and "method" not in m)
+        assert answer["error"]["code"] in (-32600, -32602), answer
+    elif "method" not in raw or not isinstance(raw.get("id"), (int, str, type(None))) or isinstance(raw.get("id"), bool):
+        answer = raw_lsp.until(lambda m: "error" in m and m.get("id") is None)
+        assert answer["error"]["code"] == -32600, answer
+    assert "simple1" in raw_lsp.request(3, "textDocument/hover", _hover(conf.as_uri()))["result"]["contents"]["value"]
+    code, log = _stderr_after_exit(raw_lsp)
+    assert code == 0 and "Traceback" not in log and "File \"" not in log, log[-3000:]
+    assert log.strip(), "the log says nothing about the message"
+
+
+def test_lsp_before_initialize_only_initialize_is_served(tmp_path):
+    pytest.importorskip("pygls")
+    conf = tmp_path / "a.conf"
+    conf.write_text('entries: [{description: "simple1:model=simple/model1", priority: 1}]\n')
+    lsp = RawLsp.__new__(RawLsp)  # no initialize: the raw process only
+    lsp.p = subprocess.Popen([sys.executable, "-m", "helmc", "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=tmp_path)
+    lsp.buf = b""
+    try:
+        answer = lsp.request(1, "textDocument/hover", _hover(conf.as_uri()))
+        assert answer["error"]["code"] == -32002, answer  # ServerNotInitialized
+        lsp.send({"jsonrpc": "2.0", "method": "textDocument/didOpen",  # dropped, said in the log
+                  "params": {"textDocument": {"uri": conf.as_uri(), "languageId": "hocon", "version": 1, "text": "{"}}})
+        assert "capabilities" in lsp.request(2, "initialize", {"capabilities": {}, "processId": None,
+                                                               "rootUri": None})["result"]
+        lsp.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        assert "simple1" in lsp.request(3, "textDocument/hover", _hover(conf.as_uri()))["result"]["contents"]["value"]
+        code, log = _stderr_after_exit(lsp)
+    finally:
+        lsp.close()
+    assert code == 0 and "Traceback" not in log and "before initialize" in log, log
+
+
+def test_lsp_after_shutdown_requests_get_invalid_request_and_exit_ends_it(raw_lsp, tmp_path):
+    raw_lsp.request(2, "shutdown", None)
+    for i, method in enumerate(["textDocument/hover", "textDocument/completion", "shutdown", "no/such/method"]):
+        answer = raw_lsp.request(10 + i, method, _hover((tmp_path / "a.conf").as_uri()))
+        assert answer["error"]["code"] == -32600, (method, answer)
+    raw_lsp.send({"jsonrpc": "2.0", "method": "exit"})
+    assert raw_lsp.p.wait(timeout=30) == 0
+
+
+def test_lsp_input_ending_inside_a_body_is_a_broken_stream(raw_lsp):
+    raw_lsp.raw(b'Content-Length: 100\r\n\r\n{"jsonrpc"')
+    raw_lsp.p.stdin.close()
+    assert raw_lsp.p.wait(timeout=30) == 1
+    assert b"ended inside a message body" in raw_lsp.p.stderr.read()
+
+
+def test_lsp_ends_at_once_when_the_editor_goes_during_a_long_check(raw_lsp, tmp_path):
+    """A big document's check runs in a thread for seconds or minutes: when stdin closes the
+    server ends at once, never after the check that nobody waits for."""
+    line = '  {description: "simple1:model=simple/modl1", priority: 1}\n'
+    raw_lsp.send({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+                  "params": {"textDocument": {"uri": (tmp_path / "big.conf").as_uri(), "languageId": "hocon",
+                                              "version": 1, "text": "entries: [\n" + line * 100000 + "]\n"}}})
+    raw_lsp.request(5, "textDocument/hover", _hover((tmp_path / "none.conf").as_uri()))  # the check has begun
+    t0 = time.monotonic()
+    raw_lsp.p.stdin.close()
+    assert raw_lsp.p.wait(timeout=60) == 0
+    assert time.monotonic() - t0 < 10

@@ -4,6 +4,7 @@ class of inputs, and conf-file checks that see prod_env's models."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -236,3 +237,57 @@ def test_a_class_of_the_labs_own_is_found_or_warned(lab: Path) -> None:
     code, diags = check_json(lab, "prod_env", "--plugins", "acme_clients.py")
     text = dep.read_text()
     assert code == 1 and [d["line"] for d in diags if d["code"] == "HC0610"] == [text[: text.index("vllm_model:")].count("\n") + 1]
+
+
+def _not_a_folder(path: Path, kind: str) -> None:
+    import os
+    import socket
+
+    if kind == "file":
+        path.write_text("models: []\n")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        here = os.getcwd()
+        os.chdir(path.parent)
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.bind(path.name)
+        finally:
+            os.chdir(here)
+    elif kind == "device":
+        path.symlink_to("/dev/null")
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    elif kind == "dangling":
+        path.symlink_to("nowhere")
+    else:  # pragma: no cover
+        raise AssertionError(kind)
+
+
+NOT_A_FOLDER = {"file": "is a file", "fifo": "named pipe (FIFO)", "socket": "a socket", "device": "character device",
+                "loop": "loops", "dangling": "broken symbolic link"}
+
+
+@pytest.mark.parametrize("command", [["check", "ok.conf"], ["check", "--local-path"], ["run", "-c", "ok.conf", "--suite", "s"]],
+                         ids=["helm-check", "helm-check-folder-itself", "helm-run"])
+@pytest.mark.parametrize("kind", list(NOT_A_FOLDER))
+def test_a_local_path_that_is_not_a_folder_is_an_error_before_anything_runs(tmp_path: Path, kind: str, command) -> None:
+    """HELM reads no config file from it without a word, then fails every run making its cache
+    folder there: helm-check and helm-run say so first, naming the path."""
+    (tmp_path / "ok.conf").write_text('entries: [{description: "simple1:model=simple/model1", priority: 1}]\n')
+    _not_a_folder(tmp_path / "lp", kind)
+    argv = ["check", "ok.conf", "lp", "--local-path", "lp"] if command[-1] == "--local-path" else \
+        [*command, "--local-path", "lp", "-m" if command[0] == "run" else "--priority", "1"]
+    code, out, err = run_cli(argv, tmp_path)
+    text = out + err
+    assert code == 1 and "HC0901" in text and "--local-path `lp`" in text and NOT_A_FOLDER[kind] in text, text
+    assert "Traceback" not in text
+    assert not (tmp_path / "benchmark_output").exists()
+    assert os.path.lexists(tmp_path / "lp") and not (tmp_path / "lp").is_dir()  # left as it was
+
+
+def test_a_local_path_that_does_not_exist_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "ok.conf").write_text('entries: [{description: "simple1:model=simple/model1", priority: 1}]\n')
+    code, out, err = run_cli(["check", "ok.conf", "--local-path", "not/yet"], tmp_path)
+    assert code == 0 and "HC0901" not in out + err, out + err

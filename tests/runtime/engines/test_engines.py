@@ -60,6 +60,8 @@ def test_providers_are_spread_out():
     seed=st.integers(0, 10**6),
 )
 def test_provider_limit_holds_and_every_run_ends_once(providers, limit, slots, retries, seed):
+    """Whatever the order of ends: a run that fails is retried until its retries are spent,
+    unless its failure is one no retry changes (not retryable): then it ends at once."""
     rnd = random.Random(seed)
     tasks = [task_of(f"r{i}", b"", p + "/m", None, rnd.choice([None, 1, 5, 9])) for i, p in enumerate(providers)]
     s = Scheduler(tasks, retries=retries, backoff=0.0, max_per_provider=limit)
@@ -77,10 +79,13 @@ def test_provider_limit_holds_and_every_run_ends_once(providers, limit, slots, r
         assert running, "nothing runs while runs are left: the scheduler is stuck"
         t, a = running.pop(rnd.randrange(len(running)))
         ok = rnd.random() < 0.6
-        if s.finished(t, a, ok, now) is None:
+        retryable = rnd.random() < 0.7
+        if s.finished(t, a, ok, now, retryable=retryable) is None:
             assert t.name not in ended
             ended[t.name] = a
-            assert ok or a == retries + 1
+            assert ok or not retryable or a == retries + 1
+        else:
+            assert not ok and retryable and a <= retries
         now += 1.0
     assert set(ended) == {t.name for t in tasks}
 
@@ -116,6 +121,19 @@ def test_local_retry_after_a_failure_or_a_killed_worker(tmp_path, kind):
     retried = [e for e in events if isinstance(e, Finished) and e.retry_in is not None]
     assert sorted(e.name for e in retried) == ["a", "c"]
     assert attempts(str(tmp_path), "a") == 2 and attempts(str(tmp_path), "c") == 2
+
+
+@pytest.mark.parametrize("retries", [0, 1, 3])
+def test_local_a_failure_no_retry_changes_is_not_retried(tmp_path, retries):
+    tasks = [Task("a", b"deterministic"), Task("b", b"fails-once")]
+    events: list = []
+    LocalEngine(2, tick_interval=0.05, retries=retries, backoff=0.0).run(tasks, ScriptedExecutor(str(tmp_path)),
+                                                                         events.append)
+    fin = _finals(events)
+    assert not fin["a"].ok and fin["a"].attempt == 1 and "the same again in a" in fin["a"].error
+    assert attempts(str(tmp_path), "a") == 1
+    assert not [e for e in events if isinstance(e, Finished) and e.name == "a" and e.retry_in is not None]
+    assert fin["b"].ok == (retries > 0) and attempts(str(tmp_path), "b") == min(2, retries + 1)
 
 
 def test_no_retry_by_default(tmp_path):
@@ -229,14 +247,16 @@ def importable_doubles(monkeypatch):
 
 
 def _distributed(engine, tmp_path) -> tuple[list, dict[str, Finished]]:
-    tasks = [Task("a", b"ok"), Task("b", b"raise"), Task("c", b"flaky"), Task("d", b"slow"), Task("e", b"die")]
+    tasks = [Task("a", b"ok"), Task("b", b"raise"), Task("c", b"flaky"), Task("d", b"slow"), Task("e", b"die"),
+             Task("f", b"deterministic")]
     events: list = []
     engine.run(tasks, ScriptedExecutor(str(tmp_path)), events.append)
     return events, _finals(events)
 
 
 def _check_distributed(tmp_path, events, fin):
-    assert set(fin) == {"a", "b", "c", "d", "e"}
+    assert set(fin) == {"a", "b", "c", "d", "e", "f"}
+    assert not fin["f"].ok and fin["f"].attempt == 1 and attempts(str(tmp_path), "f") == 1  # not retried
     assert fin["a"].ok and fin["d"].ok
     assert fin["c"].ok and fin["c"].attempt == 2  # its process was SIGKILLed once
     assert not fin["b"].ok and "ValueError: boom in b" in fin["b"].error and fin["b"].attempt == 2
