@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import sys
 from pathlib import Path
 
@@ -84,6 +85,7 @@ def _files(args: argparse.Namespace) -> int:
     widths: dict[Path, int] = {}
     changed: list[str] = []
     unchanged = failed = 0
+    outside = False
     for path in paths:
         source = read_source(path, sink)
         if source is None:
@@ -109,10 +111,13 @@ def _files(args: argparse.Namespace) -> int:
             # as --fix writes: a kill mid-write leaves the old file or the new, never half of one
             try:
                 write_atomically(path, result.text)
-            except OSError as e:  # read-only, a full disk: this file fails, the others are formatted
+            except OSError as e:  # this file is left as it was; the others are still formatted
                 print(f"helmc fmt: cannot write `{path}`: {e.strerror or e}; left as it was", file=sys.stderr)
                 changed.pop()
                 failed += 1
+                # A file the user may not write is that file's state (exit 1, as a file with an
+                # error); a full disk or a failing device is the outside world's (exit 2).
+                outside = outside or e.errno not in _NOT_WRITABLE
     diagnostics = sink.sorted()
     if diagnostics:
         emit(diagnostics, "text", sys.stderr, files=len(paths))
@@ -121,7 +126,12 @@ def _files(args: argparse.Namespace) -> int:
     if failed:
         parts.append(f"{failed} not formatted because of errors")
     print(", ".join(parts), file=sys.stderr if args.diff else sys.stdout)
+    if outside:
+        return 2
     return 1 if failed or ((args.check or args.diff) and changed) else 0
+
+
+_NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def _diff(path: str, before: str, after: str):
