@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import fcntl
 import functools
 import itertools
@@ -37,6 +36,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
+
+from .locks import lock_one_of
 
 KINDS = ("requests-per-minute", "tokens-per-minute", "max-concurrent-requests")
 DECREASE = 0.7  # the rate kept after a 429
@@ -800,15 +801,9 @@ class Governor:
     def _take_slot(self, scope: str, n: int) -> int:
         delay = 0.005
         while True:
-            for i in range(n):
-                fd = os.open(os.path.join(self.folder, f"{_safe(scope)}.slot{i}"), os.O_RDWR | os.O_CREAT, 0o644)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return fd
-                except OSError as e:
-                    os.close(fd)
-                    if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                        raise
+            fd = lock_one_of(os.path.join(self.folder, f"{_safe(scope)}.slot{i}") for i in range(n))
+            if fd is not None:
+                return fd
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 

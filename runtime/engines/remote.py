@@ -4,8 +4,6 @@ not import each other."""
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 import pickle
 import signal
@@ -15,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from ..engine import Executor, Task, execute_timed, freeze_before_fork, when_worker_ready, worker_ready
+from ..locks import lock_one_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +42,12 @@ def _enter_gate(gate: StartGate) -> int | None:
     while True:
         if os.path.exists(_gate_open(gate)):
             return None
-        for i in range(max(1, gate.slots)):
-            try:
-                fd = os.open(os.path.join(gate.folder, f"start-gate.{i}"), os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError:
-                return None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except OSError as e:
-                os.close(fd)
-                if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    return None
+        try:
+            fd = lock_one_of(os.path.join(gate.folder, f"start-gate.{i}") for i in range(max(1, gate.slots)))
+        except OSError:
+            return None
+        if fd is not None:
+            return fd
         if time.monotonic() > deadline:
             return None
         time.sleep(delay)
