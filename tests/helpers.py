@@ -67,3 +67,17 @@ def shown_output(example, stdout: str, stderr: str) -> str:
     """What an example prints that is worth showing: helm-run's diagnostics go to stderr, and
     its stdout is HELM's own log (with timestamps) once HELM is set up."""
     return stderr if example.command == "run" else stdout + stderr
+
+
+def bind_socket(path: Path) -> None:
+    """A Unix socket file at `path`, bound by its name in its folder (a socket's path is limited
+    to 108 bytes); the file stays after the socket is closed."""
+    import socket
+
+    here = os.getcwd()
+    os.chdir(path.parent)
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(path.name)
+    finally:
+        os.chdir(here)

@@ -60,10 +60,11 @@ def test_a_pipe_is_written_to_not_replaced(tmp_path) -> None:
 # ------------------------------------------------------------------------------ what is refused
 
 import shutil
-import socket
 import subprocess
 import sys
 import threading
+
+from helpers import bind_socket
 
 HELMC = [sys.executable, "-m", "helmc"]
 CONF = 'entries: [\n  {description: "simple1:model=simple/model1",   priority: 1}\n]\n'  # fmt changes it
@@ -73,14 +74,8 @@ BOM_CONF = "\ufeff" + CONF  # --fix removes the byte order mark
 def _plant(path, kind: str) -> None:
     if kind == "fifo":
         os.mkfifo(path)
-    else:  # a socket, bound by its name in its folder (a socket's path is limited to 108 bytes)
-        here = os.getcwd()
-        os.chdir(path.parent)
-        try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.bind(path.name)
-        finally:
-            os.chdir(here)
+    else:
+        bind_socket(path)
 
 
 @pytest.mark.parametrize("kind,says", [("fifo", "nobody reads"), ("socket", "a socket")])

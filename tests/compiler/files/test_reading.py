@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import HELM_INSTALLED
+from helpers import bind_socket
 from helmc.compiler.syntax.config_yaml import MAX_YAML_DEPTH, load_yaml, read_yaml
 from helmc.compiler.diagnostics import DiagnosticSink
 from helmc.compiler.files.reading import MAX_INPUT_BYTES
@@ -55,16 +56,8 @@ def plant(path: Path, kind: str, limit: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "fifo":
         os.mkfifo(path)
-    elif kind == "socket":  # bound by its name in its folder: a socket's path is limited to 108 bytes
-        import socket
-
-        here = os.getcwd()
-        os.chdir(path.parent)
-        try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.bind(path.name)  # the socket file stays after the socket is closed
-        finally:
-            os.chdir(here)
+    elif kind == "socket":
+        bind_socket(path)
     elif kind == "chardev":
         path.symlink_to("/dev/zero")
     elif kind == "loop":

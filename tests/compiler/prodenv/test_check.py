@@ -16,7 +16,7 @@ from helmc.compiler.prodenv import check as prodenv
 from helmc.compiler.syntax.config_yaml import read_yaml
 from helmc.compiler.diagnostics import DiagnosticSink
 from helmc.compiler.source import SourceFile
-from helpers import run_cli
+from helpers import bind_socket, run_cli
 
 LAB = Path(__file__).resolve().parents[2] / "data" / "prodenv_lab"
 
@@ -240,21 +240,12 @@ def test_a_class_of_the_labs_own_is_found_or_warned(lab: Path) -> None:
 
 
 def _not_a_folder(path: Path, kind: str) -> None:
-    import os
-    import socket
-
     if kind == "file":
         path.write_text("models: []\n")
     elif kind == "fifo":
         os.mkfifo(path)
     elif kind == "socket":
-        here = os.getcwd()
-        os.chdir(path.parent)
-        try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.bind(path.name)
-        finally:
-            os.chdir(here)
+        bind_socket(path)
     elif kind == "device":
         path.symlink_to("/dev/null")
     elif kind == "loop":
