@@ -37,27 +37,33 @@ class _GiveUp(Exception):
 
 @lru_cache(maxsize=1)
 def _scanner() -> tuple[Any, frozenset[str]] | None:
-    """The regex the fast reader scans with: Lark's lexer regex, a run of plain spaces and tabs
-    folded into the token that follows it (a quarter of a conf file's matches are those runs,
-    and WS, which takes them, is an ignored kind); and the ignored kinds.
-    tests/compiler/syntax/conf/test_lexer_table.py checks its tokens against Lark's on any text."""
+    """The regex the fast reader scans with (scan_regex of Lark's lexer regex) and the ignored
+    kinds: from lexer_table.py, made at generation time, or else from Lark itself."""
     found = _generated_scanner()
-    if found is None:
-        from .lark_reader import basic_lexer
-
-        basic = basic_lexer()
-        scanner = getattr(basic, "scanner", None)
-        # The shortcut relies on Lark's lexer being one regex with no callbacks; otherwise, Lark.
-        if scanner is None or getattr(basic, "callback", None) or len(scanner._mres) != 1:
-            return None
-        found = scanner._mres[0], frozenset(basic.ignore_types)
-    regex, ignore = found
-    if "WS" not in ignore or not _starts_apart(regex):
+    if found is not None:
         return found
+    from .lark_reader import basic_lexer
+
+    basic = basic_lexer()
+    scanner = getattr(basic, "scanner", None)
+    # The shortcut relies on Lark's lexer being one regex with no callbacks; otherwise, Lark.
+    if scanner is None or getattr(basic, "callback", None) or len(scanner._mres) != 1:
+        return None
+    ignore = frozenset(basic.ignore_types)
+    return re.compile(scan_pattern(scanner._mres[0], ignore), scanner._mres[0].flags), ignore
+
+
+def scan_pattern(regex: re.Pattern, ignore: frozenset[str]) -> str:
+    """Lark's lexer regex with a run of plain spaces and tabs folded into the token that follows
+    it (a quarter of a conf file's matches are those runs, and WS, which takes them, is an
+    ignored kind); the regex as it is where folding could change a token.
+    tests/compiler/syntax/conf/test_lexer_table.py checks its tokens against Lark's on any text."""
+    if "WS" not in ignore or not _starts_apart(regex):
+        return regex.pattern
     # Only a run of spaces and tabs that WS would end there: before another of WS's characters
     # (U+FEFF, which UNQUOTED also takes alone), the run is left to WS, as Lark's lexer does.
     ws = _alternative(regex.pattern, "WS")[len("(?P<WS>"):-1]
-    return re.compile(f"(?:[ \t]+(?!{ws}))?(?:{regex.pattern})", regex.flags), ignore
+    return f"(?:[ \t]+(?!{ws}))?(?:{regex.pattern})"
 
 
 def _starts_apart(regex: re.Pattern) -> bool:
@@ -104,7 +110,7 @@ def _alternative(pattern: str, name: str) -> str:
 
 
 def _generated_scanner() -> tuple[Any, frozenset[str]] | None:
-    """Lark's lexer regex from lexer_table.py (scripts/gen_lexer_table.py), without importing
+    """The scanning regex from lexer_table.py (scripts/gen_lexer_table.py), without importing
     Lark: where the installed lark and grammar/conf.lark are the ones it was made from."""
     from .... import grammar
     from . import lexer_table as table
@@ -121,7 +127,7 @@ def _generated_scanner() -> tuple[Any, frozenset[str]] | None:
         return None
     if version is None or version.group(1) != table.LARK_VERSION or crc != table.GRAMMAR_CRC32:
         return None
-    return re.compile(table.PATTERN, table.FLAGS), frozenset(table.IGNORE)
+    return re.compile(table.SCAN_PATTERN, table.FLAGS), frozenset(table.IGNORE)
 
 
 _LARK_VERSION = re.compile(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""", re.M)

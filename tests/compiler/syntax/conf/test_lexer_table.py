@@ -44,9 +44,22 @@ def test_the_table_is_larks_own_regex():
     (regex,) = basic_lexer().scanner._mres
     found = fast_reader._generated_scanner()
     assert found is not None, "the installed lark and grammar are the table's: it must be used"
-    table_regex, ignore = found
-    assert (table_regex.pattern, table_regex.flags) == (regex.pattern, regex.flags)
-    assert ignore == frozenset(basic_lexer().ignore_types)
+    ignore = frozenset(basic_lexer().ignore_types)
+    assert (lexer_table.PATTERN, lexer_table.FLAGS) == (regex.pattern, regex.flags)
+    assert (found[0].pattern, found[0].flags, found[1]) == (fast_reader.scan_pattern(regex, ignore), regex.flags, ignore)
+    assert found[0].pattern != regex.pattern, "this grammar's spaces are folded"
+
+
+def test_without_the_table_the_same_scanner_comes_from_lark(monkeypatch):
+    table = fast_reader._generated_scanner()
+    monkeypatch.setattr(lexer_table, "LARK_VERSION", "0.0.1")
+    fast_reader._scanner.cache_clear()
+    try:
+        from_lark = fast_reader._scanner()
+    finally:
+        fast_reader._scanner.cache_clear()
+    if table is not None:
+        assert (from_lark[0].pattern, from_lark[0].flags, from_lark[1]) == (table[0].pattern, table[0].flags, table[1])
 
 
 def test_another_lark_or_grammar_asks_lark(monkeypatch):
