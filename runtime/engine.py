@@ -28,6 +28,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Callable, Protocol, Sequence
 
 from .task import Task  # noqa: F401 - the scheduler's unit too: its own module, so neither imports the other
+from .interrupts import forking
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +339,8 @@ class LocalEngine(Engine):
         )
         if self._ctx.get_start_method() == "fork":
             freeze_before_fork()
-        p.start()
+        with forking():
+            p.start()
         child_conn.close()
         return _Worker(p, parent_conn)
 

@@ -21,28 +21,64 @@ _saved_mask: set | None = None
 
 
 # A SIGINT landing inside a fork (in an at-fork hook of some library, or in the child before
-# it ignores SIGINT) would print "Exception ignored ... Traceback". While guarding, SIGINT is
-# blocked across every fork: the parent receives it right after, at an ordinary point; the
-# child (a worker: the parent alone decides what Ctrl-C does) ignores it.
-def _before_fork() -> None:
-    global _saved_mask
-    if _guarding:
-        _saved_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+# it ignores SIGINT) would print "Exception ignored ... Traceback": filelock's before-fork hook
+# cut short leaves its after-fork hook a KeyError. While guarding, SIGINT is blocked across every
+# fork: the parent receives it right after, at an ordinary point; the child (a worker: the
+# parent alone decides what Ctrl-C does) ignores it. Forks of helmc's own go through `forking`,
+# which blocks before any library's hook runs (at-fork hooks run the last registered first, so
+# the hooks below, registered before HELM imports filelock, come too late for its hooks);
+# the hooks cover forks that other code makes.
+_by_hook = False  # whether the before-fork hook blocked SIGINT (not `forking`)
 
 
-def _after_fork_parent() -> None:
+def _block() -> None:
     global _saved_mask
-    if _guarding and _saved_mask is not None:
+    _saved_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _unblock() -> None:
+    global _saved_mask
+    if _saved_mask is not None:
         mask, _saved_mask = _saved_mask, None
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
+def _before_fork() -> None:
+    global _by_hook
+    if _guarding and _saved_mask is None:
+        _block()
+        _by_hook = True
+
+
+def _after_fork_parent() -> None:
+    global _by_hook
+    if _by_hook:
+        _by_hook = False
+        _unblock()
+
+
 def _after_fork_child() -> None:
-    global _saved_mask, _guarding
+    global _by_hook, _guarding
     if _guarding and _saved_mask is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        mask, _saved_mask, _guarding = _saved_mask, None, False
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        _guarding = _by_hook = False
+        _unblock()
+
+
+@contextlib.contextmanager
+def forking() -> Iterator[None]:
+    """Around a fork of helmc's own (a worker's start): SIGINT is held off from before the
+    first at-fork hook to after the last one. A SIGINT that came just before is raised here,
+    at an ordinary point, by the checkpoint."""
+    if not _guarding or _saved_mask is not None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _block()
+    try:
+        checkpoint()
+        yield
+    finally:
+        _unblock()  # in the parent; the child unblocked in its hook
 
 
 if hasattr(os, "register_at_fork") and hasattr(signal, "pthread_sigmask"):

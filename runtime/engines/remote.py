@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from ..engine import Executor, Task, execute_timed, freeze_before_fork, when_worker_ready, worker_ready
+from ..interrupts import forking
 from ..locks import lock_one_of
 
 
@@ -150,7 +151,8 @@ def run_forked(remote: RemoteExecutor, task: Task) -> tuple[bool, float | None, 
     r, w = os.pipe()
     host = os.getpid()
     freeze_before_fork()
-    pid = os.fork()
+    with forking():
+        pid = os.fork()
     if pid == 0:  # the child: run, send the result, leave without any cleanup of the host's
         code = 1
         try:
