@@ -42,11 +42,24 @@ class MObject:
         self.includes = False  # see HObject.includes
 
 
-# A piece of a value as the readers hand it over: a token, or a bracket already built.
-if TYPE_CHECKING:  # Lark's tokens reach only the methods of the Lark reader's pieces
+# A piece of a value as the readers hand it over: a token, or a bracket already built. A
+# token is a `str` (its text) with `type`, `start_pos` and `end_pos`: Lark's Token, or the
+# fast reader's Tok, which spares it importing Lark. Only tokens are strings among pieces.
+if TYPE_CHECKING:
     from lark import Token
 
 Piece = Union["Token", MObject, HArray]
+
+
+class Tok(str):
+    """A token as the fast reader hands it to `value`: what of Lark's Token the builder reads."""
+
+    __slots__ = ("type", "value", "start_pos", "end_pos")
+
+    def __new__(cls, kind: str, text: str, start: int) -> "Tok":
+        t = str.__new__(cls, text)
+        t.type, t.value, t.start_pos, t.end_pos = kind, text, start, start + len(text)
+        return t
 
 
 class Builder:
@@ -153,12 +166,10 @@ class Builder:
 
     def value(self, pieces: list[Piece], span: Span) -> HValue | MObject:
         """A value of one or more pieces on one line (HOCON's concatenation)."""
-        from lark import Token
-
-        if any(isinstance(p, Token) and p.value == SYNTHETIC for p in pieces):
+        if any(isinstance(p, str) and p.value == SYNTHETIC for p in pieces):
             return HError(span)  # inserted by error recovery, already reported
         first = pieces[0]
-        if isinstance(first, Token) and first.type == "UNQUOTED" and first.value.startswith("'"):
+        if isinstance(first, str) and first.type == "UNQUOTED" and first.value.startswith("'"):
             return self._single_quoted(pieces, span)
         if len(pieces) == 1:
             return self._single(pieces[0])
@@ -173,9 +184,7 @@ class Builder:
         return HError(span)
 
     def _single(self, p: Piece):
-        from lark import Token
-
-        if not isinstance(p, Token):
+        if not isinstance(p, str):
             return p
         if p.type in ("STRING", "UNQUOTED"):
             return self.leaf(p.type, p.value, p.start_pos, p.end_pos)
@@ -247,14 +256,12 @@ class Builder:
         return HError(span)
 
     def _concat(self, pieces: list[Piece], span: Span):
-        from lark import Token
-
         kinds = set()
         values = []
         bad = False
         strays = 0
         for p in pieces:
-            if isinstance(p, Token) and p.type in ("SUBSTITUTION", "BAD_STRING", "STRAY"):
+            if isinstance(p, str) and p.type in ("SUBSTITUTION", "BAD_STRING", "STRAY"):
                 # One report per value for reserved characters: a line of 10^5 `^` is one
                 # mistake, not 10^5 diagnostics.
                 if p.type != "STRAY" or strays == 0:
@@ -316,15 +323,13 @@ class Builder:
         return HError(span)
 
     def _check_missing_comma(self, pieces: list, value: HString) -> None:
-        from lark import Token
-
         # `"..." priority: 1` is legal HOCON (one string, "... priority: 1"), but almost
         # always a forgotten comma between two fields: the key and its value are lost as such.
         for k, (a, b, c) in enumerate(zip(pieces, pieces[1:], pieces[2:])):
             if (
-                isinstance(a, Token) and a.type == "STRING"
-                and isinstance(b, Token) and b.type == "UNQUOTED"
-                and isinstance(c, Token) and c.type == "COLON" and c.start_pos == b.end_pos
+                isinstance(a, str) and a.type == "STRING"
+                and isinstance(b, str) and b.type == "UNQUOTED"
+                and isinstance(c, str) and c.type == "COLON" and c.start_pos == b.end_pos
             ):
                 at = self.source.span(a.end_pos, a.end_pos)
                 swallowed = self.text[b.start_pos : pieces[-1].end_pos]

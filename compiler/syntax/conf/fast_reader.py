@@ -1,11 +1,12 @@
 """A fast reader for the plain shape of conf files, with Lark's own lexer regex.
 
 Lark's LALR loop costs a few microseconds a token, most of helmc's time on a large file. Real
-conf files are plain: fields `key: value` and `key { ... }`, lists, one token a value. This
-module reads exactly that shape and gives up, returning None, on anything else: value
-concatenation, triple quotes, `${}`, `+=`, `include`, dotted or spaced keys, a root list, any
-error; the Lark parse then reads the file, so the grammar stays the definition. A repeated
-key is merged with the Lark path's own Builder.set.
+conf files are plain: fields `key: value` and `key { ... }`, lists, values of strings,
+objects and lists (several on one line are concatenated, as the Builder does for Lark). This
+module reads exactly that shape and gives up, returning None, on anything else: triple
+quotes, `${}`, `+=`, `include`, dotted or spaced keys, a root list, any error; the Lark parse
+then reads the file, so the grammar stays the definition. A repeated key is merged with the
+Lark path's own Builder.set.
 
 It scans with the compiled regex of Lark's own lexer (the grammar's terminals, in Lark's
 priority order) and builds values with the same `Builder` methods as the Lark path, so a file
@@ -26,7 +27,7 @@ from typing import Any
 from ...diagnostics import Diagnostic
 from ...ir import HArray, HField, HObject, HValue
 from ...source import SourceFile, Span
-from .builder import KEY_CHARS, MAX_DEPTH, Builder, MObject
+from .builder import KEY_CHARS, MAX_DEPTH, Builder, MObject, Piece, Tok
 
 _VALUE_TOKENS = frozenset({"STRING", "UNQUOTED"})
 
@@ -35,13 +36,17 @@ class _GiveUp(Exception):
     """The file is not of the plain shape: let Lark read it."""
 
 
+_BRACKETS = {"LBRACE": 1, "LSQB": 1, "RBRACE": -1, "RSQB": -1}
+
+
 @lru_cache(maxsize=1)
 def _scanner() -> tuple[Any, frozenset[str]] | None:
     """The regex the fast reader scans with (scan_regex of Lark's lexer regex) and the ignored
-    kinds: from lexer_table.py, made at generation time, or else from Lark itself."""
+    kinds: from lexer_table.py, made at generation time, or else from Lark itself; None where
+    its matches would not tile every text."""
     found = _generated_scanner()
     if found is not None:
-        return found
+        return found if _tiles(found[0].pattern) else None
     from .lark_reader import basic_lexer
 
     basic = basic_lexer()
@@ -50,7 +55,19 @@ def _scanner() -> tuple[Any, frozenset[str]] | None:
     if scanner is None or getattr(basic, "callback", None) or len(scanner._mres) != 1:
         return None
     ignore = frozenset(basic.ignore_types)
+    if not _tiles(scanner._mres[0].pattern):
+        return None
     return re.compile(scan_pattern(scanner._mres[0], ignore), scanner._mres[0].flags), ignore
+
+
+def _tiles(pattern: str) -> bool:
+    """Whether the matches of a lexer regex tile any text, leaving no character unmatched
+    (which fast_read then need not look for): conf.lark's last terminal, STRAY, takes any
+    character but a newline, and NL takes that."""
+    try:
+        return _alternative(pattern, "STRAY") == "(?P<STRAY>.)" and re.fullmatch(_alternative(pattern, "NL"), "\n") is not None
+    except ValueError:  # no such terminal
+        return False
 
 
 def scan_pattern(regex: re.Pattern, ignore: frozenset[str]) -> str:
@@ -158,29 +175,23 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
     texts: list[str] = []
     starts = array("q")
     add_kind, add_text, add_start = kinds.append, texts.append, starts.append
-    pos = depth = 0
-    # STRAY takes any character but a newline, and NL takes that: the matches tile the text.
+    depth = 0
+    brackets = _BRACKETS
+    # The matches tile the text (_tiles): no gap to look for between them.
     for m in regex.finditer(text):
-        start, npos = m.span()
-        if start != pos:
-            return None
         kind = m.lastgroup
-        if kind not in ignore:
-            token = m.group(kind)  # without the spaces the scanner folds into it
-            add_kind(kind)
-            add_text(token)
-            add_start(npos - len(token))
-            if kind == "LBRACE" or kind == "LSQB":
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return None  # before the token list grows: the Lark path refuses it
-            elif kind == "RBRACE" or kind == "RSQB":
-                depth -= 1
-        elif comments is not None and kind == "COMMENT":
-            comments[len(kinds)] = m.group(kind)
-        pos = npos
-    if pos != len(text):
-        return None
+        if kind in ignore:
+            if comments is not None and kind == "COMMENT":
+                comments[len(kinds)] = m.group(kind)
+            continue
+        token = m.group(kind)  # without the spaces the scanner folds into it
+        add_kind(kind)
+        add_text(token)
+        add_start(m.end() - len(token))
+        if kind in brackets:
+            depth += brackets[kind]
+            if depth > MAX_DEPTH:
+                return None  # before the token list grows: the Lark path refuses it
     local: list[Diagnostic] = []
     reader = _Reader(kinds, texts, starts, Builder(source, local))
     try:
@@ -193,7 +204,7 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
 
 # Token kinds that _skip passes over: between fields and items, and after a key or separator.
 _SEPARATORS = ("NL", "COMMA")
-# A token right after a value that makes it a concatenation (or an error): Lark's path.
+# A token right after a value that makes it a concatenation.
 _CONCATENATING = frozenset({"STRING", "UNQUOTED", "COLON", "LBRACE", "LSQB"})
 
 
@@ -332,7 +343,7 @@ class _Reader:
                 raise _GiveUp  # single quotes: the builder's HC0111 on the Lark path
             self.i = i + 1
             if toks[i + 1] in _CONCATENATING:
-                raise _GiveUp  # concatenation
+                return self._concatenation(Tok(kind, value, start))
             return self.builder.leaf(kind, value, start, end)
         if kind == "LBRACE":
             v = self._object()
@@ -341,8 +352,32 @@ class _Reader:
         else:
             raise _GiveUp
         if toks[self.i] in _CONCATENATING:
-            raise _GiveUp  # concatenation
+            return self._concatenation(_thaw(v))
         return v
+
+    def _concatenation(self, first: Piece) -> HValue:
+        """A value of several pieces on one line (HOCON's concatenation: `a b: c` is one
+        string, two objects side by side merge), built by the Builder's `value` from the same
+        pieces as the Lark path gives it; the first is read. Old conf files hold these: a
+        comment without its `#`, two entries without a comma between them."""
+        toks, texts, starts = self.toks, self.texts, self.starts
+        pieces: list[Piece] = [first]
+        while True:
+            i = self.i
+            kind = toks[i]
+            if kind == "STRING" or kind == "UNQUOTED" or kind == "COLON":
+                pieces.append(Tok(kind, texts[i], starts[i]))
+                self.i = i + 1
+            elif kind == "LBRACE":
+                pieces.append(_thaw(self._object()))
+            elif kind == "LSQB":
+                pieces.append(self._array())
+            else:
+                break  # a separator or a closer ends it; anything else is the caller's surprise
+        last = pieces[-1]
+        end = last.end_pos if isinstance(last, str) else last.span.end
+        begin = first.start_pos if isinstance(first, str) else first.span.start
+        return self.builder.freeze(self.builder.value(pieces, Span(self.source, begin, end)))
 
     def _object(self) -> HObject:
         toks = self.toks

@@ -425,6 +425,8 @@ class _FastPrinter:
             slots.append([node, None, newlines >= 2])
             newlines = 0
             i = match[value] + 1 if kinds[value] in _OPENERS else value + 1
+            if i < stop and kinds[i] not in _SEPARATORS:
+                raise _GiveUp  # a value of several pieces: printed as written by the lossless path
         return opener_comment, slots
 
     def _empty(self, open_: int) -> bool:

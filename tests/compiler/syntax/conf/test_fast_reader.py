@@ -58,8 +58,6 @@ def test_damaged_and_mutated_files_agree_or_fall_back(text):
 @pytest.mark.parametrize(
     "text",
     [
-        'entries: [{description: "a"} {description: "b"}]',  # objects side by side merge
-        'a: "x" "y"',  # concatenation
         'a.b: 1',  # a path
         'a: """x"""',
         "a: ${b}",
@@ -135,3 +133,57 @@ _OBJECTS = st.recursive(
 def test_objects_with_repeated_keys_agree(fields):
     text = "\n".join(f"{k}: {v}" for k, v in fields)
     assert agree(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'entries: [{description: "a"} {description: "b"}]',  # objects side by side merge, HC0108
+        'entries: [{description: "a", priority: 1} {priority: 2}]',  # a key of the first lost
+        'a: "x" "y"',
+        "a: x y:z",  # pyhocon's colon inside an unquoted string
+        'entries: [\n  LiveQA: consumer health questions. QA long answer\n  {description: "a"}\n]',
+        'entries: [{description: "a" priority: 1}]',  # a missing comma, HC0009
+        "a: [1] [2, 3]",  # lists side by side join
+        'a: {b: 1} "s"',  # a mix, HC0006
+        "a: b \\n c",  # an escape in an unquoted piece
+        "a: x\ufeff y",  # a space pyhocon keeps
+    ],
+)
+def test_concatenations_take_the_fast_path_and_agree(text):
+    assert agree(text), text
+
+
+# Pieces of a value on one line, as conf.lark's `_piece` has them (those the fast reader reads).
+_PIECES = st.sampled_from(['"s"', '"t\\"q"', "u", "1", "true", ":", "x:y", "{}", "{a: 1}", "{a: 2, b: [1]}",
+                           "[]", "[1, 2]", "[{a: 1}]"])
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_KEYS, st.lists(st.tuples(_PIECES, st.sampled_from([" ", "", "\t", "  "])), min_size=1, max_size=5)),
+                min_size=1, max_size=4),
+       st.booleans())
+def test_generated_concatenations_agree(fields, in_a_list):
+    """Any run of pieces on one line, as a field's value or as a list's item, reads as the Lark
+    path reads it (values and diagnostics), or goes to Lark (a run that is not a value, e.g.
+    a lone `:` first)."""
+    values = ["".join(p + sep for p, sep in pieces).rstrip() for _, pieces in fields]
+    if in_a_list:
+        text = "entries: [\n" + "\n".join("  " + v for v in values) + "\n]"
+    else:
+        text = "\n".join(f"{k}: {v}" for (k, _), v in zip(fields, values))
+    took = agree(text)
+    assert took or any(v.startswith(":") for v in values), text
+
+
+def test_the_scanner_tiles_or_the_fast_reader_is_off():
+    """fast_read looks for no gap between matches: it scans only with a regex whose STRAY and NL
+    terminals take every character, and reads nothing with any other."""
+    from helmc.compiler.syntax.conf import fast_reader
+    from helmc.compiler.syntax.conf.lark_reader import basic_lexer
+    from helmc.compiler.syntax.conf.lexer_table import PATTERN
+
+    lark_pattern = basic_lexer().scanner._mres[0].pattern
+    assert fast_reader._tiles(PATTERN) and fast_reader._tiles(lark_pattern)
+    assert not fast_reader._tiles(PATTERN.replace("(?P<STRAY>.)", "(?P<STRAY>[a-z])"))
+    assert not fast_reader._tiles(PATTERN.replace("|(?P<STRAY>.)", ""))
