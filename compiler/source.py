@@ -52,12 +52,22 @@ class SourceFile:
 
     def line_text(self, line: int) -> str:
         """The text of a line as written, without its line ending."""
+        start, end = self.line_bounds(line)
+        return self.text[start:end]
+
+    def line_bounds(self, line: int) -> tuple[int, int]:
+        """The offsets of a line's text, without its line ending ((0, 0) for no such line):
+        for a part of a line that may be the whole 12 MB file, without copying it."""
         idx = line - self.line_base
-        if idx < 0 or idx >= len(self._line_starts):
-            return ""
-        start = self._line_starts[idx]
-        end = self._line_starts[idx + 1] if idx + 1 < len(self._line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r\n")
+        starts = self._line_starts
+        if idx < 0 or idx >= len(starts):
+            return 0, 0
+        start = starts[idx]
+        end = starts[idx + 1] if idx + 1 < len(starts) else len(self.text)
+        text = self.text
+        while end > start and text[end - 1] in "\r\n":
+            end -= 1
+        return start, end
 
     def line_start(self, line: int) -> int:
         return self._line_starts[line - self.line_base]

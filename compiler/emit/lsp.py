@@ -32,8 +32,13 @@ def char_units(ch: str, encoding: str = UTF16) -> int:
 
 
 def utf16_len(text: str, encoding: str = UTF16) -> int:
-    """Length of `text` in UTF-16 code units (or those of `encoding`)."""
-    return sum(char_units(ch, encoding) for ch in text)
+    """Length of `text` in UTF-16 code units (or those of `encoding`): char_units summed, by
+    the codec (a position on a line of megabytes is asked for every diagnostic on it)."""
+    if encoding == "utf-32" or text.isascii():
+        return len(text)
+    if encoding == "utf-8":
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def utf16_column(line_text: str, column: int, encoding: str = UTF16) -> int:
@@ -46,6 +51,8 @@ def codepoint_column(line_text: str, character: int, encoding: str = UTF16) -> i
 
     A position inside a surrogate pair, or past the end of the line, is clamped as the LSP
     asks: to the character it splits, or to the end of the line."""
+    if encoding == "utf-32" or line_text.isascii():  # one unit a character
+        return min(max(character, 0), len(line_text)) + 1
     units = 0
     for i, ch in enumerate(line_text):
         if units >= character:

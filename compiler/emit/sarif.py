@@ -65,6 +65,20 @@ def _is_file(span: Span) -> bool:
     return not span.path.startswith("<")
 
 
+# A longer line is fingerprinted by the text from the result's start, not all of it: a
+# one-line file of 12 MB with thousands of results would hash 12 MB for each.
+_MAX_LINE_KEY = 4096
+
+
+def _line_key(span: Span) -> str:
+    """The text a result's fingerprint is made from: its line, stripped."""
+    start, end = span.source.line_bounds(span.start_line_col[0])
+    if end - start > _MAX_LINE_KEY:
+        start = span.start
+        end = min(end, start + _MAX_LINE_KEY)
+    return span.source.text[start:end].strip()
+
+
 def emit(diagnostics: list[Diagnostic], stream: TextIO, **_: Any) -> None:
     index = {code: i for i, code in enumerate(CODES)}
     seen: dict[str, int] = {}
@@ -79,8 +93,7 @@ def emit(diagnostics: list[Diagnostic], stream: TextIO, **_: Any) -> None:
             result["ruleIndex"] = index[d.code]
         if _is_file(d.span):
             result["locations"] = [{"physicalLocation": physical_location(d.span)}]
-            line_text = d.span.source.line_text(d.span.start_line_col[0]).strip()
-            digest = hashlib.sha256(f"{d.code}\0{d.path}\0{line_text}".encode()).hexdigest()[:16]
+            digest = hashlib.sha256(f"{d.code}\0{d.path}\0{_line_key(d.span)}".encode()).hexdigest()[:16]
             seen[digest] = seen.get(digest, 0) + 1
             result["partialFingerprints"] = {"primaryLocationLineHash": f"{digest}:{seen[digest]}"}
         related = [

@@ -72,6 +72,8 @@ def _say(text: str, keep_newlines: bool = False) -> str:
 
 
 def _display(text: str) -> str:
+    if text.isascii() and text.isprintable():  # no tab, no control: as it is
+        return text
     out = []
     for ch in text:
         if ch == "\t":
@@ -82,7 +84,27 @@ def _display(text: str) -> str:
 
 
 def _width(text: str) -> int:
+    if text.isascii() and text.isprintable():  # one cell a character
+        return len(text)
     return sum(_cells(c) for c in text)
+
+
+def _windows(here: list[tuple[Label, bool]], length: int) -> list[tuple[int, list[tuple[Label, bool]]]]:
+    """The frames a line is shown in, each (the column it is cut at, its labels): the whole
+    line when it is short; else a window of _MAX_LINE characters from a little before a label,
+    holding the labels that start inside it, and another for a label further on. Two labels
+    a megabyte apart on one line (a duplicate entry in a one-line file) get two short frames,
+    not a caret line a megabyte wide."""
+    if length <= _MAX_LINE:
+        return [(0, here)]
+    out: list[tuple[int, list[tuple[Label, bool]]]] = []
+    for lab, primary in sorted(here, key=lambda x: x[0].span.start_line_col[1]):
+        col = lab.span.start_line_col[1] - 1
+        if out and col < out[-1][0] + _MAX_LINE:
+            out[-1][1].append((lab, primary))
+        else:
+            out.append((max(0, col - 40), [(lab, primary)]))
+    return out
 
 
 def render(d: Diagnostic) -> list[tuple[str, str]]:
@@ -100,34 +122,35 @@ def render(d: Diagnostic) -> list[tuple[str, str]]:
     seg.append((f"{pad}--> ", "bold blue"))
     seg.append((f"{_say(d.path)}:{line}:{col}\n", ""))
     seg.append((f"{pad} |\n", "bold blue"))
+    source = d.span.source
     for n in lines:
-        raw = d.span.source.line_text(n)
         here = [(lab, p) for lab, p in shown if lab.span.start_line_col[0] == n]
-        start_cut = 0
-        if len(raw) > _MAX_LINE:
-            first = min(lab.span.start_line_col[1] for lab, _ in here) - 1
-            start_cut = max(0, first - 40)
-            raw = ("…" if start_cut else "") + raw[start_cut : start_cut + _MAX_LINE] + "…"
-        seg.append((f"{n:>{gutter}} | ", "bold blue"))
-        seg.append((_display(raw) + "\n", ""))
-        for lab, primary in sorted(here, key=lambda x: not x[1]):
-            s_line, s_col = lab.span.start_line_col
-            e_line, e_col = lab.span.end_line_col
-            prefix = d.span.source.line_text(n)[start_cut : s_col - 1]
-            if start_cut:
-                prefix = "…" + prefix
-            full = d.span.source.line_text(n)
-            end_col = e_col if e_line == n else len(full) + 1
-            if len(full) > _MAX_LINE:  # the caret covers what the cut frame shows, no more
-                end_col = min(end_col, start_cut + _MAX_LINE + 1)
-            marked = full[s_col - 1 : end_col - 1]
-            width = max(1, _width(marked))
-            mark = ("^" if primary else "-") * width
-            style = _STYLE[sev] if primary else "bold blue"
-            seg.append((f"{pad} | ", "bold blue"))
-            seg.append((" " * _width(prefix), ""))
-            seg.append((mark, style))
-            seg.append(((" " + _say(lab.message) if lab.message else "") + "\n", style))
+        line_start, line_end = source.line_bounds(n)
+        length = line_end - line_start
+        for cut, group in _windows(here, length):
+            # Only the window is sliced from the text: a line may be the whole 12 MB file.
+            stop = min(length, cut + _MAX_LINE) if length > _MAX_LINE else length
+            raw = source.text[line_start + cut : line_start + stop]
+            if length > _MAX_LINE:
+                raw = ("…" if cut else "") + raw + ("…" if stop < length else "")
+            seg.append((f"{n:>{gutter}} | ", "bold blue"))
+            seg.append((_display(raw) + "\n", ""))
+            for lab, primary in sorted(group, key=lambda x: not x[1]):
+                s_col = lab.span.start_line_col[1]
+                e_line, e_col = lab.span.end_line_col
+                prefix = source.text[line_start + cut : line_start + s_col - 1]
+                if cut:
+                    prefix = "…" + prefix
+                # the caret covers what the frame shows, no more
+                end_col = min(e_col if e_line == n else length + 1, stop + 1)
+                marked = source.text[line_start + s_col - 1 : line_start + end_col - 1]
+                width = max(1, _width(marked))
+                mark = ("^" if primary else "-") * width
+                style = _STYLE[sev] if primary else "bold blue"
+                seg.append((f"{pad} | ", "bold blue"))
+                seg.append((" " * _width(prefix), ""))
+                seg.append((mark, style))
+                seg.append(((" " + _say(lab.message) if lab.message else "") + "\n", style))
     for lab, _ in labels:
         if lab.span.source is not d.span.source:
             l2, c2 = lab.span.start_line_col

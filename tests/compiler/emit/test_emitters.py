@@ -457,3 +457,66 @@ def test_lsp_without_pygls_says_how_to_install(tmp_path):
     p = subprocess.run([sys.executable, "-m", "helmc", "lsp"], capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode == 2
     assert "pip install 'helmc[lsp]'" in p.stderr and "Traceback" not in p.stderr
+
+
+_ANY_CHAR = st.characters(min_codepoint=0, max_codepoint=0x10FFFF)  # lone surrogates too
+
+
+@given(st.text(alphabet=_ANY_CHAR, max_size=40), st.integers(-3, 60), st.sampled_from(["utf-16", "utf-8", "utf-32"]))
+def test_positions_by_codec_agree_with_counting_each_character(text, character, encoding):
+    """utf16_len and codepoint_column take the codec's length (and one unit a character for
+    ASCII) instead of a loop over characters: the same numbers as the definition."""
+    from helmc.compiler.emit.lsp import char_units, utf16_len
+
+    assert utf16_len(text, encoding) == sum(char_units(ch, encoding) for ch in text)
+    units, expected = 0, len(text) + 1
+    for i, ch in enumerate(text):
+        if units >= character:
+            expected = i + 1
+            break
+        units += char_units(ch, encoding)
+    assert codepoint_column(text, character, encoding) == expected
+
+
+def test_labels_far_apart_on_a_long_line_get_a_short_frame_each(tmp_path, capsys):
+    """A one-line file of a megabyte with the same entry at its start and its end: the
+    duplicate's two labels (a megabyte apart) are each shown in a frame of their own, cut
+    around them, not under a caret line a megabyte wide."""
+    entry = '{description: "mmlu:subject=anatomy,model=openai/gpt2", priority: 1}'
+    filler = ", ".join(f'{{description: "mmlu:subject=anatomy,model=openai/gpt2,max_train_instances={i}"}}'
+                       for i in range(13000))
+    text = f"entries: [{entry}, {filler}, {entry}]\n"
+    assert len(text) > 1_000_000
+    (tmp_path / "one.conf").write_text(text, encoding="utf-8")
+    code = helm_check_main([str(tmp_path / "one.conf")])
+    out = capsys.readouterr().out
+    frame = out[out.index("HC04"):]
+    frame = frame[: frame.index("= help")]
+    assert len(frame) < 2000, frame[:3000]
+    rows = [line for line in frame.splitlines() if line.lstrip().startswith("1 |")]
+    assert len(rows) == 2 and rows[0] != rows[1]  # the line shown twice, at two places
+    width = len('"mmlu:subject=anatomy,model=openai/gpt2"')  # both labels underline the description
+    assert re.search(r"\n +\| +\^{%d} same function" % width, frame), frame
+    assert re.search(r"\n +\| +-{%d} first here" % width, frame), frame
+    assert code == 0  # a warning only
+
+
+def test_sarif_fingerprints_on_a_long_line_hash_the_text_from_the_result(tmp_path):
+    from helmc.compiler.emit import sarif
+    from helmc.compiler.source import Span
+
+    text = "x" * 10_000 + "abc" + "y" * 10_000
+    src = SourceFile("one.conf", text)
+    key = sarif._line_key(Span(src, 10_000, 10_003))
+    assert key.startswith("abc") and len(key) == sarif._MAX_LINE_KEY
+    short = SourceFile("s.conf", "  entries: [1]  \nnext")
+    assert sarif._line_key(Span(short, 4, 5)) == "entries: [1]"  # a line as it was: stripped whole
+
+
+@given(st.text(alphabet=_ANY_CHAR, max_size=40) | st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40))
+def test_frame_text_and_widths_agree_with_each_character(text):
+    """The text frame's shortcuts for plain ASCII give what its per-character rules give."""
+    from helmc.compiler.emit import text as emit_text
+
+    assert emit_text._width(text) == sum(emit_text._cells(c) for c in text)
+    assert emit_text._display(text) == "".join(" " * emit_text._TAB if c == "\t" else emit_text._visible(c) for c in text)
