@@ -82,7 +82,7 @@ def compile_run_sets(
         entries = load_entries(list(rs.conf_paths), list(rs.run_entries), local, texts)
         plan = None
         if catalog is not None:
-            plan = compile_entries(entries, catalog, options, local, purpose, traces=traces)
+            plan = compile_entries(entries, catalog, options, local, purpose, traces=traces, given=rs.conf_paths)
         sink.extend(local.items)
         out.append(Compiled(rs, tuple(entries), plan))
     return out
@@ -96,8 +96,10 @@ def compile_entries(
     purpose: Purpose,
     *,
     traces: list[Trace] | None = None,
+    given: Sequence[str] = (),
 ) -> Plan:
-    """Resolution, planning and (for check and run) helm-run's verdict over one run set."""
+    """Resolution, planning and (for check and run) helm-run's verdict over one run set;
+    `given`: its conf paths as the user named them, for an empty suite's note."""
     sel = options.selection
     resolved = resolve_entries(entries, catalog, sink, sel.models_to_run)
     if purpose != "plan":
@@ -116,9 +118,9 @@ def compile_entries(
         report_name_clashes(plan, entries, sink)
     if purpose == "plan":
         if entries and not plan.runs:
-            sink.add(no_runs_diagnostic(plan, entries))
+            sink.add(no_runs_diagnostic(plan, entries, given=given))
     else:
-        helm_run_verdict(entries, plan, options, sink)
+        helm_run_verdict(entries, plan, options, sink, given)
     return plan
 
 
@@ -334,12 +336,13 @@ def models_to_run_refusal(entries: Sequence[Entry], options: Options) -> list[Di
     return out
 
 
-def helm_run_verdict(entries: Sequence[Entry], plan: Plan, options: Options, sink: DiagnosticSink) -> None:
+def helm_run_verdict(entries: Sequence[Entry], plan: Plan, options: Options, sink: DiagnosticSink,
+                     given: Sequence[str] = ()) -> None:
     """What helm-run decides after its --models-to-run checks (models_to_run_refusal) and
     before it builds anything: an empty suite. HELM logs "There were no RunSpecs or they got
     filtered out" and exits 0; helm-run calls it an error unless --allow-no-runs."""
     if not sink.has_errors and not plan.runs and not options.allow_no_runs:
-        sink.add(no_runs_diagnostic(plan, list(entries), run_flag=True))
+        sink.add(no_runs_diagnostic(plan, list(entries), run_flag=True, given=given))
 
 
 def _model_arg_span(entry: Entry):

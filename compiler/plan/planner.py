@@ -17,7 +17,7 @@ it counts as one run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from ..catalog.catalog import Catalog
 from ..diagnostics import Diagnostic, DiagnosticSink, Severity, diag
@@ -437,14 +437,17 @@ def _reasons(reasons: list[str], shown: int = 3) -> str:
     return text + (f" ({len(reasons)} runs)" if len(reasons) > 1 else "")
 
 
-def no_runs_diagnostic(plan: Plan, entries: list[Entry], *, run_flag: bool = False) -> Diagnostic:
-    """HC0402: HELM only logs "There were no RunSpecs or they got filtered out."; say why."""
+def no_runs_diagnostic(plan: Plan, entries: list[Entry], *, run_flag: bool = False, given: Sequence[str] = ()) -> Diagnostic:
+    """HC0402: HELM only logs "There were no RunSpecs or they got filtered out."; say why.
+    `given`: the conf paths named (files, or folders of them), which may hold no entry."""
     # one note per entry (an entry of many runs drops each of them), its distinct reasons in order
     why: dict[EntryRef, list[str]] = {}
     for d in plan.dropped:
         why.setdefault(d.entry, []).append(d.reason)
     reasons = [f"{r.path}:{r.line}:{r.column} `{r.description}`: {_reasons(rs)}" for r, rs in why.items()]
-    if not entries:
+    if not entries and given:
+        reasons.append(f"{quote_list(list(given))} {'holds' if len(given) == 1 else 'hold'} no run entry")
+    elif not entries:
         reasons.append("no run entries were given (use --run-entries, --conf-paths or --conf-file)")
     first = next((e for e in entries if e.description is not None), entries[0] if entries else None)
     span = first.span if first is not None else SourceFile("<helm-run>", "").span(0, 0)

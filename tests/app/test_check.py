@@ -114,6 +114,20 @@ def test_a_folder_without_inputs_is_a_note_not_an_error(tmp_path):
     assert result.notes == [f"warning: no *.conf files under {tmp_path}"]
 
 
+@pytest.mark.parametrize("inputs", [("folder",), ("empty.conf",), ("folder", "empty.conf")])
+def test_an_empty_suite_names_the_conf_paths_that_held_no_entry(tmp_path, inputs):
+    """`-c FOLDER` with no conf file in it, or a file of `entries: []`: HC0402 says what was
+    given holds nothing, not that nothing was given."""
+    (tmp_path / "folder").mkdir()
+    _write(tmp_path, "empty.conf", "entries: []\n")
+    given = tuple(str(tmp_path / name) for name in inputs)
+    result = helm_check(HelmCheckRequest(run_set=RunSet(conf_paths=given)))
+    (empty,) = [d for d in result.diagnostics if d.code == "HC0402"]
+    listed = ", ".join(f"`{g}`" for g in given)
+    assert f"{listed} {'holds' if len(given) == 1 else 'hold'} no run entry" in empty.notes
+    assert not any("no run entries were given" in n for n in empty.notes)
+
+
 def test_an_output_file_that_is_an_input_is_refused_before_fixing(tmp_path, monkeypatch):
     bad = _write(tmp_path, "bad.conf", TYPOS)
     result = helm_check(HelmCheckRequest(paths=(bad,), fix=True, report=Report(output_file="./bad.conf")))
