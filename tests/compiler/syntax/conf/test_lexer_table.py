@@ -112,3 +112,14 @@ def test_folding_spaces_keeps_larks_tokens(text):
 @given(st.text(alphabet=' \t\n\r\x0c\u00a0\ufeff"\\#/,:=[]{}$+iqa1.', max_size=60))
 def test_folding_spaces_keeps_larks_tokens_on_any_text(text):
     assert _folded_tokens(text) == _lark_tokens(text)
+
+
+def test_punctuation_goes_first_only_where_no_other_terminal_starts_with_it():
+    """The scanner tries `:` `,` `{` `}` `[` `]` and newlines first; a terminal that could also
+    start with one of those characters keeps it in its place (then its order decides)."""
+    import re
+
+    plain = re.compile(r"(?P<WORD>[a-z]+)|(?P<COLON>:)|(?P<COMMA>,)|(?P<STRAY>.)")
+    assert fast_reader._punctuation_first(plain) == r"(?P<COLON>:)|(?P<COMMA>,)|(?P<WORD>[a-z]+)|(?P<STRAY>.)"
+    shadowed = re.compile(r"(?P<WORD>[a-z:]+)|(?P<COLON>:)|(?P<COMMA>,)|(?P<STRAY>.)")
+    assert fast_reader._punctuation_first(shadowed) == r"(?P<COMMA>,)|(?P<WORD>[a-z:]+)|(?P<COLON>:)|(?P<STRAY>.)"
