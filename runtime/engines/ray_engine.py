@@ -36,12 +36,12 @@ class _Host:
     Created as soon as Ray is up, before helm-run knows its executor (`RayEngine.start_early`):
     it imports what configuring HELM imports at once (`preload`), while helm-run still builds
     the runs. `configure` then hands it the executor, which it warms in a thread of its own
-    (`_warm`), and each attempt (`run`) waits for its turn to fork: the first attempt as soon as
+    (`_warm`), and each attempt (`run`) waits for its turn to fork: the first attempts as soon as
     the runs' pre-request classes are in (`warm_up_first`), the others once everything is
-    (`warm_up`). That first run sends while the host imports the rest (metrics: scikit-learn,
-    scipy, 2.5-3 s), and imports those itself when it reaches its metrics; the runs forked
-    later inherit them. Forks happen only while the warming thread waits, never in the middle
-    of an import (a module lock held at a fork stays held in the child)."""
+    (`warm_up`). Those first runs (EARLY_FORKS) send while the host imports the rest (metrics:
+    scikit-learn, scipy, 2-3 s), and import those themselves when they reach their metrics; the
+    runs forked later inherit them. Forks happen only while the warming thread waits, never in
+    the middle of an import (a module lock held at a fork stays held in the child)."""
 
     def __init__(self, cwd: str, watch_pid: int | None, preload: Callable[[], None] | None = None) -> None:
         enter_at(cwd, watch_pid)
@@ -174,9 +174,11 @@ def _signals_recorded(into: list[tuple[int, Any]]) -> Iterator[None]:
         signal.signal = real  # type: ignore[assignment]
 
 
-# How many attempts a host forks before the runs' metrics are imported: one run keeps the
-# provider's pace from the earliest moment; each more would import the metrics again itself.
-EARLY_FORKS = 1
+# How many attempts a host forks before the runs' metrics are imported. They keep the provider's
+# pace while the host imports the rest; each imports the metrics again itself, at its metrics.
+# One was not enough on issue 21's suite: its 25 requests were sent before the host had
+# imported the rest (a 1-3 s gap in the requests, docs/performance.md).
+EARLY_FORKS = 2
 _WAITING, _WARMING, _EARLY, _WARM = range(4)  # a host's phases: no executor yet, warming, early forks, warm
 
 
