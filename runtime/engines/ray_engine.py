@@ -4,12 +4,14 @@ Without `--ray-address`, helm-run starts a Ray instance on this machine and stop
 with one, it connects to that cluster and leaves it running.
 
 Runs execute on **hosts**: one Ray actor per node (or per run when runs ask for GPUs), holding
-the CPUs (`--ray-num-cpus` per run) and GPUs of as many concurrent runs as it has slots. A host
-imports and configures HELM once (`warm_up`: registries from helm-run, the runs' scenario,
-metric and client classes), then each run is one call of its `run` method (a Ray actor task),
-which forks a child of the warm host to execute it, as the local engine forks its workers from
-helm-run. Without hosts, every Ray worker paid HELM's imports itself (about 3 CPU seconds each,
-sklearn and scipy included) before its first run.
+the CPUs (`--ray-num-cpus` per run) and GPUs of as many concurrent runs as it has slots. The
+hosts are made as soon as Ray is up, while helm-run still builds the runs, and import HELM then;
+given the executor, a host configures HELM once and imports the runs' classes (`warm_up_first`:
+registries from helm-run, the runs' scenario, client and tokenizer; `warm_up`: their metrics),
+then each run is one call of its `run` method (a Ray actor task), which forks a child of the
+warm host to execute it, as the local engine forks its workers from helm-run (the first two
+before the metrics are in: `_Host`). Without hosts, every Ray worker paid HELM's imports itself
+(about 3 CPU seconds each, sklearn and scipy included) before its first run.
 
 Ray's own retries are off (`max_restarts=0`, `max_task_retries=0`): an attempt whose process
 dies (the forked child, or the host and its node) comes back as a failed attempt, and
