@@ -58,7 +58,7 @@ class Executor(Protocol):
     It may also have a `retryable(error)` method (is a failed attempt worth another, given its
     one-line error; see `retryable` below), a `warm_up()` method: engines whose workers are forked from a process
     other than the caller's (a Ray host) call it there once, before the first fork (and
-    `warm_up_first()` before it, if there is one, after which they may fork one worker); and a
+    `warm_up_first()` before it, if there is one, after which they may fork a few workers); and a
     `before_fork()` method, which the local engine calls once before it forks its workers. In a
     worker that starts cold (a Slurm job), `execute` calls `worker_ready()` once its start-up is
     over; until then (or its end) a Slurm-local job holds its slot of the start gate."""

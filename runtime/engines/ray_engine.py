@@ -137,7 +137,6 @@ class _Host:
             error = f"Ray task failed: {error}"
         return ok, duration, error
 
-
     def _set_signals(self) -> None:
         """In a child (its only thread is its main thread): the handlers its modules set."""
         import signal
@@ -317,7 +316,6 @@ class RayEngine(Engine):
             self._kill_hosts()
 
     def _add_host(self, k: int, node: str | None) -> None:
-        import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         # One thread more than runs: `configure` never waits behind runs waiting for it.
