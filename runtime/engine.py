@@ -57,7 +57,8 @@ class Executor(Protocol):
 
     It may also have a `retryable(error)` method (is a failed attempt worth another, given its
     one-line error; see `retryable` below), a `warm_up()` method: engines whose workers are forked from a process
-    other than the caller's (a Ray host) call it there once, before the first fork; and a
+    other than the caller's (a Ray host) call it there once, before the first fork (and
+    `warm_up_first()` before it, if there is one, after which they may fork a few workers); and a
     `before_fork()` method, which the local engine calls once before it forks its workers. In a
     worker that starts cold (a Slurm job), `execute` calls `worker_ready()` once its start-up is
     over; until then (or its end) a Slurm-local job holds its slot of the start gate."""
@@ -170,9 +171,10 @@ class Engine(ABC):
             usable = sum(n if key is None else min(n, self.max_per_provider) for key, n in per.items())
         return max(1, min(self.slots, usable)) if tasks else 0
 
-    def start_early(self) -> None:
+    def start_early(self, preload: Callable[[], None] | None = None) -> None:
         """Begin what takes long and needs no task yet (starting Ray), in the background, while
-        the caller still prepares the tasks. The caller then calls `release` in any case."""
+        the caller still prepares the tasks; workers started then may call `preload` (picklable)
+        before the executor is known. The caller then calls `release` in any case."""
 
     def release(self) -> None:
         """Stop what `start_early` began, if `run` did not (the caller stopped before running)."""

@@ -116,10 +116,21 @@ class HelmExecutor:
         log that cannot be opened is as unusable on the next attempt)."""
         return error_type(error) not in NOT_RETRIED
 
+    def warm_up_first(self) -> None:
+        """The part of `warm_up` that the runs need before their first request: the governor's
+        relay, HELM configured, the classes of `warm_first` (scenario, client, tokenizer) and
+        their SDKs, the Runner. A Ray host may fork one run after it, which then sends while the
+        host imports the rest (`warm_up`). Best effort, as `warm_up`."""
+        self._warm(self.warm_first)
+
     def warm_up(self) -> None:
         """Configure HELM and import the runs' classes once, in a process whose forked workers
         then start warm. Best effort: a failure here happens again, with its message, in the
-        run (its log); HELM's own messages go to the suite's warm-up log."""
+        run (its log); HELM's own messages go to the suite's warm-up log. After `warm_up_first`,
+        only the classes it left are imported."""
+        self._warm(self.warm)
+
+    def _warm(self, names: Sequence[str]) -> None:
         s = self.settings
         with redirect_output(os.path.join(log_dir(s), "warm-up.log")), gc_paused():
             try:
@@ -128,7 +139,7 @@ class HelmExecutor:
                 serve_forked_children(s.limits)
                 if not is_prepared():
                     prepare(s, self.registries)
-                import_classes(self.warm)
+                import_classes(names)
                 warm_sdks()
             except (HelmUnavailable, HelmSetupError):
                 pass

@@ -165,8 +165,9 @@ def helm_run(request: HelmRunRequest, console: Console, *, show: Show, warn: War
                     "error: helm-run needs crfm-helm, which is not installed in this environment.\n"
                     f"  = help: install it with: {helm_setup.INSTALL_HINT}\n"
                     "  = note: `helmc plan` and `helm-check` work without it.")
-    # 2-4. The engine's slow start (Ray) overlaps HELM's build; it is stopped in any case.
-    engine.start_early()
+    # 2-4. The engine's slow start (Ray, its hosts importing HELM) overlaps HELM's build; it is
+    # stopped in any case.
+    engine.start_early(preload=helm_setup.preload)
     try:
         return _build_and_execute(request, session, engine, plan, console, show=show, warn=warn, stop=stop,
                                   created=created, prices=prices)

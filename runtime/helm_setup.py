@@ -202,6 +202,19 @@ def prepare(settings: HelmSettings, registries: bytes | None = None) -> None:
                              f"(--plugins {' '.join(settings.catalog.plugins) or '(none)'})") from None
 
 
+def preload() -> None:
+    """In a process that will run HELM for helm-run but does not know its settings yet (a Ray
+    host, created as soon as Ray is up, while helm-run still builds the runs): import what
+    configuring HELM imports (`prepare`: HELM's helm.benchmark.run, which brings the Runner),
+    without configuring anything, as HELM's own helm_run imports it before it configures
+    logging. The executor's `warm_up` then pays only the configuration. Best effort: what
+    fails here fails again, with its message, in the warm-up or the run."""
+    try:
+        from helm.benchmark.run import import_user_plugins  # noqa: F401 - the import is the point
+    except Exception:  # noqa: BLE001 - HELM missing or broken on this host: said by the run
+        pass
+
+
 @contextlib.contextmanager
 def _helm_run_stack_room() -> Iterator[None]:
     """HELM reads its config files with yaml.safe_load, which recurses twice per nested level:

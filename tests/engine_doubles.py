@@ -143,3 +143,60 @@ class ConcurrentExecutor:
             t.start()
         for t in threads:
             t.join()
+
+
+def mark_process(marker_dir: str, what: str) -> None:
+    """Leave WHAT.PID in marker_dir: this process did WHAT (a Ray host's `preload`)."""
+    open(os.path.join(marker_dir, f"{what}.{os.getpid()}"), "w").close()
+
+
+@dataclass
+class WarmingExecutor:
+    """Warms up in two stages as HelmExecutor does (`warm_up_first`, then `warm_up`), each given
+    by `first` / `rest`, actions separated by commas: "ok", "raise" (it raises `warm-up broke in
+    STAGE`), "import:MODULE" (tests/signal_setter.py sets a SIGALRM handler as it is imported),
+    "wait:PATH" (it blocks until the file PATH exists: a test opens the gate). Each attempt writes
+    NAME.json: the stages that finished in the process it was forked from, its parent's pid,
+    whether signal_setter was imported before the run and the SIGALRM handler's name. A run
+    fails, with one line, when HELM would not be configured (`first` did not finish)."""
+
+    marker_dir: str
+    first: str = "ok"
+    rest: str = "ok"
+    warmed: list = None  # type: ignore[assignment]  # filled in the host, inherited by its children
+
+    def __post_init__(self) -> None:
+        if self.warmed is None:
+            self.warmed = []
+
+    def warm_up_first(self) -> None:
+        self._stage("first", self.first)
+
+    def warm_up(self) -> None:
+        self._stage("rest", self.rest)
+
+    def _stage(self, name: str, what: str) -> None:
+        import importlib
+
+        for action in what.split(","):
+            if action == "raise":
+                raise ValueError(f"warm-up broke in {name}")
+            if action.startswith("import:"):
+                importlib.import_module(action.removeprefix("import:"))
+            if action.startswith("wait:"):
+                while not os.path.exists(action.removeprefix("wait:")):
+                    time.sleep(0.01)
+        self.warmed.append(name)
+
+    def execute(self, task: Task) -> None:
+        import json
+        import sys
+
+        handler = signal.getsignal(signal.SIGALRM)
+        record = {"warmed": list(self.warmed), "parent": os.getppid(),
+                  "imported": "signal_setter" in sys.modules,
+                  "alarm": getattr(handler, "__qualname__", str(handler))}
+        with open(os.path.join(self.marker_dir, task.name + ".json"), "w") as f:
+            json.dump(record, f)
+        if "first" not in self.warmed:
+            raise RuntimeError("HELM is not configured in this worker (its warm-up failed)")

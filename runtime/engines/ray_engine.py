@@ -4,12 +4,14 @@ Without `--ray-address`, helm-run starts a Ray instance on this machine and stop
 with one, it connects to that cluster and leaves it running.
 
 Runs execute on **hosts**: one Ray actor per node (or per run when runs ask for GPUs), holding
-the CPUs (`--ray-num-cpus` per run) and GPUs of as many concurrent runs as it has slots. A host
-imports and configures HELM once (`warm_up`: registries from helm-run, the runs' scenario,
-metric and client classes), then each run is one call of its `run` method (a Ray actor task),
-which forks a child of the warm host to execute it, as the local engine forks its workers from
-helm-run. Without hosts, every Ray worker paid HELM's imports itself (about 3 CPU seconds each,
-sklearn and scipy included) before its first run.
+the CPUs (`--ray-num-cpus` per run) and GPUs of as many concurrent runs as it has slots. The
+hosts are made as soon as Ray is up, while helm-run still builds the runs, and import HELM then;
+given the executor, a host configures HELM once and imports the runs' classes (`warm_up_first`:
+registries from helm-run, the runs' scenario, client and tokenizer; `warm_up`: their metrics),
+then each run is one call of its `run` method (a Ray actor task), which forks a child of the
+warm host to execute it, as the local engine forks its workers from helm-run (the first two
+before the metrics are in: `_Host`). Without hosts, every Ray worker paid HELM's imports itself
+(about 3 CPU seconds each, sklearn and scipy included) before its first run.
 
 Ray's own retries are off (`max_restarts=0`, `max_task_retries=0`): an attempt whose process
 dies (the forked child, or the host and its node) comes back as a failed attempt, and
@@ -24,30 +26,161 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..engine import Done, Engine, Executor, Task
-from .remote import RemoteExecutor, enter, run_forked
+from .remote import RemoteExecutor, enter, enter_at, run_forked
 
 
 class _Host:
-    """A Ray actor that runs attempts in forked children of itself (see the module's doc)."""
+    """A Ray actor that runs attempts in forked children of itself (see the module's doc).
 
-    def __init__(self, remote: RemoteExecutor) -> None:
-        enter(remote)
-        warm_up = getattr(remote.executor, "warm_up", None)
-        if warm_up is not None:
+    Created as soon as Ray is up, before helm-run knows its executor (`RayEngine.start_early`):
+    it imports what configuring HELM imports at once (`preload`), while helm-run still builds
+    the runs. `configure` then hands it the executor, which it warms in a thread of its own
+    (`_warm`), and each attempt (`run`) waits for its turn to fork: the first attempts as soon as
+    the runs' pre-request classes are in (`warm_up_first`), the others once everything is
+    (`warm_up`). Those first runs (EARLY_FORKS) send while the host imports the rest (metrics:
+    scikit-learn, scipy, 2-3 s), and import those themselves when they reach their metrics; the
+    runs forked later inherit them. Forks happen only while the warming thread waits, never in
+    the middle of an import (a module lock held at a fork stays held in the child)."""
+
+    def __init__(self, cwd: str, watch_pid: int | None, preload: Callable[[], None] | None = None) -> None:
+        enter_at(cwd, watch_pid)
+        if preload is not None:
             try:
-                warm_up()
-            except Exception:  # noqa: BLE001 - best effort: the run says what is wrong, in its log
+                preload()
+            except Exception:  # noqa: BLE001 - best effort: the warm-up and the run say what is wrong
                 pass
-        self._remote = remote
+        self._remote: RemoteExecutor | None = None
+        self._signals: list[tuple[int, Any]] = []  # handlers the warm-up's imports set, for the children
+        self._turn = threading.Condition()
+        self._phase = _WAITING
+        self._early_left = EARLY_FORKS
+        self._asking = 0  # attempts waiting for their turn
+        self._forking = 0  # early forks under way
+
+    def configure(self, remote: RemoteExecutor) -> None:
+        """Take the executor and warm it in a thread of this host; returns at once."""
+        with self._turn:
+            if self._remote is not None:
+                return
+            enter(remote)  # helm-run's directory now, if it changed since this host was made
+            self._remote = remote
+            self._phase = _WARMING
+        threading.Thread(target=self._warm, name="helmc-host-warm-up", daemon=True).start()
+
+    def _warm(self) -> None:
+        assert self._remote is not None
+        executor = self._remote.executor
+        try:
+            first = getattr(executor, "warm_up_first", None)
+            if first is not None:
+                with _signals_recorded(self._signals):
+                    first()
+                self._let_early_forks_go()
+            warm_up = getattr(executor, "warm_up", None)
+            if warm_up is not None:
+                with _signals_recorded(self._signals):
+                    warm_up()
+        except BaseException:  # noqa: BLE001 - best effort: the run says what is wrong, in its log
+            pass
+        finally:
+            with self._turn:
+                self._phase = _WARM
+                self._turn.notify_all()
+
+    def _let_early_forks_go(self) -> None:
+        """Let the attempts already waiting fork now, up to EARLY_FORKS, and return once their
+        forks are over (none waiting: at once); attempts that come later wait for `_WARM`."""
+        with self._turn:
+            self._phase = _EARLY
+            self._turn.notify_all()
+            self._turn.wait_for(lambda: (self._early_left == 0 or self._asking == 0) and self._forking == 0)
+            self._phase = _WARMING
+
+    def _my_turn(self) -> bool:
+        """Wait until this attempt may fork; True if it forks early (before `warm_up`)."""
+        with self._turn:
+            self._asking += 1
+            try:
+                self._turn.wait_for(lambda: self._phase == _WARM or (self._phase == _EARLY and self._early_left > 0))
+            finally:
+                self._asking -= 1
+            if self._phase == _WARM:
+                return False
+            self._early_left -= 1
+            self._forking += 1
+            return True
+
+    def _forked(self) -> None:
+        with self._turn:
+            self._forking -= 1
+            self._turn.notify_all()
 
     def run(self, task: Task) -> tuple[bool, float | None, str | None]:
-        ok, duration, error = run_forked(self._remote, task)
+        early = self._my_turn()
+        assert self._remote is not None
+        told = False
+
+        def forked() -> None:  # once, even if the fork never came (the warming thread waits for it)
+            nonlocal told
+            if early and not told:
+                told = True
+                self._forked()
+
+        try:
+            ok, duration, error = run_forked(self._remote, task, forked=forked, in_child=self._set_signals)
+        finally:
+            forked()
         if duration is None:
             error = f"Ray task failed: {error}"
         return ok, duration, error
+
+    def _set_signals(self) -> None:
+        """In a child (its only thread is its main thread): the handlers its modules set."""
+        import signal
+
+        for signum, handler in self._signals:
+            try:
+                signal.signal(signum, handler)
+            except (OSError, ValueError, TypeError):  # as the import itself would have failed
+                pass
+
+
+@contextlib.contextmanager
+def _signals_recorded(into: list[tuple[int, Any]]) -> Iterator[None]:
+    """Python sets signal handlers from the main thread only, and some modules set one as they
+    are imported (HELM's code metrics: SIGALRM, for their time limits): imported in the host's
+    warm-up thread, they would fail to import, and every run would import them again itself.
+    Here such a call from this thread is recorded instead (it answers the handler in place), and
+    the host's children set the handlers as they start (`_Host._set_signals`): they run the
+    HELM code; the host runs none."""
+    import signal
+
+    real = signal.signal
+    me = threading.get_ident()
+
+    def record(signum: Any, handler: Any) -> Any:
+        if threading.get_ident() != me or threading.current_thread() is threading.main_thread():
+            return real(signum, handler)
+        into.append((signum, handler))
+        return signal.getsignal(signum)
+
+    signal.signal = record  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        me = -1  # a module that kept this function calls the real one from now on
+        signal.signal = real  # type: ignore[assignment]
+
+
+# How many attempts a host forks before the runs' metrics are imported. They keep the provider's
+# pace while the host imports the rest; each imports the metrics again itself, at its metrics.
+# One was not enough on issue 21's suite: its 25 requests were sent before the host had
+# imported the rest (a 1-3 s gap in the requests, docs/performance.md).
+EARLY_FORKS = 2
+_WAITING, _WARMING, _EARLY, _WARM = range(4)  # a host's phases: no executor yet, warming, early forks, warm
 
 
 def host_sizes(slots: int, num_cpus: float, num_gpus: float,
@@ -101,6 +234,8 @@ class RayEngine(Engine):
         self._refs: dict[Any, int] = {}
         self._hosts: list[Any] = []  # the actor handles
         self._options: list[dict[str, Any]] = []  # each host's actor options
+        self._sizes: list[tuple[int, str | None]] = []  # each host's slots and node, as host_sizes gave them
+        self._preload: Callable[[], None] | None = None  # start_early's, for every host made
         self._host_of: list[int] = []  # slot -> host
         self._running: dict[int, Any] = {}  # slot -> the host handle its attempt was given to
         self._keeper: threading.Thread | None = None  # start_early's thread
@@ -142,16 +277,19 @@ class RayEngine(Engine):
             )
         self._started_ray = True
 
-    def start_early(self) -> None:
-        """Start Ray (about 3 s on 2 cores) while helm-run builds the RunSpecs. In a thread that
-        lives until `_close`: Ray's daemons (GCS, raylet) are started with PR_SET_PDEATHSIG,
-        which fires when the *thread* that started them ends."""
+    def start_early(self, preload: Callable[[], None] | None = None) -> None:
+        """Start Ray (about 3 s on 2 cores) while helm-run builds the RunSpecs, then the hosts,
+        for `--parallel-runs` slots, which run `preload` at once (HELM's imports) while helm-run
+        still works. In a thread that lives until `_close`: Ray's daemons (GCS, raylet) are
+        started with PR_SET_PDEATHSIG, which fires when the *thread* that started them ends."""
         if self._keeper is not None:
             return
+        self._preload = preload
 
         def keep() -> None:
             try:
                 self._init(self.slots)
+                self._start_hosts(self.slots)
             except BaseException as e:  # noqa: BLE001 - raised again by _open, in the caller's thread
                 self._init_error = e
             finally:
@@ -165,9 +303,38 @@ class RayEngine(Engine):
         if self._keeper is not None:
             self._close()
 
+    def _start_hosts(self, slots: int) -> None:
+        """Create the hosts for `slots` runs at once (`.remote()` does not wait for them). Best
+        effort: without them, `_open` creates them."""
+        import ray
+
+        try:
+            self._host_cls = ray.remote(_Host)
+            for k, node in host_sizes(slots, self.num_cpus, self.num_gpus, ray.nodes()):
+                self._add_host(k, node)
+        except Exception:  # noqa: BLE001 - _open tries again, and raises what it meets
+            self._kill_hosts()
+
+    def _add_host(self, k: int, node: str | None) -> None:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        # One thread more than runs: `configure` never waits behind runs waiting for it.
+        options: dict[str, Any] = dict(
+            num_cpus=k * self.num_cpus, num_gpus=k * self.num_gpus, max_concurrency=k + 1,
+            max_restarts=0, max_task_retries=0,
+        )
+        if node is not None:  # soft: if that node is gone, Ray places it elsewhere
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=True)
+        self._hosts.append(self._new_host(options))
+        self._options.append(options)
+        self._sizes.append((k, node))
+
+    def _new_host(self, options: dict[str, Any]) -> Any:
+        return self._host_cls.options(**options).remote(
+            os.getcwd(), os.getpid() if self._started_ray else None, self._preload)
+
     def _open(self, executor: Executor, slots: int) -> None:
         import ray
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         if self._keeper is not None:
             self._ready.wait()
@@ -177,30 +344,39 @@ class RayEngine(Engine):
             self._init(slots)
         self._remote = ray.put(RemoteExecutor(executor, os.getcwd(), os.getpid() if self._started_ray else None))
         self._host_cls = ray.remote(_Host)
-        self._hosts, self._options, self._host_of, self._running, self._refs = [], [], [], {}, {}
-        for k, node in host_sizes(slots, self.num_cpus, self.num_gpus, ray.nodes()):
-            options: dict[str, Any] = dict(
-                num_cpus=k * self.num_cpus, num_gpus=k * self.num_gpus, max_concurrency=k,
-                max_restarts=0, max_task_retries=0,
-            )
-            if node is not None:  # soft: if that node is gone, Ray places it elsewhere
-                options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=True)
-            self._host_of += [len(self._hosts)] * k
+        self._host_of, self._running, self._refs = [], {}, {}
+        self._fit_hosts(host_sizes(slots, self.num_cpus, self.num_gpus, ray.nodes()))
+        for h, host in enumerate(self._hosts):
+            self._host_of += [h] * self._sizes[h][0]
+            host.configure.remote(self._remote)
+
+    def _fit_hosts(self, wanted: list[tuple[int, str | None]]) -> None:
+        """Keep the hosts start_early made that these runs want (a host on the same node, of the
+        same size; on helm-run's own instance, whose CPUs are the suite's alone, one at least as
+        large), end the others and make what is missing."""
+        early = list(zip(self._hosts, self._options, self._sizes))
+        self._hosts, self._options, self._sizes = [], [], []
+        for k, node in wanted:
+            fit = next((i for i, (_, _, (k0, n0)) in enumerate(early)
+                        if n0 == node and (k0 == k or (self._started_ray and k0 > k))), None)
+            if fit is None:
+                self._add_host(k, node)
+                continue
+            host, options, _ = early.pop(fit)
+            self._hosts.append(host)
             self._options.append(options)
-            self._hosts.append(self._host_cls.options(**options).remote(self._remote))
+            self._sizes.append((k, node))  # the slots it is given (a larger host holds them)
+        for host, _, _ in early:
+            _kill(host)
 
     def _replace_host(self, slot: int) -> None:
         """The host that ran this slot's attempt died: the next attempts go to a new one."""
-        import ray
-
         h = self._host_of[slot]
         dead = self._running.get(slot)
         if dead is not None and self._hosts[h] is dead:
-            try:
-                ray.kill(dead, no_restart=True)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
-            self._hosts[h] = self._host_cls.options(**self._options[h]).remote(self._remote)
+            _kill(dead)
+            self._hosts[h] = self._new_host(self._options[h])
+            self._hosts[h].configure.remote(self._remote)
 
     def _submit(self, batch: list[tuple[int, Task]]) -> None:
         for slot, task in batch:
@@ -234,15 +410,11 @@ class RayEngine(Engine):
         try:
             import ray
 
-            # Runs still going (interrupted) stop with their host: its children watch it.
-            for host in self._hosts:
-                try:
-                    ray.kill(host, no_restart=True)
-                except Exception:  # noqa: BLE001 - already gone, or the cluster is
-                    pass
-            self._hosts, self._options, self._host_of, self._running, self._refs = [], [], [], {}, {}
             if self._keeper is not None:
-                self._ready.wait()
+                self._ready.wait()  # the keeper no longer makes hosts
+            # Runs still going (interrupted) stop with their host: its children watch it.
+            self._kill_hosts()
+            self._host_of, self._running, self._refs = [], {}, {}
             if self._started_ray:
                 if self._node is None:
                     _kill_autoscaler_monitor()
@@ -259,8 +431,22 @@ class RayEngine(Engine):
                 self._keeper.join(timeout=5)
                 self._keeper = None
 
+    def _kill_hosts(self) -> None:
+        for host in self._hosts:
+            _kill(host)
+        self._hosts, self._options, self._sizes = [], [], []
+
     def worker_label(self, slot: int) -> str:
         return f"ray task {slot + 1}"
+
+
+def _kill(host: Any) -> None:
+    import ray
+
+    try:
+        ray.kill(host, no_restart=True)
+    except Exception:  # noqa: BLE001 - already gone, or the cluster is
+        pass
 
 
 OBJECT_STORE_BYTES = 80 * 1024 * 1024  # runs pass little through Ray: their outputs go to files

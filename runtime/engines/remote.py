@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from ..engine import Executor, Task, execute_timed, freeze_before_fork, when_worker_ready, worker_ready
 from ..interrupts import forking
@@ -112,12 +113,17 @@ def _watch(pid: int, interval: float = 0.5) -> None:
 def enter(remote: RemoteExecutor) -> None:
     """Make this worker process stand where helm-run stands (its directory, its `python -m`
     path) and stop with it."""
-    if remote.watch_pid is not None:
-        _watch(remote.watch_pid)
-    if os.path.isdir(remote.cwd) and os.getcwd() != remote.cwd:
-        os.chdir(remote.cwd)
-    if remote.cwd not in sys.path:
-        sys.path.insert(0, remote.cwd)  # as `python -m` in the submitting directory would have it
+    enter_at(remote.cwd, remote.watch_pid)
+
+
+def enter_at(cwd: str, watch_pid: int | None) -> None:
+    """`enter`, before the executor is known (a Ray host created as soon as Ray is up)."""
+    if watch_pid is not None:
+        _watch(watch_pid)
+    if os.path.isdir(cwd) and os.getcwd() != cwd:
+        os.chdir(cwd)
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)  # as `python -m` in the submitting directory would have it
 
 
 def run_remote(remote: RemoteExecutor, task: Task) -> tuple[bool, float, str | None]:
@@ -140,23 +146,32 @@ def run_remote(remote: RemoteExecutor, task: Task) -> tuple[bool, float, str | N
         worker_ready()  # an executor that never said it was ready (failed before) frees it here
 
 
-def run_forked(remote: RemoteExecutor, task: Task) -> tuple[bool, float | None, str | None]:
+def run_forked(remote: RemoteExecutor, task: Task, forked: Callable[[], None] | None = None,
+               in_child: Callable[[], None] | None = None) -> tuple[bool, float | None, str | None]:
     """Run a task in a child forked from this process (a warm host: HELM already imported and
     configured), as the local engine's workers are forked from helm-run. Returns what
     execute_timed returns, or (False, None, why) when the child died without a result
-    (SIGKILL, OOM killer). The child stops when this process or helm-run is gone.
+    (SIGKILL, OOM killer). The child stops when this process or helm-run is gone. `forked` is
+    called in this process once the fork is over (done or failed), before the child ends;
+    `in_child` first thing in the child.
 
     This process may have threads (a Ray worker's): the child uses none of them; it gets fresh
     standard streams (a lock that another thread held at the fork stays held in the child)."""
     r, w = os.pipe()
     host = os.getpid()
     freeze_before_fork()
-    with forking():
-        pid = os.fork()
+    try:
+        with forking():
+            pid = os.fork()
+    finally:
+        if forked is not None and os.getpid() == host:
+            forked()
     if pid == 0:  # the child: run, send the result, leave without any cleanup of the host's
         code = 1
         try:
             os.close(r)
+            if in_child is not None:
+                in_child()
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # helm-run alone decides what Ctrl-C does
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             sys.stdout = open(1, "w", buffering=1, closefd=False, errors="backslashreplace")

@@ -406,6 +406,263 @@ def test_ray_hosts_fill_each_node_as_far_as_its_cpus_hold():
     assert host_sizes(2, 1.0, 1.0, nodes) == [(1, None), (1, None)]  # a GPU run sees its own GPUs
 
 
+# ------------------------------------------------------------------------------ ray hosts: made early, warmed in two stages
+
+
+def _wait_for(predicate, what: str, timeout: float = 120.0) -> None:
+    """Poll until `predicate()` holds; fail naming `what` after `timeout` (a hang, not a speed)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        time.sleep(0.02)
+
+
+def _records(tmp_path) -> dict[str, dict]:
+    import json
+
+    return {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("*.json")}
+
+
+@pytest.mark.helm
+@pytest.mark.parametrize("tasks", [1, 2])
+def test_ray_hosts_are_made_before_the_executor_and_run_its_attempts(tmp_path, importable_doubles, tasks):
+    """start_early makes the host (it runs `preload`) before helm-run has any executor; the runs
+    then fork from that very host, also when there are fewer runs than --parallel-runs. Runs
+    forked once its warm-up is over inherit what it imported, and the signal handler that an
+    import set in its warm-up thread (HELM's code metrics set SIGALRM's); at most one forked
+    before, once the first stage was over."""
+    import functools
+
+    import ray
+
+    from engine_doubles import WarmingExecutor, mark_process
+    from helmc.runtime.engines.ray_engine import EARLY_FORKS, RayEngine
+
+    engine = RayEngine(2, tick_interval=0.05)
+    try:
+        engine.start_early(preload=functools.partial(mark_process, str(tmp_path), "preload"))
+        _wait_for(lambda: list(tmp_path.glob("preload.*")), "the host's preload")
+        hosts = {int(p.suffix[1:]) for p in tmp_path.glob("preload.*")}
+        events: list = []
+        names = [f"r{i}" for i in range(tasks)]
+        engine.run([Task(n, b"") for n in names], WarmingExecutor(str(tmp_path), rest="import:signal_setter"),
+                   events.append)
+    finally:
+        engine.release()
+        if ray.is_initialized():
+            ray.shutdown()
+    fin = _finals(events)
+    assert all(fin[n].ok for n in names), fin
+    assert len(hosts) == 1 and {int(p.suffix[1:]) for p in tmp_path.glob("preload.*")} == hosts  # none made again
+    records = _records(tmp_path)
+    assert {r["parent"] for r in records.values()} == hosts
+    early = [r for r in records.values() if r["warmed"] == ["first"]]
+    warm = [r for r in records.values() if r["warmed"] == ["first", "rest"]]
+    assert len(early) + len(warm) == tasks and len(early) <= EARLY_FORKS
+    assert all(r["imported"] and r["alarm"] == "on_alarm" for r in warm), warm
+    assert all(not r["imported"] for r in early), early
+
+
+@pytest.mark.helm
+def test_ray_a_failed_warm_up_is_said_by_each_run(tmp_path, importable_doubles):
+    """A host whose warm-up raises lives on and runs the attempts; each run says, in one line,
+    what the executor met (HELM's: the configuration's error again, in the run's log)."""
+    import ray
+
+    from engine_doubles import WarmingExecutor
+    from helmc.runtime.engines.ray_engine import RayEngine
+
+    try:
+        events: list = []
+        RayEngine(2, tick_interval=0.05).run([Task("a", b""), Task("b", b"")],
+                                             WarmingExecutor(str(tmp_path), first="raise"), events.append)
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+    fin = _finals(events)
+    assert set(fin) == {"a", "b"}
+    for e in fin.values():
+        assert not e.ok and e.error == "RuntimeError: HELM is not configured in this worker (its warm-up failed)"
+
+
+def _host_in_process(tmp_path, executor):
+    """A Ray host's logic without Ray: the actor class is a plain class; its forks fork this
+    process (the children write a file and _exit)."""
+    from helmc.runtime.engines.ray_engine import _Host
+    from helmc.runtime.engines.remote import RemoteExecutor
+
+    host = _Host(str(tmp_path), None)
+    host.configure(RemoteExecutor(executor, os.getcwd()))
+    return host
+
+
+@pytest.fixture
+def unfreeze_after(monkeypatch):
+    """run_forked freezes this process's objects before each fork (gc.freeze): undone after.
+    And tests/signal_setter.py is imported afresh (its handler is set as it is imported)."""
+    import gc
+
+    monkeypatch.delitem(sys.modules, "signal_setter", raising=False)
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.parametrize("waiting", [1, 3, 5])
+def test_a_host_lets_its_early_attempts_fork_before_its_warm_up_ends(tmp_path, unfreeze_after, waiting):
+    """Attempts waiting when the first stage ends: EARLY_FORKS of them fork then (they send
+    while the host imports the rest), the others only once the whole warm-up is over, and
+    those get what it imported and the signal handlers its imports set."""
+    import threading
+
+    from engine_doubles import WarmingExecutor
+    from helmc.runtime.engines.ray_engine import EARLY_FORKS
+
+    gates = tmp_path / "gates"
+    gates.mkdir()
+    (tmp_path / "out").mkdir()
+    executor = WarmingExecutor(str(tmp_path / "out"), first=f"wait:{gates / 'first'}",
+                               rest=f"import:signal_setter,wait:{gates / 'rest'}")
+    host = _host_in_process(tmp_path, executor)
+    results: dict = {}
+    threads = [threading.Thread(target=lambda n=n: results.__setitem__(n, host.run(Task(n, b""))))
+               for n in map(str, range(waiting))]
+    for t in threads:
+        t.start()
+    _wait_for(lambda: host._asking == waiting, "every attempt to ask for its turn")
+    assert not list((tmp_path / "out").iterdir())  # nothing forks before the first stage is over
+    (gates / "first").touch()
+    _wait_for(lambda: len(results) >= min(waiting, EARLY_FORKS), "the early attempts' end")
+    early = set(results)
+    assert len(early) == min(waiting, EARLY_FORKS)
+    # only they ran, after the first stage; the others wait for the rest
+    assert {n: r["warmed"] for n, r in _records(tmp_path / "out").items()} == {n: ["first"] for n in early}
+    (gates / "rest").touch()
+    for t in threads:
+        t.join(timeout=120)
+    assert all(ok for ok, _, _ in results.values()), results
+    records = _records(tmp_path / "out")
+    for n, r in records.items():
+        if n not in early:
+            assert r["warmed"] == ["first", "rest"] and r["imported"] and r["alarm"] == "on_alarm", r
+
+
+@pytest.mark.parametrize("first,rest", [("raise", "ok"), ("raise", "raise"), ("ok", "raise")])
+def test_a_host_whose_warm_up_raises_still_runs_each_attempt(tmp_path, unfreeze_after, first, rest):
+    """Whichever stage raises, every attempt forks and ends; a run that needs what failed says
+    so itself, in one line (no traceback, no dead host)."""
+    import threading
+
+    from engine_doubles import WarmingExecutor
+
+    host = _host_in_process(tmp_path, WarmingExecutor(str(tmp_path), first=first, rest=rest))
+    results: dict = {}
+    threads = [threading.Thread(target=lambda n=n: results.__setitem__(n, host.run(Task(n, b""))))
+               for n in "abc"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert set(results) == set("abc")
+    for ok, duration, error in results.values():
+        assert duration is not None  # the child ran and answered: the host did not die
+        if first == "raise":
+            assert not ok and error == "RuntimeError: HELM is not configured in this worker (its warm-up failed)"
+        else:
+            assert ok and error is None
+
+
+@pytest.mark.parametrize("signum", ["SIGALRM", "SIGUSR1", "SIGUSR2", "SIGTERM"])
+def test_a_handler_set_by_an_import_off_the_main_thread_reaches_the_children(signum, unfreeze_after, tmp_path):
+    """Python refuses signal.signal outside the main thread; a host's warm-up thread records
+    such a call instead (it answers the handler in place), the host's own handler stays, and a
+    forked child sets it as it starts. Afterwards the real function is back."""
+    import signal
+    import threading
+
+    from helmc.runtime.engines.ray_engine import _Host, _signals_recorded
+
+    sig = getattr(signal, signum)
+    before = signal.getsignal(sig)
+
+    def handler(s, f):  # noqa: ANN001
+        pass
+
+    host = _Host(str(tmp_path), None)
+    answers: list = []
+
+    def in_thread() -> None:
+        with _signals_recorded(host._signals):
+            answers.append(signal.signal(sig, handler))
+
+    t = threading.Thread(target=in_thread)
+    t.start()
+    t.join()
+    assert answers == [before] and signal.getsignal(sig) is before and host._signals == [(sig, handler)]
+    pid = os.fork()
+    if pid == 0:
+        host._set_signals()
+        os._exit(0 if signal.getsignal(sig) is handler else 1)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    failed: list = []
+
+    def after() -> None:
+        try:
+            signal.signal(sig, handler)
+        except ValueError as e:
+            failed.append(e)
+
+    t = threading.Thread(target=after)
+    t.start()
+    t.join()
+    assert len(failed) == 1 and signal.getsignal(sig) is before
+
+
+# (slots, node): Ray's node ids are 56 hex digits; None is a host left to Ray's scheduler
+_SIZES = st.lists(st.tuples(st.integers(1, 4), st.sampled_from(["a" * 56, "b" * 56, None])), max_size=5)
+
+
+@given(early=_SIZES, wanted=_SIZES, private=st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_the_hosts_made_early_are_kept_where_they_fit_and_ended_elsewhere(early, wanted, private):
+    """_open keeps a host start_early made for a wanted (slots, node) when it is on that node and
+    of that size (on helm-run's own instance, at least that size: its CPUs are the suite's),
+    ends every other one, and makes what is missing; the hosts end up as wanted."""
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    from helmc.runtime.engines import ray_engine
+    from helmc.runtime.engines.ray_engine import RayEngine
+
+    made: list = []
+    killed: list = []
+
+    class Engine(RayEngine):
+        def _new_host(self, options):
+            made.append(object())
+            return made[-1]
+
+    engine = Engine(8)
+    engine._started_ray = private
+    for k, node in early:
+        engine._add_host(k, node)
+    before = list(zip(engine._hosts, engine._sizes))
+    real_kill, ray_engine._kill = ray_engine._kill, killed.append
+    try:
+        engine._fit_hosts(wanted)
+    finally:
+        ray_engine._kill = real_kill
+    assert engine._sizes == wanted and len(engine._hosts) == len(wanted) == len(engine._options)
+    size_of = dict((id(h), s) for h, s in before)
+    kept = [h for h in engine._hosts if id(h) in size_of]
+    assert len({id(h) for h in kept}) == len(kept)  # none given twice
+    for h, (k, node) in zip(engine._hosts, wanted):
+        if id(h) in size_of:
+            k0, n0 = size_of[id(h)]
+            assert n0 == node and (k0 == k or (private and k0 > k))
+    assert {id(h) for h in killed} == set(size_of) - {id(h) for h in kept}  # every other one ended
+    assert len(made) == len(early) + len(wanted) - len(kept)
+
+
 @pytest.mark.helm
 def test_slurm_engine_with_submitit_local_executor(tmp_path, importable_doubles):
     from helmc.runtime.engines.slurm_engine import SlurmEngine
