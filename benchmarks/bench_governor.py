@@ -8,10 +8,11 @@ shared) and a fresh output folder.
 For each: wall time (process start to exit), the requests the API saw, how many it answered
 429, the time from its first request to its last, and the runs completed. The floor is
 answered requests / RATE. `rerun` runs helmc's suite a second time on the same prod_env: with
-the request cache shared by the workers it sends 0 requests.
+the request cache shared by the workers it sends 0 requests; `ray-rerun` and `slurm-rerun` do
+the same on those engines, after the contender before them (e.g. `ray ray-rerun`).
 
     python benchmarks/bench_governor.py [--runs 8] [-m 10] [--rate 10] [--parallel 8]
-        [--contenders helm p8 p8-limit rerun ray-limit slurm-limit]
+        [--contenders helm p8 p8-limit rerun ray-limit slurm-limit ray ray-rerun slurm slurm-rerun]
 """
 
 from __future__ import annotations
@@ -42,13 +43,18 @@ def contender(name: str, parallel: int, rate: float) -> list[str]:
         "rerun": OURS + ["--parallel-runs", str(parallel), "--fresh"],
         "ray-limit": OURS + ["--engine", "ray", "--parallel-runs", str(parallel)] + limit,
         "slurm-limit": OURS + ["--engine", "slurm", "--slurm-cluster", "local", "--parallel-runs", str(parallel)] + limit,
+        "ray": OURS + ["--engine", "ray", "--parallel-runs", str(parallel)],
+        "slurm": OURS + ["--engine", "slurm", "--slurm-cluster", "local", "--parallel-runs", str(parallel)],
+        # The suite again over the request cache of the contender before it, on that engine.
+        "ray-rerun": OURS + ["--engine", "ray", "--parallel-runs", str(parallel), "--fresh"],
+        "slurm-rerun": OURS + ["--engine", "slurm", "--slurm-cluster", "local", "--parallel-runs", str(parallel), "--fresh"],
     }[name]
 
 
 def run(name: str, a: argparse.Namespace, workdir: str) -> dict:
     with RigServer(rate=a.rate) as rig:
         pe = os.path.join(workdir, "pe")
-        if name != "rerun":  # rerun: the prod_env (and its request cache) of the run before
+        if not name.endswith("rerun"):  # a rerun: the prod_env (and its request cache) of the run before
             shutil.rmtree(pe, ignore_errors=True)
             shutil.rmtree(os.path.join(workdir, "out"), ignore_errors=True)
         write_prod_env(pe, rig.base_url)
