@@ -48,7 +48,7 @@ class MObject:
 if TYPE_CHECKING:
     from lark import Token
 
-Piece = Union["Token", MObject, HArray]
+Piece = Union["Token", "Tok", MObject, HArray]
 
 
 class Tok(str):

@@ -353,20 +353,13 @@ class _Reader:
             i += 1
             while toks[i] == "NL":
                 i += 1
-            kind = toks[i]
-            if (kind == "STRING" or kind == "UNQUOTED") and toks[i + 1] not in _CONCATENATING:
-                # Most values: one token, built here as _value builds it (a tenth of the
-                # reading time went to the calls); a quoted string without escapes directly.
+            if toks[i] == "STRING" and toks[i + 1] not in _CONCATENATING and "\\" not in self.texts[i]:
+                # Most values: a quoted string without escapes, built here as Builder.leaf builds
+                # it (a tenth of the reading time went to the calls); any other value: _value.
                 text = self.texts[i]
-                value_start = self.starts[i]
-                value_end = value_start + len(text)
-                if kind == "STRING" and "\\" not in text:
-                    leaf: HValue = HString(text[1:-1], Span(source, value_start, value_end), True, None)
-                elif text[0] == "'":
-                    raise _GiveUp  # single quotes: the builder's HC0111 on the Lark path
-                else:
-                    leaf = self.builder.leaf(kind, text, value_start, value_end)
+                value_end = self.starts[i] + len(text)
                 self.i = i + 1
+                leaf = HString(text[1:-1], Span(source, self.starts[i], value_end), True, None)
                 return HField(key, key_span, leaf, Span(source, start, value_end))
             self.i = i
             obj = self._value()
