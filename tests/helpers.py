@@ -81,3 +81,26 @@ def bind_socket(path: Path) -> None:
             sock.bind(path.name)
     finally:
         os.chdir(here)
+
+
+# What the tests put where a regular file (or a folder) is expected: plant_special's kinds.
+SPECIAL_KINDS = ("fifo", "socket", "chardev", "loop", "dangling", "folder")
+
+
+def plant_special(path: Path, kind: str) -> None:
+    """One of SPECIAL_KINDS at `path`: a FIFO, a Unix socket, a symbolic link to a character
+    device (/dev/zero: endless when read), one to itself (ELOOP), one to nothing, a folder."""
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        bind_socket(path)
+    elif kind == "chardev":
+        path.symlink_to("/dev/zero")
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    elif kind == "dangling":
+        path.symlink_to("nowhere")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        raise ValueError(f"no special kind {kind!r}")

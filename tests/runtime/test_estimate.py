@@ -18,6 +18,8 @@ from helmc.runtime.budget import Budget, check_budget
 from helmc.runtime.estimate import (RunEstimate, bound, cache_key, genai_price, genai_prices_meanwhile, price_runs,
                                     remembered_genai_price, totals_json)
 
+from helpers import SPECIAL_KINDS, plant_special
+
 names = st.from_regex(r"[a-z][a-z0-9_-]{0,8}/[a-z][a-z0-9._-]{0,12}", fullmatch=True)
 prices = st.floats(min_value=0, max_value=1000, allow_nan=False, allow_infinity=False)
 
@@ -289,14 +291,8 @@ def _gz(obj) -> bytes:
 def _damage(path, kind: str) -> None:
     import gzip
 
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "folder":
-        os.mkdir(path)
-    elif kind == "device":
-        os.symlink("/dev/zero", path)
-    elif kind == "loop":
-        os.symlink(os.path.basename(path), path)
+    if kind in SPECIAL_KINDS:
+        plant_special(path, kind)
     elif kind == "random":
         path.write_bytes(os.urandom(200))
     elif kind == "truncated":
@@ -324,7 +320,7 @@ def kind_shapes() -> dict:
     }
 
 
-DAMAGE = ["fifo", "folder", "device", "loop", "random", "truncated", "bomb", "not-json", "deep-json", *kind_shapes()]
+DAMAGE = ["fifo", "folder", "chardev", "loop", "random", "truncated", "bomb", "not-json", "deep-json", *kind_shapes()]
 
 
 @pytest.mark.parametrize("kind", DAMAGE)
@@ -357,7 +353,7 @@ def test_a_memo_reads_back_as_written(tmp_path, memo, plan):
     assert estimate._load_memo(path, plan=not plan) is None  # each kind only where it belongs
 
 
-@pytest.mark.parametrize("kind", ["fifo", "folder", "device", "loop", "dangling", "regular"])
+@pytest.mark.parametrize("kind", ["fifo", "folder", "chardev", "loop", "dangling", "regular"])
 def test_helms_request_cache_is_read_only_when_it_is_a_regular_file(tmp_path, kind):
     """Cached requests are counted from HELM's SQLite cache; SQLite waits for ever on a FIFO
     there (the estimate hung): anything but a regular file is said, at once, and not counted."""
@@ -377,8 +373,6 @@ def test_helms_request_cache_is_read_only_when_it_is_a_regular_file(tmp_path, ki
         con.execute('INSERT INTO "unnamed" VALUES (?, ?)', ("k1", b"{}"))
         con.commit()
         con.close()
-    elif kind == "dangling":
-        path.symlink_to("nowhere")
     else:
         _damage(path, kind)
     settings = HelmSettings(catalog=UserAdditions(local_path=str(tmp_path / "pe")))

@@ -64,24 +64,17 @@ import subprocess
 import sys
 import threading
 
-from helpers import bind_socket
+from helpers import plant_special
 
 HELMC = [sys.executable, "-m", "helmc"]
 CONF = 'entries: [\n  {description: "simple1:model=simple/model1",   priority: 1}\n]\n'  # fmt changes it
 BOM_CONF = "\ufeff" + CONF  # --fix removes the byte order mark
 
 
-def _plant(path, kind: str) -> None:
-    if kind == "fifo":
-        os.mkfifo(path)
-    else:
-        bind_socket(path)
-
-
 @pytest.mark.parametrize("kind,says", [("fifo", "nobody reads"), ("socket", "a socket")])
 def test_a_fifo_nobody_reads_or_a_socket_is_refused_at_once(tmp_path, kind, says) -> None:
     target = tmp_path / "out"
-    _plant(target, kind)
+    plant_special(target, kind)
     got: list[BaseException] = []
 
     def write() -> None:
@@ -122,7 +115,7 @@ def _run(argv, cwd, timeout=60, user=None):
 def test_commands_refuse_a_fifo_or_socket_as_output_with_the_path(tmp_path, name, kind) -> None:
     argv, _, _ = WRITERS[name]
     (tmp_path / "ok.conf").write_text(CONF)
-    _plant(tmp_path / "report", kind)
+    plant_special(tmp_path / "report", kind)
     r = _run([a.replace("{f}", "report") for a in argv], tmp_path)
     out = r.stdout + r.stderr
     assert r.returncode == 2 and "cannot write `report`" in out and "Traceback" not in out, out

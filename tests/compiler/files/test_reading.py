@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import HELM_INSTALLED
-from helpers import bind_socket
+from helpers import plant_special
 from helmc.compiler.syntax.config_yaml import MAX_YAML_DEPTH, load_yaml, read_yaml
 from helmc.compiler.diagnostics import DiagnosticSink
 from helmc.compiler.files.reading import MAX_INPUT_BYTES
@@ -54,21 +54,11 @@ APPEND_KINDS = ("fifo", "socket", "chardev", "loop", "folder")  # appended to, n
 def plant(path: Path, kind: str, limit: int) -> None:
     """Put a `kind` in place of the file at `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "socket":
-        bind_socket(path)
-    elif kind == "chardev":
-        path.symlink_to("/dev/zero")
-    elif kind == "loop":
-        path.symlink_to(path.name)  # itself: ELOOP
-    elif kind == "folder":
-        path.mkdir()
-    elif kind == "oversized":
+    if kind == "oversized":
         with open(path, "wb") as f:
             f.truncate(limit + 1)  # sparse: no disk, no time
-    else:  # pragma: no cover
-        raise AssertionError(kind)
+    else:
+        plant_special(path, kind)
 
 
 @dataclass(frozen=True)

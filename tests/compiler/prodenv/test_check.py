@@ -16,7 +16,7 @@ from helmc.compiler.prodenv import check as prodenv
 from helmc.compiler.syntax.config_yaml import read_yaml
 from helmc.compiler.diagnostics import DiagnosticSink
 from helmc.compiler.source import SourceFile
-from helpers import bind_socket, run_cli
+from helpers import plant_special, run_cli
 
 LAB = Path(__file__).resolve().parents[2] / "data" / "prodenv_lab"
 
@@ -242,21 +242,11 @@ def test_a_class_of_the_labs_own_is_found_or_warned(lab: Path) -> None:
 def _not_a_folder(path: Path, kind: str) -> None:
     if kind == "file":
         path.write_text("models: []\n")
-    elif kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "socket":
-        bind_socket(path)
-    elif kind == "device":
-        path.symlink_to("/dev/null")
-    elif kind == "loop":
-        path.symlink_to(path.name)
-    elif kind == "dangling":
-        path.symlink_to("nowhere")
-    else:  # pragma: no cover
-        raise AssertionError(kind)
+    else:
+        plant_special(path, kind)
 
 
-NOT_A_FOLDER = {"file": "is a file", "fifo": "named pipe (FIFO)", "socket": "a socket", "device": "character device",
+NOT_A_FOLDER = {"file": "is a file", "fifo": "named pipe (FIFO)", "socket": "a socket", "chardev": "character device",
                 "loop": "loops", "dangling": "broken symbolic link"}
 
 
