@@ -129,7 +129,7 @@ def render(d: Diagnostic) -> list[tuple[str, str]]:
         length = line_end - line_start
         for cut, group in _windows(here, length):
             # Only the window is sliced from the text: a line may be the whole 12 MB file.
-            stop = min(length, cut + _MAX_LINE) if length > _MAX_LINE else length
+            stop = min(length, cut + _MAX_LINE)  # a short line's window is all of it (cut 0)
             raw = source.text[line_start + cut : line_start + stop]
             if length > _MAX_LINE:
                 raw = ("…" if cut else "") + raw + ("…" if stop < length else "")
