@@ -20,7 +20,7 @@ from .syntax.frontend import conf_files_under, load_entries
 from .ir import Entry
 from .resolve.resolve import entry_identity, resolve_entries
 from .plan.plan import EntryRef, Plan, PlannedRun, PlanOptions
-from .plan.planner import Trace, build_plan, no_runs_diagnostic, validate_models_to_run
+from .plan.planner import Expanded, Row, Trace, expand_entries, no_runs_diagnostic, validate_models_to_run
 from .source import SourceFile, Span
 
 Purpose = Literal["check", "plan", "run"]
@@ -48,7 +48,12 @@ class Options:
 class Compiled:
     run_set: RunSet
     entries: tuple[Entry, ...]
-    plan: Plan | None  # None with --no-catalog, or when no catalog could be loaded
+    expanded: Expanded | None  # None with --no-catalog, or when no catalog could be loaded
+
+    @property
+    def plan(self) -> Plan | None:
+        """The Plan, made on first use: helm-check's checks read `expanded` and never ask."""
+        return self.expanded.plan() if self.expanded is not None else None
 
     def sources(self) -> dict[tuple[str, int], SourceFile]:
         """The inputs that the plan's SpanRefs point into, by (path, line_base): the text a
@@ -80,11 +85,11 @@ def compile_run_sets(
     for rs in run_sets:
         local = DiagnosticSink()
         entries = load_entries(list(rs.conf_paths), list(rs.run_entries), local, texts)
-        plan = None
+        expanded = None
         if catalog is not None:
-            plan = compile_entries(entries, catalog, options, local, purpose, traces=traces, given=rs.conf_paths)
+            expanded = compile_entries(entries, catalog, options, local, purpose, traces=traces, given=rs.conf_paths)
         sink.extend(local.items)
-        out.append(Compiled(rs, tuple(entries), plan))
+        out.append(Compiled(rs, tuple(entries), expanded))
     return out
 
 
@@ -97,7 +102,7 @@ def compile_entries(
     *,
     traces: list[Trace] | None = None,
     given: Sequence[str] = (),
-) -> Plan:
+) -> Expanded:
     """Resolution, planning and (for check and run) helm-run's verdict over one run set;
     `given`: its conf paths as the user named them, for an empty suite's note."""
     sel = options.selection
@@ -110,18 +115,18 @@ def compile_entries(
             # every model of every wildcard cost helm-check ~7 µs per run, 937k runs on HELM's
             # own conf files).
             sink.extend(refusal)
-            return Plan(runs=(), dropped=(), options=sel)
-    plan = build_plan(entries, catalog, sel, sink, traces=traces, resolved=resolved)
+            return Expanded(sel, [], [], [])
+    expanded = expand_entries(entries, catalog, sel, sink, traces=traces, resolved=resolved)
     del resolved  # 300 bytes an entry, not needed past the plan: off the peak that the checks below reach
-    report_duplicate_runs(plan, entries, sink)
+    report_duplicate_runs(expanded, entries, sink)
     if purpose != "run":  # helm-run reports them from the names HELM builds
-        report_name_clashes(plan, entries, sink)
+        report_name_clashes(expanded, entries, sink)
     if purpose == "plan":
-        if entries and not plan.runs:
-            sink.add(no_runs_diagnostic(plan, entries, given=given))
+        if entries and not expanded.has_runs:
+            sink.add(no_runs_diagnostic(expanded.plan(), entries, given=given))
     else:
-        helm_run_verdict(entries, plan, options, sink, given)
-    return plan
+        helm_run_verdict(entries, expanded, options, sink, given)
+    return expanded
 
 
 def name_clash(name: str, later: Span, earlier: Span | None, more: Sequence[str] = ()) -> Diagnostic:
@@ -154,34 +159,45 @@ def name_clash(name: str, later: Span, earlier: Span | None, more: Sequence[str]
     )
 
 
-def report_name_clashes(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
+def report_name_clashes(expanded: Expanded, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
     """HC0406 for each pair of entries whose planned runs share known run names (once per pair,
     naming the first shared name)."""
     spans = {_where(e): e.description.span for e in entries if e.description is not None}
-    first: dict[str, PlannedRun] = {}
-    last: dict[str, PlannedRun] = {}
-    for r in plan.runs:
-        if r.name is None or _where_ref(r.entry) not in spans:
+    first: dict[str, tuple[EntryRef, Row]] = {}
+    last: dict[str, tuple[EntryRef, Row]] = {}
+    for ref, exp in expanded.blocks:
+        if _where_ref(ref) not in spans:
             continue
-        if r.name not in first:
-            first[r.name] = r
-        elif not same_run(r, first[r.name]):
-            last[r.name] = r
+        for row in exp.rows:
+            name = row[4]
+            if name is None:
+                continue
+            earlier = first.get(name)
+            if earlier is None:
+                first[name] = (ref, row)
+            elif not _same_row(ref, row, *earlier):
+                last[name] = (ref, row)
     pairs: dict[tuple[EntryRef, EntryRef], list[str]] = {}
-    for name, later in last.items():
-        pairs.setdefault((later.entry, first[name].entry), []).append(name)
+    for name, (later, _) in last.items():
+        pairs.setdefault((later, first[name][0]), []).append(name)
     for (later_ref, earlier_ref), names in pairs.items():
         sink.add(name_clash(names[0], spans[_where_ref(later_ref)], spans[_where_ref(earlier_ref)], names[1:]))
 
 
-def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
+def _same_row(ref: EntryRef, row: Row, other_ref: EntryRef, other: Row) -> bool:
+    """same_run of two runs as Expansion rows: the entries of one text share their rows."""
+    return row is other or (row[5], row[1], row[2], row[3], ref.groups) == (
+        other[5], other[1], other[2], other[3], other_ref.groups)
+
+
+def report_duplicate_runs(expanded: Expanded, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
     """HC0401 on the plan, after every selection flag: an entry whose runs an earlier entry of
     another text already plans (`model=text` beside `model=openai/gpt2` once --models-to-run
     rewrites or filters the wildcard). Entries of one text got HC0401 from resolution already;
     once per pair of entries."""
     by_where = {_where(e): e for e in entries if e.description is not None}
-    # One run twice needs one ObjectSpec in two entries: plan.specs (one per ObjectSpec, not
-    # per run) finds them, and only runs of those specs get a full key (937,785 runs of HELM's
+    # One run twice needs one ObjectSpec in two entries: the specs (one per ObjectSpec, not
+    # per run) find them, and only runs of those specs get a full key (937,785 runs of HELM's
     # 46 conf files read together without --models-to-run: 8-10 s of keys for every run).
     # Entries of one text are resolution's HC0401 already: a spec they share is left out here.
     # An identity is the description's parse and the groups: one per distinct text and groups,
@@ -202,7 +218,7 @@ def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: Diagnostic
     # earlier entries per entry, quadratic in the repeats.
     owners: dict[Any, dict[EntryRef, None]] = {}
     kinds: dict[Any, set[Any]] = {}
-    for ps in plan.specs:
+    for ps in expanded.specs:
         seen = owners.setdefault(ps.spec, {})
         if ps.entry not in seen:
             seen[ps.entry] = None
@@ -214,20 +230,21 @@ def report_duplicate_runs(plan: Plan, entries: Sequence[Entry], sink: Diagnostic
     if not twice:
         return
     involved = {ref for spec in twice for ref in owners[spec]}
-    first: dict[tuple, PlannedRun] = {}
+    first: dict[tuple, EntryRef] = {}
     shared: dict[tuple[EntryRef, EntryRef], list[PlannedRun]] = {}
     total: dict[EntryRef, int] = {}
-    for r in plan.runs:
-        if r.entry not in involved:
+    for ref, exp in expanded.blocks:
+        if ref not in involved:
             continue
-        total[r.entry] = total.get(r.entry, 0) + 1
-        if r.spec not in twice:
-            continue
-        key = _run_key(r)
-        earlier = first.setdefault(key, r)
-        if earlier is r or earlier.entry == r.entry:  # a model group that lists a model twice
-            continue
-        shared.setdefault((r.entry, earlier.entry), []).append(r)
+        total[ref] = total.get(ref, 0) + len(exp.rows)
+        for row in exp.rows:
+            if row[5] not in twice:
+                continue
+            key = _row_key(row, ref)
+            earlier = first.setdefault(key, ref)
+            if earlier == ref:  # this entry's own run, or a model group that lists a model twice
+                continue
+            shared.setdefault((ref, earlier), []).append(PlannedRun(ref, exp.function, *row))
     for (later_ref, earlier_ref), runs in shared.items():
         later, earlier = by_where.get(_where_ref(later_ref)), by_where.get(_where_ref(earlier_ref))
         if later is None or earlier is None or entry_identity(later) == entry_identity(earlier):
@@ -248,10 +265,9 @@ def _where_ref(ref: EntryRef) -> tuple[str, int, int]:
     return (span.path, span.line_base, span.start)
 
 
-def _run_key(r: PlannedRun) -> tuple:
+def _row_key(row: Row, ref: EntryRef) -> tuple:
     """same_run as a dict key."""
-    return (r.spec, r.index, tuple(sorted((k, repr(v)) for k, v in r.expanders.items())), r.model,
-            r.model_deployment, r.entry.groups)
+    return (row[5], row[6], tuple(sorted((k, repr(v)) for k, v in row[1].items())), row[2], row[3], ref.groups)
 
 
 def duplicate_runs(later: Entry, earlier: Entry, runs: Sequence[PlannedRun], of: int) -> Diagnostic:
@@ -336,13 +352,13 @@ def models_to_run_refusal(entries: Sequence[Entry], options: Options) -> list[Di
     return out
 
 
-def helm_run_verdict(entries: Sequence[Entry], plan: Plan, options: Options, sink: DiagnosticSink,
+def helm_run_verdict(entries: Sequence[Entry], expanded: Expanded, options: Options, sink: DiagnosticSink,
                      given: Sequence[str] = ()) -> None:
     """What helm-run decides after its --models-to-run checks (models_to_run_refusal) and
     before it builds anything: an empty suite. HELM logs "There were no RunSpecs or they got
     filtered out" and exits 0; helm-run calls it an error unless --allow-no-runs."""
-    if not sink.has_errors and not plan.runs and not options.allow_no_runs:
-        sink.add(no_runs_diagnostic(plan, list(entries), run_flag=True, given=given))
+    if not sink.has_errors and not expanded.has_runs and not options.allow_no_runs:
+        sink.add(no_runs_diagnostic(expanded.plan(), list(entries), run_flag=True, given=given))
 
 
 def _model_arg_span(entry: Entry):

@@ -167,16 +167,34 @@ def _rewritten(pairs: tuple[tuple[str, Any], ...], model: str) -> tuple[tuple[st
     return (*pairs, pair)
 
 
+# One run of an expansion, without its entry: PlannedRun's fields after `entry` and
+# `run_spec_function` (args, expanders, model, model_deployment, name, spec, index).
+Row = tuple[dict[str, Any], dict[str, Any], str, str | None, str | None, ObjectSpecData, int]
+
+
+@dataclass(slots=True)
+class Expansion:
+    """What one entry plans, apart from where the entry is: it depends on the description's
+    text, the groups, the catalog and the selection flags only, so the entries of one text
+    share one (real files repeat entries: HELM's conf files read together hold 4,021 texts in
+    6,814 entries)."""
+
+    function: str
+    rows: list[Row]  # the runs, in HELM's order
+    dropped: list[str]  # why the filters removed runs, one reason each
+    specs: list[tuple[ObjectSpecData, int]]  # each construct_run_specs call, with its number of runs
+
+
 def _expand_entry(
     resolved: ResolvedEntry,
-    ref: EntryRef,
+    entry_groups: tuple[str, ...] | None,
     catalog: Catalog,
     options: PlanOptions,
     trace: Trace | None,
-) -> tuple[list[PlannedRun], list[Dropped], list[PlannedSpec]]:
-    runs: list[PlannedRun] = []
-    dropped: list[Dropped] = []
-    specs: list[PlannedSpec] = []
+) -> Expansion:
+    rows: list[Row] = []
+    dropped: list[str] = []
+    specs: list[tuple[ObjectSpecData, int]] = []
     say = trace.steps.append if trace is not None else (lambda s: None)
 
     parsed = resolved.arg_dict
@@ -263,17 +281,17 @@ def _expand_entry(
                     else "which HELM has not set yet at that point (only `model_deployment=` or a three-part `model=` before it would)"
                 )
             states = nxt
-        specs.append(PlannedSpec(ref, spec, len(states)))
+        specs.append((spec, len(states)))
         # HELM's names of this ObjectSpec's RunSpecs, where the catalog makes them exact
-        names = spec_run_names(catalog, fn.name, args.items(), groups=ref.groups, facts=facts)
+        names = spec_run_names(catalog, fn.name, args.items(), groups=entry_groups, facts=facts)
         if names is None or len(names) != len(states):
             names = [None] * len(states)
         if not states and emptied_by:
-            dropped.append(Dropped(ref, emptied_by))
+            dropped.append(emptied_by)
             say("no runs: " + emptied_by)
             continue
         if not states:
-            dropped.append(Dropped(ref, f"`model={args.get('model', 'all')}` expands to no model: every model of the group is deprecated or unsupported"))
+            dropped.append(f"`model={args.get('model', 'all')}` expands to no model: every model of the group is deprecated or unsupported")
             say("no runs: the model group is empty")
             continue
         groups = fn.groups_for(fargs) if options.groups_to_run else None  # only that filter reads them
@@ -290,31 +308,29 @@ def _expand_entry(
                 raise _EntryFailed(*found)
             st.deployment = found
             if models_to_run and st.model not in models_to_run and st.deployment not in models_to_run:
-                dropped.append(Dropped(ref, f"model `{st.model}` (deployment `{st.deployment}`) is not in --models-to-run"))
+                dropped.append(f"model `{st.model}` (deployment `{st.deployment}`) is not in --models-to-run")
                 continue
             if options.groups_to_run:
                 if groups is None:
                     say(f"run spec groups of `{fn.name}` are computed at run time; helmc keeps the run under --groups-to-run")
                 elif not any(g in options.groups_to_run for g in groups):
                     reason = f"its groups {quote_list(groups) if groups else '(none)'} are not in --groups-to-run"
-                    if not any(x.reason == reason for x in dropped):
-                        dropped.append(Dropped(ref, reason))
+                    if reason not in dropped:
+                        dropped.append(reason)
                     continue
             # fargs: read only, one dict for every run of this ObjectSpec; expanders: each
             # state's own dict, made for it above
-            runs.append(PlannedRun(ref, fn.name, fargs, st.expanders, st.model, st.deployment or None, names[index], spec, index))
-    say(f"{len(runs)} run(s)" + (f", {len(dropped)} filtered out" if dropped else ""))
-    return runs, dropped, specs
+            rows.append((fargs, st.expanders, st.model, st.deployment or None, names[index], spec, index))
+    say(f"{len(rows)} run(s)" + (f", {len(dropped)} filtered out" if dropped else ""))
+    return Expansion(fn.name, rows, dropped, specs)
 
 
 # Distinct (description, groups) remembered per catalog and selection flags: a language
 # server's session makes a new text per keystroke, so the memo is emptied when it gets this large.
 _MEMO_MAX = 1 << 16
 
-_Expansion = tuple[list[PlannedRun], list[Dropped], list[PlannedSpec]]
 
-
-def _expansion_memo(catalog: Catalog, options: PlanOptions) -> dict[tuple, _Expansion | _Failure]:
+def _expansion_memo(catalog: Catalog, options: PlanOptions) -> dict[tuple, Expansion | _Failure]:
     memos: dict[PlanOptions, dict] = catalog._cache.setdefault("expansions", {})
     memo = memos.get(options)
     if memo is None or len(memo) >= _MEMO_MAX:
@@ -322,34 +338,45 @@ def _expansion_memo(catalog: Catalog, options: PlanOptions) -> dict[tuple, _Expa
     return memo
 
 
-def _expand_remembered(
-    resolved: ResolvedEntry, ref: EntryRef, catalog: Catalog, options: PlanOptions, memo: dict
-) -> _Expansion:
-    """_expand_entry, once per description text and groups: what an entry plans depends on
-    those, the catalog and the selection flags only (its place is the EntryRef each run
-    carries). Real files repeat entries: HELM's conf files read together hold 4,021 texts in
-    6,814 entries."""
+def _expand_remembered(resolved: ResolvedEntry, ref: EntryRef, catalog: Catalog, options: PlanOptions,
+                       memo: dict) -> Expansion:
+    """_expand_entry, once per description text and groups (see Expansion)."""
     key = (ref.description, ref.groups)
     done = memo.get(key)
     if done is None:
         try:
-            done = _expand_entry(resolved, ref, catalog, options, None)
+            done = memo[key] = _expand_entry(resolved, ref.groups, catalog, options, None)
         except _EntryFailed as failure:
             memo[key] = _Failure((failure.message, failure.help))
             raise
-        memo[key] = done
         return done
     if type(done) is _Failure:
         raise _EntryFailed(*done)
-    runs, dropped, specs = done
-    if runs and runs[0].entry is ref:
-        return done
-    return (
-        [PlannedRun(ref, r.run_spec_function, r.args, r.expanders, r.model, r.model_deployment, r.name, r.spec, r.index)
-         for r in runs],
-        [Dropped(ref, d.reason) for d in dropped],
-        [PlannedSpec(ref, p.spec, p.runs) for p in specs],
-    )
+    return done
+
+
+@dataclass(slots=True)
+class Expanded:
+    """One run set's entries expanded: each planned entry beside its Expansion, in HELM's order.
+    The checks (duplicates, name clashes, an empty suite) read the runs here; the Plan, one
+    PlannedRun per run, is made only when asked for (helm-check never asks: HELM's conf files
+    plan 58k runs)."""
+
+    options: PlanOptions
+    blocks: list[tuple[EntryRef, Expansion]]
+    dropped: list[Dropped]
+    specs: list[PlannedSpec]
+    _plan: Plan | None = None
+
+    @property
+    def has_runs(self) -> bool:
+        return any(exp.rows for _, exp in self.blocks)
+
+    def plan(self) -> Plan:
+        if self._plan is None:
+            runs = tuple([PlannedRun(ref, exp.function, *row) for ref, exp in self.blocks for row in exp.rows])
+            self._plan = Plan(runs=runs, dropped=tuple(self.dropped), options=self.options, specs=tuple(self.specs))
+        return self._plan
 
 
 def build_plan(
@@ -361,12 +388,25 @@ def build_plan(
     resolved: list[ResolvedEntry],
     traces: list[Trace] | None = None,
 ) -> Plan:
+    """expand_entries' Plan."""
+    return expand_entries(entries, catalog, options, sink, resolved=resolved, traces=traces).plan()
+
+
+def expand_entries(
+    entries: list[Entry],
+    catalog: Catalog,
+    options: PlanOptions,
+    sink: DiagnosticSink,
+    *,
+    resolved: list[ResolvedEntry],
+    traces: list[Trace] | None = None,
+) -> Expanded:
     """Plan every entry of one run set from its resolution (`resolved`, resolve_entries over
     `entries`); an entry with an error contributes no runs, the others are planned. An entry
     that filters leave without runs gets HC0403 (info). The flags'
     own checks (validate_models_to_run) and an empty plan (no_runs_diagnostic) are the
     compile's (compiler/session.py), which knows the command it serves."""
-    runs: list[PlannedRun] = []
+    blocks: list[tuple[EntryRef, Expansion]] = []
     dropped: list[Dropped] = []
     specs: list[PlannedSpec] = []
     memo = _expansion_memo(catalog, options)
@@ -391,9 +431,9 @@ def build_plan(
             if ref is None:
                 ref = entry_ref(e)
             if trace is None:
-                new_runs, d, s = _expand_remembered(r, ref, catalog, options, memo)
+                exp = _expand_remembered(r, ref, catalog, options, memo)
             else:
-                new_runs, d, s = _expand_entry(r, ref, catalog, options, trace)
+                exp = _expand_entry(r, ref.groups, catalog, options, trace)
         except _EntryFailed as failure:
             # A failure only visible after --models-to-run rewriting (a two-part deployment name
             # given as a model, or a rewritten model that an explicit model_deployment= does not
@@ -414,20 +454,21 @@ def build_plan(
             if trace is not None:
                 trace.steps.append("no runs: model and deployment cannot be paired")
             continue
-        runs.extend(new_runs)
-        dropped.extend(d)
-        specs.extend(s)
-        if not new_runs and d and e.description is not None:
+        blocks.append((ref, exp))
+        if exp.dropped:
+            dropped.extend([Dropped(ref, reason) for reason in exp.dropped])
+        specs.extend([PlannedSpec(ref, spec, n) for spec, n in exp.specs])
+        if not exp.rows and exp.dropped and e.description is not None:
             sink.add(
                 diag(
                     "HC0403",
                     "this entry produces no runs",
                     e.description.span,
                     "filtered out",
-                    notes=list(dict.fromkeys(x.reason for x in d))[:3],
+                    notes=list(dict.fromkeys(exp.dropped))[:3],
                 )
             )
-    return Plan(runs=tuple(runs), dropped=tuple(dropped), options=options, specs=tuple(specs))
+    return Expanded(options, blocks, dropped, specs)
 
 
 def _reasons(reasons: list[str], shown: int = 3) -> str:
