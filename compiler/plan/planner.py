@@ -30,13 +30,6 @@ from ..source import SourceFile
 
 
 @dataclass(slots=True)
-class _Run:
-    model: str = ""
-    deployment: str = ""
-    expanders: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
 class Trace:
     """How one entry became runs, for `helmc plan --explain`."""
 
@@ -232,11 +225,13 @@ def _expand_entry(
             say(f"{fn.name}({_fmt_args(fargs)}) in {fn.module}; expanders: {_fmt_args(dict(expanders)) or 'none'}")
         # the function's own AdapterSpec may name a model and deployment (simple1 does)
         facts = function_facts(catalog, fn.name, fargs)
-        states = [_Run(facts[2] or "", facts[3] or "")]
+        # Each run so far as (model, deployment, expanders): tuples, as a model group makes
+        # hundreds of them per entry.
+        states: list[tuple[str, str, dict[str, Any]]] = [(facts[2] or "", facts[3] or "", {})]
         emptied_by = None
         for name, value in expanders:
             exp = catalog.expanders[name]
-            nxt: list[_Run] = []
+            nxt: list[tuple[str, str, dict[str, Any]]] = []
             if exp.kind == "model":
                 values = catalog.expand_model_value(value)
                 if trace is not None and catalog.is_wildcard(value):
@@ -249,32 +244,31 @@ def _expand_entry(
             if exp.kind == "model" and not per_deployment:
                 # A model group: each model's name split once, not once for every state.
                 table = model_table(catalog, value)
-                for st in states:
-                    before, dep = st.expanders, st.deployment
-                    nxt.extend([_Run(model, s if three_parts else dep, {**before, name: s}) for s, model, three_parts in table])
+                for _, dep, before in states:
+                    if before:
+                        nxt.extend([(model, s if three_parts else dep, {**before, name: s}) for s, model, three_parts in table])
+                    else:
+                        nxt.extend([(model, s if three_parts else dep, {name: s}) for s, model, three_parts in table])
                 states = nxt
                 continue
-            for st in states:
+            for model, dep, before in states:
                 # TokenizerRunExpander's `default` looks up the deployment the run has so far
-                for v in exp.values_for(value, st.deployment) if per_deployment else values:
-                    n = _Run(st.model, st.deployment, dict(st.expanders))
+                for v in exp.values_for(value, dep) if per_deployment else values:
+                    n_model, n_dep = model, dep
                     if exp.kind == "model":
                         s = str(v)
                         parts = s.split("/")
-                        n.model = "/".join(parts[-2:])
+                        n_model = "/".join(parts[-2:])
                         if len(parts) > 2:
-                            n.deployment = s
-                        n.expanders[name] = s
+                            n_dep = s
+                        v = s
                     elif name == "model_deployment":
-                        n.deployment = str(v)
-                        n.expanders[name] = v
-                    elif exp.kind == "value_set":
-                        n.expanders[name] = v
-                    else:
-                        n.expanders[name] = value  # the value HELM is given (choices, free)
-                    nxt.append(n)
+                        n_dep = str(v)
+                    elif exp.kind != "value_set":
+                        v = value  # the value HELM is given (choices, free)
+                    nxt.append((n_model, n_dep, {**before, name: v}))
             if states and not nxt and per_deployment:
-                deps = sorted({s.deployment for s in states if s.deployment})
+                deps = sorted({dep for _, dep, _ in states if dep})
                 emptied_by = f"`{name}={value}` gives no run: {exp.cls} looks up the run's model deployment, " + (
                     f"and its table has none of {quote_list(deps)}"
                     if deps
@@ -294,21 +288,30 @@ def _expand_entry(
             dropped.append(f"`model={args.get('model', 'all')}` expands to no model: every model of the group is deprecated or unsupported")
             say("no runs: the model group is empty")
             continue
+        # alter_run_spec's deployment of each run, or how HELM fails there (at the first)
+        found = [paired.get((model, dep)) for model, dep, _ in states]
+        if None in found or _Failure in set(map(type, found)):
+            for index, (model, dep, _) in enumerate(states):
+                f = found[index]
+                if f is None:
+                    try:
+                        f = found[index] = _pair(catalog, model, dep, models_to_run)
+                    except _EntryFailed as failure:
+                        f = _Failure((failure.message, failure.help))
+                    paired[(model, dep)] = f
+                if type(f) is _Failure:
+                    raise _EntryFailed(*f)
+        if not models_to_run and not options.groups_to_run:
+            # fargs: read only, one dict for every run of this ObjectSpec; expanders: each
+            # state's own dict, made for it above
+            rows.extend([(fargs, ex, model, f or None, names[i], spec, i)
+                         for i, ((model, _, ex), f) in enumerate(zip(states, found))])
+            continue
         groups = fn.groups_for(fargs) if options.groups_to_run else None  # only that filter reads them
-        for index, st in enumerate(states):
-            key = (st.model, st.deployment)
-            found = paired.get(key)
-            if found is None:
-                try:
-                    found = _pair(catalog, st.model, st.deployment, models_to_run)
-                except _EntryFailed as failure:
-                    found = _Failure((failure.message, failure.help))
-                paired[key] = found
-            if type(found) is _Failure:
-                raise _EntryFailed(*found)
-            st.deployment = found
-            if models_to_run and st.model not in models_to_run and st.deployment not in models_to_run:
-                dropped.append(f"model `{st.model}` (deployment `{st.deployment}`) is not in --models-to-run")
+        for index, (model, _, ex) in enumerate(states):
+            deployment = found[index]
+            if models_to_run and model not in models_to_run and deployment not in models_to_run:
+                dropped.append(f"model `{model}` (deployment `{deployment}`) is not in --models-to-run")
                 continue
             if options.groups_to_run:
                 if groups is None:
@@ -318,9 +321,7 @@ def _expand_entry(
                     if reason not in dropped:
                         dropped.append(reason)
                     continue
-            # fargs: read only, one dict for every run of this ObjectSpec; expanders: each
-            # state's own dict, made for it above
-            rows.append((fargs, st.expanders, st.model, st.deployment or None, names[index], spec, index))
+            rows.append((fargs, ex, model, deployment or None, names[index], spec, index))
     say(f"{len(rows)} run(s)" + (f", {len(dropped)} filtered out" if dropped else ""))
     return Expansion(fn.name, rows, dropped, specs)
 
