@@ -19,7 +19,7 @@ from .diagnostics import Diagnostic, DiagnosticSink, Label, diag
 from .syntax.frontend import conf_files_under, load_entries
 from .ir import Entry
 from .resolve.resolve import entry_identity, resolve_entries
-from .plan.plan import EntryRef, Plan, PlannedRun, PlanOptions
+from .plan.plan import Plan, PlannedRun, PlanOptions
 from .plan.planner import Expanded, Row, Trace, expand_entries, no_runs_diagnostic, validate_models_to_run
 from .source import SourceFile, Span
 
@@ -115,7 +115,7 @@ def compile_entries(
             # every model of every wildcard cost helm-check ~7 µs per run, 937k runs on HELM's
             # own conf files).
             sink.extend(refusal)
-            return Expanded(sel, [], [], [])
+            return Expanded(sel, [], [])
     expanded = expand_entries(entries, catalog, sel, sink, traces=traces, resolved=resolved)
     del resolved  # 300 bytes an entry, not needed past the plan: off the peak that the checks below reach
     report_duplicate_runs(expanded, entries, sink)
@@ -162,32 +162,31 @@ def name_clash(name: str, later: Span, earlier: Span | None, more: Sequence[str]
 def report_name_clashes(expanded: Expanded, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
     """HC0406 for each pair of entries whose planned runs share known run names (once per pair,
     naming the first shared name)."""
-    spans = {_where(e): e.description.span for e in entries if e.description is not None}
-    first: dict[str, tuple[EntryRef, Row]] = {}
-    last: dict[str, tuple[EntryRef, Row]] = {}
-    for ref, exp in expanded.blocks:
-        if _where_ref(ref) not in spans:
-            continue
+    first: dict[str, tuple[Entry, Row]] = {}
+    last: dict[str, tuple[Entry, Row]] = {}
+    for e, exp in expanded.blocks:
         for row in exp.rows:
             name = row[4]
             if name is None:
                 continue
             earlier = first.get(name)
             if earlier is None:
-                first[name] = (ref, row)
-            elif not _same_row(ref, row, *earlier):
-                last[name] = (ref, row)
-    pairs: dict[tuple[EntryRef, EntryRef], list[str]] = {}
+                first[name] = (e, row)
+            elif not _same_row(e, row, *earlier):
+                last[name] = (e, row)
+    pairs: dict[tuple[int, int], tuple[Entry, Entry, list[str]]] = {}
     for name, (later, _) in last.items():
-        pairs.setdefault((later, first[name][0]), []).append(name)
-    for (later_ref, earlier_ref), names in pairs.items():
-        sink.add(name_clash(names[0], spans[_where_ref(later_ref)], spans[_where_ref(earlier_ref)], names[1:]))
+        earlier = first[name][0]
+        pairs.setdefault((id(later), id(earlier)), (later, earlier, []))[2].append(name)
+    for later, earlier, names in pairs.values():
+        assert later.description is not None and earlier.description is not None  # planned entries have one
+        sink.add(name_clash(names[0], later.description.span, earlier.description.span, names[1:]))
 
 
-def _same_row(ref: EntryRef, row: Row, other_ref: EntryRef, other: Row) -> bool:
+def _same_row(e: Entry, row: Row, other_entry: Entry, other: Row) -> bool:
     """same_run of two runs as Expansion rows: the entries of one text share their rows."""
-    return row is other or (row[5], row[1], row[2], row[3], ref.groups) == (
-        other[5], other[1], other[2], other[3], other_ref.groups)
+    return row is other or (row[5], row[1], row[2], row[3], e.groups) == (
+        other[5], other[1], other[2], other[3], other_entry.groups)
 
 
 def report_duplicate_runs(expanded: Expanded, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
@@ -195,79 +194,73 @@ def report_duplicate_runs(expanded: Expanded, entries: Sequence[Entry], sink: Di
     another text already plans (`model=text` beside `model=openai/gpt2` once --models-to-run
     rewrites or filters the wildcard). Entries of one text got HC0401 from resolution already;
     once per pair of entries."""
-    by_where = {_where(e): e for e in entries if e.description is not None}
     # One run twice needs one ObjectSpec in two entries: the specs (one per ObjectSpec, not
     # per run) find them, and only runs of those specs get a full key (937,785 runs of HELM's
     # 46 conf files read together without --models-to-run: 8-10 s of keys for every run).
     # Entries of one text are resolution's HC0401 already: a spec they share is left out here.
     # An identity is the description's parse and the groups: one per distinct text and groups,
     # not one per entry (100k entries of a few hundred texts held 100k identities).
-    identity: dict[tuple[str, tuple[str, ...] | None], Any] = {}
+    identity: dict[tuple[str, Any], Any] = {}
 
-    def ident(ref: EntryRef) -> Any:
-        key = (ref.description, ref.groups)
+    def ident(e: Entry) -> Any:
+        assert e.description is not None
+        key = (e.description.text, tuple(e.groups) if e.groups is not None else None)
         if key not in identity:
-            e = by_where.get(_where_ref(ref))
-            if e is None:
-                return ref
             identity[key] = entry_identity(e)
         return identity[key]
 
-    # Per spec, its entries (a dict as an ordered set) and their distinct identities: a spec
-    # that many entries repeat (a generated file, one entry a model) cost a scan of all its
-    # earlier entries per entry, quadratic in the repeats.
-    owners: dict[Any, dict[EntryRef, None]] = {}
+    # Per spec, its entries (a dict by place as an ordered set) and their distinct identities:
+    # a spec that many entries repeat (a generated file, one entry a model) cost a scan of all
+    # its earlier entries per entry, quadratic in the repeats.
+    owners: dict[Any, dict[tuple[str, int, int], Entry]] = {}
     kinds: dict[Any, set[Any]] = {}
-    for ps in expanded.specs:
-        seen = owners.setdefault(ps.spec, {})
-        if ps.entry not in seen:
-            seen[ps.entry] = None
-            if len(seen) == 2:  # identities only for a spec of two entries or more (few are)
-                kinds[ps.spec] = {ident(o) for o in seen}
-            elif len(seen) > 2:
-                kinds[ps.spec].add(ident(ps.entry))
+    for e, exp in expanded.blocks:
+        where = _where(e)
+        for spec, _ in exp.specs:
+            seen = owners.setdefault(spec, {})
+            if where not in seen:
+                seen[where] = e
+                if len(seen) == 2:  # identities only for a spec of two entries or more (few are)
+                    kinds[spec] = {ident(o) for o in seen.values()}
+                elif len(seen) > 2:
+                    kinds[spec].add(ident(e))
     twice = {spec for spec, found in kinds.items() if len(found) > 1}
     if not twice:
         return
-    involved = {ref for spec in twice for ref in owners[spec]}
-    first: dict[tuple, EntryRef] = {}
-    shared: dict[tuple[EntryRef, EntryRef], list[PlannedRun]] = {}
-    total: dict[EntryRef, int] = {}
-    for ref, exp in expanded.blocks:
-        if ref not in involved:
+    involved = {where for spec in twice for where in owners[spec]}
+    first: dict[tuple, tuple[tuple[str, int, int], Entry]] = {}
+    shared: dict[tuple[tuple[str, int, int], tuple[str, int, int]], tuple[Entry, Entry, list[PlannedRun]]] = {}
+    total: dict[tuple[str, int, int], int] = {}
+    for e, exp in expanded.blocks:
+        where = _where(e)
+        if where not in involved:
             continue
-        total[ref] = total.get(ref, 0) + len(exp.rows)
+        total[where] = total.get(where, 0) + len(exp.rows)
         for row in exp.rows:
             if row[5] not in twice:
                 continue
-            key = _row_key(row, ref)
-            earlier = first.setdefault(key, ref)
-            if earlier == ref:  # this entry's own run, or a model group that lists a model twice
+            earlier = first.setdefault(_row_key(row, e), (where, e))
+            if earlier[0] == where:  # this entry's own run, or a model group that lists a model twice
                 continue
-            shared.setdefault((ref, earlier), []).append(PlannedRun(ref, exp.function, *row))
-    for (later_ref, earlier_ref), runs in shared.items():
-        later, earlier = by_where.get(_where_ref(later_ref)), by_where.get(_where_ref(earlier_ref))
-        if later is None or earlier is None or entry_identity(later) == entry_identity(earlier):
+            found = shared.setdefault((where, earlier[0]), (e, earlier[1], []))
+            found[2].append(PlannedRun(expanded.ref(e), exp.function, *row))
+    for (later_where, _), (later, earlier, runs) in shared.items():
+        if entry_identity(later) == entry_identity(earlier):
             continue
-        sink.add(duplicate_runs(later, earlier, runs, total[later_ref]))
+        sink.add(duplicate_runs(later, earlier, runs, total[later_where]))
 
 
 def _where(e: Entry) -> tuple[str, int, int]:
     """An entry's place (its input's path and line_base, its offset there): one entry per
-    place, so the key of its EntryRef without building one (the planner built each entry's,
-    with its spans, once), and without a line and column to compute."""
+    place, so a key for it without an EntryRef (a line and column to compute, and spans)."""
     span = e.span
     return (span.source.path, span.source.line_base, span.start)
 
 
-def _where_ref(ref: EntryRef) -> tuple[str, int, int]:
-    span = ref.span
-    return (span.path, span.line_base, span.start)
-
-
-def _row_key(row: Row, ref: EntryRef) -> tuple:
+def _row_key(row: Row, e: Entry) -> tuple:
     """same_run as a dict key."""
-    return (row[5], row[6], tuple(sorted((k, repr(v)) for k, v in row[1].items())), row[2], row[3], ref.groups)
+    groups = tuple(e.groups) if e.groups is not None else None
+    return (row[5], row[6], tuple(sorted((k, repr(v)) for k, v in row[1].items())), row[2], row[3], groups)
 
 
 def duplicate_runs(later: Entry, earlier: Entry, runs: Sequence[PlannedRun], of: int) -> Diagnostic:

@@ -339,14 +339,13 @@ def _expansion_memo(catalog: Catalog, options: PlanOptions) -> dict[tuple, Expan
     return memo
 
 
-def _expand_remembered(resolved: ResolvedEntry, ref: EntryRef, catalog: Catalog, options: PlanOptions,
-                       memo: dict) -> Expansion:
-    """_expand_entry, once per description text and groups (see Expansion)."""
-    key = (ref.description, ref.groups)
+def _expand_remembered(resolved: ResolvedEntry, key: tuple[str, tuple[str, ...] | None], catalog: Catalog,
+                       options: PlanOptions, memo: dict) -> Expansion:
+    """_expand_entry, once per description text and groups (`key`; see Expansion)."""
     done = memo.get(key)
     if done is None:
         try:
-            done = memo[key] = _expand_entry(resolved, ref.groups, catalog, options, None)
+            done = memo[key] = _expand_entry(resolved, key[1], catalog, options, None)
         except _EntryFailed as failure:
             memo[key] = _Failure((failure.message, failure.help))
             raise
@@ -360,23 +359,35 @@ def _expand_remembered(resolved: ResolvedEntry, ref: EntryRef, catalog: Catalog,
 class Expanded:
     """One run set's entries expanded: each planned entry beside its Expansion, in HELM's order.
     The checks (duplicates, name clashes, an empty suite) read the runs here; the Plan, one
-    PlannedRun per run, is made only when asked for (helm-check never asks: HELM's conf files
-    plan 58k runs)."""
+    PlannedRun per run and an EntryRef per entry, is made only when asked for (helm-check
+    never asks: HELM's conf files plan 58k runs)."""
 
     options: PlanOptions
-    blocks: list[tuple[EntryRef, Expansion]]
-    dropped: list[Dropped]
-    specs: list[PlannedSpec]
+    blocks: list[tuple[Entry, Expansion]]
+    dropped: list[tuple[Entry, str]]  # what the filters removed and why, entry by entry
+    _refs: dict[int, EntryRef] = field(default_factory=dict)  # by id(entry), made on use
     _plan: Plan | None = None
 
     @property
     def has_runs(self) -> bool:
         return any(exp.rows for _, exp in self.blocks)
 
+    def ref(self, e: Entry) -> EntryRef:
+        found = self._refs.get(id(e))  # the entries are alive: `blocks` and `dropped` hold them
+        if found is None:
+            found = self._refs[id(e)] = entry_ref(e)
+        return found
+
     def plan(self) -> Plan:
         if self._plan is None:
-            runs = tuple([PlannedRun(ref, exp.function, *row) for ref, exp in self.blocks for row in exp.rows])
-            self._plan = Plan(runs=runs, dropped=tuple(self.dropped), options=self.options, specs=tuple(self.specs))
+            ref = self.ref
+            runs = tuple([PlannedRun(r, exp.function, *row) for e, exp in self.blocks for r in (ref(e),) for row in exp.rows])
+            self._plan = Plan(
+                runs=runs,
+                dropped=tuple([Dropped(ref(e), reason) for e, reason in self.dropped]),
+                options=self.options,
+                specs=tuple([PlannedSpec(r, spec, n) for e, exp in self.blocks for r in (ref(e),) for spec, n in exp.specs]),
+            )
         return self._plan
 
 
@@ -407,19 +418,19 @@ def expand_entries(
     that filters leave without runs gets HC0403 (info). The flags'
     own checks (validate_models_to_run) and an empty plan (no_runs_diagnostic) are the
     compile's (compiler/session.py), which knows the command it serves."""
-    blocks: list[tuple[EntryRef, Expansion]] = []
-    dropped: list[Dropped] = []
-    specs: list[PlannedSpec] = []
+    out = Expanded(options, [], [])
+    blocks, dropped = out.blocks, out.dropped
     memo = _expansion_memo(catalog, options)
     for r in resolved:
         e = r.entry
-        ref = entry_ref(e) if e.description is not None else None
-        trace = Trace(ref) if traces is not None and ref is not None else None
-        if trace is not None:
+        desc = e.description
+        trace = None
+        if traces is not None and desc is not None:
+            trace = Trace(out.ref(e))
             traces.append(trace)
         if options.priority is not None and e.priority is not None and e.priority > options.priority:
-            if ref is not None:
-                dropped.append(Dropped(ref, f"priority {e.priority} is above --priority {options.priority}"))
+            if desc is not None:
+                dropped.append((e, f"priority {e.priority} is above --priority {options.priority}"))
             if trace is not None:
                 trace.steps.append(f"dropped: priority {e.priority} > --priority {options.priority}")
             continue
@@ -428,19 +439,17 @@ def expand_entries(
             if trace is not None:
                 trace.steps.append("no runs: the entry has errors")
             continue
+        assert desc is not None  # an entry without one is not ok
+        groups = tuple(e.groups) if e.groups is not None else None
         try:
-            if ref is None:
-                ref = entry_ref(e)
             if trace is None:
-                exp = _expand_remembered(r, ref, catalog, options, memo)
+                exp = _expand_remembered(r, (desc.text, groups), catalog, options, memo)
             else:
-                exp = _expand_entry(r, ref.groups, catalog, options, trace)
+                exp = _expand_entry(r, groups, catalog, options, trace)
         except _EntryFailed as failure:
             # A failure only visible after --models-to-run rewriting (a two-part deployment name
             # given as a model, or a rewritten model that an explicit model_deployment= does not
             # serve); HELM raises `Invalid RunSpec` or `Unknown model` here too.
-            desc = e.description
-            assert desc is not None
             sink.add(
                 diag(
                     "HC0312",
@@ -455,21 +464,20 @@ def expand_entries(
             if trace is not None:
                 trace.steps.append("no runs: model and deployment cannot be paired")
             continue
-        blocks.append((ref, exp))
+        blocks.append((e, exp))
         if exp.dropped:
-            dropped.extend([Dropped(ref, reason) for reason in exp.dropped])
-        specs.extend([PlannedSpec(ref, spec, n) for spec, n in exp.specs])
-        if not exp.rows and exp.dropped and e.description is not None:
-            sink.add(
-                diag(
-                    "HC0403",
-                    "this entry produces no runs",
-                    e.description.span,
-                    "filtered out",
-                    notes=list(dict.fromkeys(exp.dropped))[:3],
+            dropped.extend([(e, reason) for reason in exp.dropped])
+            if not exp.rows:
+                sink.add(
+                    diag(
+                        "HC0403",
+                        "this entry produces no runs",
+                        desc.span,
+                        "filtered out",
+                        notes=list(dict.fromkeys(exp.dropped))[:3],
+                    )
                 )
-            )
-    return Expanded(options, blocks, dropped, specs)
+    return out
 
 
 def _reasons(reasons: list[str], shown: int = 3) -> str:
