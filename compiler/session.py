@@ -298,6 +298,19 @@ _WILDCARD = re.compile(
     r"\bmodel=(?:all|text_code|text|code|instruction_following|full_functionality_text|limited_functionality_text)\b"
 )
 _HAS_MODEL = re.compile(r"\bmodel=\b")
+_WILDCARDS: dict[str, str | None] = {}
+
+
+def _wildcard(text: str) -> str | None:
+    """_WILDCARD's match in a description's text, once per text (files repeat entries)."""
+    try:
+        return _WILDCARDS[text]
+    except KeyError:
+        if len(_WILDCARDS) >= 1 << 16:
+            _WILDCARDS.clear()  # bounded for the language server, as the other memos
+        m = _WILDCARD.search(text)
+        found = _WILDCARDS[text] = m.group(0) if m else None
+        return found
 
 
 _NOT_PLANNED = ("HELM raises this before it builds any run, so no run of these entries is planned or checked "
@@ -313,12 +326,12 @@ def models_to_run_refusal(entries: Sequence[Entry], options: Options) -> list[Di
     described = [e for e in entries if e.description is not None]
     for e in described:
         assert e.description is not None
-        m = _WILDCARD.search(e.description.text)
+        m = _wildcard(e.description.text)
         if m:
             out.append(
                 diag(
                     "HC0405",
-                    f"`{m.group(0)}` expands to many models, so helm-run needs --models-to-run",
+                    f"`{m}` expands to many models, so helm-run needs --models-to-run",
                     _model_arg_span(e) or e.description.span,
                     "a model wildcard",
                     help="pass the models to evaluate, e.g. `--models-to-run openai/gpt2`",
@@ -354,11 +367,12 @@ def helm_run_verdict(entries: Sequence[Entry], expanded: Expanded, options: Opti
         sink.add(no_runs_diagnostic(expanded.plan(), list(entries), run_flag=True, given=given))
 
 
-def _model_arg_span(entry: Entry):
-    assert entry.description is not None
-    for a in reversed(entry.description.args):
-        if a.shape.key == "model":
-            return a.span
+def _model_arg_span(entry: Entry) -> Span | None:
+    desc = entry.description
+    assert desc is not None
+    for a in reversed(desc.shape.args):
+        if a.key == "model":
+            return desc.lit.span_of(a.start, a.end)  # Argument.span, without an Argument for each
     return None
 
 
