@@ -20,7 +20,7 @@ from .syntax.frontend import conf_files_under, load_entries
 from .ir import Entry
 from .resolve.resolve import entry_identity, resolve_entries
 from .plan.plan import Plan, PlannedRun, PlanOptions
-from .plan.planner import Expanded, Row, Trace, expand_entries, no_runs_diagnostic, validate_models_to_run
+from .plan.planner import Expanded, Expansion, Row, Trace, expand_entries, no_runs_diagnostic, validate_models_to_run
 from .source import SourceFile, Span
 
 Purpose = Literal["check", "plan", "run"]
@@ -209,32 +209,29 @@ def report_duplicate_runs(expanded: Expanded, entries: Sequence[Entry], sink: Di
             identity[key] = entry_identity(e)
         return identity[key]
 
-    # Per spec, its entries (a dict by place as an ordered set) and their distinct identities:
-    # a spec that many entries repeat (a generated file, one entry a model) cost a scan of all
-    # its earlier entries per entry, quadratic in the repeats.
-    owners: dict[Any, dict[tuple[str, int, int], Entry]] = {}
-    kinds: dict[Any, set[Any]] = {}
+    # Per spec, the distinct identities of the entries that plan it. The entries of one text
+    # and groups share one Expansion, and so one identity: each Expansion is read once (a
+    # generated file of 10k entries holds a few hundred), not once per entry.
+    idents: dict[Any, set[Any]] = {}
+    distinct: dict[int, Expansion] = {}  # by id: the blocks hold every Expansion alive
     for e, exp in expanded.blocks:
-        where = _where(e)
+        if id(exp) in distinct:
+            continue
+        distinct[id(exp)] = exp
+        found = ident(e)
         for spec, _ in exp.specs:
-            seen = owners.setdefault(spec, {})
-            if where not in seen:
-                seen[where] = e
-                if len(seen) == 2:  # identities only for a spec of two entries or more (few are)
-                    kinds[spec] = {ident(o) for o in seen.values()}
-                elif len(seen) > 2:
-                    kinds[spec].add(ident(e))
-    twice = {spec for spec, found in kinds.items() if len(found) > 1}
+            idents.setdefault(spec, set()).add(found)
+    twice = {spec for spec, found in idents.items() if len(found) > 1}
     if not twice:
         return
-    involved = {where for spec in twice for where in owners[spec]}
+    involved = {key for key, exp in distinct.items() if any(spec in twice for spec, _ in exp.specs)}
     first: dict[tuple, tuple[tuple[str, int, int], Entry]] = {}
     shared: dict[tuple[tuple[str, int, int], tuple[str, int, int]], tuple[Entry, Entry, list[PlannedRun]]] = {}
     total: dict[tuple[str, int, int], int] = {}
     for e, exp in expanded.blocks:
-        where = _where(e)
-        if where not in involved:
+        if id(exp) not in involved:
             continue
+        where = _where(e)
         total[where] = total.get(where, 0) + len(exp.rows)
         for row in exp.rows:
             if row[5] not in twice:
