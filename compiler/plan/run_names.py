@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..catalog.catalog import Catalog, Expander
 
@@ -38,67 +38,149 @@ def eval_name_expr(e: Any, values: Mapping[str, Any], kwargs: Mapping[str, Any],
     raises _Unknown where Python would raise (HELM then fails: no name) or a form is unknown.
     `env` binds comprehension variables; `os.environ` is read as HELM reads it at run time,
     i.e. helmc assumes helm-run sees the environment helmc sees."""
-    env = env or {}
-    if not isinstance(e, dict) or len(e) != 1:
-        raise _Unknown
-    (op, x), = e.items()
-    ev = lambda y: eval_name_expr(y, values, kwargs, env)  # noqa: E731
     try:
-        if op == "const":
-            return x
-        if op == "arg":
-            if x not in values:
+        return _compiled(e)(values, kwargs, env or {})
+    except _RAISED as exc:
+        raise _Unknown from exc
+
+
+# What Python raises where an expression meets a value it cannot take (a missing argument,
+# `+` of a str and an int, ...): _Unknown, as HELM would fail there too. Anything else is a bug.
+_RAISED = (TypeError, ValueError, KeyError, IndexError, AttributeError)
+
+_Code = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], Any]
+# Each expression object's code, made once (and the expression, so that its id is not reused):
+# a conf file asks for the same few functions' names and adapter methods thousands of times.
+_CODE: dict[int, tuple[Any, _Code]] = {}
+
+
+def _compiled(e: Any) -> _Code:
+    found = _CODE.get(id(e))
+    if found is not None and found[0] is e:
+        return found[1]
+    if len(_CODE) >= 1 << 14:
+        _CODE.clear()  # bounded: a language server may load many catalogs
+    code = _compile(e)
+    _CODE[id(e)] = (e, code)
+    return code
+
+
+def _unknown(values: Mapping[str, Any], kwargs: Mapping[str, Any], env: Mapping[str, Any]) -> Any:
+    raise _Unknown
+
+
+def _part(x: Any, i: Any) -> _Code:
+    """The code of x[i], or code that raises when run where x has no such part: a malformed
+    branch fails only when it is taken, as it would when walked."""
+    try:
+        return _compile(x[i])
+    except _RAISED:
+        return _unknown
+
+
+def _compile(e: Any) -> _Code:
+    """A name expression as nested closures: each call runs the expression once without
+    looking its operators up again. Python's semantics as eval_name_expr states them."""
+    if not isinstance(e, dict) or len(e) != 1:
+        return _unknown
+    (op, x), = e.items()
+    if op == "const":
+        return lambda v, k, env: x
+    if op == "arg":
+        def arg(v: Mapping[str, Any], k: Mapping[str, Any], env: Mapping[str, Any]) -> Any:
+            if x not in v:
                 raise _Unknown
-            return values[x]
-        if op == "var":
-            return env[x]
-        if op == "fmt":
-            return "".join(format(ev(p), "") for p in x)
+            return v[x]
+        return arg
+    if op == "var":
+        return lambda v, k, env: env[x]
+    if op == "fmt":
+        try:
+            parts = [_compile(p) for p in x]
+        except TypeError:
+            return _unknown
+        return lambda v, k, env: "".join([format(p(v, k, env), "") for p in parts])
+    if op in ("add", "eq", "ne"):
+        a, b = _part(x, 0), _part(x, 1)
         if op == "add":
-            return ev(x[0]) + ev(x[1])
-        if op == "if":
-            return ev(x[1]) if ev(x[0]) else ev(x[2])
+            return lambda v, k, env: a(v, k, env) + b(v, k, env)
         if op == "eq":
-            return ev(x[0]) == ev(x[1])
-        if op == "ne":
-            return ev(x[0]) != ev(x[1])
+            return lambda v, k, env: a(v, k, env) == b(v, k, env)
+        return lambda v, k, env: a(v, k, env) != b(v, k, env)
+    if op == "if":
+        cond, yes, no = _part(x, 0), _part(x, 1), _part(x, 2)
+        return lambda v, k, env: yes(v, k, env) if cond(v, k, env) else no(v, k, env)
+    if op in ("in", "not_in"):
+        a = _part(x, 0)
+        try:
+            container = x[1]
+        except _RAISED:
+            return _unknown
         if op == "in":
-            return ev(x[0]) in x[1]
-        if op == "not_in":
-            return ev(x[0]) not in x[1]
-        if op in ("and", "or"):
+            return lambda v, k, env: a(v, k, env) in container
+        return lambda v, k, env: a(v, k, env) not in container
+    if op in ("and", "or"):
+        try:
+            parts = [_compile(p) for p in x]
+        except TypeError:
+            return _unknown
+        stop = op == "or"
+
+        def either(v: Mapping[str, Any], k: Mapping[str, Any], env: Mapping[str, Any]) -> Any:
             out: Any = None
-            for p in x:
-                out = ev(p)
-                if bool(out) == (op == "or"):
+            for p in parts:
+                out = p(v, k, env)
+                if bool(out) == stop:
                     return out
             return out
-        if op == "not":
-            return not ev(x)
-        if op in ("lower", "upper"):
-            v = ev(x)
-            if not isinstance(v, str):
+        return either
+    if op == "not":
+        a = _compile(x)
+        return lambda v, k, env: not a(v, k, env)
+    if op in ("lower", "upper"):
+        a = _compile(x)
+        lower = op == "lower"
+
+        def case(v: Mapping[str, Any], k: Mapping[str, Any], env: Mapping[str, Any]) -> Any:
+            s = a(v, k, env)
+            if not isinstance(s, str):
                 raise _Unknown
-            return v.lower() if op == "lower" else v.upper()
-        if op == "str":
-            return str(ev(x))
-        if op == "env":
-            return os.environ.get(*x)
-        if op == "join":
-            sep, items = ev(x[0]), ev(x[1])
-            if not isinstance(sep, str) or not all(isinstance(i, str) for i in items):
+            return s.lower() if lower else s.upper()
+        return case
+    if op == "str":
+        a = _compile(x)
+        return lambda v, k, env: str(a(v, k, env))
+    if op == "env":
+        return lambda v, k, env: os.environ.get(*x)  # read at each call, as HELM reads it
+    if op == "join":
+        sep, items = _part(x, 0), _part(x, 1)
+
+        def join(v: Mapping[str, Any], k: Mapping[str, Any], env: Mapping[str, Any]) -> Any:
+            s, got = sep(v, k, env), items(v, k, env)
+            if not isinstance(s, str) or not all(isinstance(i, str) for i in got):
                 raise _Unknown
-            return sep.join(items)
-        if op == "kwargs":
-            out_items = []
-            for k, v in kwargs.items():
-                inner = {**env, "key": k, "value": v}
-                if all(eval_name_expr(c, values, kwargs, inner) for c in x["if"]):
-                    out_items.append(eval_name_expr(x["elt"], values, kwargs, inner))
-            return out_items
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise _Unknown from exc
-    raise _Unknown
+            return s.join(got)
+        return join
+    if op == "kwargs":
+        # Its parts are looked at only for a keyword argument that is there (and the element
+        # only where the conditions hold): without one, even a malformed comprehension is [].
+        try:
+            conds: list[_Code] | None = [_compile(c) for c in x["if"]]
+        except _RAISED:
+            conds = None
+        elt = _part(x, "elt")
+
+        def comprehension(v: Mapping[str, Any], k: Mapping[str, Any], env: Mapping[str, Any]) -> Any:
+            out = []
+            for key, value in k.items():
+                if conds is None:
+                    raise _Unknown
+                inner = {**env, "key": key, "value": value}
+                if all(c(v, k, inner) for c in conds):
+                    out.append(elt(v, k, inner))
+            return out
+        return comprehension
+    return _unknown
 
 
 def base_name(catalog: Catalog, function: str, args: Mapping[str, Any]) -> str | None:
@@ -147,18 +229,28 @@ def function_facts(catalog: Catalog, function: str, args: Mapping[str, Any]) -> 
     except TypeError:  # a value that cannot be hashed: no memo
         facts, key = None, None
     if facts is None:
-        facts = tuple(_eval_fn_expr(fn, getattr(fn, f), args) for f in _FACTS)  # type: ignore[assignment]
+        bound = _bind(fn, args)
+        facts = tuple(_eval_bound(getattr(fn, f), bound) for f in _FACTS)  # type: ignore[assignment]
         if key is not None:
             memo[key] = facts  # type: ignore[assignment]
     if any(reads_env):
-        facts = tuple(_eval_fn_expr(fn, getattr(fn, f), args) if env else v  # type: ignore[assignment]
+        bound = _bind(fn, args)
+        facts = tuple(_eval_bound(getattr(fn, f), bound) if env else v  # type: ignore[assignment]
                       for f, env, v in zip(_FACTS, reads_env, facts))
     return facts  # type: ignore[return-value]
 
 
 def _eval_fn_expr(fn: Any, expr: Any, args: Mapping[str, Any]) -> str | None:
-    if fn is None or expr is None:
+    """One expression of the run spec function `fn` over these function arguments: a str, or
+    None where it is not known or HELM would fail."""
+    if fn is None:
         return None
+    return _eval_bound(expr, _bind(fn, args))
+
+
+def _bind(fn: Any, args: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The function's parameters and **kwargs as a call with these arguments binds them, the
+    defaults filled in; None where HELM raises (a TypeError) or a default is not a literal."""
     params = {p.name: p for p in fn.params}
     values: dict[str, Any] = {}
     kwargs: dict[str, Any] = {}
@@ -177,8 +269,14 @@ def _eval_fn_expr(fn: Any, expr: Any, args: Mapping[str, Any]) -> str | None:
         if not p.has_default_value:
             return None  # a default that is not a literal: its text is not known here
         values[p.name] = p.default_value
+    return values, kwargs
+
+
+def _eval_bound(expr: Any, bound: tuple[dict[str, Any], dict[str, Any]] | None) -> str | None:
+    if expr is None or bound is None:
+        return None
     try:
-        out = eval_name_expr(expr, values, kwargs)
+        out = eval_name_expr(expr, *bound)
     except _Unknown:
         return None
     # RunSpec(name=<not a str>) fails in RunSpec.__post_init__
