@@ -634,14 +634,18 @@ class ResolvedEntry:
         return dict(self.args)
 
 
-def resolve_entry(entry: Entry, catalog: Catalog, models_to_run: Sequence[str] | None = None) -> ResolvedEntry:
+def resolve_entry(entry: Entry, catalog: Catalog, models_to_run: Sequence[str] | None = None,
+                  *, memo: dict[tuple, tuple] | None = None) -> ResolvedEntry:
+    """`memo`: _resolution_memo(catalog, models_to_run), when the caller has it."""
     desc = entry.description
     if desc is None:
         return ResolvedEntry(entry, None, (), (), False)
     lit = desc.lit
-    memo = None
-    if lit.offsets is None:  # its characters one to one in the file: what it says moves with it
-        memo = _resolution_memo(catalog, models_to_run)
+    if lit.offsets is not None:  # escapes: what it says does not move with it
+        memo = None
+    else:  # its characters one to one in the file: what it says moves with it
+        if memo is None:
+            memo = _resolution_memo(catalog, models_to_run)
         key = (desc.text, desc.ok, lit.quoted)
         hit = memo.get(key)
         if hit is not None:
@@ -717,8 +721,9 @@ def resolve_entries(
     out: list[ResolvedEntry] = []
     seen: dict[tuple, Entry] = {}
     said: dict[tuple[int, str], tuple[str, tuple[Label, ...]]] = {}
+    memo = _resolution_memo(catalog, models_to_run)
     for e in entries:
-        r = resolve_entry(e, catalog, models_to_run)
+        r = resolve_entry(e, catalog, models_to_run, memo=memo)
         sink.extend(r.diagnostics)
         out.append(r)
         ident = _identity(e, r.args)
@@ -766,16 +771,18 @@ def _identity(entry: Entry, args: tuple[tuple[str, Any], ...]) -> tuple | None:
     if desc is None or not desc.ok:
         return None
     groups = entry.groups
-    core = _IDENTITIES.get(desc.text)
-    if core is None:  # `args` are the text's (resolve_entry's): one per text
-        core = (desc.shape.name, tuple([(k, repr(v)) for k, v in sorted(args)]))
+    key = (desc.text, groups)
+    found = _IDENTITIES.get(key)
+    if found is None:  # `args` are the text's (resolve_entry's): one per text and groups
+        found = (desc.shape.name, tuple([(k, repr(v)) for k, v in sorted(args)]),
+                 tuple(sorted(groups)) if groups is not None else None)
         if len(_IDENTITIES) >= 1 << 16:
             _IDENTITIES.clear()  # bounded for the language server, as the other memos
-        _IDENTITIES[desc.text] = core
-    return (*core, tuple(sorted(groups)) if groups is not None else None)
+        _IDENTITIES[key] = found
+    return found
 
 
-_IDENTITIES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+_IDENTITIES: dict[tuple[str, tuple[str, ...] | None], tuple[str, tuple[tuple[str, str], ...], tuple[str, ...] | None]] = {}
 
 
 def check_entries(entries: Sequence[Entry], catalog: Catalog, sink: DiagnosticSink) -> None:
