@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -31,6 +30,8 @@ def write_atomically(path: str, text: str) -> None:
             raise PermissionError(errno.EACCES, "Permission denied (the file is not writable; helmc does not "
                                   "replace it)", path)
         mode = st.st_mode & 0o7777
+    import tempfile  # here: with shutil and random, 2-4 ms of every helm-check's start, which rarely writes
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".helmc-tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
