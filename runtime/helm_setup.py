@@ -92,9 +92,11 @@ class LogUnusable(OSError):
         return str(self.strerror)
 
 
-# Failures of helm-run's own before HELM starts, by the qualified name a worker's one-line
-# error starts with: the same on every attempt, so no attempt is retried for them.
-NOT_RETRIED = frozenset({f"{LogUnusable.__module__}.{LogUnusable.__qualname__}"})
+# A LogUnusable by the qualified name a worker's one-line error starts with (executor.error_type).
+LOG_UNUSABLE = f"{LogUnusable.__module__}.{LogUnusable.__qualname__}"
+# Failures of helm-run's own before HELM starts: the same on every attempt, so no attempt is
+# retried for them.
+NOT_RETRIED = frozenset({LOG_UNUSABLE})
 
 
 @contextlib.contextmanager

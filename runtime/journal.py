@@ -519,11 +519,13 @@ class Journal:
     def set(self, name: str, fingerprint: str, state: RunState, *, error: str | None = None,
             duration: float | None = None, log: str | None = None, attempts: int | None = None,
             save: bool = True, estimate: dict[str, Any] | None = None, actual: dict[str, Any] | None = None,
-            reason: str | None = None) -> RunRecord:
+            reason: str | None = None, no_log: bool = False) -> RunRecord:
         """Record a run's new state. `attempts` defaults to the previous count, plus one when
         the run starts (so retries count themselves). The estimate stays with the run while its
-        fingerprint does; `actual` and `reason` hold for this state only. With save=False the
-        line waits for the next `save` (one write and one fsync for a batch)."""
+        fingerprint does; `actual` and `reason` hold for this state only. The log stays with the
+        run until another is given, or `no_log` says this attempt had none (what stands at its
+        path is not helmc's log). With save=False the line waits for the next `save` (one write
+        and one fsync for a batch)."""
         old = self.records.get(name)
         now = time.time()
         if attempts is None:
@@ -535,7 +537,8 @@ class Journal:
         if estimate is None and old is not None and old.fingerprint == fingerprint:
             estimate = old.estimate
         rec = RunRecord(name, fingerprint, state, attempts, error, duration, now, started,
-                        log if log is not None else (old.log if old else None), estimate, actual, reason)
+                        None if no_log else log if log is not None else (old.log if old else None), estimate, actual,
+                        reason)
         self.records[name] = rec
         self._buffer.append(_line("run", _record_json(rec)))
         self._dirty |= state is not RunState.RUNNING

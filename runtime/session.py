@@ -254,7 +254,7 @@ class Session:
     def run_failed(self, run: BuiltRun, error: str | None, log: str | None) -> None:
         """HC0503: a run that failed, at the entry (or the argument or model it names) that planned it."""
         ref = run.planned.entry if run.planned else None
-        if error_type(error) == _LOG_UNUSABLE:
+        if error_type(error) == helm_setup.LOG_UNUSABLE:
             # helm-run's own failure before HELM started: no HELM error, no HELM log to show
             message = error.split(": ", 1)[1] if error and ": " in error else error
             self.sink.add(
@@ -334,8 +334,6 @@ def plan_runs(options: Options, run_set: RunSet, settings: HelmSettings, *, buil
     return PlanResult(plan, session.sink.items, 1 if session.sink.has_errors else 0)
 
 
-# How a LogUnusable raised in a worker names itself in the one-line error that crosses back.
-_LOG_UNUSABLE = f"{helm_setup.LogUnusable.__module__}.{helm_setup.LogUnusable.__qualname__}"
 
 
 def failed_argument(ref: EntryRef, error: str | None) -> ArgSpans | None:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from rich.console import Console
 
-from .executor import HelmExecutor, storage_failure
-from .helm_setup import HelmSettings, run_log_path
+from .executor import HelmExecutor, error_type, storage_failure
+from .helm_setup import LOG_UNUSABLE, HelmSettings, run_log_path
 from .run_folders import Occupant, run_folder, discard_staging, foreign_occupant, outputs_present, recover_run_folder, unwritten_flag, writes_outputs
 from .runspecs import BuiltRun, prewarm_names
 from .engine import Engine, Event, Executor, Finished, Started
@@ -185,18 +185,21 @@ def _run_suite(
                 if writes:
                     journal.set(b.name, b.fingerprint, RunState.RUNNING, log=run_log_path(settings, b.name))
             elif isinstance(ev, Finished):
+                # A run whose log could not be opened has none: what stands at its path (a FIFO,
+                # a folder) is never shown as its log, to be opened by the user.
+                no_log = not ev.ok and error_type(ev.error) == LOG_UNUSABLE
                 if writes:
                     state = RunState.COMPLETED if ev.ok else RunState.FAILED
                     actual = spend.add(b.name, run_folder(settings, b.name)) if spend is not None and ev.ok else None
                     journal.set(b.name, b.fingerprint, state, error=ev.error, duration=ev.duration,
-                                actual=actual.to_json() if actual is not None else None)
+                                actual=actual.to_json() if actual is not None else None, no_log=no_log)
                 if ev.retry_in is None:
                     finished[b.name] = Outcome(
                         b.name,
                         ("completed" if writes else WROTE_NOTHING) if ev.ok else "failed",
                         ev.duration,
                         ev.error,
-                        None if ev.ok else run_log_path(settings, b.name),
+                        None if ev.ok or no_log else run_log_path(settings, b.name),
                         # over every helm-run, as `helmc status` counts (nothing journaled: this one)
                         journal.records[b.name].attempts if writes else ev.attempt,
                     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -26,6 +28,7 @@ if not HAVE_HELM:
     pytest.skip("crfm-helm is not installed", allow_module_level=True)
 
 from helm_suite import BENCH, HELMS, OURS, SLOW_CONF, _env, _runs, _write  # noqa: E402,F401
+from helpers import SPECIAL_KINDS, plant_special  # noqa: E402
 
 ROOT = str(Path(__file__).resolve().parents[2])
 QUICKSTART = os.path.join(ROOT, "examples", "quickstart.conf")
@@ -246,3 +249,33 @@ def test_helm_is_set_up_without_collection_and_the_workers_share_one_runner(tmp_
     assert len(_runs(str(tmp_path / "out"), "r")) > workers  # more runs than workers: some worker ran two
     assert len(log.read_text().split()) == 1
     assert (tmp_path / "runners.txt.gc").read_text().split() == ["False"]
+
+
+@pytest.mark.parametrize("kind", SPECIAL_KINDS)
+def test_a_log_that_cannot_be_opened_is_never_shown_as_the_runs_log(tmp_path, kind):
+    """Something not helmc's where a run's log goes (a FIFO, a folder, a link to a device...):
+    the run fails before HELM starts (HC0503, naming the path), what stands there is left as it
+    was, and neither helm-run's summary nor `helmc status` offers it as the run's log (opening
+    a FIFO would wait for ever)."""
+    logs = tmp_path / "out" / "helmc" / "f" / "logs"
+    logs.mkdir(parents=True)
+    planted = logs / "simple1:model=simple_model1.log"
+    plant_special(planted, kind)
+    before = os.lstat(planted)
+    ours = _run(OURS + ["--run-entries", "simple1:model=simple/model1", "-m", "1", "--suite", "f", "-o", "out",
+                        "--local-path", "pe"], str(tmp_path))
+    text = ours.stdout + ours.stderr
+    if kind == "dangling":  # a link to nothing: the log is made where it points, and the run goes on
+        assert ours.returncode == 0, text[-3000:]
+        return
+    assert ours.returncode == 1, text[-3000:]
+    assert "HC0503" in text and str(planted.relative_to(tmp_path)) in text
+    assert "log: " not in text  # the summary's line for a failed run's log
+    after = os.lstat(planted)
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    status = _run([sys.executable, "-m", "helmc", "status", "--suite", "f", "-o", "out", "--format", "json"],
+                  str(tmp_path))
+    (run,) = json.loads(status.stdout)["runs"]
+    assert run["state"] == "failed" and run["log"] is None, run
+    status_text = _run([sys.executable, "-m", "helmc", "status", "--suite", "f", "-o", "out"], str(tmp_path))
+    assert "failed:" in status_text.stdout and "log: " not in status_text.stdout, status_text.stdout
