@@ -431,7 +431,8 @@ def spec_run_names(
     base, method = facts[0], facts[1]
     # (name so far or None, model, deployment)
     states: list[tuple[str | None, str, str]] = [(base, "", "")]
-    for key, value in exps:
+    tail = f",groups={'-'.join(sorted(groups))}" if groups else ""
+    for step, (key, value) in enumerate(exps):
         exp = catalog.expanders[key]
         effect = _effect(exp)
         nxt: list[tuple[str | None, str, str]] = []
@@ -439,6 +440,8 @@ def spec_run_names(
             # A model group gives hundreds of runs: the step below for it, each name's head
             # (`name,model=`) made once per state, the members' names split once per group.
             table = model_table(catalog, value)
+            if step == len(exps) - 1:  # the last step, as most entries have it: the names at once
+                return _group_names(catalog, states, table, value, effect, method, tail)
             keep = effect is not None and bool(effect.get("keep"))
             for name, _, dep in states:
                 if name is None or effect is None or keep:
@@ -496,18 +499,57 @@ def spec_run_names(
     # _finish for every run, its step 3 asked once per model: what _alter appends depends on the
     # name only through whether it holds a `:` (_append's separator), so the suffix is memoized
     # by (model, method, that). A model wildcard gives hundreds of runs an entry.
-    memo: dict[tuple[str, str | None, bool], str | None] = catalog._cache.setdefault("alter_suffix", {})
-    tail = f",groups={'-'.join(sorted(groups))}" if groups else ""
     out: list[str | None] = []
     for name, model, _ in states:
         if name is None:
             out.append(None)
             continue
-        key = (model, method, ":" in name)
-        if key in memo:
-            suffix = memo[key]
-        else:
-            altered = _alter(catalog, name, model, method)
-            suffix = memo[key] = None if altered is None else altered[len(name):]
+        suffix = _alter_suffix(catalog, name, model, method)
         out.append(None if suffix is None else (name + suffix + tail).replace(os.path.sep, "_"))
+    return out
+
+
+def _alter_suffix(catalog: Catalog, name: str, model: str, method: str | None) -> str | None:
+    """What step 3 appends to `name`: it depends on the name only through whether it holds a
+    `:` (_append's separator), so it is memoized by (model, method, that)."""
+    memo: dict[tuple[str, str | None, bool], str | None] = catalog._cache.setdefault("alter_suffix", {})
+    key = (model, method, ":" in name)
+    if key in memo:
+        return memo[key]
+    altered = _alter(catalog, name, model, method)
+    suffix = memo[key] = None if altered is None else altered[len(name):]
+    return suffix
+
+
+def _group_names(catalog: Catalog, states: list[tuple[str | None, str, str]], table: list[tuple[str, str, bool]],
+                 value: Any, effect: Mapping[str, Any] | None, method: str | None, tail: str) -> list[str | None]:
+    """spec_run_names' last two steps where the last expander is a model group: each state's
+    runs, one per member, named without a state per run. What a member adds after the head
+    (`name,model=`) is the same for every head with or without a `:` (step 3's separator),
+    so it is made once per group, kind and method, `/` already turned into `_` (the turn is
+    per character: a head's and a member's parts turn as their joined name would)."""
+    sep = os.path.sep
+    memo: dict[tuple, list[str | None]] = catalog._cache.setdefault("group_name_tails", {})
+    keep = effect is not None and bool(effect.get("keep"))
+    tail = tail.replace(sep, "_")
+    out: list[str | None] = []
+    for name, _, _ in states:
+        if name is None or effect is None:
+            out.extend([None] * len(table))
+            continue
+        if keep:
+            head, kind = name, "keep"
+        else:
+            head = f"{name}{',' if effect['sep'] == 'comma' or ':' in name else ':'}{effect['key']}="
+            kind = effect["value"] if effect["value"] in ("given", "model") else "each"
+        key = ((type(value), value), kind, method, ":" in head)
+        tails = memo.get(key)
+        if tails is None:
+            tails = memo[key] = []
+            for s, two, _ in table:
+                text = "" if kind == "keep" else str(value) if kind == "given" else two if kind == "model" else s
+                suffix = _alter_suffix(catalog, head + text, two, method)
+                tails.append(None if suffix is None else (text + suffix).replace(sep, "_"))
+        start = head.replace(sep, "_")
+        out.extend([None if t is None else start + t + tail for t in tails])
     return out

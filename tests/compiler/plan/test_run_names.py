@@ -3,12 +3,19 @@ the corpus entries (../shared oracle): every name helmc claims must be HELM's.""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helmc.compiler.catalog.catalog import load_catalog
+from helmc.compiler.diagnostics import DiagnosticSink
+from helmc.compiler.plan.plan import PlanOptions
 from helmc.compiler.plan.run_names import adapter_method, base_name, run_name, spec_run_names
+from helmc.compiler.session import Options, RunSet, compile_run_sets
 
 from conftest import needs_oracle, oracle_plans
 
@@ -128,3 +135,47 @@ def test_memoized_expressions_equal_a_fresh_evaluation(calls):
 def test_memo_tells_equal_values_of_other_types_apart(cat):
     names = [base_name(cat, "math", {"subject": "algebra", "level": v}) for v in (1, 1.0, True, 1)]
     assert names[0] == names[3] and len(set(names)) == 3, names
+
+
+def _named_functions() -> list[str]:
+    """Run spec functions whose name helmc reads with their defaults alone (no argument needed)."""
+    return sorted(f for f, fn in _CATALOG.functions.items() if base_name(_CATALOG, f, {}) is not None)[:40]
+
+
+_PREFIXES = ["", "stop=hash,", "max_train_instances=one,", "num_outputs=2,", "global_prefix=nlg,",
+             "max_train_instances=all,", "data_augmentation=canonical,", "model_deployment=openai/gpt2,"]
+_MODELS = ["", "model=all", "model=text", "model=code", "model=instruction_following", "model=openai/gpt2",
+           "model=simple/model1", "model=huggingface/gpt2", "model=vlm", "model=ablation_text"]
+
+
+def _plan_of(entries, models_to_run):
+    """`helmc plan`'s compile of a conf file of these (function, expander prefix, model, groups)."""
+    conf = "entries: [\n" + "".join(
+        f'  {{description: "{fn}:{(prefix + model).rstrip(",")}", priority: 1'
+        + (f", groups: [{', '.join(json.dumps(g) for g in groups)}]" if groups else "") + "}\n"
+        for fn, prefix, model, groups in entries) + "]\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "e.conf")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(conf)
+        (compiled,) = compile_run_sets([RunSet((path,))], Options(selection=PlanOptions(models_to_run=models_to_run)),
+                                       DiagnosticSink(), "plan", catalog=_CATALOG)
+        assert compiled.plan is not None
+        return compiled.plan
+
+
+def test_the_names_property_below_has_groups_to_name():
+    plan = _plan_of([(_named_functions()[0], "stop=hash,", "model=text", ("b", "a"))], None)
+    assert len(plan.runs) > 50 and sum(r.name is not None for r in plan.runs) > 50
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_named_functions()), st.sampled_from(_PREFIXES), st.sampled_from(_MODELS),
+                          st.sampled_from([None, ("b", "a"), ("g/1",)])), min_size=1, max_size=4),
+       st.sampled_from([None, ("openai/gpt2",), ("openai/gpt2", "simple/model1")]))
+def test_a_plans_run_names_are_each_runs_own_name(entries, models_to_run):
+    """The planner names an ObjectSpec's runs all at once (spec_run_names; a model group last is
+    named without a state per run); each name is the one run_name gives that run alone."""
+    for r in _plan_of(entries, models_to_run).runs:
+        want = run_name(_CATALOG, r.run_spec_function, r.args, r.expanders, r.model, r.model_deployment, r.entry.groups)
+        assert r.name == want, (r.entry.description, r.name, want)
