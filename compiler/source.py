@@ -50,6 +50,17 @@ class SourceFile:
         idx = bisect.bisect_right(starts, offset) - 1
         return idx + self.line_base, offset - starts[idx] + 1
 
+    def span_line_cols(self, start: int, end: int) -> tuple[int, int, int, int]:
+        """line_col of both ends of [start, end): (line, column, end line, end column). An end
+        on the start's line (most spans) is counted from the start, without a second search:
+        every diagnostic of a JSON report asks for both."""
+        line, column = self.line_col(start)
+        if start <= end <= len(self.text) and start >= 0:
+            text = self.text
+            if text.find("\n", start, end) < 0 and text.find("\r", start, end) < 0:
+                return line, column, line, column + end - start
+        return (line, column, *self.line_col(end))
+
     def line_text(self, line: int) -> str:
         """The text of a line as written, without its line ending."""
         start, end = self.line_bounds(line)

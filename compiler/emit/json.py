@@ -48,8 +48,7 @@ _string = json.encoder.encode_basestring
 
 def _fix_text(f: Fix) -> str:
     span = f.span
-    line, column = span.source.line_col(span.start)
-    end_line, end_column = span.source.line_col(span.end)
+    line, column, end_line, end_column = span.source.span_line_cols(span.start, span.end)
     return (
         f'      {{\n        "line": {line},\n        "column": {column},\n        "end_line": {end_line},\n'
         f'        "end_column": {end_column},\n        "replacement": {_string(f.replacement)},\n'
@@ -61,8 +60,7 @@ def _item_text(d: Diagnostic, fixed: bool | None = None) -> str:
     """One diagnostic as an element of the top-level array; `fixed` adds --fix's last key."""
     span = d.primary.span
     source = span.source
-    line, column = source.line_col(span.start)
-    end_line, end_column = source.line_col(span.end)
+    line, column, end_line, end_column = source.span_line_cols(span.start, span.end)
     help_ = "null" if d.help is None else _string(d.help)
     fixes = "[\n" + ",\n".join(map(_fix_text, d.fixes)) + "\n    ]" if d.fixes else "[]"
     flag = "" if fixed is None else (',\n    "fixed": true' if fixed else ',\n    "fixed": false')
