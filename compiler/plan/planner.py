@@ -365,7 +365,7 @@ class Expanded:
     options: PlanOptions
     blocks: list[tuple[Entry, Expansion]]
     dropped: list[tuple[Entry, str]]  # what the filters removed and why, entry by entry
-    _refs: dict[int, EntryRef] = field(default_factory=dict)  # by id(entry), made on use
+    _refs: dict[int, tuple[Entry, EntryRef]] = field(default_factory=dict)  # by id(entry), made on use
     _plan: Plan | None = None
 
     @property
@@ -373,10 +373,10 @@ class Expanded:
         return any(exp.rows for _, exp in self.blocks)
 
     def ref(self, e: Entry) -> EntryRef:
-        found = self._refs.get(id(e))  # the entries are alive: `blocks` and `dropped` hold them
+        found = self._refs.get(id(e))  # the entry is kept beside its ref: its id is not reused
         if found is None:
-            found = self._refs[id(e)] = entry_ref(e)
-        return found
+            found = self._refs[id(e)] = (e, entry_ref(e))
+        return found[1]
 
     def plan(self) -> Plan:
         if self._plan is None:
