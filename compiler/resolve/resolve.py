@@ -19,7 +19,7 @@ from ..diagnostics import Applicability, Diagnostic, DiagnosticSink, Fix, Label,
 from ..frozen import record
 from ..ir import Argument, Description, Entry
 from ..source import SourceFile, Span
-from .suggest import closest, common_ends, quote_list, unique_close
+from .suggest import Names, closest, common_ends, quote_list, unique_close
 
 _FALSY_WORDS = {"false", "no", "off", "n", "f", "none", "null", "disable", "disabled"}
 NOTE_MODELS_TO_RUN = "with --models-to-run, HELM would replace this value without a word, since it has no `/`"
@@ -40,6 +40,29 @@ def _fix_help(
     if len(sugg) == 1:
         return f"did you mean `{sugg[0]}`{what}?", fixes
     return f"did you mean `{sugg[0]}`{what}? (or {quote_list(sugg[1:])})", fixes
+
+
+def _names(catalog: Catalog, kind: str) -> Names:
+    """The catalog's names of one kind (groups, all, groups+all, models, deployments,
+    functions), the candidates of its did-you-means, made once."""
+    key = ("suggest", kind)
+    found = catalog._cache.get(key)
+    if found is None:
+        groups = list(catalog.model_group_to_model_names())
+        if kind == "groups":
+            items = groups
+        elif kind == "all":
+            items = catalog.all_names()
+        elif kind == "groups+all":
+            items = [*groups, *catalog.all_names()]
+        elif kind == "models":
+            items = list(catalog.models)
+        elif kind == "deployments":
+            items = list(catalog.deployments)
+        else:
+            items = list(catalog.functions)
+        found = catalog._cache[key] = Names(items)
+    return found
 
 
 def _digits_apart(a: str, b: str) -> bool:
@@ -302,7 +325,7 @@ def _check_model(
         # run_entries_to_run_specs replaces a `model=` without `/` by each --models-to-run value
         # before anything reads it: HELM builds the runs, whatever the value was.
         if v not in groups:
-            sugg = closest(v, list(groups), cutoff=0.5) if v else []
+            sugg = closest(v, _names(catalog, "groups"), cutoff=0.5) if v else []
             help_, fixes = _fix_help(v, sugg, a.raw.span)
             sink.add(
                 diag(
@@ -340,8 +363,8 @@ def _check_model(
     model = "/".join(parts[-2:])
     if "/" not in v:
         # No model is named without an organization: this is a wildcard or a typo of one.
-        sugg = closest(v, list(groups), cutoff=0.5) or closest(v, catalog.all_names())
-        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=[*groups, *catalog.all_names()])
+        sugg = closest(v, _names(catalog, "groups"), cutoff=0.5) or closest(v, _names(catalog, "all"))
+        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=_names(catalog, "groups+all"))
         sink.add(
             diag(
                 "HC0309",
@@ -375,8 +398,8 @@ def _check_model(
         return True
     known = catalog.models.get(v)
     if known is None and catalog.default_deployment(v) is None:
-        sugg = closest(v, catalog.all_names())
-        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.all_names())
+        sugg = closest(v, _names(catalog, "all"))
+        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=_names(catalog, "all"))
         notes = ["with --models-to-run, HELM would drop this entry's runs without a word"]
         if "model_deployment" not in args:
             notes.append("without it, HELM raises `Unknown model or no default model deployment found`")
@@ -387,8 +410,8 @@ def _check_model(
         if d is None or d.origin.startswith("generator:"):
             # HELM accepts it: a deployment generator makes a deployment from the name alone and
             # the name goes to the provider's API as is. New models work this way, typos too.
-            sugg = closest(v, list(catalog.models))
-            help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.models)
+            sugg = closest(v, _names(catalog, "models"))
+            help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=_names(catalog, "models"))
             if fixes and fixes[0].safe and _digits_apart(v, fixes[0].replacement):
                 # `openai/o5` for `openai/o3`: maybe a model newer than the catalog, not a typo.
                 fixes = (Fix(fixes[0].span, fixes[0].replacement, Applicability.UNSAFE),)
@@ -413,8 +436,8 @@ def _check_model(
 
 
 def _unknown_deployment(v: str, a: Argument, catalog: Catalog, sink: DiagnosticSink, note: str) -> None:
-    sugg = closest(v, list(catalog.deployments))
-    help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.deployments)
+    sugg = closest(v, _names(catalog, "deployments"))
+    help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=_names(catalog, "deployments"))
     sink.add(
         diag(
             "HC0308",
@@ -448,8 +471,8 @@ def _check_deployment(a: Argument, args: dict[str, Any], catalog: Catalog, sink:
     v = a.value if isinstance(a.value, str) else str(a.value)
     d = catalog.get_deployment(v)
     if d is None:
-        sugg = closest(v, list(catalog.deployments))
-        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=catalog.deployments)
+        sugg = closest(v, _names(catalog, "deployments"))
+        help_, fixes = _fix_help(v, sugg, a.raw.span, candidates=_names(catalog, "deployments"))
         sink.add(diag("HC0308", f"unknown model deployment `{v}`", a.raw.span, "no model deployment has this name", help=help_, fixes=fixes, notes=["HELM raises `Model deployment ... not found`"]))
         return False
     model = args.get("model")
@@ -505,8 +528,8 @@ def _check_description(
     """check_description with the function and HELM's args dict already looked up."""
     ok = True
     if fn is None:
-        sugg = closest(desc.name.value, catalog.functions)
-        help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span, candidates=catalog.functions)
+        sugg = closest(desc.name.value, _names(catalog, "functions"))
+        help_, fixes = _fix_help(desc.name.value, sugg, desc.name.span, candidates=_names(catalog, "functions"))
         sink.add(
             diag(
                 "HC0301",

@@ -40,6 +40,22 @@ _MIN_PREFIX = 3  # shorter words are extended by too many names to mean one
 _VERSION = re.compile(r"[-_.:@]v?\d")  # `-2024-05-13`, `-v0`, `-0613`, `.5`: a date or version
 
 
+class Names(tuple):
+    """Candidates made once and asked about often (a catalog's model, deployment or function
+    names): a tuple whose hash is computed once. The memos below are keyed by their candidates,
+    and a plain tuple of 1,500 names is hashed again on every call."""
+
+    _hash: int
+
+    def __new__(cls, items: Iterable[str]) -> "Names":
+        self = super().__new__(cls, items)
+        self._hash = tuple.__hash__(self)
+        return self
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
 @record
 class _Index:
     keys: tuple[str, ...]  # lower-cased candidates, first appearance order

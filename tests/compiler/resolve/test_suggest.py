@@ -116,3 +116,16 @@ def test_a_name_that_extends_what_was_typed_ranks_first() -> None:
         "x/m-2024-05-13", "x/m-2024-08-06"]
     # the one name a single typo away stays first: it is the safe fix
     assert closest("openai/gpt", models)[0] == "openai/gpt2"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=8), st.lists(st.text(max_size=8), max_size=12))
+def test_names_made_once_are_the_same_candidates_as_a_tuple(word: str, candidates: list[str]) -> None:
+    """Names (a tuple hashed once) is the same memo key as the plain tuple of its items, and
+    gives the same suggestions and the same safe fix."""
+    from helmc.compiler.resolve.suggest import Names, unique_close
+
+    names = Names(candidates)
+    assert names == tuple(candidates) and hash(names) == hash(tuple(candidates))
+    assert closest(word, names) == closest(word, tuple(candidates)) == closest(word, list(candidates))
+    assert unique_close(word, names) == unique_close(word, candidates)
