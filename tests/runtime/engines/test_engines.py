@@ -269,7 +269,7 @@ def _check_distributed(tmp_path, events, fin):
 def test_ray_engine_with_a_real_local_instance(tmp_path, importable_doubles, monkeypatch, start):
     """Both ways helm-run starts its own Ray: a head node without the monitors (Ray's private
     API), and ray.init where that API differs. Either way, everything it started is stopped."""
-    import ray
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
     from helmc.runtime.engines import ray_engine
     from helmc.runtime.engines.ray_engine import RayEngine
@@ -307,7 +307,7 @@ def test_ray_engine_with_a_real_local_instance(tmp_path, importable_doubles, mon
 def test_ray_runs_at_helm_runs_priority(tmp_path, importable_doubles, monkeypatch, start):
     """Runs (forked from a host, a Ray worker) run at helm-run's own priority, not at the nice 15
     Ray gives its workers, at which anything else on the machine takes their CPU first."""
-    import ray
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
     from helmc.runtime.engines import ray_engine
     from helmc.runtime.engines.ray_engine import RayEngine
@@ -328,7 +328,7 @@ def test_ray_runs_at_helm_runs_priority(tmp_path, importable_doubles, monkeypatc
 def test_ray_a_host_that_dies_is_replaced_and_its_runs_retried(tmp_path, importable_doubles):
     """Runs fork from a Ray host (one actor for both slots here): SIGKILL the host in the middle
     of two runs, both attempts fail as Ray task failures, and both runs complete on a new host."""
-    import ray
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
     from helmc.runtime.engines.ray_engine import RayEngine
 
@@ -433,6 +433,7 @@ def test_ray_hosts_are_made_before_the_executor_and_run_its_attempts(tmp_path, i
     forked once its warm-up is over inherit what it imported, and the signal handler that an
     import set in its warm-up thread (HELM's code metrics set SIGALRM's); at most one forked
     before, once the first stage was over."""
+    pytest.importorskip("ray", reason="the ray extra is not installed")
     import functools
 
     import ray
@@ -469,7 +470,7 @@ def test_ray_hosts_are_made_before_the_executor_and_run_its_attempts(tmp_path, i
 def test_ray_a_failed_warm_up_is_said_by_each_run(tmp_path, importable_doubles):
     """A host whose warm-up raises lives on and runs the attempts; each run says, in one line,
     what the executor met (HELM's: the configuration's error again, in the run's log)."""
-    import ray
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
     from engine_doubles import WarmingExecutor
     from helmc.runtime.engines.ray_engine import RayEngine
@@ -665,6 +666,7 @@ def test_the_hosts_made_early_are_kept_where_they_fit_and_ended_elsewhere(early,
 
 @pytest.mark.helm
 def test_slurm_engine_with_submitit_local_executor(tmp_path, importable_doubles):
+    pytest.importorskip("submitit", reason="the slurm extra (submitit) is not installed")
     from helmc.runtime.engines.slurm_engine import SlurmEngine
 
     markers = tmp_path / "m"
