@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from ...diagnostics import Diagnostic
-from ...ir import HArray, HField, HObject, HString, HValue
+from ...ir import HArray, HField, HNumber, HObject, HString, HValue
 from ...source import SourceFile, Span
 from .builder import KEY_CHARS, MAX_DEPTH, Builder, MObject, Piece, Tok
 
@@ -421,6 +421,9 @@ class _Reader:
         i += 1
         while toks[i] in _SEPARATORS:
             i += 1
+        simple = self._simple_object(start, i)
+        if simple is not None:
+            return simple
         self.i = i
         fields, _, _ = self._fields("RBRACE")
         i = self.i
@@ -431,6 +434,78 @@ class _Reader:
         end = self.starts[i] + len(self.texts[i])
         self.i = i + 1
         return HObject(fields, Span(self.source, start, end))
+
+    def _simple_object(self, start: int, i: int) -> HObject | None:
+        """The object whose `{` is at `start` and whose first field is token i when it holds only
+        `key: value` fields whose value is a string without escapes, a number of ASCII digits or
+        a list of such strings, keys not repeated (most entries: `{description: "...",
+        priority: 1}`, some with `groups: ["..."]`); else None, nothing consumed, for _fields
+        to read. Built as _field, _array and Builder.leaf build them, in one loop: about a
+        microsecond an entry less than their calls."""
+        toks, texts, starts, source, keys = self.toks, self.texts, self.starts, self.source, self.keys
+        fields: list[HField] = []
+        names: list[str] = []
+        while True:
+            if toks[i] != "UNQUOTED" or toks[i + 1] != "COLON":
+                return None
+            name = texts[i]
+            key = keys.get(name)
+            if key is None:
+                if "." in name or name == "include" or KEY_CHARS.match(name) is None:
+                    return None
+                key = keys[name] = name
+            if key in names:
+                return None  # a repeated key: _fields merges
+            j = i + 2
+            kind = toks[j]
+            text = texts[j]
+            value_start = starts[j]
+            if kind == "STRING":
+                if "\\" in text:
+                    return None
+                value_end = value_start + len(text)
+                value: HValue = HString(text[1:-1], Span(source, value_start, value_end), True, None)
+            elif kind == "UNQUOTED":
+                if not (text.isdigit() and text.isascii()):  # where NUMBER and int() read alike
+                    return None
+                value_end = value_start + len(text)
+                value = HNumber(int(text), text, Span(source, value_start, value_end))
+            elif kind == "LSQB":
+                items: list[HValue] = []
+                j += 1
+                while toks[j] in _SEPARATORS:
+                    j += 1
+                while toks[j] == "STRING":
+                    text = texts[j]
+                    after = toks[j + 1]
+                    if "\\" in text or (after != "COMMA" and after != "NL" and after != "RSQB"):
+                        return None
+                    item_start = starts[j]
+                    items.append(HString(text[1:-1], Span(source, item_start, item_start + len(text)), True, None))
+                    j += 1
+                    while toks[j] in _SEPARATORS:
+                        j += 1
+                if toks[j] != "RSQB":
+                    return None
+                value_end = starts[j] + 1
+                value = HArray(tuple(items), Span(source, value_start, value_end))
+            else:
+                return None
+            j += 1
+            after = toks[j]
+            if after != "COMMA" and after != "NL" and after != "RBRACE":
+                return None  # a concatenation, or a surprise for the general path
+            key_start = starts[i]
+            fields.append(HField(key, Span(source, key_start, key_start + len(name)), value,
+                                 Span(source, key_start, value_end)))
+            names.append(key)
+            while toks[j] in _SEPARATORS:
+                j += 1
+            if toks[j] == "RBRACE":
+                break
+            i = j
+        self.i = j + 1
+        return HObject(tuple(fields), Span(source, start, starts[j] + 1))
 
     def _array(self) -> HArray:
         toks = self.toks

@@ -187,3 +187,71 @@ def test_the_scanner_tiles_or_the_fast_reader_is_off():
     assert fast_reader._tiles(PATTERN) and fast_reader._tiles(lark_pattern)
     assert not fast_reader._tiles(PATTERN.replace("(?P<STRAY>.)", "(?P<STRAY>[a-z])"))
     assert not fast_reader._tiles(PATTERN.replace("|(?P<STRAY>.)", ""))
+
+
+# Fields at the edge of the reader's one-loop path for objects of one-token fields (strings
+# without escapes, ASCII-digit numbers, lists of such strings): values just inside and just
+# outside it, keys it takes or leaves to _fields, and the separators around them.
+_PLAIN_KEYS = ["description", "priority", "groups", "x"]
+_ODD_KEYS = ['"description"', "a.b", "include", "k-1"]
+_PLAIN_VALUES = ['"s"', '"mmlu:subject=anatomy"', '""', "1", "01", "0", "[]", '["a"]', '["a", "b"]', '["a",]',
+                 '[\n"a"\n"b"\n]']
+_ODD_VALUES = ['"t\\"q"', '"\\u00e9"', "+1", "-1", "1.5", "1e3", "\u0661", "\u00b2", "true", "null", "x",
+               '["a" "b"]', '["a\\n"]', '["a" x]', '["a":]', "[1]", '[["a"]]', "{}", "{p: 1}", '"a" "b"', '"a" x',
+               '"a" x: 1', "1 2", "1:", "[] []", '["a"] {}', '"s":']
+_PLAIN_FIELD_SEPARATORS = [", ", "\n", ",\n"]
+_ODD_FIELD_SEPARATORS = [",", " ,\n\n", ",,", " "]
+_PLAIN_KEY_SEPARATORS = [": ", ":"]
+_ODD_KEY_SEPARATORS = [" = ", "=", " : ", "\n: ", ":\n"]
+
+
+def _mostly(plain: list[str], odd: list[str]):
+    """Plain three times in four: an odd part then sits among fields the fast path takes."""
+    return st.one_of(st.sampled_from(plain), st.sampled_from(plain), st.sampled_from(plain), st.sampled_from(odd))
+
+
+def _object_text(fields, inside: str, in_a_list: bool) -> str:
+    body = "".join(k + sep + v + (after if n < len(fields) - 1 else "") for n, (k, sep, v, after) in enumerate(fields))
+    obj = "{" + inside + body + inside.rstrip(", ") + "}"
+    return f"entries: [\n  {obj}\n  {obj}\n]" if in_a_list else f"x: {obj}\ny: {obj}"
+
+
+@settings(max_examples=500)
+@given(st.lists(st.tuples(_mostly(_PLAIN_KEYS, _ODD_KEYS), _mostly(_PLAIN_KEY_SEPARATORS, _ODD_KEY_SEPARATORS),
+                          _mostly(_PLAIN_VALUES, _ODD_VALUES), _mostly(_PLAIN_FIELD_SEPARATORS, _ODD_FIELD_SEPARATORS)),
+                max_size=4),
+       st.sampled_from(["", " ", "\n", ", "]), st.booleans())
+def test_objects_of_one_token_fields_agree(fields, inside, in_a_list):
+    """An object of any such fields reads as the Lark path reads it (values, spans and
+    diagnostics), whether the one-loop path takes it or leaves it to _fields."""
+    text = _object_text(fields, inside, in_a_list)
+    took = agree(text)
+    # Plain fields must take the fast path (whether the one-loop path or _fields reads them).
+    plain = all(k in _PLAIN_KEYS and sep in _PLAIN_KEY_SEPARATORS and v in _PLAIN_VALUES and after in _PLAIN_FIELD_SEPARATORS
+                for k, sep, v, after in fields)
+    assert took or not plain, text
+
+
+@pytest.mark.parametrize("at", [0, 1, 2])
+@pytest.mark.parametrize(
+    "part, odd",
+    [(0, k) for k in _ODD_KEYS] + [(1, s) for s in _ODD_KEY_SEPARATORS] + [(2, v) for v in _ODD_VALUES]
+    + [(3, s) for s in _ODD_FIELD_SEPARATORS],
+)
+def test_each_odd_part_among_plain_fields_agrees(part, odd, at):
+    """Every odd key, separator and value, first, in the middle or last of an entry whose
+    other fields the one-loop path takes."""
+    fields = [["description", ": ", '"s"', ", "], ["priority", ": ", "1", ", "], ["groups", ": ", '["g"]', ", "]]
+    fields[at][part] = odd
+    for in_a_list in (True, False):
+        agree(_object_text(fields, "", in_a_list))
+
+
+def test_objects_of_one_token_fields_take_the_fast_path():
+    for text in (
+        'entries: [{description: "a:b=1", priority: 1, groups: ["g", "h"]}, {description: "c", priority: 02}]',
+        'entries: [\n  {\n    description: "a"\n    groups: [\n      "g",\n    ],\n  }\n]',
+        'entries: [{description: "a", priority: 1, description: "b"}]',  # repeated: merged by _fields
+        'entries: [{description: "a", priority: \u0661}, {groups: ["g" "h"]}]',  # left to the general path
+    ):
+        assert agree(text), text
