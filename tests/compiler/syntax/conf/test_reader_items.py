@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helm_reading import errors, helm_entries, helmc_read
 
@@ -175,6 +177,21 @@ def test_a_space_that_pyhocon_does_not_take_for_one_is_an_error_at_it(template, 
 def test_those_spaces_in_strings_and_comments_are_text(char):
     text = f'entries: [{{description: "a:x=1{char}", priority: 1}}]  # note{char}\n'
     assert helmc_read(text) == ([(f"a:x=1{char}", 1, None)], []) and helm_entries(text) == [(f"a:x=1{char}", 1, None)]
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list('a \n"{}:#\x00\ufeff\u00e9\u20ac\U0001f600\u00a0\u2028\u2029'))))
+def test_odd_spaces_are_looked_into_in_every_text_that_holds_one(text):
+    """check_bytes skips the search for the four spaces in an ASCII text, and looks for each
+    with `in` otherwise: it looks into a text exactly when the regex would find one there."""
+    from helmc.compiler.source import SourceFile
+    from helmc.compiler.syntax.conf import reader
+
+    looked: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reader, "_check_odd_spaces", lambda source, text, diagnostics: looked.append(text))
+        blanked = reader.check_bytes(SourceFile("t.conf", text), [])
+    assert bool(looked) == (reader._ODD_SPACE.search(blanked) is not None)
 
 
 @pytest.mark.parametrize("parts", [201, 500, 5000])
