@@ -178,12 +178,24 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
             diag("HC0103", f"an entry is {_kind(item)}, not an object", item.span, "expected `{`", help=help)
         )
         return None
+    # One pass finds the three fields (as HObject.get would: the first of each key) and
+    # reports the unknown keys, in the fields' order.
+    desc_field = prio_field = groups_field = None
     for f in item.fields:
-        if f.key not in ENTRY_KEYS and not isinstance(f.value, HError):
+        key = f.key
+        if key == "description":
+            if desc_field is None:
+                desc_field = f
+        elif key == "priority":
+            if prio_field is None:
+                prio_field = f
+        elif key == "groups":
+            if groups_field is None:
+                groups_field = f
+        elif not isinstance(f.value, HError):
             diagnostics.append(_unknown_key(f, ENTRY_KEYS, "an entry", tuple(g.key for g in item.fields)))
     ok = True
     description = None
-    desc_field = item.get("description")
     if desc_field is None:
         ok = False
         if not item.includes:  # else it may come from the include, which HC0004 reports
@@ -202,7 +214,6 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
         ok = False
         diagnostics.append(_wrong_type(desc_field, "a string", 'write the description in double quotes'))
     priority = None
-    prio_field = item.get("priority")
     if prio_field is not None:
         v = prio_field.value
         if isinstance(v, HNumber) and isinstance(v.value, int):
@@ -234,7 +245,6 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
                 fixes.append(Fix(v.span, number, Applicability.SAFE))
             diagnostics.append(_wrong_type(prio_field, "an integer", hint, fixes))
     groups = None
-    groups_field = item.get("groups")
     if groups_field is not None:
         v = groups_field.value
         if isinstance(v, HArray):
@@ -257,15 +267,15 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
         elif not isinstance(v, (HNull, HError)):
             ok = False
             diagnostics.append(_wrong_type(groups_field, "a list of strings", 'write `groups: ["my_group"]`'))
-    return Entry(
-        description=description,
-        priority=priority,
-        groups=groups,
-        span=item.span,
-        index=index,
-        priority_span=prio_field.value.span if prio_field is not None else None,
-        groups_span=groups_field.value.span if groups_field is not None else None,
-        ok=ok,
+    return Entry(  # positional, in Entry's order: a little cheaper than by name, 10^4 times a file
+        description,
+        priority,
+        groups,
+        item.span,
+        index,
+        prio_field.value.span if prio_field is not None else None,
+        groups_field.value.span if groups_field is not None else None,
+        ok,
     )
 
 
