@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from json.encoder import encode_basestring
 
 from ...diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from ...ir import Entry, HArray, HError, HNull, HNumber, HObject, HString, HValue, HBool
@@ -130,8 +131,8 @@ def _legacy_rewrite(root: HObject) -> Fix | None:
     out: list[str] = []
     at = start
     for f in fields:
-        text = f.span.text
-        if "#" in text.replace(f.key_span.text, "") or "//" in text.replace(f.key_span.text, ""):
+        rest = f.span.text.replace(f.key_span.text, "")
+        if "#" in rest or "//" in rest:
             return None
         out.append(source.text[at : f.span.start])
         prio = f.value.get("priority")
@@ -140,7 +141,9 @@ def _legacy_rewrite(root: HObject) -> Fix | None:
             if not isinstance(prio.value, HNumber) or not isinstance(prio.value.value, int):
                 return None
             prio_text = f", priority: {prio.value.text}"
-        out.append(f"{{description: {json.dumps(f.key, ensure_ascii=False)}{prio_text}}}")
+        # encode_basestring is what json.dumps(key, ensure_ascii=False) returns for a str,
+        # without making an encoder for each of an old file's hundreds of fields.
+        out.append(f"{{description: {encode_basestring(f.key)}{prio_text}}}")
         at = f.span.end
     body = "".join(out)
     rest = source.text[end:]
