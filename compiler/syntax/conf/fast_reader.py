@@ -201,20 +201,20 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
     starts = array("q")
     add_kind, add_text, add_start = kinds.append, texts.append, starts.append
     depth = 0
-    brackets = _BRACKETS
+    # By group number, not name: m.group(name) and m.start(name) look the name up each time.
+    names, ignored, brackets = _groups(regex, ignore)
     # The matches tile the text (_tiles): no gap to look for between them.
     for m in regex.finditer(text):
-        kind = m.lastgroup
-        if kind in ignore:
-            if comments is not None and kind == "COMMENT":
-                comments[len(kinds)] = m.group(kind)
+        group = m.lastindex  # the token's kind: the named group closes last
+        if group in ignored:
+            if comments is not None and names[group] == "COMMENT":
+                comments[len(kinds)] = m.group(group)
             continue
-        token = m.group(kind)  # without the spaces the scanner folds into it
-        add_kind(kind)
-        add_text(token)
-        add_start(m.end() - len(token))
-        if kind in brackets:
-            depth += brackets[kind]
+        add_kind(names[group])
+        add_text(m.group(group))  # without the spaces the scanner folds into it
+        add_start(m.start(group))
+        if group in brackets:
+            depth += brackets[group]
             if depth > MAX_DEPTH:
                 return None  # before the token list grows: the Lark path refuses it
     local: list[Diagnostic] = []
@@ -225,6 +225,18 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
         return None
     diagnostics.extend(local)
     return value, kinds, texts
+
+
+@lru_cache(maxsize=2)
+def _groups(regex: re.Pattern, ignore: frozenset[str]) -> tuple[tuple[str | None, ...], frozenset[int], dict[int, int]]:
+    """A scanning regex's kind of each group number (lastgroup's own table), the numbers of the
+    ignored kinds, and the bracket kinds' numbers with their change of depth."""
+    names: list[str | None] = [None] * (regex.groups + 1)
+    for name, number in regex.groupindex.items():
+        names[number] = name
+    index = regex.groupindex
+    return (tuple(names), frozenset(index[k] for k in ignore if k in index),
+            {index[k]: d for k, d in _BRACKETS.items() if k in index})
 
 
 # Token kinds that _skip passes over: between fields and items, and after a key or separator.
