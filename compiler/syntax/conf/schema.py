@@ -241,8 +241,8 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
             hint = "priorities are integers, 1 being the highest"
             fixes: list[Fix] = []
             visible = "".join(ch for ch in v.value if ch not in ODD_SPACES).strip() if isinstance(v, HString) else ""
-            if visible.lstrip("+-").isdigit():  # "" for anything but a string
-                number = str(int(visible))
+            number = _integer(visible)  # None for anything but a string
+            if number is not None:
                 hint = (f"remove the invisible character: `priority: {number}`" if _invisible(v)
                         else f"remove the quotes: `priority: {number}`")
                 fixes.append(Fix(v.span, number, Applicability.SAFE))
@@ -280,6 +280,18 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
         groups_field.value.span if groups_field is not None else None,
         ok,
     )
+
+
+def _integer(text: str) -> str | None:
+    """The integer a priority written as a string of digits means, as text; None where there
+    is none: not digits, or digits int() does not read (`²`, `①`, `+-1`), which were an
+    internal error here."""
+    if not text.lstrip("+-").isdigit():
+        return None
+    try:
+        return str(int(text))
+    except ValueError:
+        return None
 
 
 def _wrong_type(f, expected: str, hint: str, fixes: list[Fix] | None = None) -> Diagnostic:

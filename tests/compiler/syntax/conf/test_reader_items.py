@@ -45,6 +45,21 @@ def test_boolean_priority_is_what_helm_reads(value, priority):
     assert diagnostics[0].fixes[0].replacement == str(priority)
 
 
+@settings(max_examples=200)
+@given(st.text(st.sampled_from(list("0123456789+-\u00b2\u2460\u0661\u0663\u00bd\u00a0 ")), min_size=1, max_size=5),
+       st.booleans())
+def test_a_priority_of_digits_is_one_diagnostic_and_a_fix_only_for_a_number(digits, quoted):
+    """A priority that is digits of any kind (superscripts, circled, other scripts), signs and
+    spaces, quoted or not: never an internal error; HC0105's fix, where there is one, is the
+    integer int() reads, and the entry is not planned."""
+    value = f'"{digits}"' if quoted else digits
+    _, diagnostics = helmc_read(f'entries: [{{description: "a", priority: {value}}}]\n')
+    wrong = [d for d in diagnostics if d.code == "HC0105"]
+    for d in wrong:
+        for fix in d.fixes:
+            assert fix.replacement == str(int(fix.replacement)) and fix.replacement.lstrip("-").isascii()
+
+
 def test_unclosed_brace_is_blamed_on_its_own_line():
     text = 'entries: [\n  {description: "a", priority: 1\n  {description: "b"}\n]\n'
     entries, diagnostics = helmc_read(text)
