@@ -190,8 +190,69 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
     found = _scanner()
     if found is None:
         return None
-    regex, ignore = found
-    text = source.text
+    scanned = _scan(source.text, *found, comments)
+    if scanned is None:
+        return None  # nested deeper than MAX_DEPTH: the Lark path refuses it
+    kinds, texts, starts = scanned
+    local: list[Diagnostic] = []
+    reader = _Reader(kinds, texts, starts, Builder(source, local))
+    try:
+        value = reader.root()
+    except (_GiveUp, IndexError, RecursionError):  # nesting is bounded above; recursion is a backstop
+        return None
+    diagnostics.extend(local)
+    return value, kinds, texts
+
+
+class PlainEntry:
+    """An entry object of a file that is `entries: [...]` alone, read by fast_entry_items
+    without its HOCON tree: `{description: "...", priority: N, groups: ["..."]}`, a
+    description always, the other two or not, once each, of the plain shape _simple_object
+    takes (no escapes, ASCII-digit priority). schema.entries_of_items makes its Entry exactly
+    as _entry makes it from the tree; the tree's keys, fields and their spans go unbuilt."""
+
+    __slots__ = ("span", "description", "priority", "priority_span", "groups", "groups_span")
+
+    def __init__(self, span: Span, description: HString, priority: int | None, priority_span: Span | None,
+                 groups: tuple[str, ...] | None, groups_span: Span | None) -> None:
+        self.span = span
+        self.description = description
+        self.priority = priority
+        self.priority_span = priority_span
+        self.groups = groups
+        self.groups_span = groups_span
+
+
+def fast_entry_items(source: SourceFile, diagnostics: list[Diagnostic]) -> tuple[list | None, HValue | None] | None:
+    """load_entries' way in: for a file that is `entries: [...]` alone (braced or not), the
+    list's items, each a PlainEntry or the HValue fast_parse gives (items, None); for any
+    other plain file, its root value (None, root); None when Lark must read it."""
+    found = _scanner()
+    if found is None:
+        return None
+    scanned = _scan(source.text, *found)
+    if scanned is None:
+        return None
+    kinds, texts, starts = scanned
+    local: list[Diagnostic] = []
+    reader = _Reader(kinds, texts, starts, Builder(source, local))
+    try:
+        items = reader.entry_items()
+        if items is not None:
+            diagnostics.extend(local)
+            return items, None
+        del local[:]  # what the attempt reported, the tree's reading reports again
+        reader.i = 0
+        value = reader.root()
+    except (_GiveUp, IndexError, RecursionError):
+        return None
+    diagnostics.extend(local)
+    return None, value
+
+
+def _scan(text: str, regex: re.Pattern, ignore: frozenset[str],
+          comments: dict[int, str] | None = None) -> tuple[list[str], list[str], array] | None:
+    """The tokens of a text (see fast_read), or None where brackets nest deeper than MAX_DEPTH."""
     # The tokens as three parallel arrays (kind, text, start; the end is start + len(text)),
     # not a tuple each: a tuple with its two ints took about 130 bytes a token, the file's
     # tokens held at once were most of the peak memory of a large file (1.1 million tokens,
@@ -217,14 +278,7 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
             depth += brackets[group]
             if depth > MAX_DEPTH:
                 return None  # before the token list grows: the Lark path refuses it
-    local: list[Diagnostic] = []
-    reader = _Reader(kinds, texts, starts, Builder(source, local))
-    try:
-        value = reader.root()
-    except (_GiveUp, IndexError, RecursionError):  # nesting is bounded above; recursion is a backstop
-        return None
-    diagnostics.extend(local)
-    return value, kinds, texts
+    return kinds, texts, starts
 
 
 @lru_cache(maxsize=2)
@@ -292,6 +346,126 @@ class _Reader:
         if self.toks[self.i] != "$END":
             raise _GiveUp
         return value
+
+    def entry_items(self) -> list[HValue | PlainEntry] | None:
+        """The items of `entries: [...]` when that is the whole file (braced or not), a plain
+        entry object as a PlainEntry, any other item read as root() reads it; None when the
+        file is anything else (root() then reads it from the start)."""
+        toks, texts = self.toks, self.texts
+        i = 0
+        while toks[i] in _SEPARATORS:
+            i += 1
+        braced = toks[i] == "LBRACE"
+        if braced:
+            i += 1
+            while toks[i] in _SEPARATORS:
+                i += 1
+        if toks[i] != "UNQUOTED" or texts[i] != "entries":
+            return None
+        i += 1
+        while toks[i] == "NL":
+            i += 1
+        if toks[i] != "COLON" and toks[i] != "EQUAL":
+            return None
+        i += 1
+        while toks[i] == "NL":
+            i += 1
+        if toks[i] != "LSQB":
+            return None
+        i += 1
+        while toks[i] in _SEPARATORS:
+            i += 1
+        items: list[HValue | PlainEntry] = []
+        while toks[i] != "RSQB":  # as _array reads its items
+            item = self._plain_entry(i) if toks[i] == "LBRACE" else None
+            if item is None:
+                self.i = i
+                item = self._value()
+            items.append(item)
+            i = self.i
+            kind = toks[i]
+            if kind == "RSQB":
+                break
+            if kind != "NL" and kind != "COMMA":
+                raise _GiveUp
+            i += 1
+            while toks[i] in _SEPARATORS:
+                i += 1
+        i += 1
+        while toks[i] in _SEPARATORS:
+            i += 1
+        if braced:
+            if toks[i] != "RBRACE":
+                return None
+            i += 1
+            while toks[i] in _SEPARATORS:
+                i += 1
+        if toks[i] != "$END":
+            return None  # another field, a list after the list, or what root() gives up on
+        return items
+
+    def _plain_entry(self, i: int) -> PlainEntry | None:
+        """The entry object whose `{` is token i, when it is a PlainEntry (see there); else
+        None, nothing consumed."""
+        toks, texts, starts, source = self.toks, self.texts, self.starts, self.source
+        start = starts[i]
+        j = i + 1
+        while toks[j] in _SEPARATORS:
+            j += 1
+        description: HString | None = None
+        priority: int | None = None
+        priority_span = groups_span = None
+        groups: tuple[str, ...] | None = None
+        while True:
+            if toks[j] != "UNQUOTED" or toks[j + 1] != "COLON":
+                return None
+            name = texts[j]
+            k = j + 2
+            kind, text, value_start = toks[k], texts[k], starts[k]
+            if name == "description":
+                if description is not None or kind != "STRING" or "\\" in text:
+                    return None
+                description = HString(text[1:-1], Span(source, value_start, value_start + len(text)), True, None)
+            elif name == "priority":
+                if priority_span is not None or kind != "UNQUOTED" or not (text.isdigit() and text.isascii()):
+                    return None
+                priority = int(text)
+                priority_span = Span(source, value_start, value_start + len(text))
+            elif name == "groups":
+                if groups_span is not None or kind != "LSQB":
+                    return None
+                names: list[str] = []
+                k += 1
+                while toks[k] in _SEPARATORS:
+                    k += 1
+                while toks[k] == "STRING":
+                    text = texts[k]
+                    after = toks[k + 1]
+                    if "\\" in text or (after != "COMMA" and after != "NL" and after != "RSQB"):
+                        return None
+                    names.append(text[1:-1])
+                    k += 1
+                    while toks[k] in _SEPARATORS:
+                        k += 1
+                if toks[k] != "RSQB":
+                    return None
+                groups = tuple(names)
+                groups_span = Span(source, value_start, starts[k] + 1)
+            else:
+                return None  # an unknown key: _entry reports it, from the tree
+            k += 1
+            after = toks[k]
+            if after != "COMMA" and after != "NL" and after != "RBRACE":
+                return None
+            while toks[k] in _SEPARATORS:
+                k += 1
+            if toks[k] == "RBRACE":
+                break
+            j = k
+        if description is None or toks[k + 1] in _CONCATENATING:
+            return None  # no description (HC0104), or objects side by side (HC0108): the tree's
+        self.i = k + 1
+        return PlainEntry(Span(source, start, starts[k] + 1), description, priority, priority_span, groups, groups_span)
 
     def _fields(self, closer: str) -> tuple[tuple[HField, ...], int, int]:
         """Fields up to `closer` (not consumed); also the extent of their tokens."""

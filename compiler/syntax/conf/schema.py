@@ -17,6 +17,7 @@ from ..run_entry import parse_description
 from ...source import SourceFile
 from ...resolve.suggest import unique_close
 from .builder import ODD_SPACES
+from .fast_reader import PlainEntry
 
 ENTRY_KEYS = ("description", "priority", "groups")
 
@@ -75,6 +76,21 @@ def entries_of(root: HValue, source: SourceFile, diagnostics: list[Diagnostic]) 
         return []
     entries: list[Entry] = []
     for index, item in enumerate(value.items):
+        entry = _entry(item, index, diagnostics)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def entries_of_items(items: list[HValue | PlainEntry], diagnostics: list[Diagnostic]) -> list[Entry]:
+    """entries_of for a file that is `entries: [...]` alone, from its items as
+    fast_entry_items reads them: a PlainEntry's Entry is the one _entry makes from its tree."""
+    entries: list[Entry] = []
+    for index, item in enumerate(items):
+        if type(item) is PlainEntry:
+            entries.append(Entry(parse_description(item.description, diagnostics), item.priority, item.groups,
+                                 item.span, index, item.priority_span, item.groups_span, True))
+            continue
         entry = _entry(item, index, diagnostics)
         if entry is not None:
             entries.append(entry)

@@ -257,3 +257,85 @@ def test_objects_of_one_token_fields_take_the_fast_path():
         'entries: [{description: "a", priority: \u0661}, {groups: ["g" "h"]}]',  # left to the general path
     ):
         assert agree(text), text
+
+
+def same_entries(text: str) -> None:
+    """read_entries (load_entries' way: plain entries without their HOCON tree) gives exactly
+    what entries_of(parse_conf(...)) gives: the entries, and the diagnostics in order."""
+    from helmc.compiler.syntax.conf import entries_of, parse_conf, read_entries
+
+    source = SourceFile("t.conf", text)
+    fused: list = []
+    tree: list = []
+    got = read_entries(source, fused)
+    assert got == entries_of(parse_conf(source, tree), source, tree)
+    assert fused == tree
+
+
+@needs_corpus
+def test_corpus_entries_are_the_trees():
+    for f in sorted(CORPUS.glob("*.conf")):
+        same_entries(f.read_text(encoding="utf-8"))
+
+
+@settings(max_examples=300)
+@given(st.one_of(conf_files().map(lambda c: c.text), damaged_conf_files().map(lambda c: c.text), mutated_texts()))
+def test_generated_entries_are_the_trees(text):
+    same_entries(text)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_mostly(_PLAIN_KEYS, _ODD_KEYS), _mostly(_PLAIN_KEY_SEPARATORS, _ODD_KEY_SEPARATORS),
+                          _mostly(_PLAIN_VALUES, _ODD_VALUES), _mostly(_PLAIN_FIELD_SEPARATORS, _ODD_FIELD_SEPARATORS)),
+                max_size=4),
+       st.sampled_from(["", " ", "\n", ", "]))
+def test_entries_of_one_token_fields_are_the_trees(fields, inside):
+    same_entries(_object_text(fields, inside, True))
+
+
+@pytest.mark.parametrize("at", [0, 1, 2])
+@pytest.mark.parametrize(
+    "part, odd",
+    [(0, k) for k in _ODD_KEYS + ["priority", "description"]] + [(1, s) for s in _ODD_KEY_SEPARATORS]
+    + [(2, v) for v in _ODD_VALUES] + [(3, s) for s in _ODD_FIELD_SEPARATORS],
+)
+def test_each_odd_part_of_an_entry_gives_the_trees_entries(part, odd, at):
+    """Every odd key (a repeated one too), separator and value, at each place of an entry
+    that would otherwise be plain, beside a plain entry."""
+    fields = [["description", ": ", '"a:b=1"', ", "], ["priority", ": ", "1", ", "], ["groups", ": ", '["g"]', ", "]]
+    fields[at][part] = odd
+    same_entries(_object_text(fields, "", True))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'entries: [{description: "a", priority: 1}]',
+        '{\n  entries: [{description: "a", priority: 1}]\n}\n',
+        'entries = [{description: "a"}]',
+        'entries\n: [{description: "a"}]',
+        '"entries": [{description: "a"}]',
+        'entries: [{description: "a"}]\nentries: [{description: "b"}]',  # repeated: the later wins
+        'entries: [{description: "a"}] [{description: "b"}]',  # two lists, one value
+        'entries: [{description: "a", description: "b"}, {description: "c", priority: 1, priority: 2}]',  # HC0109
+        'entries: [{description: "a", groups: ["x"], groups: ["y"]}]',
+        'entries: [{description: "a"} {priority: 2}]\nx: 1',  # read twice: reported once
+        'entries: [{description: "a"}]\nx: 1',  # an unknown key at the top
+        'x: 1\nentries: [{description: "a"}]',
+        '{entries: [{description: "a"}]} {entries: []}',
+        '{entries: [{description: "a"}]}\nx: 1',
+        'entries: [{description: "a"} {priority: 2}]',  # side by side: HC0108
+        'entries: [{priority: 1}, {description: "a"}]',  # no description: HC0104
+        'entries: [{description: "a", prioirty: 1}, {description: "b"}]',  # unknown key: HC0106
+        'entries: [{description: "a", priority: "1"}]',  # HC0105
+        'entries: [{description: " a:b=1"}, {description: "a:b= 1"}, {description: "a:"}]',  # HC0205, HC0202
+        'entries: [{description: "a", groups: []}, {description: "b", groups: ["x",]}, {description: "c", groups: [1]}]',
+        'entries: [{description: "a", priority: 1}, "x", [1], {}, {description: "b"}]',
+        'entries: []',
+        'entries: [\n]\n',
+        "entries: {}",
+        "",
+    ],
+)
+def test_entries_files_of_every_shape_give_the_trees_entries(text):
+    same_entries(text)
