@@ -12,6 +12,11 @@ It scans with the compiled regex of Lark's own lexer (the grammar's terminals, i
 priority order) and builds values with the same `Builder` methods as the Lark path, so a file
 read here gives the very same values and diagnostics; tests/compiler/syntax/conf/test_fast_reader.py checks that on
 the corpus and on generated files.
+
+fast_entry_items is the way in for what only wants a file's run entries (reader.read_entries):
+a file that is `entries: [...]` alone gives its plain entry objects as PlainEntry, without the
+values, keys and spans of their tree, which schema.entries_of_items turns into the very Entry
+that schema._entry makes from the tree (the same tests check that too).
 """
 
 from __future__ import annotations
@@ -223,7 +228,8 @@ class PlainEntry:
         self.groups_span = groups_span
 
 
-def fast_entry_items(source: SourceFile, diagnostics: list[Diagnostic]) -> tuple[list | None, HValue | None] | None:
+def fast_entry_items(source: SourceFile, diagnostics: list[Diagnostic],
+                     ) -> tuple[list[HValue | PlainEntry] | None, HValue | None] | None:
     """load_entries' way in: for a file that is `entries: [...]` alone (braced or not), the
     list's items, each a PlainEntry or the HValue fast_parse gives (items, None); for any
     other plain file, its root value (None, root); None when Lark must read it."""
