@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from .conf import entries_of, parse_conf
+from .conf import read_entries
 from ..diagnostics import DiagnosticSink, diag
 from ..ir import ConfFile, Entry, HString
 from .run_entry import parse_description
@@ -48,8 +48,7 @@ def read_source(path: str, sink: DiagnosticSink) -> SourceFile | None:
 def parse_file(source: SourceFile, sink: DiagnosticSink) -> ConfFile:
     diagnostics: list = []
     with gc_paused():
-        root = parse_conf(source, diagnostics)
-        entries = entries_of(root, source, diagnostics)
+        entries = read_entries(source, diagnostics)
     sink.extend(diagnostics)
     return ConfFile(source, tuple(entries))
 

@@ -12,6 +12,11 @@ It scans with the compiled regex of Lark's own lexer (the grammar's terminals, i
 priority order) and builds values with the same `Builder` methods as the Lark path, so a file
 read here gives the very same values and diagnostics; tests/compiler/syntax/conf/test_fast_reader.py checks that on
 the corpus and on generated files.
+
+fast_entry_items is the way in for what only wants a file's run entries (reader.read_entries):
+a file that is `entries: [...]` alone gives its plain entry objects as PlainEntry, without the
+values, keys and spans of their tree, which schema.entries_of_items turns into the very Entry
+that schema._entry makes from the tree (the same tests check that too).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from ...diagnostics import Diagnostic
-from ...ir import HArray, HField, HObject, HString, HValue
+from ...ir import HArray, HField, HNumber, HObject, HString, HValue
 from ...source import SourceFile, Span
 from .builder import KEY_CHARS, MAX_DEPTH, Builder, MObject, Piece, Tok
 
@@ -190,8 +195,70 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
     found = _scanner()
     if found is None:
         return None
-    regex, ignore = found
-    text = source.text
+    scanned = _scan(source.text, *found, comments)
+    if scanned is None:
+        return None  # nested deeper than MAX_DEPTH: the Lark path refuses it
+    kinds, texts, starts = scanned
+    local: list[Diagnostic] = []
+    reader = _Reader(kinds, texts, starts, Builder(source, local))
+    try:
+        value = reader.root()
+    except (_GiveUp, IndexError, RecursionError):  # nesting is bounded above; recursion is a backstop
+        return None
+    diagnostics.extend(local)
+    return value, kinds, texts
+
+
+class PlainEntry:
+    """An entry object of a file that is `entries: [...]` alone, read by fast_entry_items
+    without its HOCON tree: `{description: "...", priority: N, groups: ["..."]}`, a
+    description always, the other two or not, once each, of the plain shape _simple_object
+    takes (no escapes, ASCII-digit priority). schema.entries_of_items makes its Entry exactly
+    as _entry makes it from the tree; the tree's keys, fields and their spans go unbuilt."""
+
+    __slots__ = ("span", "description", "priority", "priority_span", "groups", "groups_span")
+
+    def __init__(self, span: Span, description: HString, priority: int | None, priority_span: Span | None,
+                 groups: tuple[str, ...] | None, groups_span: Span | None) -> None:
+        self.span = span
+        self.description = description
+        self.priority = priority
+        self.priority_span = priority_span
+        self.groups = groups
+        self.groups_span = groups_span
+
+
+def fast_entry_items(source: SourceFile, diagnostics: list[Diagnostic],
+                     ) -> tuple[list[HValue | PlainEntry] | None, HValue | None] | None:
+    """load_entries' way in: for a file that is `entries: [...]` alone (braced or not), the
+    list's items, each a PlainEntry or the HValue fast_parse gives (items, None); for any
+    other plain file, its root value (None, root); None when Lark must read it."""
+    found = _scanner()
+    if found is None:
+        return None
+    scanned = _scan(source.text, *found)
+    if scanned is None:
+        return None
+    kinds, texts, starts = scanned
+    local: list[Diagnostic] = []
+    reader = _Reader(kinds, texts, starts, Builder(source, local))
+    try:
+        items = reader.entry_items()
+        if items is not None:
+            diagnostics.extend(local)
+            return items, None
+        del local[:]  # what the attempt reported, the tree's reading reports again
+        reader.i = 0
+        value = reader.root()
+    except (_GiveUp, IndexError, RecursionError):
+        return None
+    diagnostics.extend(local)
+    return None, value
+
+
+def _scan(text: str, regex: re.Pattern, ignore: frozenset[str],
+          comments: dict[int, str] | None = None) -> tuple[list[str], list[str], array] | None:
+    """The tokens of a text (see fast_read), or None where brackets nest deeper than MAX_DEPTH."""
     # The tokens as three parallel arrays (kind, text, start; the end is start + len(text)),
     # not a tuple each: a tuple with its two ints took about 130 bytes a token, the file's
     # tokens held at once were most of the peak memory of a large file (1.1 million tokens,
@@ -201,30 +268,35 @@ def fast_read(source: SourceFile, diagnostics: list[Diagnostic],
     starts = array("q")
     add_kind, add_text, add_start = kinds.append, texts.append, starts.append
     depth = 0
-    brackets = _BRACKETS
+    # By group number, not name: m.group(name) and m.start(name) look the name up each time.
+    names, ignored, brackets = _groups(regex, ignore)
     # The matches tile the text (_tiles): no gap to look for between them.
     for m in regex.finditer(text):
-        kind = m.lastgroup
-        if kind in ignore:
-            if comments is not None and kind == "COMMENT":
-                comments[len(kinds)] = m.group(kind)
+        group = m.lastindex  # the token's kind: the named group closes last
+        if group in ignored:
+            if comments is not None and names[group] == "COMMENT":
+                comments[len(kinds)] = m.group(group)
             continue
-        token = m.group(kind)  # without the spaces the scanner folds into it
-        add_kind(kind)
-        add_text(token)
-        add_start(m.end() - len(token))
-        if kind in brackets:
-            depth += brackets[kind]
+        add_kind(names[group])
+        add_text(m.group(group))  # without the spaces the scanner folds into it
+        add_start(m.start(group))
+        if group in brackets:
+            depth += brackets[group]
             if depth > MAX_DEPTH:
                 return None  # before the token list grows: the Lark path refuses it
-    local: list[Diagnostic] = []
-    reader = _Reader(kinds, texts, starts, Builder(source, local))
-    try:
-        value = reader.root()
-    except (_GiveUp, IndexError, RecursionError):  # nesting is bounded above; recursion is a backstop
-        return None
-    diagnostics.extend(local)
-    return value, kinds, texts
+    return kinds, texts, starts
+
+
+@lru_cache(maxsize=2)
+def _groups(regex: re.Pattern, ignore: frozenset[str]) -> tuple[tuple[str | None, ...], frozenset[int], dict[int, int]]:
+    """A scanning regex's kind of each group number (lastgroup's own table), the numbers of the
+    ignored kinds, and the bracket kinds' numbers with their change of depth."""
+    names: list[str | None] = [None] * (regex.groups + 1)
+    for name, number in regex.groupindex.items():
+        names[number] = name
+    index = regex.groupindex
+    return (tuple(names), frozenset(index[k] for k in ignore if k in index),
+            {index[k]: d for k, d in _BRACKETS.items() if k in index})
 
 
 # Token kinds that _skip passes over: between fields and items, and after a key or separator.
@@ -280,6 +352,126 @@ class _Reader:
         if self.toks[self.i] != "$END":
             raise _GiveUp
         return value
+
+    def entry_items(self) -> list[HValue | PlainEntry] | None:
+        """The items of `entries: [...]` when that is the whole file (braced or not), a plain
+        entry object as a PlainEntry, any other item read as root() reads it; None when the
+        file is anything else (root() then reads it from the start)."""
+        toks, texts = self.toks, self.texts
+        i = 0
+        while toks[i] in _SEPARATORS:
+            i += 1
+        braced = toks[i] == "LBRACE"
+        if braced:
+            i += 1
+            while toks[i] in _SEPARATORS:
+                i += 1
+        if toks[i] != "UNQUOTED" or texts[i] != "entries":
+            return None
+        i += 1
+        while toks[i] == "NL":
+            i += 1
+        if toks[i] != "COLON" and toks[i] != "EQUAL":
+            return None
+        i += 1
+        while toks[i] == "NL":
+            i += 1
+        if toks[i] != "LSQB":
+            return None
+        i += 1
+        while toks[i] in _SEPARATORS:
+            i += 1
+        items: list[HValue | PlainEntry] = []
+        while toks[i] != "RSQB":  # as _array reads its items
+            item = self._plain_entry(i) if toks[i] == "LBRACE" else None
+            if item is None:
+                self.i = i
+                item = self._value()
+            items.append(item)
+            i = self.i
+            kind = toks[i]
+            if kind == "RSQB":
+                break
+            if kind != "NL" and kind != "COMMA":
+                raise _GiveUp
+            i += 1
+            while toks[i] in _SEPARATORS:
+                i += 1
+        i += 1
+        while toks[i] in _SEPARATORS:
+            i += 1
+        if braced:
+            if toks[i] != "RBRACE":
+                return None
+            i += 1
+            while toks[i] in _SEPARATORS:
+                i += 1
+        if toks[i] != "$END":
+            return None  # another field, a list after the list, or what root() gives up on
+        return items
+
+    def _plain_entry(self, i: int) -> PlainEntry | None:
+        """The entry object whose `{` is token i, when it is a PlainEntry (see there); else
+        None, nothing consumed."""
+        toks, texts, starts, source = self.toks, self.texts, self.starts, self.source
+        start = starts[i]
+        j = i + 1
+        while toks[j] in _SEPARATORS:
+            j += 1
+        description: HString | None = None
+        priority: int | None = None
+        priority_span = groups_span = None
+        groups: tuple[str, ...] | None = None
+        while True:
+            if toks[j] != "UNQUOTED" or toks[j + 1] != "COLON":
+                return None
+            name = texts[j]
+            k = j + 2
+            kind, text, value_start = toks[k], texts[k], starts[k]
+            if name == "description":
+                if description is not None or kind != "STRING" or "\\" in text:
+                    return None
+                description = HString(text[1:-1], Span(source, value_start, value_start + len(text)), True, None)
+            elif name == "priority":
+                if priority_span is not None or kind != "UNQUOTED" or not (text.isdigit() and text.isascii()):
+                    return None
+                priority = int(text)
+                priority_span = Span(source, value_start, value_start + len(text))
+            elif name == "groups":
+                if groups_span is not None or kind != "LSQB":
+                    return None
+                names: list[str] = []
+                k += 1
+                while toks[k] in _SEPARATORS:
+                    k += 1
+                while toks[k] == "STRING":
+                    text = texts[k]
+                    after = toks[k + 1]
+                    if "\\" in text or (after != "COMMA" and after != "NL" and after != "RSQB"):
+                        return None
+                    names.append(text[1:-1])
+                    k += 1
+                    while toks[k] in _SEPARATORS:
+                        k += 1
+                if toks[k] != "RSQB":
+                    return None
+                groups = tuple(names)
+                groups_span = Span(source, value_start, starts[k] + 1)
+            else:
+                return None  # an unknown key: _entry reports it, from the tree
+            k += 1
+            after = toks[k]
+            if after != "COMMA" and after != "NL" and after != "RBRACE":
+                return None
+            while toks[k] in _SEPARATORS:
+                k += 1
+            if toks[k] == "RBRACE":
+                break
+            j = k
+        if description is None or toks[k + 1] in _CONCATENATING:
+            return None  # no description (HC0104), or objects side by side (HC0108): the tree's
+        self.i = k + 1
+        return PlainEntry(Span(source, start, starts[k] + 1), description, priority, priority_span, groups, groups_span)
 
     def _fields(self, closer: str) -> tuple[tuple[HField, ...], int, int]:
         """Fields up to `closer` (not consumed); also the extent of their tokens."""
@@ -421,6 +613,9 @@ class _Reader:
         i += 1
         while toks[i] in _SEPARATORS:
             i += 1
+        simple = self._simple_object(start, i)
+        if simple is not None:
+            return simple
         self.i = i
         fields, _, _ = self._fields("RBRACE")
         i = self.i
@@ -431,6 +626,78 @@ class _Reader:
         end = self.starts[i] + len(self.texts[i])
         self.i = i + 1
         return HObject(fields, Span(self.source, start, end))
+
+    def _simple_object(self, start: int, i: int) -> HObject | None:
+        """The object whose `{` is at `start` and whose first field is token i when it holds only
+        `key: value` fields whose value is a string without escapes, a number of ASCII digits or
+        a list of such strings, keys not repeated (most entries: `{description: "...",
+        priority: 1}`, some with `groups: ["..."]`); else None, nothing consumed, for _fields
+        to read. Built as _field, _array and Builder.leaf build them, in one loop: about a
+        microsecond an entry less than their calls."""
+        toks, texts, starts, source, keys = self.toks, self.texts, self.starts, self.source, self.keys
+        fields: list[HField] = []
+        names: list[str] = []
+        while True:
+            if toks[i] != "UNQUOTED" or toks[i + 1] != "COLON":
+                return None
+            name = texts[i]
+            key = keys.get(name)
+            if key is None:
+                if "." in name or name == "include" or KEY_CHARS.match(name) is None:
+                    return None
+                key = keys[name] = name
+            if key in names:
+                return None  # a repeated key: _fields merges
+            j = i + 2
+            kind = toks[j]
+            text = texts[j]
+            value_start = starts[j]
+            if kind == "STRING":
+                if "\\" in text:
+                    return None
+                value_end = value_start + len(text)
+                value: HValue = HString(text[1:-1], Span(source, value_start, value_end), True, None)
+            elif kind == "UNQUOTED":
+                if not (text.isdigit() and text.isascii()):  # where NUMBER and int() read alike
+                    return None
+                value_end = value_start + len(text)
+                value = HNumber(int(text), text, Span(source, value_start, value_end))
+            elif kind == "LSQB":
+                items: list[HValue] = []
+                j += 1
+                while toks[j] in _SEPARATORS:
+                    j += 1
+                while toks[j] == "STRING":
+                    text = texts[j]
+                    after = toks[j + 1]
+                    if "\\" in text or (after != "COMMA" and after != "NL" and after != "RSQB"):
+                        return None
+                    item_start = starts[j]
+                    items.append(HString(text[1:-1], Span(source, item_start, item_start + len(text)), True, None))
+                    j += 1
+                    while toks[j] in _SEPARATORS:
+                        j += 1
+                if toks[j] != "RSQB":
+                    return None
+                value_end = starts[j] + 1
+                value = HArray(tuple(items), Span(source, value_start, value_end))
+            else:
+                return None
+            j += 1
+            after = toks[j]
+            if after != "COMMA" and after != "NL" and after != "RBRACE":
+                return None  # a concatenation, or a surprise for the general path
+            key_start = starts[i]
+            fields.append(HField(key, Span(source, key_start, key_start + len(name)), value,
+                                 Span(source, key_start, value_end)))
+            names.append(key)
+            while toks[j] in _SEPARATORS:
+                j += 1
+            if toks[j] == "RBRACE":
+                break
+            i = j
+        self.i = j + 1
+        return HObject(tuple(fields), Span(source, start, starts[j] + 1))
 
     def _array(self) -> HArray:
         toks = self.toks

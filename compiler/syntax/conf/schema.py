@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from json.encoder import encode_basestring
 
 from ...diagnostics import Applicability, Diagnostic, Fix, Label, diag
 from ...ir import Entry, HArray, HError, HNull, HNumber, HObject, HString, HValue, HBool
@@ -16,6 +17,7 @@ from ..run_entry import parse_description
 from ...source import SourceFile
 from ...resolve.suggest import unique_close
 from .builder import ODD_SPACES
+from .fast_reader import PlainEntry
 
 ENTRY_KEYS = ("description", "priority", "groups")
 
@@ -80,6 +82,21 @@ def entries_of(root: HValue, source: SourceFile, diagnostics: list[Diagnostic]) 
     return entries
 
 
+def entries_of_items(items: list[HValue | PlainEntry], diagnostics: list[Diagnostic]) -> list[Entry]:
+    """entries_of for a file that is `entries: [...]` alone, from its items as
+    fast_entry_items reads them: a PlainEntry's Entry is the one _entry makes from its tree."""
+    entries: list[Entry] = []
+    for index, item in enumerate(items):
+        if type(item) is PlainEntry:
+            entries.append(Entry(parse_description(item.description, diagnostics), item.priority, item.groups,
+                                 item.span, index, item.priority_span, item.groups_span, True))
+            continue
+        entry = _entry(item, index, diagnostics)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
 def _missing_entries(root: HObject, source: SourceFile) -> Diagnostic:
     legacy = [f for f in root.fields if ":" in f.key or (isinstance(f.value, HObject) and f.value.get("status"))]
     if legacy:
@@ -130,8 +147,8 @@ def _legacy_rewrite(root: HObject) -> Fix | None:
     out: list[str] = []
     at = start
     for f in fields:
-        text = f.span.text
-        if "#" in text.replace(f.key_span.text, "") or "//" in text.replace(f.key_span.text, ""):
+        rest = f.span.text.replace(f.key_span.text, "")
+        if "#" in rest or "//" in rest:
             return None
         out.append(source.text[at : f.span.start])
         prio = f.value.get("priority")
@@ -140,7 +157,9 @@ def _legacy_rewrite(root: HObject) -> Fix | None:
             if not isinstance(prio.value, HNumber) or not isinstance(prio.value.value, int):
                 return None
             prio_text = f", priority: {prio.value.text}"
-        out.append(f"{{description: {json.dumps(f.key, ensure_ascii=False)}{prio_text}}}")
+        # encode_basestring is what json.dumps(key, ensure_ascii=False) returns for a str,
+        # without making an encoder for each of an old file's hundreds of fields.
+        out.append(f"{{description: {encode_basestring(f.key)}{prio_text}}}")
         at = f.span.end
     body = "".join(out)
     rest = source.text[end:]
@@ -178,12 +197,24 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
             diag("HC0103", f"an entry is {_kind(item)}, not an object", item.span, "expected `{`", help=help)
         )
         return None
+    # One pass finds the three fields (as HObject.get would: the first of each key) and
+    # reports the unknown keys, in the fields' order.
+    desc_field = prio_field = groups_field = None
     for f in item.fields:
-        if f.key not in ENTRY_KEYS and not isinstance(f.value, HError):
+        key = f.key
+        if key == "description":
+            if desc_field is None:
+                desc_field = f
+        elif key == "priority":
+            if prio_field is None:
+                prio_field = f
+        elif key == "groups":
+            if groups_field is None:
+                groups_field = f
+        elif not isinstance(f.value, HError):
             diagnostics.append(_unknown_key(f, ENTRY_KEYS, "an entry", tuple(g.key for g in item.fields)))
     ok = True
     description = None
-    desc_field = item.get("description")
     if desc_field is None:
         ok = False
         if not item.includes:  # else it may come from the include, which HC0004 reports
@@ -202,7 +233,6 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
         ok = False
         diagnostics.append(_wrong_type(desc_field, "a string", 'write the description in double quotes'))
     priority = None
-    prio_field = item.get("priority")
     if prio_field is not None:
         v = prio_field.value
         if isinstance(v, HNumber) and isinstance(v.value, int):
@@ -227,14 +257,13 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
             hint = "priorities are integers, 1 being the highest"
             fixes: list[Fix] = []
             visible = "".join(ch for ch in v.value if ch not in ODD_SPACES).strip() if isinstance(v, HString) else ""
-            if visible.lstrip("+-").isdigit():  # "" for anything but a string
-                number = str(int(visible))
+            number = _integer(visible)  # None for anything but a string
+            if number is not None:
                 hint = (f"remove the invisible character: `priority: {number}`" if _invisible(v)
                         else f"remove the quotes: `priority: {number}`")
                 fixes.append(Fix(v.span, number, Applicability.SAFE))
             diagnostics.append(_wrong_type(prio_field, "an integer", hint, fixes))
     groups = None
-    groups_field = item.get("groups")
     if groups_field is not None:
         v = groups_field.value
         if isinstance(v, HArray):
@@ -257,16 +286,28 @@ def _entry(item: HValue, index: int, diagnostics: list[Diagnostic]) -> Entry | N
         elif not isinstance(v, (HNull, HError)):
             ok = False
             diagnostics.append(_wrong_type(groups_field, "a list of strings", 'write `groups: ["my_group"]`'))
-    return Entry(
-        description=description,
-        priority=priority,
-        groups=groups,
-        span=item.span,
-        index=index,
-        priority_span=prio_field.value.span if prio_field is not None else None,
-        groups_span=groups_field.value.span if groups_field is not None else None,
-        ok=ok,
+    return Entry(  # positional, in Entry's order: a little cheaper than by name, 10^4 times a file
+        description,
+        priority,
+        groups,
+        item.span,
+        index,
+        prio_field.value.span if prio_field is not None else None,
+        groups_field.value.span if groups_field is not None else None,
+        ok,
     )
+
+
+def _integer(text: str) -> str | None:
+    """The integer a priority written as a string of digits means, as text; None where there
+    is none: not digits, or digits int() does not read (`²`, `①`, `+-1`), which were an
+    internal error here."""
+    if not text.lstrip("+-").isdigit():
+        return None
+    try:
+        return str(int(text))
+    except ValueError:
+        return None
 
 
 def _wrong_type(f, expected: str, hint: str, fixes: list[Fix] | None = None) -> Diagnostic:

@@ -189,6 +189,22 @@ def test_simple_description_path_is_the_grammar(text: str) -> None:
     assert _desc_facts(parse_description(lit, d1), d1) == _desc_facts(parse_description_lark(lit, d2), d2)
 
 
+# Every kind of whitespace str.isspace knows (ASCII's, U+001C-U+001F, U+0085, U+00A0, U+2028,
+# U+3000), beside the separators: the fast path's whitespace-free shortcut and its reuse of
+# argument shapes across descriptions (a memo that lives across these examples) must agree with
+# the grammar, HC0205 included.
+@settings(max_examples=400)
+@given(st.text(":,=ab1 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000", max_size=30))
+def test_simple_description_path_is_the_grammar_with_any_whitespace(text: str) -> None:
+    from helmc.compiler.syntax.run_entry import parse_description_lark
+
+    src = SourceFile("<run-entries>", text)
+    lit = HString(text, src.span(0, len(text)), False)
+    d1: list[Diagnostic] = []
+    d2: list[Diagnostic] = []
+    assert _desc_facts(parse_description(lit, d1), d1) == _desc_facts(parse_description_lark(lit, d2), d2)
+
+
 # ------------------------------------------------------------------ pyhocon's quirks, pinned
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helm_reading import errors, helm_entries, helmc_read
 
@@ -41,6 +43,21 @@ def test_boolean_priority_is_what_helm_reads(value, priority):
     assert entries == [("a", priority, None)]
     assert _codes(diagnostics) == ["HC0110"] and errors(diagnostics) == []
     assert diagnostics[0].fixes[0].replacement == str(priority)
+
+
+@settings(max_examples=200)
+@given(st.text(st.sampled_from(list("0123456789+-\u00b2\u2460\u0661\u0663\u00bd\u00a0 ")), min_size=1, max_size=5),
+       st.booleans())
+def test_a_priority_of_digits_is_one_diagnostic_and_a_fix_only_for_a_number(digits, quoted):
+    """A priority that is digits of any kind (superscripts, circled, other scripts), signs and
+    spaces, quoted or not: never an internal error; HC0105's fix, where there is one, is the
+    integer int() reads, and the entry is not planned."""
+    value = f'"{digits}"' if quoted else digits
+    _, diagnostics = helmc_read(f'entries: [{{description: "a", priority: {value}}}]\n')
+    wrong = [d for d in diagnostics if d.code == "HC0105"]
+    for d in wrong:
+        for fix in d.fixes:
+            assert fix.replacement == str(int(fix.replacement)) and fix.replacement.lstrip("-").isascii()
 
 
 def test_unclosed_brace_is_blamed_on_its_own_line():
@@ -175,6 +192,21 @@ def test_a_space_that_pyhocon_does_not_take_for_one_is_an_error_at_it(template, 
 def test_those_spaces_in_strings_and_comments_are_text(char):
     text = f'entries: [{{description: "a:x=1{char}", priority: 1}}]  # note{char}\n'
     assert helmc_read(text) == ([(f"a:x=1{char}", 1, None)], []) and helm_entries(text) == [(f"a:x=1{char}", 1, None)]
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list('a \n"{}:#\x00\ufeff\u00e9\u20ac\U0001f600\u00a0\u2028\u2029'))))
+def test_odd_spaces_are_looked_into_in_every_text_that_holds_one(text):
+    """check_bytes skips the search for the four spaces in an ASCII text, and looks for each
+    with `in` otherwise: it looks into a text exactly when the regex would find one there."""
+    from helmc.compiler.source import SourceFile
+    from helmc.compiler.syntax.conf import reader
+
+    looked: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reader, "_check_odd_spaces", lambda source, text, diagnostics: looked.append(text))
+        blanked = reader.check_bytes(SourceFile("t.conf", text), [])
+    assert bool(looked) == (reader._ODD_SPACE.search(blanked) is not None)
 
 
 @pytest.mark.parametrize("parts", [201, 500, 5000])
