@@ -14,12 +14,12 @@ EXAMPLE_FILE = "run_entries.conf"
 
 def plan_entries(entries, catalog, options, sink, *, traces=None):
     """The planner as the compile calls it (compiler/session.py): resolution first, its
-    diagnostics into `sink`, then build_plan over what it resolved."""
+    diagnostics into `sink`, then expand_entries over what it resolved, and its Plan."""
     from helmc.compiler.resolve.resolve import resolve_entries
-    from helmc.compiler.plan.planner import build_plan
+    from helmc.compiler.plan.planner import expand_entries
 
     resolved = resolve_entries(entries, catalog, sink, options.models_to_run)
-    return build_plan(entries, catalog, options, sink, resolved=resolved, traces=traces)
+    return expand_entries(entries, catalog, options, sink, resolved=resolved, traces=traces).plan()
 
 
 def run_cli(argv: list[str], cwd: Path) -> tuple[int, str, str]:

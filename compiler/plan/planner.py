@@ -391,19 +391,6 @@ class Expanded:
         return self._plan
 
 
-def build_plan(
-    entries: list[Entry],
-    catalog: Catalog,
-    options: PlanOptions,
-    sink: DiagnosticSink,
-    *,
-    resolved: list[ResolvedEntry],
-    traces: list[Trace] | None = None,
-) -> Plan:
-    """expand_entries' Plan."""
-    return expand_entries(entries, catalog, options, sink, resolved=resolved, traces=traces).plan()
-
-
 def expand_entries(
     entries: list[Entry],
     catalog: Catalog,

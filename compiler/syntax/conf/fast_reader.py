@@ -27,13 +27,14 @@ import re
 import zlib
 from array import array
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from ...diagnostics import Diagnostic
 from ...ir import HArray, HField, HNumber, HObject, HString, HValue
 from ...source import SourceFile, Span
 from .builder import KEY_CHARS, MAX_DEPTH, Builder, MObject, Piece, Tok
 
+T = TypeVar("T")
 _VALUE_TOKENS = frozenset({"STRING", "UNQUOTED"})
 
 
@@ -381,23 +382,9 @@ class _Reader:
         i += 1
         while toks[i] in _SEPARATORS:
             i += 1
-        items: list[HValue | PlainEntry] = []
-        while toks[i] != "RSQB":  # as _array reads its items
-            item = self._plain_entry(i) if toks[i] == "LBRACE" else None
-            if item is None:
-                self.i = i
-                item = self._value()
-            items.append(item)
-            i = self.i
-            kind = toks[i]
-            if kind == "RSQB":
-                break
-            if kind != "NL" and kind != "COMMA":
-                raise _GiveUp
-            i += 1
-            while toks[i] in _SEPARATORS:
-                i += 1
-        i += 1
+        self.i = i
+        items: list[HValue | PlainEntry] = self._items(self._entry_item)
+        i = self.i + 1
         while toks[i] in _SEPARATORS:
             i += 1
         if braced:
@@ -409,6 +396,14 @@ class _Reader:
         if toks[i] != "$END":
             return None  # another field, a list after the list, or what root() gives up on
         return items
+
+    def _entry_item(self) -> HValue | PlainEntry:
+        """One item of `entries`: a PlainEntry where it is one, else the value as _array reads it."""
+        if self.toks[self.i] == "LBRACE":
+            item = self._plain_entry(self.i)
+            if item is not None:
+                return item
+        return self._value()
 
     def _plain_entry(self, i: int) -> PlainEntry | None:
         """The entry object whose `{` is token i, when it is a PlainEntry (see there); else
@@ -700,13 +695,21 @@ class _Reader:
         return HObject(tuple(fields), Span(source, start, starts[j] + 1))
 
     def _array(self) -> HArray:
-        toks = self.toks
         start = self.starts[self.i]
         self.i += 1
         self._skip(_SEPARATORS)
-        items: list[HValue] = []
+        items = self._items(self._value)
+        end = self.starts[self.i] + len(self.texts[self.i])
+        self.i += 1
+        return HArray(tuple(items), Span(self.source, start, end))
+
+    def _items(self, read: Callable[[], T]) -> list[T]:
+        """A list's items, each read by `read`, from the first (self.i) to its `]`, where self.i
+        is left."""
+        toks = self.toks
+        items: list[T] = []
         while toks[self.i] != "RSQB":
-            items.append(self._value())
+            items.append(read())
             i = self.i
             kind = toks[i]
             if kind == "RSQB":
@@ -717,9 +720,7 @@ class _Reader:
             while toks[i] in _SEPARATORS:
                 i += 1
             self.i = i
-        end = self.starts[self.i] + len(self.texts[self.i])
-        self.i += 1
-        return HArray(tuple(items), Span(self.source, start, end))
+        return items
 
 
 def _thaw(v: HValue) -> HValue | MObject:
