@@ -118,9 +118,9 @@ def compile_entries(
             return Expanded(sel, [], [])
     expanded = expand_entries(entries, catalog, sel, sink, traces=traces, resolved=resolved)
     del resolved  # 300 bytes an entry, not needed past the plan: off the peak that the checks below reach
-    report_duplicate_runs(expanded, entries, sink)
+    report_duplicate_runs(expanded, sink)
     if purpose != "run":  # helm-run reports them from the names HELM builds
-        report_name_clashes(expanded, entries, sink)
+        report_name_clashes(expanded, sink)
     if purpose == "plan":
         if entries and not expanded.has_runs:
             sink.add(no_runs_diagnostic(expanded.plan(), entries, given=given))
@@ -159,7 +159,7 @@ def name_clash(name: str, later: Span, earlier: Span | None, more: Sequence[str]
     )
 
 
-def report_name_clashes(expanded: Expanded, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
+def report_name_clashes(expanded: Expanded, sink: DiagnosticSink) -> None:
     """HC0406 for each pair of entries whose planned runs share known run names (once per pair,
     naming the first shared name)."""
     first: dict[str, tuple[Entry, Row]] = {}
@@ -189,7 +189,7 @@ def _same_row(e: Entry, row: Row, other_entry: Entry, other: Row) -> bool:
         other[5], other[1], other[2], other[3], other_entry.groups)
 
 
-def report_duplicate_runs(expanded: Expanded, entries: Sequence[Entry], sink: DiagnosticSink) -> None:
+def report_duplicate_runs(expanded: Expanded, sink: DiagnosticSink) -> None:
     """HC0401 on the plan, after every selection flag: an entry whose runs an earlier entry of
     another text already plans (`model=text` beside `model=openai/gpt2` once --models-to-run
     rewrites or filters the wildcard). Entries of one text got HC0401 from resolution already;
