@@ -405,6 +405,26 @@ class _Reader:
                 return item
         return self._value()
 
+    def _plain_strings(self, i: int) -> tuple[list[int], int] | None:
+        """The list whose `[` is token i when it holds only strings without escapes, one token
+        each: their token indexes and the index of its `]`; else None. Nothing is consumed."""
+        toks, texts = self.toks, self.texts
+        strings: list[int] = []
+        j = i + 1
+        while toks[j] in _SEPARATORS:
+            j += 1
+        while toks[j] == "STRING":
+            after = toks[j + 1]
+            if "\\" in texts[j] or (after != "COMMA" and after != "NL" and after != "RSQB"):
+                return None
+            strings.append(j)
+            j += 1
+            while toks[j] in _SEPARATORS:
+                j += 1
+        if toks[j] != "RSQB":
+            return None
+        return strings, j
+
     def _plain_entry(self, i: int) -> PlainEntry | None:
         """The entry object whose `{` is token i, when it is a PlainEntry (see there); else
         None, nothing consumed."""
@@ -435,22 +455,11 @@ class _Reader:
             elif name == "groups":
                 if groups_span is not None or kind != "LSQB":
                     return None
-                names: list[str] = []
-                k += 1
-                while toks[k] in _SEPARATORS:
-                    k += 1
-                while toks[k] == "STRING":
-                    text = texts[k]
-                    after = toks[k + 1]
-                    if "\\" in text or (after != "COMMA" and after != "NL" and after != "RSQB"):
-                        return None
-                    names.append(text[1:-1])
-                    k += 1
-                    while toks[k] in _SEPARATORS:
-                        k += 1
-                if toks[k] != "RSQB":
+                found = self._plain_strings(k)
+                if found is None:
                     return None
-                groups = tuple(names)
+                strings, k = found
+                groups = tuple([texts[n][1:-1] for n in strings])
                 groups_span = Span(source, value_start, starts[k] + 1)
             else:
                 return None  # an unknown key: _entry reports it, from the tree
@@ -658,22 +667,12 @@ class _Reader:
                 value_end = value_start + len(text)
                 value = HNumber(int(text), text, Span(source, value_start, value_end))
             elif kind == "LSQB":
-                items: list[HValue] = []
-                j += 1
-                while toks[j] in _SEPARATORS:
-                    j += 1
-                while toks[j] == "STRING":
-                    text = texts[j]
-                    after = toks[j + 1]
-                    if "\\" in text or (after != "COMMA" and after != "NL" and after != "RSQB"):
-                        return None
-                    item_start = starts[j]
-                    items.append(HString(text[1:-1], Span(source, item_start, item_start + len(text)), True, None))
-                    j += 1
-                    while toks[j] in _SEPARATORS:
-                        j += 1
-                if toks[j] != "RSQB":
+                found = self._plain_strings(j)
+                if found is None:
                     return None
+                strings, j = found
+                items: list[HValue] = [HString(texts[n][1:-1], Span(source, starts[n], starts[n] + len(texts[n])), True, None)
+                                       for n in strings]
                 value_end = starts[j] + 1
                 value = HArray(tuple(items), Span(source, value_start, value_end))
             else:
